@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A Hub is one sihlicon installation on disk: a directory holding `hub.db` (SQLite, WAL mode,
+// foreign keys on) and `blobs/` (the content store's blocks). Opening a hub creates it if
+// needed and brings its schema up to date; the services of later headers (scheduler, content
+// store, heat ledger, settlement) all live inside one Hub and share its transactions, so a
+// state change and its money and heat effects commit together or not at all.
+//
+// Thread safety: a Hub is safe to use from any number of threads at once. Several processes
+// may open the same hub directory; they wait for each other's writes (up to busy_timeout)
+// instead of failing.
+#pragma once
+
+#include <sihlicon/export.hpp>
+#include <sihlicon/time.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sihlicon {
+
+// When a committed change is acknowledged.
+enum class Durability {
+    process_crash,  // survives kill -9 of the process; a power cut may lose the last commits
+    power_loss,     // every commit is fsynced before it is acknowledged (the default)
+};
+
+// What Hub::open verifies about the database before using it.
+enum class IntegrityCheck {
+    none,   // nothing beyond reading the header
+    quick,  // PRAGMA quick_check: every page readable, O(database size) (the default)
+    full,   // PRAGMA integrity_check: also indexes against tables, slower
+};
+
+struct HubOptions {
+    // Create the directory and database when they do not exist. When false, opening a
+    // directory without a hub fails with Error(not_found).
+    bool create_if_missing = true;
+    // How long a write waits for another process holding the hub's write lock before
+    // Error(busy) reaches the caller.
+    std::chrono::milliseconds busy_timeout{30'000};
+    Durability durability = Durability::power_loss;
+    IntegrityCheck integrity_check = IntegrityCheck::quick;
+    // Most reader connections kept open at once (at least 1).
+    int reader_connections = 4;
+    // The source of time for every timestamp the hub records. Null: the system clock.
+    // Tests pass a ManualClock.
+    std::shared_ptr<const Clock> clock;
+};
+
+// A snapshot of a hub's identity and size, as `sihlicon info` shows it.
+struct SIHLICON_API HubInfo {
+    std::string directory;
+    std::string database_path;
+    std::string blob_directory;
+    int schema_version = 0;          // the version recorded in the database
+    int latest_schema_version = 0;   // the version this library writes
+    std::string library_version;     // the version of the library that produced this info
+    std::string created_by_version;  // the version of sihlicon that created the hub
+    std::string instance_id;         // "hub-…", fixed when the hub is created
+    Timestamp created_at;
+    std::int64_t database_bytes = 0;                           // hub.db plus its write-ahead log
+    std::vector<std::pair<std::string, std::int64_t>> counts;  // rows per kind of record
+
+    // The info as a JSON object with camelCase keys (schemaVersion, instanceId, createdAt as
+    // ISO 8601, counts as an object, ...), the form the CLI, the C ABI and the bindings share.
+    std::string to_json() const;
+};
+
+class SIHLICON_API Hub {
+  public:
+    // Opens the hub in `directory`, creating it when `options.create_if_missing`.
+    // On success the database is in WAL mode, at the latest schema version, and `blobs/` exists.
+    // Throws Error with:
+    // - invalid_argument: an empty path, or an option out of range (named in the message);
+    // - not_found: no hub there and create_if_missing is false;
+    // - integrity: hub.db is not a healthy SQLite database or not a sihlicon hub — the file is
+    //   left exactly as it was, never recreated;
+    // - conflict: the hub was written by a newer sihlicon (schema version above ours);
+    // - io: the directory or files cannot be created or opened;
+    // - busy: another process kept the hub locked beyond options.busy_timeout.
+    static Hub open(const std::filesystem::path& directory, const HubOptions& options = {});
+
+    Hub(Hub&&) noexcept;
+    Hub& operator=(Hub&&) noexcept;
+    Hub(const Hub&) = delete;
+    Hub& operator=(const Hub&) = delete;
+    // Closes the database connections. REQUIRES: no other thread is using the hub.
+    ~Hub();
+
+    const std::filesystem::path& directory() const;
+    const std::filesystem::path& blob_directory() const;
+    const Clock& clock() const;
+
+    // Reads the hub's identity, schema version and record counts in one consistent snapshot.
+    HubInfo info() const;
+
+    // The schema version this library creates and migrates to.
+    static int latest_schema_version();
+
+  private:
+    struct Impl;  // defined in src/hub/hub_internal.hpp
+    explicit Hub(std::unique_ptr<Impl> impl);
+    friend struct HubAccess;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sihlicon

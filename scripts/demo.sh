@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Builds sihlicon (release), installs it under build/release/prefix, builds the embedding
+# example examples/cpp/ against it and runs it on an embedded hub in ./demo-hub (an SQLite
+# file and a blob folder; nothing else to start). Then shows the hub as an operator sees it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release
+prefix="$PWD/build/release/prefix"
+cmake --install build/release --prefix "$prefix" >/dev/null
+cmake -S examples/cpp -B build/demo -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build build/demo
+
+echo
+build/demo/quickstart demo-hub
+echo
+echo "\$ sihlicon --hub demo-hub info"
+"$prefix/bin/sihlicon" --hub demo-hub info

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Builds and runs every test: formatting check, the `dev` preset (debug, warnings as errors),
+# the installed package consumed by examples/cpp/, and the `asan` preset (AddressSanitizer +
+# UndefinedBehaviorSanitizer). Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== format"
+mapfile -t sources < <(git ls-files --cached --others --exclude-standard \
+  '*.cpp' '*.hpp' '*.c' '*.h' | grep -v '^build/')
+clang-format --dry-run --Werror "${sources[@]}"
+
+echo "== dev: build and test"
+cmake --preset dev
+cmake --build --preset dev
+ctest --preset dev
+
+echo "== install, then build examples/cpp against the installed package"
+prefix="$PWD/build/dev/prefix"
+rm -rf "$prefix" build/examples-cpp
+cmake --install build/dev --prefix "$prefix"
+cmake -S examples/cpp -B build/examples-cpp -G Ninja -DCMAKE_PREFIX_PATH="$prefix"
+cmake --build build/examples-cpp
+rm -rf build/examples-cpp/hub
+build/examples-cpp/quickstart build/examples-cpp/hub
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion sihlicon
+
+echo "== asan: build and test"
+cmake --preset asan
+cmake --build --preset asan
+ctest --preset asan

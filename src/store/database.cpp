@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/database.hpp"
+
+#include <sqlite3.h>
+#include <sihlicon/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <system_error>
+#include <thread>
+
+namespace sihlicon::store {
+
+namespace {
+
+constexpr std::string_view kSavepoint = "SAVEPOINT sihlicon_body";
+constexpr std::string_view kRelease = "RELEASE sihlicon_body";
+constexpr std::string_view kRollbackTo = "ROLLBACK TO sihlicon_body";
+
+// The write transaction this thread is currently running bodies in, if any: a write or read
+// issued from inside a write body joins it instead of queueing behind itself.
+struct ActiveWrite {
+    const Database* database = nullptr;
+    Transaction* transaction = nullptr;
+};
+thread_local ActiveWrite t_active_write;
+
+class ActiveWriteScope {
+  public:
+    ActiveWriteScope(const Database* database, Transaction* transaction) : saved_(t_active_write) {
+        t_active_write = {database, transaction};
+    }
+    ~ActiveWriteScope() { t_active_write = saved_; }
+    ActiveWriteScope(const ActiveWriteScope&) = delete;
+    ActiveWriteScope& operator=(const ActiveWriteScope&) = delete;
+
+  private:
+    ActiveWrite saved_;
+};
+
+bool in_transaction(Connection& connection) {
+    return sqlite3_get_autocommit(connection.handle()) == 0;
+}
+
+void rollback_quietly(Connection& connection) {
+    if (in_transaction(connection)) {
+        sqlite3_exec(connection.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
+// Runs `body` inside a savepoint of the open transaction. On failure, undoes the body's work
+// (unless SQLite already rolled back the whole transaction) and rethrows.
+void run_in_savepoint(Transaction& transaction, const std::function<void(Transaction&)>& body) {
+    Connection& connection = transaction.connection();
+    connection.exec(kSavepoint);
+    try {
+        body(transaction);
+    } catch (...) {
+        if (in_transaction(connection)) {
+            connection.exec(kRollbackTo);
+            connection.exec(kRelease);
+        }
+        throw;
+    }
+    connection.exec(kRelease);
+}
+
+void validate(const DatabaseOptions& options) {
+    if (options.reader_connections < 1) {
+        throw Error::invalid("reader_connections", std::to_string(options.reader_connections),
+                             "must be at least 1");
+    }
+    if (options.busy_timeout.count() < 0) {
+        throw Error::invalid("busy_timeout", std::to_string(options.busy_timeout.count()),
+                             "must not be negative");
+    }
+    if (options.max_batch < 1) {
+        throw Error::invalid("max_batch", std::to_string(options.max_batch), "must be at least 1");
+    }
+}
+
+}  // namespace
+
+// ---- Connection ---------------------------------------------------------------------------
+
+Connection::Connection(const std::filesystem::path& path, const DatabaseOptions& options,
+                       bool writer) {
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    if (writer && options.create_if_missing) {
+        flags |= SQLITE_OPEN_CREATE;
+    }
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        throw Error(ErrorCode::io, fmt::format("cannot open {}: {}", path.string(), detail));
+    }
+    cache_ = std::make_unique<StatementCache>(db_);
+    try {
+        sqlite3_extended_result_codes(db_, 1);
+        sqlite3_busy_timeout(db_, static_cast<int>(std::min<std::int64_t>(
+                                      options.busy_timeout.count(), 1'000'000'000)));
+        // The first statement reads the file header: a file that is not a database fails here.
+        if (query_text("PRAGMA journal_mode=WAL") != "wal") {
+            throw Error(ErrorCode::io,
+                        fmt::format("{}: cannot switch the database to WAL mode", path.string()));
+        }
+        exec(options.durability == Durability::full ? "PRAGMA synchronous=FULL"
+                                                    : "PRAGMA synchronous=NORMAL");
+        exec("PRAGMA foreign_keys=ON");
+        if (!writer) {
+            exec("PRAGMA query_only=ON");
+        }
+    } catch (const Error& error) {
+        cache_.reset();
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        if (error.code() == ErrorCode::integrity) {
+            throw Error(ErrorCode::integrity, fmt::format("{} is not a healthy SQLite database: {}",
+                                                          path.string(), error.what()));
+        }
+        throw;
+    }
+}
+
+Connection::~Connection() {
+    cache_.reset();
+    sqlite3_close_v2(db_);
+}
+
+void Connection::exec(std::string_view sql) {
+    // Single fixed statements go through the cache; scripts (several statements) do not.
+    if (sql.find(';') == std::string_view::npos) {
+        prepare(sql).run();
+        return;
+    }
+    char* message = nullptr;
+    const std::string text(sql);
+    const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+        const std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
+        sqlite3_free(message);
+        throw_sqlite_error(nullptr, rc, fmt::format("running a script: {}", detail));
+    }
+}
+
+std::string Connection::query_text(std::string_view sql) {
+    Statement statement = prepare(sql);
+    if (!statement.step()) {
+        return {};
+    }
+    return statement.column_text(0);
+}
+
+// ---- Database -----------------------------------------------------------------------------
+
+struct Database::WriteRequest {
+    const Body* body = nullptr;
+    std::exception_ptr error;
+    bool done = false;
+};
+
+Database::Database(std::filesystem::path path, const DatabaseOptions& options)
+    : path_(std::move(path)), options_(options) {
+    validate(options_);
+    std::error_code ignored;
+    if (!options_.create_if_missing && !std::filesystem::exists(path_, ignored)) {
+        throw Error(ErrorCode::not_found, fmt::format("no database at {}", path_.string()));
+    }
+    writer_ = std::make_unique<Connection>(path_, options_, true);
+    if (options_.integrity_check == IntegrityCheck::none) {
+        return;
+    }
+    const bool quick = options_.integrity_check == IntegrityCheck::quick;
+    const std::string verdict =
+        writer_->query_text(quick ? "PRAGMA quick_check" : "PRAGMA integrity_check");
+    if (verdict != "ok") {
+        throw Error(ErrorCode::integrity,
+                    fmt::format("{} failed its {}: {}", path_.string(),
+                                quick ? "quick_check" : "integrity_check", verdict));
+    }
+}
+
+Database::~Database() = default;
+
+Database::WriteStats Database::write_stats() const {
+    std::lock_guard lock(queue_mutex_);
+    return stats_;
+}
+
+std::size_t Database::queued_writes() const {
+    std::lock_guard lock(queue_mutex_);
+    return queue_.size();
+}
+
+void Database::begin_immediate() {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + options_.busy_timeout;
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+        const int rc =
+            sqlite3_exec(writer_->handle(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+        if (rc == SQLITE_OK) {
+            return;
+        }
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
+            throw_sqlite_error(writer_->handle(), rc, "starting a write transaction");
+        }
+        if (Clock::now() >= deadline) {
+            throw Error(ErrorCode::busy,
+                        fmt::format("{} stayed locked by another writer for more than {} ms",
+                                    path_.string(), options_.busy_timeout.count()));
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+}
+
+void Database::write_erased(const Body& body) {
+    if (t_active_write.database == this) {
+        run_in_savepoint(*t_active_write.transaction, body);
+        return;
+    }
+    WriteRequest request;
+    request.body = &body;
+    std::unique_lock lock(queue_mutex_);
+    queue_.push_back(&request);
+    while (!request.done) {
+        queue_changed_.wait(lock, [&] { return request.done || !leader_active_; });
+        if (request.done) {
+            break;
+        }
+        // This thread leads the next batch: everything queued so far, in arrival order.
+        leader_active_ = true;
+        const auto count =
+            std::min<std::size_t>(queue_.size(), static_cast<std::size_t>(options_.max_batch));
+        std::vector<WriteRequest*> batch(queue_.begin(),
+                                         queue_.begin() + static_cast<std::ptrdiff_t>(count));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+        lock.unlock();
+        commit_batch(batch);
+        lock.lock();
+        for (WriteRequest* member : batch) {
+            member->done = true;
+        }
+        stats_.commits += 1;
+        stats_.bodies += static_cast<std::int64_t>(batch.size());
+        leader_active_ = false;
+        queue_changed_.notify_all();
+    }
+    lock.unlock();
+    if (request.error) {
+        std::rethrow_exception(request.error);
+    }
+}
+
+void Database::commit_batch(const std::vector<WriteRequest*>& batch) {
+    Connection& connection = *writer_;
+    auto fail_all = [&](std::exception_ptr error) {
+        rollback_quietly(connection);
+        for (WriteRequest* member : batch) {
+            if (!member->error) {
+                member->error = error;
+            }
+        }
+    };
+    try {
+        begin_immediate();
+        Transaction transaction(connection, true);
+        ActiveWriteScope scope(this, &transaction);
+        for (WriteRequest* member : batch) {
+            try {
+                run_in_savepoint(transaction, *member->body);
+            } catch (...) {
+                member->error = std::current_exception();
+                if (!in_transaction(connection)) {
+                    // SQLite rolled back the whole transaction (I/O error, disk full): the
+                    // bodies before this one are lost too, so none of the batch succeeded.
+                    fail_all(member->error);
+                    return;
+                }
+            }
+        }
+        connection.exec("COMMIT");
+    } catch (...) {
+        fail_all(std::current_exception());
+    }
+}
+
+std::unique_ptr<Connection> Database::acquire_reader() {
+    std::unique_lock lock(readers_mutex_);
+    reader_returned_.wait(lock, [&] {
+        return !idle_readers_.empty() || open_readers_ < options_.reader_connections;
+    });
+    if (!idle_readers_.empty()) {
+        auto reader = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+        return reader;
+    }
+    ++open_readers_;
+    lock.unlock();
+    try {
+        return std::make_unique<Connection>(path_, options_, false);
+    } catch (...) {
+        lock.lock();
+        --open_readers_;
+        reader_returned_.notify_one();
+        throw;
+    }
+}
+
+void Database::release_reader(std::unique_ptr<Connection> reader) {
+    std::lock_guard lock(readers_mutex_);
+    idle_readers_.push_back(std::move(reader));
+    reader_returned_.notify_one();
+}
+
+void Database::read_erased(const Body& body) {
+    if (t_active_write.database == this) {
+        body(*t_active_write.transaction);  // sees the enclosing write's own changes
+        return;
+    }
+    std::unique_ptr<Connection> reader = acquire_reader();
+    try {
+        reader->exec("BEGIN");
+        Transaction transaction(*reader, false);
+        body(transaction);
+        reader->exec("COMMIT");
+    } catch (...) {
+        rollback_quietly(*reader);
+        release_reader(std::move(reader));
+        throw;
+    }
+    release_reader(std::move(reader));
+}
+
+}  // namespace sihlicon::store

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The transaction layer every service shares: one SQLite database in WAL mode, one writer path
+// with group commit, a pool of reader connections, and SQLITE_BUSY absorbed inside.
+//
+// Writes: Database::write(body) runs `body` inside a write transaction. Concurrent writers are
+// batched (group commit, as LevelDB batches writers): the first caller to find the writer free
+// becomes the leader, opens one BEGIN IMMEDIATE transaction, runs every queued body inside its
+// own SAVEPOINT, and commits once, so a batch costs one fsync. A body that throws rolls back
+// only its own savepoint and its caller gets the exception; the others commit. If the commit
+// itself fails, every caller of the batch gets that error and nothing of the batch is stored.
+// A body may run on another caller's thread; it must only touch the database through the
+// Transaction it is given (and memory it owns). A write called from inside a write body runs
+// inline, in a nested savepoint of the same transaction.
+//
+// Reads: Database::read(body) runs `body` in a read transaction on a pooled reader connection:
+// a consistent snapshot of the last commit, concurrent with writes and other reads.
+//
+// Busy: another process holding the write lock is waited for (with back-off) up to
+// DatabaseOptions::busy_timeout; only then does the caller see Error(busy).
+//
+// Thread safety: a Database is safe to use from any number of threads.
+#pragma once
+
+#include "store/statement.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace sihlicon::store {
+
+enum class Durability {
+    normal,  // survives a crash of the process (kill -9); a power cut may lose the last commits
+    full,    // every commit is fsynced before it is acknowledged
+};
+
+enum class IntegrityCheck { none, quick, full };
+
+struct DatabaseOptions {
+    bool create_if_missing = true;
+    std::chrono::milliseconds busy_timeout{30'000};
+    Durability durability = Durability::full;
+    IntegrityCheck integrity_check = IntegrityCheck::quick;
+    int reader_connections = 4;  // upper bound of the reader pool; at least 1
+    int max_batch = 256;         // most write bodies committed by one transaction
+};
+
+// One open SQLite connection with its statement cache.
+class Connection {
+  public:
+    Connection(const std::filesystem::path& path, const DatabaseOptions& options, bool writer);
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection();
+
+    sqlite3* handle() const { return db_; }
+    Statement prepare(std::string_view sql) { return cache_->prepare(sql); }
+    // Runs one or more SQL statements that return no rows (schema scripts, pragmas).
+    void exec(std::string_view sql);
+    // Runs a pragma or query that returns a single text value.
+    std::string query_text(std::string_view sql);
+
+  private:
+    sqlite3* db_ = nullptr;
+    std::unique_ptr<StatementCache> cache_;
+};
+
+// What a read or write body is handed. It is only valid during the body.
+class Transaction {
+  public:
+    Transaction(Connection& connection, bool writable)
+        : connection_(connection), writable_(writable) {}
+
+    // A prepared statement from the connection's cache, reset when the returned value dies.
+    Statement prepare(std::string_view sql) { return connection_.prepare(sql); }
+    void exec(std::string_view sql) { connection_.exec(sql); }
+    bool writable() const { return writable_; }
+    Connection& connection() { return connection_; }
+
+  private:
+    Connection& connection_;
+    bool writable_;
+};
+
+class Database {
+  public:
+    // Opens (or, with create_if_missing, creates) the database at `path`, switches it to WAL,
+    // turns foreign keys on and runs the configured integrity check. Throws Error(not_found)
+    // for a missing file without create_if_missing, Error(integrity) for a file that is not a
+    // healthy SQLite database, Error(io) when the file cannot be opened.
+    Database(std::filesystem::path path, const DatabaseOptions& options);
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+    ~Database();
+
+    const std::filesystem::path& path() const { return path_; }
+    const DatabaseOptions& options() const { return options_; }
+
+    // Runs `body(Transaction&)` in a write transaction (see the file comment) and returns what
+    // it returns once the transaction is durable. Rethrows what the body throws.
+    template <class Body>
+    auto write(Body&& body) -> std::invoke_result_t<Body&, Transaction&> {
+        using Result = std::invoke_result_t<Body&, Transaction&>;
+        if constexpr (std::is_void_v<Result>) {
+            write_erased([&](Transaction& tx) { body(tx); });
+        } else {
+            std::optional<Result> result;
+            write_erased([&](Transaction& tx) { result.emplace(body(tx)); });
+            return std::move(*result);
+        }
+    }
+
+    // Runs `body(Transaction&)` in a read-only snapshot and returns what it returns.
+    template <class Body>
+    auto read(Body&& body) -> std::invoke_result_t<Body&, Transaction&> {
+        using Result = std::invoke_result_t<Body&, Transaction&>;
+        if constexpr (std::is_void_v<Result>) {
+            read_erased([&](Transaction& tx) { body(tx); });
+        } else {
+            std::optional<Result> result;
+            read_erased([&](Transaction& tx) { result.emplace(body(tx)); });
+            return std::move(*result);
+        }
+    }
+
+    // Transactions committed so far by this object, and how many write bodies they carried:
+    // their ratio is the group-commit batch size.
+    struct WriteStats {
+        std::int64_t commits = 0;
+        std::int64_t bodies = 0;
+    };
+    WriteStats write_stats() const;
+
+    // Write bodies waiting for the writer right now (not counting a batch being committed).
+    std::size_t queued_writes() const;
+
+  private:
+    using Body = std::function<void(Transaction&)>;
+    struct WriteRequest;
+
+    void write_erased(const Body& body);
+    void read_erased(const Body& body);
+    void commit_batch(const std::vector<WriteRequest*>& batch);
+    void begin_immediate();
+    std::unique_ptr<Connection> acquire_reader();
+    void release_reader(std::unique_ptr<Connection> reader);
+
+    std::filesystem::path path_;
+    DatabaseOptions options_;
+
+    std::unique_ptr<Connection> writer_;  // used only by the current batch leader
+    mutable std::mutex queue_mutex_;
+    std::condition_variable queue_changed_;
+    std::deque<WriteRequest*> queue_;
+    bool leader_active_ = false;
+    WriteStats stats_;
+
+    std::mutex readers_mutex_;
+    std::condition_variable reader_returned_;
+    std::vector<std::unique_ptr<Connection>> idle_readers_;
+    int open_readers_ = 0;
+};
+
+}  // namespace sihlicon::store

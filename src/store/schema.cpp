@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/schema.hpp"
+
+#include <array>
+
+namespace sihlicon::store {
+
+namespace {
+
+// Version 1: facts about the hub itself (its instance id, when it was created, the version of
+// sihlicon that created it), as key/value pairs.
+constexpr std::string_view kHubMeta = R"sql(
+CREATE TABLE hub_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array kMigrations{
+    Migration{1, "hub_meta", kHubMeta},
+};
+
+constexpr std::array kCountedTables{
+    CountedTable{"migrations", "schema_migrations"},
+};
+
+}  // namespace
+
+std::span<const Migration> hub_migrations() {
+    return kMigrations;
+}
+
+std::span<const CountedTable> counted_tables() {
+    return kCountedTables;
+}
+
+}  // namespace sihlicon::store

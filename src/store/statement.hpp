@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Prepared statements over one SQLite connection, and the per-connection statement cache.
+//
+// Every SQL statement in sihlicon is a prepared statement with bound parameters; no SQL text is
+// ever built from input. A Statement borrowed from the cache is reset and its bindings cleared
+// when it goes out of scope, so the next user always starts clean.
+//
+// Thread safety: a Statement belongs to the transaction that prepared it and must not be used
+// from another thread at the same time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sihlicon::store {
+
+// Throws the sihlicon::Error that corresponds to an SQLite result code: BUSY/LOCKED -> busy,
+// CORRUPT/NOTADB -> integrity, IOERR/FULL/CANTOPEN/READONLY/PERM -> io, CONSTRAINT -> conflict,
+// NOMEM -> std::bad_alloc, anything else -> internal. `context` says what was being done.
+[[noreturn]] void throw_sqlite_error(sqlite3* db, int result_code, std::string_view context);
+
+class StatementCache;
+
+class Statement {
+  public:
+    Statement(Statement&& other) noexcept;
+    Statement& operator=(Statement&&) = delete;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement();
+
+    // Binds parameter `index` (1-based). std::nullopt and nullptr bind NULL.
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+    Statement& bind(int index, std::string_view text);
+    Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+    Statement& bind(int index, const std::string& text) {
+        return bind(index, std::string_view(text));
+    }
+    Statement& bind(int index, std::span<const std::byte> blob);
+    Statement& bind(int index, std::nullptr_t);
+    template <class T>
+    Statement& bind(int index, const std::optional<T>& value) {
+        return value ? bind(index, *value) : bind(index, nullptr);
+    }
+
+    // Binds every argument in order, starting at parameter 1.
+    template <class... Args>
+    Statement& bind_all(const Args&... args) {
+        int index = 0;
+        (bind(++index, args), ...);
+        return *this;
+    }
+
+    // Advances to the next row. Returns true when a row is available, false when done.
+    bool step();
+    // Runs a statement that returns no rows to completion; returns the number of rows changed.
+    std::int64_t run();
+
+    bool is_null(int column) const;
+    std::int64_t column_int64(int column) const;
+    std::string column_text(int column) const;
+    std::optional<std::string> column_optional_text(int column) const;
+    std::optional<std::int64_t> column_optional_int64(int column) const;
+    std::vector<std::byte> column_blob(int column) const;
+
+    // Resets the statement so it can be stepped again; keeps the bindings.
+    void reset();
+
+  private:
+    friend class StatementCache;
+    Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* owner);
+
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+    StatementCache* owner_;  // null: the statement is not cached and is finalized on destruction
+};
+
+// Prepared statements of one connection, keyed by their SQL text. A statement that is already
+// lent out (a query nested in the iteration of the same query) is prepared afresh instead.
+class StatementCache {
+  public:
+    explicit StatementCache(sqlite3* db) : db_(db) {}
+    StatementCache(const StatementCache&) = delete;
+    StatementCache& operator=(const StatementCache&) = delete;
+    ~StatementCache();
+
+    Statement prepare(std::string_view sql);
+    std::size_t size() const { return entries_.size(); }
+
+  private:
+    friend class Statement;
+    void give_back(sqlite3_stmt* stmt);
+
+    struct Entry {
+        sqlite3_stmt* stmt = nullptr;
+        bool lent = false;
+    };
+    sqlite3* db_;
+    std::unordered_map<std::string, Entry> entries_;
+    std::unordered_map<sqlite3_stmt*, Entry*> by_handle_;
+};
+
+}  // namespace sihlicon::store

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The sihlicon command-line tool as an operator uses it. Usage: cli_test.sh PATH_TO_SIHLICON
+set -uo pipefail
+sihlicon="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+check() {  # check NAME COMMAND... : the command must succeed
+  local name="$1"; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+hub="$work/h"
+out=$("$sihlicon" --hub "$hub" init --json)
+check "init prints the schema version as JSON" grep -q '"schemaVersion":1' <<<"$out"
+check "init creates the database" test -f "$hub/hub.db"
+check "init creates the blob folder" test -d "$hub/blobs"
+
+out=$("$sihlicon" --hub "$hub" info --json)
+check "info --json prints the schema version" grep -q '"schemaVersion":1' <<<"$out"
+check "info --json prints the instance id" grep -q '"instanceId":"hub-' <<<"$out"
+
+out=$("$sihlicon" --hub "$hub" info)
+check "info prints a readable schema line" grep -q '^schema version   1' <<<"$out"
+
+out=$(SIHLICON_HUB="$hub" "$sihlicon" info --json)
+check "the hub can come from SIHLICON_HUB" grep -q '"schemaVersion":1' <<<"$out"
+
+again=$("$sihlicon" --hub "$hub" init --json)
+check "init on an existing hub keeps its identity" \
+  test "$(grep -o '"instanceId":"[^"]*"' <<<"$again")" = "$(grep -o '"instanceId":"[^"]*"' <<<"$out")"
+
+err=$("$sihlicon" --hub "$work/absent" info --json 2>&1 >/dev/null); rc=$?
+check "info on a missing hub exits 1" test "$rc" -eq 1
+check "info on a missing hub reports not_found as JSON" grep -q '"code":"not_found"' <<<"$err"
+check "info does not create a missing hub" test ! -e "$work/absent"
+
+printf 'not a database at all, just some text that is long enough to matter\n%.0s' {1..100} \
+  >"$work/corrupt.db"
+mkdir "$work/corrupt" && mv "$work/corrupt.db" "$work/corrupt/hub.db"
+err=$("$sihlicon" --hub "$work/corrupt" info 2>&1 >/dev/null); rc=$?
+check "a corrupt hub exits 1" test "$rc" -eq 1
+check "a corrupt hub is reported as integrity" grep -q '^sihlicon: integrity:' <<<"$err"
+
+"$sihlicon" info >/dev/null 2>&1; rc=$?
+check "a command without --hub is a usage error" test "$rc" -eq 2
+"$sihlicon" --hub "$hub" frobnicate >/dev/null 2>&1; rc=$?
+check "an unknown command is a usage error" test "$rc" -eq 2
+"$sihlicon" --hub "$hub" info extra >/dev/null 2>&1; rc=$?
+check "an unexpected argument is a usage error" test "$rc" -eq 2
+
+out=$("$sihlicon" version --json)
+check "version --json names the ABI" grep -q '"abiVersion":0' <<<"$out"
+out=$("$sihlicon" --help)
+check "--help lists the commands" grep -q 'init' <<<"$out"
+
+echo "cli: $passed passed, $failed failed"
+test "$failed" -eq 0

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/database.hpp"
+#include "support/temp_dir.hpp"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+#include <sihlicon/error.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using sihlicon::Error;
+using sihlicon::ErrorCode;
+using sihlicon::store::Database;
+using sihlicon::store::DatabaseOptions;
+using sihlicon::store::Transaction;
+using sihlicon::testing::TempDir;
+
+namespace {
+
+void create_table(Database& database) {
+    database.write([](Transaction& tx) {
+        tx.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
+    });
+}
+
+void insert(Transaction& tx, std::string_view name) {
+    tx.prepare("INSERT INTO items (name) VALUES (?)").bind_all(name).run();
+}
+
+std::int64_t count_items(Database& database) {
+    return database.read([](Transaction& tx) {
+        auto statement = tx.prepare("SELECT COUNT(*) FROM items");
+        statement.step();
+        return statement.column_int64(0);
+    });
+}
+
+bool has_item(Database& database, std::string_view name) {
+    return database.read([&](Transaction& tx) {
+        auto statement = tx.prepare("SELECT 1 FROM items WHERE name = ?");
+        statement.bind_all(name);
+        return statement.step();
+    });
+}
+
+// Holds the database's write lock from a separate raw SQLite connection, as another process would.
+class ForeignWriter {
+  public:
+    explicit ForeignWriter(const std::filesystem::path& path) {
+        REQUIRE(sqlite3_open(path.c_str(), &db_) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    }
+    void release() { sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
+    ~ForeignWriter() {
+        release();
+        sqlite3_close(db_);
+    }
+
+  private:
+    sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+TEST_CASE("a committed write is visible to later reads") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    database.write([](Transaction& tx) { insert(tx, "a"); });
+    CHECK(has_item(database, "a"));
+    CHECK(count_items(database) == 1);
+}
+
+TEST_CASE("a write body returns its value to the caller") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    const auto id = database.write([](Transaction& tx) {
+        insert(tx, "a");
+        auto statement = tx.prepare("SELECT id FROM items WHERE name = 'a'");
+        statement.step();
+        return statement.column_int64(0);
+    });
+    CHECK(id == 1);
+}
+
+TEST_CASE("a body that throws changes nothing and its caller gets the exception") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    CHECK_THROWS_WITH_AS(database.write([](Transaction& tx) {
+        insert(tx, "half");
+        throw Error(ErrorCode::conflict, "changed my mind");
+    }),
+                         "changed my mind", Error);
+    CHECK(count_items(database) == 0);
+}
+
+TEST_CASE("a constraint violation is reported as conflict and rolls the body back") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    database.write([](Transaction& tx) { insert(tx, "a"); });
+    try {
+        database.write([](Transaction& tx) {
+            insert(tx, "b");
+            insert(tx, "a");
+        });
+        FAIL("a duplicate name must be refused");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::conflict);
+    }
+    CHECK(count_items(database) == 1);
+    CHECK_FALSE(has_item(database, "b"));
+}
+
+TEST_CASE("writes queued behind a busy writer commit together, and one failure spares the rest") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    const auto before = database.write_stats();
+
+    std::atomic<bool> first_started{false};
+    std::thread first([&] {
+        database.write([&](Transaction& tx) {
+            first_started = true;
+            // Hold the writer until three more writes are queued behind this one.
+            const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (database.queued_writes() < 3 && std::chrono::steady_clock::now() < limit) {
+                std::this_thread::yield();
+            }
+            insert(tx, "first");
+        });
+    });
+    while (!first_started) {
+        std::this_thread::yield();
+    }
+    std::atomic<bool> failing_caller_saw_error{false};
+    std::thread second([&] { database.write([](Transaction& tx) { insert(tx, "second"); }); });
+    std::thread failing([&] {
+        try {
+            database.write([](Transaction& tx) {
+                insert(tx, "doomed");
+                throw std::runtime_error("body failed");
+            });
+        } catch (const std::runtime_error&) {
+            failing_caller_saw_error = true;
+        }
+    });
+    std::thread fourth([&] { database.write([](Transaction& tx) { insert(tx, "fourth"); }); });
+    for (auto* thread : {&first, &second, &failing, &fourth}) {
+        thread->join();
+    }
+
+    CHECK(failing_caller_saw_error);
+    CHECK(has_item(database, "first"));
+    CHECK(has_item(database, "second"));
+    CHECK(has_item(database, "fourth"));
+    CHECK_FALSE(has_item(database, "doomed"));
+    const auto after = database.write_stats();
+    CHECK(after.bodies - before.bodies == 4);
+    CHECK(after.commits - before.commits == 2);  // the first alone, then the three together
+}
+
+TEST_CASE("a write nested in a write joins its transaction and can fail on its own") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    database.write([&](Transaction& tx) {
+        insert(tx, "outer");
+        database.write([](Transaction& inner) { insert(inner, "inner"); });
+        CHECK_THROWS(database.write([](Transaction& inner) {
+            insert(inner, "inner-doomed");
+            throw Error(ErrorCode::conflict, "no");
+        }));
+        // A read from inside a write sees the write's own changes.
+        CHECK(has_item(database, "inner"));
+    });
+    CHECK(has_item(database, "outer"));
+    CHECK(has_item(database, "inner"));
+    CHECK_FALSE(has_item(database, "inner-doomed"));
+}
+
+TEST_CASE("a query run while the same query is still iterating gets its own statement") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    database.write([](Transaction& tx) {
+        insert(tx, "a");
+        insert(tx, "b");
+    });
+    const auto pairs = database.read([](Transaction& tx) {
+        int found = 0;
+        auto outer = tx.prepare("SELECT name FROM items ORDER BY name");
+        while (outer.step()) {
+            auto inner = tx.prepare("SELECT name FROM items ORDER BY name");
+            while (inner.step()) {
+                ++found;
+            }
+        }
+        return found;
+    });
+    CHECK(pairs == 4);
+}
+
+TEST_CASE("reads run on reader connections that cannot write") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    CHECK_THROWS_AS(database.read([](Transaction& tx) { insert(tx, "sneaky"); }), Error);
+    CHECK(count_items(database) == 0);
+}
+
+TEST_CASE("a write waits for another process's lock instead of failing") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    auto foreign = std::make_unique<ForeignWriter>(dir / "t.db");
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        database.write([](Transaction& tx) { insert(tx, "patient"); });
+        done = true;
+    });
+    CHECK_FALSE(done.load());  // cannot have committed while the lock is held
+    foreign.reset();           // the other process commits and lets go
+    writer.join();
+    CHECK(has_item(database, "patient"));
+}
+
+TEST_CASE("busy reaches the caller only after the busy timeout") {
+    TempDir dir;
+    DatabaseOptions options;
+    options.busy_timeout = std::chrono::milliseconds(100);
+    Database database(dir / "t.db", options);
+    create_table(database);
+    ForeignWriter foreign(dir / "t.db");
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        database.write([](Transaction& tx) { insert(tx, "impatient"); });
+        FAIL("the write must not succeed while another process holds the lock");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::busy);
+    }
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(100));
+    foreign.release();
+    CHECK(count_items(database) == 0);
+}
+
+TEST_CASE("eight threads writing at once lose nothing") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    constexpr int kThreads = 8;
+    constexpr int kWritesPerThread = 250;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kWritesPerThread; ++i) {
+                database.write([&](Transaction& tx) {
+                    insert(tx, std::to_string(t) + "-" + std::to_string(i));
+                });
+                if (i % 10 == 0) {
+                    CHECK(count_items(database) >= i);
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    CHECK(count_items(database) == kThreads * kWritesPerThread);
+    const auto stats = database.write_stats();
+    MESSAGE("group commit: " << stats.bodies << " bodies in " << stats.commits << " commits");
+}
+
+TEST_CASE("options out of range are refused naming the option") {
+    TempDir dir;
+    DatabaseOptions options;
+    options.reader_connections = 0;
+    CHECK_THROWS_WITH_AS(Database(dir / "t.db", options), doctest::Contains("reader_connections"),
+                         Error);
+    CHECK_FALSE(std::filesystem::exists(dir / "t.db"));
+}
+
+TEST_CASE("a file that is not a database is refused with integrity and left untouched") {
+    TempDir dir;
+    const auto path = dir / "t.db";
+    const std::string garbage =
+        "this is not an SQLite database, but it is long enough to look "
+        "like a header of something. ";
+    std::ofstream(path) << garbage << garbage << garbage;
+    const auto size_before = std::filesystem::file_size(path);
+    try {
+        Database database(path, {});
+        FAIL("a garbage file must be refused");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::integrity);
+    }
+    CHECK(std::filesystem::file_size(path) == size_before);
+    CHECK_FALSE(std::filesystem::exists(dir / "t.db-wal"));
+}
+
+TEST_CASE("a missing file is not created when create_if_missing is false") {
+    TempDir dir;
+    DatabaseOptions options;
+    options.create_if_missing = false;
+    try {
+        Database database(dir / "absent.db", options);
+        FAIL("must not open");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::not_found);
+    }
+    CHECK_FALSE(std::filesystem::exists(dir / "absent.db"));
+}
