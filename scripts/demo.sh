@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release
+cmake --build --preset release --target sihlicon sihlicon_cli
 prefix="$PWD/build/release/prefix"
 cmake --install build/release --prefix "$prefix" >/dev/null
 cmake -S examples/cpp -B build/demo -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null

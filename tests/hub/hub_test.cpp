@@ -8,6 +8,7 @@
 #include <sihlicon/hub.hpp>
 #include <sihlicon/version.hpp>
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 
 #include <sys/wait.h>
@@ -217,7 +218,7 @@ TEST_CASE("two processes writing to one hub at once lose nothing") {
                 for (int i = 0; i < kWrites; ++i) {
                     HubAccess::database(hub).write([&](Transaction& tx) {
                         tx.prepare("INSERT INTO items (name) VALUES (?)")
-                            .bind_all(std::to_string(p) + "-" + std::to_string(i))
+                            .bind_all(fmt::format("{}-{}", p, i))
                             .run();
                     });
                 }
@@ -236,7 +237,7 @@ TEST_CASE("two processes writing to one hub at once lose nothing") {
             for (int i = 0; i < 50; ++i) {
                 HubAccess::database(hub).write([&](Transaction& tx) {
                     tx.prepare("INSERT INTO items (name) VALUES (?)")
-                        .bind_all("t" + std::to_string(t) + "-" + std::to_string(i))
+                        .bind_all(fmt::format("t{}-{}", t, i))
                         .run();
                 });
             }
