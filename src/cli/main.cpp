@@ -1,45 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// `sihlicon`, the operator's command-line tool: `sihlicon --hub DIR <command> [--json]`.
-// Each command is a row of kCommands; each service adds its own rows.
+// `sihlicon`, the operator's command-line tool: `sihlicon [--hub DIR] [--json] <command> ...`.
+// Commands are rows of a table that each service fills (see command.hpp). A command may be two
+// words ("job submit"): the longest name that matches the words given wins.
+#include "cli/command.hpp"
+
 #include <sihlicon/error.hpp>
-#include <sihlicon/hub.hpp>
-#include <sihlicon/version.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 
 #include <cstdlib>
-#include <functional>
 #include <iostream>
-#include <optional>
 #include <sstream>
-#include <string>
-#include <vector>
 
 namespace po = boost::program_options;
 
-namespace {
+namespace sihlicon::cli {
 
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
-
-struct Context {
-    std::optional<std::string> hub_directory;
-    bool json = false;
-    std::vector<std::string> arguments;  // what follows the command name
-};
-
-struct UsageError {
-    std::string message;
-};
-
-const std::string& require_hub(const Context& context) {
+Hub open_hub(const Context& context, bool create) {
     if (!context.hub_directory) {
         throw UsageError{"this command needs --hub DIR (or SIHLICON_HUB in the environment)"};
     }
-    return *context.hub_directory;
+    HubOptions options;
+    options.create_if_missing = create;
+    return Hub::open(*context.hub_directory, options);
 }
 
 void require_no_arguments(const Context& context) {
@@ -48,78 +34,30 @@ void require_no_arguments(const Context& context) {
     }
 }
 
-void print_info(const sihlicon::HubInfo& info, bool json) {
-    if (json) {
-        std::cout << info.to_json() << '\n';
-        return;
-    }
-    fmt::print("directory        {}\n", info.directory);
-    fmt::print("instance         {}\n", info.instance_id);
-    fmt::print("schema version   {} (this sihlicon writes {})\n", info.schema_version,
-               info.latest_schema_version);
-    fmt::print("created          {} by sihlicon {}\n", sihlicon::to_iso8601(info.created_at),
-               info.created_by_version);
-    fmt::print("database         {} ({} bytes)\n", info.database_path, info.database_bytes);
-    fmt::print("blobs            {}\n", info.blob_directory);
-    for (const auto& [label, count] : info.counts) {
-        fmt::print("{:<16} {}\n", label, count);
-    }
-}
+}  // namespace sihlicon::cli
 
-int command_init(const Context& context) {
-    require_no_arguments(context);
-    sihlicon::HubOptions options;
-    options.create_if_missing = true;
-    const auto hub = sihlicon::Hub::open(require_hub(context), options);
-    print_info(hub.info(), context.json);
-    return EXIT_SUCCESS;
-}
+namespace {
 
-int command_info(const Context& context) {
-    require_no_arguments(context);
-    sihlicon::HubOptions options;
-    options.create_if_missing = false;
-    const auto hub = sihlicon::Hub::open(require_hub(context), options);
-    print_info(hub.info(), context.json);
-    return EXIT_SUCCESS;
-}
+using sihlicon::cli::Command;
+using sihlicon::cli::Context;
+using sihlicon::cli::UsageError;
 
-int command_version(const Context& context) {
-    require_no_arguments(context);
-    if (context.json) {
-        const boost::json::object object{
-            {"libraryVersion", sihlicon::library_version()},
-            {"headerVersion", SIHLICON_VERSION_STRING},
-            {"abiVersion", SIHLICON_ABI_VERSION},
-            {"schemaVersion", sihlicon::Hub::latest_schema_version()},
-        };
-        std::cout << boost::json::serialize(object) << '\n';
-    } else {
-        fmt::print("sihlicon {} (ABI {}, schema {})\n", sihlicon::library_version(),
-                   SIHLICON_ABI_VERSION, sihlicon::Hub::latest_schema_version());
-    }
-    return EXIT_SUCCESS;
-}
-
-struct Command {
-    std::string_view name;
-    std::string_view summary;
-    std::function<int(const Context&)> run;
-};
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> table{
-        {"init", "create the hub (or bring it up to date) and show its info", command_init},
-        {"info", "show the hub's identity, schema version and record counts", command_info},
-        {"version", "show the library, ABI and schema versions", command_version},
-    };
+    static const std::vector<Command> table = [] {
+        std::vector<Command> all;
+        sihlicon::cli::add_hub_commands(all);
+        return all;
+    }();
     return table;
 }
 
 std::string usage(const po::options_description& options) {
     std::string text = "usage: sihlicon [--hub DIR] [--json] <command> [arguments]\n\ncommands:\n";
     for (const auto& command : commands()) {
-        text += fmt::format("  {:<10} {}\n", command.name, command.summary);
+        text += fmt::format("  {:<16} {}\n", command.name, command.summary);
     }
     std::ostringstream described;
     described << options;
@@ -135,25 +73,47 @@ void print_error(const Context& context, std::string_view code, std::string_view
     }
 }
 
+// The command whose (one- or two-word) name matches the start of `words`, longest first.
+const Command* find_command(const std::vector<std::string>& words, std::size_t& used) {
+    const Command* best = nullptr;
+    for (const auto& command : commands()) {
+        std::string joined;
+        for (std::size_t n = 1; n <= words.size() && n <= 2; ++n) {
+            joined += (n > 1 ? " " : "") + words[n - 1];
+            if (command.name == joined && (best == nullptr || n > used)) {
+                best = &command;
+                used = n;
+            }
+        }
+    }
+    return best;
+}
+
 int run(int argc, char** argv) {
     po::options_description global("options");
     global.add_options()("help,h", "show this help")("version", "show the version")(
         "hub", po::value<std::string>(), "the hub directory (default: $SIHLICON_HUB)")(
         "json", "print results and errors as JSON");
     po::options_description hidden;
-    hidden.add_options()("command", po::value<std::string>())(
-        "arguments", po::value<std::vector<std::string>>());
+    hidden.add_options()("words", po::value<std::vector<std::string>>());
     po::options_description all;
     all.add(global).add(hidden);
     po::positional_options_description positional;
-    positional.add("command", 1).add("arguments", -1);
+    positional.add("words", -1);
 
     Context context;
     po::variables_map values;
+    std::vector<std::string> words;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
-                  values);
+        // Options after the command belong to the command, except --hub and --json.
+        const auto parsed = po::command_line_parser(argc, argv)
+                                .options(all)
+                                .positional(positional)
+                                .allow_unregistered()
+                                .run();
+        po::store(parsed, values);
         po::notify(values);
+        words = po::collect_unrecognized(parsed.options, po::include_positional);
     } catch (const po::error& error) {
         print_error(context, "usage", error.what());
         return kExitUsage;
@@ -168,30 +128,28 @@ int run(int argc, char** argv) {
         std::cout << usage(global);
         return EXIT_SUCCESS;
     }
-    const std::string name =
-        values.count("version")
-            ? "version"
-            : (values.count("command") ? values["command"].as<std::string>() : "");
-    if (values.count("arguments")) {
-        context.arguments = values["arguments"].as<std::vector<std::string>>();
+    if (values.count("version")) {
+        words.insert(words.begin(), "version");
     }
-    for (const auto& command : commands()) {
-        if (command.name == name) {
-            try {
-                return command.run(context);
-            } catch (const UsageError& error) {
-                print_error(context, "usage", error.message);
-                return kExitUsage;
-            } catch (const sihlicon::Error& error) {
-                print_error(context, sihlicon::to_string(error.code()), error.what());
-                return kExitError;
-            }
-        }
+    std::size_t used = 0;
+    const Command* command = find_command(words, used);
+    if (command == nullptr) {
+        print_error(context, "usage",
+                    words.empty()
+                        ? "no command given; see sihlicon --help"
+                        : fmt::format("unknown command '{}'; see sihlicon --help", words.front()));
+        return kExitUsage;
     }
-    print_error(context, "usage",
-                name.empty() ? "no command given; see sihlicon --help"
-                             : fmt::format("unknown command '{}'; see sihlicon --help", name));
-    return kExitUsage;
+    context.arguments.assign(words.begin() + static_cast<std::ptrdiff_t>(used), words.end());
+    try {
+        return command->run(context);
+    } catch (const UsageError& error) {
+        print_error(context, "usage", error.message);
+        return kExitUsage;
+    } catch (const sihlicon::Error& error) {
+        print_error(context, sihlicon::to_string(error.code()), error.what());
+        return kExitError;
+    }
 }
 
 }  // namespace

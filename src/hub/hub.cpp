@@ -113,10 +113,11 @@ Hub Hub::open(const std::filesystem::path& directory, const HubOptions& options)
         throw Error::invalid("directory", "", "must name a folder");
     }
     auto impl = std::make_unique<Impl>();
-    impl->directory = directory;
-    impl->blob_directory = directory / kBlobFolder;
-    impl->clock = options.clock ? options.clock : system_clock();
-    impl->ids = std::make_unique<IdGenerator>(impl->clock);
+    detail::HubCore& core = impl->core;
+    core.directory = directory;
+    core.blob_directory = directory / kBlobFolder;
+    core.clock = options.clock ? options.clock : system_clock();
+    core.ids = std::make_unique<IdGenerator>(core.clock);
     const auto settings = database_options(options);  // validated by the database below
 
     prepare_directory(directory, options.create_if_missing);
@@ -127,21 +128,21 @@ Hub Hub::open(const std::filesystem::path& directory, const HubOptions& options)
                     fmt::format("no hub at {} (no {})", directory.string(), kDatabaseFile),
                     "directory");
     }
-    impl->database = std::make_unique<store::Database>(database_path, settings);
-    store::migrate(*impl->database, store::hub_migrations(), impl->clock->now().ms());
-    record_identity(*impl->database, *impl->ids, *impl->clock);
-    make_blob_folder(impl->blob_directory);
+    core.database = std::make_unique<store::Database>(database_path, settings);
+    store::migrate(*core.database, store::hub_migrations(), core.now().ms());
+    record_identity(*core.database, *core.ids, *core.clock);
+    make_blob_folder(core.blob_directory);
     return Hub(std::move(impl));
 }
 
 const std::filesystem::path& Hub::directory() const {
-    return impl_->directory;
+    return impl_->core.directory;
 }
 const std::filesystem::path& Hub::blob_directory() const {
-    return impl_->blob_directory;
+    return impl_->core.blob_directory;
 }
 const Clock& Hub::clock() const {
-    return *impl_->clock;
+    return *impl_->core.clock;
 }
 
 int Hub::latest_schema_version() {
@@ -149,13 +150,14 @@ int Hub::latest_schema_version() {
 }
 
 HubInfo Hub::info() const {
+    const detail::HubCore& core = impl_->core;
     HubInfo info;
-    info.directory = impl_->directory.string();
-    info.database_path = impl_->database->path().string();
-    info.blob_directory = impl_->blob_directory.string();
+    info.directory = core.directory.string();
+    info.database_path = core.database->path().string();
+    info.blob_directory = core.blob_directory.string();
     info.latest_schema_version = latest_schema_version();
     info.library_version = library_version();
-    impl_->database->read([&](store::Transaction& tx) {
+    core.database->read([&](store::Transaction& tx) {
         info.schema_version = store::schema_version(tx);
         info.instance_id = meta_value(tx, "instance_id");
         info.created_at = Timestamp::from_ms(std::stoll(meta_value(tx, "created_at")));
@@ -167,8 +169,8 @@ HubInfo Hub::info() const {
             info.counts.emplace_back(counted.label, statement.column_int64(0));
         }
     });
-    info.database_bytes = file_size_or_zero(impl_->database->path()) +
-                          file_size_or_zero(impl_->database->path().string() + "-wal");
+    info.database_bytes = file_size_or_zero(core.database->path()) +
+                          file_size_or_zero(core.database->path().string() + "-wal");
     return info;
 }
 
