@@ -11,6 +11,9 @@ packages=(
   libsqlite3-dev sqlite3 libfmt-dev libxxhash-dev doctest-dev libssl-dev libsecp256k1-dev
   clang-format
 )
+# Node.js and npm run the interoperability tests against peer implementations (SPECS.md).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do

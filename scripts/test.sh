@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# The peers our wire formats are checked against (npm ethers, multiformats, ...), pinned by
+# tests/interop/package-lock.json.
+npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 
 echo "== format"
 mapfile -t sources < <(git ls-files --cached --others --exclude-standard \

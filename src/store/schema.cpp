@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/schema.hpp"
 
+#include "scheduler/schema.hpp"
+
 #include <array>
 
 namespace sihlicon::store {
@@ -18,10 +20,12 @@ CREATE TABLE hub_meta (
 
 constexpr std::array kMigrations{
     Migration{1, "hub_meta", kHubMeta},
+    Migration{2, "scheduler", scheduler::kSchema},
 };
 
 constexpr std::array kCountedTables{
     CountedTable{"migrations", "schema_migrations"},
+    CountedTable{"hubs", "hubs"},
 };
 
 }  // namespace
