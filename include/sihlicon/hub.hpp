@@ -24,6 +24,10 @@
 
 namespace sihlicon {
 
+namespace detail {
+struct HubCore;  // what a hub's services share; defined inside the library
+}
+
 // When a committed change is acknowledged.
 enum class Durability {
     process_crash,  // survives kill -9 of the process; a power cut may lose the last commits
@@ -96,6 +100,9 @@ class SIHLICON_API Hub {
     const std::filesystem::path& directory() const;
     const std::filesystem::path& blob_directory() const;
     const Clock& clock() const;
+
+    // The hub's services. Each lives as long as the Hub and is safe to use from many threads.
+    // (services: one accessor per service, in the order of their schema migrations)
 
     // Reads the hub's identity, schema version and record counts in one consistent snapshot.
     HubInfo info() const;

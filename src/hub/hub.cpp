@@ -132,6 +132,7 @@ Hub Hub::open(const std::filesystem::path& directory, const HubOptions& options)
     store::migrate(*core.database, store::hub_migrations(), core.now().ms());
     record_identity(*core.database, *core.ids, *core.clock);
     make_blob_folder(core.blob_directory);
+    // (services: constructed here, each with a reference to `core`)
     return Hub(std::move(impl));
 }
 

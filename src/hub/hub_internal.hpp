@@ -12,6 +12,7 @@ namespace sihlicon {
 
 struct Hub::Impl {
     detail::HubCore core;
+    // (services: one std::unique_ptr per service, constructed in Hub::open after migrations)
 };
 
 struct HubAccess {
