@@ -13,6 +13,7 @@ packages=(
 )
 # Node.js and npm run the interoperability tests against peer implementations (SPECS.md).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v go >/dev/null 2>&1 || packages+=(golang-go)  # transparency-dev/merkle, RFC 9162 peer
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

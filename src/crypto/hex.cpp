@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <sihlicon/crypto.hpp>
+#include <sihlicon/error.hpp>
+
+#include <algorithm>
+
+namespace sihlicon::crypto {
+
+namespace {
+
+constexpr char kDigits[] = "0123456789abcdef";
+
+int digit_value(char digit) {
+    if (digit >= '0' && digit <= '9') {
+        return digit - '0';
+    }
+    if (digit >= 'a' && digit <= 'f') {
+        return digit - 'a' + 10;
+    }
+    if (digit >= 'A' && digit <= 'F') {
+        return digit - 'A' + 10;
+    }
+    return -1;
+}
+
+}  // namespace
+
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+    std::string text(bytes.size() * 2, '0');
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        text[2 * i] = kDigits[bytes[i] >> 4];
+        text[2 * i + 1] = kDigits[bytes[i] & 0x0f];
+    }
+    return text;
+}
+
+std::string to_prefixed_hex(std::span<const std::uint8_t> bytes) {
+    return "0x" + to_hex(bytes);
+}
+
+std::vector<std::uint8_t> from_hex(std::string_view field, std::string_view text) {
+    std::string_view digits = text;
+    if (digits.starts_with("0x") || digits.starts_with("0X")) {
+        digits.remove_prefix(2);
+    }
+    if (digits.size() % 2 != 0) {
+        throw Error::invalid(field, text, "hex must have an even number of digits");
+    }
+    std::vector<std::uint8_t> bytes(digits.size() / 2);
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const int high = digit_value(digits[2 * i]);
+        const int low = digit_value(digits[2 * i + 1]);
+        if (high < 0 || low < 0) {
+            throw Error::invalid(
+                field, text,
+                "not a hex digit at position " + std::to_string(2 * i + (high < 0 ? 0 : 1)));
+        }
+        bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
+    }
+    return bytes;
+}
+
+Hash256 hash_from_hex(std::string_view field, std::string_view text) {
+    const std::vector<std::uint8_t> bytes = from_hex(field, text);
+    if (bytes.size() != 32) {
+        throw Error::invalid(
+            field, text,
+            "must be 32 bytes (64 hex digits), got " + std::to_string(bytes.size()) + " bytes");
+    }
+    Hash256 hash{};
+    std::copy(bytes.begin(), bytes.end(), hash.begin());
+    return hash;
+}
+
+}  // namespace sihlicon::crypto
