@@ -80,4 +80,14 @@ class SIHLICON_API Energy {
     std::int64_t mwh_ = 0;
 };
 
+// Where an energy figure comes from: read from a meter or RAPL counters (measured), computed
+// from a declared power model (modelled), or given without either (estimated).
+enum class EnergySource { measured, modelled, estimated };
+
+// "measured", "modelled", "estimated".
+SIHLICON_API std::string_view to_string(EnergySource source) noexcept;
+// Parses a name produced by to_string(EnergySource); throws Error::invalid(field, text, ...).
+SIHLICON_API EnergySource parse_energy_source(std::string_view text,
+                                              std::string_view field = "energySource");
+
 }  // namespace sihlicon

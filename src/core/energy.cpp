@@ -90,4 +90,26 @@ Energy Energy::operator-() const {
     return Energy(checked::negate(mwh_, "energy negation"));
 }
 
+std::string_view to_string(EnergySource source) noexcept {
+    switch (source) {
+        case EnergySource::measured:
+            return "measured";
+        case EnergySource::modelled:
+            return "modelled";
+        case EnergySource::estimated:
+            return "estimated";
+    }
+    return "unknown";
+}
+
+EnergySource parse_energy_source(std::string_view text, std::string_view field) {
+    for (const auto source :
+         {EnergySource::measured, EnergySource::modelled, EnergySource::estimated}) {
+        if (to_string(source) == text) {
+            return source;
+        }
+    }
+    throw Error::invalid(field, text, "must be one of measured | modelled | estimated");
+}
+
 }  // namespace sihlicon

@@ -126,7 +126,7 @@ std::string to_iso8601(Timestamp timestamp) {
     const auto day = std::chrono::floor<days>(time_point);
     const std::chrono::year_month_day date(day);
     const std::chrono::hh_mm_ss<milliseconds> time(time_point - day);
-    char buffer[32];
+    char buffer[64];  // room for any int the format could print, so -O3 sees no truncation
     std::snprintf(
         buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
         static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),

@@ -23,6 +23,13 @@ if [ -z "$foreign" ]; then passed=$((passed + 1)); else
 if grep -q 'sihlicon::Hub::open' <<<"$exported"; then passed=$((passed + 1)); else
   failed=$((failed + 1)); echo "FAILED: sihlicon::Hub::open is not exported"; fi
 
+# Exceptions are caught and interfaces subclassed across the library boundary: their type
+# information must be exported (a version-script regression once hid it).
+for symbol in 'typeinfo for sihlicon::Error' 'typeinfo for sihlicon::Clock' 'vtable for sihlicon::ManualClock'; do
+  if grep -q "$symbol" <<<"$exported"; then passed=$((passed + 1)); else
+    failed=$((failed + 1)); echo "FAILED: $symbol is not exported"; fi
+done
+
 if grep -q 'store::Database' <<<"$exported"; then
   failed=$((failed + 1)); echo "FAILED: internal store::Database is exported"; else passed=$((passed + 1)); fi
 

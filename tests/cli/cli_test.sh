@@ -2,17 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # The sihlicon command-line tool as an operator uses it. Usage: cli_test.sh PATH_TO_SIHLICON
-set -uo pipefail
-sihlicon="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-check() {  # check NAME COMMAND... : the command must succeed
-  local name="$1"; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
-}
+# shellcheck source=../support/cli_checks.sh
+source "$(dirname "$0")/../support/cli_checks.sh"
 
 # The schema version this build writes, as the tool itself reports it.
 schema=$("$sihlicon" version --json | sed -n 's/.*"schemaVersion":\([0-9]*\).*/\1/p')
@@ -62,5 +53,4 @@ check "version --json names the ABI" grep -q '"abiVersion":0' <<<"$out"
 out=$("$sihlicon" --help)
 check "--help lists the commands" grep -q 'init' <<<"$out"
 
-echo "cli: $passed passed, $failed failed"
-test "$failed" -eq 0
+finish "cli"

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/json.hpp"
+
+#include <sihlicon/checked.hpp>
+#include <sihlicon/error.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace sihlicon::json {
+
+namespace {
+
+std::int64_t power_of_ten(int digits) {
+    std::int64_t result = 1;
+    for (int i = 0; i < digits; ++i) {
+        result *= 10;
+    }
+    return result;
+}
+
+std::string shown(const boost::json::value& value) {
+    return boost::json::serialize(value);
+}
+
+std::string kind_of(const boost::json::value& value) {
+    switch (value.kind()) {
+        case boost::json::kind::null:
+            return "null";
+        case boost::json::kind::bool_:
+            return "a boolean";
+        case boost::json::kind::int64:
+        case boost::json::kind::uint64:
+        case boost::json::kind::double_:
+            return "a number";
+        case boost::json::kind::string:
+            return "a string";
+        case boost::json::kind::array:
+            return "an array";
+        case boost::json::kind::object:
+            return "an object";
+    }
+    return "a value";
+}
+
+void check_length(const std::string& path, std::string_view text, std::size_t max_length) {
+    if (text.size() > max_length) {
+        throw Error::invalid(path, text, "is longer than " + std::to_string(max_length) + " bytes");
+    }
+}
+
+void write(const boost::json::value& value, std::string& out) {
+    switch (value.kind()) {
+        case boost::json::kind::double_: {
+            char buffer[32];
+            const auto result = std::to_chars(buffer, buffer + sizeof buffer, value.get_double());
+            out.append(buffer, result.ptr);
+            return;
+        }
+        case boost::json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : value.get_array()) {
+                out += first ? "" : ",";
+                first = false;
+                write(item, out);
+            }
+            out += ']';
+            return;
+        }
+        case boost::json::kind::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& [key, item] : value.get_object()) {
+                out += first ? "" : ",";
+                first = false;
+                out += boost::json::serialize(boost::json::string_view(key));
+                out += ':';
+                write(item, out);
+            }
+            out += '}';
+            return;
+        }
+        default:
+            out += boost::json::serialize(value);
+    }
+}
+
+}  // namespace
+
+std::string serialize(const boost::json::value& value) {
+    std::string out;
+    write(value, out);
+    return out;
+}
+
+boost::json::value parse(std::string_view text, std::string_view field) {
+    boost::system::error_code error;
+    auto value = boost::json::parse(text, error);
+    if (error) {
+        throw Error::invalid(field, text, "is not valid JSON: " + error.message());
+    }
+    return value;
+}
+
+ObjectReader::ObjectReader(const boost::json::value& value, std::string path)
+    : object_(value.if_object()), path_(std::move(path)) {
+    if (object_ == nullptr) {
+        throw Error::invalid(path_.empty() ? "body" : path_, shown(value),
+                             "must be a JSON object, not " + kind_of(value));
+    }
+}
+
+std::string ObjectReader::path_of(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+bool ObjectReader::has(std::string_view key) const {
+    const auto* found = object_->if_contains(key);
+    return found != nullptr && !found->is_null();
+}
+
+const boost::json::value* ObjectReader::optional_value(std::string_view key) {
+    known_.emplace(key);
+    const auto* found = object_->if_contains(key);
+    return found != nullptr && !found->is_null() ? found : nullptr;
+}
+
+std::optional<std::string> ObjectReader::optional_string(std::string_view key,
+                                                         std::size_t max_length) {
+    const auto* value = optional_value(key);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    if (!value->is_string()) {
+        throw Error::invalid(path_of(key), shown(*value),
+                             "must be a string, not " + kind_of(*value));
+    }
+    std::string text(value->get_string());
+    check_length(path_of(key), text, max_length);
+    return text;
+}
+
+std::string ObjectReader::required_string(std::string_view key, std::size_t max_length) {
+    auto text = optional_string(key, max_length);
+    if (!text || text->empty()) {
+        throw Error::invalid(path_of(key), text.value_or(""), "is required");
+    }
+    return *text;
+}
+
+std::optional<std::int64_t> ObjectReader::optional_int64(std::string_view key, std::int64_t min,
+                                                         std::int64_t max) {
+    const auto* value = optional_value(key);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    std::int64_t number = 0;
+    if (value->is_int64()) {
+        number = value->get_int64();
+    } else if (value->is_uint64() ||
+               (value->is_double() && std::trunc(value->get_double()) == value->get_double())) {
+        // A whole number written as 1e3 or beyond int64: convert only when exact.
+        const double as_double =
+            value->is_double() ? value->get_double() : static_cast<double>(value->get_uint64());
+        if (!(as_double >= static_cast<double>(min) && as_double <= static_cast<double>(max))) {
+            throw Error::invalid(
+                path_of(key), shown(*value),
+                "must be between " + std::to_string(min) + " and " + std::to_string(max));
+        }
+        number = static_cast<std::int64_t>(as_double);
+    } else {
+        throw Error::invalid(path_of(key), shown(*value), "must be a whole number");
+    }
+    if (number < min || number > max) {
+        throw Error::invalid(
+            path_of(key), shown(*value),
+            "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return number;
+}
+
+std::optional<bool> ObjectReader::optional_bool(std::string_view key) {
+    const auto* value = optional_value(key);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    if (!value->is_bool()) {
+        throw Error::invalid(path_of(key), shown(*value), "must be true or false");
+    }
+    return value->get_bool();
+}
+
+std::optional<std::int64_t> ObjectReader::optional_decimal(std::string_view key,
+                                                           int fraction_digits) {
+    const auto* value = optional_value(key);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    if (value->is_int64() || value->is_uint64()) {
+        const auto whole =
+            value->is_int64() ? value->get_int64() : static_cast<std::int64_t>(value->get_uint64());
+        if (value->is_uint64() && value->get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) {
+            throw Error::invalid(path_of(key), shown(*value), "is too large");
+        }
+        if (whole < 0) {
+            throw Error::invalid(path_of(key), shown(*value), "must not be negative");
+        }
+        return checked::multiply(whole, power_of_ten(fraction_digits), path_of(key));
+    }
+    if (!value->is_double()) {
+        throw Error::invalid(path_of(key), shown(*value), "must be a number");
+    }
+    // JSON numbers arrive as binary doubles; printing with the fraction digits we keep and
+    // parsing that text exactly recovers every decimal written with at most that many digits.
+    const double number = value->get_double();
+    if (!std::isfinite(number) || number < 0) {
+        throw Error::invalid(path_of(key), shown(*value), "must be a non-negative number");
+    }
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.*f", fraction_digits, number);
+    return checked::parse_decimal(buffer, fraction_digits, path_of(key));
+}
+
+std::optional<std::vector<std::string>> ObjectReader::optional_string_array(
+    std::string_view key, std::size_t max_items, std::size_t max_length) {
+    const auto* value = optional_value(key);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    const auto* array = value->if_array();
+    if (array == nullptr) {
+        throw Error::invalid(path_of(key), shown(*value), "must be an array of strings");
+    }
+    if (array->size() > max_items) {
+        throw Error::invalid(path_of(key), shown(*value),
+                             "has more than " + std::to_string(max_items) + " items");
+    }
+    std::vector<std::string> items;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const auto item_path = path_of(key) + "[" + std::to_string(i) + "]";
+        if (!(*array)[i].is_string()) {
+            throw Error::invalid(item_path, shown((*array)[i]), "must be a string");
+        }
+        items.emplace_back((*array)[i].get_string());
+        check_length(item_path, items.back(), max_length);
+    }
+    return items;
+}
+
+std::optional<std::map<std::string, std::string>> ObjectReader::optional_string_map(
+    std::string_view key, std::size_t max_items, std::size_t max_length) {
+    const auto* value = optional_value(key);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    const auto* object = value->if_object();
+    if (object == nullptr) {
+        throw Error::invalid(path_of(key), shown(*value), "must be an object of strings");
+    }
+    if (object->size() > max_items) {
+        throw Error::invalid(path_of(key), shown(*value),
+                             "has more than " + std::to_string(max_items) + " entries");
+    }
+    std::map<std::string, std::string> entries;
+    for (const auto& [name, item] : *object) {
+        const auto item_path = path_of(key) + "." + std::string(name);
+        if (!item.is_string()) {
+            throw Error::invalid(item_path, shown(item), "must be a string");
+        }
+        check_length(item_path, item.get_string(), max_length);
+        entries.emplace(std::string(name), std::string(item.get_string()));
+    }
+    return entries;
+}
+
+void ObjectReader::finish() const {
+    for (const auto& [name, value] : *object_) {
+        if (!known_.contains(std::string_view(name))) {
+            throw Error::invalid(path_of(name), shown(value), "is not a known field");
+        }
+    }
+}
+
+}  // namespace sihlicon::json

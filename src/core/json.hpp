@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// JSON in and out. Reading requests field by field with errors that name the field's full
+// path ("workloadConfig.resources.cpu") and the offending value; writing records with numbers
+// in their plain decimal form (1.25, not Boost.JSON's 1.25E0). Not installed.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sihlicon::json {
+
+// Serialises `value` compactly, writing every double in its shortest round-trip decimal form
+// ("1.25", "0.000001", "1e+21") instead of Boost.JSON's always-exponent form.
+std::string serialize(const boost::json::value& value);
+
+// Parses `text` as one JSON value. Throws Error::invalid(field, text, ...) if it is not JSON.
+boost::json::value parse(std::string_view text, std::string_view field = "body");
+
+// A view of one JSON object under a path. Each getter records the key as known; finish()
+// refuses keys that no getter asked for, so a misspelt field is an error, not silence.
+class ObjectReader {
+  public:
+    // Throws Error::invalid(path, ...) if `value` is not an object.
+    ObjectReader(const boost::json::value& value, std::string path);
+
+    std::string path_of(std::string_view key) const;
+    bool has(std::string_view key) const;
+
+    std::string required_string(std::string_view key, std::size_t max_length = 1024);
+    std::optional<std::string> optional_string(std::string_view key, std::size_t max_length = 1024);
+    std::optional<std::int64_t> optional_int64(std::string_view key, std::int64_t min,
+                                               std::int64_t max);
+    std::optional<bool> optional_bool(std::string_view key);
+    // A non-negative JSON number, exact to `fraction_digits` decimals, scaled to an integer:
+    // 1.5 with 6 digits is 1'500'000. Integers and decimals written with at most that many
+    // digits convert exactly.
+    std::optional<std::int64_t> optional_decimal(std::string_view key, int fraction_digits);
+    std::optional<std::vector<std::string>> optional_string_array(std::string_view key,
+                                                                  std::size_t max_items,
+                                                                  std::size_t max_length = 1024);
+    std::optional<std::map<std::string, std::string>> optional_string_map(
+        std::string_view key, std::size_t max_items, std::size_t max_length = 4096);
+    // The value under `key` if present (any type), marking the key as known.
+    const boost::json::value* optional_value(std::string_view key);
+
+    // Throws Error::invalid naming the first key no getter asked for.
+    void finish() const;
+
+  private:
+    const boost::json::object* object_;
+    std::string path_;
+    std::set<std::string, std::less<>> known_;
+};
+
+}  // namespace sihlicon::json
