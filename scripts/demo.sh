@@ -18,5 +18,9 @@ cmake --build build/demo
 echo
 build/demo/quickstart demo-hub
 echo
-echo "\$ sihlicon --hub demo-hub info"
-"$prefix/bin/sihlicon" --hub demo-hub info
+for command in "info" "job list --owner demo-client --limit 3" "heat stats zurich-pool"; do
+  echo "\$ sihlicon --hub demo-hub $command"
+  # shellcheck disable=SC2086
+  "$prefix/bin/sihlicon" --hub demo-hub $command
+  echo
+done

@@ -11,7 +11,10 @@
 // instead of failing.
 #pragma once
 
+#include <sihlicon/content_store.hpp>
 #include <sihlicon/export.hpp>
+#include <sihlicon/heat_ledger.hpp>
+#include <sihlicon/scheduler.hpp>
 #include <sihlicon/time.hpp>
 
 #include <chrono>
@@ -55,6 +58,8 @@ struct HubOptions {
     // The source of time for every timestamp the hub records. Null: the system clock.
     // Tests pass a ManualClock.
     std::shared_ptr<const Clock> clock;
+    // Options of the services (each can be changed later through the service too).
+    SchedulerOptions scheduler;
 };
 
 // A snapshot of a hub's identity and size, as `sihlicon info` shows it.
@@ -103,6 +108,9 @@ class SIHLICON_API Hub {
 
     // The hub's services. Each lives as long as the Hub and is safe to use from many threads.
     // (services: one accessor per service, in the order of their schema migrations)
+    Scheduler& scheduler() const;
+    ContentStore& content_store() const;
+    HeatLedger& heat_ledger() const;
 
     // Reads the hub's identity, schema version and record counts in one consistent snapshot.
     HubInfo info() const;

@@ -6,6 +6,8 @@
 
 #include <sihlicon/hub.hpp>
 
+#include <boost/program_options.hpp>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,6 +39,22 @@ Hub open_hub(const Context& context, bool create = false);
 
 void require_no_arguments(const Context& context);
 
+// Parses a command's own arguments (context.arguments) against `options`; `positional` names
+// the positional arguments in order, all required (the last may repeat when `repeat_last`).
+// Throws UsageError for anything malformed or missing.
+boost::program_options::variables_map parse_arguments(
+    const Context& context, const boost::program_options::options_description& options,
+    const std::vector<std::string>& positional, bool repeat_last = false);
+
+// A JSON argument: the text itself, "@FILE" for a file's contents, or "-" for standard input.
+std::string read_json_argument(const std::string& argument);
+
+// Prints one record: its JSON with --json, else `text`.
+void print_record(const Context& context, const std::string& json, const std::string& text);
+
 void add_hub_commands(std::vector<Command>& commands);
+void add_cas_commands(std::vector<Command>& commands);
+void add_heat_commands(std::vector<Command>& commands);
+void add_scheduler_commands(std::vector<Command>& commands);
 
 }  // namespace sihlicon::cli

@@ -12,7 +12,9 @@
 #include <boost/program_options.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 namespace po = boost::program_options;
@@ -34,6 +36,47 @@ void require_no_arguments(const Context& context) {
     }
 }
 
+po::variables_map parse_arguments(const Context& context, const po::options_description& options,
+                                  const std::vector<std::string>& positional, bool repeat_last) {
+    po::positional_options_description layout;
+    for (std::size_t i = 0; i < positional.size(); ++i) {
+        layout.add(positional[i].c_str(), repeat_last && i + 1 == positional.size() ? -1 : 1);
+    }
+    po::variables_map values;
+    try {
+        po::store(
+            po::command_line_parser(context.arguments).options(options).positional(layout).run(),
+            values);
+        po::notify(values);
+    } catch (const po::error& error) {
+        throw UsageError{error.what()};
+    }
+    for (const auto& name : positional) {
+        if (!values.count(name)) {
+            throw UsageError{fmt::format("missing argument {}", name)};
+        }
+    }
+    return values;
+}
+
+std::string read_json_argument(const std::string& argument) {
+    if (argument == "-") {
+        return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    }
+    if (!argument.empty() && argument.front() == '@') {
+        std::ifstream file(argument.substr(1), std::ios::binary);
+        if (!file) {
+            throw UsageError{fmt::format("cannot read {}", argument.substr(1))};
+        }
+        return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+    }
+    return argument;
+}
+
+void print_record(const Context& context, const std::string& json, const std::string& text) {
+    std::cout << (context.json ? json : text) << '\n';
+}
+
 }  // namespace sihlicon::cli
 
 namespace {
@@ -49,6 +92,9 @@ const std::vector<Command>& commands() {
     static const std::vector<Command> table = [] {
         std::vector<Command> all;
         sihlicon::cli::add_hub_commands(all);
+        sihlicon::cli::add_cas_commands(all);
+        sihlicon::cli::add_heat_commands(all);
+        sihlicon::cli::add_scheduler_commands(all);
         return all;
     }();
     return table;

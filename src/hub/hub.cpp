@@ -133,6 +133,9 @@ Hub Hub::open(const std::filesystem::path& directory, const HubOptions& options)
     record_identity(*core.database, *core.ids, *core.clock);
     make_blob_folder(core.blob_directory);
     // (services: constructed here, each with a reference to `core`)
+    impl->scheduler = std::make_unique<Scheduler>(core, options.scheduler);
+    impl->content_store = std::make_unique<ContentStore>(core);
+    impl->heat_ledger = std::make_unique<HeatLedger>(core);
     return Hub(std::move(impl));
 }
 
@@ -144,6 +147,18 @@ const std::filesystem::path& Hub::blob_directory() const {
 }
 const Clock& Hub::clock() const {
     return *impl_->core.clock;
+}
+
+Scheduler& Hub::scheduler() const {
+    return *impl_->scheduler;
+}
+
+ContentStore& Hub::content_store() const {
+    return *impl_->content_store;
+}
+
+HeatLedger& Hub::heat_ledger() const {
+    return *impl_->heat_ledger;
 }
 
 int Hub::latest_schema_version() {

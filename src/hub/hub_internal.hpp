@@ -13,6 +13,9 @@ namespace sihlicon {
 struct Hub::Impl {
     detail::HubCore core;
     // (services: one std::unique_ptr per service, constructed in Hub::open after migrations)
+    std::unique_ptr<Scheduler> scheduler;
+    std::unique_ptr<ContentStore> content_store;
+    std::unique_ptr<HeatLedger> heat_ledger;
 };
 
 struct HubAccess {

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The scheduler's tables (schema migration 2). Not installed.
+//
+// Counters that decisions depend on (a worker's used resources, a hub's running power, a hub's
+// queue depth) are columns updated in the same transaction as the transition that changes
+// them, so every check is one indexed row read and several processes stay consistent.
 #pragma once
 
 #include <string_view>
 
 namespace sihlicon::scheduler {
 
-// hubs: the physical compute-as-heat sites jobs run on, with their grid signal and heat demand.
-//   heat_recovery_ppm   share of electrical energy recovered as heat, parts per million
-//   grid_signal         surplus | normal | throttle | curtail, valid until grid_valid_until
-//   power_budget_w      the power the grid operator allows now (NULL: power_capacity_w)
-//   heat_demand_w       heat the site wants now, valid until heat_demand_valid_until
 inline constexpr std::string_view kSchema = R"sql(
 CREATE TABLE hubs (
     id                      TEXT PRIMARY KEY,
@@ -21,14 +20,112 @@ CREATE TABLE hubs (
     heat_recovery_ppm       INTEGER NOT NULL CHECK (heat_recovery_ppm BETWEEN 0 AND 10000000),
     power_capacity_w        INTEGER NOT NULL CHECK (power_capacity_w >= 0),
     routing_policy          TEXT NOT NULL,
+    watts_per_core          INTEGER NOT NULL DEFAULT 10,
+    watts_per_gpu           INTEGER NOT NULL DEFAULT 250,
+    throttle_min_priority   INTEGER NOT NULL DEFAULT 10,
+    max_queue_depth         INTEGER NOT NULL DEFAULT 0,
     grid_signal             TEXT NOT NULL DEFAULT 'normal',
     power_budget_w          INTEGER,
     grid_valid_until        INTEGER,
     heat_demand_w           INTEGER NOT NULL DEFAULT 0,
     heat_demand_valid_until INTEGER,
+    running_power_w         INTEGER NOT NULL DEFAULT 0,
+    queue_depth             INTEGER NOT NULL DEFAULT 0,
+    round_robin_turn        INTEGER NOT NULL DEFAULT 0,
     created_at              INTEGER NOT NULL,
     updated_at              INTEGER NOT NULL
 );
+
+CREATE TABLE workers (
+    id                  TEXT PRIMARY KEY,
+    hub_id              TEXT NOT NULL REFERENCES hubs (id),
+    cpu_millicores      INTEGER NOT NULL,
+    memory_bytes        INTEGER NOT NULL,
+    gpus                TEXT NOT NULL,
+    labels              TEXT NOT NULL,
+    status              TEXT NOT NULL,
+    used_cpu_millicores INTEGER NOT NULL DEFAULT 0,
+    used_memory_bytes   INTEGER NOT NULL DEFAULT 0,
+    gpus_in_use         INTEGER NOT NULL DEFAULT 0,
+    running_jobs        INTEGER NOT NULL DEFAULT 0,
+    jobs_started        INTEGER NOT NULL DEFAULT 0,
+    utilisation_ppm     INTEGER NOT NULL DEFAULT 0,
+    power_draw_w        INTEGER NOT NULL DEFAULT 0,
+    last_heartbeat_at   INTEGER NOT NULL,
+    registered_at       INTEGER NOT NULL
+);
+CREATE INDEX workers_by_hub ON workers (hub_id);
+CREATE INDEX workers_alive ON workers (last_heartbeat_at) WHERE status <> 'offline';
+
+CREATE TABLE jobs (
+    id               TEXT PRIMARY KEY,
+    owner            TEXT NOT NULL,
+    idempotency_key  TEXT,
+    spec             TEXT NOT NULL,
+    hub_id           TEXT REFERENCES hubs (id),
+    queue_hub        TEXT NOT NULL,
+    cpu_millicores   INTEGER NOT NULL,
+    memory_bytes     INTEGER NOT NULL,
+    gpu              INTEGER NOT NULL,
+    gpu_vram_bytes   INTEGER NOT NULL,
+    region           TEXT,
+    required_labels  TEXT NOT NULL,
+    priority         INTEGER NOT NULL,
+    sort_key         INTEGER NOT NULL,
+    timeout_ms       INTEGER NOT NULL,
+    scheduled_at     INTEGER,
+    deadline         INTEGER,
+    status           TEXT NOT NULL,
+    wait_reason      TEXT,
+    ready_at         INTEGER,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    max_attempts     INTEGER NOT NULL,
+    backoff_ms       INTEGER NOT NULL,
+    dead_letter      INTEGER NOT NULL DEFAULT 0,
+    worker_id        TEXT REFERENCES workers (id),
+    lease_token      TEXT,
+    lease_expires_at INTEGER,
+    power_w          INTEGER NOT NULL DEFAULT 0,
+    gpu_index        INTEGER,
+    output_refs      TEXT,
+    actual_mwh       INTEGER,
+    energy_source    TEXT,
+    heat_mwh         INTEGER,
+    result_hash      TEXT,
+    metrics          TEXT,
+    completion_digest TEXT,
+    error_message    TEXT,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    started_at       INTEGER,
+    finished_at      INTEGER
+);
+CREATE UNIQUE INDEX jobs_idempotency ON jobs (owner, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX jobs_ready ON jobs (queue_hub, sort_key) WHERE status = 'queued';
+CREATE INDEX jobs_due ON jobs (ready_at) WHERE status = 'pending' AND ready_at IS NOT NULL;
+CREATE INDEX jobs_leases ON jobs (lease_expires_at) WHERE status = 'running';
+CREATE INDEX jobs_on_worker ON jobs (worker_id) WHERE status = 'running';
+CREATE INDEX jobs_by_hub ON jobs (hub_id, status, id);
+CREATE INDEX jobs_by_owner ON jobs (owner, created_at);
+
+CREATE TABLE job_dependencies (
+    job_id     TEXT NOT NULL REFERENCES jobs (id),
+    depends_on TEXT NOT NULL REFERENCES jobs (id),
+    PRIMARY KEY (job_id, depends_on)
+);
+CREATE INDEX job_dependents ON job_dependencies (depends_on);
+
+CREATE TABLE job_events (
+    sequence    INTEGER PRIMARY KEY,
+    job_id      TEXT NOT NULL,
+    from_status TEXT,
+    to_status   TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    reason      TEXT NOT NULL
+);
+CREATE INDEX job_events_by_job ON job_events (job_id, sequence);
 )sql";
 
 }  // namespace sihlicon::scheduler

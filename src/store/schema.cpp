@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/schema.hpp"
 
+#include "cas/schema.hpp"
+#include "heat/schema.hpp"
 #include "scheduler/schema.hpp"
 
 #include <array>
@@ -21,11 +23,19 @@ CREATE TABLE hub_meta (
 constexpr std::array kMigrations{
     Migration{1, "hub_meta", kHubMeta},
     Migration{2, "scheduler", scheduler::kSchema},
+    Migration{3, "content_store", cas::kSchema},
+    Migration{4, "heat_ledger", heat::kSchema},
 };
 
 constexpr std::array kCountedTables{
     CountedTable{"migrations", "schema_migrations"},
     CountedTable{"hubs", "hubs"},
+    CountedTable{"workers", "workers"},
+    CountedTable{"jobs", "jobs"},
+    CountedTable{"contents", "cas_manifests"},
+    CountedTable{"references", "cas_refs"},
+    CountedTable{"heatRecords", "heat_records"},
+    CountedTable{"heatSettlements", "heat_settlements"},
 };
 
 }  // namespace

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The scheduler's throughput and claim latency (issue 3), on a hub in WAL mode with
+// durability process_crash (synchronous=NORMAL: a commit survives kill -9, not a power cut).
+//
+//   build/release/benchmarks/scheduler/scheduler_benchmark [jobs] [queued] [workers]
+//
+// (e) the reference: SQLite's own rate of one-row insert transactions, same pragmas, same run;
+// (a) submit -> claim -> complete, one call per step;       target >= 20,000 jobs/s
+// (b) the same in batches of 1,000;                          target >= 100,000 jobs/s
+// (c) claim latency with `workers` workers and `queued` queued jobs; target p99 <= 100 us
+// (d) peak RSS of the process with `queued` jobs;            target <= 256 MiB
+#include <sihlicon/hub.hpp>
+#include <sihlicon/scheduler.hpp>
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace sihlicon;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Steady::time_point start) {
+    return std::chrono::duration<double>(Steady::now() - start).count();
+}
+
+std::filesystem::path fresh_folder(const std::string& name) {
+    const auto path = std::filesystem::temp_directory_path() / ("sihlicon-bench-" + name);
+    std::filesystem::remove_all(path);
+    return path;
+}
+
+Hub open_hub(const std::filesystem::path& path) {
+    HubOptions options;
+    options.durability = Durability::process_crash;
+    options.integrity_check = IntegrityCheck::none;
+    options.scheduler.submissions_per_hour = 0;
+    return Hub::open(path, options);
+}
+
+double reference_commits_per_second(int count) {
+    const auto folder = fresh_folder("reference");
+    std::filesystem::create_directories(folder);
+    sqlite3* db = nullptr;
+    sqlite3_open((folder / "ref.db").c_str(), &db);
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                 "CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT)",
+                 nullptr, nullptr, nullptr);
+    sqlite3_stmt* insert = nullptr;
+    sqlite3_prepare_v2(db, "INSERT INTO t (payload) VALUES ('job')", -1, &insert, nullptr);
+    const auto start = Steady::now();
+    for (int i = 0; i < count; ++i) {
+        sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+        sqlite3_step(insert);
+        sqlite3_reset(insert);
+        sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    }
+    const double rate = count / seconds_since(start);
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+    std::filesystem::remove_all(folder);
+    return rate;
+}
+
+HubSpec big_hub() {
+    HubSpec spec;
+    spec.id = "bench";
+    spec.name = "Benchmark hub";
+    spec.site = "lab";
+    spec.region = "CH";
+    spec.heat_recovery_ppm = 900'000;
+    spec.power_capacity_w = 1'000'000'000'000;
+    return spec;
+}
+
+WorkerSpec big_worker(const std::string& id) {
+    WorkerSpec spec;
+    spec.id = id;
+    spec.hub_id = "bench";
+    spec.cpu_millicores = 1'000'000'000;
+    spec.memory_bytes = 1LL << 50;
+    return spec;
+}
+
+JobSpec small_job() {
+    JobSpec spec;
+    spec.type = JobType::custom;
+    spec.name = "bench";
+    spec.owner = "client";
+    spec.workload.container_image = "busybox";
+    spec.workload.resources.cpu_millicores = 100;
+    spec.workload.resources.memory_bytes = 1 << 20;
+    return spec;
+}
+
+JobCompletion done() {
+    JobCompletion completion;
+    completion.energy = Energy::milliwatt_hours(1000);
+    return completion;
+}
+
+double single_calls(int count) {
+    auto hub = open_hub(fresh_folder("single"));
+    auto& scheduler = hub.scheduler();
+    scheduler.register_hub(big_hub());
+    scheduler.register_worker(big_worker("w"));
+    const auto spec = small_job();
+    const auto completion = done();
+    const auto start = Steady::now();
+    for (int i = 0; i < count; ++i) {
+        scheduler.submit(spec);
+        const auto claimed = scheduler.claim("w", 1);
+        scheduler.complete(claimed.at(0).lease.job_id, claimed.at(0).lease.token, completion);
+    }
+    return count / seconds_since(start);
+}
+
+double batch_calls(int count, int batch) {
+    auto hub = open_hub(fresh_folder("batch"));
+    auto& scheduler = hub.scheduler();
+    scheduler.register_hub(big_hub());
+    scheduler.register_worker(big_worker("w"));
+    const std::vector<JobSpec> specs(static_cast<std::size_t>(batch), small_job());
+    const auto completion = done();
+    const auto start = Steady::now();
+    for (int done_jobs = 0; done_jobs < count; done_jobs += batch) {
+        scheduler.submit_many(specs);
+        const auto claimed = scheduler.claim("w", batch);
+        std::vector<std::pair<Lease, JobCompletion>> completions;
+        completions.reserve(claimed.size());
+        for (const auto& job : claimed) {
+            completions.emplace_back(job.lease, completion);
+        }
+        scheduler.complete_many(completions);
+    }
+    return count / seconds_since(start);
+}
+
+std::int64_t peak_rss_kib() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) {
+            return std::atoll(line.c_str() + 6);
+        }
+    }
+    return -1;
+}
+
+struct Latency {
+    double p50_us;
+    double p99_us;
+    double max_us;
+};
+
+Latency claim_latency(int queued, int workers, int claims) {
+    auto hub = open_hub(fresh_folder("latency"));
+    auto& scheduler = hub.scheduler();
+    scheduler.register_hub(big_hub());
+    for (int i = 0; i < workers; ++i) {
+        auto spec = big_worker("w" + std::to_string(i));
+        spec.cpu_millicores = 4000;
+        spec.memory_bytes = 16LL << 30;
+        scheduler.register_worker(spec);
+    }
+    const std::vector<JobSpec> specs(10'000, small_job());
+    const auto fill_start = Steady::now();
+    for (int i = 0; i < queued; i += 10'000) {
+        scheduler.submit_many(specs);
+    }
+    std::printf("    (queued %d jobs in %.1f s, registered %d workers)\n", queued,
+                seconds_since(fill_start), workers);
+    std::mt19937 random(7);
+    std::uniform_int_distribution<int> pick(0, workers - 1);
+    std::vector<double> samples;
+    samples.reserve(static_cast<std::size_t>(claims));
+    for (int i = 0; i < claims; ++i) {
+        const auto worker = "w" + std::to_string(pick(random));
+        const auto start = Steady::now();
+        const auto claimed = scheduler.claim(worker, 1);
+        samples.push_back(seconds_since(start) * 1e6);
+        if (claimed.empty()) {
+            std::printf("    claim returned nothing: the benchmark is misconfigured\n");
+            std::exit(1);
+        }
+    }
+    std::sort(samples.begin(), samples.end());
+    return {samples[samples.size() / 2], samples[samples.size() * 99 / 100], samples.back()};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int jobs = argc > 1 ? std::atoi(argv[1]) : 20'000;
+    const int queued = argc > 2 ? std::atoi(argv[2]) : 1'000'000;
+    const int workers = argc > 3 ? std::atoi(argv[3]) : 10'000;
+
+    const double reference = reference_commits_per_second(jobs);
+    std::printf("(e) SQLite one-row insert transactions : %10.0f commits/s (reference)\n",
+                reference);
+    const double single = single_calls(jobs);
+    std::printf(
+        "(a) submit, claim, complete, per call  : %10.0f jobs/s = %.3f x reference "
+        "(target 20,000 jobs/s)\n",
+        single, single / reference);
+    const double batched = batch_calls(jobs * 5, 1000);
+    std::printf(
+        "(b) the same in batches of 1,000       : %10.0f jobs/s = %.3f x reference "
+        "(target 100,000 jobs/s)\n",
+        batched, batched / reference);
+    const auto latency = claim_latency(queued, workers, 10'000);
+    std::printf(
+        "(c) claim latency, %d workers, %d queued: p50 %.1f us, p99 %.1f us, max %.1f "
+        "us (target p99 <= 100 us)\n",
+        workers, queued, latency.p50_us, latency.p99_us, latency.max_us);
+    std::printf("(d) peak RSS with %d jobs               : %.1f MiB (target <= 256 MiB)\n", queued,
+                static_cast<double>(peak_rss_kib()) / 1024.0);
+    std::filesystem::remove_all(fresh_folder("single"));
+    std::filesystem::remove_all(fresh_folder("batch"));
+    std::filesystem::remove_all(fresh_folder("latency"));
+    return 0;
+}

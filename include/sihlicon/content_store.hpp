@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The content-addressed store of a hub: inputs, outputs, archives and epoch bundles, named by
+// the CID IPFS computes for the same bytes (see cid.hpp). Content is a UnixFS file DAG whose
+// blocks live in one of three tiers (hot, cold, glacier) behind a BlobBackend; manifests,
+// named references, replica records, community memberships and quotas live in the hub's
+// database.
+//
+// Manifests: one per (content, owner). Two owners who put the same bytes share the blocks
+// and each gets a manifest of their own; blocks are deleted only when no manifest of their
+// tier references them any more.
+//
+// Access: a principal is a non-empty string the host authenticates (a user id, an agent
+// address). An anonymous caller passes an empty principal and sees only public content.
+// - private: only the owner;
+// - community: the owner and every principal sharing a community with the owner
+//   (add_community_member);
+// - public: anyone.
+// get, stat and remove of content that exists but is not visible to the principal throw
+// Error(permission_denied); list leaves it out. Only an owner removes (their own manifest).
+//
+// Durability: a block is written to a staging file of its tier, fsynced, renamed into place
+// and its folder fsynced, before the manifest that needs it is committed; a crash leaves no
+// partial block and no manifest (only complete blocks nothing references, which
+// collect_garbage removes). Staging files of dead processes are removed when a hub opens.
+//
+// Thread safety: a ContentStore is safe to use from many threads at once. Reads of content
+// being removed by another thread at the same time may fail with Error(integrity).
+#pragma once
+
+#include <sihlicon/cid.hpp>
+#include <sihlicon/export.hpp>
+#include <sihlicon/time.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sihlicon {
+
+namespace detail {
+struct HubCore;
+}
+
+enum class StorageTier { hot, cold, glacier };
+enum class AccessLevel { private_, community, public_ };
+enum class ReplicaState { wanted, pinned, failed };
+
+// "hot", "cold", "glacier" / "private", "community", "public" / "wanted", "pinned", "failed".
+SIHLICON_API std::string_view to_string(StorageTier tier) noexcept;
+SIHLICON_API std::string_view to_string(AccessLevel level) noexcept;
+SIHLICON_API std::string_view to_string(ReplicaState state) noexcept;
+// Parse those names. Throw Error::invalid(field, text, ...) for anything else.
+SIHLICON_API StorageTier parse_storage_tier(std::string_view text,
+                                            std::string_view field = "storageTier");
+SIHLICON_API AccessLevel parse_access_level(std::string_view text,
+                                            std::string_view field = "accessLevel");
+
+// Where a tier's blocks are kept. The hub's default keeps each tier in a local folder
+// (blob_directory/hot, /cold, /glacier); a host may plug in object storage instead.
+// Implementations must be safe to call from many threads at once.
+class SIHLICON_API BlobBackend {
+  public:
+    // A set of blocks being written by one put. Blocks become readable no later than commit();
+    // a batch destroyed without commit() leaves no partial block behind.
+    class SIHLICON_API Batch {
+      public:
+        virtual ~Batch();
+        // Stages one block (its bytes are already verified to match `cid`). Adding a CID that
+        // the batch or the tier already holds is allowed and writes nothing.
+        virtual void add(const Cid& cid, std::span<const std::uint8_t> bytes) = 0;
+        // Makes every added block durable and readable. Throws Error(io) on failure.
+        virtual void commit() = 0;
+        // The CIDs this batch actually wrote (not the ones already present).
+        virtual const std::vector<Cid>& written() const = 0;
+    };
+
+    virtual ~BlobBackend();
+    virtual std::unique_ptr<Batch> begin_batch(StorageTier tier) = 0;
+    virtual bool contains(StorageTier tier, const Cid& cid) = 0;
+    // Returns the stored bytes, unverified, or std::nullopt when the block is absent.
+    // Throws Error(io) when it exists but cannot be read.
+    virtual std::optional<std::vector<std::uint8_t>> read(StorageTier tier, const Cid& cid) = 0;
+    // Removes the block if present. Throws Error(io) on failure.
+    virtual void remove(StorageTier tier, const Cid& cid) = 0;
+    // Calls `visit` for every block stored in `tier`.
+    virtual void for_each(StorageTier tier, const std::function<void(const Cid&)>& visit) = 0;
+};
+
+// The default backend: `root`/<tier>/<two characters of the CID>/<CID>, staging files in
+// `root`/<tier>/.staging. Creates the folders; removes staging files left by dead processes.
+// Throws Error(io) when the folders cannot be created.
+SIHLICON_API std::shared_ptr<BlobBackend> make_local_blob_backend(
+    const std::filesystem::path& root);
+
+// The seed's POST /api/storage metadata.
+struct SIHLICON_API PutOptions {
+    std::optional<std::string> file_name;  // fileName, at most 255 bytes
+    std::optional<std::string> mime_type;  // mimeType, "type/subtype"
+    StorageTier storage_tier = StorageTier::hot;
+    AccessLevel access_level = AccessLevel::private_;
+    int min_replicas = 3;  // minReplicas, 0 .. 64
+    std::optional<std::string> source_hub_id;
+    std::string metadata_json = "{}";  // metadata: a JSON object, at most 64 KiB
+    // Regions replicas may be placed in (data residency, e.g. {"CH"}); empty: any region.
+    std::vector<std::string> allowed_regions;
+    UnixfsOptions unixfs;  // how the bytes become a DAG
+};
+
+// The seed's manifest plus what the store keeps about it.
+struct SIHLICON_API Manifest {
+    std::string content_id;
+    std::optional<std::string> file_name;
+    std::int64_t file_size_bytes = 0;
+    std::optional<std::string> mime_type;
+    StorageTier storage_tier = StorageTier::hot;
+    AccessLevel access_level = AccessLevel::private_;
+    std::vector<std::string> replica_hubs;  // hubs with a wanted or pinned replica
+    Timestamp created_at;
+    std::string owner;
+    int min_replicas = 3;
+    std::optional<std::string> source_hub_id;
+    std::string metadata_json = "{}";
+    std::vector<std::string> allowed_regions;
+
+    // The seed's JSON (contentId, fileName, fileSizeBytes, mimeType, storageTier,
+    // accessLevel, replicaHubs, createdAt as ISO 8601) plus owner, minReplicas, sourceHubId,
+    // metadata and allowedRegions.
+    std::string to_json() const;
+};
+
+// name@version → CID, the model hub of the Qubix seed.
+struct SIHLICON_API NamedReference {
+    std::string name;
+    std::string version;
+    std::string content_id;
+    std::string owner;
+    Timestamp created_at;
+};
+
+struct SIHLICON_API ReplicaRecord {
+    std::string content_id;
+    std::string hub_id;
+    ReplicaState state = ReplicaState::wanted;
+    Timestamp updated_at;
+};
+
+// One copy the repair plan asks for: copy `content_id` to `target_hub_id`, from one of
+// `source_hub_ids` (online hubs holding a pinned replica; empty: from this hub's store).
+struct SIHLICON_API RepairAction {
+    std::string content_id;
+    std::string target_hub_id;
+    std::vector<std::string> source_hub_ids;
+};
+
+struct SIHLICON_API ScrubOptions {
+    // Re-hash only this many blocks, chosen at random; std::nullopt: every block.
+    std::optional<std::size_t> sample_blocks;
+};
+
+struct SIHLICON_API ScrubProblem {
+    std::string block_cid;
+    StorageTier tier = StorageTier::hot;
+    std::string problem;                   // "missing" or "corrupt"
+    std::vector<std::string> content_ids;  // content whose DAG holds the block
+};
+
+struct SIHLICON_API ScrubReport {
+    std::int64_t blocks_checked = 0;
+    std::int64_t bytes_checked = 0;
+    std::vector<ScrubProblem> problems;
+};
+
+// Upload limits of one owner. The seed's default is 100 MB per hour and no total limit.
+struct SIHLICON_API Quota {
+    std::int64_t upload_bytes_per_hour = 100'000'000;
+    std::optional<std::int64_t> total_bytes;  // sum of the owner's manifests' sizes
+};
+
+class SIHLICON_API ContentStore {
+  public:
+    // Pulls bytes into `buffer`; returns how many it wrote, 0 at the end of the content.
+    using ByteSource = std::function<std::size_t(std::span<std::uint8_t> buffer)>;
+    // Receives consecutive bytes of content.
+    using ByteSink = std::function<void(std::span<const std::uint8_t> bytes)>;
+    // Told the bytes processed so far, after each chunk.
+    using Progress = std::function<void(std::uint64_t bytes_done)>;
+
+    // Constructed by Hub::open. Throws Error(io) when the tier folders cannot be created.
+    explicit ContentStore(detail::HubCore& core);
+    ContentStore(const ContentStore&) = delete;
+    ContentStore& operator=(const ContentStore&) = delete;
+    ~ContentStore();
+
+    // Replaces the blob backend (the default is make_local_blob_backend(blob_directory)).
+    // REQUIRES: no other call on this store is in progress.
+    void use_backend(std::shared_ptr<BlobBackend> backend);
+
+    // Stores content and returns its manifest. Blocks are written and made durable first,
+    // then the manifest, block list, upload record and wanted replicas (placed over the hubs
+    // table) commit in one transaction. If `owner` already has a manifest for this CID it is
+    // returned unchanged. Memory stays bounded by a few chunks, whatever the size.
+    // Throws Error with:
+    // - invalid_argument: an empty owner, or options out of range (the field is named);
+    // - quota_exceeded: the owner's hourly upload volume or total bytes would be exceeded;
+    // - io: a block could not be written or the source could not be read.
+    // On a throw no manifest exists and blocks written by this call alone are removed.
+    Manifest put_bytes(std::span<const std::uint8_t> bytes, std::string_view owner,
+                       const PutOptions& options = {});
+    Manifest put_stream(const ByteSource& source, std::string_view owner,
+                        const PutOptions& options = {}, const Progress& progress = {});
+    Manifest put_file(const std::filesystem::path& path, std::string_view owner,
+                      const PutOptions& options = {}, const Progress& progress = {});
+
+    // Streams `length` bytes from `offset` (std::nullopt: to the end) of the content to
+    // `sink`, hashing every block it reads. A range past the end is cut at the end.
+    // Throws Error with: invalid_argument for a malformed CID; not_found when no manifest
+    // exists; permission_denied when none is visible to `principal`; integrity when a block
+    // is missing or does not hash to its CID (no byte of that block reaches the sink).
+    void get(std::string_view content_id, std::string_view principal, const ByteSink& sink,
+             std::uint64_t offset = 0, std::optional<std::uint64_t> length = std::nullopt,
+             const Progress& progress = {}) const;
+    // get() into memory.
+    std::vector<std::uint8_t> get_bytes(std::string_view content_id, std::string_view principal,
+                                        std::uint64_t offset = 0,
+                                        std::optional<std::uint64_t> length = std::nullopt) const;
+
+    // Returns the principal's own manifest of the content, else the oldest one visible to
+    // them. Throws as get() does (except integrity).
+    Manifest stat(std::string_view content_id, std::string_view principal) const;
+
+    // Returns the manifests visible to `principal`, newest first, optionally only those of
+    // `owner`, at most `limit` (1 .. 10,000).
+    std::vector<Manifest> list(std::string_view principal,
+                               std::optional<std::string_view> owner = std::nullopt,
+                               std::size_t limit = 1000) const;
+
+    // Removes the principal's own manifest of the content; its blocks are deleted when no
+    // manifest of their tier references them any more. Throws Error with not_found (no
+    // manifest), permission_denied (the principal owns none of them), conflict (the last
+    // manifest of a CID that a named reference points to).
+    void remove(std::string_view content_id, std::string_view principal);
+
+    // Moves the principal's manifest (and the blocks it needs) to `tier`, verifying every
+    // block it copies. Returns the updated manifest. Throws as remove() does, and integrity.
+    Manifest move_to_tier(std::string_view content_id, std::string_view principal,
+                          StorageTier tier);
+
+    // Community membership, for AccessLevel::community. Adding an existing member and
+    // removing a non-member are no-ops. Throw Error::invalid for empty ids.
+    void add_community_member(std::string_view community_id, std::string_view principal);
+    void remove_community_member(std::string_view community_id, std::string_view principal);
+    // The communities `principal` belongs to, sorted.
+    std::vector<std::string> communities_of(std::string_view principal) const;
+
+    // Points name@version at content visible to `principal`. The first principal to use a
+    // name owns it. Setting the same version to the same CID again returns the existing
+    // reference. Throws Error with invalid_argument (name: lower-case letters, digits and
+    // "._/-", at most 128; version: letters, digits and "._+-", at most 64), permission_denied
+    // (the name belongs to another principal, or the content is not visible), conflict (the
+    // version already points elsewhere), not_found (no such content).
+    NamedReference set_reference(std::string_view name, std::string_view version,
+                                 std::string_view content_id, std::string_view principal);
+    // Returns name@version, or the latest version set when `version` is std::nullopt.
+    // Throws Error(not_found) when there is none.
+    NamedReference resolve_reference(std::string_view name,
+                                     std::optional<std::string_view> version = std::nullopt) const;
+    // Every version of `name`, oldest first.
+    std::vector<NamedReference> reference_versions(std::string_view name) const;
+
+    // Writes the content's DAG as a CAR v1 file (header with the root, then every block once,
+    // depth-first), verifying each block. Throws as get() does.
+    void export_car(std::string_view content_id, std::string_view principal,
+                    const ByteSink& sink) const;
+    // Reads a CAR v1 stream, verifies every block against its CID, stores the blocks and
+    // records a manifest (with `options`) for each root, which must be a complete UnixFS file
+    // DAG. Returns the manifests. Throws Error with invalid_argument (malformed CAR, a block
+    // that does not match its CID, an incomplete or non-file DAG) and as put_stream does.
+    std::vector<Manifest> import_car(const ByteSource& source, std::string_view owner,
+                                     const PutOptions& options = {});
+
+    // The replica records of a content, sorted by hub id.
+    std::vector<ReplicaRecord> replicas(std::string_view content_id) const;
+    // Lists the copies to make so that every content has its minReplicas live replicas on
+    // online hubs (every hub in the hubs table except `offline_hub_ids`), placed by
+    // rendezvous hashing (xxh3 of CID and hub id) over distinct sites first, within the
+    // content's allowed regions, and records each as a wanted replica.
+    std::vector<RepairAction> repair_plan(std::span<const std::string> offline_hub_ids = {});
+    // Record the outcome of a copy: pinned, or failed. Throw Error(not_found) when the
+    // content or the hub is unknown.
+    void confirm_replica(std::string_view content_id, std::string_view hub_id);
+    void fail_replica(std::string_view content_id, std::string_view hub_id);
+
+    // Re-hashes stored blocks (all, or a random sample), reports missing and corrupt ones and
+    // marks this hub's replicas (hub id = the hub's instance id) of affected content failed.
+    ScrubReport scrub(const ScrubOptions& options = {});
+    // Removes blocks that no manifest references (left by a crash between writing blocks
+    // and committing). Returns how many were removed.
+    std::int64_t collect_garbage();
+
+    // Sets the limits of `owner` ("*": the default of owners without their own). Throws
+    // Error::invalid for negative limits.
+    void set_quota(std::string_view owner, const Quota& quota);
+    // The limits that apply to `owner`.
+    Quota quota(std::string_view owner) const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Splits "name@version" (or "name"). Throws Error::invalid(field, text, ...) for an empty
+// name or version.
+SIHLICON_API std::pair<std::string, std::optional<std::string>> parse_reference(
+    std::string_view text, std::string_view field = "reference");
+
+}  // namespace sihlicon

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The scheduler: hubs (physical compute-as-heat sites with a grid signal and a heat demand),
+// workers (the machines that run jobs), and the whole life of a compute job, from the seed's
+// `POST /api/compute` request to an honest end.
+//
+// Job states (DESIGN.md): pending -> queued -> running -> completed | failed | cancelled.
+//   pending   waiting for `scheduledAt`, for its dependencies, or for a retry's back-off;
+//   queued    ready: any worker that fits it may claim it;
+//   running   leased to one worker; the lease expires unless renewed;
+//   completed / failed / cancelled are final. A job whose attempts are exhausted ends failed
+//   with dead_letter = true; it is never dropped.
+// Every transition is one transaction with its event-log row (from, to, when, who, why), so
+// the log and the job never disagree; effects are exactly-once (idempotency keys at submit,
+// lease tokens at completion).
+//
+// Time-driven changes (expired leases, silent workers, due jobs) happen in `tick()`, which a
+// host calls periodically, and at the start of every `claim()`.
+//
+// Thread safety: a Scheduler is safe to use from any number of threads, and several processes
+// may schedule on one hub: the database is the single source of truth for every decision.
+#pragma once
+
+#include <sihlicon/energy.hpp>
+#include <sihlicon/export.hpp>
+#include <sihlicon/time.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sihlicon {
+
+namespace detail {
+struct HubCore;
+}
+
+// ---- enumerations, with the seed's names (to_string / parse_* throw invalid_argument) -----
+
+enum class JobType { ocr, ai_inference, time_series, video_processing, scientific, custom };
+enum class JobStatus { pending, queued, running, completed, failed, cancelled };
+enum class GridSignal { surplus, normal, throttle, curtail };
+enum class WorkerStatus { online, busy, offline, draining };
+enum class RoutingPolicy { least_loaded, round_robin, gpu_match, bin_packing, heat_demand_first };
+
+SIHLICON_API std::string_view to_string(JobType value) noexcept;        // "ai-inference"
+SIHLICON_API std::string_view to_string(JobStatus value) noexcept;      // "queued"
+SIHLICON_API std::string_view to_string(GridSignal value) noexcept;     // "curtail"
+SIHLICON_API std::string_view to_string(WorkerStatus value) noexcept;   // "draining"
+SIHLICON_API std::string_view to_string(RoutingPolicy value) noexcept;  // "bin-packing"
+SIHLICON_API JobType parse_job_type(std::string_view text, std::string_view field = "jobType");
+SIHLICON_API JobStatus parse_job_status(std::string_view text, std::string_view field = "status");
+SIHLICON_API GridSignal parse_grid_signal(std::string_view text, std::string_view field = "signal");
+SIHLICON_API WorkerStatus parse_worker_status(std::string_view text,
+                                              std::string_view field = "status");
+SIHLICON_API RoutingPolicy parse_routing_policy(std::string_view text,
+                                                std::string_view field = "routingPolicy");
+
+// Exact resource quantities as Kubernetes writes them. CPU: "2" = 2000 millicores, "500m" =
+// 500, "1.5" = 1500 (at most 3 decimals). Memory: bytes, or with a suffix k M G T P E
+// (powers of 1000) or Ki Mi Gi Ti Pi Ei (powers of 1024), integers only ("4Gi", "512M").
+// Throw Error::invalid(field, text, ...) on anything else, zero included for CPU.
+SIHLICON_API std::int64_t parse_cpu_millicores(std::string_view text,
+                                               std::string_view field = "cpu");
+SIHLICON_API std::int64_t parse_memory_bytes(std::string_view text,
+                                             std::string_view field = "memory");
+
+// ---- hubs -------------------------------------------------------------------------------
+
+struct SIHLICON_API HubSpec {
+    std::string id;  // [A-Za-z0-9._-]{1,64}
+    std::string name;
+    std::string site;                    // replicas and jobs spread over distinct sites
+    std::string region;                  // e.g. "CH": data residency and job constraints
+    std::int64_t heat_recovery_ppm = 0;  // share of electricity recovered as heat, ppm
+    std::int64_t power_capacity_w = 0;
+    RoutingPolicy routing_policy = RoutingPolicy::least_loaded;
+    // The power model used to budget a job before it runs: watts per CPU core and per GPU.
+    std::int64_t watts_per_core = 10;
+    std::int64_t watts_per_gpu = 250;
+    // Under a `throttle` signal only jobs of at least this priority are dispatched.
+    std::int64_t throttle_min_priority = 10;
+    // Most jobs pending or queued for this hub at once (backpressure); 0 = unlimited.
+    std::int64_t max_queue_depth = 0;
+
+    // Reads {hubId, name, site, region, heatRecoveryPpm, powerCapacityW, routingPolicy,
+    // wattsPerCore, wattsPerGpu, throttleMinPriority, maxQueueDepth} (the names of
+    // HubRecord::to_json). Throws Error::invalid naming a bad or unknown field.
+    static HubSpec from_json(std::string_view json);
+};
+
+struct GridState {
+    GridSignal signal = GridSignal::normal;
+    std::optional<std::int64_t> power_budget_w;  // none: the hub's capacity
+    std::optional<Timestamp> valid_until;        // after it: normal, full capacity
+};
+
+struct SIHLICON_API HubRecord {
+    HubSpec spec;
+    GridState grid;
+    std::int64_t heat_demand_w = 0;
+    std::optional<Timestamp> heat_demand_valid_until;
+    std::int64_t running_power_w = 0;  // budgeted power of the jobs running now
+    Timestamp created_at;
+    Timestamp updated_at;
+
+    // The grid state in force at `now` (an expired signal reads as normal at full capacity).
+    GridSignal signal_at(Timestamp now) const;
+    std::int64_t power_budget_at(Timestamp now) const;
+    std::string to_json() const;
+};
+
+// ---- workers ----------------------------------------------------------------------------
+
+struct GpuSpec {
+    std::string model;
+    std::int64_t vram_bytes = 0;
+};
+
+struct SIHLICON_API WorkerSpec {
+    std::string id;  // empty: a "worker-…" id is generated
+    std::string hub_id;
+    std::int64_t cpu_millicores = 0;
+    std::int64_t memory_bytes = 0;
+    std::vector<GpuSpec> gpus;
+    std::map<std::string, std::string> labels;
+
+    // Reads {workerId?, hubId, cpu ("4" or "4000m"), memory ("16Gi"), gpus: [{model, vram
+    // ("80Gi")}], labels: {}}. Throws Error::invalid naming a bad or unknown field.
+    static WorkerSpec from_json(std::string_view json);
+};
+
+struct Heartbeat {
+    std::int64_t utilisation_ppm = 0;  // CPU utilisation, 0..1,000,000
+    std::int64_t power_draw_w = 0;
+};
+
+struct SIHLICON_API WorkerRecord {
+    WorkerSpec spec;
+    WorkerStatus status = WorkerStatus::online;
+    std::int64_t used_cpu_millicores = 0;
+    std::int64_t used_memory_bytes = 0;
+    std::uint64_t gpus_in_use = 0;  // bit i: GPU i is leased
+    std::int64_t running_jobs = 0;
+    std::int64_t utilisation_ppm = 0;
+    std::int64_t power_draw_w = 0;
+    Timestamp last_heartbeat_at;
+    Timestamp registered_at;
+
+    std::string to_json() const;
+};
+
+// ---- jobs -------------------------------------------------------------------------------
+
+struct Resources {
+    std::int64_t cpu_millicores = 1000;  // seed default "1"
+    std::int64_t memory_bytes = 0;
+    bool gpu = false;
+    std::int64_t gpu_vram_bytes = 0;  // minimum VRAM of the GPU, when gpu
+};
+
+struct WorkloadConfig {
+    std::string container_image;
+    std::vector<std::string> command;
+    std::map<std::string, std::string> env;
+    Resources resources;
+    std::int64_t timeout_seconds = 3600;
+};
+
+struct SIHLICON_API JobSpec {
+    // The seed's request fields.
+    JobType type = JobType::custom;
+    std::string name;
+    std::string description;
+    WorkloadConfig workload;
+    std::vector<std::string> input_refs;  // CIDs
+    std::optional<Energy> estimated_energy;
+    std::int64_t priority = 0;  // higher runs first; ages by one point per aging interval
+    std::optional<Timestamp> scheduled_at;
+    std::optional<std::string> hub_id;  // run on this hub only; none: any hub
+    // Beyond the seed.
+    std::string owner;  // the client; rate limits and listings are per owner
+    std::optional<std::string> idempotency_key;
+    std::int64_t max_attempts = 3;
+    std::int64_t backoff_ms = 1000;     // first retry delay; doubles each attempt, capped at 1 h
+    std::optional<Timestamp> deadline;  // a deferrable job: waits for surplus power until it
+                                        // must start to finish by its deadline
+    std::map<std::string, std::string> required_labels;  // the worker must carry all of them
+    std::optional<std::string> region;                   // the hub must be in this region
+    std::vector<std::string> depends_on;                 // job ids that must complete first
+
+    // Parses the seed's POST /api/compute body (and the fields beyond it: idempotencyKey,
+    // maxAttempts, backoffMs, deadline, constraints{labels, region}, dependsOn; owner only if
+    // `owner` is empty). Every field is validated; the first bad one throws
+    // Error::invalid naming it ("workloadConfig.resources.memory").
+    static JobSpec from_json(std::string_view json, std::string_view owner = {});
+};
+
+struct Lease {
+    std::string job_id;
+    std::string worker_id;
+    std::string token;  // secret: whoever holds it may renew, complete or fail the attempt
+    Timestamp expires_at;
+    std::int64_t attempt = 0;
+};
+
+struct SIHLICON_API JobRecord {
+    std::string id;
+    JobSpec spec;
+    JobStatus status = JobStatus::pending;
+    std::string wait_reason;  // for pending: "scheduled", "dependencies", "backoff"
+    std::optional<Timestamp> ready_at;
+    std::int64_t attempts = 0;
+    bool dead_letter = false;
+    std::optional<std::string> worker_id;
+    std::optional<Timestamp> lease_expires_at;
+    std::int64_t power_w = 0;  // budgeted while running
+    std::vector<std::string> output_refs;
+    std::optional<Energy> actual_energy;
+    std::optional<EnergySource> energy_source;
+    std::optional<Energy> heat_generated;
+    std::optional<std::string> result_hash;
+    std::optional<std::string> error_message;
+    Timestamp created_at;
+    Timestamp updated_at;
+    std::optional<Timestamp> started_at;
+    std::optional<Timestamp> finished_at;
+
+    // The seed's job shape (jobId, status, outputDataRefs, actualComputeKwh,
+    // heatGeneratedKwh, errorMessage) and the rest of the record in camelCase.
+    std::string to_json() const;
+};
+
+struct ClaimedJob {
+    Lease lease;
+    JobRecord job;
+};
+
+struct JobCompletion {
+    std::vector<std::string> output_refs;  // CIDs
+    std::optional<Energy> energy;          // the electricity the job used
+    EnergySource energy_source = EnergySource::measured;
+    std::optional<std::string> result_hash;
+    std::string metrics_json = "{}";  // free-form JSON object kept with the job
+};
+
+struct SIHLICON_API JobEvent {
+    std::int64_t sequence = 0;
+    std::string job_id;
+    std::optional<JobStatus> from;
+    JobStatus to = JobStatus::pending;
+    Timestamp at;
+    std::string actor;
+    std::string reason;
+
+    std::string to_json() const;
+};
+
+struct JobFilter {
+    std::optional<std::string> hub_id;
+    std::optional<JobStatus> status;
+    std::optional<std::string> owner;
+    std::int64_t limit = 50;  // the seed's default; at most 1000
+    std::string after;        // paging: ids greater than this (the last id of the prior page)
+};
+
+struct SIHLICON_API QueueStats {
+    std::string hub_id;
+    std::map<JobStatus, std::int64_t> by_status;
+    std::optional<Timestamp> oldest_waiting;  // created_at of the oldest pending/queued job
+
+    std::string to_json() const;
+};
+
+// Why a job can or cannot run on each hub and worker, as explain() reports it.
+struct Placement {
+    std::string hub_id;
+    std::string worker_id;  // empty: the line is about the hub as a whole
+    bool eligible = false;
+    std::vector<std::string> reasons;  // empty when eligible
+};
+
+struct SchedulerOptions {
+    std::chrono::milliseconds lease_duration{60'000};
+    std::chrono::milliseconds heartbeat_interval{30'000};
+    std::int64_t missed_heartbeats = 3;                // silent this many intervals: offline
+    std::chrono::milliseconds aging_interval{60'000};  // waiting this long adds 1 priority
+    std::int64_t submissions_per_hour = 10;            // per owner (the seed); 0: unlimited
+    std::int64_t claim_scan_limit = 256;               // queued jobs examined per claim at most
+};
+
+class SIHLICON_API Scheduler {
+  public:
+    using Listener = std::function<void(const JobEvent&)>;
+
+    // Constructed by the Hub; use Hub::scheduler().
+    Scheduler(detail::HubCore& core, SchedulerOptions options);
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+
+    const SchedulerOptions& options() const;
+    // Replaces the options (rate limits, lease duration, ...) for later calls.
+    void set_options(const SchedulerOptions& options);
+
+    // ---- hubs ----
+    // Registers a hub. Throws invalid_argument for a bad field, conflict if the id exists.
+    HubRecord register_hub(const HubSpec& spec);
+    // Replaces a hub's spec. Throws not_found for an unknown id.
+    HubRecord update_hub(const HubSpec& spec);
+    HubRecord hub(std::string_view hub_id) const;  // throws not_found
+    std::vector<HubRecord> hubs() const;
+    HubRecord set_grid_state(std::string_view hub_id, const GridState& state);
+    HubRecord set_heat_demand(std::string_view hub_id, std::int64_t watts,
+                              std::optional<Timestamp> valid_until = std::nullopt);
+
+    // ---- workers ----
+    // Registers (or re-registers, with the same id) a worker, online. Throws not_found for an
+    // unknown hub, invalid_argument for a bad field; re-registering with running jobs keeps
+    // them.
+    WorkerRecord register_worker(const WorkerSpec& spec);
+    // Records a heartbeat; brings an offline worker back online. Throws not_found.
+    WorkerRecord heartbeat(std::string_view worker_id, const Heartbeat& beat);
+    // Draining: the worker finishes its jobs but is given no new ones. set_worker_status
+    // accepts online and draining; offline releases its leases at once.
+    WorkerRecord set_worker_status(std::string_view worker_id, WorkerStatus status);
+    WorkerRecord worker(std::string_view worker_id) const;
+    std::vector<WorkerRecord> workers(std::optional<std::string> hub_id = std::nullopt) const;
+
+    // ---- jobs ----
+    // Submits a job; returns it pending or queued. With an idempotency key already used by the
+    // same owner, returns the earlier job if the spec is the same, and throws conflict if not.
+    // Throws invalid_argument (a bad field; nothing written), not_found (unknown hub or
+    // dependency), quota_exceeded (rate limit, with the seconds to wait in the message;
+    // queue depth).
+    JobRecord submit(const JobSpec& spec);
+    JobRecord submit_json(std::string_view json, std::string_view owner);
+    // Submits many jobs in one transaction: all are accepted or none.
+    std::vector<JobRecord> submit_many(const std::vector<JobSpec>& specs);
+
+    // Leases up to `max` jobs the worker can run now (see the file comment of
+    // src/scheduler/placement.hpp for every rule). Returns fewer (or none) when nothing else
+    // fits. Throws not_found for an unknown worker, conflict for an offline one.
+    std::vector<ClaimedJob> claim(std::string_view worker_id, std::int64_t max = 1);
+    // Extends a lease by the lease duration. Throws conflict for a stale or foreign token.
+    Lease renew(std::string_view job_id, std::string_view token);
+    // Completes the attempt. Throws conflict for a stale or foreign token (nothing changes);
+    // repeating an accepted completion with the same token and payload returns the job.
+    JobRecord complete(std::string_view job_id, std::string_view token,
+                       const JobCompletion& completion);
+    // Completes many attempts in one transaction; all or none.
+    std::vector<JobRecord> complete_many(
+        const std::vector<std::pair<Lease, JobCompletion>>& completions);
+    // Fails the attempt: retried after back-off while attempts remain and `retryable`, else
+    // final. Throws conflict for a stale or foreign token.
+    JobRecord fail(std::string_view job_id, std::string_view token, std::string_view error,
+                   bool retryable = true);
+    // Cancels a job that has not ended; its dependents fail. Throws conflict for a job that
+    // already ended, not_found for an unknown one.
+    JobRecord cancel(std::string_view job_id, std::string_view by, std::string_view reason = {});
+    // Puts a running or failed job back in the queue with a fresh attempt budget (an
+    // operator's action). Throws conflict from any other state.
+    JobRecord requeue(std::string_view job_id, std::string_view by, std::string_view reason = {});
+
+    // Expires leases and silent workers, and promotes due jobs. Returns how many jobs changed.
+    std::int64_t tick();
+
+    // ---- queries ----
+    JobRecord job(std::string_view job_id) const;  // throws not_found
+    std::vector<JobRecord> jobs(const JobFilter& filter) const;
+    std::vector<JobEvent> events(std::string_view job_id) const;
+    QueueStats queue_stats(std::string_view hub_id) const;
+    // For each hub and each of its workers, whether the job could be placed there now, and
+    // why not.
+    std::vector<Placement> explain(std::string_view job_id) const;
+
+    // ---- events ----
+    // Calls `listener` after every committed state change made through this Scheduler (not
+    // other processes'), on the thread that made it. Returns an id for unsubscribe().
+    // A listener must not throw; exceptions are swallowed.
+    std::int64_t subscribe(Listener listener);
+    void unsubscribe(std::int64_t subscription);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sihlicon

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler/job_spec.hpp"
+
+#include "core/json.hpp"
+#include "scheduler/rows.hpp"
+
+#include <sihlicon/cid.hpp>
+#include <sihlicon/error.hpp>
+#include <sihlicon/id.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace sihlicon {
+
+namespace {
+
+constexpr std::int64_t kMaxTimeoutSeconds = 7 * 24 * 3600;
+constexpr int kKwhFractionDigits = 6;  // kWh with six decimals is exactly mWh
+
+bool is_env_name(std::string_view name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+    });
+}
+
+Resources read_resources(json::ObjectReader& reader) {
+    Resources resources;
+    if (auto cpu = reader.optional_string("cpu", 32)) {
+        resources.cpu_millicores = parse_cpu_millicores(*cpu, reader.path_of("cpu"));
+    }
+    if (auto memory = reader.optional_string("memory", 32)) {
+        resources.memory_bytes = parse_memory_bytes(*memory, reader.path_of("memory"));
+    }
+    resources.gpu = reader.optional_bool("gpu").value_or(false);
+    if (auto vram = reader.optional_string("gpuMemory", 32)) {
+        resources.gpu_vram_bytes = parse_memory_bytes(*vram, reader.path_of("gpuMemory"));
+    }
+    reader.finish();
+    return resources;
+}
+
+WorkloadConfig read_workload(json::ObjectReader& reader) {
+    WorkloadConfig workload;
+    workload.container_image = reader.required_string("containerImage", 512);
+    workload.command =
+        reader.optional_string_array("command", 256, 4096).value_or(std::vector<std::string>{});
+    workload.env =
+        reader.optional_string_map("env", 256).value_or(std::map<std::string, std::string>{});
+    if (const auto* resources = reader.optional_value("resources")) {
+        json::ObjectReader inner(*resources, reader.path_of("resources"));
+        workload.resources = read_resources(inner);
+    }
+    workload.timeout_seconds =
+        reader.optional_int64("timeoutSeconds", 1, kMaxTimeoutSeconds).value_or(3600);
+    reader.finish();
+    return workload;
+}
+
+std::optional<Timestamp> read_time(json::ObjectReader& reader, std::string_view key) {
+    if (auto text = reader.optional_string(key, 64)) {
+        return parse_iso8601(*text, reader.path_of(key));
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+JobSpec JobSpec::from_json(std::string_view text, std::string_view owner) {
+    const auto value = json::parse(text);
+    json::ObjectReader reader(value, "");
+    JobSpec spec;
+    spec.type = parse_job_type(reader.required_string("jobType", 64), "jobType");
+    spec.name = reader.required_string("jobName", 256);
+    spec.description = reader.optional_string("jobDescription", 4096).value_or("");
+    if (const auto* workload = reader.optional_value("workloadConfig")) {
+        json::ObjectReader inner(*workload, "workloadConfig");
+        spec.workload = read_workload(inner);
+    } else {
+        throw Error::invalid("workloadConfig", "", "is required");
+    }
+    spec.input_refs = reader.optional_string_array("inputDataRefs", 1024, 128)
+                          .value_or(std::vector<std::string>{});
+    if (auto mwh = reader.optional_decimal("estimatedComputeKwh", kKwhFractionDigits)) {
+        spec.estimated_energy = Energy::milliwatt_hours(*mwh);
+    }
+    spec.priority = reader.optional_int64("priority", -1000, 1000).value_or(0);
+    spec.scheduled_at = read_time(reader, "scheduledAt");
+    spec.hub_id = reader.optional_string("hubId", 64);
+    const auto owner_field = reader.optional_string("owner", 256);
+    spec.owner = owner.empty() ? owner_field.value_or("") : std::string(owner);
+    spec.idempotency_key = reader.optional_string("idempotencyKey", 128);
+    spec.max_attempts = reader.optional_int64("maxAttempts", 1, 100).value_or(3);
+    spec.backoff_ms = reader.optional_int64("backoffMs", 0, 3'600'000).value_or(1000);
+    spec.deadline = read_time(reader, "deadline");
+    if (const auto* constraints = reader.optional_value("constraints")) {
+        json::ObjectReader inner(*constraints, "constraints");
+        spec.required_labels = inner.optional_string_map("labels", 64, 256)
+                                   .value_or(std::map<std::string, std::string>{});
+        spec.region = inner.optional_string("region", 64);
+        inner.finish();
+    }
+    spec.depends_on =
+        reader.optional_string_array("dependsOn", 100, 64).value_or(std::vector<std::string>{});
+    reader.finish();
+    return spec;
+}
+
+namespace scheduler {
+
+void validate(const JobSpec& spec, Timestamp now) {
+    auto require_length = [](std::string_view field, std::string_view text, std::size_t min,
+                             std::size_t max) {
+        if (text.size() < min || text.size() > max) {
+            throw Error::invalid(field, text,
+                                 min > 0 && text.empty()
+                                     ? "is required"
+                                     : "must be " + std::to_string(min) + " to " +
+                                           std::to_string(max) + " bytes long");
+        }
+    };
+    require_length("jobName", spec.name, 1, 256);
+    require_length("jobDescription", spec.description, 0, 4096);
+    require_length("owner", spec.owner, 1, 256);
+    require_length("workloadConfig.containerImage", spec.workload.container_image, 1, 512);
+    for (const auto& [name, value] : spec.workload.env) {
+        if (!is_env_name(name)) {
+            throw Error::invalid("workloadConfig.env", name, "is not an environment variable name");
+        }
+    }
+    const auto& resources = spec.workload.resources;
+    if (resources.cpu_millicores <= 0) {
+        throw Error::invalid("workloadConfig.resources.cpu",
+                             std::to_string(resources.cpu_millicores) + "m",
+                             "must be more than zero");
+    }
+    if (resources.memory_bytes < 0 || resources.gpu_vram_bytes < 0) {
+        throw Error::invalid("workloadConfig.resources.memory",
+                             std::to_string(resources.memory_bytes), "must not be negative");
+    }
+    if (resources.gpu_vram_bytes > 0 && !resources.gpu) {
+        throw Error::invalid("workloadConfig.resources.gpuMemory",
+                             std::to_string(resources.gpu_vram_bytes), "needs gpu: true");
+    }
+    if (spec.workload.timeout_seconds < 1 || spec.workload.timeout_seconds > kMaxTimeoutSeconds) {
+        throw Error::invalid("workloadConfig.timeoutSeconds",
+                             std::to_string(spec.workload.timeout_seconds),
+                             "must be between 1 and " + std::to_string(kMaxTimeoutSeconds));
+    }
+    for (std::size_t i = 0; i < spec.input_refs.size(); ++i) {
+        Cid::parse(spec.input_refs[i], "inputDataRefs[" + std::to_string(i) + "]");
+    }
+    if (spec.estimated_energy && spec.estimated_energy->mwh() < 0) {
+        throw Error::invalid("estimatedComputeKwh", spec.estimated_energy->to_kwh_string(),
+                             "must not be negative");
+    }
+    if (spec.priority < -1000 || spec.priority > 1000) {
+        throw Error::invalid("priority", std::to_string(spec.priority),
+                             "must be between -1000 and 1000");
+    }
+    if (spec.hub_id) {
+        require_length("hubId", *spec.hub_id, 1, 64);
+    }
+    if (spec.idempotency_key) {
+        require_length("idempotencyKey", *spec.idempotency_key, 1, 128);
+    }
+    if (spec.max_attempts < 1 || spec.max_attempts > 100) {
+        throw Error::invalid("maxAttempts", std::to_string(spec.max_attempts),
+                             "must be between 1 and 100");
+    }
+    if (spec.backoff_ms < 0 || spec.backoff_ms > 3'600'000) {
+        throw Error::invalid("backoffMs", std::to_string(spec.backoff_ms),
+                             "must be between 0 and 3600000");
+    }
+    if (spec.deadline && *spec.deadline <= now) {
+        throw Error::invalid("deadline", to_iso8601(*spec.deadline), "is already past");
+    }
+    for (const auto& dependency : spec.depends_on) {
+        if (!is_valid_id(dependency, "job")) {
+            throw Error::invalid("dependsOn", dependency, "is not a job id");
+        }
+    }
+}
+
+std::string to_stored_json(const JobSpec& spec) {
+    const auto& resources = spec.workload.resources;
+    boost::json::object resources_json{
+        {"cpu", std::to_string(resources.cpu_millicores) + "m"},
+        {"memory", std::to_string(resources.memory_bytes)},
+        {"gpu", resources.gpu},
+    };
+    if (resources.gpu_vram_bytes > 0) {
+        resources_json["gpuMemory"] = std::to_string(resources.gpu_vram_bytes);
+    }
+    boost::json::object object{
+        {"jobType", to_string(spec.type)},
+        {"jobName", spec.name},
+        {"jobDescription", spec.description},
+        {"workloadConfig",
+         {{"containerImage", spec.workload.container_image},
+          {"command", scheduler::to_json_array(spec.workload.command)},
+          {"env", scheduler::to_json_object(spec.workload.env)},
+          {"resources", resources_json},
+          {"timeoutSeconds", spec.workload.timeout_seconds}}},
+        {"inputDataRefs", scheduler::to_json_array(spec.input_refs)},
+        {"priority", spec.priority},
+        {"owner", spec.owner},
+        {"maxAttempts", spec.max_attempts},
+        {"backoffMs", spec.backoff_ms},
+        {"constraints", {{"labels", scheduler::to_json_object(spec.required_labels)}}},
+        {"dependsOn", scheduler::to_json_array(spec.depends_on)},
+    };
+    if (spec.estimated_energy) {
+        // Exact kWh text as a JSON number; read back exactly by optional_decimal.
+        object["estimatedComputeKwh"] = boost::json::parse(spec.estimated_energy->to_kwh_string());
+    }
+    if (spec.scheduled_at) {
+        object["scheduledAt"] = to_iso8601(*spec.scheduled_at);
+    }
+    if (spec.hub_id) {
+        object["hubId"] = *spec.hub_id;
+    }
+    if (spec.idempotency_key) {
+        object["idempotencyKey"] = *spec.idempotency_key;
+    }
+    if (spec.deadline) {
+        object["deadline"] = to_iso8601(*spec.deadline);
+    }
+    if (spec.region) {
+        object["constraints"].as_object()["region"] = *spec.region;
+    }
+    return json::serialize(object);
+}
+
+std::int64_t budgeted_power_w(const Resources& resources, const HubSpec& hub) {
+    const std::int64_t cpu = (resources.cpu_millicores * hub.watts_per_core + 999) / 1000;
+    return cpu + (resources.gpu ? hub.watts_per_gpu : 0);
+}
+
+}  // namespace scheduler
+}  // namespace sihlicon

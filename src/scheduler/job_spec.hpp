@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Validation and the stored form of job specs. Not installed.
+#pragma once
+
+#include <sihlicon/scheduler.hpp>
+
+#include <string>
+
+namespace sihlicon::scheduler {
+
+// Checks every field of a spec, typed or parsed, against the rules of the seed and the
+// scheduler (lengths, ranges, CIDs, ids). `now` bounds deadlines. Throws Error::invalid naming
+// the field with its JSON name.
+void validate(const JobSpec& spec, Timestamp now);
+
+// The spec as the canonical JSON the jobs table stores; JobSpec::from_json reads it back.
+std::string to_stored_json(const JobSpec& spec);
+
+// A job's power budget on a hub: cores x watts_per_core + gpu x watts_per_gpu, rounded up.
+std::int64_t budgeted_power_w(const Resources& resources, const HubSpec& hub);
+
+}  // namespace sihlicon::scheduler

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler/rows.hpp"
+
+#include "core/json.hpp"
+
+#include <sihlicon/error.hpp>
+
+#include <fmt/format.h>
+
+namespace sihlicon::scheduler {
+
+const std::string_view kHubColumns =
+    "id, name, site, region, heat_recovery_ppm, power_capacity_w, routing_policy, "
+    "watts_per_core, watts_per_gpu, throttle_min_priority, max_queue_depth, grid_signal, "
+    "power_budget_w, grid_valid_until, heat_demand_w, heat_demand_valid_until, running_power_w, "
+    "created_at, updated_at";
+
+const std::string_view kWorkerColumns =
+    "id, hub_id, cpu_millicores, memory_bytes, gpus, labels, status, used_cpu_millicores, "
+    "used_memory_bytes, gpus_in_use, running_jobs, utilisation_ppm, power_draw_w, "
+    "last_heartbeat_at, registered_at";
+
+const std::string_view kJobColumns =
+    "id, spec, status, wait_reason, ready_at, attempts, dead_letter, worker_id, "
+    "lease_expires_at, power_w, output_refs, actual_mwh, energy_source, heat_mwh, result_hash, "
+    "error_message, created_at, updated_at, started_at, finished_at, lease_token, gpu_index, "
+    "completion_digest, metrics";
+
+namespace {
+
+std::optional<Timestamp> optional_time(const store::Statement& row, int column) {
+    if (row.is_null(column)) {
+        return std::nullopt;
+    }
+    return Timestamp::from_ms(row.column_int64(column));
+}
+
+std::optional<Energy> optional_energy(const store::Statement& row, int column) {
+    if (row.is_null(column)) {
+        return std::nullopt;
+    }
+    return Energy::milliwatt_hours(row.column_int64(column));
+}
+
+}  // namespace
+
+boost::json::array to_json_array(const std::vector<std::string>& items) {
+    boost::json::array array;
+    for (const auto& item : items) {
+        array.emplace_back(item);
+    }
+    return array;
+}
+
+boost::json::object to_json_object(const std::map<std::string, std::string>& map) {
+    boost::json::object object;
+    for (const auto& [key, value] : map) {
+        object[key] = value;
+    }
+    return object;
+}
+
+std::map<std::string, std::string> string_map_from_json(std::string_view text) {
+    std::map<std::string, std::string> map;
+    if (text.empty()) {
+        return map;
+    }
+    const auto parsed = json::parse(text, "stored labels");  // outlives the loop below
+    for (const auto& [key, value] : parsed.as_object()) {
+        map.emplace(std::string(key), std::string(value.as_string()));
+    }
+    return map;
+}
+
+std::vector<std::string> strings_from_json(std::string_view text) {
+    std::vector<std::string> items;
+    if (text.empty()) {
+        return items;
+    }
+    const auto parsed = json::parse(text, "stored list");
+    for (const auto& value : parsed.as_array()) {
+        items.emplace_back(value.as_string());
+    }
+    return items;
+}
+
+HubRecord read_hub(const store::Statement& row) {
+    HubRecord hub;
+    hub.spec.id = row.column_text(0);
+    hub.spec.name = row.column_text(1);
+    hub.spec.site = row.column_text(2);
+    hub.spec.region = row.column_text(3);
+    hub.spec.heat_recovery_ppm = row.column_int64(4);
+    hub.spec.power_capacity_w = row.column_int64(5);
+    hub.spec.routing_policy = parse_routing_policy(row.column_text(6));
+    hub.spec.watts_per_core = row.column_int64(7);
+    hub.spec.watts_per_gpu = row.column_int64(8);
+    hub.spec.throttle_min_priority = row.column_int64(9);
+    hub.spec.max_queue_depth = row.column_int64(10);
+    hub.grid.signal = parse_grid_signal(row.column_text(11));
+    hub.grid.power_budget_w = row.column_optional_int64(12);
+    hub.grid.valid_until = optional_time(row, 13);
+    hub.heat_demand_w = row.column_int64(14);
+    hub.heat_demand_valid_until = optional_time(row, 15);
+    hub.running_power_w = row.column_int64(16);
+    hub.created_at = Timestamp::from_ms(row.column_int64(17));
+    hub.updated_at = Timestamp::from_ms(row.column_int64(18));
+    return hub;
+}
+
+WorkerRecord read_worker(const store::Statement& row) {
+    WorkerRecord worker;
+    worker.spec.id = row.column_text(0);
+    worker.spec.hub_id = row.column_text(1);
+    worker.spec.cpu_millicores = row.column_int64(2);
+    worker.spec.memory_bytes = row.column_int64(3);
+    const auto gpus = json::parse(row.column_text(4), "stored gpus");
+    for (const auto& gpu : gpus.as_array()) {
+        const auto& object = gpu.as_object();
+        worker.spec.gpus.push_back(
+            {std::string(object.at("model").as_string()), object.at("vramBytes").as_int64()});
+    }
+    worker.spec.labels = string_map_from_json(row.column_text(5));
+    worker.status = parse_worker_status(row.column_text(6));
+    worker.used_cpu_millicores = row.column_int64(7);
+    worker.used_memory_bytes = row.column_int64(8);
+    worker.gpus_in_use = static_cast<std::uint64_t>(row.column_int64(9));
+    worker.running_jobs = row.column_int64(10);
+    worker.utilisation_ppm = row.column_int64(11);
+    worker.power_draw_w = row.column_int64(12);
+    worker.last_heartbeat_at = Timestamp::from_ms(row.column_int64(13));
+    worker.registered_at = Timestamp::from_ms(row.column_int64(14));
+    return worker;
+}
+
+JobRow read_job(const store::Statement& row) {
+    JobRow result;
+    JobRecord& job = result.record;
+    job.id = row.column_text(0);
+    job.spec = JobSpec::from_json(row.column_text(1));
+    job.status = parse_job_status(row.column_text(2));
+    job.wait_reason = row.column_optional_text(3).value_or("");
+    job.ready_at = optional_time(row, 4);
+    job.attempts = row.column_int64(5);
+    job.dead_letter = row.column_int64(6) != 0;
+    job.worker_id = row.column_optional_text(7);
+    job.lease_expires_at = optional_time(row, 8);
+    job.power_w = row.column_int64(9);
+    job.output_refs = strings_from_json(row.column_optional_text(10).value_or(""));
+    job.actual_energy = optional_energy(row, 11);
+    if (auto source = row.column_optional_text(12)) {
+        job.energy_source = parse_energy_source(*source);
+    }
+    job.heat_generated = optional_energy(row, 13);
+    job.result_hash = row.column_optional_text(14);
+    job.error_message = row.column_optional_text(15);
+    job.created_at = Timestamp::from_ms(row.column_int64(16));
+    job.updated_at = Timestamp::from_ms(row.column_int64(17));
+    job.started_at = optional_time(row, 18);
+    job.finished_at = optional_time(row, 19);
+    result.lease_token = row.column_optional_text(20);
+    if (!row.is_null(21)) {
+        result.gpu_index = static_cast<int>(row.column_int64(21));
+    }
+    result.completion_digest = row.column_optional_text(22);
+    result.metrics_json = row.column_optional_text(23).value_or("{}");
+    return result;
+}
+
+HubRecord load_hub(store::Transaction& tx, std::string_view hub_id, std::string_view field) {
+    auto row = tx.prepare(fmt::format("SELECT {} FROM hubs WHERE id = ?", kHubColumns));
+    row.bind_all(hub_id);
+    if (!row.step()) {
+        throw Error(ErrorCode::not_found, fmt::format("no hub '{}'", hub_id), std::string(field));
+    }
+    return read_hub(row);
+}
+
+WorkerRecord load_worker(store::Transaction& tx, std::string_view worker_id,
+                         std::string_view field) {
+    auto row = tx.prepare(fmt::format("SELECT {} FROM workers WHERE id = ?", kWorkerColumns));
+    row.bind_all(worker_id);
+    if (!row.step()) {
+        throw Error(ErrorCode::not_found, fmt::format("no worker '{}'", worker_id),
+                    std::string(field));
+    }
+    return read_worker(row);
+}
+
+JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_view field) {
+    auto row = tx.prepare(fmt::format("SELECT {} FROM jobs WHERE id = ?", kJobColumns));
+    row.bind_all(job_id);
+    if (!row.step()) {
+        throw Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), std::string(field));
+    }
+    return read_job(row);
+}
+
+JobNeeds needs_of(const JobRecord& job) {
+    JobNeeds needs;
+    needs.id = job.id;
+    needs.hub_id = job.spec.hub_id;
+    needs.region = job.spec.region;
+    needs.labels = job.spec.required_labels;
+    needs.resources = job.spec.workload.resources;
+    needs.priority = job.spec.priority;
+    needs.timeout_ms = job.spec.workload.timeout_seconds * 1000;
+    needs.deadline = job.spec.deadline;
+    return needs;
+}
+
+// ---- JSON forms of the records --------------------------------------------------------------
+
+namespace {
+
+boost::json::value time_or_null(const std::optional<Timestamp>& at) {
+    return at ? boost::json::value(to_iso8601(*at)) : boost::json::value(nullptr);
+}
+
+boost::json::value kwh_or_null(const std::optional<Energy>& energy) {
+    return energy ? boost::json::parse(energy->to_kwh_string()) : boost::json::value(nullptr);
+}
+
+}  // namespace
+
+}  // namespace sihlicon::scheduler
+
+namespace sihlicon {
+
+using scheduler::kwh_or_null;
+using scheduler::time_or_null;
+using scheduler::to_json_array;
+using scheduler::to_json_object;
+
+GridSignal HubRecord::signal_at(Timestamp now) const {
+    if (grid.valid_until && now >= *grid.valid_until) {
+        return GridSignal::normal;
+    }
+    return grid.signal;
+}
+
+std::int64_t HubRecord::power_budget_at(Timestamp now) const {
+    if ((grid.valid_until && now >= *grid.valid_until) || !grid.power_budget_w) {
+        return spec.power_capacity_w;
+    }
+    return std::min(*grid.power_budget_w, spec.power_capacity_w);
+}
+
+std::string HubRecord::to_json() const {
+    const boost::json::object object{
+        {"hubId", spec.id},
+        {"name", spec.name},
+        {"site", spec.site},
+        {"region", spec.region},
+        {"heatRecoveryPpm", spec.heat_recovery_ppm},
+        {"powerCapacityW", spec.power_capacity_w},
+        {"routingPolicy", to_string(spec.routing_policy)},
+        {"wattsPerCore", spec.watts_per_core},
+        {"wattsPerGpu", spec.watts_per_gpu},
+        {"throttleMinPriority", spec.throttle_min_priority},
+        {"maxQueueDepth", spec.max_queue_depth},
+        {"gridSignal", to_string(grid.signal)},
+        {"powerBudgetW", grid.power_budget_w ? boost::json::value(*grid.power_budget_w)
+                                             : boost::json::value(nullptr)},
+        {"gridValidUntil", time_or_null(grid.valid_until)},
+        {"heatDemandW", heat_demand_w},
+        {"heatDemandValidUntil", time_or_null(heat_demand_valid_until)},
+        {"runningPowerW", running_power_w},
+        {"createdAt", to_iso8601(created_at)},
+        {"updatedAt", to_iso8601(updated_at)},
+    };
+    return json::serialize(object);
+}
+
+std::string WorkerRecord::to_json() const {
+    boost::json::array gpus;
+    for (const auto& gpu : spec.gpus) {
+        gpus.push_back(boost::json::object{{"model", gpu.model}, {"vramBytes", gpu.vram_bytes}});
+    }
+    const boost::json::object object{
+        {"workerId", spec.id},
+        {"hubId", spec.hub_id},
+        {"cpuMillicores", spec.cpu_millicores},
+        {"memoryBytes", spec.memory_bytes},
+        {"gpus", gpus},
+        {"labels", to_json_object(spec.labels)},
+        {"status", to_string(status)},
+        {"usedCpuMillicores", used_cpu_millicores},
+        {"usedMemoryBytes", used_memory_bytes},
+        {"gpusInUse", gpus_in_use},
+        {"runningJobs", running_jobs},
+        {"utilisationPpm", utilisation_ppm},
+        {"powerDrawW", power_draw_w},
+        {"lastHeartbeatAt", to_iso8601(last_heartbeat_at)},
+        {"registeredAt", to_iso8601(registered_at)},
+    };
+    return json::serialize(object);
+}
+
+std::string JobRecord::to_json() const {
+    boost::json::object object{
+        {"jobId", id},
+        {"status", to_string(status)},
+        {"outputDataRefs", to_json_array(output_refs)},
+        {"actualComputeKwh", kwh_or_null(actual_energy)},
+        {"heatGeneratedKwh", kwh_or_null(heat_generated)},
+        {"errorMessage",
+         error_message ? boost::json::value(*error_message) : boost::json::value(nullptr)},
+        {"jobType", to_string(spec.type)},
+        {"jobName", spec.name},
+        {"owner", spec.owner},
+        {"hubId", spec.hub_id ? boost::json::value(*spec.hub_id) : boost::json::value(nullptr)},
+        {"priority", spec.priority},
+        {"waitReason", wait_reason},
+        {"readyAt", time_or_null(ready_at)},
+        {"attempts", attempts},
+        {"maxAttempts", spec.max_attempts},
+        {"deadLetter", dead_letter},
+        {"workerId", worker_id ? boost::json::value(*worker_id) : boost::json::value(nullptr)},
+        {"leaseExpiresAt", time_or_null(lease_expires_at)},
+        {"energySource", energy_source ? boost::json::value(to_string(*energy_source))
+                                       : boost::json::value(nullptr)},
+        {"resultHash",
+         result_hash ? boost::json::value(*result_hash) : boost::json::value(nullptr)},
+        {"inputDataRefs", to_json_array(spec.input_refs)},
+        {"dependsOn", to_json_array(spec.depends_on)},
+        {"createdAt", to_iso8601(created_at)},
+        {"updatedAt", to_iso8601(updated_at)},
+        {"startedAt", time_or_null(started_at)},
+        {"finishedAt", time_or_null(finished_at)},
+    };
+    return json::serialize(object);
+}
+
+std::string JobEvent::to_json() const {
+    const boost::json::object object{
+        {"sequence", sequence},
+        {"jobId", job_id},
+        {"from", from ? boost::json::value(to_string(*from)) : boost::json::value(nullptr)},
+        {"to", to_string(to)},
+        {"at", to_iso8601(at)},
+        {"actor", actor},
+        {"reason", reason},
+    };
+    return json::serialize(object);
+}
+
+std::string QueueStats::to_json() const {
+    boost::json::object counts;
+    for (const auto& [status, count] : by_status) {
+        counts[to_string(status)] = count;
+    }
+    const boost::json::object object{
+        {"hubId", hub_id},
+        {"byStatus", counts},
+        {"oldestWaiting", time_or_null(oldest_waiting)},
+    };
+    return json::serialize(object);
+}
+
+}  // namespace sihlicon

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Reading scheduler rows into records, and the JSON forms of the records. Not installed.
+#pragma once
+
+#include "scheduler/placement.hpp"
+#include "store/database.hpp"
+
+#include <sihlicon/scheduler.hpp>
+
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sihlicon::scheduler {
+
+// Column lists to select, in the order the read_* functions expect.
+extern const std::string_view kHubColumns;
+extern const std::string_view kWorkerColumns;
+extern const std::string_view kJobColumns;
+
+HubRecord read_hub(const store::Statement& row);
+WorkerRecord read_worker(const store::Statement& row);
+
+// A job with the private parts of its row that the scheduler needs beside the record.
+struct JobRow {
+    JobRecord record;
+    std::optional<std::string> lease_token;
+    std::optional<int> gpu_index;
+    std::optional<std::string> completion_digest;
+    std::string metrics_json;
+};
+JobRow read_job(const store::Statement& row);
+
+// Loaders by id inside a transaction; throw Error(not_found) naming the field.
+HubRecord load_hub(store::Transaction& tx, std::string_view hub_id,
+                   std::string_view field = "hubId");
+WorkerRecord load_worker(store::Transaction& tx, std::string_view worker_id,
+                         std::string_view field = "workerId");
+JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_view field = "jobId");
+
+JobNeeds needs_of(const JobRecord& job);
+
+boost::json::array to_json_array(const std::vector<std::string>& items);
+boost::json::object to_json_object(const std::map<std::string, std::string>& map);
+std::map<std::string, std::string> string_map_from_json(std::string_view text);
+std::vector<std::string> strings_from_json(std::string_view text);
+
+}  // namespace sihlicon::scheduler

@@ -1,0 +1,1149 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The scheduler's operations. Each public call is one read or one write transaction; the
+// rules of placement live in placement.cpp and the state machine's moves in transitions.cpp.
+#include "heat/heat_internal.hpp"
+#include "hub/hub_core.hpp"
+#include "scheduler/job_spec.hpp"
+#include "scheduler/placement.hpp"
+#include "scheduler/rows.hpp"
+#include "scheduler/transitions.hpp"
+
+#include <sihlicon/cid.hpp>
+#include <sihlicon/error.hpp>
+#include <sihlicon/scheduler.hpp>
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+
+namespace sihlicon {
+
+using scheduler::Candidate;
+using scheduler::Changes;
+using scheduler::JobNeeds;
+using scheduler::Moves;
+
+namespace {
+
+constexpr std::int64_t kMaxClaim = 1000;
+constexpr std::int64_t kMaxListLimit = 1000;
+constexpr std::chrono::hours kRateWindow{1};
+
+void check_identifier(std::string_view field, std::string_view text) {
+    const bool ok =
+        !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' ||
+                   c == '-';
+        });
+    if (!ok) {
+        throw Error::invalid(field, text, "must be 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+}
+
+void check_text(std::string_view field, std::string_view text, std::size_t max) {
+    if (text.empty() || text.size() > max) {
+        throw Error::invalid(
+            field, text,
+            text.empty() ? "is required" : "is longer than " + std::to_string(max) + " bytes");
+    }
+}
+
+void check_range(std::string_view field, std::int64_t value, std::int64_t min, std::int64_t max) {
+    if (value < min || value > max) {
+        throw Error::invalid(field, std::to_string(value),
+                             fmt::format("must be between {} and {}", min, max));
+    }
+}
+
+void validate_hub(const HubSpec& spec) {
+    check_identifier("hubId", spec.id);
+    check_text("name", spec.name, 256);
+    check_text("site", spec.site, 128);
+    check_text("region", spec.region, 64);
+    check_range("heatRecoveryPpm", spec.heat_recovery_ppm, 0, 10'000'000);
+    check_range("powerCapacityW", spec.power_capacity_w, 0, 1'000'000'000'000);
+    check_range("wattsPerCore", spec.watts_per_core, 0, 100'000);
+    check_range("wattsPerGpu", spec.watts_per_gpu, 0, 100'000);
+    check_range("throttleMinPriority", spec.throttle_min_priority, -1000, 1001);
+    check_range("maxQueueDepth", spec.max_queue_depth, 0, 1'000'000'000);
+}
+
+void validate_worker(const WorkerSpec& spec) {
+    if (!spec.id.empty()) {
+        check_identifier("workerId", spec.id);
+    }
+    check_identifier("hubId", spec.hub_id);
+    check_range("cpuMillicores", spec.cpu_millicores, 1, 1'000'000'000);
+    check_range("memoryBytes", spec.memory_bytes, 0, INT64_MAX);
+    if (spec.gpus.size() > 64) {
+        throw Error::invalid("gpus", std::to_string(spec.gpus.size()), "at most 64 GPUs");
+    }
+    for (std::size_t i = 0; i < spec.gpus.size(); ++i) {
+        check_text(fmt::format("gpus[{}].model", i), spec.gpus[i].model, 128);
+        check_range(fmt::format("gpus[{}].vramBytes", i), spec.gpus[i].vram_bytes, 0, INT64_MAX);
+    }
+    for (const auto& [key, value] : spec.labels) {
+        check_text("labels", key, 128);
+        if (value.size() > 256) {
+            throw Error::invalid("labels." + key, value, "is longer than 256 bytes");
+        }
+    }
+}
+
+std::string random_token() {
+    unsigned char bytes[16];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        throw Error(ErrorCode::internal, "the system random generator failed");
+    }
+    return fmt::format("{:02x}", fmt::join(bytes, ""));
+}
+
+std::string gpus_json(const std::vector<GpuSpec>& gpus) {
+    boost::json::array array;
+    for (const auto& gpu : gpus) {
+        array.push_back(boost::json::object{{"model", gpu.model}, {"vramBytes", gpu.vram_bytes}});
+    }
+    return boost::json::serialize(array);
+}
+
+std::string completion_digest(const JobCompletion& completion) {
+    boost::json::object object{
+        {"outputs", scheduler::to_json_array(completion.output_refs)},
+        {"energyMwh", completion.energy ? boost::json::value(completion.energy->mwh())
+                                        : boost::json::value(nullptr)},
+        {"energySource", to_string(completion.energy_source)},
+        {"resultHash", completion.result_hash ? boost::json::value(*completion.result_hash)
+                                              : boost::json::value(nullptr)},
+        {"metrics", boost::json::parse(completion.metrics_json)},
+    };
+    return boost::json::serialize(object);
+}
+
+void validate_completion(const JobCompletion& completion) {
+    for (std::size_t i = 0; i < completion.output_refs.size(); ++i) {
+        Cid::parse(completion.output_refs[i], fmt::format("outputDataRefs[{}]", i));
+    }
+    if (completion.energy && completion.energy->mwh() < 0) {
+        throw Error::invalid("energy", completion.energy->to_kwh_string(), "must not be negative");
+    }
+    if (completion.result_hash) {
+        check_text("resultHash", *completion.result_hash, 256);
+    }
+    boost::system::error_code error;
+    const auto metrics = boost::json::parse(completion.metrics_json, error);
+    if (error || !metrics.is_object()) {
+        throw Error::invalid("metrics", completion.metrics_json, "must be a JSON object");
+    }
+}
+
+// What the lease checks need of a job, without reading its whole record.
+struct LeaseState {
+    JobStatus status = JobStatus::pending;
+    std::optional<std::string> token;
+    std::optional<std::string> completion_digest;
+    std::string worker_id;
+    std::optional<std::string> hub_id;
+    std::int64_t attempts = 0;
+};
+
+LeaseState lease_state(store::Transaction& tx, std::string_view job_id) {
+    auto row = tx.prepare(
+        "SELECT status, lease_token, completion_digest, worker_id, hub_id, attempts FROM jobs "
+        "WHERE id = ?");
+    row.bind_all(job_id);
+    if (!row.step()) {
+        throw Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), "jobId");
+    }
+    return {parse_job_status(row.column_text(0)), row.column_optional_text(1),
+            row.column_optional_text(2),          row.column_optional_text(3).value_or(""),
+            row.column_optional_text(4),          row.column_int64(5)};
+}
+
+}  // namespace
+
+struct Scheduler::Impl {
+    explicit Impl(detail::HubCore& hub_core) : core(hub_core) {}
+
+    detail::HubCore& core;
+    mutable std::mutex options_mutex;
+    SchedulerOptions options;
+    std::mutex listeners_mutex;
+    std::map<std::int64_t, Listener> listeners;
+    std::int64_t next_subscription = 1;
+
+    SchedulerOptions current_options() const {
+        std::lock_guard lock(options_mutex);
+        return options;
+    }
+
+    void notify(const Changes& changes) {
+        if (changes.events.empty()) {
+            return;
+        }
+        std::vector<Listener> targets;
+        {
+            std::lock_guard lock(listeners_mutex);
+            for (const auto& [id, listener] : listeners) {
+                targets.push_back(listener);
+            }
+        }
+        for (const auto& event : changes.events) {
+            for (const auto& listener : targets) {
+                try {
+                    listener(event);
+                } catch (...) {
+                    // A listener's failure must not undo or hide a committed change.
+                }
+            }
+        }
+    }
+
+    // Runs a write whose events are announced after it commits.
+    template <class Body>
+    auto write(Body&& body) {
+        Changes changes;
+        const auto options_now = current_options();
+        auto run = [&](store::Transaction& tx) {
+            changes.events.clear();
+            Moves moves{tx, changes, core.now(), options_now};
+            return body(moves);
+        };
+        if constexpr (std::is_void_v<decltype(run(std::declval<store::Transaction&>()))>) {
+            core.database->write(run);
+            notify(changes);
+        } else {
+            auto result = core.database->write(run);
+            notify(changes);
+            return result;
+        }
+    }
+
+    JobRecord insert_job(Moves& moves, const JobSpec& spec);
+    void check_rate_limit(Moves& moves, const std::string& owner, std::int64_t adding);
+    std::vector<ClaimedJob> claim(Moves& moves, std::string_view worker_id, std::int64_t max);
+    void lease_candidates(Moves& moves, const std::vector<scheduler::Candidate>& candidates,
+                          WorkerRecord& worker, HubRecord& hub, std::int64_t max,
+                          std::vector<ClaimedJob>& claimed);
+    JobRecord complete(Moves& moves, std::string_view job_id, std::string_view token,
+                       const JobCompletion& completion, const std::string& digest);
+    LeaseState require_lease(Moves& moves, std::string_view job_id, std::string_view token);
+};
+
+Scheduler::Scheduler(detail::HubCore& core, SchedulerOptions options)
+    : impl_(std::make_unique<Impl>(core)) {
+    set_options(options);
+}
+
+Scheduler::~Scheduler() = default;
+
+const SchedulerOptions& Scheduler::options() const {
+    std::lock_guard lock(impl_->options_mutex);
+    return impl_->options;
+}
+
+void Scheduler::set_options(const SchedulerOptions& options) {
+    check_range("lease_duration", options.lease_duration.count(), 1, 7LL * 24 * 3600 * 1000);
+    check_range("heartbeat_interval", options.heartbeat_interval.count(), 1, 24LL * 3600 * 1000);
+    check_range("missed_heartbeats", options.missed_heartbeats, 1, 1000);
+    check_range("aging_interval", options.aging_interval.count(), 1, 365LL * 24 * 3600 * 1000);
+    check_range("submissions_per_hour", options.submissions_per_hour, 0, 1'000'000'000);
+    check_range("claim_scan_limit", options.claim_scan_limit, 1, 100'000);
+    std::lock_guard lock(impl_->options_mutex);
+    impl_->options = options;
+}
+
+// ---- hubs ---------------------------------------------------------------------------------
+
+HubRecord Scheduler::register_hub(const HubSpec& spec) {
+    validate_hub(spec);
+    return impl_->write([&](Moves& moves) {
+        auto exists = moves.tx.prepare("SELECT 1 FROM hubs WHERE id = ?");
+        exists.bind_all(spec.id);
+        if (exists.step()) {
+            throw Error(ErrorCode::conflict, fmt::format("hub '{}' already exists", spec.id),
+                        "hubId");
+        }
+        moves.tx
+            .prepare(
+                "INSERT INTO hubs (id, name, site, region, heat_recovery_ppm, power_capacity_w, "
+                "routing_policy, watts_per_core, watts_per_gpu, throttle_min_priority, "
+                "max_queue_depth, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind_all(spec.id, spec.name, spec.site, spec.region, spec.heat_recovery_ppm,
+                      spec.power_capacity_w, to_string(spec.routing_policy), spec.watts_per_core,
+                      spec.watts_per_gpu, spec.throttle_min_priority, spec.max_queue_depth,
+                      moves.now.ms(), moves.now.ms())
+            .run();
+        return scheduler::load_hub(moves.tx, spec.id);
+    });
+}
+
+HubRecord Scheduler::update_hub(const HubSpec& spec) {
+    validate_hub(spec);
+    return impl_->write([&](Moves& moves) {
+        const auto changed =
+            moves.tx
+                .prepare(
+                    "UPDATE hubs SET name = ?, site = ?, region = ?, heat_recovery_ppm = ?, "
+                    "power_capacity_w = ?, routing_policy = ?, watts_per_core = ?, "
+                    "watts_per_gpu = ?, throttle_min_priority = ?, max_queue_depth = ?, "
+                    "updated_at = ? WHERE id = ?")
+                .bind_all(spec.name, spec.site, spec.region, spec.heat_recovery_ppm,
+                          spec.power_capacity_w, to_string(spec.routing_policy),
+                          spec.watts_per_core, spec.watts_per_gpu, spec.throttle_min_priority,
+                          spec.max_queue_depth, moves.now.ms(), spec.id)
+                .run();
+        if (changed == 0) {
+            throw Error(ErrorCode::not_found, fmt::format("no hub '{}'", spec.id), "hubId");
+        }
+        return scheduler::load_hub(moves.tx, spec.id);
+    });
+}
+
+HubRecord Scheduler::hub(std::string_view hub_id) const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return scheduler::load_hub(tx, hub_id); });
+}
+
+std::vector<HubRecord> Scheduler::hubs() const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        std::vector<HubRecord> result;
+        auto rows =
+            tx.prepare(fmt::format("SELECT {} FROM hubs ORDER BY id", scheduler::kHubColumns));
+        while (rows.step()) {
+            result.push_back(scheduler::read_hub(rows));
+        }
+        return result;
+    });
+}
+
+HubRecord Scheduler::set_grid_state(std::string_view hub_id, const GridState& state) {
+    if (state.power_budget_w) {
+        check_range("powerBudgetW", *state.power_budget_w, 0, 1'000'000'000'000);
+    }
+    return impl_->write([&](Moves& moves) {
+        std::optional<std::int64_t> until;
+        if (state.valid_until) {
+            until = state.valid_until->ms();
+        }
+        const auto changed = moves.tx
+                                 .prepare(
+                                     "UPDATE hubs SET grid_signal = ?, power_budget_w = ?, "
+                                     "grid_valid_until = ?, updated_at = ? WHERE id = ?")
+                                 .bind_all(to_string(state.signal), state.power_budget_w, until,
+                                           moves.now.ms(), hub_id)
+                                 .run();
+        if (changed == 0) {
+            throw Error(ErrorCode::not_found, fmt::format("no hub '{}'", hub_id), "hubId");
+        }
+        return scheduler::load_hub(moves.tx, hub_id);
+    });
+}
+
+HubRecord Scheduler::set_heat_demand(std::string_view hub_id, std::int64_t watts,
+                                     std::optional<Timestamp> valid_until) {
+    check_range("heatDemandW", watts, 0, 1'000'000'000'000);
+    return impl_->write([&](Moves& moves) {
+        std::optional<std::int64_t> until;
+        if (valid_until) {
+            until = valid_until->ms();
+        }
+        const auto changed = moves.tx
+                                 .prepare(
+                                     "UPDATE hubs SET heat_demand_w = ?, "
+                                     "heat_demand_valid_until = ?, updated_at = ? WHERE id = ?")
+                                 .bind_all(watts, until, moves.now.ms(), hub_id)
+                                 .run();
+        if (changed == 0) {
+            throw Error(ErrorCode::not_found, fmt::format("no hub '{}'", hub_id), "hubId");
+        }
+        detail::record_heat_demand(moves.tx, impl_->core, hub_id, watts, moves.now, valid_until);
+        return scheduler::load_hub(moves.tx, hub_id);
+    });
+}
+
+// ---- workers ------------------------------------------------------------------------------
+
+WorkerRecord Scheduler::register_worker(const WorkerSpec& requested) {
+    validate_worker(requested);
+    WorkerSpec spec = requested;
+    return impl_->write([&](Moves& moves) {
+        scheduler::load_hub(moves.tx, spec.hub_id);
+        if (spec.id.empty()) {
+            spec.id = impl_->core.ids->next("worker");
+        }
+        auto existing = moves.tx.prepare("SELECT hub_id, running_jobs FROM workers WHERE id = ?");
+        existing.bind_all(spec.id);
+        if (existing.step() && existing.column_int64(1) > 0 &&
+            (existing.column_text(0) != spec.hub_id)) {
+            throw Error(ErrorCode::conflict,
+                        fmt::format("worker '{}' runs jobs on hub '{}' and cannot move", spec.id,
+                                    existing.column_text(0)),
+                        "hubId");
+        }
+        moves.tx
+            .prepare(
+                "INSERT INTO workers (id, hub_id, cpu_millicores, memory_bytes, gpus, labels, "
+                "status, last_heartbeat_at, registered_at) VALUES (?, ?, ?, ?, ?, ?, 'online', "
+                "?, ?) ON CONFLICT (id) DO UPDATE SET hub_id = excluded.hub_id, "
+                "cpu_millicores = excluded.cpu_millicores, memory_bytes = "
+                "excluded.memory_bytes, gpus = excluded.gpus, labels = excluded.labels, "
+                "status = CASE WHEN workers.running_jobs > 0 THEN 'busy' ELSE 'online' END, "
+                "last_heartbeat_at = excluded.last_heartbeat_at")
+            .bind_all(spec.id, spec.hub_id, spec.cpu_millicores, spec.memory_bytes,
+                      gpus_json(spec.gpus),
+                      boost::json::serialize(scheduler::to_json_object(spec.labels)),
+                      moves.now.ms(), moves.now.ms())
+            .run();
+        return scheduler::load_worker(moves.tx, spec.id);
+    });
+}
+
+WorkerRecord Scheduler::heartbeat(std::string_view worker_id, const Heartbeat& beat) {
+    check_range("utilisationPpm", beat.utilisation_ppm, 0, 1'000'000);
+    check_range("powerDrawW", beat.power_draw_w, 0, 1'000'000'000);
+    return impl_->write([&](Moves& moves) {
+        const auto changed =
+            moves.tx
+                .prepare(
+                    "UPDATE workers SET last_heartbeat_at = ?, utilisation_ppm = ?, "
+                    "power_draw_w = ?, status = CASE WHEN status = 'offline' THEN "
+                    "(CASE WHEN running_jobs > 0 THEN 'busy' ELSE 'online' END) ELSE status END "
+                    "WHERE id = ?")
+                .bind_all(moves.now.ms(), beat.utilisation_ppm, beat.power_draw_w, worker_id)
+                .run();
+        if (changed == 0) {
+            throw Error(ErrorCode::not_found, fmt::format("no worker '{}'", worker_id), "workerId");
+        }
+        return scheduler::load_worker(moves.tx, worker_id);
+    });
+}
+
+WorkerRecord Scheduler::set_worker_status(std::string_view worker_id, WorkerStatus status) {
+    if (status == WorkerStatus::busy) {
+        throw Error::invalid("status", "busy", "is set by the scheduler, not by hand");
+    }
+    return impl_->write([&](Moves& moves) {
+        const auto worker = scheduler::load_worker(moves.tx, worker_id);
+        std::string_view next = to_string(status);
+        if (status == WorkerStatus::online && worker.running_jobs > 0) {
+            next = "busy";
+        }
+        moves.tx.prepare("UPDATE workers SET status = ? WHERE id = ?")
+            .bind_all(next, worker_id)
+            .run();
+        if (status == WorkerStatus::offline) {
+            auto held =
+                moves.tx.prepare("SELECT id FROM jobs WHERE worker_id = ? AND status = 'running'");
+            held.bind_all(worker_id);
+            std::vector<std::string> jobs;
+            while (held.step()) {
+                jobs.push_back(held.column_text(0));
+            }
+            for (const auto& job_id : jobs) {
+                moves.end_attempt(job_id, std::string(worker_id), "worker went offline", true);
+            }
+        }
+        return scheduler::load_worker(moves.tx, worker_id);
+    });
+}
+
+WorkerRecord Scheduler::worker(std::string_view worker_id) const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return scheduler::load_worker(tx, worker_id); });
+}
+
+std::vector<WorkerRecord> Scheduler::workers(std::optional<std::string> hub_id) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        std::vector<WorkerRecord> result;
+        auto rows = tx.prepare(
+            fmt::format("SELECT {} FROM workers WHERE (? IS NULL OR hub_id = ?) ORDER BY id",
+                        scheduler::kWorkerColumns));
+        rows.bind_all(hub_id, hub_id);
+        while (rows.step()) {
+            result.push_back(scheduler::read_worker(rows));
+        }
+        return result;
+    });
+}
+
+// ---- submission ---------------------------------------------------------------------------
+
+void Scheduler::Impl::check_rate_limit(Moves& moves, const std::string& owner,
+                                       std::int64_t adding) {
+    const auto limit = moves.options.submissions_per_hour;
+    if (limit == 0) {
+        return;
+    }
+    const auto window_start = moves.now.ms() - std::chrono::milliseconds(kRateWindow).count();
+    auto recent = moves.tx.prepare(
+        "SELECT COUNT(*), MIN(created_at) FROM jobs WHERE owner = ? AND created_at > ?");
+    recent.bind_all(owner, window_start);
+    recent.step();
+    const auto count = recent.column_int64(0);
+    if (count + adding <= limit) {
+        return;
+    }
+    const auto oldest = recent.column_optional_int64(1).value_or(moves.now.ms());
+    const auto retry_ms = oldest + std::chrono::milliseconds(kRateWindow).count() - moves.now.ms();
+    throw Error(ErrorCode::quota_exceeded,
+                fmt::format("owner '{}' submitted {} jobs in the last hour (limit {}); retry in "
+                            "{} s",
+                            owner, count, limit, (retry_ms + 999) / 1000),
+                "owner");
+}
+
+JobRecord Scheduler::Impl::insert_job(Moves& moves, const JobSpec& spec) {
+    auto& tx = moves.tx;
+    const std::string stored = scheduler::to_stored_json(spec);
+    if (spec.idempotency_key) {
+        auto earlier =
+            tx.prepare("SELECT id, spec FROM jobs WHERE owner = ? AND idempotency_key = ?");
+        earlier.bind_all(spec.owner, *spec.idempotency_key);
+        if (earlier.step()) {
+            if (earlier.column_text(1) != stored) {
+                throw Error(ErrorCode::conflict,
+                            fmt::format("idempotency key '{}' was used for job {} with a "
+                                        "different request",
+                                        *spec.idempotency_key, earlier.column_text(0)),
+                            "idempotencyKey");
+            }
+            return scheduler::load_job(tx, earlier.column_text(0)).record;
+        }
+    }
+    if (spec.hub_id) {
+        const auto hub = scheduler::load_hub(tx, *spec.hub_id);
+        auto depth = tx.prepare("SELECT queue_depth FROM hubs WHERE id = ?");
+        depth.bind_all(*spec.hub_id);
+        depth.step();
+        if (hub.spec.max_queue_depth > 0 && depth.column_int64(0) >= hub.spec.max_queue_depth) {
+            throw Error(ErrorCode::quota_exceeded,
+                        fmt::format("hub '{}' has {} jobs waiting, its limit", hub.spec.id,
+                                    hub.spec.max_queue_depth),
+                        "hubId");
+        }
+    }
+    JobRecord job;
+    job.id = core.ids->next("job");
+    job.spec = spec;
+    job.created_at = moves.now;
+    job.updated_at = moves.now;
+    job.status = JobStatus::queued;
+    std::string reason = "submitted";
+    for (const auto& dependency : spec.depends_on) {
+        auto row = tx.prepare("SELECT status FROM jobs WHERE id = ?");
+        row.bind_all(dependency);
+        if (!row.step()) {
+            throw Error(ErrorCode::not_found, fmt::format("no job '{}'", dependency), "dependsOn");
+        }
+        const auto status = parse_job_status(row.column_text(0));
+        if (status == JobStatus::failed || status == JobStatus::cancelled) {
+            job.status = JobStatus::failed;
+            job.error_message = fmt::format("dependency {} {}", dependency, to_string(status));
+            job.finished_at = moves.now;
+            reason = *job.error_message;
+        } else if (status != JobStatus::completed && job.status != JobStatus::failed) {
+            job.status = JobStatus::pending;
+            job.wait_reason = "dependencies";
+        }
+    }
+    if (job.status == JobStatus::queued && spec.scheduled_at && *spec.scheduled_at > moves.now) {
+        job.status = JobStatus::pending;
+        job.wait_reason = "scheduled";
+        job.ready_at = spec.scheduled_at;
+    }
+    const auto& resources = spec.workload.resources;
+    const auto sort_key = moves.now.ms() - spec.priority * moves.options.aging_interval.count();
+    auto ms_of = [](const std::optional<Timestamp>& at) -> std::optional<std::int64_t> {
+        return at ? std::optional<std::int64_t>(at->ms()) : std::nullopt;
+    };
+    tx.prepare(
+          "INSERT INTO jobs (id, owner, idempotency_key, spec, hub_id, queue_hub, "
+          "cpu_millicores, memory_bytes, gpu, gpu_vram_bytes, region, required_labels, priority, "
+          "sort_key, timeout_ms, scheduled_at, deadline, status, wait_reason, ready_at, "
+          "max_attempts, backoff_ms, error_message, created_at, updated_at, finished_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_all(
+            job.id, spec.owner, spec.idempotency_key, stored, spec.hub_id, spec.hub_id.value_or(""),
+            resources.cpu_millicores, resources.memory_bytes, resources.gpu ? 1 : 0,
+            resources.gpu_vram_bytes, spec.region,
+            boost::json::serialize(scheduler::to_json_object(spec.required_labels)), spec.priority,
+            sort_key, spec.workload.timeout_seconds * 1000, ms_of(spec.scheduled_at),
+            ms_of(spec.deadline), to_string(job.status),
+            job.wait_reason.empty() ? std::nullopt : std::optional<std::string>(job.wait_reason),
+            ms_of(job.ready_at), spec.max_attempts, spec.backoff_ms, job.error_message,
+            moves.now.ms(), moves.now.ms(), ms_of(job.finished_at))
+        .run();
+    for (const auto& dependency : spec.depends_on) {
+        tx.prepare(
+              "INSERT INTO job_dependencies (job_id, depends_on) VALUES (?, ?) "
+              "ON CONFLICT DO NOTHING")
+            .bind_all(job.id, dependency)
+            .run();
+    }
+    moves.record(job.id, spec.hub_id, std::nullopt, job.status, spec.owner, reason);
+    return job;
+}
+
+JobRecord Scheduler::submit(const JobSpec& spec) {
+    return submit_many({spec}).front();
+}
+
+JobRecord Scheduler::submit_json(std::string_view json, std::string_view owner) {
+    if (owner.empty()) {
+        throw Error::invalid("owner", owner, "is required");
+    }
+    return submit(JobSpec::from_json(json, owner));
+}
+
+std::vector<JobRecord> Scheduler::submit_many(const std::vector<JobSpec>& specs) {
+    const auto now = impl_->core.now();
+    std::map<std::string, std::int64_t> per_owner;
+    for (const auto& spec : specs) {
+        scheduler::validate(spec, now);
+        per_owner[spec.owner] += 1;
+    }
+    return impl_->write([&](Moves& moves) {
+        for (const auto& [owner, count] : per_owner) {
+            impl_->check_rate_limit(moves, owner, count);
+        }
+        std::vector<JobRecord> jobs;
+        jobs.reserve(specs.size());
+        for (const auto& spec : specs) {
+            jobs.push_back(impl_->insert_job(moves, spec));
+        }
+        return jobs;
+    });
+}
+
+// ---- claiming -----------------------------------------------------------------------------
+
+namespace {
+
+std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_view queue_hub,
+                                         std::int64_t limit) {
+    auto rows = tx.prepare(
+        "SELECT id, hub_id, region, required_labels, cpu_millicores, memory_bytes, gpu, "
+        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline FROM jobs "
+        "WHERE status = 'queued' AND queue_hub = ? ORDER BY sort_key LIMIT ?");
+    rows.bind_all(queue_hub, limit);
+    std::vector<Candidate> result;
+    while (rows.step()) {
+        Candidate candidate;
+        auto& needs = candidate.needs;
+        needs.id = rows.column_text(0);
+        needs.hub_id = rows.column_optional_text(1);
+        needs.region = rows.column_optional_text(2);
+        const auto labels = rows.column_text(3);
+        if (labels != "{}") {
+            needs.labels = scheduler::string_map_from_json(labels);
+        }
+        needs.resources.cpu_millicores = rows.column_int64(4);
+        needs.resources.memory_bytes = rows.column_int64(5);
+        needs.resources.gpu = rows.column_int64(6) != 0;
+        needs.resources.gpu_vram_bytes = rows.column_int64(7);
+        needs.priority = rows.column_int64(8);
+        needs.sort_key = rows.column_int64(9);
+        needs.timeout_ms = rows.column_int64(10);
+        if (!rows.is_null(11)) {
+            needs.deadline = Timestamp::from_ms(rows.column_int64(11));
+        }
+        result.push_back(std::move(candidate));
+    }
+    return result;
+}
+
+// Whether another hub wants heat that this one does not, so unpinned work should go there.
+// The unmet demand of each hub comes from the heat ledger.
+bool heat_wanted_elsewhere(store::Transaction& tx, const HubRecord& hub, Timestamp now) {
+    if (detail::unmet_heat_demand_w(tx, hub.spec.id, now) > 0) {
+        return false;
+    }
+    auto others = tx.prepare(
+        "SELECT h.id FROM hubs h WHERE h.id <> ? AND h.grid_signal <> 'curtail' AND EXISTS "
+        "(SELECT 1 FROM workers w WHERE w.hub_id = h.id AND w.status IN ('online', 'busy'))");
+    others.bind_all(hub.spec.id);
+    std::vector<std::string> candidates;
+    while (others.step()) {
+        candidates.push_back(others.column_text(0));
+    }
+    return std::any_of(candidates.begin(), candidates.end(), [&](const std::string& other) {
+        return detail::unmet_heat_demand_w(tx, other, now) > 0;
+    });
+}
+
+// Orders the candidates as the hub's routing policy wants them offered to this worker.
+void order_for_policy(std::vector<Candidate>& candidates, const HubRecord& hub,
+                      const WorkerRecord& worker) {
+    auto by_key = [](const Candidate& a, const Candidate& b) {
+        return a.needs.sort_key < b.needs.sort_key ||
+               (a.needs.sort_key == b.needs.sort_key && a.needs.id < b.needs.id);
+    };
+    switch (hub.spec.routing_policy) {
+        case RoutingPolicy::gpu_match:
+            if (!worker.spec.gpus.empty()) {
+                std::stable_sort(candidates.begin(), candidates.end(),
+                                 [&](const Candidate& a, const Candidate& b) {
+                                     if (a.needs.resources.gpu != b.needs.resources.gpu) {
+                                         return a.needs.resources.gpu;
+                                     }
+                                     return by_key(a, b);
+                                 });
+                return;
+            }
+            break;
+        case RoutingPolicy::bin_packing:
+            for (auto& candidate : candidates) {
+                candidate.leftover = scheduler::leftover_ppm(candidate.needs, worker);
+            }
+            std::stable_sort(candidates.begin(), candidates.end(),
+                             [&](const Candidate& a, const Candidate& b) {
+                                 if (a.leftover != b.leftover) {
+                                     return a.leftover < b.leftover;
+                                 }
+                                 return by_key(a, b);
+                             });
+            return;
+        default:
+            break;
+    }
+    std::sort(candidates.begin(), candidates.end(), by_key);
+}
+
+// The queued jobs this worker may be offered, pinned to its hub or to none, in the order of
+// the hub's routing policy: at most `window` of each kind.
+std::vector<Candidate> gather_candidates(store::Transaction& tx, const HubRecord& hub,
+                                         const WorkerRecord& worker, std::int64_t window,
+                                         Timestamp now) {
+    auto candidates = queued_candidates(tx, hub.spec.id, window);
+    auto unpinned = queued_candidates(tx, "", window);
+    if (!unpinned.empty() && hub.spec.routing_policy == RoutingPolicy::heat_demand_first &&
+        heat_wanted_elsewhere(tx, hub, now)) {
+        unpinned.clear();
+    }
+    candidates.insert(candidates.end(), std::make_move_iterator(unpinned.begin()),
+                      std::make_move_iterator(unpinned.end()));
+    order_for_policy(candidates, hub, worker);
+    return candidates;
+}
+
+}  // namespace
+
+std::vector<ClaimedJob> Scheduler::Impl::claim(Moves& moves, std::string_view worker_id,
+                                               std::int64_t max) {
+    auto& tx = moves.tx;
+    moves.expire_and_promote();
+    WorkerRecord worker = scheduler::load_worker(tx, worker_id);
+    if (worker.status == WorkerStatus::offline) {
+        throw Error(ErrorCode::conflict,
+                    fmt::format("worker '{}' is offline: send a heartbeat first", worker_id),
+                    "workerId");
+    }
+    if (worker.status == WorkerStatus::draining) {
+        return {};
+    }
+    HubRecord hub = scheduler::load_hub(tx, worker.spec.hub_id);
+    if (hub.signal_at(moves.now) == GridSignal::curtail) {
+        return {};
+    }
+    if (hub.spec.routing_policy == RoutingPolicy::round_robin) {
+        max = 1;  // one job per turn, so workers asking together alternate
+    }
+    // Look at a small window of the queue first; widen it to the scan limit only when the
+    // jobs at the head do not fit this worker. Bin packing compares the whole window.
+    const auto scan_limit = moves.options.claim_scan_limit;
+    std::int64_t window = hub.spec.routing_policy == RoutingPolicy::bin_packing
+                              ? scan_limit
+                              : std::min(scan_limit, 2 * max + 6);
+    std::vector<ClaimedJob> claimed;
+    for (;;) {
+        auto candidates = gather_candidates(tx, hub, worker, window, moves.now);
+        const auto examined = static_cast<std::int64_t>(candidates.size());
+        lease_candidates(moves, candidates, worker, hub, max, claimed);
+        if (static_cast<std::int64_t>(claimed.size()) >= max || window >= scan_limit ||
+            examined < window) {
+            return claimed;
+        }
+        window = scan_limit;
+    }
+}
+
+void Scheduler::Impl::lease_candidates(Moves& moves,
+                                       const std::vector<scheduler::Candidate>& candidates,
+                                       WorkerRecord& worker, HubRecord& hub, std::int64_t max,
+                                       std::vector<ClaimedJob>& claimed) {
+    auto& tx = moves.tx;
+    for (const auto& candidate : candidates) {
+        if (static_cast<std::int64_t>(claimed.size()) >= max) {
+            break;
+        }
+        const auto& needs = candidate.needs;
+        if (!scheduler::placement_problems(needs, worker, hub, moves.now,
+                                           moves.options.lease_duration)
+                 .empty()) {
+            continue;
+        }
+        const auto gpu = needs.resources.gpu
+                             ? scheduler::free_gpu(worker, needs.resources.gpu_vram_bytes)
+                             : std::nullopt;
+        const auto power = scheduler::budgeted_power_w(needs.resources, hub.spec);
+        Lease lease{needs.id, worker.spec.id, random_token(),
+                    moves.now + moves.options.lease_duration, 0};
+        const auto leased =
+            tx.prepare(
+                  "UPDATE jobs SET status = 'running', wait_reason = NULL, ready_at = NULL, "
+                  "attempts = attempts + 1, worker_id = ?, lease_token = ?, lease_expires_at = ?, "
+                  "power_w = ?, gpu_index = ?, started_at = COALESCE(started_at, ?), "
+                  "updated_at = ? WHERE id = ? AND status = 'queued'")
+                .bind_all(worker.spec.id, lease.token, lease.expires_at.ms(), power, gpu,
+                          moves.now.ms(), moves.now.ms(), needs.id)
+                .run();
+        if (leased != 1) {
+            continue;
+        }
+        const std::int64_t gpu_mask = gpu ? (std::int64_t{1} << *gpu) : 0;
+        tx.prepare(
+              "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
+              "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | ?, "
+              "running_jobs = running_jobs + 1, jobs_started = jobs_started + 1, "
+              "status = 'busy' WHERE id = ?")
+            .bind_all(needs.resources.cpu_millicores, needs.resources.memory_bytes, gpu_mask,
+                      worker.spec.id)
+            .run();
+        tx.prepare("UPDATE hubs SET running_power_w = running_power_w + ? WHERE id = ?")
+            .bind_all(power, hub.spec.id)
+            .run();
+        worker.used_cpu_millicores += needs.resources.cpu_millicores;
+        worker.used_memory_bytes += needs.resources.memory_bytes;
+        worker.gpus_in_use |= static_cast<std::uint64_t>(gpu_mask);
+        worker.running_jobs += 1;
+        hub.running_power_w += power;
+        moves.record(needs.id, needs.hub_id, JobStatus::queued, JobStatus::running, worker.spec.id,
+                     "claimed");
+        auto job = scheduler::load_job(tx, needs.id).record;
+        lease.attempt = job.attempts;
+        claimed.push_back({std::move(lease), std::move(job)});
+    }
+}
+
+std::vector<ClaimedJob> Scheduler::claim(std::string_view worker_id, std::int64_t max) {
+    check_range("max", max, 1, kMaxClaim);
+    return impl_->write([&](Moves& moves) { return impl_->claim(moves, worker_id, max); });
+}
+
+LeaseState Scheduler::Impl::require_lease(Moves& moves, std::string_view job_id,
+                                          std::string_view token) {
+    auto state = lease_state(moves.tx, job_id);
+    if (state.status != JobStatus::running || state.token != token) {
+        throw Error(ErrorCode::conflict,
+                    fmt::format("job {} is {} and this lease token is not its current one", job_id,
+                                to_string(state.status)),
+                    "token");
+    }
+    return state;
+}
+
+Lease Scheduler::renew(std::string_view job_id, std::string_view token) {
+    return impl_->write([&](Moves& moves) {
+        const auto state = impl_->require_lease(moves, job_id, token);
+        const auto expires = moves.now + moves.options.lease_duration;
+        moves.tx.prepare("UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ?")
+            .bind_all(expires.ms(), moves.now.ms(), job_id)
+            .run();
+        return Lease{std::string(job_id), state.worker_id, std::string(token), expires,
+                     state.attempts};
+    });
+}
+
+// ---- ending attempts ----------------------------------------------------------------------
+
+JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::string_view token,
+                                    const JobCompletion& completion, const std::string& digest) {
+    auto& tx = moves.tx;
+    const auto earlier = lease_state(tx, job_id);
+    if (earlier.status == JobStatus::completed && earlier.token == token) {
+        if (earlier.completion_digest == digest) {
+            return scheduler::load_job(tx, job_id).record;  // the same completion again
+        }
+        throw Error(ErrorCode::conflict,
+                    fmt::format("job {} was already completed with a different result", job_id),
+                    "completion");
+    }
+    const auto state = require_lease(moves, job_id, token);
+    moves.release_resources(job_id);
+    std::optional<std::int64_t> heat_mwh;
+    if (completion.energy) {
+        // The heat record commits with the completion, or neither does.
+        auto site = tx.prepare("SELECT hub_id FROM workers WHERE id = ?");
+        site.bind_all(state.worker_id);
+        site.step();
+        const auto heat =
+            detail::record_job_heat(tx, core, site.column_text(0), job_id, *completion.energy,
+                                    completion.energy_source, moves.now);
+        heat_mwh = heat.thermal.mwh();
+    }
+    std::optional<std::int64_t> energy_mwh;
+    if (completion.energy) {
+        energy_mwh = completion.energy->mwh();
+    }
+    tx.prepare(
+          "UPDATE jobs SET status = 'completed', lease_expires_at = NULL, power_w = 0, "
+          "gpu_index = NULL, output_refs = ?, actual_mwh = ?, energy_source = ?, heat_mwh = ?, "
+          "result_hash = ?, metrics = ?, completion_digest = ?, error_message = NULL, "
+          "finished_at = ?, updated_at = ? WHERE id = ?")
+        .bind_all(
+            boost::json::serialize(scheduler::to_json_array(completion.output_refs)), energy_mwh,
+            completion.energy ? std::optional(to_string(completion.energy_source)) : std::nullopt,
+            heat_mwh, completion.result_hash, completion.metrics_json, digest, moves.now.ms(),
+            moves.now.ms(), job_id)
+        .run();
+    moves.record(job_id, state.hub_id, JobStatus::running, JobStatus::completed, state.worker_id,
+                 "completed");
+    moves.release_dependents(job_id);
+    return scheduler::load_job(tx, job_id).record;
+}
+
+JobRecord Scheduler::complete(std::string_view job_id, std::string_view token,
+                              const JobCompletion& completion) {
+    validate_completion(completion);
+    const auto digest = completion_digest(completion);
+    return impl_->write(
+        [&](Moves& moves) { return impl_->complete(moves, job_id, token, completion, digest); });
+}
+
+std::vector<JobRecord> Scheduler::complete_many(
+    const std::vector<std::pair<Lease, JobCompletion>>& completions) {
+    std::vector<std::string> digests;
+    for (const auto& [lease, completion] : completions) {
+        validate_completion(completion);
+        digests.push_back(completion_digest(completion));
+    }
+    return impl_->write([&](Moves& moves) {
+        std::vector<JobRecord> jobs;
+        for (std::size_t i = 0; i < completions.size(); ++i) {
+            const auto& [lease, completion] = completions[i];
+            jobs.push_back(
+                impl_->complete(moves, lease.job_id, lease.token, completion, digests[i]));
+        }
+        return jobs;
+    });
+}
+
+JobRecord Scheduler::fail(std::string_view job_id, std::string_view token, std::string_view error,
+                          bool retryable) {
+    check_text("error", error, 4096);
+    return impl_->write([&](Moves& moves) {
+        const auto state = impl_->require_lease(moves, job_id, token);
+        moves.end_attempt(job_id, state.worker_id, error, retryable);
+        return scheduler::load_job(moves.tx, job_id).record;
+    });
+}
+
+JobRecord Scheduler::cancel(std::string_view job_id, std::string_view by, std::string_view reason) {
+    check_text("by", by, 256);
+    return impl_->write([&](Moves& moves) {
+        const auto row = scheduler::load_job(moves.tx, job_id);
+        const auto from = row.record.status;
+        if (from == JobStatus::completed || from == JobStatus::failed ||
+            from == JobStatus::cancelled) {
+            throw Error(ErrorCode::conflict,
+                        fmt::format("job {} already ended ({})", job_id, to_string(from)), "jobId");
+        }
+        if (from == JobStatus::running) {
+            moves.release_resources(job_id);
+        }
+        const std::string why = reason.empty() ? "cancelled" : std::string(reason);
+        moves.tx
+            .prepare(
+                "UPDATE jobs SET status = 'cancelled', wait_reason = NULL, ready_at = NULL, "
+                "lease_expires_at = NULL, power_w = 0, gpu_index = NULL, error_message = ?, "
+                "finished_at = ?, updated_at = ? WHERE id = ?")
+            .bind_all(why, moves.now.ms(), moves.now.ms(), job_id)
+            .run();
+        moves.record(job_id, row.record.spec.hub_id, from, JobStatus::cancelled, by, why);
+        moves.fail_dependents(job_id, fmt::format("dependency {} cancelled", job_id));
+        return scheduler::load_job(moves.tx, job_id).record;
+    });
+}
+
+JobRecord Scheduler::requeue(std::string_view job_id, std::string_view by,
+                             std::string_view reason) {
+    check_text("by", by, 256);
+    return impl_->write([&](Moves& moves) {
+        const auto row = scheduler::load_job(moves.tx, job_id);
+        const auto from = row.record.status;
+        if (from != JobStatus::running && from != JobStatus::failed) {
+            throw Error(ErrorCode::conflict,
+                        fmt::format("job {} is {}: only running or failed jobs are requeued",
+                                    job_id, to_string(from)),
+                        "jobId");
+        }
+        if (from == JobStatus::running) {
+            moves.release_resources(job_id);
+        }
+        moves.tx
+            .prepare(
+                "UPDATE jobs SET attempts = 0, dead_letter = 0, worker_id = NULL, "
+                "lease_token = NULL, lease_expires_at = NULL, power_w = 0, gpu_index = NULL, "
+                "error_message = NULL, finished_at = NULL, updated_at = ? WHERE id = ?")
+            .bind_all(moves.now.ms(), job_id)
+            .run();
+        moves.make_ready_or_wait(job_id, row.record.spec.hub_id, from, by,
+                                 reason.empty() ? "requeued" : reason);
+        return scheduler::load_job(moves.tx, job_id).record;
+    });
+}
+
+std::int64_t Scheduler::tick() {
+    return impl_->write([&](Moves& moves) { return moves.expire_and_promote(); });
+}
+
+// ---- queries ------------------------------------------------------------------------------
+
+JobRecord Scheduler::job(std::string_view job_id) const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return scheduler::load_job(tx, job_id).record; });
+}
+
+std::vector<JobRecord> Scheduler::jobs(const JobFilter& filter) const {
+    check_range("limit", filter.limit, 1, kMaxListLimit);
+    std::optional<std::string_view> status;
+    if (filter.status) {
+        status = to_string(*filter.status);
+    }
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        // One fixed statement: each filter is bound, or NULL to leave it out.
+        auto rows = tx.prepare(fmt::format(
+            "SELECT {} FROM jobs WHERE (? IS NULL OR hub_id = ?) AND (? IS NULL OR status = ?) "
+            "AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
+            scheduler::kJobColumns));
+        rows.bind_all(filter.hub_id, filter.hub_id, status, status, filter.owner, filter.owner,
+                      filter.after, filter.limit);
+        std::vector<JobRecord> result;
+        while (rows.step()) {
+            result.push_back(scheduler::read_job(rows).record);
+        }
+        return result;
+    });
+}
+
+std::vector<JobEvent> Scheduler::events(std::string_view job_id) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        scheduler::load_job(tx, job_id);
+        auto rows = tx.prepare(
+            "SELECT sequence, from_status, to_status, at, actor, reason FROM job_events "
+            "WHERE job_id = ? ORDER BY sequence");
+        rows.bind_all(job_id);
+        std::vector<JobEvent> result;
+        while (rows.step()) {
+            JobEvent event;
+            event.sequence = rows.column_int64(0);
+            event.job_id = std::string(job_id);
+            if (auto from = rows.column_optional_text(1)) {
+                event.from = parse_job_status(*from);
+            }
+            event.to = parse_job_status(rows.column_text(2));
+            event.at = Timestamp::from_ms(rows.column_int64(3));
+            event.actor = rows.column_text(4);
+            event.reason = rows.column_text(5);
+            result.push_back(std::move(event));
+        }
+        return result;
+    });
+}
+
+QueueStats Scheduler::queue_stats(std::string_view hub_id) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        QueueStats stats;
+        stats.hub_id = std::string(hub_id);
+        std::optional<std::string_view> pinned;
+        if (!hub_id.empty()) {
+            scheduler::load_hub(tx, hub_id);
+            pinned = hub_id;
+        }
+        // Jobs pinned to the hub; an empty hub id means the jobs pinned to none.
+        auto rows =
+            tx.prepare("SELECT status, COUNT(*) FROM jobs WHERE queue_hub = ? GROUP BY status");
+        rows.bind_all(hub_id);
+        for (int i = 0; i < 6; ++i) {
+            stats.by_status[static_cast<JobStatus>(i)] = 0;
+        }
+        while (rows.step()) {
+            stats.by_status[parse_job_status(rows.column_text(0))] = rows.column_int64(1);
+        }
+        auto oldest = tx.prepare(
+            "SELECT MIN(created_at) FROM jobs WHERE queue_hub = ? AND status IN "
+            "('pending', 'queued')");
+        oldest.bind_all(hub_id);
+        oldest.step();
+        if (!oldest.is_null(0)) {
+            stats.oldest_waiting = Timestamp::from_ms(oldest.column_int64(0));
+        }
+        return stats;
+    });
+}
+
+std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
+    const auto options = impl_->current_options();
+    const auto now = impl_->core.now();
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        const auto job = scheduler::load_job(tx, job_id).record;
+        std::vector<Placement> lines;
+        if (job.status != JobStatus::queued) {
+            Placement line;
+            line.reasons.push_back(
+                job.status == JobStatus::pending
+                    ? fmt::format("job is pending: waits for {}", job.wait_reason)
+                    : fmt::format("job is {}", to_string(job.status)));
+            lines.push_back(std::move(line));
+        }
+        const auto needs = scheduler::needs_of(job);
+        auto hubs =
+            tx.prepare(fmt::format("SELECT {} FROM hubs ORDER BY id", scheduler::kHubColumns));
+        while (hubs.step()) {
+            const auto hub = scheduler::read_hub(hubs);
+            Placement hub_line{hub.spec.id, "", false,
+                               scheduler::hub_problems(needs, hub, now, options.lease_duration)};
+            hub_line.eligible = hub_line.reasons.empty();
+            lines.push_back(hub_line);
+            auto workers = tx.prepare(
+                fmt::format("SELECT {} FROM workers WHERE hub_id = ? ORDER BY running_jobs, id",
+                            scheduler::kWorkerColumns));
+            workers.bind_all(hub.spec.id);
+            while (workers.step()) {
+                const auto worker = scheduler::read_worker(workers);
+                Placement line{
+                    hub.spec.id, worker.spec.id, false,
+                    scheduler::placement_problems(needs, worker, hub, now, options.lease_duration)};
+                line.eligible = line.reasons.empty();
+                lines.push_back(std::move(line));
+            }
+        }
+        return lines;
+    });
+}
+
+// ---- events -------------------------------------------------------------------------------
+
+std::int64_t Scheduler::subscribe(Listener listener) {
+    if (!listener) {
+        throw Error::invalid("listener", "", "must be callable");
+    }
+    std::lock_guard lock(impl_->listeners_mutex);
+    const auto id = impl_->next_subscription++;
+    impl_->listeners.emplace(id, std::move(listener));
+    return id;
+}
+
+void Scheduler::unsubscribe(std::int64_t subscription) {
+    std::lock_guard lock(impl_->listeners_mutex);
+    impl_->listeners.erase(subscription);
+}
+
+}  // namespace sihlicon

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Hub and worker specs from JSON, for the CLI, the C ABI and the bindings.
+#include "core/json.hpp"
+
+#include <sihlicon/error.hpp>
+#include <sihlicon/scheduler.hpp>
+
+namespace sihlicon {
+
+HubSpec HubSpec::from_json(std::string_view json) {
+    const auto value = json::parse(json);
+    json::ObjectReader reader(value, "");
+    HubSpec spec;
+    spec.id = reader.required_string("hubId", 64);
+    spec.name = reader.required_string("name", 256);
+    spec.site = reader.required_string("site", 128);
+    spec.region = reader.required_string("region", 64);
+    spec.heat_recovery_ppm = reader.optional_int64("heatRecoveryPpm", 0, 10'000'000).value_or(0);
+    spec.power_capacity_w =
+        reader.optional_int64("powerCapacityW", 0, 1'000'000'000'000).value_or(0);
+    if (auto policy = reader.optional_string("routingPolicy", 64)) {
+        spec.routing_policy = parse_routing_policy(*policy);
+    }
+    spec.watts_per_core = reader.optional_int64("wattsPerCore", 0, 100'000).value_or(10);
+    spec.watts_per_gpu = reader.optional_int64("wattsPerGpu", 0, 100'000).value_or(250);
+    spec.throttle_min_priority =
+        reader.optional_int64("throttleMinPriority", -1000, 1001).value_or(10);
+    spec.max_queue_depth = reader.optional_int64("maxQueueDepth", 0, 1'000'000'000).value_or(0);
+    reader.finish();
+    return spec;
+}
+
+WorkerSpec WorkerSpec::from_json(std::string_view json) {
+    const auto value = json::parse(json);
+    json::ObjectReader reader(value, "");
+    WorkerSpec spec;
+    spec.id = reader.optional_string("workerId", 64).value_or("");
+    spec.hub_id = reader.required_string("hubId", 64);
+    spec.cpu_millicores = parse_cpu_millicores(reader.required_string("cpu", 32), "cpu");
+    if (auto memory = reader.optional_string("memory", 32)) {
+        spec.memory_bytes = parse_memory_bytes(*memory, "memory");
+    }
+    if (const auto* gpus = reader.optional_value("gpus")) {
+        if (!gpus->is_array()) {
+            throw Error::invalid("gpus", boost::json::serialize(*gpus), "must be an array");
+        }
+        const auto& array = gpus->get_array();
+        for (std::size_t i = 0; i < array.size(); ++i) {
+            const auto path = "gpus[" + std::to_string(i) + "]";
+            json::ObjectReader gpu(array[i], path);
+            GpuSpec parsed;
+            parsed.model = gpu.required_string("model", 128);
+            parsed.vram_bytes = parse_memory_bytes(gpu.required_string("vram", 32), path + ".vram");
+            gpu.finish();
+            spec.gpus.push_back(std::move(parsed));
+        }
+    }
+    spec.labels = reader.optional_string_map("labels", 64, 256)
+                      .value_or(std::map<std::string, std::string>{});
+    reader.finish();
+    return spec;
+}
+
+}  // namespace sihlicon

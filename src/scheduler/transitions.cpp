@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler/transitions.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sihlicon::scheduler {
+
+namespace {
+
+constexpr std::int64_t kMaxBackoffMs = 3'600'000;
+
+bool is_waiting(std::optional<JobStatus> status) {
+    return status == JobStatus::pending || status == JobStatus::queued;
+}
+
+std::int64_t backoff_after(std::int64_t base_ms, std::int64_t attempts) {
+    std::int64_t delay = base_ms;
+    for (std::int64_t i = 1; i < attempts && delay < kMaxBackoffMs; ++i) {
+        delay *= 2;
+    }
+    return std::min(delay, kMaxBackoffMs);
+}
+
+std::vector<std::string> ids_of(store::Statement& rows) {
+    std::vector<std::string> ids;
+    while (rows.step()) {
+        ids.push_back(rows.column_text(0));
+    }
+    return ids;
+}
+
+}  // namespace
+
+void Moves::record(std::string_view job_id, const std::optional<std::string>& hub_id,
+                   std::optional<JobStatus> from, JobStatus to, std::string_view actor,
+                   std::string_view reason) {
+    auto insert = tx.prepare(
+        "INSERT INTO job_events (job_id, from_status, to_status, at, actor, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING sequence");
+    std::optional<std::string_view> from_name;
+    if (from) {
+        from_name = to_string(*from);
+    }
+    insert.bind_all(job_id, from_name, to_string(to), now.ms(), actor, reason);
+    insert.step();
+    const auto sequence = insert.column_int64(0);
+    const int depth_change = (is_waiting(to) ? 1 : 0) - (is_waiting(from) ? 1 : 0);
+    if (hub_id && depth_change != 0) {
+        tx.prepare("UPDATE hubs SET queue_depth = queue_depth + ? WHERE id = ?")
+            .bind_all(depth_change, *hub_id)
+            .run();
+    }
+    changes.events.push_back(JobEvent{sequence, std::string(job_id), from, to, now,
+                                      std::string(actor), std::string(reason)});
+}
+
+void Moves::release_resources(std::string_view job_id) {
+    auto row = tx.prepare(
+        "SELECT j.worker_id, j.cpu_millicores, j.memory_bytes, j.gpu_index, j.power_w, w.hub_id "
+        "FROM jobs j JOIN workers w ON w.id = j.worker_id WHERE j.id = ?");
+    row.bind_all(job_id);
+    if (!row.step()) {
+        return;
+    }
+    const std::string worker_id = row.column_text(0);
+    const auto gpu_mask =
+        row.is_null(3) ? std::int64_t{0} : (std::int64_t{1} << row.column_int64(3));
+    tx.prepare(
+          "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
+          "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
+          "running_jobs = running_jobs - 1, "
+          "status = CASE WHEN status = 'busy' AND running_jobs = 1 THEN 'online' ELSE status END "
+          "WHERE id = ?")
+        .bind_all(row.column_int64(1), row.column_int64(2), gpu_mask, worker_id)
+        .run();
+    tx.prepare("UPDATE hubs SET running_power_w = running_power_w - ? WHERE id = ?")
+        .bind_all(row.column_int64(4), row.column_text(5))
+        .run();
+}
+
+void Moves::end_attempt(std::string_view job_id, std::string_view actor, std::string_view reason,
+                        bool retryable) {
+    release_resources(job_id);
+    auto row =
+        tx.prepare("SELECT hub_id, attempts, max_attempts, backoff_ms FROM jobs WHERE id = ?");
+    row.bind_all(job_id);
+    row.step();
+    const auto hub_id = row.column_optional_text(0);
+    const auto attempts = row.column_int64(1);
+    const auto max_attempts = row.column_int64(2);
+    const auto backoff_ms = row.column_int64(3);
+    if (retryable && attempts < max_attempts) {
+        const auto delay = backoff_after(backoff_ms, attempts);
+        const bool wait = delay > 0;
+        tx.prepare(
+              "UPDATE jobs SET status = ?, wait_reason = ?, ready_at = ?, worker_id = NULL, "
+              "lease_token = NULL, lease_expires_at = NULL, power_w = 0, gpu_index = NULL, "
+              "error_message = ?, updated_at = ? WHERE id = ?")
+            .bind_all(wait ? "pending" : "queued",
+                      wait ? std::optional<std::string_view>("backoff") : std::nullopt,
+                      wait ? std::optional<std::int64_t>(now.ms() + delay) : std::nullopt, reason,
+                      now.ms(), job_id)
+            .run();
+        record(job_id, hub_id, JobStatus::running, wait ? JobStatus::pending : JobStatus::queued,
+               actor,
+               fmt::format("{}; retry {} of {} after {} ms", reason, attempts + 1, max_attempts,
+                           delay));
+        return;
+    }
+    const bool exhausted = retryable;  // retryable but out of attempts: dead letter
+    tx.prepare(
+          "UPDATE jobs SET status = 'failed', dead_letter = ?, lease_expires_at = NULL, "
+          "power_w = 0, gpu_index = NULL, error_message = ?, finished_at = ?, updated_at = ? "
+          "WHERE id = ?")
+        .bind_all(exhausted ? 1 : 0, reason, now.ms(), now.ms(), job_id)
+        .run();
+    record(job_id, hub_id, JobStatus::running, JobStatus::failed, actor,
+           exhausted ? fmt::format("{}; dead-lettered after {} attempts", reason, attempts)
+                     : std::string(reason));
+    fail_dependents(job_id, fmt::format("dependency {} failed", job_id));
+}
+
+JobStatus Moves::make_ready_or_wait(std::string_view job_id,
+                                    const std::optional<std::string>& hub_id,
+                                    std::optional<JobStatus> from, std::string_view actor,
+                                    std::string_view reason) {
+    auto open = tx.prepare(
+        "SELECT COUNT(*) FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on "
+        "WHERE d.job_id = ? AND j.status <> 'completed'");
+    open.bind_all(job_id);
+    open.step();
+    const bool waits_for_dependencies = open.column_int64(0) > 0;
+    auto scheduled = tx.prepare("SELECT scheduled_at FROM jobs WHERE id = ?");
+    scheduled.bind_all(job_id);
+    scheduled.step();
+    const auto scheduled_at = scheduled.column_optional_int64(0);
+    JobStatus to = JobStatus::queued;
+    std::optional<std::string_view> wait_reason;
+    std::optional<std::int64_t> ready_at;
+    if (waits_for_dependencies) {
+        to = JobStatus::pending;
+        wait_reason = "dependencies";
+    } else if (scheduled_at && *scheduled_at > now.ms()) {
+        to = JobStatus::pending;
+        wait_reason = "scheduled";
+        ready_at = scheduled_at;
+    }
+    tx.prepare(
+          "UPDATE jobs SET status = ?, wait_reason = ?, ready_at = ?, updated_at = ? "
+          "WHERE id = ?")
+        .bind_all(to_string(to), wait_reason, ready_at, now.ms(), job_id)
+        .run();
+    if (from != to) {
+        record(job_id, hub_id, from, to, actor,
+               wait_reason ? fmt::format("{}; waits for {}", reason, *wait_reason)
+                           : std::string(reason));
+    }
+    return to;
+}
+
+void Moves::release_dependents(std::string_view job_id) {
+    auto rows = tx.prepare(
+        "SELECT d.job_id, j.hub_id FROM job_dependencies d JOIN jobs j ON j.id = d.job_id "
+        "WHERE d.depends_on = ? AND j.status = 'pending' AND j.wait_reason = 'dependencies'");
+    rows.bind_all(job_id);
+    std::vector<std::pair<std::string, std::optional<std::string>>> dependents;
+    while (rows.step()) {
+        dependents.emplace_back(rows.column_text(0), rows.column_optional_text(1));
+    }
+    for (const auto& [dependent, hub_id] : dependents) {
+        make_ready_or_wait(dependent, hub_id, JobStatus::pending, "scheduler",
+                           fmt::format("dependency {} completed", job_id));
+    }
+}
+
+void Moves::fail_dependents(std::string_view job_id, std::string_view why) {
+    auto rows = tx.prepare(
+        "SELECT d.job_id, j.hub_id, j.status FROM job_dependencies d "
+        "JOIN jobs j ON j.id = d.job_id WHERE d.depends_on = ? AND j.status IN "
+        "('pending', 'queued')");
+    rows.bind_all(job_id);
+    std::vector<std::tuple<std::string, std::optional<std::string>, JobStatus>> dependents;
+    while (rows.step()) {
+        dependents.emplace_back(rows.column_text(0), rows.column_optional_text(1),
+                                parse_job_status(rows.column_text(2)));
+    }
+    for (const auto& [dependent, hub_id, status] : dependents) {
+        tx.prepare(
+              "UPDATE jobs SET status = 'failed', wait_reason = NULL, ready_at = NULL, "
+              "error_message = ?, finished_at = ?, updated_at = ? WHERE id = ?")
+            .bind_all(why, now.ms(), now.ms(), dependent)
+            .run();
+        record(dependent, hub_id, status, JobStatus::failed, "scheduler", why);
+        fail_dependents(dependent, fmt::format("dependency {} failed", dependent));
+    }
+}
+
+std::int64_t Moves::expire_and_promote() {
+    std::int64_t changed = 0;
+    const auto silent_since =
+        now.ms() - options.heartbeat_interval.count() * options.missed_heartbeats;
+    auto silent =
+        tx.prepare("SELECT id FROM workers WHERE status <> 'offline' AND last_heartbeat_at < ?");
+    silent.bind_all(silent_since);
+    for (const auto& worker_id : ids_of(silent)) {
+        tx.prepare("UPDATE workers SET status = 'offline' WHERE id = ?").bind_all(worker_id).run();
+        auto held = tx.prepare("SELECT id FROM jobs WHERE worker_id = ? AND status = 'running'");
+        held.bind_all(worker_id);
+        for (const auto& job_id : ids_of(held)) {
+            end_attempt(
+                job_id, "scheduler",
+                fmt::format("worker {} missed {} heartbeats", worker_id, options.missed_heartbeats),
+                true);
+            ++changed;
+        }
+    }
+    auto expired =
+        tx.prepare("SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at <= ?");
+    expired.bind_all(now.ms());
+    for (const auto& job_id : ids_of(expired)) {
+        end_attempt(job_id, "scheduler", "lease expired", true);
+        ++changed;
+    }
+    auto due = tx.prepare(
+        "SELECT id, hub_id, wait_reason FROM jobs WHERE status = 'pending' AND ready_at <= ?");
+    due.bind_all(now.ms());
+    std::vector<std::pair<std::string, std::optional<std::string>>> ready;
+    while (due.step()) {
+        ready.emplace_back(due.column_text(0), due.column_optional_text(1));
+    }
+    for (const auto& [job_id, hub_id] : ready) {
+        tx.prepare("UPDATE jobs SET scheduled_at = NULL WHERE id = ? AND scheduled_at <= ?")
+            .bind_all(job_id, now.ms())
+            .run();
+        make_ready_or_wait(job_id, hub_id, JobStatus::pending, "scheduler", "due");
+        ++changed;
+    }
+    return changed;
+}
+
+}  // namespace sihlicon::scheduler

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The job state machine's moves inside one write transaction: each records its event row,
+// keeps the counters (hub queue depth, worker resources, hub running power) in step, and
+// cascades to dependent jobs. Not installed.
+#pragma once
+
+#include "hub/hub_core.hpp"
+#include "store/database.hpp"
+
+#include <sihlicon/scheduler.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sihlicon::scheduler {
+
+// What one write produced that must be announced once it commits.
+struct Changes {
+    std::vector<JobEvent> events;
+};
+
+struct Moves {
+    store::Transaction& tx;
+    Changes& changes;
+    Timestamp now;
+    const SchedulerOptions& options;
+
+    // Appends the event row and adjusts the pinned hub's queue depth. The caller has already
+    // updated the job row itself.
+    void record(std::string_view job_id, const std::optional<std::string>& hub_id,
+                std::optional<JobStatus> from, JobStatus to, std::string_view actor,
+                std::string_view reason);
+
+    // Ends the running attempt of `job_id`: frees the worker's resources and the hub's power,
+    // then retries after back-off while attempts remain and `retryable`, else fails the job
+    // (dead-lettered when its attempts are exhausted) and fails its dependents.
+    void end_attempt(std::string_view job_id, std::string_view actor, std::string_view reason,
+                     bool retryable);
+
+    // Gives back what a running job holds on its worker and hub.
+    void release_resources(std::string_view job_id);
+
+    // Moves a pending or queued job to its next waiting state: pending for dependencies or
+    // for scheduledAt, else queued. Returns the state it ends in.
+    JobStatus make_ready_or_wait(std::string_view job_id, const std::optional<std::string>& hub_id,
+                                 std::optional<JobStatus> from, std::string_view actor,
+                                 std::string_view reason);
+
+    // After `job_id` completed: dependents whose dependencies are all complete move on.
+    void release_dependents(std::string_view job_id);
+    // After `job_id` ended without completing: its waiting dependents fail, recursively.
+    void fail_dependents(std::string_view job_id, std::string_view why);
+
+    // Time-driven moves: silent workers go offline, expired leases end, due jobs are queued.
+    // Returns how many jobs changed.
+    std::int64_t expire_and_promote();
+};
+
+}  // namespace sihlicon::scheduler

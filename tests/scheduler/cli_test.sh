@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# The scheduler from the command line: hubs, workers and a job's whole life.
+# Usage: cli_test.sh PATH_TO_SIHLICON
+# shellcheck source=../support/cli_checks.sh
+source "$(dirname "$0")/../support/cli_checks.sh"
+export SIHLICON_HUB="$work/hub"
+json_field() {  # json_field KEY JSON: the first string value of KEY
+  sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$2" | head -n 1
+}
+
+"$sihlicon" init >/dev/null
+out=$("$sihlicon" --json hub register '{"hubId":"zurich","name":"Zurich pool","site":"enge","region":"CH","heatRecoveryPpm":900000,"powerCapacityW":20000}')
+check "hub register prints the hub" grep -q '"hubId":"zurich"' <<<"$out"
+out=$("$sihlicon" hub register '{"hubId":"zurich","name":"again","site":"x","region":"CH"}' 2>&1); rc=$?
+check "registering a hub twice is a conflict" test "$rc" -eq 1
+check "the conflict is named" grep -q 'conflict' <<<"$out"
+
+out=$("$sihlicon" --json worker register '{"workerId":"bee-01","hubId":"zurich","cpu":"8","memory":"32Gi","gpus":[{"model":"A100","vram":"80Gi"}]}')
+check "worker register prints the worker" grep -q '"workerId":"bee-01"' <<<"$out"
+check "worker memory is parsed exactly" grep -q '"memoryBytes":34359738368' <<<"$out"
+
+cat >"$work/job.json" <<'JSON'
+{"jobType":"ocr","jobName":"Process historical ledger","workloadConfig":{"containerImage":"tesseract/tesseract:latest","resources":{"cpu":"2","memory":"2Gi"}},"priority":10}
+JSON
+out=$("$sihlicon" --json job submit "@$work/job.json" --owner ann)
+job=$(json_field jobId "$out")
+check "job submit returns a job id" grep -q '^job-' <<<"$job"
+check "the job is queued" grep -q '"status":"queued"' <<<"$out"
+
+out=$("$sihlicon" job submit '{"jobType":"ocr","jobName":"x","workloadConfig":{"containerImage":"i","resources":{"memory":"4Qi"}}}' --owner ann 2>&1); rc=$?
+check "a bad field exits 1" test "$rc" -eq 1
+check "a bad field is named" grep -q 'workloadConfig.resources.memory' <<<"$out"
+
+out=$("$sihlicon" job explain "$job")
+check "explain says the worker can run it" grep -q 'worker bee-01: can run' <<<"$out"
+
+out=$("$sihlicon" --json job claim bee-01 --max 5)
+token=$(json_field token "$out")
+check "claim returns a lease token" test "${#token}" -eq 32
+
+out=$("$sihlicon" job complete "$job" 0123456789abcdef0123456789abcdef --energy-kwh 1 2>&1); rc=$?
+check "a foreign token is refused" test "$rc" -eq 1
+out=$("$sihlicon" --json job complete "$job" "$token" --energy-kwh 2.5 \
+  --output bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e)
+check "complete records the energy" grep -q '"actualComputeKwh":2.5,' <<<"$out"
+check "complete records the heat" grep -q '"heatGeneratedKwh":2.25,' <<<"$out"
+
+out=$("$sihlicon" job events "$job")
+check "the event log shows the three transitions" test "$(wc -l <<<"$out")" -eq 3
+out=$("$sihlicon" --json job list --hub-id zurich)
+check "job list --hub-id is empty for unpinned jobs" test "$out" = "[]"
+out=$("$sihlicon" --json job list --owner ann)
+check "job list --owner finds the job" grep -q "$job" <<<"$out"
+out=$("$sihlicon" --json hub grid zurich curtail --budget 100)
+check "hub grid sets the signal" grep -q '"gridSignal":"curtail"' <<<"$out"
+out=$("$sihlicon" --json job stats)
+check "job stats counts completed jobs" grep -q '"completed":1' <<<"$out"
+out=$("$sihlicon" --json worker drain bee-01)
+check "worker drain" grep -q '"status":"draining"' <<<"$out"
+
+finish "scheduler cli"

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler/fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <sihlicon/error.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <thread>
+
+using namespace sihlicon;
+using sihlicon::testing::SchedulerFixture;
+
+namespace {
+
+ErrorCode code_of(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const Error& error) {
+        return error.code();
+    }
+    FAIL("expected an error");
+    return ErrorCode::internal;
+}
+
+}  // namespace
+
+TEST_CASE("a claimed job runs on one worker, completes with its energy, and records the heat") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    const auto submitted = fixture.scheduler().submit(SchedulerFixture::job());
+    const auto claimed = fixture.scheduler().claim("bee-01", 5);
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed[0].job.id == submitted.id);
+    CHECK(claimed[0].job.status == JobStatus::running);
+    CHECK(claimed[0].lease.token.size() == 32);
+    CHECK(claimed[0].lease.expires_at == fixture.clock->now() + std::chrono::seconds(60));
+    CHECK(fixture.scheduler().worker("bee-01").used_cpu_millicores == 1000);
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::busy);
+    CHECK(fixture.scheduler().claim("bee-01", 5).empty());  // nothing else queued
+
+    const auto done = fixture.scheduler().complete(submitted.id, claimed[0].lease.token,
+                                                   fixture.completion(2'000'000));
+    CHECK(done.status == JobStatus::completed);
+    CHECK(done.actual_energy->mwh() == 2'000'000);
+    CHECK(done.heat_generated->mwh() == 1'800'000);  // 90 % heat recovery
+    CHECK(done.output_refs == std::vector<std::string>{testing::kCidHelloWorld});
+    const auto worker = fixture.scheduler().worker("bee-01");
+    CHECK(worker.used_cpu_millicores == 0);
+    CHECK(worker.running_jobs == 0);
+    CHECK(worker.status == WorkerStatus::online);
+    CHECK(fixture.scheduler().hub("zurich").running_power_w == 0);
+}
+
+TEST_CASE("a stale or foreign lease token cannot complete a job and changes nothing") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    const auto job = fixture.scheduler().submit(SchedulerFixture::job());
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    CHECK(code_of([&] {
+              fixture.scheduler().complete(job.id, "00000000000000000000000000000000",
+                                           fixture.completion());
+          }) == ErrorCode::conflict);
+    CHECK(fixture.scheduler().job(job.id).status == JobStatus::running);
+    // The lease expires, the job is retried by someone else: the old token is stale.
+    fixture.clock->advance(std::chrono::seconds(61));
+    fixture.scheduler().tick();
+    fixture.clock->advance(std::chrono::seconds(2));
+    fixture.scheduler().tick();
+    const auto again = fixture.scheduler().claim("bee-01").at(0).lease;
+    CHECK(again.token != lease.token);
+    CHECK(again.attempt == 2);
+    CHECK(code_of([&] {
+              fixture.scheduler().complete(job.id, lease.token, fixture.completion());
+          }) == ErrorCode::conflict);
+    CHECK(code_of([&] { fixture.scheduler().fail(job.id, lease.token, "x"); }) ==
+          ErrorCode::conflict);
+    CHECK(code_of([&] { fixture.scheduler().renew(job.id, lease.token); }) == ErrorCode::conflict);
+    CHECK(fixture.scheduler().job(job.id).status == JobStatus::running);
+}
+
+TEST_CASE("repeating a completion with the same token and payload is harmless") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    const auto job = fixture.scheduler().submit(SchedulerFixture::job());
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    const auto first = fixture.scheduler().complete(job.id, lease.token, fixture.completion());
+    const auto second = fixture.scheduler().complete(job.id, lease.token, fixture.completion());
+    CHECK(second.status == JobStatus::completed);
+    CHECK(second.finished_at == first.finished_at);
+    CHECK(fixture.scheduler().events(job.id).size() == 3);  // queued, running, completed once
+    CHECK(code_of([&] {
+              fixture.scheduler().complete(job.id, lease.token, fixture.completion(5));
+          }) == ErrorCode::conflict);
+}
+
+TEST_CASE("an expired lease retries with exponential back-off and dead-letters at the end") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    auto spec = SchedulerFixture::job();
+    spec.max_attempts = 3;
+    spec.backoff_ms = 1000;
+    const auto job = fixture.scheduler().submit(spec);
+    const std::int64_t expected_backoff[] = {1000, 2000};
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        CAPTURE(attempt);
+        REQUIRE(fixture.scheduler().claim("bee-01").size() == 1);
+        fixture.scheduler().heartbeat("bee-01", {});
+        fixture.clock->advance(std::chrono::seconds(60));
+        fixture.scheduler().tick();
+        const auto now = fixture.scheduler().job(job.id);
+        if (attempt < 3) {
+            CHECK(now.status == JobStatus::pending);
+            CHECK(now.wait_reason == "backoff");
+            CHECK(*now.ready_at ==
+                  fixture.clock->now() + std::chrono::milliseconds(expected_backoff[attempt - 1]));
+            CHECK(fixture.scheduler().claim("bee-01").empty());  // still backing off
+            fixture.clock->advance(std::chrono::milliseconds(expected_backoff[attempt - 1]));
+        } else {
+            CHECK(now.status == JobStatus::failed);
+            CHECK(now.dead_letter);
+            CHECK(now.attempts == 3);
+            CHECK(now.error_message->find("lease expired") != std::string::npos);
+        }
+    }
+    CHECK(fixture.scheduler().worker("bee-01").running_jobs == 0);
+}
+
+TEST_CASE("a worker that misses its heartbeats goes offline and its jobs come back") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    fixture.add_worker("bee-02", "zurich");
+    auto spec = SchedulerFixture::job();
+    spec.backoff_ms = 0;
+    const auto job = fixture.scheduler().submit(spec);
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    fixture.clock->advance(std::chrono::seconds(45));
+    fixture.scheduler().renew(job.id, lease.token);  // the lease alone would still be valid
+    fixture.scheduler().heartbeat("bee-02", {});
+    fixture.clock->advance(std::chrono::seconds(46));  // bee-01 silent for 91 s > 3 x 30 s
+    CHECK(fixture.scheduler().tick() == 1);
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::offline);
+    CHECK(fixture.scheduler().worker("bee-01").running_jobs == 0);
+    CHECK(fixture.scheduler().job(job.id).status == JobStatus::queued);
+    CHECK(code_of([&] { fixture.scheduler().claim("bee-01"); }) == ErrorCode::conflict);
+    const auto taken = fixture.scheduler().claim("bee-02");
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0].job.id == job.id);
+    fixture.scheduler().heartbeat("bee-01", {});
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::online);
+}
+
+TEST_CASE("a failed attempt is retried, a non-retryable failure is final") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    auto spec = SchedulerFixture::job();
+    spec.backoff_ms = 0;
+    const auto job = fixture.scheduler().submit(spec);
+    auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    auto after = fixture.scheduler().fail(job.id, lease.token, "out of memory", true);
+    CHECK(after.status == JobStatus::queued);
+    CHECK(*after.error_message == "out of memory");
+    lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    after = fixture.scheduler().fail(job.id, lease.token, "bad input file", false);
+    CHECK(after.status == JobStatus::failed);
+    CHECK_FALSE(after.dead_letter);
+    CHECK(*after.error_message == "bad input file");
+}
+
+TEST_CASE("cancelling frees the worker and fails the jobs that depend on it") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    const auto first = fixture.scheduler().submit(SchedulerFixture::job("first"));
+    auto second_spec = SchedulerFixture::job("second");
+    second_spec.depends_on = {first.id};
+    const auto second = fixture.scheduler().submit(second_spec);
+    CHECK(second.status == JobStatus::pending);
+    CHECK(second.wait_reason == "dependencies");
+    fixture.scheduler().claim("bee-01");
+    const auto cancelled = fixture.scheduler().cancel(first.id, "client-a", "not needed");
+    CHECK(cancelled.status == JobStatus::cancelled);
+    CHECK(fixture.scheduler().worker("bee-01").used_cpu_millicores == 0);
+    const auto dependent = fixture.scheduler().job(second.id);
+    CHECK(dependent.status == JobStatus::failed);
+    CHECK(dependent.error_message->find(first.id) != std::string::npos);
+    CHECK(code_of([&] { fixture.scheduler().cancel(first.id, "client-a"); }) ==
+          ErrorCode::conflict);
+    CHECK(code_of([&] { fixture.scheduler().cancel("job-01ARZ3NDEKTSV4RRFFQ69G5FAV", "x"); }) ==
+          ErrorCode::not_found);
+}
+
+TEST_CASE("a dependency chain runs in order") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich", 16000);
+    std::vector<std::string> chain;
+    for (int i = 0; i < 4; ++i) {
+        auto spec = SchedulerFixture::job("step-" + std::to_string(i));
+        if (!chain.empty()) {
+            spec.depends_on = {chain.back()};
+        }
+        chain.push_back(fixture.scheduler().submit(spec).id);
+    }
+    for (int i = 0; i < 4; ++i) {
+        const auto claimed = fixture.scheduler().claim("bee-01", 10);
+        REQUIRE(claimed.size() == 1);
+        CHECK(claimed[0].job.id == chain[static_cast<std::size_t>(i)]);
+        fixture.scheduler().complete(claimed[0].job.id, claimed[0].lease.token,
+                                     fixture.completion());
+    }
+    CHECK(fixture.scheduler().claim("bee-01", 10).empty());
+}
+
+TEST_CASE("a job that depends on a failed job fails at once with the reason") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    const auto first = fixture.scheduler().submit(SchedulerFixture::job());
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    fixture.scheduler().fail(first.id, lease.token, "broken", false);
+    auto spec = SchedulerFixture::job();
+    spec.depends_on = {first.id};
+    const auto late = fixture.scheduler().submit(spec);
+    CHECK(late.status == JobStatus::failed);
+    CHECK(late.error_message->find("failed") != std::string::npos);
+}
+
+TEST_CASE("requeue gives a dead-lettered job a fresh attempt budget") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    auto spec = SchedulerFixture::job();
+    spec.max_attempts = 1;
+    const auto job = fixture.scheduler().submit(spec);
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    CHECK(fixture.scheduler().fail(job.id, lease.token, "crash").dead_letter);
+    const auto requeued = fixture.scheduler().requeue(job.id, "operator", "fixed the image");
+    CHECK(requeued.status == JobStatus::queued);
+    CHECK(requeued.attempts == 0);
+    CHECK_FALSE(requeued.dead_letter);
+    CHECK(fixture.scheduler().claim("bee-01").size() == 1);
+    const auto waiting = fixture.scheduler().submit(SchedulerFixture::job());
+    CHECK(code_of([&] { fixture.scheduler().requeue(waiting.id, "operator"); }) ==
+          ErrorCode::conflict);
+}
+
+TEST_CASE("every transition is in the job's event log and announced to subscribers") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    std::vector<JobEvent> heard;
+    const auto subscription =
+        fixture.scheduler().subscribe([&](const JobEvent& event) { heard.push_back(event); });
+    const auto job = fixture.scheduler().submit(SchedulerFixture::job());
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    fixture.scheduler().complete(job.id, lease.token, fixture.completion());
+    const auto log = fixture.scheduler().events(job.id);
+    REQUIRE(log.size() == 3);
+    CHECK_FALSE(log[0].from.has_value());
+    CHECK(log[0].to == JobStatus::queued);
+    CHECK(log[0].actor == "client-a");
+    CHECK(log[1].from == JobStatus::queued);
+    CHECK(log[1].to == JobStatus::running);
+    CHECK(log[1].actor == "bee-01");
+    CHECK(log[2].to == JobStatus::completed);
+    REQUIRE(heard.size() == 3);
+    CHECK(heard[2].sequence == log[2].sequence);
+    fixture.scheduler().unsubscribe(subscription);
+    fixture.scheduler().submit(SchedulerFixture::job());
+    CHECK(heard.size() == 3);
+}
+
+TEST_CASE("a refused operation announces nothing") {
+    SchedulerFixture fixture;
+    int heard = 0;
+    fixture.scheduler().subscribe([&](const JobEvent&) { ++heard; });
+    auto spec = SchedulerFixture::job();
+    spec.hub_id = "nowhere";
+    CHECK_THROWS(fixture.scheduler().submit(spec));
+    CHECK(heard == 0);
+}
+
+TEST_CASE("jobs are listed by hub, status and owner in pages") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    for (int i = 0; i < 7; ++i) {
+        auto spec = SchedulerFixture::job();
+        spec.hub_id = "zurich";
+        spec.owner = i % 2 == 0 ? "ann" : "bob";
+        fixture.scheduler().submit(spec);
+    }
+    JobFilter filter;
+    filter.hub_id = "zurich";
+    filter.limit = 3;
+    const auto page1 = fixture.scheduler().jobs(filter);
+    CHECK(page1.size() == 3);
+    filter.after = page1.back().id;
+    const auto page2 = fixture.scheduler().jobs(filter);
+    CHECK(page2.size() == 3);
+    CHECK(page2.front().id > page1.back().id);
+    filter.after.clear();
+    filter.owner = "ann";
+    filter.limit = 50;
+    CHECK(fixture.scheduler().jobs(filter).size() == 4);
+    filter.status = JobStatus::running;
+    CHECK(fixture.scheduler().jobs(filter).empty());
+    const auto stats = fixture.scheduler().queue_stats("zurich");
+    CHECK(stats.by_status.at(JobStatus::queued) == 7);
+    CHECK(stats.oldest_waiting == fixture.clock->now());
+}
+
+TEST_CASE("eight threads claiming and completing at once run every job exactly once") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    for (int t = 0; t < 8; ++t) {
+        fixture.add_worker("bee-" + std::to_string(t), "zurich", 64000, 64LL << 30);
+    }
+    std::vector<JobSpec> batch(400, SchedulerFixture::job());
+    fixture.scheduler().submit_many(batch);
+    std::mutex seen_mutex;
+    std::map<std::string, int> runs;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t] {
+            const auto worker = "bee-" + std::to_string(t);
+            for (;;) {
+                const auto claimed = fixture.scheduler().claim(worker, 3);
+                if (claimed.empty()) {
+                    return;
+                }
+                for (const auto& item : claimed) {
+                    fixture.scheduler().complete(item.lease.job_id, item.lease.token,
+                                                 fixture.completion());
+                    std::lock_guard lock(seen_mutex);
+                    runs[item.lease.job_id] += 1;
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    CHECK(runs.size() == 400);
+    CHECK(std::all_of(runs.begin(), runs.end(), [](const auto& run) { return run.second == 1; }));
+    JobFilter filter;
+    filter.status = JobStatus::completed;
+    filter.limit = 1000;
+    CHECK(fixture.scheduler().jobs(filter).size() == 400);
+}

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler/fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <sihlicon/error.hpp>
+
+#include <boost/json.hpp>
+
+using namespace sihlicon;
+using sihlicon::testing::SchedulerFixture;
+
+namespace {
+
+// The example body of the seed's POST /api/compute, verbatim but for a real CID.
+const std::string kSeedExample = R"({
+  "jobType": "ocr",
+  "jobName": "Process historical ledger",
+  "workloadConfig": {
+    "containerImage": "tesseract/tesseract:latest",
+    "command": ["tesseract", "/input/page.png", "/output"],
+    "resources": {
+      "cpu": "2",
+      "memory": "2Gi"
+    }
+  },
+  "inputDataRefs": ["bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"],
+  "estimatedComputeKwh": 500,
+  "priority": 10
+})";
+
+Error submit_error(SchedulerFixture& fixture, const std::string& json) {
+    try {
+        fixture.scheduler().submit_json(json, "client-a");
+    } catch (const Error& error) {
+        return error;
+    }
+    FAIL("the request must be refused: " << json);
+    return Error(ErrorCode::internal, "unreachable");
+}
+
+std::string with(const std::string& key, const std::string& value) {
+    auto object = boost::json::parse(kSeedExample).as_object();
+    object[key] = boost::json::parse(value);
+    return boost::json::serialize(object);
+}
+
+std::string with_resources(const std::string& key, const std::string& value) {
+    auto object = boost::json::parse(kSeedExample).as_object();
+    object["workloadConfig"].as_object()["resources"].as_object()[key] = boost::json::parse(value);
+    return boost::json::serialize(object);
+}
+
+}  // namespace
+
+TEST_CASE("the seed's example request is accepted as is and queued") {
+    SchedulerFixture fixture;
+    const auto job = fixture.scheduler().submit_json(kSeedExample, "client-a");
+    CHECK(is_valid_id(job.id, "job"));
+    CHECK(job.status == JobStatus::queued);
+    CHECK(job.spec.type == JobType::ocr);
+    CHECK(job.spec.name == "Process historical ledger");
+    CHECK(job.spec.workload.command.size() == 3);
+    CHECK(job.spec.workload.resources.cpu_millicores == 2000);
+    CHECK(job.spec.workload.resources.memory_bytes == 2LL * 1024 * 1024 * 1024);
+    CHECK(job.spec.estimated_energy->mwh() == 500'000'000);
+    CHECK(job.spec.priority == 10);
+    CHECK(job.spec.owner == "client-a");
+    const auto stored = fixture.scheduler().job(job.id);
+    CHECK(stored.spec.workload.command == job.spec.workload.command);
+    CHECK(stored.spec.input_refs == job.spec.input_refs);
+}
+
+TEST_CASE("a job's JSON has the seed's status shape") {
+    SchedulerFixture fixture;
+    const auto job = fixture.scheduler().submit_json(kSeedExample, "client-a");
+    const auto json = boost::json::parse(job.to_json()).as_object();
+    CHECK(json.at("jobId").as_string() == job.id);
+    CHECK(json.at("status").as_string() == "queued");
+    CHECK(json.at("outputDataRefs").as_array().empty());
+    CHECK(json.at("actualComputeKwh").is_null());
+    CHECK(json.at("heatGeneratedKwh").is_null());
+    CHECK(json.at("errorMessage").is_null());
+}
+
+TEST_CASE("every malformed field is refused by name and nothing is written") {
+    SchedulerFixture fixture;
+    struct Case {
+        std::string body;
+        std::string field;
+    };
+    const std::vector<Case> cases{
+        {with("jobType", R"("mining")"), "jobType"},
+        {with("jobName", R"("")"), "jobName"},
+        {with("jobName", "42"), "jobName"},
+        {with("priority", "1.5"), "priority"},
+        {with("priority", "100000"), "priority"},
+        {with("inputDataRefs", R"(["bafkreiabc123..."])"), "inputDataRefs[0]"},
+        {with("estimatedComputeKwh", "-1"), "estimatedComputeKwh"},
+        {with("scheduledAt", R"("tomorrow")"), "scheduledAt"},
+        {with("deadline", R"("2020-01-01T00:00:00Z")"), "deadline"},
+        {with("jobNmae", R"("typo")"), "jobNmae"},
+        {with("maxAttempts", "0"), "maxAttempts"},
+        {with("dependsOn", R"(["not-a-job"])"), "dependsOn"},
+        {with_resources("memory", R"("4Qi")"), "workloadConfig.resources.memory"},
+        {with_resources("memory", R"("1.5Gi")"), "workloadConfig.resources.memory"},
+        {with_resources("cpu", R"("0")"), "workloadConfig.resources.cpu"},
+        {with_resources("cpu", R"("0.0001")"), "workloadConfig.resources.cpu"},
+        {with_resources("cpu", "2"), "workloadConfig.resources.cpu"},
+        {with_resources("gpu", R"("yes")"), "workloadConfig.resources.gpu"},
+        {R"({"jobType":"ocr","jobName":"x"})", "workloadConfig"},
+        {"[1,2]", "body"},
+        {"{not json", "body"},
+    };
+    for (const auto& [body, field] : cases) {
+        CAPTURE(body);
+        const auto error = submit_error(fixture, body);
+        CHECK(error.code() == ErrorCode::invalid_argument);
+        CHECK(error.field() == field);
+    }
+    CHECK(fixture.count_jobs() == 0);
+}
+
+TEST_CASE("resource quantities are parsed exactly") {
+    CHECK(parse_cpu_millicores("2") == 2000);
+    CHECK(parse_cpu_millicores("500m") == 500);
+    CHECK(parse_cpu_millicores("1.5") == 1500);
+    CHECK(parse_cpu_millicores("0.125") == 125);
+    CHECK(parse_memory_bytes("4Gi") == 4LL << 30);
+    CHECK(parse_memory_bytes("512M") == 512'000'000);
+    CHECK(parse_memory_bytes("1Ki") == 1024);
+    CHECK(parse_memory_bytes("123") == 123);
+    CHECK(parse_memory_bytes("7Ei") == 7LL << 60);
+}
+
+TEST_CASE("resource quantities that are not exact are refused") {
+    for (const char* bad : {"", "m", "-1", "1.2345", "2 ", "two", "1e3", "0m"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(parse_cpu_millicores(bad), Error);
+    }
+    for (const char* bad : {"", "Gi", "4gi", "1.5Gi", "-1", "10Qi", "8Ei"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(parse_memory_bytes(bad), Error);
+    }
+}
+
+TEST_CASE("an idempotency key returns the first job for the same request, and refuses another") {
+    SchedulerFixture fixture;
+    auto spec = SchedulerFixture::job();
+    spec.idempotency_key = "order-17";
+    const auto first = fixture.scheduler().submit(spec);
+    const auto again = fixture.scheduler().submit(spec);
+    CHECK(again.id == first.id);
+    CHECK(fixture.count_jobs() == 1);
+    spec.name = "something else";
+    CHECK_THROWS_WITH_AS(fixture.scheduler().submit(spec), doctest::Contains("order-17"), Error);
+    CHECK(fixture.count_jobs() == 1);
+}
+
+TEST_CASE("the per-owner rate limit refuses the eleventh job in an hour with the time to wait") {
+    SchedulerFixture fixture;
+    auto options = fixture.scheduler().options();
+    options.submissions_per_hour = 10;  // the seed's default
+    fixture.scheduler().set_options(options);
+    for (int i = 0; i < 10; ++i) {
+        fixture.scheduler().submit(SchedulerFixture::job());
+        fixture.clock->advance(std::chrono::minutes(1));
+    }
+    try {
+        fixture.scheduler().submit(SchedulerFixture::job());
+        FAIL("the eleventh job must be refused");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::quota_exceeded);
+        CHECK(std::string(error.what()).find("retry in 3000 s") != std::string::npos);
+    }
+    auto other = SchedulerFixture::job();
+    other.owner = "client-b";
+    CHECK_NOTHROW(fixture.scheduler().submit(other));
+    fixture.clock->advance(std::chrono::minutes(51));
+    CHECK_NOTHROW(fixture.scheduler().submit(SchedulerFixture::job()));
+}
+
+TEST_CASE("a hub's queue-depth limit pushes back on submissions") {
+    SchedulerFixture fixture;
+    HubSpec spec = fixture.add_hub("zurich").spec;
+    spec.max_queue_depth = 2;
+    fixture.scheduler().update_hub(spec);
+    auto job = SchedulerFixture::job();
+    job.hub_id = "zurich";
+    fixture.scheduler().submit(job);
+    fixture.scheduler().submit(job);
+    try {
+        fixture.scheduler().submit(job);
+        FAIL("the third job must be refused");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::quota_exceeded);
+    }
+    CHECK(fixture.count_jobs() == 2);
+}
+
+TEST_CASE("a job pinned to an unknown hub or depending on an unknown job is refused") {
+    SchedulerFixture fixture;
+    auto job = SchedulerFixture::job();
+    job.hub_id = "nowhere";
+    CHECK_THROWS_WITH_AS(fixture.scheduler().submit(job), doctest::Contains("nowhere"), Error);
+    job.hub_id.reset();
+    job.depends_on = {"job-01ARZ3NDEKTSV4RRFFQ69G5FAV"};
+    try {
+        fixture.scheduler().submit(job);
+        FAIL("must be refused");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::not_found);
+        CHECK(error.field() == "dependsOn");
+    }
+    CHECK(fixture.count_jobs() == 0);
+}
+
+TEST_CASE("a batch of submissions is accepted whole or not at all") {
+    SchedulerFixture fixture;
+    std::vector<JobSpec> batch(5, SchedulerFixture::job());
+    CHECK(fixture.scheduler().submit_many(batch).size() == 5);
+    batch[3].hub_id = "nowhere";
+    CHECK_THROWS_AS(fixture.scheduler().submit_many(batch), Error);
+    CHECK(fixture.count_jobs() == 5);
+}
