@@ -109,6 +109,11 @@ struct PowerModel {
     std::int64_t watts_per_gpu = 250;
 };
 
+// The power `model` assigns to `workload`: ceil(millicores x watts_per_core / 1000) +
+// gpus x watts_per_gpu. The scheduler budgets a hub's power with the same rule.
+// Throws Error::invalid for negative millicores or GPUs, Error(invalid_argument) on overflow.
+SIHLICON_API std::int64_t model_watts(const PowerModel& model, const PowerWorkload& workload);
+
 class SIHLICON_API ModelPowerMeter final : public PowerMeter {
   public:
     // Throws Error::invalid("wattsPerCore" or "wattsPerGpu", ...) for a negative figure and

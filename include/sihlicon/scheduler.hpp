@@ -244,7 +244,10 @@ struct ClaimedJob {
 
 struct JobCompletion {
     std::vector<std::string> output_refs;  // CIDs
-    std::optional<Energy> energy;          // the electricity the job used
+    // The electricity the job used, as the worker measured it. None: the scheduler models it
+    // from the hub's power model (watts per core and GPU) and the attempt's run time, and
+    // records the figure as modelled.
+    std::optional<Energy> energy;
     EnergySource energy_source = EnergySource::measured;
     std::optional<std::string> result_hash;
     std::string metrics_json = "{}";  // free-form JSON object kept with the job

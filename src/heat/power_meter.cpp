@@ -172,6 +172,10 @@ ModelPowerMeter::ModelPowerMeter(std::shared_ptr<const Clock> clock, const Power
 }
 
 std::int64_t ModelPowerMeter::watts(const PowerWorkload& workload) const {
+    return model_watts(model_, workload);
+}
+
+std::int64_t model_watts(const PowerModel& model, const PowerWorkload& workload) {
     if (workload.cpu_millicores < 0) {
         throw Error::invalid("cpuMillicores", std::to_string(workload.cpu_millicores),
                              "must not be negative");
@@ -180,10 +184,10 @@ std::int64_t ModelPowerMeter::watts(const PowerWorkload& workload) const {
         throw Error::invalid("gpus", std::to_string(workload.gpus), "must not be negative");
     }
     const std::int64_t cpu_milliwatts =
-        checked::multiply(workload.cpu_millicores, model_.watts_per_core, "power model");
+        checked::multiply(workload.cpu_millicores, model.watts_per_core, "power model");
     const std::int64_t cpu_watts = cpu_milliwatts / 1000 + (cpu_milliwatts % 1000 != 0 ? 1 : 0);
     return checked::add(cpu_watts,
-                        checked::multiply(workload.gpus, model_.watts_per_gpu, "power model"),
+                        checked::multiply(workload.gpus, model.watts_per_gpu, "power model"),
                         "power model");
 }
 

@@ -7,6 +7,7 @@
 #include <sihlicon/cid.hpp>
 #include <sihlicon/error.hpp>
 #include <sihlicon/id.hpp>
+#include <sihlicon/power_meter.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -236,8 +237,8 @@ std::string to_stored_json(const JobSpec& spec) {
 }
 
 std::int64_t budgeted_power_w(const Resources& resources, const HubSpec& hub) {
-    const std::int64_t cpu = (resources.cpu_millicores * hub.watts_per_core + 999) / 1000;
-    return cpu + (resources.gpu ? hub.watts_per_gpu : 0);
+    return model_watts({hub.watts_per_core, hub.watts_per_gpu},
+                       {resources.cpu_millicores, resources.gpu ? 1 : 0});
 }
 
 }  // namespace scheduler

@@ -150,19 +150,26 @@ struct LeaseState {
     std::string worker_id;
     std::optional<std::string> hub_id;
     std::int64_t attempts = 0;
+    std::int64_t power_w = 0;
+    std::optional<std::int64_t> attempt_started_at;
 };
 
 LeaseState lease_state(store::Transaction& tx, std::string_view job_id) {
     auto row = tx.prepare(
-        "SELECT status, lease_token, completion_digest, worker_id, hub_id, attempts FROM jobs "
-        "WHERE id = ?");
+        "SELECT status, lease_token, completion_digest, worker_id, hub_id, attempts, power_w, "
+        "attempt_started_at FROM jobs WHERE id = ?");
     row.bind_all(job_id);
     if (!row.step()) {
         throw Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), "jobId");
     }
-    return {parse_job_status(row.column_text(0)), row.column_optional_text(1),
-            row.column_optional_text(2),          row.column_optional_text(3).value_or(""),
-            row.column_optional_text(4),          row.column_int64(5)};
+    return {parse_job_status(row.column_text(0)),
+            row.column_optional_text(1),
+            row.column_optional_text(2),
+            row.column_optional_text(3).value_or(""),
+            row.column_optional_text(4),
+            row.column_int64(5),
+            row.column_int64(6),
+            row.column_optional_int64(7)};
 }
 
 }  // namespace
@@ -800,9 +807,9 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
                   "UPDATE jobs SET status = 'running', wait_reason = NULL, ready_at = NULL, "
                   "attempts = attempts + 1, worker_id = ?, lease_token = ?, lease_expires_at = ?, "
                   "power_w = ?, gpu_index = ?, started_at = COALESCE(started_at, ?), "
-                  "updated_at = ? WHERE id = ? AND status = 'queued'")
+                  "attempt_started_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'")
                 .bind_all(worker.spec.id, lease.token, lease.expires_at.ms(), power, gpu,
-                          moves.now.ms(), moves.now.ms(), needs.id)
+                          moves.now.ms(), moves.now.ms(), moves.now.ms(), needs.id)
                 .run();
         if (leased != 1) {
             continue;
@@ -877,31 +884,30 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
     }
     const auto state = require_lease(moves, job_id, token);
     moves.release_resources(job_id);
-    std::optional<std::int64_t> heat_mwh;
-    if (completion.energy) {
-        // The heat record commits with the completion, or neither does.
-        auto site = tx.prepare("SELECT hub_id FROM workers WHERE id = ?");
-        site.bind_all(state.worker_id);
-        site.step();
-        const auto heat =
-            detail::record_job_heat(tx, core, site.column_text(0), job_id, *completion.energy,
-                                    completion.energy_source, moves.now);
-        heat_mwh = heat.thermal.mwh();
+    // A worker that reports no figure gets the hub's power model over the attempt's run time.
+    auto energy = completion.energy;
+    auto source = completion.energy_source;
+    if (!energy) {
+        const auto ran_ms = moves.now.ms() - state.attempt_started_at.value_or(moves.now.ms());
+        energy = Energy::from_power_and_duration(state.power_w, ran_ms);
+        source = EnergySource::modelled;
     }
-    std::optional<std::int64_t> energy_mwh;
-    if (completion.energy) {
-        energy_mwh = completion.energy->mwh();
-    }
+    // The heat record commits with the completion, or neither does.
+    auto site = tx.prepare("SELECT hub_id FROM workers WHERE id = ?");
+    site.bind_all(state.worker_id);
+    site.step();
+    const auto heat =
+        detail::record_job_heat(tx, core, site.column_text(0), job_id, *energy, source, moves.now);
+    const std::optional<std::int64_t> heat_mwh = heat.thermal.mwh();
+    const std::optional<std::int64_t> energy_mwh = energy->mwh();
     tx.prepare(
           "UPDATE jobs SET status = 'completed', lease_expires_at = NULL, power_w = 0, "
           "gpu_index = NULL, output_refs = ?, actual_mwh = ?, energy_source = ?, heat_mwh = ?, "
           "result_hash = ?, metrics = ?, completion_digest = ?, error_message = NULL, "
           "finished_at = ?, updated_at = ? WHERE id = ?")
-        .bind_all(
-            boost::json::serialize(scheduler::to_json_array(completion.output_refs)), energy_mwh,
-            completion.energy ? std::optional(to_string(completion.energy_source)) : std::nullopt,
-            heat_mwh, completion.result_hash, completion.metrics_json, digest, moves.now.ms(),
-            moves.now.ms(), job_id)
+        .bind_all(boost::json::serialize(scheduler::to_json_array(completion.output_refs)),
+                  energy_mwh, to_string(source), heat_mwh, completion.result_hash,
+                  completion.metrics_json, digest, moves.now.ms(), moves.now.ms(), job_id)
         .run();
     moves.record(job_id, state.hub_id, JobStatus::running, JobStatus::completed, state.worker_id,
                  "completed");

@@ -98,6 +98,7 @@ CREATE TABLE jobs (
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
     started_at       INTEGER,
+    attempt_started_at INTEGER,
     finished_at      INTEGER
 );
 CREATE UNIQUE INDEX jobs_idempotency ON jobs (owner, idempotency_key)

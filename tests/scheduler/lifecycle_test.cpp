@@ -355,3 +355,32 @@ TEST_CASE("eight threads claiming and completing at once run every job exactly o
     filter.limit = 1000;
     CHECK(fixture.scheduler().jobs(filter).size() == 400);
 }
+
+TEST_CASE("a completion without a measured figure is modelled from the hub's power model") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");  // 10 W per core, 90 % heat recovery
+    fixture.add_worker("bee-01", "zurich");
+    auto spec = SchedulerFixture::job();
+    spec.workload.resources.cpu_millicores = 2000;  // 20 W
+    const auto job = fixture.scheduler().submit(spec);
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    fixture.advance(std::chrono::minutes(30));
+    JobCompletion done;  // no energy reported
+    const auto finished = fixture.scheduler().complete(job.id, lease.token, done);
+    CHECK(finished.energy_source == EnergySource::modelled);
+    CHECK(finished.actual_energy->mwh() == 10'000);  // 20 W for half an hour = 10 Wh
+    CHECK(finished.heat_generated->mwh() == 9'000);
+}
+
+TEST_CASE("a completed job's heat is in the heat ledger, recorded with the completion") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    const auto job = fixture.scheduler().submit(SchedulerFixture::job());
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    CHECK_THROWS(fixture.scheduler().complete(job.id, "0123456789abcdef0123456789abcdef",
+                                              fixture.completion(4'000'000)));
+    CHECK(fixture.hub.heat_ledger().stats("zurich").total_heat.mwh() == 0);
+    fixture.scheduler().complete(job.id, lease.token, fixture.completion(4'000'000));
+    CHECK(fixture.hub.heat_ledger().stats("zurich").total_heat.mwh() == 3'600'000);
+}
