@@ -75,6 +75,10 @@ void validate(const DatabaseOptions& options) {
         throw Error::invalid("busy_timeout", std::to_string(options.busy_timeout.count()),
                              "must not be negative");
     }
+    if (options.checkpoint_pages < 1) {
+        throw Error::invalid("checkpoint_pages", std::to_string(options.checkpoint_pages),
+                             "must be at least 1");
+    }
     if (options.max_batch < 1) {
         throw Error::invalid("max_batch", std::to_string(options.max_batch), "must be at least 1");
     }
@@ -170,6 +174,8 @@ Database::Database(std::filesystem::path path, const DatabaseOptions& options)
         throw Error(ErrorCode::not_found, fmt::format("no database at {}", path_.string()));
     }
     writer_ = std::make_unique<Connection>(path_, options_, true);
+    // Replaces SQLite's own checkpoint-on-commit with the background checkpointer.
+    sqlite3_wal_hook(writer_->handle(), &Database::on_commit, this);
     if (options_.integrity_check == IntegrityCheck::none) {
         return;
     }
@@ -183,7 +189,56 @@ Database::Database(std::filesystem::path path, const DatabaseOptions& options)
     }
 }
 
-Database::~Database() = default;
+Database::~Database() {
+    {
+        std::lock_guard lock(checkpoint_mutex_);
+        stopping_ = true;
+    }
+    checkpoint_wanted_.notify_all();
+    if (checkpointer_.joinable()) {
+        checkpointer_.join();
+    }
+}
+
+int Database::on_commit(void* database, sqlite3*, const char*, int log_pages) {
+    auto* self = static_cast<Database*>(database);
+    if (log_pages >= self->options_.checkpoint_pages) {
+        std::lock_guard lock(self->checkpoint_mutex_);
+        if (!self->stopping_) {
+            self->checkpoint_due_ = true;
+            if (!self->checkpointer_.joinable()) {
+                self->checkpointer_ = std::thread([self] { self->run_checkpointer(); });
+            }
+        }
+        self->checkpoint_wanted_.notify_one();
+    }
+    return SQLITE_OK;
+}
+
+void Database::run_checkpointer() {
+    std::unique_ptr<Connection> connection;
+    std::unique_lock lock(checkpoint_mutex_);
+    for (;;) {
+        checkpoint_wanted_.wait(lock, [&] { return checkpoint_due_ || stopping_; });
+        if (stopping_) {
+            return;
+        }
+        checkpoint_due_ = false;
+        lock.unlock();
+        try {
+            if (!connection) {
+                connection = std::make_unique<Connection>(path_, options_, true);
+            }
+            // Passive: copies what no reader still needs and never waits for anyone. A
+            // failure is left for the next round; the log only grows meanwhile.
+            sqlite3_wal_checkpoint_v2(connection->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                      nullptr, nullptr);
+        } catch (const std::exception&) {
+            connection.reset();
+        }
+        lock.lock();
+    }
+}
 
 Database::WriteStats Database::write_stats() const {
     std::lock_guard lock(queue_mutex_);

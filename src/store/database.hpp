@@ -19,6 +19,11 @@
 // Busy: another process holding the write lock is waited for (with back-off) up to
 // DatabaseOptions::busy_timeout; only then does the caller see Error(busy).
 //
+// Checkpoints: a commit never copies the write-ahead log back into the database itself (that
+// stalled one commit in a hundred for milliseconds). A background thread of this object runs
+// a passive checkpoint on its own connection whenever the log has grown by
+// DatabaseOptions::checkpoint_pages; writers keep appending meanwhile.
+//
 // Thread safety: a Database is safe to use from any number of threads.
 #pragma once
 
@@ -36,6 +41,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -53,8 +59,9 @@ struct DatabaseOptions {
     std::chrono::milliseconds busy_timeout{30'000};
     Durability durability = Durability::full;
     IntegrityCheck integrity_check = IntegrityCheck::quick;
-    int reader_connections = 4;  // upper bound of the reader pool; at least 1
-    int max_batch = 256;         // most write bodies committed by one transaction
+    int reader_connections = 4;   // upper bound of the reader pool; at least 1
+    int max_batch = 256;          // most write bodies committed by one transaction
+    int checkpoint_pages = 1000;  // log size (pages) that wakes the background checkpointer
 };
 
 // One open SQLite connection with its statement cache.
@@ -161,6 +168,15 @@ class Database {
     DatabaseOptions options_;
 
     std::unique_ptr<Connection> writer_;  // used only by the current batch leader
+
+    // The background checkpointer (see the file comment).
+    static int on_commit(void* database, struct sqlite3* db, const char* name, int log_pages);
+    void run_checkpointer();
+    std::mutex checkpoint_mutex_;
+    std::condition_variable checkpoint_wanted_;
+    bool checkpoint_due_ = false;
+    bool stopping_ = false;
+    std::thread checkpointer_;
     mutable std::mutex queue_mutex_;
     std::condition_variable queue_changed_;
     std::deque<WriteRequest*> queue_;

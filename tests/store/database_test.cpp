@@ -317,3 +317,24 @@ TEST_CASE("a missing file is not created when create_if_missing is false") {
     }
     CHECK_FALSE(std::filesystem::exists(dir / "absent.db"));
 }
+
+TEST_CASE("the write-ahead log is checkpointed in the background, not by a commit") {
+    TempDir dir;
+    DatabaseOptions options;
+    options.checkpoint_pages = 8;
+    Database database(dir / "t.db", options);
+    create_table(database);
+    const auto before = std::filesystem::file_size(dir / "t.db");
+    for (int i = 0; i < 50; ++i) {
+        database.write(
+            [&](Transaction& tx) { insert(tx, std::string(4000, 'a') + std::to_string(i)); });
+    }
+    // The checkpointer copies the log's pages into the database file on its own thread.
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::filesystem::file_size(dir / "t.db") <= before &&
+           std::chrono::steady_clock::now() < limit) {
+        std::this_thread::yield();
+    }
+    CHECK(std::filesystem::file_size(dir / "t.db") > before + 50 * 4000);
+    CHECK(count_items(database) == 50);
+}
