@@ -476,6 +476,80 @@ int command_gc(const Context& context) {
     return EXIT_SUCCESS;
 }
 
+int print_communities(const Context& context, const Hub& hub, const std::string& principal) {
+    const auto communities = hub.content_store().communities_of(principal);
+    if (context.json) {
+        boost::json::array array;
+        for (const auto& community : communities) {
+            array.emplace_back(community);
+        }
+        std::cout << boost::json::serialize(
+                         boost::json::object{{"principal", principal}, {"communities", array}})
+                  << '\n';
+    } else {
+        fmt::print("{}: {}\n", principal, fmt::join(communities, ", "));
+    }
+    return EXIT_SUCCESS;
+}
+
+int command_community(const Context& context, bool add) {
+    po::options_description options("community");
+    options.add_options()("community", po::value<std::string>(), "community id")(
+        "principal", po::value<std::string>(), "member");
+    const auto values = parse_arguments(context, options, {"community", "principal"});
+    const auto hub = open_hub(context);
+    const auto& community = values["community"].as<std::string>();
+    const auto& principal = values["principal"].as<std::string>();
+    if (add) {
+        hub.content_store().add_community_member(community, principal);
+    } else {
+        hub.content_store().remove_community_member(community, principal);
+    }
+    return print_communities(context, hub, principal);
+}
+
+int command_community_list(const Context& context) {
+    po::options_description options("community ls");
+    options.add_options()("principal", po::value<std::string>(), "member");
+    const auto values = parse_arguments(context, options, {"principal"});
+    return print_communities(context, open_hub(context), values["principal"].as<std::string>());
+}
+
+int command_quota(const Context& context) {
+    po::options_description options("quota");
+    options.add_options()("owner", po::value<std::string>(), "owner, or * for the default")(
+        "per-hour", po::value<std::int64_t>(), "set: upload bytes per hour")(
+        "total", po::value<std::int64_t>(), "set: total bytes (0: no limit)");
+    const auto values = parse_arguments(context, options, {"owner"});
+    const auto hub = open_hub(context);
+    const auto& owner = values["owner"].as<std::string>();
+    if (values.count("per-hour") || values.count("total")) {
+        Quota quota = hub.content_store().quota(owner);
+        if (values.count("per-hour")) {
+            quota.upload_bytes_per_hour = values["per-hour"].as<std::int64_t>();
+        }
+        if (values.count("total")) {
+            const auto total = values["total"].as<std::int64_t>();
+            quota.total_bytes = total == 0 ? std::nullopt : std::optional(total);
+        }
+        hub.content_store().set_quota(owner, quota);
+    }
+    const auto quota = hub.content_store().quota(owner);
+    if (context.json) {
+        std::cout << boost::json::serialize(boost::json::object{
+                         {"owner", owner},
+                         {"uploadBytesPerHour", quota.upload_bytes_per_hour},
+                         {"totalBytes", quota.total_bytes ? boost::json::value(*quota.total_bytes)
+                                                          : boost::json::value(nullptr)}})
+                  << '\n';
+    } else {
+        fmt::print("{}: {} bytes per hour, total {}\n", owner, quota.upload_bytes_per_hour,
+                   quota.total_bytes ? std::to_string(*quota.total_bytes) + " bytes"
+                                     : std::string("unlimited"));
+    }
+    return EXIT_SUCCESS;
+}
+
 }  // namespace
 
 void add_cas_commands(std::vector<Command>& commands) {
@@ -489,6 +563,13 @@ void add_cas_commands(std::vector<Command>& commands) {
     commands.push_back({"ref get", "resolve name[@version] to a CID", command_ref_get});
     commands.push_back({"ref ls", "list the versions of a name", command_ref_ls});
     commands.push_back({"tier", "move content to the hot, cold or glacier tier", command_tier});
+    commands.push_back({"community add", "add a principal to a community: COMMUNITY PRINCIPAL",
+                        [](const Context& c) { return command_community(c, true); }});
+    commands.push_back({"community rm", "remove a principal from a community",
+                        [](const Context& c) { return command_community(c, false); }});
+    commands.push_back({"community ls", "the communities of a principal", command_community_list});
+    commands.push_back(
+        {"quota", "show or set an owner's upload quota: OWNER [--per-hour N]", command_quota});
     commands.push_back({"scrub", "re-hash stored blocks and report damage", command_scrub});
     commands.push_back({"gc", "remove blocks that no manifest references", command_gc});
     commands.push_back(

@@ -64,4 +64,17 @@ check "a malformed CID is an error" test "$rc" -eq 1
 "$sihlicon" --hub "$hub" get >/dev/null 2>&1; rc=$?
 check "get without a CID is a usage error" test "$rc" -eq 2
 
+out=$("$sihlicon" --hub "$hub" --json community add choir ann)
+check "community add lists the member's communities" grep -q '"communities":\["choir"\]' <<<"$out"
+out=$("$sihlicon" --hub "$hub" --json community rm choir ann)
+check "community rm removes the membership" grep -q '"communities":\[\]' <<<"$out"
+out=$("$sihlicon" --hub "$hub" --json quota ann)
+check "quota shows the seed's 100 MB per hour by default" grep -q '"uploadBytesPerHour":100000000' <<<"$out"
+out=$("$sihlicon" --hub "$hub" --json quota ann --per-hour 10 --total 1000)
+check "quota sets the limits" grep -q '"uploadBytesPerHour":10,"totalBytes":1000' <<<"$out"
+printf 'more than ten bytes' >"$work/eleven.txt"
+"$sihlicon" --hub "$hub" put "$work/eleven.txt" --owner ann >/dev/null 2>"$work/err"; rc=$?
+check "a put over quota is refused" test "$rc" -eq 1
+check "the refusal is quota_exceeded" grep -q 'quota_exceeded' "$work/err"
+
 finish "cas cli"
