@@ -4,6 +4,7 @@
 // ask of it inside their own transactions. Not installed.
 #pragma once
 
+#include "cas/blob_lock.hpp"
 #include "hub/hub_core.hpp"
 #include "store/database.hpp"
 
@@ -62,10 +63,8 @@ namespace sihlicon {
 struct ContentStore::Impl {
     detail::HubCore& core;
     std::shared_ptr<BlobBackend> backend;
-    // Puts hold it shared from their first block write to their commit; removals, tier moves
-    // and garbage collection hold it exclusively from their commit to their last unlink, so a
-    // block that a put found present cannot be unlinked before the put records it.
-    mutable std::shared_mutex blocks_mutex;
+    // Between puts and removals, in this process and across processes (see blob_lock.hpp).
+    mutable cas::BlobLock blocks_mutex;
 
     explicit Impl(detail::HubCore& hub_core);
 

@@ -435,7 +435,9 @@ void walk_dag(BlobBackend& backend, StorageTier tier, const Cid& root,
 }  // namespace cas
 
 ContentStore::Impl::Impl(detail::HubCore& hub_core)
-    : core(hub_core), backend(make_local_blob_backend(hub_core.blob_directory)) {}
+    : core(hub_core),
+      backend(make_local_blob_backend(hub_core.blob_directory)),
+      blocks_mutex(hub_core.directory / "blobs.lock") {}
 
 Manifest ContentStore::Impl::visible_manifest(store::Transaction& tx, const std::string& content_id,
                                               std::string_view principal) const {

@@ -8,9 +8,11 @@
 #include <sihlicon/error.hpp>
 #include <sihlicon/hub.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -472,4 +474,43 @@ TEST_CASE("the scheduler's manifest check sees content inside its transaction") 
         CHECK_FALSE(sihlicon::cas::manifest_exists(
             tx, "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"));
     });
+}
+
+TEST_CASE("a put waits while another process holds the blob folder for a removal") {
+    StoreFixture fixture;
+    const auto lock_path = fixture.dir / "hub" / "blobs.lock";
+    int locked[2];
+    int release[2];
+    REQUIRE(pipe(locked) == 0);
+    REQUIRE(pipe(release) == 0);
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        sihlicon::cas::BlobLock other_process(lock_path);
+        other_process.lock();  // what a removal in another process holds
+        char byte = 1;
+        (void)!write(locked[1], &byte, 1);
+        (void)!read(release[0], &byte, 1);
+        other_process.unlock();
+        _exit(0);
+    }
+    char byte = 0;
+    REQUIRE(read(locked[0], &byte, 1) == 1);
+    std::atomic<bool> stored{false};
+    std::thread put([&] {
+        const std::string text = "waits for the other process";
+        fixture.store().put_bytes({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()},
+                                  "ann");
+        stored = true;
+    });
+    CHECK_FALSE(stored.load());  // cannot commit while the other process holds the lock
+    byte = 1;
+    REQUIRE(write(release[1], &byte, 1) == 1);
+    put.join();
+    CHECK(stored.load());
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    for (const int fd : {locked[0], locked[1], release[0], release[1]}) {
+        close(fd);
+    }
 }
