@@ -15,6 +15,7 @@
 #include <sihlicon/export.hpp>
 #include <sihlicon/heat_ledger.hpp>
 #include <sihlicon/scheduler.hpp>
+#include <sihlicon/settlement.hpp>
 #include <sihlicon/time.hpp>
 
 #include <chrono>
@@ -60,6 +61,7 @@ struct HubOptions {
     std::shared_ptr<const Clock> clock;
     // Options of the services (each can be changed later through the service too).
     SchedulerOptions scheduler;
+    SettlementOptions settlement;
 };
 
 // A snapshot of a hub's identity and size, as `sihlicon info` shows it.
@@ -111,6 +113,7 @@ class SIHLICON_API Hub {
     Scheduler& scheduler() const;
     ContentStore& content_store() const;
     HeatLedger& heat_ledger() const;
+    Settlement& settlement() const;
 
     // Reads the hub's identity, schema version and record counts in one consistent snapshot.
     HubInfo info() const;

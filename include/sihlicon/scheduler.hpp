@@ -39,7 +39,8 @@ namespace sihlicon {
 
 namespace detail {
 struct HubCore;
-}
+struct SchedulerAccess;  // the settlement seam, src/settlement/scheduler_seam.hpp
+}  // namespace detail
 
 // ---- enumerations, with the seed's names (to_string / parse_* throw invalid_argument) -----
 
@@ -251,6 +252,11 @@ struct JobCompletion {
     EnergySource energy_source = EnergySource::measured;
     std::optional<std::string> result_hash;
     std::string metrics_json = "{}";  // free-form JSON object kept with the job
+    // The seed's proof of execution, hex of sha256(job_id ‖ result_hash ‖ worker_id), and an
+    // EIP-191 signature over that hex by the key of the worker's "address" label. When given
+    // they are checked by the settlement service; a wrong one refuses the completion.
+    std::optional<std::string> proof_of_execution;
+    std::optional<std::string> worker_signature;
 };
 
 struct SIHLICON_API JobEvent {
@@ -393,6 +399,7 @@ class SIHLICON_API Scheduler {
   private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
+    friend struct detail::SchedulerAccess;
 };
 
 }  // namespace sihlicon

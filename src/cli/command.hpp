@@ -56,5 +56,6 @@ void add_hub_commands(std::vector<Command>& commands);
 void add_cas_commands(std::vector<Command>& commands);
 void add_heat_commands(std::vector<Command>& commands);
 void add_scheduler_commands(std::vector<Command>& commands);
+void add_settlement_commands(std::vector<Command>& commands);
 
 }  // namespace sihlicon::cli

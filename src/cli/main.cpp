@@ -95,6 +95,7 @@ const std::vector<Command>& commands() {
         sihlicon::cli::add_cas_commands(all);
         sihlicon::cli::add_heat_commands(all);
         sihlicon::cli::add_scheduler_commands(all);
+        sihlicon::cli::add_settlement_commands(all);
         return all;
     }();
     return table;

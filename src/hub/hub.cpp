@@ -136,6 +136,8 @@ Hub Hub::open(const std::filesystem::path& directory, const HubOptions& options)
     impl->scheduler = std::make_unique<Scheduler>(core, options.scheduler);
     impl->content_store = std::make_unique<ContentStore>(core);
     impl->heat_ledger = std::make_unique<HeatLedger>(core);
+    impl->settlement = std::make_unique<Settlement>(core, *impl->scheduler, *impl->content_store,
+                                                    *impl->heat_ledger, options.settlement);
     return Hub(std::move(impl));
 }
 
@@ -159,6 +161,10 @@ ContentStore& Hub::content_store() const {
 
 HeatLedger& Hub::heat_ledger() const {
     return *impl_->heat_ledger;
+}
+
+Settlement& Hub::settlement() const {
+    return *impl_->settlement;
 }
 
 int Hub::latest_schema_version() {

@@ -16,6 +16,7 @@ struct Hub::Impl {
     std::unique_ptr<Scheduler> scheduler;
     std::unique_ptr<ContentStore> content_store;
     std::unique_ptr<HeatLedger> heat_ledger;
+    std::unique_ptr<Settlement> settlement;
 };
 
 struct HubAccess {

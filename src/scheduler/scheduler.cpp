@@ -8,6 +8,7 @@
 #include "scheduler/placement.hpp"
 #include "scheduler/rows.hpp"
 #include "scheduler/transitions.hpp"
+#include "settlement/scheduler_seam.hpp"
 
 #include <sihlicon/cid.hpp>
 #include <sihlicon/error.hpp>
@@ -211,6 +212,20 @@ struct Scheduler::Impl {
         }
     }
 
+    // The settlement service's hooks (src/settlement/scheduler_seam.hpp); empty until the
+    // hub installs them.
+    detail::JobSettlementHooks settlement_hooks;
+
+    // Lets settlement follow every transition of this write, inside its transaction.
+    void settle(store::Transaction& tx, const Changes& changes) const {
+        if (!settlement_hooks.on_transition) {
+            return;
+        }
+        for (const auto& event : changes.events) {
+            settlement_hooks.on_transition(tx, event);
+        }
+    }
+
     // Runs a write whose events are announced after it commits.
     template <class Body>
     auto write(Body&& body) {
@@ -219,7 +234,14 @@ struct Scheduler::Impl {
         auto run = [&](store::Transaction& tx) {
             changes.events.clear();
             Moves moves{tx, changes, core.now(), options_now};
-            return body(moves);
+            if constexpr (std::is_void_v<decltype(body(moves))>) {
+                body(moves);
+                settle(tx, changes);
+            } else {
+                auto result = body(moves);
+                settle(tx, changes);
+                return result;
+            }
         };
         if constexpr (std::is_void_v<decltype(run(std::declval<store::Transaction&>()))>) {
             core.database->write(run);
@@ -248,6 +270,10 @@ Scheduler::Scheduler(detail::HubCore& core, SchedulerOptions options)
 }
 
 Scheduler::~Scheduler() = default;
+
+void detail::SchedulerAccess::set_settlement_hooks(Scheduler& scheduler, JobSettlementHooks hooks) {
+    scheduler.impl_->settlement_hooks = std::move(hooks);
+}
 
 const SchedulerOptions& Scheduler::options() const {
     std::lock_guard lock(impl_->options_mutex);
@@ -883,6 +909,9 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
                     "completion");
     }
     const auto state = require_lease(moves, job_id, token);
+    if (settlement_hooks.check_completion) {
+        settlement_hooks.check_completion(tx, job_id, state.worker_id, completion);
+    }
     moves.release_resources(job_id);
     // A worker that reports no figure gets the hub's power model over the attempt's run time.
     auto energy = completion.energy;

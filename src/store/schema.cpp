@@ -4,6 +4,7 @@
 #include "cas/schema.hpp"
 #include "heat/schema.hpp"
 #include "scheduler/schema.hpp"
+#include "settlement/schema.hpp"
 
 #include <array>
 
@@ -25,6 +26,7 @@ constexpr std::array kMigrations{
     Migration{2, "scheduler", scheduler::kSchema},
     Migration{3, "content_store", cas::kSchema},
     Migration{4, "heat_ledger", heat::kSchema},
+    Migration{5, "settlement", settlement::kSchema},
 };
 
 constexpr std::array kCountedTables{
@@ -36,6 +38,9 @@ constexpr std::array kCountedTables{
     CountedTable{"references", "cas_refs"},
     CountedTable{"heatRecords", "heat_records"},
     CountedTable{"heatSettlements", "heat_settlements"},
+    CountedTable{"accounts", "settlement_accounts"},
+    CountedTable{"transfers", "settlement_transfers"},
+    CountedTable{"epochs", "settlement_epochs"},
 };
 
 }  // namespace

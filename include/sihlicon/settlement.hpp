@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Settlement: the hub's money. A double-entry journal of accounts and transfers (the
+// TigerBeetle model of SPECS.md), the job charges the scheduler makes through it, and epochs
+// sealed with an RFC 9162 Merkle root over their completed jobs and an EIP-191 signature by
+// the operator's key, from which anyone can check a job's receipt offline.
+//
+// Journal. An account is (kind, owner, currency); it is created on first use. Every transfer
+// moves an amount from a debit account to a credit account and writes two entries that sum to
+// zero (−amount, +amount), each with the account's balance after it. Only `external` accounts
+// (the outside world: bank, chain, heat off-taker) may go below zero; for every other account
+// available = balance − pending debits never goes below zero (insufficient_funds, nothing
+// written). A transfer's id is its idempotency key: the same id with the same fields returns
+// the stored transfer (`exists` true), with different fields throws conflict; it is never
+// applied twice. A pending transfer reserves its amount at once (pending debits); it is
+// resolved at most once: posted in full or in part (the rest released) or voided, and after
+// its timeout it can only expire.
+//
+// Jobs (SettlementOptions::charge_jobs, off by default so a hub without clients runs free):
+// submitting a job reserves its price (a pending client → escrow transfer, in the submit's own
+// transaction; insufficient funds refuses the job and nothing is queued); completion posts it
+// (the money waits in escrow for the epoch's payouts); a final failure or a cancellation voids
+// it. A completion may carry the seed's proof of execution sha256(job_id ‖ result_hash ‖
+// worker_id) and an EIP-191 worker signature over that proof's hex; a wrong one refuses the
+// completion. Every completed job (charged or not) joins the active epoch.
+//
+// Epochs: active → sealing → finalized (see seal_epoch()). Heat settlements of the heat ledger
+// post here (external/heat-offtaker → heat_credits/<hub>) in the settlement's transaction.
+//
+// Thread safety: a Settlement is safe to use from any number of threads, and several
+// processes may use one hub: every decision is made inside one database transaction.
+#pragma once
+
+#include <sihlicon/crypto.hpp>
+#include <sihlicon/export.hpp>
+#include <sihlicon/money.hpp>
+#include <sihlicon/time.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sihlicon {
+
+namespace detail {
+struct HubCore;
+}
+class Scheduler;
+class ContentStore;
+class HeatLedger;
+
+enum class AccountKind {
+    client,
+    worker,
+    hub_operator,
+    escrow,
+    treasury,
+    protocol_fee,
+    operator_fee,
+    heat_credits,
+    model_royalties,
+    external,
+};
+
+// What a transfer is for, as the account history shows it (the seed's credit transaction
+// kinds and those beyond them).
+enum class TransferKind {
+    deposit,
+    withdrawal,
+    job_charge,
+    refund,
+    payout,
+    protocol_fee,
+    operator_fee,
+    heat_credit,
+    royalty,
+    transfer,
+};
+
+enum class TransferStatus { posted, pending, voided, expired };
+
+SIHLICON_API std::string_view to_string(AccountKind value) noexcept;     // "hub_operator"
+SIHLICON_API std::string_view to_string(TransferKind value) noexcept;    // "job_charge"
+SIHLICON_API std::string_view to_string(TransferStatus value) noexcept;  // "pending"
+SIHLICON_API AccountKind parse_account_kind(std::string_view text, std::string_view field = "kind");
+SIHLICON_API TransferKind parse_transfer_kind(std::string_view text,
+                                              std::string_view field = "kind");
+
+struct SIHLICON_API AccountRef {
+    AccountKind kind = AccountKind::client;
+    // A client, worker or hub id, 1..128 bytes without control characters; "hub" for the
+    // hub's own accounts (escrow, fees).
+    std::string owner;
+    Currency currency = Currency::of("USD");
+
+    // "client/alice/USD": the account's id.
+    std::string id() const;
+    friend bool operator==(const AccountRef&, const AccountRef&) = default;
+};
+
+struct SIHLICON_API Account {
+    AccountRef ref;
+    Money balance{0, Currency::of("USD")};          // posted
+    Money pending_debits{0, Currency::of("USD")};   // reserved by pending transfers
+    Money pending_credits{0, Currency::of("USD")};  // promised by pending transfers
+    Timestamp created_at;
+
+    // balance − pending debits: what may still be debited.
+    Money available() const;
+    // {"account", "kind", "owner", "currency", "balance", "pendingDebits", "pendingCredits",
+    //  "available"} with amounts as exact decimal strings.
+    std::string to_json() const;
+};
+
+struct TransferRequest {
+    std::string id;  // idempotency key, [A-Za-z0-9._:@/-]{1,200}
+    AccountRef debit;
+    AccountRef credit;
+    Money amount{0, Currency::of("USD")};  // > 0, in the accounts' currency
+    TransferKind kind = TransferKind::transfer;
+    std::string reference;                // a job id, an L1 transaction hash, ...
+    bool pending = false;                 // two-phase: reserve now, post or void later
+    std::optional<Timestamp> timeout_at;  // pending only: afterwards it can only expire
+};
+
+struct SIHLICON_API Transfer {
+    std::string id;
+    std::string debit_account;
+    std::string credit_account;
+    Money amount{0, Currency::of("USD")};
+    TransferKind kind = TransferKind::transfer;
+    std::string reference;
+    TransferStatus status = TransferStatus::posted;
+    std::optional<std::string> pending_id;  // a post or void: the pending transfer it resolved
+    std::optional<Timestamp> timeout_at;
+    Timestamp created_at;
+    bool exists = false;  // true when this call found the transfer already stored
+
+    std::string to_json() const;
+};
+
+// One line of an account's history: a posted movement and the balance after it.
+struct SIHLICON_API AccountEntry {
+    std::int64_t sequence = 0;
+    std::string transfer_id;
+    TransferKind kind = TransferKind::transfer;
+    Money amount{0, Currency::of("USD")};  // signed: + credit, − debit
+    Money balance_after{0, Currency::of("USD")};
+    std::string reference;
+    Timestamp at;
+
+    // The seed's credit transaction shape: {"txType", "amount", "balanceAfter", "reference",
+    //  "transferId", "sequence", "createdAt"}.
+    std::string to_json() const;
+};
+
+enum class EpochStatus { active, sealing, finalized };
+SIHLICON_API std::string_view to_string(EpochStatus value) noexcept;
+
+struct SIHLICON_API EpochRecord {
+    std::string id;  // "epoch-000001"
+    std::int64_t number = 0;
+    EpochStatus status = EpochStatus::active;
+    Timestamp start;
+    std::optional<Timestamp> end;
+    std::int64_t jobs_count = 0;
+    std::string jobs_merkle_root;  // hex, once sealed
+    Money revenue{0, Currency::of("USD")};
+    std::string signer;                                // EIP-55 address
+    std::string signature;                             // 0x…, over SUMMARY.json
+    std::map<std::string, std::string> artifact_cids;  // file name → CID
+    std::string summary_json;                          // the exact signed bytes
+
+    // The seed's epoch shape: {"epoch_id", "status", "start_time", "end_time", "jobs_count",
+    // "jobs_merkle_root", "total_revenue", "signature", "signer", "artifacts"}.
+    std::string to_json() const;
+};
+
+struct SIHLICON_API Payout {
+    std::string epoch_id;
+    std::string worker_id;
+    Money work_share{0, Currency::of("USD")};
+    Money readiness_share{0, Currency::of("USD")};
+    std::int64_t jobs_completed = 0;
+    std::int64_t uptime_ms = 0;
+
+    Money total() const { return work_share + readiness_share; }
+    std::string to_json() const;
+};
+
+// The files of a sealed epoch, byte for byte as stored and signed.
+struct EpochBundle {
+    std::string jobs_json;
+    std::string agents_json;
+    std::string summary_json;
+    std::string signature_txt;
+};
+
+struct ReceiptCheck {
+    bool valid = false;
+    std::string problem;  // empty when valid
+    std::string job_id;
+    std::string epoch_id;
+    std::string signer;  // the address that signed the summary
+};
+
+struct SettlementOptions {
+    // Charge jobs at submission (see the file comment). Off: jobs run free; epochs still seal.
+    bool charge_jobs = false;
+    Currency currency = Currency::of("USD");
+    Money default_price{100'000, Currency::of("USD")};  // the seed's USD 0.10
+    std::map<std::string, Money> prices;                // per job type ("ocr"), overriding
+    // Shares in parts per million: protocol 2 %, operator 5 %; the rest 70 % work, 30 %
+    // readiness.
+    std::int64_t protocol_fee_ppm = 20'000;
+    std::int64_t operator_fee_ppm = 50'000;
+    std::int64_t work_pool_ppm = 700'000;  // of the rest; readiness gets the remainder
+    // Epoch length for seal_due_epoch(): the seed's 24 hours.
+    std::int64_t epoch_duration_ms = 24LL * 3600 * 1000;
+    // The operator's key: a host-supplied signer, else the 0600 file `operator.key` in the
+    // hub directory (generated when absent).
+    std::shared_ptr<const crypto::Signer> signer;
+};
+
+// The proof of execution of the seed: hex of sha256(job_id ‖ result_hash ‖ worker_id).
+SIHLICON_API std::string proof_of_execution(std::string_view job_id, std::string_view result_hash,
+                                            std::string_view worker_id);
+
+// The canonical jobs.json leaf of one job record (RFC 8785 JCS text) — the bytes a receipt's
+// leaf hash is computed over.
+struct EpochJob {
+    std::string job_id;
+    std::string client;
+    std::string worker;
+    std::string job_type;
+    std::string hub;
+    Money fee{0, Currency::of("USD")};
+    std::string result_hash;
+    std::string poe_hash;
+    Timestamp completed_at;
+
+    // {"client","completed_at","currency","fee","hub","job_id","job_type","poe_hash",
+    //  "result_hash","worker"} in JCS form; fee in minor units, completed_at in ms.
+    std::string leaf() const;
+};
+
+// Builds the four files of an epoch from its jobs (in job-id order), its payouts and its
+// treasury figures, and signs SUMMARY.json with `signer`. Pure: the same input and key give
+// the same bytes. Throws Error::invalid if jobs are not in strictly increasing id order.
+struct EpochFigures {
+    std::string epoch_id;
+    Timestamp start;
+    Timestamp end;
+    Money revenue{0, Currency::of("USD")};
+    Money protocol_fee{0, Currency::of("USD")};
+    Money operator_fee{0, Currency::of("USD")};
+    Money work_pool{0, Currency::of("USD")};
+    Money readiness_pool{0, Currency::of("USD")};
+    std::vector<Payout> payouts;
+};
+SIHLICON_API EpochBundle build_epoch_bundle(const std::vector<EpochJob>& jobs,
+                                            const EpochFigures& figures,
+                                            const crypto::Signer& signer);
+
+// Checks a receipt document (as Settlement::receipt() writes it) with no hub: the signature
+// over the embedded SUMMARY.json recovers the embedded signer (and equals `expected_signer`
+// when given); the summary's jobs_merkle_root is the receipt's root and its jobs_count the
+// tree size; the leaf names the receipt's job and its inclusion proof leads to the root.
+// Never throws: a malformed document is an invalid check with the problem named.
+SIHLICON_API ReceiptCheck verify_receipt(std::string_view receipt_json,
+                                         std::optional<crypto::Address> expected_signer = {});
+
+// A verifier that remembers summaries whose signature it already checked, so receipts of one
+// epoch cost one signature recovery in all. Not thread-safe; use one per thread.
+class SIHLICON_API ReceiptVerifier {
+  public:
+    ReceiptCheck verify(std::string_view receipt_json,
+                        std::optional<crypto::Address> expected_signer = {});
+
+  private:
+    // What a checked summary established, by its signature's hex.
+    struct VerifiedSummary {
+        std::string summary;
+        crypto::Address address;
+        std::string signer_text;  // as the receipts write it
+        std::string signer;       // EIP-55
+        std::string epoch_id;
+        std::string root;
+        std::int64_t jobs_count = 0;
+    };
+    std::map<std::string, VerifiedSummary, std::less<>> verified_;
+};
+
+class SIHLICON_API Settlement {
+  public:
+    // Constructed by the Hub after its scheduler, content store and heat ledger; use
+    // Hub::settlement(). Installs itself into the scheduler and the heat ledger.
+    // Throws what loading the operator key throws (see SettlementOptions::signer).
+    Settlement(detail::HubCore& core, Scheduler& scheduler, ContentStore& content_store,
+               HeatLedger& heat_ledger, SettlementOptions options);
+    ~Settlement();
+    Settlement(const Settlement&) = delete;
+    Settlement& operator=(const Settlement&) = delete;
+
+    const SettlementOptions& options() const;
+    // The operator's address (signer of every epoch).
+    crypto::Address operator_address() const;
+    // The price of a job of `job_type` ("ocr"): the table's entry, else the default.
+    Money price_of(std::string_view job_type) const;
+
+    // The price recorded on a job when it was submitted with charging on, and its charge's
+    // state ("reserved", "charged", "voided"); none for a free job or an unknown id.
+    std::optional<std::pair<Money, std::string>> job_charge(std::string_view job_id) const;
+
+    // ---- journal ----
+    // Creates a transfer (see the file comment). Throws invalid_argument (a bad field),
+    // conflict (the id exists with other fields), insufficient_funds (nothing written).
+    Transfer transfer(const TransferRequest& request);
+    // Posts the pending transfer `pending_id`, capturing `amount` (none: all of it) and
+    // releasing the rest, as transfer `id`. Throws not_found (no such pending transfer),
+    // conflict (already resolved, expired, or `id` used otherwise), invalid_argument (amount
+    // above the pending amount or not positive).
+    Transfer post_pending(std::string_view id, std::string_view pending_id,
+                          std::optional<Money> amount = std::nullopt);
+    // Voids the pending transfer, releasing all of it. Throws as post_pending().
+    Transfer void_pending(std::string_view id, std::string_view pending_id);
+    // Expires the pending transfers whose timeout passed. Returns how many.
+    std::int64_t expire_pending();
+
+    // A client top-up from outside (e.g. an L1 transaction hash as `external_reference`):
+    // idempotent on the reference: a repeat with the same client and amount returns the first
+    // transfer; with other values throws conflict.
+    Transfer top_up(std::string_view client, const Money& amount,
+                    std::string_view external_reference);
+    // Pays `amount` out of a worker's (or client's) account to the outside world under the
+    // idempotency key `id`. Throws insufficient_funds.
+    Transfer withdraw(AccountKind kind, std::string_view owner, const Money& amount,
+                      std::string_view id, std::string_view external_reference = {});
+
+    // Throws not_found if the account was never used.
+    Account account(const AccountRef& ref) const;
+    std::vector<Account> accounts(std::optional<AccountKind> kind = std::nullopt) const;
+    // Newest first, at most `limit` (1..10,000).
+    std::vector<AccountEntry> history(const AccountRef& ref, std::int64_t limit = 100) const;
+    Transfer transfer_by_id(std::string_view id) const;  // throws not_found
+    // Total deposits and withdrawals ever, per currency code.
+    std::map<std::string, std::int64_t> deposits() const;
+    std::map<std::string, std::int64_t> withdrawals() const;
+
+    // ---- epochs ----
+    // The active epoch (created at first use, starting at the hub's first use of settlement).
+    EpochRecord current_epoch() const;
+    // Seals: if an epoch is `sealing` (a seal interrupted by a crash), finishes that one;
+    // otherwise ends the active one now, opens the next, and seals it. Sealing collects the
+    // epoch's completed jobs in job-id order, writes and signs the bundle, stores its files
+    // in the content store, allocates and posts the payouts (transfer ids derived from the
+    // epoch id, so a resumed seal never pays twice) and marks it finalized, in one
+    // transaction. Returns the finalized epoch.
+    EpochRecord seal_epoch();
+    // Seals the active epoch if it is older than options().epoch_duration_ms (or finishes an
+    // interrupted seal). Returns it, or none.
+    std::optional<EpochRecord> seal_due_epoch();
+    EpochRecord epoch(std::string_view epoch_id) const;  // throws not_found
+    std::vector<EpochRecord> epochs() const;             // oldest first
+    std::vector<EpochJob> epoch_jobs(std::string_view epoch_id) const;
+    std::vector<Payout> epoch_payouts(std::string_view epoch_id) const;
+    // The stored files of a finalized epoch. Throws not_found / conflict (not finalized).
+    EpochBundle epoch_bundle(std::string_view epoch_id) const;
+    // The receipt of a job in a finalized epoch: {"job_id", "epoch_id", "leaf", "leaf_index",
+    // "tree_size", "proof": [hex], "root", "summary", "signature", "signer"}.
+    // Throws not_found (job not in any epoch), conflict (its epoch is not finalized yet).
+    std::string receipt(std::string_view job_id) const;
+    // {"epochs": [...]} for an explorer (the seed's SwarmOrb index.json).
+    std::string index_json() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    friend struct SettlementAccess;
+};
+
+}  // namespace sihlicon

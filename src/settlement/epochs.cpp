@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "settlement/epochs.hpp"
+
+#include "settlement/journal.hpp"
+
+#include <sihlicon/error.hpp>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+namespace sihlicon::settlement {
+
+namespace {
+
+constexpr std::string_view kHubOwner = "hub";
+constexpr std::string_view kBundleOwner = "settlement";
+constexpr std::int64_t kUnlimited = std::numeric_limits<std::int64_t>::max();
+constexpr std::string_view kEpochColumns =
+    "id, number, status, start_at, end_at, jobs_count, merkle_root, revenue, currency, signer, "
+    "signature, summary, artifacts";
+
+EpochStatus parse_epoch_status(std::string_view text) {
+    if (text == "active") {
+        return EpochStatus::active;
+    }
+    if (text == "sealing") {
+        return EpochStatus::sealing;
+    }
+    if (text == "finalized") {
+        return EpochStatus::finalized;
+    }
+    throw Error(ErrorCode::integrity, fmt::format("unknown epoch status '{}'", text));
+}
+
+EpochRecord read_epoch(const store::Statement& row) {
+    EpochRecord epoch;
+    epoch.id = row.column_text(0);
+    epoch.number = row.column_int64(1);
+    epoch.status = parse_epoch_status(row.column_text(2));
+    epoch.start = Timestamp::from_ms(row.column_int64(3));
+    if (const auto end = row.column_optional_int64(4)) {
+        epoch.end = Timestamp::from_ms(*end);
+    }
+    epoch.jobs_count = row.column_int64(5);
+    epoch.jobs_merkle_root = row.column_optional_text(6).value_or("");
+    epoch.revenue = Money(row.column_int64(7), Currency::of(row.column_text(8)));
+    epoch.signer = row.column_optional_text(9).value_or("");
+    epoch.signature = row.column_optional_text(10).value_or("");
+    epoch.summary_json = row.column_optional_text(11).value_or("");
+    if (const auto artifacts = row.column_optional_text(12)) {
+        const auto parsed = boost::json::parse(*artifacts);
+        for (const auto& [name, cid] : parsed.as_object()) {
+            epoch.artifact_cids[std::string(name)] = std::string(cid.as_string());
+        }
+    }
+    return epoch;
+}
+
+std::optional<std::int64_t> epoch_in_status(store::Transaction& tx, std::string_view status) {
+    auto row =
+        tx.prepare("SELECT number FROM settlement_epochs WHERE status = ? ORDER BY number LIMIT 1");
+    row.bind_all(status);
+    if (row.step()) {
+        return row.column_int64(0);
+    }
+    return std::nullopt;
+}
+
+struct SealInput {
+    EpochRecord epoch;
+    std::vector<EpochJob> jobs;
+    std::map<std::string, std::int64_t> uptime_ms;  // worker → uptime within the epoch
+};
+
+SealInput read_seal_input(store::Transaction& tx, std::int64_t number) {
+    SealInput input;
+    input.epoch = load_epoch_by_number(tx, number);
+    if (input.epoch.status == EpochStatus::finalized) {
+        return input;
+    }
+    input.jobs = load_epoch_jobs(tx, number);
+    const auto start = input.epoch.start.ms();
+    const auto end = input.epoch.end.value_or(input.epoch.start).ms();
+    // Readiness: the part of the epoch between a worker's registration and its last heartbeat.
+    auto rows = tx.prepare("SELECT id, registered_at, last_heartbeat_at FROM workers ORDER BY id");
+    while (rows.step()) {
+        const auto from = std::max(start, rows.column_int64(1));
+        const auto to = std::min(end, rows.column_int64(2));
+        if (to > from) {
+            input.uptime_ms[rows.column_text(0)] = to - from;
+        }
+    }
+    return input;
+}
+
+EpochFigures figures_of(const SealInput& input, const SettlementOptions& options) {
+    const auto currency = input.epoch.revenue.currency();
+    EpochFigures figures;
+    figures.epoch_id = input.epoch.id;
+    figures.start = input.epoch.start;
+    figures.end = input.epoch.end.value_or(input.epoch.start);
+    std::int64_t revenue = 0;
+    std::map<std::string, std::int64_t> jobs_of;
+    for (const auto& job : input.jobs) {
+        revenue += job.fee.minor_units();
+        ++jobs_of[job.worker];
+    }
+    std::vector<std::string> workers;
+    for (const auto& [worker, count] : jobs_of) {
+        workers.push_back(worker);
+    }
+    for (const auto& [worker, uptime] : input.uptime_ms) {
+        if (!jobs_of.contains(worker)) {
+            workers.push_back(worker);
+        }
+    }
+    std::sort(workers.begin(), workers.end());
+    std::vector<std::int64_t> job_weights;
+    std::vector<std::int64_t> uptime_weights;
+    std::int64_t uptime_total = 0;
+    for (const auto& worker : workers) {
+        job_weights.push_back(jobs_of.contains(worker) ? jobs_of.at(worker) : 0);
+        const auto uptime = input.uptime_ms.contains(worker) ? input.uptime_ms.at(worker) : 0;
+        uptime_weights.push_back(uptime);
+        uptime_total += uptime;
+    }
+    std::vector<std::int64_t> work(workers.size(), 0);
+    std::vector<std::int64_t> readiness(workers.size(), 0);
+    figures.revenue = Money(revenue, currency);
+    figures.protocol_fee = Money::zero(currency);
+    figures.operator_fee = Money::zero(currency);
+    figures.work_pool = Money::zero(currency);
+    figures.readiness_pool = Money::zero(currency);
+    if (revenue > 0) {
+        const std::int64_t shares[] = {
+            options.protocol_fee_ppm, options.operator_fee_ppm,
+            1'000'000 - options.protocol_fee_ppm - options.operator_fee_ppm};
+        const auto split = allocate(revenue, shares);
+        const std::int64_t pools[] = {options.work_pool_ppm, 1'000'000 - options.work_pool_ppm};
+        const auto pool = allocate(split[2], pools);
+        figures.protocol_fee = Money(split[0], currency);
+        figures.operator_fee = Money(split[1], currency);
+        figures.work_pool = Money(pool[0], currency);
+        figures.readiness_pool = Money(pool[1], currency);
+        work = allocate(pool[0], job_weights);
+        // Without any uptime on record the readiness pool follows the work done.
+        readiness = allocate(pool[1], uptime_total > 0 ? uptime_weights : job_weights);
+    }
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        Payout payout;
+        payout.epoch_id = input.epoch.id;
+        payout.worker_id = workers[i];
+        payout.work_share = Money(work[i], currency);
+        payout.readiness_share = Money(readiness[i], currency);
+        payout.jobs_completed = job_weights[i];
+        payout.uptime_ms = uptime_weights[i];
+        figures.payouts.push_back(payout);
+    }
+    return figures;
+}
+
+void pay(store::Transaction& tx, std::string id, AccountRef credit, const Money& amount,
+         TransferKind kind, std::string_view epoch_id, Timestamp now) {
+    if (amount.minor_units() <= 0) {
+        return;
+    }
+    TransferRequest request;
+    request.id = std::move(id);
+    request.debit = AccountRef{AccountKind::escrow, std::string(kHubOwner), amount.currency()};
+    request.credit = std::move(credit);
+    request.amount = amount;
+    request.kind = kind;
+    request.reference = std::string(epoch_id);
+    create_transfer(tx, request, now);
+}
+
+void commit_seal(store::Transaction& tx, const EpochRecord& epoch, const EpochFigures& figures,
+                 const EpochBundle& bundle, const std::map<std::string, std::string>& cids,
+                 const std::string& root, const std::string& signer, std::int64_t jobs_count,
+                 Timestamp now) {
+    const auto currency = figures.revenue.currency();
+    pay(tx, epoch.id + ":protocol_fee",
+        AccountRef{AccountKind::protocol_fee, std::string(kHubOwner), currency},
+        figures.protocol_fee, TransferKind::protocol_fee, epoch.id, now);
+    pay(tx, epoch.id + ":operator_fee",
+        AccountRef{AccountKind::operator_fee, std::string(kHubOwner), currency},
+        figures.operator_fee, TransferKind::operator_fee, epoch.id, now);
+    for (const auto& payout : figures.payouts) {
+        pay(tx, epoch.id + ":payout:" + payout.worker_id,
+            AccountRef{AccountKind::worker, payout.worker_id, currency}, payout.total(),
+            TransferKind::payout, epoch.id, now);
+        tx.prepare(
+              "INSERT INTO settlement_payouts (epoch_id, worker_id, work_share, "
+              "readiness_share, currency, jobs_completed, uptime_ms) VALUES (?, ?, ?, ?, ?, ?, "
+              "?) ON CONFLICT (epoch_id, worker_id) DO NOTHING")
+            .bind_all(epoch.id, payout.worker_id, payout.work_share.minor_units(),
+                      payout.readiness_share.minor_units(), currency.code(), payout.jobs_completed,
+                      payout.uptime_ms)
+            .run();
+    }
+    boost::json::object artifacts;
+    for (const auto& [name, cid] : cids) {
+        artifacts[name] = cid;
+    }
+    // SIGNATURE.txt is "address\nsignature\n".
+    const auto first_newline = bundle.signature_txt.find('\n');
+    const auto signature = bundle.signature_txt.substr(
+        first_newline + 1, bundle.signature_txt.size() - first_newline - 2);
+    tx.prepare(
+          "UPDATE settlement_epochs SET status = 'finalized', jobs_count = ?, merkle_root = ?, "
+          "revenue = ?, signer = ?, signature = ?, summary = ?, artifacts = ? WHERE id = ?")
+        .bind_all(jobs_count, root, figures.revenue.minor_units(), signer, signature,
+                  bundle.summary_json, boost::json::serialize(artifacts), epoch.id)
+        .run();
+}
+
+}  // namespace
+
+std::string epoch_id_of(std::int64_t number) {
+    return fmt::format("epoch-{:06}", number);
+}
+
+std::int64_t ensure_active_epoch(store::Transaction& tx, const Currency& currency, Timestamp now) {
+    if (const auto active = epoch_in_status(tx, "active")) {
+        return *active;
+    }
+    std::int64_t number = 1;
+    Timestamp start = now;
+    auto last =
+        tx.prepare("SELECT number, end_at FROM settlement_epochs ORDER BY number DESC LIMIT 1");
+    if (last.step()) {
+        number = last.column_int64(0) + 1;
+        start = Timestamp::from_ms(last.column_optional_int64(1).value_or(now.ms()));
+    }
+    last.reset();
+    tx.prepare(
+          "INSERT INTO settlement_epochs (id, number, status, start_at, currency) "
+          "VALUES (?, ?, 'active', ?, ?)")
+        .bind_all(epoch_id_of(number), number, start.ms(), currency.code())
+        .run();
+    return number;
+}
+
+std::int64_t begin_seal(store::Transaction& tx, const Currency& currency, Timestamp now) {
+    if (const auto sealing = epoch_in_status(tx, "sealing")) {
+        return *sealing;
+    }
+    const auto number = ensure_active_epoch(tx, currency, now);
+    tx.prepare("UPDATE settlement_epochs SET status = 'sealing', end_at = ? WHERE number = ?")
+        .bind_all(now.ms(), number)
+        .run();
+    ensure_active_epoch(tx, currency, now);
+    return number;
+}
+
+EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
+                        const crypto::Signer& signer, const SettlementOptions& options,
+                        std::int64_t number) {
+    const auto input =
+        core.database->read([&](store::Transaction& tx) { return read_seal_input(tx, number); });
+    if (input.epoch.status == EpochStatus::finalized) {
+        return input.epoch;
+    }
+    const auto figures = figures_of(input, options);
+    const auto bundle = build_epoch_bundle(input.jobs, figures, signer);
+    // Files first (content-addressed, so a repeat stores nothing new), then the record. The
+    // bundles are the hub's own books, not a user's uploads: no hourly upload limit applies.
+    if (content_store.quota(kBundleOwner).upload_bytes_per_hour != kUnlimited) {
+        content_store.set_quota(kBundleOwner, Quota{kUnlimited, std::nullopt});
+    }
+    PutOptions put;
+    put.access_level = AccessLevel::public_;
+    put.min_replicas = 0;
+    std::map<std::string, std::string> cids;
+    const std::pair<const char*, const std::string*> files[] = {
+        {"jobs.json", &bundle.jobs_json},
+        {"agents.json", &bundle.agents_json},
+        {"SUMMARY.json", &bundle.summary_json},
+        {"SIGNATURE.txt", &bundle.signature_txt},
+    };
+    for (const auto& [name, bytes] : files) {
+        put.file_name = name;
+        put.mime_type =
+            std::string_view(name).ends_with(".txt") ? "text/plain" : "application/json";
+        const auto manifest = content_store.put_bytes(
+            std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()),
+            kBundleOwner, put);
+        cids[name] = manifest.content_id;
+    }
+    const auto summary = boost::json::parse(bundle.summary_json).as_object();
+    const auto root = std::string(summary.at("jobs_merkle_root").as_string());
+    core.database->write([&](store::Transaction& tx) {
+        const auto now_state = load_epoch_by_number(tx, number);
+        if (now_state.status != EpochStatus::sealing) {
+            return;  // another process finished it
+        }
+        commit_seal(tx, input.epoch, figures, bundle, cids, root, signer.address().to_string(),
+                    static_cast<std::int64_t>(input.jobs.size()), core.now());
+    });
+    return core.database->read(
+        [&](store::Transaction& tx) { return load_epoch_by_number(tx, number); });
+}
+
+bool seal_is_due(store::Transaction& tx, Timestamp now, std::int64_t duration_ms) {
+    if (epoch_in_status(tx, "sealing")) {
+        return true;
+    }
+    auto row = tx.prepare("SELECT start_at FROM settlement_epochs WHERE status = 'active'");
+    return row.step() && now.ms() - row.column_int64(0) >= duration_ms;
+}
+
+EpochRecord load_epoch(store::Transaction& tx, std::string_view epoch_id) {
+    auto row =
+        tx.prepare(fmt::format("SELECT {} FROM settlement_epochs WHERE id = ?", kEpochColumns));
+    row.bind_all(epoch_id);
+    if (!row.step()) {
+        throw Error(ErrorCode::not_found, fmt::format("no epoch '{}'", epoch_id), "epoch_id");
+    }
+    return read_epoch(row);
+}
+
+EpochRecord load_epoch_by_number(store::Transaction& tx, std::int64_t number) {
+    return load_epoch(tx, epoch_id_of(number));
+}
+
+std::vector<EpochRecord> load_epochs(store::Transaction& tx) {
+    auto rows =
+        tx.prepare(fmt::format("SELECT {} FROM settlement_epochs ORDER BY number", kEpochColumns));
+    std::vector<EpochRecord> result;
+    while (rows.step()) {
+        result.push_back(read_epoch(rows));
+    }
+    return result;
+}
+
+std::vector<EpochJob> load_epoch_jobs(store::Transaction& tx, std::int64_t number) {
+    auto rows = tx.prepare(
+        "SELECT job_id, client, worker, job_type, hub, fee, currency, result_hash, poe_hash, "
+        "completed_at FROM settlement_epoch_jobs WHERE epoch_number = ? ORDER BY job_id");
+    rows.bind_all(number);
+    std::vector<EpochJob> jobs;
+    while (rows.step()) {
+        EpochJob job;
+        job.job_id = rows.column_text(0);
+        job.client = rows.column_text(1);
+        job.worker = rows.column_text(2);
+        job.job_type = rows.column_text(3);
+        job.hub = rows.column_text(4);
+        job.fee = Money(rows.column_int64(5), Currency::of(rows.column_text(6)));
+        job.result_hash = rows.column_text(7);
+        job.poe_hash = rows.column_text(8);
+        job.completed_at = Timestamp::from_ms(rows.column_int64(9));
+        jobs.push_back(std::move(job));
+    }
+    return jobs;
+}
+
+std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_id) {
+    auto rows = tx.prepare(
+        "SELECT worker_id, work_share, readiness_share, currency, jobs_completed, uptime_ms "
+        "FROM settlement_payouts WHERE epoch_id = ? ORDER BY worker_id");
+    rows.bind_all(epoch_id);
+    std::vector<Payout> result;
+    while (rows.step()) {
+        const auto currency = Currency::of(rows.column_text(3));
+        Payout payout;
+        payout.epoch_id = std::string(epoch_id);
+        payout.worker_id = rows.column_text(0);
+        payout.work_share = Money(rows.column_int64(1), currency);
+        payout.readiness_share = Money(rows.column_int64(2), currency);
+        payout.jobs_completed = rows.column_int64(4);
+        payout.uptime_ms = rows.column_int64(5);
+        result.push_back(payout);
+    }
+    return result;
+}
+
+std::string receipt_of(store::Transaction& tx, std::string_view job_id) {
+    std::int64_t number = 0;
+    {
+        auto row = tx.prepare("SELECT epoch_number FROM settlement_epoch_jobs WHERE job_id = ?");
+        row.bind_all(job_id);
+        if (!row.step()) {
+            throw Error(ErrorCode::not_found,
+                        fmt::format("job '{}' is in no epoch (not completed?)", job_id), "job_id");
+        }
+        number = row.column_int64(0);
+    }
+    const auto epoch = load_epoch_by_number(tx, number);
+    if (epoch.status != EpochStatus::finalized) {
+        throw Error(ErrorCode::conflict,
+                    fmt::format("job '{}' is in {}, which is {}, not finalized", job_id, epoch.id,
+                                to_string(epoch.status)),
+                    "job_id");
+    }
+    const auto jobs = load_epoch_jobs(tx, number);
+    std::vector<std::string> leaves;
+    leaves.reserve(jobs.size());
+    std::size_t index = 0;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        if (jobs[i].job_id == job_id) {
+            index = i;
+        }
+        leaves.push_back(jobs[i].leaf());
+    }
+    return make_receipt(epoch, leaves, crypto::MerkleTree::from_leaves(leaves), index);
+}
+
+std::string make_receipt(const EpochRecord& epoch, const std::vector<std::string>& leaves,
+                         const crypto::MerkleTree& tree, std::size_t index) {
+    boost::json::array proof;
+    for (const auto& step : tree.inclusion_proof(index)) {
+        proof.push_back(boost::json::string(crypto::to_hex(step)));
+    }
+    const auto job = boost::json::parse(leaves[index]);
+    const boost::json::object receipt{
+        {"job_id", job.at("job_id")},
+        {"epoch_id", epoch.id},
+        {"leaf", leaves[index]},
+        {"leaf_index", static_cast<std::int64_t>(index)},
+        {"tree_size", static_cast<std::int64_t>(leaves.size())},
+        {"proof", proof},
+        {"root", epoch.jobs_merkle_root},
+        {"summary", epoch.summary_json},
+        {"signature", epoch.signature},
+        {"signer", epoch.signer},
+    };
+    return boost::json::serialize(receipt);
+}
+
+}  // namespace sihlicon::settlement

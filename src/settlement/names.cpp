@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// Names of the settlement enumerations and the JSON shapes of its records.
+#include <sihlicon/error.hpp>
+#include <sihlicon/settlement.hpp>
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <utility>
+
+namespace sihlicon {
+
+namespace {
+
+constexpr std::array<std::pair<AccountKind, std::string_view>, 10> kAccountKinds{{
+    {AccountKind::client, "client"},
+    {AccountKind::worker, "worker"},
+    {AccountKind::hub_operator, "hub_operator"},
+    {AccountKind::escrow, "escrow"},
+    {AccountKind::treasury, "treasury"},
+    {AccountKind::protocol_fee, "protocol_fee"},
+    {AccountKind::operator_fee, "operator_fee"},
+    {AccountKind::heat_credits, "heat_credits"},
+    {AccountKind::model_royalties, "model_royalties"},
+    {AccountKind::external, "external"},
+}};
+
+constexpr std::array<std::pair<TransferKind, std::string_view>, 10> kTransferKinds{{
+    {TransferKind::deposit, "deposit"},
+    {TransferKind::withdrawal, "withdrawal"},
+    {TransferKind::job_charge, "job_charge"},
+    {TransferKind::refund, "refund"},
+    {TransferKind::payout, "payout"},
+    {TransferKind::protocol_fee, "protocol_fee"},
+    {TransferKind::operator_fee, "operator_fee"},
+    {TransferKind::heat_credit, "heat_credit"},
+    {TransferKind::royalty, "royalty"},
+    {TransferKind::transfer, "transfer"},
+}};
+
+template <class Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table,
+                         Enum value) noexcept {
+    for (const auto& [candidate, name] : table) {
+        if (candidate == value) {
+            return name;
+        }
+    }
+    return "unknown";
+}
+
+template <class Enum, std::size_t N>
+Enum parse_name(const std::array<std::pair<Enum, std::string_view>, N>& table,
+                std::string_view text, std::string_view field) {
+    for (const auto& [candidate, name] : table) {
+        if (name == text) {
+            return candidate;
+        }
+    }
+    throw Error::invalid(field, text, "is not a known name");
+}
+
+}  // namespace
+
+std::string_view to_string(AccountKind value) noexcept {
+    return name_of(kAccountKinds, value);
+}
+std::string_view to_string(TransferKind value) noexcept {
+    return name_of(kTransferKinds, value);
+}
+std::string_view to_string(TransferStatus value) noexcept {
+    switch (value) {
+        case TransferStatus::posted:
+            return "posted";
+        case TransferStatus::pending:
+            return "pending";
+        case TransferStatus::voided:
+            return "voided";
+        case TransferStatus::expired:
+            return "expired";
+    }
+    return "unknown";
+}
+std::string_view to_string(EpochStatus value) noexcept {
+    switch (value) {
+        case EpochStatus::active:
+            return "active";
+        case EpochStatus::sealing:
+            return "sealing";
+        case EpochStatus::finalized:
+            return "finalized";
+    }
+    return "unknown";
+}
+AccountKind parse_account_kind(std::string_view text, std::string_view field) {
+    return parse_name(kAccountKinds, text, field);
+}
+TransferKind parse_transfer_kind(std::string_view text, std::string_view field) {
+    return parse_name(kTransferKinds, text, field);
+}
+
+std::string AccountRef::id() const {
+    std::string id(to_string(kind));
+    id += '/';
+    id += owner;
+    id += '/';
+    id += currency.code();
+    return id;
+}
+
+Money Account::available() const {
+    return balance - pending_debits;
+}
+
+std::string Account::to_json() const {
+    const boost::json::object object{
+        {"account", ref.id()},
+        {"kind", to_string(ref.kind)},
+        {"owner", ref.owner},
+        {"currency", ref.currency.code()},
+        {"balance", balance.to_decimal_string()},
+        {"pendingDebits", pending_debits.to_decimal_string()},
+        {"pendingCredits", pending_credits.to_decimal_string()},
+        {"available", available().to_decimal_string()},
+    };
+    return boost::json::serialize(object);
+}
+
+std::string Transfer::to_json() const {
+    boost::json::object object{
+        {"id", id},
+        {"debitAccount", debit_account},
+        {"creditAccount", credit_account},
+        {"amount", amount.to_decimal_string()},
+        {"currency", amount.currency().code()},
+        {"kind", to_string(kind)},
+        {"reference", reference},
+        {"status", to_string(status)},
+        {"createdAt", to_iso8601(created_at)},
+        {"exists", exists},
+    };
+    if (pending_id) {
+        object["pendingId"] = *pending_id;
+    }
+    if (timeout_at) {
+        object["timeoutAt"] = to_iso8601(*timeout_at);
+    }
+    return boost::json::serialize(object);
+}
+
+std::string AccountEntry::to_json() const {
+    const boost::json::object object{
+        {"sequence", sequence},
+        {"transferId", transfer_id},
+        {"txType", to_string(kind)},
+        {"amount", amount.to_decimal_string()},
+        {"balanceAfter", balance_after.to_decimal_string()},
+        {"currency", amount.currency().code()},
+        {"reference", reference},
+        {"createdAt", to_iso8601(at)},
+    };
+    return boost::json::serialize(object);
+}
+
+std::string EpochRecord::to_json() const {
+    boost::json::object artifacts;
+    for (const auto& [name, cid] : artifact_cids) {
+        artifacts[name] = cid;
+    }
+    boost::json::object object{
+        {"epoch_id", id},
+        {"status", to_string(status)},
+        {"start_time", to_iso8601(start)},
+        {"jobs_count", jobs_count},
+        {"jobs_merkle_root", jobs_merkle_root},
+        {"total_revenue", revenue.to_decimal_string()},
+        {"currency", revenue.currency().code()},
+        {"signature", signature},
+        {"signer", signer},
+        {"artifacts", artifacts},
+    };
+    object["end_time"] = end ? boost::json::value(to_iso8601(*end)) : boost::json::value(nullptr);
+    return boost::json::serialize(object);
+}
+
+std::string Payout::to_json() const {
+    const boost::json::object object{
+        {"epoch_id", epoch_id},
+        {"worker", worker_id},
+        {"work_share", work_share.to_decimal_string()},
+        {"readiness_share", readiness_share.to_decimal_string()},
+        {"total_payout", total().to_decimal_string()},
+        {"currency", work_share.currency().code()},
+        {"jobs_completed", jobs_completed},
+        {"uptime_ms", uptime_ms},
+    };
+    return boost::json::serialize(object);
+}
+
+}  // namespace sihlicon

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "crypto/jcs.hpp"
+#include "heat/heat_internal.hpp"
+#include "hub/hub_core.hpp"
+#include "scheduler/rows.hpp"
+#include "settlement/epochs.hpp"
+#include "settlement/journal.hpp"
+#include "settlement/scheduler_seam.hpp"
+
+#include <sihlicon/content_store.hpp>
+#include <sihlicon/error.hpp>
+#include <sihlicon/heat_ledger.hpp>
+#include <sihlicon/scheduler.hpp>
+#include <sihlicon/settlement.hpp>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+namespace sihlicon {
+
+namespace {
+
+constexpr std::string_view kHubOwner = "hub";
+constexpr std::string_view kBundleOwner = "settlement";
+
+void validate_options(const SettlementOptions& options) {
+    const auto check_ppm = [](std::string_view field, std::int64_t value) {
+        if (value < 0 || value > 1'000'000) {
+            throw Error::invalid(field, std::to_string(value), "must be 0 to 1,000,000 ppm");
+        }
+    };
+    check_ppm("protocol_fee_ppm", options.protocol_fee_ppm);
+    check_ppm("operator_fee_ppm", options.operator_fee_ppm);
+    check_ppm("work_pool_ppm", options.work_pool_ppm);
+    if (options.protocol_fee_ppm + options.operator_fee_ppm > 1'000'000) {
+        throw Error::invalid("operator_fee_ppm", std::to_string(options.operator_fee_ppm),
+                             "the fees together may not exceed 1,000,000 ppm");
+    }
+    if (options.epoch_duration_ms <= 0) {
+        throw Error::invalid("epoch_duration_ms", std::to_string(options.epoch_duration_ms),
+                             "must be above zero");
+    }
+    const auto check_price = [&](std::string_view field, const Money& price) {
+        if (price.currency() != options.currency || price.minor_units() < 0) {
+            throw Error::invalid(
+                field, price.to_string(),
+                fmt::format("must be a non-negative amount in {}", options.currency.code()));
+        }
+    };
+    check_price("default_price", options.default_price);
+    for (const auto& [type, price] : options.prices) {
+        parse_job_type(type, "prices");
+        check_price(fmt::format("prices.{}", type), price);
+    }
+}
+
+std::shared_ptr<const crypto::Signer> load_signer(const detail::HubCore& core,
+                                                  const SettlementOptions& options) {
+    if (options.signer) {
+        return options.signer;
+    }
+    return std::make_shared<crypto::LocalKeySigner>(
+        crypto::LocalKeySigner::load_or_generate(core.directory / "operator.key"));
+}
+
+}  // namespace
+
+struct Settlement::Impl {
+    detail::HubCore& core;
+    Scheduler& scheduler;
+    ContentStore& content_store;
+    SettlementOptions options;
+    std::shared_ptr<const crypto::Signer> signer;
+
+    Money price_of(std::string_view job_type) const {
+        const auto found = options.prices.find(std::string(job_type));
+        return found != options.prices.end() ? found->second : options.default_price;
+    }
+
+    AccountRef account(AccountKind kind, std::string_view owner) const {
+        return AccountRef{kind, std::string(owner), options.currency};
+    }
+
+    void on_transition(store::Transaction& tx, const JobEvent& event) const;
+    void reserve(store::Transaction& tx, const JobRecord& job, Timestamp now) const;
+    void check_completion(store::Transaction& tx, std::string_view job_id,
+                          std::string_view worker_id, const JobCompletion& completion) const;
+    void post_heat(store::Transaction& tx, const HeatSettlement& settlement) const;
+};
+
+// ---- the scheduler's jobs ---------------------------------------------------------------
+
+void Settlement::Impl::reserve(store::Transaction& tx, const JobRecord& job, Timestamp now) const {
+    const auto type = std::string(to_string(job.spec.type));
+    const auto price = options.charge_jobs ? price_of(type) : Money::zero(options.currency);
+    if (price.minor_units() == 0) {
+        return;  // a free job: nothing to reserve or to record
+    }
+    std::int64_t reservation = 0;
+    {
+        auto row = tx.prepare("SELECT reservation FROM settlement_job_charges WHERE job_id = ?");
+        row.bind_all(job.id);
+        if (row.step()) {
+            reservation = row.column_int64(0);
+        }
+    }
+    ++reservation;
+    const auto transfer_id = fmt::format("job:{}:reserve:{}", job.id, reservation);
+    TransferRequest request;
+    request.id = transfer_id;
+    request.debit = account(AccountKind::client, job.spec.owner);
+    request.credit = account(AccountKind::escrow, kHubOwner);
+    request.amount = price;
+    request.kind = TransferKind::job_charge;
+    request.reference = job.id;
+    request.pending = true;
+    settlement::create_transfer(tx, request, now);
+    tx.prepare(
+          "INSERT INTO settlement_job_charges (job_id, owner, job_type, price, currency, "
+          "transfer_id, reservation, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (job_id) DO UPDATE SET price = excluded.price, "
+          "transfer_id = excluded.transfer_id, reservation = excluded.reservation, "
+          "status = excluded.status")
+        .bind_all(job.id, job.spec.owner, type, price.minor_units(), options.currency.code(),
+                  transfer_id, reservation, "reserved")
+        .run();
+}
+
+void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& event) const {
+    const bool waiting = event.to == JobStatus::pending || event.to == JobStatus::queued;
+    const bool was_ended = event.from == JobStatus::failed || event.from == JobStatus::cancelled;
+    if (!event.from || (was_ended && waiting)) {
+        if (event.to == JobStatus::failed || event.to == JobStatus::cancelled) {
+            return;  // refused at birth: nothing to reserve
+        }
+        reserve(tx, scheduler::load_job(tx, event.job_id).record, event.at);
+        return;
+    }
+    if (event.to != JobStatus::completed && event.to != JobStatus::failed &&
+        event.to != JobStatus::cancelled) {
+        return;
+    }
+    std::string status;
+    std::optional<std::string> transfer_id;
+    std::int64_t price = 0;
+    std::int64_t reservation = 0;
+    {
+        auto row = tx.prepare(
+            "SELECT status, transfer_id, price, reservation FROM settlement_job_charges "
+            "WHERE job_id = ?");
+        row.bind_all(event.job_id);
+        if (row.step()) {
+            status = row.column_text(0);
+            transfer_id = row.column_optional_text(1);
+            price = row.column_int64(2);
+            reservation = row.column_int64(3);
+        }
+    }
+    std::int64_t fee = 0;
+    if (status == "reserved" && transfer_id) {
+        const bool completed = event.to == JobStatus::completed;
+        const auto id =
+            fmt::format("job:{}:{}:{}", event.job_id, completed ? "charge" : "void", reservation);
+        settlement::resolve_pending(tx, id, *transfer_id, std::nullopt, completed, event.at);
+        tx.prepare("UPDATE settlement_job_charges SET status = ? WHERE job_id = ?")
+            .bind_all(completed ? "charged" : "voided", event.job_id)
+            .run();
+        fee = completed ? price : 0;
+    }
+    if (event.to != JobStatus::completed) {
+        return;
+    }
+    const auto job = scheduler::load_job(tx, event.job_id).record;
+    const auto worker = job.worker_id.value_or("");
+    std::string hub;
+    {
+        auto row = tx.prepare("SELECT hub_id FROM workers WHERE id = ?");
+        row.bind_all(worker);
+        if (row.step()) {
+            hub = row.column_text(0);
+        }
+    }
+    const auto result_hash = job.result_hash.value_or("");
+    const auto epoch = settlement::ensure_active_epoch(tx, options.currency, event.at);
+    tx.prepare(
+          "INSERT INTO settlement_epoch_jobs (job_id, epoch_number, client, worker, job_type, "
+          "hub, fee, currency, result_hash, poe_hash, completed_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING")
+        .bind_all(job.id, epoch, job.spec.owner, worker, to_string(job.spec.type), hub, fee,
+                  options.currency.code(), result_hash,
+                  proof_of_execution(job.id, result_hash, worker), event.at.ms())
+        .run();
+}
+
+void Settlement::Impl::check_completion(store::Transaction& tx, std::string_view job_id,
+                                        std::string_view worker_id,
+                                        const JobCompletion& completion) const {
+    if (!completion.proof_of_execution && !completion.worker_signature) {
+        return;
+    }
+    const auto expected =
+        proof_of_execution(job_id, completion.result_hash.value_or(""), worker_id);
+    const auto proof = completion.proof_of_execution.value_or(expected);
+    if (proof != expected) {
+        throw Error::invalid("proof_of_execution", proof,
+                             "is not sha256(job_id ‖ result_hash ‖ worker_id)");
+    }
+    if (!completion.worker_signature) {
+        return;
+    }
+    const auto worker = scheduler::load_worker(tx, worker_id);
+    const auto label = worker.spec.labels.find("address");
+    if (label == worker.spec.labels.end()) {
+        throw Error::invalid("worker_signature", *completion.worker_signature,
+                             fmt::format("worker '{}' has no \"address\" label to check it "
+                                         "against",
+                                         worker_id));
+    }
+    const auto address = crypto::Address::parse(label->second, "address");
+    const auto signature =
+        crypto::Signature::parse(*completion.worker_signature, "worker_signature");
+    if (!crypto::verify_message(std::string_view(proof), signature, address)) {
+        throw Error::invalid("worker_signature", *completion.worker_signature,
+                             fmt::format("is not {}'s signature of the proof", label->second));
+    }
+}
+
+void Settlement::Impl::post_heat(store::Transaction& tx, const HeatSettlement& settlement) const {
+    if (settlement.credit.minor_units() <= 0) {
+        return;
+    }
+    const auto currency = settlement.credit.currency();
+    TransferRequest request;
+    request.id = fmt::format("heat:{}:{}:{}", settlement.hub_id, settlement.period_start.ms(),
+                             settlement.period_end.ms());
+    request.debit = AccountRef{AccountKind::external, "heat-offtaker", currency};
+    request.credit = AccountRef{AccountKind::heat_credits, settlement.hub_id, currency};
+    request.amount = settlement.credit;
+    request.kind = TransferKind::heat_credit;
+    request.reference = request.id;
+    settlement::create_transfer(tx, request, settlement.settled_at);
+}
+
+// ---- construction ------------------------------------------------------------------------
+
+Settlement::Settlement(detail::HubCore& core, Scheduler& scheduler, ContentStore& content_store,
+                       HeatLedger& heat_ledger, SettlementOptions options) {
+    validate_options(options);
+    auto signer = load_signer(core, options);
+    impl_ = std::make_unique<Impl>(
+        Impl{core, scheduler, content_store, std::move(options), std::move(signer)});
+    Impl* impl = impl_.get();
+    detail::JobSettlementHooks hooks;
+    hooks.on_transition = [impl](store::Transaction& tx, const JobEvent& event) {
+        impl->on_transition(tx, event);
+    };
+    hooks.check_completion = [impl](store::Transaction& tx, std::string_view job_id,
+                                    std::string_view worker_id, const JobCompletion& completion) {
+        impl->check_completion(tx, job_id, worker_id, completion);
+    };
+    detail::SchedulerAccess::set_settlement_hooks(scheduler, std::move(hooks));
+    detail::HeatLedgerAccess::set_settlement_posting(
+        heat_ledger, [impl](store::Transaction& tx, const HeatSettlement& settlement) {
+            impl->post_heat(tx, settlement);
+        });
+}
+
+Settlement::~Settlement() {
+    detail::SchedulerAccess::set_settlement_hooks(impl_->scheduler, {});
+}
+
+const SettlementOptions& Settlement::options() const {
+    return impl_->options;
+}
+
+crypto::Address Settlement::operator_address() const {
+    return impl_->signer->address();
+}
+
+Money Settlement::price_of(std::string_view job_type) const {
+    parse_job_type(job_type, "job_type");
+    return impl_->price_of(job_type);
+}
+
+std::optional<std::pair<Money, std::string>> Settlement::job_charge(std::string_view job_id) const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) -> std::optional<std::pair<Money, std::string>> {
+            auto row = tx.prepare(
+                "SELECT price, currency, status FROM settlement_job_charges WHERE job_id = ?");
+            row.bind_all(job_id);
+            if (!row.step()) {
+                return std::nullopt;
+            }
+            return std::pair{Money(row.column_int64(0), Currency::of(row.column_text(1))),
+                             row.column_text(2)};
+        });
+}
+
+// ---- journal -----------------------------------------------------------------------------
+
+Transfer Settlement::transfer(const TransferRequest& request) {
+    return impl_->core.database->write([&](store::Transaction& tx) {
+        return settlement::create_transfer(tx, request, impl_->core.now());
+    });
+}
+
+Transfer Settlement::post_pending(std::string_view id, std::string_view pending_id,
+                                  std::optional<Money> amount) {
+    std::optional<std::int64_t> units;
+    if (amount) {
+        units = amount->minor_units();
+    }
+    return impl_->core.database->write([&](store::Transaction& tx) {
+        if (amount) {
+            const auto pending = settlement::find_transfer(tx, pending_id);
+            if (pending && pending->amount.currency() != amount->currency()) {
+                throw Error::invalid("amount", amount->to_string(),
+                                     "must be in the pending transfer's currency");
+            }
+        }
+        return settlement::resolve_pending(tx, id, pending_id, units, true, impl_->core.now());
+    });
+}
+
+Transfer Settlement::void_pending(std::string_view id, std::string_view pending_id) {
+    return impl_->core.database->write([&](store::Transaction& tx) {
+        return settlement::resolve_pending(tx, id, pending_id, std::nullopt, false,
+                                           impl_->core.now());
+    });
+}
+
+std::int64_t Settlement::expire_pending() {
+    return impl_->core.database->write(
+        [&](store::Transaction& tx) { return settlement::expire_pending(tx, impl_->core.now()); });
+}
+
+Transfer Settlement::top_up(std::string_view client, const Money& amount,
+                            std::string_view external_reference) {
+    settlement::check_name("external_reference", external_reference, 256);
+    TransferRequest request;
+    request.id = fmt::format("deposit:{}", external_reference);
+    request.debit = AccountRef{AccountKind::external, "deposits", amount.currency()};
+    request.credit = AccountRef{AccountKind::client, std::string(client), amount.currency()};
+    request.amount = amount;
+    request.kind = TransferKind::deposit;
+    request.reference = std::string(external_reference);
+    return transfer(request);
+}
+
+Transfer Settlement::withdraw(AccountKind kind, std::string_view owner, const Money& amount,
+                              std::string_view id, std::string_view external_reference) {
+    if (kind == AccountKind::external) {
+        throw Error::invalid("kind", "external", "the outside world does not withdraw");
+    }
+    TransferRequest request;
+    request.id = std::string(id);
+    request.debit = AccountRef{kind, std::string(owner), amount.currency()};
+    request.credit = AccountRef{AccountKind::external, "withdrawals", amount.currency()};
+    request.amount = amount;
+    request.kind = TransferKind::withdrawal;
+    request.reference = std::string(external_reference);
+    return transfer(request);
+}
+
+Account Settlement::account(const AccountRef& ref) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        auto found = settlement::find_account(tx, ref.id());
+        if (!found) {
+            throw Error(ErrorCode::not_found, fmt::format("no account '{}'", ref.id()), "account");
+        }
+        return *found;
+    });
+}
+
+std::vector<Account> Settlement::accounts(std::optional<AccountKind> kind) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        std::vector<std::string> ids;
+        auto rows = tx.prepare(
+            "SELECT id FROM settlement_accounts WHERE ? IS NULL OR kind = ? ORDER BY id");
+        std::optional<std::string_view> name;
+        if (kind) {
+            name = to_string(*kind);
+        }
+        rows.bind_all(name, name);
+        while (rows.step()) {
+            ids.push_back(rows.column_text(0));
+        }
+        std::vector<Account> result;
+        for (const auto& id : ids) {
+            result.push_back(*settlement::find_account(tx, id));
+        }
+        return result;
+    });
+}
+
+std::vector<AccountEntry> Settlement::history(const AccountRef& ref, std::int64_t limit) const {
+    if (limit < 1 || limit > 10'000) {
+        throw Error::invalid("limit", std::to_string(limit), "must be 1 to 10,000");
+    }
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        auto rows = tx.prepare(
+            "SELECT e.sequence, e.transfer_id, t.kind, e.amount, e.balance_after, t.reference, "
+            "e.at FROM settlement_entries e JOIN settlement_transfers t ON t.id = e.transfer_id "
+            "WHERE e.account_id = ? ORDER BY e.sequence DESC LIMIT ?");
+        rows.bind_all(ref.id(), limit);
+        std::vector<AccountEntry> result;
+        while (rows.step()) {
+            AccountEntry entry;
+            entry.sequence = rows.column_int64(0);
+            entry.transfer_id = rows.column_text(1);
+            entry.kind = parse_transfer_kind(rows.column_text(2));
+            entry.amount = Money(rows.column_int64(3), ref.currency);
+            entry.balance_after = Money(rows.column_int64(4), ref.currency);
+            entry.reference = rows.column_text(5);
+            entry.at = Timestamp::from_ms(rows.column_int64(6));
+            result.push_back(entry);
+        }
+        return result;
+    });
+}
+
+Transfer Settlement::transfer_by_id(std::string_view id) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        auto found = settlement::find_transfer(tx, id);
+        if (!found) {
+            throw Error(ErrorCode::not_found, fmt::format("no transfer '{}'", id), "id");
+        }
+        return *found;
+    });
+}
+
+namespace {
+
+std::map<std::string, std::int64_t> totals_of(store::Database& database, std::string_view kind) {
+    return database.read([&](store::Transaction& tx) {
+        auto rows = tx.prepare(
+            "SELECT currency, SUM(amount) FROM settlement_transfers WHERE kind = ? AND "
+            "status = 'posted' GROUP BY currency");
+        rows.bind_all(kind);
+        std::map<std::string, std::int64_t> result;
+        while (rows.step()) {
+            result[rows.column_text(0)] = rows.column_int64(1);
+        }
+        return result;
+    });
+}
+
+}  // namespace
+
+std::map<std::string, std::int64_t> Settlement::deposits() const {
+    return totals_of(*impl_->core.database, "deposit");
+}
+
+std::map<std::string, std::int64_t> Settlement::withdrawals() const {
+    return totals_of(*impl_->core.database, "withdrawal");
+}
+
+// ---- epochs ------------------------------------------------------------------------------
+
+EpochRecord Settlement::current_epoch() const {
+    auto& core = impl_->core;
+    const auto number = core.database->write([&](store::Transaction& tx) {
+        return settlement::ensure_active_epoch(tx, impl_->options.currency, core.now());
+    });
+    return core.database->read(
+        [&](store::Transaction& tx) { return settlement::load_epoch_by_number(tx, number); });
+}
+
+EpochRecord Settlement::seal_epoch() {
+    auto& core = impl_->core;
+    const auto number = core.database->write([&](store::Transaction& tx) {
+        return settlement::begin_seal(tx, impl_->options.currency, core.now());
+    });
+    return settlement::finish_seal(core, impl_->content_store, *impl_->signer, impl_->options,
+                                   number);
+}
+
+std::optional<EpochRecord> Settlement::seal_due_epoch() {
+    auto& core = impl_->core;
+    const auto due = core.database->read([&](store::Transaction& tx) {
+        return settlement::seal_is_due(tx, core.now(), impl_->options.epoch_duration_ms);
+    });
+    if (!due) {
+        return std::nullopt;
+    }
+    return seal_epoch();
+}
+
+EpochRecord Settlement::epoch(std::string_view epoch_id) const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return settlement::load_epoch(tx, epoch_id); });
+}
+
+std::vector<EpochRecord> Settlement::epochs() const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return settlement::load_epochs(tx); });
+}
+
+std::vector<EpochJob> Settlement::epoch_jobs(std::string_view epoch_id) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        const auto epoch = settlement::load_epoch(tx, epoch_id);
+        return settlement::load_epoch_jobs(tx, epoch.number);
+    });
+}
+
+std::vector<Payout> Settlement::epoch_payouts(std::string_view epoch_id) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        settlement::load_epoch(tx, epoch_id);
+        return settlement::load_payouts(tx, epoch_id);
+    });
+}
+
+EpochBundle Settlement::epoch_bundle(std::string_view epoch_id) const {
+    const auto record = epoch(epoch_id);
+    if (record.status != EpochStatus::finalized) {
+        throw Error(ErrorCode::conflict, fmt::format("epoch {} is not finalized", epoch_id),
+                    "epoch_id");
+    }
+    const auto read = [&](const char* name) {
+        const auto bytes =
+            impl_->content_store.get_bytes(record.artifact_cids.at(name), kBundleOwner);
+        return std::string(bytes.begin(), bytes.end());
+    };
+    return EpochBundle{read("jobs.json"), read("agents.json"), read("SUMMARY.json"),
+                       read("SIGNATURE.txt")};
+}
+
+std::string Settlement::receipt(std::string_view job_id) const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return settlement::receipt_of(tx, job_id); });
+}
+
+std::string Settlement::index_json() const {
+    boost::json::array list;
+    for (const auto& record : epochs()) {
+        list.push_back(boost::json::parse(record.to_json()));
+    }
+    return boost::json::serialize(
+        boost::json::object{{"operator", operator_address().to_string()}, {"epochs", list}});
+}
+
+}  // namespace sihlicon

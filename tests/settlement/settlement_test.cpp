@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "settlement/epochs.hpp"
+#include "settlement/fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <sihlicon/error.hpp>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <functional>
+#include <random>
+#include <set>
+
+using namespace sihlicon;
+using sihlicon::testing::kUsd;
+using sihlicon::testing::SettlementFixture;
+using sihlicon::testing::usd;
+
+namespace {
+
+ErrorCode error_of(const std::function<void()>& action) {
+    try {
+        action();
+    } catch (const Error& error) {
+        return error.code();
+    }
+    FAIL("expected an Error");
+    return ErrorCode::internal;
+}
+
+AccountRef client(const std::string& owner) {
+    return AccountRef{AccountKind::client, owner, kUsd};
+}
+
+TransferRequest move(const std::string& id, const AccountRef& from, const AccountRef& to,
+                     const Money& amount, bool pending = false) {
+    TransferRequest request;
+    request.id = id;
+    request.debit = from;
+    request.credit = to;
+    request.amount = amount;
+    request.pending = pending;
+    return request;
+}
+
+const AccountRef kEscrow{AccountKind::escrow, "hub", kUsd};
+
+}  // namespace
+
+// ---- journal ----------------------------------------------------------------------------
+
+TEST_CASE("a top-up credits the client once per external reference") {
+    SettlementFixture f;
+    const auto first = f.settlement().top_up("alice", usd("5.00"), "0xabc1");
+    CHECK_FALSE(first.exists);
+    CHECK(first.kind == TransferKind::deposit);
+    const auto again = f.settlement().top_up("alice", usd("5.00"), "0xabc1");
+    CHECK(again.exists);
+    CHECK(f.balance(AccountKind::client, "alice") == usd("5.00"));
+    CHECK(error_of([&] { f.settlement().top_up("alice", usd("6.00"), "0xabc1"); }) ==
+          ErrorCode::conflict);
+    CHECK(error_of([&] { f.settlement().top_up("bob", usd("5.00"), "0xabc1"); }) ==
+          ErrorCode::conflict);
+    const auto history = f.settlement().history(client("alice"));
+    REQUIRE(history.size() == 1);
+    CHECK(history[0].kind == TransferKind::deposit);
+    CHECK(history[0].amount == usd("5.00"));
+    CHECK(history[0].balance_after == usd("5.00"));
+    CHECK(history[0].reference == "0xabc1");
+}
+
+TEST_CASE("a transfer id is an idempotency key: the same fields return it, others conflict") {
+    SettlementFixture f;
+    f.settlement().top_up("alice", usd("10"), "tx-1");
+    const auto request = move("t-1", client("alice"), client("bob"), usd("3"));
+    CHECK_FALSE(f.settlement().transfer(request).exists);
+    CHECK(f.settlement().transfer(request).exists);
+    CHECK(f.balance(AccountKind::client, "bob") == usd("3"));
+    auto other = request;
+    other.amount = usd("4");
+    CHECK(error_of([&] { f.settlement().transfer(other); }) == ErrorCode::conflict);
+    CHECK(f.balance(AccountKind::client, "alice") == usd("7"));
+}
+
+TEST_CASE("a client balance never goes below zero and a refused transfer writes nothing") {
+    SettlementFixture f;
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    const auto before = f.count("SELECT COUNT(*) FROM settlement_entries");
+    CHECK(error_of([&] {
+              f.settlement().transfer(move("t-1", client("alice"), client("bob"), usd("1.000001")));
+          }) == ErrorCode::insufficient_funds);
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_entries") == before);
+    CHECK(error_of([&] { f.settlement().transfer_by_id("t-1"); }) == ErrorCode::not_found);
+    CHECK(error_of([&] {
+              f.settlement().transfer(move("t-2", client("alice"), client("alice"), usd("1")));
+          }) == ErrorCode::invalid_argument);
+    CHECK(error_of([&] {
+              f.settlement().transfer(move("t-3", client("alice"), client("bob"), usd("0")));
+          }) == ErrorCode::invalid_argument);
+}
+
+TEST_CASE("a pending transfer reserves at once; a partial post releases the rest, once") {
+    SettlementFixture f;
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    f.settlement().transfer(move("hold", client("alice"), kEscrow, usd("0.8"), true));
+    CHECK(f.available(AccountKind::client, "alice") == usd("0.2"));
+    CHECK(f.balance(AccountKind::client, "alice") == usd("1"));
+    CHECK(error_of([&] {
+              f.settlement().transfer(move("t-2", client("alice"), client("bob"), usd("0.3")));
+          }) == ErrorCode::insufficient_funds);
+    CHECK(error_of([&] { f.settlement().post_pending("cap", "hold", usd("0.9")); }) ==
+          ErrorCode::invalid_argument);
+    const auto posted = f.settlement().post_pending("cap", "hold", usd("0.5"));
+    CHECK(posted.amount == usd("0.5"));
+    CHECK(f.settlement().post_pending("cap", "hold", usd("0.5")).exists);
+    CHECK(f.balance(AccountKind::client, "alice") == usd("0.5"));
+    CHECK(f.available(AccountKind::client, "alice") == usd("0.5"));
+    CHECK(f.balance(AccountKind::escrow, "hub") == usd("0.5"));
+    CHECK(f.settlement().transfer_by_id("hold").status == TransferStatus::posted);
+    CHECK(error_of([&] { f.settlement().void_pending("undo", "hold"); }) == ErrorCode::conflict);
+    CHECK(error_of([&] { f.settlement().post_pending("cap", "nothing"); }) == ErrorCode::not_found);
+}
+
+TEST_CASE("voiding releases everything and a timed-out pending transfer can only expire") {
+    SettlementFixture f;
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    f.settlement().transfer(move("a", client("alice"), kEscrow, usd("0.4"), true));
+    f.settlement().void_pending("a-void", "a");
+    CHECK(f.available(AccountKind::client, "alice") == usd("1"));
+    CHECK(f.settlement().transfer_by_id("a").status == TransferStatus::voided);
+
+    auto timed = move("b", client("alice"), kEscrow, usd("0.4"), true);
+    timed.timeout_at = Timestamp::from_ms(f.clock->now().ms() + 1000);
+    f.settlement().transfer(timed);
+    CHECK(f.available(AccountKind::client, "alice") == usd("0.6"));
+    f.clock->advance(std::chrono::milliseconds(1000));
+    CHECK(error_of([&] { f.settlement().post_pending("b-post", "b"); }) == ErrorCode::conflict);
+    CHECK(f.settlement().expire_pending() == 1);
+    CHECK(f.settlement().transfer_by_id("b").status == TransferStatus::expired);
+    CHECK(f.available(AccountKind::client, "alice") == usd("1"));
+    CHECK(f.settlement().expire_pending() == 0);
+}
+
+TEST_CASE("random money movements conserve money and never apply a transfer twice") {
+    SettlementFixture f;
+    std::mt19937_64 random(42);
+    const std::vector<std::string> clients{"c1", "c2", "c3"};
+    std::vector<std::string> pending;
+    std::int64_t attempts = 0;
+    for (int step = 0; step < 600; ++step) {
+        const auto pick = [&](std::int64_t n) {
+            return static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(n));
+        };
+        const auto& who = clients[static_cast<std::size_t>(pick(3))];
+        const auto amount = Money(1 + pick(3'000'000), kUsd);
+        // Ids repeat on purpose: a retry must never apply twice.
+        const auto id = fmt::format("op-{}", pick(400));
+        ++attempts;
+        try {
+            switch (pick(6)) {
+                case 0:
+                    f.settlement().top_up(who, amount, "ext-" + id);
+                    break;
+                case 1:
+                    f.settlement().transfer(move("r-" + id, client(who), kEscrow, amount, true));
+                    pending.push_back("r-" + id);
+                    break;
+                case 2:
+                    if (!pending.empty()) {
+                        const auto p = pending[static_cast<std::size_t>(
+                            pick(static_cast<std::int64_t>(pending.size())))];
+                        f.settlement().post_pending("p-" + p, p);
+                    }
+                    break;
+                case 3:
+                    if (!pending.empty()) {
+                        const auto p = pending[static_cast<std::size_t>(
+                            pick(static_cast<std::int64_t>(pending.size())))];
+                        f.settlement().void_pending("v-" + p, p);
+                    }
+                    break;
+                case 4:
+                    f.settlement().withdraw(AccountKind::client, who, amount, "w-" + id);
+                    break;
+                default:
+                    f.settlement().transfer(move("m-" + id, client(who),
+                                                 client(clients[static_cast<std::size_t>(pick(3))]),
+                                                 amount));
+            }
+        } catch (const Error& error) {
+            CHECK((error.code() == ErrorCode::insufficient_funds ||
+                   error.code() == ErrorCode::conflict ||
+                   error.code() == ErrorCode::invalid_argument));
+        }
+        if (step % 50 == 49) {
+            std::int64_t internal = 0;
+            for (const auto& account : f.settlement().accounts()) {
+                if (account.ref.kind != AccountKind::external) {
+                    internal += account.balance.minor_units();
+                    CHECK(account.available().minor_units() >= 0);
+                }
+            }
+            const auto deposits = f.settlement().deposits();
+            const auto withdrawals = f.settlement().withdrawals();
+            const auto in = deposits.contains("USD") ? deposits.at("USD") : 0;
+            const auto out = withdrawals.contains("USD") ? withdrawals.at("USD") : 0;
+            CHECK(internal == in - out);
+            CHECK(f.count("SELECT COALESCE(SUM(balance), 0) FROM settlement_accounts") == 0);
+            CHECK(f.count("SELECT COUNT(*) FROM (SELECT transfer_id FROM settlement_entries "
+                          "GROUP BY transfer_id HAVING SUM(amount) <> 0 OR COUNT(*) <> 2)") == 0);
+            CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers WHERE pending_id IS NOT "
+                          "NULL GROUP BY pending_id HAVING COUNT(*) > 1") == 0);
+            CHECK(f.count("SELECT COUNT(*) FROM settlement_accounts a WHERE pending_debits <> "
+                          "(SELECT COALESCE(SUM(amount), 0) FROM settlement_transfers t WHERE "
+                          "t.status = 'pending' AND t.debit_account = a.id)") == 0);
+        }
+    }
+    CHECK(attempts == 600);
+}
+
+// ---- jobs -------------------------------------------------------------------------------
+
+TEST_CASE("a submission reserves the job's price and its completion charges it") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    const auto job = f.scheduler().submit(SettlementFixture::job());
+    CHECK(f.available(AccountKind::client, "alice") == usd("0.9"));
+    CHECK(f.balance(AccountKind::client, "alice") == usd("1"));
+    const auto claimed = f.scheduler().claim("bee-01", 1);
+    REQUIRE(claimed.size() == 1);
+    f.scheduler().complete(job.id, claimed[0].lease.token, SettlementFixture::done());
+    CHECK(f.balance(AccountKind::client, "alice") == usd("0.9"));
+    CHECK(f.balance(AccountKind::escrow, "hub") == usd("0.1"));
+    const auto history = f.settlement().history(client("alice"));
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].kind == TransferKind::job_charge);
+    CHECK(history[0].amount == usd("-0.1"));
+    CHECK(history[0].balance_after == usd("0.9"));
+    CHECK(history[0].reference == job.id);
+    const auto jobs = f.settlement().current_epoch();
+    CHECK(jobs.status == EpochStatus::active);
+}
+
+TEST_CASE("a client without funds cannot submit and nothing is queued") {
+    SettlementFixture f;
+    f.add_site();
+    f.settlement().top_up("alice", usd("0.05"), "tx-1");
+    CHECK(error_of([&] { f.scheduler().submit(SettlementFixture::job()); }) ==
+          ErrorCode::insufficient_funds);
+    CHECK(error_of([&] { f.scheduler().submit(SettlementFixture::job("nobody")); }) ==
+          ErrorCode::insufficient_funds);
+    CHECK(f.count("SELECT COUNT(*) FROM jobs") == 0);
+    CHECK(f.available(AccountKind::client, "alice") == usd("0.05"));
+}
+
+TEST_CASE("a cancellation or a final failure voids the reservation") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    const auto cancelled = f.scheduler().submit(SettlementFixture::job());
+    f.scheduler().cancel(cancelled.id, "alice");
+    CHECK(f.available(AccountKind::client, "alice") == usd("1"));
+    const auto failing = f.scheduler().submit(SettlementFixture::job());
+    const auto claimed = f.scheduler().claim("bee-01", 1);
+    REQUIRE(claimed.size() == 1);
+    f.scheduler().fail(failing.id, claimed[0].lease.token, "out of memory", false);
+    CHECK(f.available(AccountKind::client, "alice") == usd("1"));
+    CHECK(f.balance(AccountKind::client, "alice") == usd("1"));
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers WHERE status = 'voided'") == 4);
+}
+
+TEST_CASE("a requeued job reserves its price again and is charged once when it completes") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    const auto job = f.scheduler().submit(SettlementFixture::job());
+    CHECK(f.settlement().job_charge(job.id)->first == usd("0.1"));
+    CHECK(f.settlement().job_charge(job.id)->second == "reserved");
+    auto claimed = f.scheduler().claim("bee-01", 1);
+    f.scheduler().fail(job.id, claimed.at(0).lease.token, "crashed", false);
+    CHECK(f.settlement().job_charge(job.id)->second == "voided");
+    CHECK(f.available(AccountKind::client, "alice") == usd("1"));
+    f.scheduler().requeue(job.id, "operator");
+    CHECK(f.available(AccountKind::client, "alice") == usd("0.9"));
+    claimed = f.scheduler().claim("bee-01", 1);
+    f.scheduler().complete(job.id, claimed.at(0).lease.token, SettlementFixture::done());
+    CHECK(f.settlement().job_charge(job.id)->second == "charged");
+    CHECK(f.balance(AccountKind::client, "alice") == usd("0.9"));
+    CHECK(f.balance(AccountKind::escrow, "hub") == usd("0.1"));
+    CHECK_FALSE(f.settlement().job_charge("job-unknown"));
+}
+
+TEST_CASE("a job type's price comes from the table, the seed's USD 0.10 otherwise") {
+    testing::TempDir dir;
+    HubOptions options;
+    options.settlement.charge_jobs = true;
+    options.settlement.prices.emplace("ai-inference", usd("0.25"));
+    const auto hub = Hub::open(dir.path(), options);
+    CHECK(hub.settlement().price_of("ai-inference") == usd("0.25"));
+    CHECK(hub.settlement().price_of("ocr") == usd("0.1"));
+    CHECK(error_of([&] { hub.settlement().price_of("nonsense"); }) == ErrorCode::invalid_argument);
+}
+
+TEST_CASE("without charging, jobs run free and still join the epoch") {
+    SettlementFixture f;
+    f.charge_jobs = false;
+    f.reopen();
+    f.add_site();
+    f.add_worker("bee-01");
+    f.run_job("alice", "bee-01");
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers") == 0);
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_epoch_jobs") == 1);
+}
+
+TEST_CASE("a completion with a wrong proof of execution or signature is refused") {
+    SettlementFixture f;
+    const auto key = crypto::PrivateKey::parse(
+        "0xb25c7db31feed9122727bf0939dc769a96564b2de4c4726d035b36ecf1e5b364");
+    f.add_site();
+    f.add_worker("bee-01", {{"address", key.address().to_string()}});
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    const auto job = f.scheduler().submit(SettlementFixture::job());
+    const auto claimed = f.scheduler().claim("bee-01", 1);
+    REQUIRE(claimed.size() == 1);
+    auto completion = SettlementFixture::done("result-1");
+    completion.proof_of_execution = proof_of_execution(job.id, "result-1", "bee-02");
+    CHECK(error_of([&] { f.scheduler().complete(job.id, claimed[0].lease.token, completion); }) ==
+          ErrorCode::invalid_argument);
+    const auto proof = proof_of_execution(job.id, "result-1", "bee-01");
+    completion.proof_of_execution = proof;
+    completion.worker_signature =
+        crypto::PrivateKey::generate().sign_message(std::string_view(proof)).to_hex();
+    CHECK(error_of([&] { f.scheduler().complete(job.id, claimed[0].lease.token, completion); }) ==
+          ErrorCode::invalid_argument);
+    CHECK(f.scheduler().job(job.id).status == JobStatus::running);
+    completion.worker_signature = key.sign_message(std::string_view(proof)).to_hex();
+    CHECK(f.scheduler().complete(job.id, claimed[0].lease.token, completion).status ==
+          JobStatus::completed);
+    const auto jobs = f.settlement().epoch_jobs(f.settlement().current_epoch().id);
+    REQUIRE(jobs.size() == 1);
+    CHECK(jobs[0].poe_hash == proof);
+}
+
+TEST_CASE("a heat settlement posts its credit to the hub's heat account in the journal") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    const auto job = f.scheduler().submit(SettlementFixture::job());
+    const auto claimed = f.scheduler().claim("bee-01", 1);
+    auto completion = SettlementFixture::done();
+    completion.energy = Energy::milliwatt_hours(100'000'000);  // 100 kWh → 90 kWh of heat
+    f.scheduler().complete(job.id, claimed[0].lease.token, completion);
+    f.clock->advance(std::chrono::hours(1));
+    const auto settled =
+        f.hub->heat_ledger().settle("zurich", Timestamp::from_ms(0), f.clock->now());
+    REQUIRE(settled.credit.minor_units() > 0);
+    const auto heat = f.settlement().account(
+        AccountRef{AccountKind::heat_credits, "zurich", settled.credit.currency()});
+    CHECK(heat.balance == settled.credit);
+    f.hub->heat_ledger().settle("zurich", Timestamp::from_ms(0), f.clock->now());
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers WHERE kind = 'heat_credit'") == 1);
+}
+
+// ---- epochs and receipts ------------------------------------------------------------------
+
+TEST_CASE("sealing an epoch signs a bundle whose root covers its jobs and pays it out exactly") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.add_worker("bee-02");
+    f.settlement().top_up("alice", usd("10"), "tx-1");
+    f.settlement().top_up("bob", usd("10"), "tx-2");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 7; ++i) {
+        ids.push_back(f.run_job(i % 2 == 0 ? "alice" : "bob", i < 5 ? "bee-01" : "bee-02"));
+        f.clock->advance(std::chrono::minutes(1));
+        f.scheduler().heartbeat("bee-01", {});
+        f.scheduler().heartbeat("bee-02", {});
+    }
+    const auto sealed = f.settlement().seal_epoch();
+    CHECK(sealed.status == EpochStatus::finalized);
+    CHECK(sealed.id == "epoch-000001");
+    CHECK(sealed.jobs_count == 7);
+    CHECK(sealed.revenue == usd("0.7"));
+    CHECK(f.settlement().current_epoch().id == "epoch-000002");
+
+    const auto bundle = f.settlement().epoch_bundle(sealed.id);
+    CHECK(bundle.summary_json == sealed.summary_json);
+    const auto summary = boost::json::parse(bundle.summary_json).as_object();
+    CHECK(summary.at("jobs_count").as_int64() == 7);
+    CHECK(summary.at("treasury").at("protocol_fee").as_string() == "0.014000");
+    CHECK(summary.at("treasury").at("operator_fee").as_string() == "0.035000");
+    CHECK(summary.at("artifacts").at("jobs.json").as_string() ==
+          crypto::to_hex(crypto::sha256(bundle.jobs_json)));
+    const auto jobs = boost::json::parse(bundle.jobs_json).as_array();
+    REQUIRE(jobs.size() == 7);
+    std::vector<std::string> leaves;
+    for (const auto& job : jobs) {
+        leaves.push_back(crypto::canonicalize_json(boost::json::serialize(job)));
+    }
+    CHECK(crypto::to_hex(crypto::MerkleTree::from_leaves(leaves).root()) ==
+          sealed.jobs_merkle_root);
+    CHECK(std::is_sorted(ids.begin(), ids.end()));
+    CHECK(jobs[0].at("job_id").as_string() == ids[0]);
+    CHECK(bundle.signature_txt ==
+          f.settlement().operator_address().to_string() + "\n" + sealed.signature + "\n");
+    CHECK(crypto::verify_message(std::string_view(bundle.summary_json),
+                                 crypto::Signature::parse(sealed.signature),
+                                 f.settlement().operator_address()));
+
+    // Fees 2 % and 5 %, the rest to the workers; escrow drained; nothing created or lost.
+    CHECK(f.balance(AccountKind::protocol_fee, "hub") == usd("0.014"));
+    CHECK(f.balance(AccountKind::operator_fee, "hub") == usd("0.035"));
+    CHECK(f.balance(AccountKind::escrow, "hub") == usd("0"));
+    const auto payouts = f.settlement().epoch_payouts(sealed.id);
+    REQUIRE(payouts.size() == 2);
+    CHECK(payouts[0].jobs_completed == 5);
+    CHECK((payouts[0].total() + payouts[1].total()) == usd("0.651"));
+    CHECK(f.balance(AccountKind::worker, "bee-01") == payouts[0].total());
+    CHECK(f.balance(AccountKind::worker, "bee-02") == payouts[1].total());
+    // Sealing again seals the next (empty) epoch and pays nothing more.
+    const auto next = f.settlement().seal_epoch();
+    CHECK(next.id == "epoch-000002");
+    CHECK(next.jobs_count == 0);
+    CHECK(f.balance(AccountKind::worker, "bee-01") == payouts[0].total());
+}
+
+TEST_CASE("a seal interrupted by a crash is finished by the next seal and pays once") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    f.run_job("alice", "bee-01");
+    f.run_job("alice", "bee-01");
+    // The crash: the epoch went to `sealing` and nothing after that happened.
+    f.database().write(
+        [&](store::Transaction& tx) { settlement::begin_seal(tx, kUsd, f.clock->now()); });
+    CHECK(f.settlement().epoch("epoch-000001").status == EpochStatus::sealing);
+    f.reopen();
+    f.run_job("alice", "bee-01");  // joins epoch 2, not the one being sealed
+    const auto sealed = f.settlement().seal_epoch();
+    CHECK(sealed.id == "epoch-000001");
+    CHECK(sealed.jobs_count == 2);
+    CHECK(f.balance(AccountKind::worker, "bee-01") == usd("0.186"));
+    // Finishing the same seal again (as a second process would) changes nothing.
+    settlement::finish_seal(HubAccess::core(*f.hub), f.hub->content_store(),
+                            crypto::LocalKeySigner::load(f.dir.path() / "operator.key"),
+                            f.settlement().options(), 1);
+    CHECK(f.balance(AccountKind::worker, "bee-01") == usd("0.186"));
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers WHERE kind = 'payout'") == 1);
+}
+
+TEST_CASE("a receipt verifies offline, and any tampering is caught") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.push_back(f.run_job("alice", "bee-01"));
+    }
+    CHECK(error_of([&] { f.settlement().receipt(ids[2]); }) == ErrorCode::conflict);
+    f.settlement().seal_epoch();
+    CHECK(error_of([&] { f.settlement().receipt("job-unknown"); }) == ErrorCode::not_found);
+    const auto operator_address = f.settlement().operator_address();
+    for (const auto& id : ids) {
+        const auto receipt = f.settlement().receipt(id);
+        const auto check = verify_receipt(receipt, operator_address);
+        CHECK_MESSAGE(check.valid, check.problem);
+        CHECK(check.job_id == id);
+        CHECK(check.epoch_id == "epoch-000001");
+    }
+    const auto original = boost::json::parse(f.settlement().receipt(ids[3])).as_object();
+    const auto tampered = [&](const std::function<void(boost::json::object&)>& change) {
+        auto copy = original;
+        change(copy);
+        return verify_receipt(boost::json::serialize(copy), operator_address);
+    };
+    CHECK_FALSE(tampered([](auto& r) { r["leaf_index"] = 2; }).valid);
+    CHECK_FALSE(tampered([](auto& r) { r["tree_size"] = 8; }).valid);
+    CHECK_FALSE(tampered([](auto& r) { r["job_id"] = "job-other"; }).valid);
+    CHECK_FALSE(tampered([](auto& r) {
+                    auto leaf = std::string(r["leaf"].as_string());
+                    leaf.replace(leaf.find("\"fee\":100000"), 12, "\"fee\":100001");
+                    r["leaf"] = leaf;
+                }).valid);
+    CHECK_FALSE(tampered([](auto& r) {
+                    auto summary = std::string(r["summary"].as_string());
+                    summary.replace(summary.find("\"jobs_count\":5"), 14, "\"jobs_count\":6");
+                    r["summary"] = summary;
+                    r["tree_size"] = 6;
+                }).valid);
+    CHECK_FALSE(
+        verify_receipt(boost::json::serialize(original), crypto::PrivateKey::generate().address())
+            .valid);
+    CHECK_FALSE(verify_receipt("not json").valid);
+}
+
+TEST_CASE("an epoch is due for sealing once its duration has passed") {
+    SettlementFixture f;
+    const auto first = f.settlement().current_epoch();
+    CHECK(first.status == EpochStatus::active);
+    CHECK_FALSE(f.settlement().seal_due_epoch());
+    f.clock->advance(std::chrono::hours(24));
+    const auto sealed = f.settlement().seal_due_epoch();
+    REQUIRE(sealed);
+    CHECK(sealed->id == first.id);
+    CHECK(sealed->end == f.clock->now());
+    CHECK(f.settlement().current_epoch().start == f.clock->now());
+    const auto index = boost::json::parse(f.settlement().index_json()).as_object();
+    CHECK(index.at("epochs").as_array().size() == 2);
+    CHECK(index.at("operator").as_string() == f.settlement().operator_address().to_string());
+}
