@@ -4,6 +4,8 @@
 #include "heat/ledger_rows.hpp"
 #include "store/schema.hpp"
 
+#include "support/errors.hpp"
+
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 
@@ -12,21 +14,12 @@
 #include <random>
 
 using namespace sihlicon;
+using sihlicon::testing::error_of;
 using sihlicon::testing::HeatFixture;
 using sihlicon::testing::kDay;
 using sihlicon::testing::kHour;
 
 namespace {
-
-ErrorCode error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.code();
-    }
-    FAIL("expected an Error");
-    return ErrorCode::internal;
-}
 
 std::int64_t count_rows(HeatFixture& fixture, const char* table) {
     return fixture.database().read([&](store::Transaction& tx) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/fixture.hpp"
+#include "support/errors.hpp"
 
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
@@ -10,21 +11,8 @@
 #include <thread>
 
 using namespace sihlicon;
+using sihlicon::testing::error_of;
 using sihlicon::testing::SchedulerFixture;
-
-namespace {
-
-ErrorCode code_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.code();
-    }
-    FAIL("expected an error");
-    return ErrorCode::internal;
-}
-
-}  // namespace
 
 TEST_CASE("a claimed job runs on one worker, completes with its energy, and records the heat") {
     SchedulerFixture fixture;
@@ -60,7 +48,7 @@ TEST_CASE("a stale or foreign lease token cannot complete a job and changes noth
     fixture.add_worker("bee-01", "zurich");
     const auto job = fixture.scheduler().submit(SchedulerFixture::job());
     const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
-    CHECK(code_of([&] {
+    CHECK(error_of([&] {
               fixture.scheduler().complete(job.id, "00000000000000000000000000000000",
                                            fixture.completion());
           }) == ErrorCode::conflict);
@@ -73,12 +61,12 @@ TEST_CASE("a stale or foreign lease token cannot complete a job and changes noth
     const auto again = fixture.scheduler().claim("bee-01").at(0).lease;
     CHECK(again.token != lease.token);
     CHECK(again.attempt == 2);
-    CHECK(code_of([&] {
+    CHECK(error_of([&] {
               fixture.scheduler().complete(job.id, lease.token, fixture.completion());
           }) == ErrorCode::conflict);
-    CHECK(code_of([&] { fixture.scheduler().fail(job.id, lease.token, "x"); }) ==
+    CHECK(error_of([&] { fixture.scheduler().fail(job.id, lease.token, "x"); }) ==
           ErrorCode::conflict);
-    CHECK(code_of([&] { fixture.scheduler().renew(job.id, lease.token); }) == ErrorCode::conflict);
+    CHECK(error_of([&] { fixture.scheduler().renew(job.id, lease.token); }) == ErrorCode::conflict);
     CHECK(fixture.scheduler().job(job.id).status == JobStatus::running);
 }
 
@@ -93,7 +81,7 @@ TEST_CASE("repeating a completion with the same token and payload is harmless") 
     CHECK(second.status == JobStatus::completed);
     CHECK(second.finished_at == first.finished_at);
     CHECK(fixture.scheduler().events(job.id).size() == 3);  // queued, running, completed once
-    CHECK(code_of([&] {
+    CHECK(error_of([&] {
               fixture.scheduler().complete(job.id, lease.token, fixture.completion(5));
           }) == ErrorCode::conflict);
 }
@@ -148,7 +136,7 @@ TEST_CASE("a worker that misses its heartbeats goes offline and its jobs come ba
     CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::offline);
     CHECK(fixture.scheduler().worker("bee-01").running_jobs == 0);
     CHECK(fixture.scheduler().job(job.id).status == JobStatus::queued);
-    CHECK(code_of([&] { fixture.scheduler().claim("bee-01"); }) == ErrorCode::conflict);
+    CHECK(error_of([&] { fixture.scheduler().claim("bee-01"); }) == ErrorCode::conflict);
     const auto taken = fixture.scheduler().claim("bee-02");
     REQUIRE(taken.size() == 1);
     CHECK(taken[0].job.id == job.id);
@@ -191,9 +179,9 @@ TEST_CASE("cancelling frees the worker and fails the jobs that depend on it") {
     const auto dependent = fixture.scheduler().job(second.id);
     CHECK(dependent.status == JobStatus::failed);
     CHECK(dependent.error_message->find(first.id) != std::string::npos);
-    CHECK(code_of([&] { fixture.scheduler().cancel(first.id, "client-a"); }) ==
+    CHECK(error_of([&] { fixture.scheduler().cancel(first.id, "client-a"); }) ==
           ErrorCode::conflict);
-    CHECK(code_of([&] { fixture.scheduler().cancel("job-01ARZ3NDEKTSV4RRFFQ69G5FAV", "x"); }) ==
+    CHECK(error_of([&] { fixture.scheduler().cancel("job-01ARZ3NDEKTSV4RRFFQ69G5FAV", "x"); }) ==
           ErrorCode::not_found);
 }
 
@@ -248,7 +236,7 @@ TEST_CASE("requeue gives a dead-lettered job a fresh attempt budget") {
     CHECK_FALSE(requeued.dead_letter);
     CHECK(fixture.scheduler().claim("bee-01").size() == 1);
     const auto waiting = fixture.scheduler().submit(SchedulerFixture::job());
-    CHECK(code_of([&] { fixture.scheduler().requeue(waiting.id, "operator"); }) ==
+    CHECK(error_of([&] { fixture.scheduler().requeue(waiting.id, "operator"); }) ==
           ErrorCode::conflict);
 }
 

@@ -2,6 +2,8 @@
 #include "settlement/epochs.hpp"
 #include "settlement/fixture.hpp"
 
+#include "support/errors.hpp"
+
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 
@@ -13,21 +15,12 @@
 #include <set>
 
 using namespace sihlicon;
+using sihlicon::testing::error_of;
 using sihlicon::testing::kUsd;
 using sihlicon::testing::SettlementFixture;
 using sihlicon::testing::usd;
 
 namespace {
-
-ErrorCode error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error.code();
-    }
-    FAIL("expected an Error");
-    return ErrorCode::internal;
-}
 
 AccountRef client(const std::string& owner) {
     return AccountRef{AccountKind::client, owner, kUsd};
