@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace sihlicon;
@@ -126,6 +128,43 @@ double single_calls(int count) {
     return count / seconds_since(start);
 }
 
+// (a) with `threads` clients calling at once, each with its own worker: one call per step, as
+// a queue's many producers and consumers call it; the database commits them in groups.
+double concurrent_single_calls(int count, int threads) {
+    auto hub = open_hub(fresh_folder("concurrent"));
+    auto& scheduler = hub.scheduler();
+    scheduler.register_hub(big_hub());
+    for (int t = 0; t < threads; ++t) {
+        auto worker = big_worker("w" + std::to_string(t));
+        worker.cpu_millicores = 100;  // one job at a time: a claim takes this worker's own job
+        scheduler.register_worker(worker);
+    }
+    const auto spec = small_job();
+    const auto completion = done();
+    const auto start = Steady::now();
+    std::atomic<std::int64_t> finished{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < threads; ++t) {
+        clients.emplace_back([&, t] {
+            const auto worker = "w" + std::to_string(t);
+            for (int i = 0; i < count / threads; ++i) {
+                scheduler.submit(spec);
+                const auto claimed = scheduler.claim(worker, 1);
+                if (claimed.empty()) {
+                    continue;
+                }
+                scheduler.complete(claimed.at(0).lease.job_id, claimed.at(0).lease.token,
+                                   completion);
+                finished.fetch_add(1);
+            }
+        });
+    }
+    for (auto& client : clients) {
+        client.join();
+    }
+    return static_cast<double>(finished.load()) / seconds_since(start);
+}
+
 double batch_calls(int count, int batch) {
     auto hub = open_hub(fresh_folder("batch"));
     auto& scheduler = hub.scheduler();
@@ -209,11 +248,22 @@ int main(int argc, char** argv) {
     const double reference = reference_commits_per_second(jobs);
     std::printf("(e) SQLite one-row insert transactions : %10.0f commits/s (reference)\n",
                 reference);
+    if (argc > 4 && std::string(argv[4]) == "a") {  // only (a), for a profiler
+        std::printf("(a) %.0f jobs/s\n", single_calls(jobs));
+        return 0;
+    }
     const double single = single_calls(jobs);
     std::printf(
         "(a) submit, claim, complete, per call  : %10.0f jobs/s = %.3f x reference "
         "(target 20,000 jobs/s)\n",
         single, single / reference);
+    for (int threads : {4, 16}) {
+        const double concurrent = concurrent_single_calls(jobs, threads);
+        std::printf(
+            "(a) the same, %2d clients at once      : %10.0f jobs/s = %.3f x reference "
+            "(target 20,000 jobs/s)\n",
+            threads, concurrent, concurrent / reference);
+    }
     const double batched = batch_calls(jobs * 5, 1000);
     std::printf(
         "(b) the same in batches of 1,000       : %10.0f jobs/s = %.3f x reference "

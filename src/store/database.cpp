@@ -114,6 +114,9 @@ Connection::Connection(const std::filesystem::path& path, const DatabaseOptions&
         exec(options.durability == Durability::full ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL");
         exec("PRAGMA foreign_keys=ON");
+        // Statement journals and the savepoint of each grouped write body stay in memory:
+        // otherwise SQLite creates, writes and unlinks a temporary file in every transaction.
+        exec("PRAGMA temp_store=MEMORY");
         if (!writer) {
             exec("PRAGMA query_only=ON");
         }
@@ -200,9 +203,34 @@ Database::~Database() {
     }
 }
 
-int Database::on_commit(void* database, sqlite3*, const char*, int log_pages) {
+namespace {
+// How many times checkpoint_pages the log may reach before the writer checkpoints itself.
+constexpr int kCatchUpFactor = 4;
+}  // namespace
+
+int Database::on_commit(void* database, sqlite3* connection, const char*, int log_pages) {
     auto* self = static_cast<Database*>(database);
-    if (log_pages >= self->options_.checkpoint_pages) {
+    const int threshold = self->options_.checkpoint_pages;
+    if (log_pages < threshold) {
+        self->checkpoint_requested_at_ = 0;  // the log was rewound
+        return SQLITE_OK;
+    }
+    if (log_pages >= kCatchUpFactor * threshold) {
+        // Under a steady stream of commits a background checkpoint never catches up with the
+        // writer, so the log is never rewound and grows without bound. The writer itself (it
+        // runs this hook after its commit, before the next write can start) copies the rest,
+        // as SQLite's own autocheckpoint would; the next commit starts the log from its start.
+        sqlite3_wal_checkpoint_v2(connection, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        self->checkpoint_requested_at_ = 0;
+        return SQLITE_OK;
+    }
+    // One request per half threshold of growth: each checkpoint costs two fsyncs.
+    if (self->checkpoint_requested_at_ != 0 &&
+        log_pages < self->checkpoint_requested_at_ + threshold / 2) {
+        return SQLITE_OK;
+    }
+    self->checkpoint_requested_at_ = log_pages;
+    {
         std::lock_guard lock(self->checkpoint_mutex_);
         if (!self->stopping_) {
             self->checkpoint_due_ = true;

@@ -22,7 +22,13 @@
 // Checkpoints: a commit never copies the write-ahead log back into the database itself (that
 // stalled one commit in a hundred for milliseconds). A background thread of this object runs
 // a passive checkpoint on its own connection whenever the log has grown by
-// DatabaseOptions::checkpoint_pages; writers keep appending meanwhile.
+// DatabaseOptions::checkpoint_pages; writers keep appending meanwhile. Under a steady stream of
+// commits such a checkpoint never catches up with the writer, and the log is rewound only
+// after a checkpoint that copied all of it; so once the log reaches four times
+// checkpoint_pages, the committing writer finishes the checkpoint itself (as SQLite's own
+// autocheckpoint would) and the log stays bounded.
+//
+// Temporary storage (statement journals, each grouped body's savepoint) is kept in memory.
 //
 // Thread safety: a Database is safe to use from any number of threads.
 #pragma once
@@ -175,6 +181,7 @@ class Database {
     std::mutex checkpoint_mutex_;
     std::condition_variable checkpoint_wanted_;
     bool checkpoint_due_ = false;
+    int checkpoint_requested_at_ = 0;  // the log's size at the last request; writer only
     bool stopping_ = false;
     std::thread checkpointer_;
     mutable std::mutex queue_mutex_;
