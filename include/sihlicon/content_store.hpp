@@ -19,16 +19,18 @@
 // get, stat and remove of content that exists but is not visible to the principal throw
 // Error(permission_denied); list leaves it out. Only an owner removes (their own manifest).
 //
-// Durability: a block is written to a staging file of its tier, fsynced, renamed into place
-// and its folder fsynced, before the manifest that needs it is committed; a crash leaves no
-// partial block and no manifest (only complete blocks nothing references, which
-// collect_garbage removes). Staging files of dead processes are removed when a hub opens.
+// Durability: a block is written to a staging file of its tier and renamed into place before
+// the manifest that needs it is committed; with Durability::power_loss (the hub's default)
+// the staging file and the folders are fsynced too. A crash leaves no partial block and no
+// manifest (only complete blocks nothing references, which collect_garbage removes). Staging files
+// of dead processes are removed when a hub opens.
 //
 // Thread safety: a ContentStore is safe to use from many threads at once. Reads of content
 // being removed by another thread at the same time may fail with Error(integrity).
 #pragma once
 
 #include <sihlicon/cid.hpp>
+#include <sihlicon/durability.hpp>
 #include <sihlicon/export.hpp>
 #include <sihlicon/time.hpp>
 
@@ -96,9 +98,12 @@ class SIHLICON_API BlobBackend {
 
 // The default backend: `root`/<tier>/<two characters of the CID>/<CID>, staging files in
 // `root`/<tier>/.staging. Creates the folders; removes staging files left by dead processes.
+// With Durability::power_loss a batch's commit() fsyncs every block and folder it wrote; with
+// process_crash it only renames the complete staged blocks into place (the page cache
+// survives the process, so a kill -9 still leaves whole blocks or none).
 // Throws Error(io) when the folders cannot be created.
 SIHLICON_API std::shared_ptr<BlobBackend> make_local_blob_backend(
-    const std::filesystem::path& root);
+    const std::filesystem::path& root, Durability durability = Durability::power_loss);
 
 // The seed's POST /api/storage metadata.
 struct SIHLICON_API PutOptions {

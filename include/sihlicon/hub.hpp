@@ -12,6 +12,7 @@
 #pragma once
 
 #include <sihlicon/content_store.hpp>
+#include <sihlicon/durability.hpp>
 #include <sihlicon/export.hpp>
 #include <sihlicon/heat_ledger.hpp>
 #include <sihlicon/scheduler.hpp>
@@ -31,12 +32,6 @@ namespace sihlicon {
 namespace detail {
 struct HubCore;  // what a hub's services share; defined inside the library
 }
-
-// When a committed change is acknowledged.
-enum class Durability {
-    process_crash,  // survives kill -9 of the process; a power cut may lose the last commits
-    power_loss,     // every commit is fsynced before it is acknowledged (the default)
-};
 
 // What Hub::open verifies about the database before using it.
 enum class IntegrityCheck {

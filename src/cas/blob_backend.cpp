@@ -57,7 +57,8 @@ std::atomic<std::uint64_t> staging_counter{0};
 
 class LocalFolderBackend final : public BlobBackend {
   public:
-    explicit LocalFolderBackend(std::filesystem::path root) : root_(std::move(root)) {
+    LocalFolderBackend(std::filesystem::path root, Durability durability)
+        : root_(std::move(root)), synced_(durability == Durability::power_loss) {
         for (const auto tier : {StorageTier::hot, StorageTier::cold, StorageTier::glacier}) {
             std::error_code error;
             std::filesystem::create_directories(staging(tier), error);
@@ -106,8 +107,10 @@ class LocalFolderBackend final : public BlobBackend {
             }
             pending_.push_back(pending);
             write_all(pending.fd, bytes, pending.staged);
-            // Start write-back now, so the group's fsync finds little left to do.
-            ::sync_file_range(pending.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+            if (backend_.synced_) {
+                // Start write-back now, so the group's fsync finds little left to do.
+                ::sync_file_range(pending.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+            }
             if (pending_.size() >= kSyncGroup) {
                 settle(pending_);
             }
@@ -116,8 +119,10 @@ class LocalFolderBackend final : public BlobBackend {
         void commit() override {
             settle(pending_);
             touched_.insert(backend_.staging(tier_));
-            for (const auto& folder : touched_) {
-                fsync_path(folder);
+            if (backend_.synced_) {
+                for (const auto& folder : touched_) {
+                    fsync_path(folder);
+                }
             }
             touched_.clear();
         }
@@ -136,7 +141,7 @@ class LocalFolderBackend final : public BlobBackend {
         void settle(std::vector<Pending>& group) {
             while (!group.empty()) {
                 Pending& pending = group.back();
-                if (::fdatasync(pending.fd) != 0) {
+                if (backend_.synced_ && ::fdatasync(pending.fd) != 0) {
                     throw_io("cannot fsync", pending.staged);
                 }
                 ::close(pending.fd);
@@ -256,6 +261,7 @@ class LocalFolderBackend final : public BlobBackend {
     }
 
     std::filesystem::path root_;
+    bool synced_;  // fsync blocks and folders (Durability::power_loss)
 };
 
 }  // namespace
@@ -263,8 +269,9 @@ class LocalFolderBackend final : public BlobBackend {
 BlobBackend::~BlobBackend() = default;
 BlobBackend::Batch::~Batch() = default;
 
-std::shared_ptr<BlobBackend> make_local_blob_backend(const std::filesystem::path& root) {
-    return std::make_shared<LocalFolderBackend>(root);
+std::shared_ptr<BlobBackend> make_local_blob_backend(const std::filesystem::path& root,
+                                                     Durability durability) {
+    return std::make_shared<LocalFolderBackend>(root, durability);
 }
 
 }  // namespace sihlicon

@@ -4,6 +4,7 @@
 // communities; quotas; named references.
 #include <sihlicon/crypto.hpp>
 #include "cas/cas_internal.hpp"
+#include "cas/pipelined_batch.hpp"
 #include "cid/unixfs.hpp"
 
 #include <sihlicon/error.hpp>
@@ -436,7 +437,7 @@ void walk_dag(BlobBackend& backend, StorageTier tier, const Cid& root,
 
 ContentStore::Impl::Impl(detail::HubCore& hub_core)
     : core(hub_core),
-      backend(make_local_blob_backend(hub_core.blob_directory)),
+      backend(make_local_blob_backend(hub_core.blob_directory, hub_core.durability)),
       blocks_mutex(hub_core.directory / "blobs.lock") {}
 
 Manifest ContentStore::Impl::visible_manifest(store::Transaction& tx, const std::string& content_id,
@@ -573,7 +574,8 @@ Manifest ContentStore::put_stream(const ByteSource& source, std::string_view own
     std::vector<Cid> written;
     try {
         std::shared_lock lock(impl_->blocks_mutex);
-        auto batch = impl_->backend->begin_batch(tier);
+        // Blocks are written on a second thread while this one goes on hashing.
+        auto batch = std::make_unique<cas::PipelinedBatch>(impl_->backend->begin_batch(tier));
         try {
             cid::DagBuilder builder(options.unixfs,
                                     [&](const Cid& cid, std::span<const std::uint8_t> bytes) {

@@ -116,6 +116,7 @@ Hub Hub::open(const std::filesystem::path& directory, const HubOptions& options)
     detail::HubCore& core = impl->core;
     core.directory = directory;
     core.blob_directory = directory / kBlobFolder;
+    core.durability = options.durability;
     core.clock = options.clock ? options.clock : system_clock();
     core.ids = std::make_unique<IdGenerator>(core.clock);
     const auto settings = database_options(options);  // validated by the database below

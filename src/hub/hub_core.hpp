@@ -18,6 +18,7 @@ namespace sihlicon::detail {
 struct HubCore {
     std::filesystem::path directory;
     std::filesystem::path blob_directory;
+    Durability durability = Durability::power_loss;  // HubOptions::durability
     std::shared_ptr<const Clock> clock;
     std::unique_ptr<store::Database> database;
     std::unique_ptr<IdGenerator> ids;

@@ -133,6 +133,18 @@ TEST_CASE("content put into the store reads back whole and in ranges under the I
     CHECK(f.blocks().size() == 5);  // 4 leaves and a root
 }
 
+TEST_CASE("with power_loss durability a put fsyncs its blocks and reads back the same") {
+    TempDir dir;
+    Hub hub = Hub::open(dir / "hub");                     // the default: Durability::power_loss
+    const auto data = random_bytes(70 * 262'144 + 5, 2);  // more than one fsync group
+    const auto manifest = hub.content_store().put_bytes(data, "alice");
+    CHECK(manifest.content_id == sihlicon::compute_cid(data).to_string());
+    CHECK(hub.content_store().get_bytes(manifest.content_id, "alice") == data);
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(hub.blob_directory())) {
+        CHECK(entry.path().parent_path().filename() != ".staging");
+    }
+}
+
 TEST_CASE("small content is one raw block and identical content is stored once") {
     StoreFixture f;
     const std::string text = "hello world";
