@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Builds and runs every test: formatting check, the `dev` preset (debug, warnings as errors),
-# the installed package consumed by examples/cpp/, and the `asan` preset (AddressSanitizer +
-# UndefinedBehaviorSanitizer). Exits non-zero on the first failure.
+# the installed package consumed by examples/cpp/, the `asan` preset (AddressSanitizer +
+# UndefinedBehaviorSanitizer) and the `tsan` preset (ThreadSanitizer). Exits non-zero on the
+# first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +37,8 @@ echo "== asan: build and test"
 cmake --preset asan
 cmake --build --preset asan
 ctest --preset asan
+
+echo "== tsan: build and test (ThreadSanitizer; the kill -9 harness runs in dev and asan)"
+cmake --preset tsan
+cmake --build --preset tsan
+ctest --preset tsan

@@ -15,8 +15,10 @@
 //   - every manifest's blocks are present (a sample re-hashed by scrub);
 //   - no temporary file is left behind.
 //
-//   crash_harness [--kills N] [--seed S] [--dir D]     the driver (defaults: 200, 1, a temp dir)
-//   crash_harness --child HUB ACKS SEED                 one workload run (started by the driver)
+//   crash_harness [--kills N] [--seed S] [--dir D]     kill -9 N times (defaults: 200, 1, temp)
+//   crash_harness --stress P [--threads T] [--steps N]  P processes x T threads x N operations
+//                                                       at once, no kill; busy must never surface
+//   crash_harness --child HUB ACKS SEED THREADS STEPS   one workload process (the driver's)
 //
 // Reproducible from the seed: the kill delays and each child's operations derive from it.
 #include "hub/hub_internal.hpp"
@@ -104,37 +106,33 @@ class AckLog {
     int fd_;
 };
 
+// Registers the hub and its workers unless present; several processes may race to do it.
 void prepare(Hub& hub) {
     auto& scheduler = hub.scheduler();
-    try {
-        scheduler.hub(kHubId);
-    } catch (const Error& error) {
-        if (error.code() != ErrorCode::not_found) {
-            throw;
+    const auto ignore_existing = [](auto&& action) {
+        try {
+            action();
+        } catch (const Error& error) {
+            if (error.code() != ErrorCode::conflict) {
+                throw;
+            }
         }
-        HubSpec spec;
-        spec.id = std::string(kHubId);
-        spec.name = "Pool";
-        spec.site = "enge";
-        spec.region = "CH";
-        spec.heat_recovery_ppm = 900'000;
-        spec.power_capacity_w = 1'000'000;
-        scheduler.register_hub(spec);
-    }
+    };
+    HubSpec spec;
+    spec.id = std::string(kHubId);
+    spec.name = "Pool";
+    spec.site = "enge";
+    spec.region = "CH";
+    spec.heat_recovery_ppm = 900'000;
+    spec.power_capacity_w = 1'000'000;
+    ignore_existing([&] { scheduler.register_hub(spec); });
     for (int i = 0; i < kWorkers; ++i) {
         WorkerSpec worker;
         worker.id = fmt::format("bee-{}", i);
         worker.hub_id = std::string(kHubId);
         worker.cpu_millicores = 2000;
         worker.memory_bytes = 8LL << 30;
-        try {
-            scheduler.worker(worker.id);
-        } catch (const Error& error) {
-            if (error.code() != ErrorCode::not_found) {
-                throw;
-            }
-            scheduler.register_worker(worker);
-        }
+        ignore_existing([&] { scheduler.register_worker(worker); });
     }
 }
 
@@ -162,10 +160,9 @@ bool expected(const Error& error) {
     }
 }
 
-int run_child(const std::string& hub_dir, const std::string& acks_path, std::uint64_t seed) {
-    AckLog acks(acks_path);
-    auto hub = Hub::open(hub_dir, hub_options());
-    prepare(hub);
+// One client thread's operations: `steps` of them, seeded with `seed`. Returns 0, or 3 after
+// an outcome a correct hub never gives (busy among them: it must never reach a caller).
+int workload(Hub& hub, AckLog& acks, std::uint64_t seed, std::uint64_t steps) {
     auto& scheduler = hub.scheduler();
     auto& store = hub.content_store();
     auto& heat = hub.heat_ledger();
@@ -174,7 +171,7 @@ int run_child(const std::string& hub_dir, const std::string& acks_path, std::uin
     const auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(random); };
     std::vector<ClaimedJob> held;
     std::uint64_t puts = 0;
-    for (std::uint64_t step = 0;; ++step) {
+    for (std::uint64_t step = 0; step < steps; ++step) {
         if (step % 40 == 0) {
             for (int i = 0; i < kWorkers; ++i) {
                 scheduler.heartbeat(fmt::format("bee-{}", i), Heartbeat{});
@@ -267,6 +264,37 @@ int run_child(const std::string& hub_dir, const std::string& acks_path, std::uin
             }
         }
     }
+    return 0;
+}
+
+// A child process: `threads` client threads on one hub, each running workload().
+int run_child(const std::string& hub_dir, const std::string& acks_path, std::uint64_t seed,
+              int threads, std::uint64_t steps) {
+    AckLog acks(acks_path);
+    auto hub = Hub::open(hub_dir, hub_options());
+    prepare(hub);
+    std::vector<int> results(static_cast<std::size_t>(threads), 0);
+    std::vector<std::thread> clients;
+    for (int t = 0; t < threads; ++t) {
+        clients.emplace_back([&, t] {
+            try {
+                results[static_cast<std::size_t>(t)] =
+                    workload(hub, acks, seed * 64 + static_cast<std::uint64_t>(t), steps);
+            } catch (const std::exception& error) {
+                std::fprintf(stderr, "child: %s\n", error.what());
+                results[static_cast<std::size_t>(t)] = 4;
+            }
+        });
+    }
+    for (auto& client : clients) {
+        client.join();
+    }
+    for (const int result : results) {
+        if (result != 0) {
+            return result;
+        }
+    }
+    return 0;
 }
 
 // ---- the driver: kill, reopen, check --------------------------------------------------------
@@ -447,30 +475,72 @@ void check_hub(const std::filesystem::path& hub_dir, const Acknowledged& acks,
     }
 }
 
-int run_driver(int kills, std::uint64_t seed, std::filesystem::path dir) {
-    const bool own_dir = dir.empty();
-    if (own_dir) {
-        dir = std::filesystem::temp_directory_path() / fmt::format("sihlicon-crash-{}", ::getpid());
+// What the driver modes share: a work folder, and children started from this executable.
+struct Driver {
+    std::filesystem::path dir;
+    bool own_dir = false;
+    std::filesystem::path hub_dir;
+    std::string acks_path;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+
+    explicit Driver(std::filesystem::path folder) : dir(std::move(folder)) {
+        own_dir = dir.empty();
+        if (own_dir) {
+            dir = std::filesystem::temp_directory_path() /
+                  fmt::format("sihlicon-crash-{}", ::getpid());
+        }
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        hub_dir = dir / "hub";
+        acks_path = (dir / "acks.log").string();
     }
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const auto hub_dir = dir / "hub";
-    const auto acks_path = (dir / "acks.log").string();
-    const auto self = std::filesystem::read_symlink("/proc/self/exe").string();
-    std::mt19937_64 random(seed);
-    std::size_t checked_puts = 0;
-    const auto started = std::chrono::steady_clock::now();
-    for (int kill = 0; kill < kills; ++kill) {
-        const auto child_seed = std::to_string(seed * 100'000 + static_cast<std::uint64_t>(kill));
+    ~Driver() {
+        if (own_dir) {
+            std::error_code ignored;
+            std::filesystem::remove_all(dir, ignored);
+        }
+    }
+
+    pid_t spawn(std::uint64_t seed, int threads, std::uint64_t steps) const {
+        const auto seed_text = std::to_string(seed);
+        const auto threads_text = std::to_string(threads);
+        const auto steps_text = std::to_string(steps);
         const pid_t child = ::fork();
         if (child < 0) {
             fail("cannot fork");
         }
         if (child == 0) {
             ::execl(self.c_str(), self.c_str(), "--child", hub_dir.c_str(), acks_path.c_str(),
-                    child_seed.c_str(), static_cast<char*>(nullptr));
+                    seed_text.c_str(), threads_text.c_str(), steps_text.c_str(),
+                    static_cast<char*>(nullptr));
             ::_exit(127);
         }
+        return child;
+    }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void print_acks(const char* what, const Acknowledged& acks, double seconds) {
+    std::printf(
+        "crash harness: %s, %lld acknowledged operations checked (%zu submissions, %zu "
+        "completions, %zu puts, %zu heat settlements, %zu seals), %.1f s\n",
+        what, static_cast<long long>(acks.lines), acks.submitted.size(), acks.completed.size(),
+        acks.puts.size(), acks.heat.size(), acks.seals.size(), seconds);
+    std::fflush(stdout);
+}
+
+// Kills a child of 3 client threads `kills` times at random moments, checking after each.
+int run_kills(int kills, std::uint64_t seed, const std::filesystem::path& dir) {
+    const Driver driver(dir);
+    std::mt19937_64 random(seed);
+    std::size_t checked_puts = 0;
+    const auto started = std::chrono::steady_clock::now();
+    for (int kill = 0; kill < kills; ++kill) {
+        const auto child_seed = seed * 100'000 + static_cast<std::uint64_t>(kill);
+        const pid_t child = driver.spawn(child_seed, 3, UINT64_MAX);
         // Early kills land in the open and the first operations; later ones mid-workload.
         const auto delay = std::uniform_int_distribution<int>(5, 250)(random);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
@@ -481,23 +551,42 @@ int run_driver(int kills, std::uint64_t seed, std::filesystem::path dir) {
             fail(fmt::format("kill {} (seed {}): the workload stopped by itself with status {}",
                              kill, child_seed, WEXITSTATUS(status)));
         }
-        const auto acks = read_acks(acks_path);
-        check_hub(hub_dir, acks, checked_puts);
+        const auto acks = read_acks(driver.acks_path);
+        check_hub(driver.hub_dir, acks, checked_puts);
         checked_puts = acks.puts.size();
         if ((kill + 1) % 50 == 0 || kill + 1 == kills) {
-            std::printf(
-                "crash harness: %d kills survived, %lld acknowledged operations checked "
-                "(%zu submissions, %zu completions, %zu puts, %zu heat settlements, "
-                "%zu seals), %.1f s\n",
-                kill + 1, static_cast<long long>(acks.lines), acks.submitted.size(),
-                acks.completed.size(), acks.puts.size(), acks.heat.size(), acks.seals.size(),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-            std::fflush(stdout);
+            print_acks(fmt::format("{} kills survived", kill + 1).c_str(), acks,
+                       seconds_since(started));
         }
     }
-    if (own_dir) {
-        std::filesystem::remove_all(dir);
+    return 0;
+}
+
+// `processes` children of `threads` client threads each run `steps` operations per thread on
+// one hub at once; none may see busy or any other unexpected outcome; then the checks.
+int run_stress(int processes, int threads, std::uint64_t steps, std::uint64_t seed,
+               const std::filesystem::path& dir) {
+    const Driver driver(dir);
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<pid_t> children;
+    for (int p = 0; p < processes; ++p) {
+        children.push_back(
+            driver.spawn(seed * 1'000 + static_cast<std::uint64_t>(p), threads, steps));
     }
+    for (const pid_t child : children) {
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fail(fmt::format("a stress process failed with status {}", status));
+        }
+    }
+    const double seconds = seconds_since(started);
+    const auto acks = read_acks(driver.acks_path);
+    check_hub(driver.hub_dir, acks, 0);
+    print_acks(
+        fmt::format("{} processes x {} threads x {} operations, no busy", processes, threads, steps)
+            .c_str(),
+        acks, seconds);
     return 0;
 }
 
@@ -505,29 +594,42 @@ int run_driver(int kills, std::uint64_t seed, std::filesystem::path dir) {
 
 int main(int argc, char** argv) {
     try {
-        if (argc == 5 && std::string(argv[1]) == "--child") {
-            return run_child(argv[2], argv[3], std::stoull(argv[4]));
+        if (argc == 7 && std::string(argv[1]) == "--child") {
+            return run_child(argv[2], argv[3], std::stoull(argv[4]), std::stoi(argv[5]),
+                             std::stoull(argv[6]));
         }
         int kills = 200;
+        int processes = 0;
+        int threads = 8;
+        std::uint64_t steps = 200;
         std::uint64_t seed = 1;
         std::filesystem::path dir;
         for (int i = 1; i + 1 < argc; i += 2) {
             const std::string option = argv[i];
+            const std::string value = argv[i + 1];
             if (option == "--kills") {
-                kills = std::stoi(argv[i + 1]);
+                kills = std::stoi(value);
+            } else if (option == "--stress") {
+                processes = std::stoi(value);
+            } else if (option == "--threads") {
+                threads = std::stoi(value);
+            } else if (option == "--steps") {
+                steps = std::stoull(value);
             } else if (option == "--seed") {
-                seed = std::stoull(argv[i + 1]);
+                seed = std::stoull(value);
             } else if (option == "--dir") {
-                dir = argv[i + 1];
+                dir = value;
             } else {
-                std::fprintf(stderr, "usage: crash_harness [--kills N] [--seed S] [--dir D]\n");
+                std::fprintf(stderr,
+                             "usage: crash_harness [--kills N | --stress PROCESSES [--threads T] "
+                             "[--steps N]] [--seed S] [--dir D]\n");
                 return 2;
             }
         }
-        std::printf("crash harness: seed %llu, %d kills\n", static_cast<unsigned long long>(seed),
-                    kills);
+        std::printf("crash harness: seed %llu\n", static_cast<unsigned long long>(seed));
         std::fflush(stdout);
-        return run_driver(kills, seed, dir);
+        return processes > 0 ? run_stress(processes, threads, steps, seed, dir)
+                             : run_kills(kills, seed, dir);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "crash harness: %s\n", error.what());
         return 1;
