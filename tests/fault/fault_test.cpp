@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// ENOSPC and EIO, injected into block writes and into SQLite's own writes, give clear io
+// errors and leave the hub as it was (issue 11).
+#include "fault/fault_injection.hpp"
+#include "hub/hub_internal.hpp"
+#include "support/temp_dir.hpp"
+
+#include <doctest/doctest.h>
+#include <sihlicon/error.hpp>
+#include <sihlicon/hub.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace sihlicon;
+using sihlicon::testing::arm_fault;
+using sihlicon::testing::disarm_fault;
+using sihlicon::testing::FaultCall;
+using sihlicon::testing::faults_injected;
+using sihlicon::testing::TempDir;
+
+namespace {
+
+std::vector<std::uint8_t> random_bytes(std::size_t size, std::uint32_t seed) {
+    std::mt19937 engine(seed);
+    std::vector<std::uint8_t> bytes(size);
+    for (auto& byte : bytes) {
+        byte = static_cast<std::uint8_t>(engine());
+    }
+    return bytes;
+}
+
+// Regular files under the hub's blob folder (blocks, and staged blocks if any were left).
+std::vector<std::filesystem::path> blob_files(const Hub& hub) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(hub.blob_directory())) {
+        if (entry.is_regular_file()) {
+            files.push_back(entry.path());
+        }
+    }
+    return files;
+}
+
+// Runs `action`, which must fail with Error(io) naming the injected error.
+template <typename Action>
+void expect_io_error(Action&& action, const std::string& expected_text) {
+    try {
+        action();
+        FAIL("the operation succeeded despite the injected fault");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::io);
+        CHECK_MESSAGE(std::string(error.what()).find(expected_text) != std::string::npos,
+                      error.what());
+    }
+    CHECK(faults_injected() >= 1);
+    disarm_fault();
+}
+
+HubSpec pool() {
+    HubSpec spec;
+    spec.id = "pool";
+    spec.name = "Pool";
+    spec.site = "enge";
+    spec.region = "CH";
+    spec.heat_recovery_ppm = 900'000;
+    spec.power_capacity_w = 20'000;
+    return spec;
+}
+
+JobSpec small_job() {
+    JobSpec spec;
+    spec.type = JobType::custom;
+    spec.name = "fault";
+    spec.owner = "ann";
+    spec.workload.container_image = "busybox";
+    return spec;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a full disk while writing a block fails the put with io and leaves the store as it was") {
+    TempDir dir;
+    auto hub = Hub::open(dir / "hub");
+    const auto data = random_bytes(8 * 262'144 + 7, 1);
+    arm_fault("/blobs/", FaultCall::write, ENOSPC, 3);  // the fourth block write fails
+    expect_io_error([&] { hub.content_store().put_bytes(data, "ann"); }, "No space left");
+    CHECK(hub.content_store().list("ann").empty());
+    CHECK(blob_files(hub).empty());  // the blocks written before the failure are gone too
+    const auto manifest = hub.content_store().put_bytes(data, "ann");
+    CHECK(hub.content_store().get_bytes(manifest.content_id, "ann") == data);
+}
+
+TEST_CASE("an I/O error syncing a block fails the put with io and leaves the store as it was") {
+    TempDir dir;
+    auto hub = Hub::open(dir / "hub");  // power_loss: blocks are fsynced
+    const auto data = random_bytes(3 * 262'144, 2);
+    arm_fault("/blobs/", FaultCall::sync, EIO);
+    expect_io_error([&] { hub.content_store().put_bytes(data, "ann"); }, "Input/output error");
+    CHECK(hub.content_store().list("ann").empty());
+    CHECK(blob_files(hub).empty());
+    CHECK_NOTHROW(hub.content_store().put_bytes(data, "ann"));
+}
+
+TEST_CASE("a full disk under SQLite fails a submission with io and the job never existed") {
+    TempDir dir;
+    {
+        auto hub = Hub::open(dir / "hub");
+        hub.scheduler().register_hub(pool());
+        arm_fault("hub.db-wal", FaultCall::write, ENOSPC);
+        expect_io_error([&] { hub.scheduler().submit(small_job()); }, "full");
+        JobFilter filter;
+        filter.owner = "ann";
+        CHECK(hub.scheduler().jobs(filter).empty());
+        const auto job = hub.scheduler().submit(small_job());  // the disk has room again
+        CHECK(hub.scheduler().jobs(filter).size() == 1);
+        CHECK(hub.scheduler().job(job.id).status == JobStatus::queued);
+    }
+    HubOptions options;
+    options.integrity_check = IntegrityCheck::full;
+    auto reopened = Hub::open(dir / "hub", options);  // and the file is healthy
+    JobFilter filter;
+    filter.owner = "ann";
+    CHECK(reopened.scheduler().jobs(filter).size() == 1);
+}
+
+TEST_CASE("an I/O error in the log while topping up leaves every balance as it was") {
+    TempDir dir;
+    auto hub = Hub::open(dir / "hub");
+    auto& settlement = hub.settlement();
+    settlement.top_up("ann", Money(5'000, Currency::of("USD")), "0xfirst");
+    arm_fault("hub.db-wal", FaultCall::write, EIO);
+    expect_io_error(
+        [&] { settlement.top_up("ann", Money(7'000, Currency::of("USD")), "0xsecond"); }, "I/O");
+    const AccountRef ann{AccountKind::client, "ann", Currency::of("USD")};
+    CHECK(settlement.account(ann).balance.minor_units() == 5'000);
+    CHECK(settlement.deposits().at("USD") == 5'000);
+    settlement.top_up("ann", Money(7'000, Currency::of("USD")), "0xsecond");
+    CHECK(settlement.account(ann).balance.minor_units() == 12'000);
+}
+
+TEST_CASE("an I/O error syncing the log fails a power_loss commit and the change is not kept") {
+    TempDir dir;
+    auto hub = Hub::open(dir / "hub");  // power_loss: every commit syncs the log
+    hub.scheduler().register_hub(pool());
+    arm_fault("hub.db-wal", FaultCall::sync, EIO);
+    expect_io_error([&] { hub.scheduler().submit(small_job()); }, "I/O");
+    JobFilter filter;
+    filter.owner = "ann";
+    CHECK(hub.scheduler().jobs(filter).empty());
+    CHECK_NOTHROW(hub.scheduler().submit(small_job()));
+}
+
+TEST_CASE("when the disk fills under eight writing threads, every acknowledged job is kept") {
+    TempDir dir;
+    auto hub = Hub::open(dir / "hub");
+    hub.scheduler().register_hub(pool());
+    auto options = hub.scheduler().options();
+    options.submissions_per_hour = 0;
+    hub.scheduler().set_options(options);
+    arm_fault("hub.db-wal", FaultCall::write, ENOSPC, 40);  // room for some commits, then full
+    std::atomic<int> acknowledged{0};
+    std::atomic<int> refused{0};
+    std::atomic<int> other{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 25; ++i) {
+                try {
+                    hub.scheduler().submit(small_job());
+                    ++acknowledged;
+                } catch (const Error& error) {
+                    ++(error.code() == ErrorCode::io ? refused : other);
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    disarm_fault();
+    CHECK(other == 0);
+    CHECK(refused > 0);
+    CHECK(acknowledged + refused == 200);
+    JobFilter filter;
+    filter.owner = "ann";
+    filter.limit = 1000;
+    CHECK(hub.scheduler().jobs(filter).size() == static_cast<std::size_t>(acknowledged.load()));
+}
