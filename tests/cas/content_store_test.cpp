@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cas/cas_internal.hpp"
 #include "hub/hub_internal.hpp"
+#include "support/samples.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -31,18 +32,10 @@ using sihlicon::PutOptions;
 using sihlicon::ReplicaState;
 using sihlicon::StorageTier;
 using sihlicon::Timestamp;
+using sihlicon::testing::random_bytes;
 using sihlicon::testing::TempDir;
 
 namespace {
-
-std::vector<std::uint8_t> random_bytes(std::size_t size, std::uint32_t seed) {
-    std::mt19937 engine(seed);
-    std::vector<std::uint8_t> bytes(size);
-    for (auto& byte : bytes) {
-        byte = static_cast<std::uint8_t>(engine());
-    }
-    return bytes;
-}
 
 struct StoreFixture {
     TempDir dir;

@@ -23,6 +23,7 @@
 // Reproducible from the seed: the kill delays and each child's operations derive from it.
 #include "hub/hub_internal.hpp"
 #include "store/database.hpp"
+#include "support/samples.hpp"
 
 #include <sihlicon/cid.hpp>
 #include <sihlicon/crypto.hpp>
@@ -118,12 +119,7 @@ void prepare(Hub& hub) {
             }
         }
     };
-    HubSpec spec;
-    spec.id = std::string(kHubId);
-    spec.name = "Pool";
-    spec.site = "enge";
-    spec.region = "CH";
-    spec.heat_recovery_ppm = 900'000;
+    auto spec = testing::pool_hub(std::string(kHubId));
     spec.power_capacity_w = 1'000'000;
     ignore_existing([&] { scheduler.register_hub(spec); });
     for (int i = 0; i < kWorkers; ++i) {

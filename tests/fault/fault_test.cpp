@@ -4,6 +4,7 @@
 // errors and leave the hub as it was (issue 11).
 #include "fault/fault_injection.hpp"
 #include "hub/hub_internal.hpp"
+#include "support/samples.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -13,7 +14,6 @@
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,18 +23,12 @@ using sihlicon::testing::arm_fault;
 using sihlicon::testing::disarm_fault;
 using sihlicon::testing::FaultCall;
 using sihlicon::testing::faults_injected;
+using sihlicon::testing::pool_hub;
+using sihlicon::testing::random_bytes;
+using sihlicon::testing::small_job;
 using sihlicon::testing::TempDir;
 
 namespace {
-
-std::vector<std::uint8_t> random_bytes(std::size_t size, std::uint32_t seed) {
-    std::mt19937 engine(seed);
-    std::vector<std::uint8_t> bytes(size);
-    for (auto& byte : bytes) {
-        byte = static_cast<std::uint8_t>(engine());
-    }
-    return bytes;
-}
 
 // Regular files under the hub's blob folder (blocks, and staged blocks if any were left).
 std::vector<std::filesystem::path> blob_files(const Hub& hub) {
@@ -60,26 +54,6 @@ void expect_io_error(Action&& action, const std::string& expected_text) {
     }
     CHECK(faults_injected() >= 1);
     disarm_fault();
-}
-
-HubSpec pool() {
-    HubSpec spec;
-    spec.id = "pool";
-    spec.name = "Pool";
-    spec.site = "enge";
-    spec.region = "CH";
-    spec.heat_recovery_ppm = 900'000;
-    spec.power_capacity_w = 20'000;
-    return spec;
-}
-
-JobSpec small_job() {
-    JobSpec spec;
-    spec.type = JobType::custom;
-    spec.name = "fault";
-    spec.owner = "ann";
-    spec.workload.container_image = "busybox";
-    return spec;
 }
 
 }  // namespace
@@ -112,7 +86,7 @@ TEST_CASE("a full disk under SQLite fails a submission with io and the job never
     TempDir dir;
     {
         auto hub = Hub::open(dir / "hub");
-        hub.scheduler().register_hub(pool());
+        hub.scheduler().register_hub(pool_hub());
         arm_fault("hub.db-wal", FaultCall::write, ENOSPC);
         expect_io_error([&] { hub.scheduler().submit(small_job()); }, "full");
         JobFilter filter;
@@ -148,7 +122,7 @@ TEST_CASE("an I/O error in the log while topping up leaves every balance as it w
 TEST_CASE("an I/O error syncing the log fails a power_loss commit and the change is not kept") {
     TempDir dir;
     auto hub = Hub::open(dir / "hub");  // power_loss: every commit syncs the log
-    hub.scheduler().register_hub(pool());
+    hub.scheduler().register_hub(pool_hub());
     arm_fault("hub.db-wal", FaultCall::sync, EIO);
     expect_io_error([&] { hub.scheduler().submit(small_job()); }, "I/O");
     JobFilter filter;
@@ -160,7 +134,7 @@ TEST_CASE("an I/O error syncing the log fails a power_loss commit and the change
 TEST_CASE("when the disk fills under eight writing threads, every acknowledged job is kept") {
     TempDir dir;
     auto hub = Hub::open(dir / "hub");
-    hub.scheduler().register_hub(pool());
+    hub.scheduler().register_hub(pool_hub());
     auto options = hub.scheduler().options();
     options.submissions_per_hour = 0;
     hub.scheduler().set_options(options);

@@ -5,6 +5,7 @@
 // tokens, forged receipts and key-file modes are specified beside their components
 // (tests/RELIABILITY.md lists where).
 #include "support/errors.hpp"
+#include "support/samples.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -15,13 +16,14 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 using namespace sihlicon;
 using sihlicon::testing::error_of;
+using sihlicon::testing::random_bytes;
+using sihlicon::testing::small_job;
 using sihlicon::testing::TempDir;
 
 namespace {
@@ -45,15 +47,6 @@ void at_once(int count, Body&& body) {
     }
 }
 
-std::vector<std::uint8_t> random_bytes(std::size_t size, std::uint32_t seed) {
-    std::mt19937 engine(seed);
-    std::vector<std::uint8_t> bytes(size);
-    for (auto& byte : bytes) {
-        byte = static_cast<std::uint8_t>(engine());
-    }
-    return bytes;
-}
-
 // How `action` ended, from any thread: none when it succeeded.
 std::optional<ErrorCode> outcome(const std::function<void()>& action) {
     try {
@@ -62,15 +55,6 @@ std::optional<ErrorCode> outcome(const std::function<void()>& action) {
     } catch (const Error& error) {
         return error.code();
     }
-}
-
-JobSpec job() {
-    JobSpec spec;
-    spec.type = JobType::custom;
-    spec.name = "pressure";
-    spec.owner = "ann";
-    spec.workload.container_image = "busybox";
-    return spec;
 }
 
 }  // namespace
@@ -83,7 +67,7 @@ TEST_CASE("the per-owner submission limit holds when eight threads submit at onc
     std::atomic<int> other{0};
     at_once(8, [&](int) {
         for (int i = 0; i < 5; ++i) {
-            const auto code = outcome([&] { hub.scheduler().submit(job()); });
+            const auto code = outcome([&] { hub.scheduler().submit(small_job()); });
             ++(!code ? accepted : code == ErrorCode::quota_exceeded ? refused : other);
         }
     });
