@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libsqlite3-dev sqlite3 libfmt-dev libxxhash-dev doctest-dev libssl-dev libsecp256k1-dev
   clang-format
+  clang libclang-rt-14-dev  # libFuzzer (scripts/fuzz.sh)
 )
 # Node.js and npm run the interoperability tests against peer implementations (SPECS.md).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

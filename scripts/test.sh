@@ -3,8 +3,8 @@
 #
 # Builds and runs every test: formatting check, the `dev` preset (debug, warnings as errors),
 # the installed package consumed by examples/cpp/, the `asan` preset (AddressSanitizer +
-# UndefinedBehaviorSanitizer) and the `tsan` preset (ThreadSanitizer). Exits non-zero on the
-# first failure.
+# UndefinedBehaviorSanitizer), the `tsan` preset (ThreadSanitizer) and a bounded run of every
+# libFuzzer target (scripts/fuzz.sh). Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,3 +42,6 @@ echo "== tsan: build and test (ThreadSanitizer; the kill -9 harness runs in dev 
 cmake --preset tsan
 cmake --build --preset tsan
 ctest --preset tsan
+
+echo "== fuzz: every libFuzzer target from its seed corpus, 15 s each"
+scripts/fuzz.sh
