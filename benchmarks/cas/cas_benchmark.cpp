@@ -198,9 +198,8 @@ int main(int argc, char** argv) {
     std::printf(
         "files reference           %8.1f MB/s  %5.1f %% of SHA-256 (256 KiB files, this folder)\n",
         mb(files_rate), 100 * files_rate / reference);
-    std::printf(
-        "put, hot, power_loss      %8.1f MB/s  %5.1f %% of SHA-256 (blocks fsynced)\n",
-        mb(synced->put_rate), 100 * synced->put_rate / reference);
+    std::printf("put, hot, power_loss      %8.1f MB/s  %5.1f %% of SHA-256 (blocks fsynced)\n",
+                mb(synced->put_rate), 100 * synced->put_rate / reference);
     std::printf(
         "put, hot, process_crash   %8.1f MB/s  %5.1f %% of SHA-256 (target >= 60 %%), %.2f x "
         "files\n",
