@@ -7,10 +7,11 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
+from builtins import list as _List
 from typing import IO, Any, Protocol, Union
 
 from . import _core
-from ._enums import AccessLevel, StorageTier
+from ._enums import AccessLevel, StorageTier, name_of
 from ._records import (
     Manifest,
     NamedReference,
@@ -56,11 +57,11 @@ def _options(
     return {
         "file_name": file_name,
         "mime_type": mime_type,
-        "storage_tier": StorageTier(storage_tier).value,
-        "access_level": AccessLevel(access_level).value,
+        "storage_tier": name_of(storage_tier),
+        "access_level": name_of(access_level),
         "min_replicas": min_replicas,
         "source_hub_id": source_hub_id,
-        "metadata_json": json.dumps(dict(metadata or {})),
+        "metadata_json": json.dumps(dict(metadata or {}), separators=(",", ":")),
         "allowed_regions": list(allowed_regions),
         "chunk_size": chunk_size,
         "max_links": max_links,
@@ -248,7 +249,7 @@ class ContentStore:
 
     def list(
         self, *, principal: str, owner: str | None = None, limit: int = 1000
-    ) -> list[Manifest]:
+    ) -> _List[Manifest]:
         """Manifests visible to ``principal``, newest first (optionally only ``owner``'s)."""
         return build_all(Manifest, self._native.list(principal, owner, limit))
 
@@ -259,7 +260,7 @@ class ContentStore:
     def move_to_tier(self, content_id: str, tier: StorageTier, *, principal: str) -> Manifest:
         return build(
             Manifest,
-            self._native.move_to_tier(content_id, principal, StorageTier(tier).value),
+            self._native.move_to_tier(content_id, principal, name_of(tier)),
         )
 
     # ---- communities ----
@@ -270,7 +271,7 @@ class ContentStore:
     def remove_community_member(self, community_id: str, principal: str) -> None:
         self._native.remove_community_member(community_id, principal)
 
-    def communities_of(self, principal: str) -> list[str]:
+    def communities_of(self, principal: str) -> _List[str]:
         return self._native.communities_of(principal)
 
     # ---- named references ----
@@ -287,7 +288,7 @@ class ContentStore:
         """name@version, or the latest version when ``version`` is None."""
         return build(NamedReference, self._native.resolve_reference(name, version))
 
-    def reference_versions(self, name: str) -> list[NamedReference]:
+    def reference_versions(self, name: str) -> _List[NamedReference]:
         return build_all(NamedReference, self._native.reference_versions(name))
 
     # ---- CAR files ----
@@ -314,7 +315,7 @@ class ContentStore:
         storage_tier: StorageTier = StorageTier.HOT,
         access_level: AccessLevel = AccessLevel.PRIVATE,
         min_replicas: int = 3,
-    ) -> list[Manifest]:
+    ) -> _List[Manifest]:
         """Reads a CAR v1 stream, verifies every block and records a manifest per root."""
         if isinstance(source, (str, os.PathLike)):
             with open(source, "rb") as file:
@@ -330,10 +331,10 @@ class ContentStore:
 
     # ---- replicas and maintenance ----
 
-    def replicas(self, content_id: str) -> list[ReplicaRecord]:
+    def replicas(self, content_id: str) -> _List[ReplicaRecord]:
         return build_all(ReplicaRecord, self._native.replicas(content_id))
 
-    def repair_plan(self, offline_hub_ids: Iterable[str] = ()) -> list[RepairAction]:
+    def repair_plan(self, offline_hub_ids: Iterable[str] = ()) -> _List[RepairAction]:
         """The copies to make so every content has its minReplicas live replicas."""
         return build_all(RepairAction, self._native.repair_plan(list(offline_hub_ids)))
 

@@ -135,3 +135,12 @@ class IntegrityCheck(str, Enum):
     NONE = "none"
     QUICK = "quick"
     FULL = "full"
+
+
+def name_of(value: Enum | str) -> str:
+    """The library's name of an enumeration member, or the string given (which the library
+    then validates, raising InvalidArgument naming the field)."""
+    if isinstance(value, Enum):
+        name: str = value.value
+        return name
+    return value

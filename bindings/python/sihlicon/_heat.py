@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from . import _core
-from ._enums import EnergySource, HeatKind, SeriesResolution
+from ._enums import EnergySource, HeatKind, SeriesResolution, name_of
 from ._records import (
     CreditRate,
     HeatCredit,
@@ -95,7 +95,7 @@ class HeatLedger:
         return build(
             HeatSeries,
             self._native.series(
-                hub_id, SeriesResolution(resolution).value, to_ms(start), to_ms(end)
+                hub_id, name_of(resolution), to_ms(start), to_ms(end)
             ),
         )
 

@@ -10,7 +10,7 @@ from types import TracebackType
 
 from . import _core
 from ._content import ContentStore
-from ._enums import Durability, IntegrityCheck
+from ._enums import Durability, IntegrityCheck, name_of
 from ._heat import HeatLedger
 from ._records import (
     HubInfo,
@@ -77,8 +77,8 @@ class Hub:
             os.fspath(directory),
             create_if_missing,
             duration_ms(busy_timeout),
-            Durability(durability).value,
-            IntegrityCheck(integrity_check).value,
+            name_of(durability),
+            name_of(integrity_check),
             reader_connections,
             None if clock is None else clock._native,
             scheduler_options,

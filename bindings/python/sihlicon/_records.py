@@ -10,6 +10,7 @@ form in the C++ API return it, byte for byte, from ``to_json()``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -18,6 +19,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from . import _core
 from ._enums import (
+    name_of,
     AccessLevel,
     AccountKind,
     EnergySource,
@@ -352,6 +354,12 @@ class Manifest(_Json):
     allowed_regions: list[str]
     raw_json: str = _raw()
 
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The free-form metadata object given at upload."""
+        value: dict[str, Any] = json.loads(self.metadata_json)
+        return value
+
 
 @dataclass(frozen=True)
 class NamedReference:
@@ -436,11 +444,11 @@ class ManualHeat:
         return {
             "hub_id": self.hub_id,
             "thermal_mwh": self.thermal_mwh,
-            "kind": HeatKind(self.kind).value,
+            "kind": name_of(self.kind),
             "tag": self.tag,
             "at_ms": None if self.at is None else to_ms(self.at),
             "electrical_mwh": self.electrical_mwh,
-            "energy_source": EnergySource(self.energy_source).value,
+            "energy_source": name_of(self.energy_source),
         }
 
 
@@ -516,7 +524,7 @@ class AccountRef:
     currency: str = "USD"
 
     def __str__(self) -> str:
-        return f"{AccountKind(self.kind).value}/{self.owner}/{self.currency}"
+        return f"{name_of(self.kind)}/{self.owner}/{self.currency}"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from . import _core
-from ._enums import EnergySource, GridSignal, JobStatus, WorkerStatus
+from ._enums import EnergySource, GridSignal, JobStatus, WorkerStatus, name_of
 from ._records import (
     ClaimedJob,
     HubRecord,
@@ -32,7 +32,7 @@ JsonObject = Mapping[str, Any]
 
 
 def _json_text(value: JsonObject | str) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 def _optional_ms(instant: Instant | None) -> int | None:
@@ -91,7 +91,7 @@ class Scheduler:
         return build(
             HubRecord,
             self._native.set_grid_state(
-                hub_id, GridSignal(signal).value, power_budget_w, _optional_ms(valid_until)
+                hub_id, name_of(signal), power_budget_w, _optional_ms(valid_until)
             ),
         )
 
@@ -119,7 +119,7 @@ class Scheduler:
     def set_worker_status(self, worker_id: str, status: WorkerStatus) -> WorkerRecord:
         """online or draining; offline releases the worker's leases at once."""
         return build(
-            WorkerRecord, self._native.set_worker_status(worker_id, WorkerStatus(status).value)
+            WorkerRecord, self._native.set_worker_status(worker_id, name_of(status))
         )
 
     def worker(self, worker_id: str) -> WorkerRecord:
@@ -173,9 +173,9 @@ class Scheduler:
                 token,
                 list(output_refs),
                 energy_mwh,
-                EnergySource(energy_source).value,
+                name_of(energy_source),
                 result_hash,
-                json.dumps(dict(metrics or {})),
+                json.dumps(dict(metrics or {}), separators=(",", ":")),
                 proof_of_execution,
                 worker_signature,
             ),
@@ -215,7 +215,7 @@ class Scheduler:
         return build_all(
             JobRecord,
             self._native.jobs(
-                hub_id, None if status is None else JobStatus(status).value, owner, limit, after
+                hub_id, None if status is None else name_of(status), owner, limit, after
             ),
         )
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _core
-from ._enums import AccountKind, TransferKind
+from ._enums import AccountKind, TransferKind, name_of
 from ._records import (
     Account,
     AccountEntry,
@@ -68,13 +68,13 @@ class Settlement:
             Transfer,
             self._native.transfer(
                 request.id,
-                AccountKind(request.debit.kind).value,
+                name_of(request.debit.kind),
                 request.debit.owner,
-                AccountKind(request.credit.kind).value,
+                name_of(request.credit.kind),
                 request.credit.owner,
                 request.amount.minor_units,
                 request.amount.currency,
-                TransferKind(request.kind).value,
+                name_of(request.kind),
                 request.reference,
                 request.pending,
                 None if request.timeout_at is None else to_ms(request.timeout_at),
@@ -111,7 +111,7 @@ class Settlement:
         return build(
             Transfer,
             self._native.withdraw(
-                AccountKind(kind).value,
+                name_of(kind),
                 owner,
                 amount.minor_units,
                 amount.currency,
@@ -123,19 +123,19 @@ class Settlement:
     def account(self, ref: AccountRef) -> Account:
         """Raises NotFound if the account was never used."""
         return build(
-            Account, self._native.account(AccountKind(ref.kind).value, ref.owner, ref.currency)
+            Account, self._native.account(name_of(ref.kind), ref.owner, ref.currency)
         )
 
     def accounts(self, kind: AccountKind | None = None) -> list[Account]:
         return build_all(
-            Account, self._native.accounts(None if kind is None else AccountKind(kind).value)
+            Account, self._native.accounts(None if kind is None else name_of(kind))
         )
 
     def history(self, ref: AccountRef, limit: int = 100) -> list[AccountEntry]:
         """The account's posted movements, newest first."""
         return build_all(
             AccountEntry,
-            self._native.history(AccountKind(ref.kind).value, ref.owner, ref.currency, limit),
+            self._native.history(name_of(ref.kind), ref.owner, ref.currency, limit),
         )
 
     def transfer_by_id(self, id: str) -> Transfer:
