@@ -92,7 +92,14 @@ from ._records import (
 )
 from ._scheduler import Scheduler
 from ._settlement import Settlement, verify_receipt
-from ._util import compute_cid, compute_file_cid, normalize_cid, proof_of_execution
+from ._util import (
+    compute_cid,
+    compute_file_cid,
+    normalize_cid,
+    parse_iso8601,
+    proof_of_execution,
+    to_iso8601,
+)
 
 __version__: str = _core.__version__
 
@@ -110,6 +117,6 @@ __all__ = [
     "RoutingPolicy", "Scheduler", "SchedulerOptions", "ScrubProblem", "ScrubReport",
     "SeriesResolution", "Settlement", "SettlementOptions", "StorageTier", "Transfer",
     "TransferKind", "TransferRequest", "TransferStatus", "WorkerRecord", "WorkerStatus",
-    "compute_cid", "compute_file_cid", "from_ms", "kwh", "normalize_cid", "parse_kwh",
-    "proof_of_execution", "to_ms", "verify_receipt",
+    "compute_cid", "compute_file_cid", "from_ms", "kwh", "normalize_cid", "parse_iso8601",
+    "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms", "verify_receipt",
 ]  # fmt: skip
