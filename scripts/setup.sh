@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libsqlite3-dev sqlite3 libfmt-dev libxxhash-dev doctest-dev libssl-dev libsecp256k1-dev
   clang-format
+  python3 python3-venv python3-dev  # the Python package: pip builds it in a venv (test.sh)
 )
 # Node.js and npm run the interoperability tests against peer implementations (SPECS.md).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
