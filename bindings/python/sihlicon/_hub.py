@@ -97,8 +97,9 @@ class Hub:
 
     def close(self) -> None:
         """Waits for calls in progress, then closes the database. Closing twice does nothing;
-        any later call raises :class:`sihlicon.Conflict`. Unsubscribes every listener."""
-        self._scheduler._drop_listeners()
+        any later call raises :class:`sihlicon.Conflict`, and the listeners are dropped. Raises
+        Conflict when called from inside one of the hub's own callbacks (it would wait for
+        itself)."""
         self._native.close()
 
     @property

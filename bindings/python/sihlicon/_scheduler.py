@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict
 from typing import Any
@@ -49,8 +48,6 @@ class Scheduler:
 
     def __init__(self, native: _core.Scheduler) -> None:
         self._native = native
-        self._lock = threading.Lock()
-        self._subscriptions: set[int] = set()
 
     # ---- options ----
 
@@ -259,22 +256,8 @@ class Scheduler:
         def forward(event: dict[str, Any]) -> None:
             listener(build(JobEvent, event))
 
-        subscription = self._native.subscribe(forward)
-        with self._lock:
-            self._subscriptions.add(subscription)
-        return subscription
+        return self._native.subscribe(forward)
 
     def unsubscribe(self, subscription: int) -> None:
-        with self._lock:
-            self._subscriptions.discard(subscription)
+        """Stops the listener; unknown ids are ignored. Listeners end with the hub too."""
         self._native.unsubscribe(subscription)
-
-    def _drop_listeners(self) -> None:
-        with self._lock:
-            subscriptions = list(self._subscriptions)
-            self._subscriptions.clear()
-        for subscription in subscriptions:
-            try:
-                self._native.unsubscribe(subscription)
-            except Exception:  # the hub is already closed: nothing to drop
-                pass

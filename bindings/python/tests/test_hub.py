@@ -113,3 +113,11 @@ def test_money_and_energy_are_exact() -> None:
 
 def test_the_version_is_the_librarys() -> None:
     assert sihlicon.__version__ == sihlicon._core.__version__
+
+
+def test_iso8601_is_read_and_written_as_the_library_does() -> None:
+    assert sihlicon.to_iso8601(START) == "2026-01-01T00:00:00.000Z"
+    assert sihlicon.parse_iso8601("2026-01-01T05:30:00+05:30") == START
+    with pytest.raises(sihlicon.InvalidArgument) as raised:
+        sihlicon.parse_iso8601("2026-01-01 00:00", "periodStart")
+    assert raised.value.field == "periodStart"

@@ -105,3 +105,33 @@ def test_close_waits_for_calls_in_progress_and_later_calls_fail(hub: sihlicon.Hu
     assert len(result) == 1  # either it ran to its end before the close, or it was refused
     assert isinstance(result[0], (sihlicon.Manifest, sihlicon.Conflict))
     assert hub.closed
+
+
+def test_listeners_may_call_the_hub_but_not_close_it(site: sihlicon.Hub) -> None:
+    seen: list[tuple[str, JobStatus]] = []
+    refused: list[sihlicon.Error] = []
+
+    def listen(event: sihlicon.JobEvent) -> None:
+        seen.append((event.job_id, site.scheduler.job(event.job_id).status))  # a nested call
+        try:
+            site.close()
+        except sihlicon.Conflict as error:
+            refused.append(error)
+
+    site.scheduler.subscribe(listen)
+    job = site.scheduler.submit(job_request(), owner="alice")
+    assert seen == [(job.id, JobStatus.QUEUED)]
+    assert refused and "inside" in refused[0].message
+    assert not site.closed
+    site.close()
+    assert site.closed
+
+
+def test_progress_callbacks_may_call_the_hub(hub: sihlicon.Hub) -> None:
+    counts: list[int] = []
+    hub.content_store.put_stream(
+        __import__("io").BytesIO(b"\x02" * 600_000),
+        owner="ann",
+        progress=lambda done: counts.append(len(hub.content_store.list(principal="ann"))),
+    )
+    assert counts and all(count == 0 for count in counts)
