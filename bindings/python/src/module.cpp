@@ -78,7 +78,7 @@ HubOptions hub_options(bool create_if_missing, std::int64_t busy_timeout_ms,
 using namespace sihlicon;
 using namespace sihlicon::python;
 
-PYBIND11_MODULE(_core, module, py::mod_gil_not_used()) {
+PYBIND11_MODULE(_core, module) {
     module.doc() = "sihlicon's native module; use the sihlicon package instead.";
     module.attr("__version__") = std::string(library_version());
 

@@ -81,3 +81,41 @@ def test_dag_cids_decode_as_dag_pb_and_convert_between_bases(hub: sihlicon.Hub) 
     assert sihlicon.normalize_cid(base58) == cid_text
     v0 = str(cid.set(version=0, base="base58btc"))
     assert v0.startswith("Qm") and sihlicon.normalize_cid(v0) == cid_text
+
+
+IMPORTER = """
+import { importBytes } from 'ipfs-unixfs-importer'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
+import { balanced } from 'ipfs-unixfs-importer/layout'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { readFileSync } from 'node:fs'
+const [path, chunk, width] = process.argv.slice(1)
+const entry = await importBytes(readFileSync(path), new MemoryBlockstore(), {
+  cidVersion: 1, rawLeaves: true, chunker: fixedSize({ chunkSize: Number(chunk) }),
+  layout: balanced({ maxChildrenPerNode: Number(width) }), reduceSingleLeafToSelf: true,
+})
+console.log(entry.cid.toString())
+"""
+
+
+@pytest.mark.parametrize(("size", "chunk", "width"), [(700_000, 262_144, 174), (50_000, 1_000, 4)])
+def test_multi_block_cids_match_the_javascript_importer(
+    hub: sihlicon.Hub, tmp_path: Path, size: int, chunk: int, width: int
+) -> None:
+    """npm ipfs-unixfs-importer (tests/interop, installed by `npm ci`) builds the same DAG."""
+    import shutil
+    import subprocess
+
+    interop = Path(__file__).resolve().parents[3] / "tests" / "interop"
+    if shutil.which("node") is None or not (interop / "node_modules" / "ipfs-unixfs-importer").exists():
+        pytest.skip("node and tests/interop/node_modules (npm ci --prefix tests/interop) needed")
+    data = hashlib.sha256(str(size).encode()).digest() * (size // 32)
+    path = tmp_path / "input.bin"
+    path.write_bytes(data)
+    expected = subprocess.run(
+        ["node", "--input-type=module", "-e", IMPORTER, str(path), str(chunk), str(width)],
+        cwd=interop, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    manifest = hub.content_store.put_file(path, owner="ann", chunk_size=chunk, max_links=width)
+    assert manifest.content_id == expected
+    assert CID.decode(expected).codec.name == "dag-pb"
