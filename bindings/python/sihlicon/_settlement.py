@@ -9,6 +9,7 @@ from typing import Any
 
 from . import _core
 from ._enums import AccountKind, TransferKind, name_of
+from ._errors import InvalidArgument
 from ._records import (
     Account,
     AccountEntry,
@@ -63,7 +64,11 @@ class Settlement:
         if request.debit.currency != request.amount.currency or (
             request.credit.currency != request.amount.currency
         ):
-            _core._raise(1, "the accounts' currency must be the amount's currency", "currency")
+            raise InvalidArgument(
+                f"currency: the accounts ({request.debit.currency}, {request.credit.currency})"
+                f" must be in the amount's currency ({request.amount.currency})",
+                "currency",
+            )
         return build(
             Transfer,
             self._native.transfer(
