@@ -292,13 +292,28 @@ def multipart(body: bytes, content_type: str) -> dict[str, tuple[bytes, str | No
 Route = Callable[[str, bytes, dict[str, str]], str]
 
 
+class ApiServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that carries the Api its handlers answer with."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], api: Api, verbose: bool = False) -> None:
+        super().__init__(address, Handler)
+        self.api = api
+        self.verbose = verbose
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "sihlicon-rest/" + sihlicon.__version__
     protocol_version = "HTTP/1.1"
-    api: Api  # set on the class made by make_server
+    server: ApiServer
+
+    @property
+    def api(self) -> Api:
+        return self.server.api
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet unless asked
-        if getattr(self.server, "verbose", False):
+        if self.server.verbose:
             super().log_message(format, *args)
 
     def do_GET(self) -> None:
@@ -413,14 +428,11 @@ def make_server(
     sessions: Mapping[str, str],
     operators: set[str] | None = None,
     port: int = 0,
-) -> ThreadingHTTPServer:
+    verbose: bool = False,
+) -> ApiServer:
     """A server of the seed's API over `hub` on 127.0.0.1:`port` (0: any free port). Call
     serve_forever() (on a thread of its own if you like) and shutdown() to stop."""
-    api = Api(hub, sessions, operators or set())
-    handler = type("BoundHandler", (Handler,), {"api": api})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    return server
+    return ApiServer(("127.0.0.1", port), Api(hub, sessions, operators or set()), verbose)
 
 
 def main() -> int:
@@ -441,8 +453,8 @@ def main() -> int:
             parser.error(f"--session {item!r}: expected TOKEN=USER")
         sessions[token] = user
     with sihlicon.Hub(arguments.hub) as hub:
-        server = make_server(hub, sessions, set(arguments.operator), arguments.port)
-        setattr(server, "verbose", arguments.verbose)
+        server = make_server(hub, sessions, set(arguments.operator), arguments.port,
+                             arguments.verbose)
         host, port = server.server_address[:2]
         print(f"serving the seed's API over {hub.directory} on http://{host!s}:{port}/api/",
               flush=True)

@@ -138,7 +138,7 @@ def _convert(kind: Any, value: Any) -> Any:
         _, item = get_args(kind)
         return {k: _convert(item, v) for k, v in value.items()}
     if origin is tuple:
-        return tuple(_convert(item, v) for item, v in zip(get_args(kind), value))
+        return tuple(_convert(item, v) for item, v in zip(get_args(kind), value, strict=True))
     if kind is datetime:
         return from_ms(value)
     if kind is Money:

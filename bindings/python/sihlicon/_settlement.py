@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _core
-from ._enums import AccountKind, TransferKind, name_of
+from ._enums import AccountKind, name_of
 from ._errors import InvalidArgument
 from ._records import (
     Account,

@@ -11,10 +11,6 @@
 #include <sihlicon/crypto.hpp>
 #include <sihlicon/version.hpp>
 
-#include <pybind11/chrono.h>
-
-#include <cstring>
-
 namespace sihlicon::python {
 namespace {
 

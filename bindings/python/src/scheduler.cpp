@@ -5,8 +5,6 @@
 #include "common.hpp"
 #include "handle.hpp"
 
-#include <pybind11/chrono.h>
-
 namespace sihlicon::python {
 
 void apply_scheduler_options(SchedulerOptions& options, const py::dict& values) {

@@ -208,7 +208,7 @@ def test_the_api_rate_limit_answers_429_until_the_hour_turns(
     server: tuple[Client, sihlicon.Hub, Any], clock: sihlicon.ManualClock
 ) -> None:
     client, hub, httpd = server
-    httpd.RequestHandlerClass.api.limiter = rest_server.RateLimiter(hub, limit=3)
+    httpd.api.limiter = rest_server.RateLimiter(hub, limit=3)
     remaining = [client.call("GET", "/api/heat/stats?hubId=pool")[1]["X-RateLimit-Remaining"]
                  for _ in range(3)]
     assert remaining == ["2", "1", "0"]
