@@ -135,8 +135,8 @@ def _convert(kind: Any, value: Any) -> Any:
         (item,) = get_args(kind)
         return [_convert(item, v) for v in value]
     if origin is dict:
-        _, item = get_args(kind)
-        return {k: _convert(item, v) for k, v in value.items()}
+        key, item = get_args(kind)
+        return {_convert(key, k): _convert(item, v) for k, v in value.items()}
     if origin is tuple:
         return tuple(_convert(item, v) for item, v in zip(get_args(kind), value, strict=True))
     if kind is datetime:

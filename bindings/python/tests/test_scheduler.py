@@ -156,8 +156,10 @@ def test_listing_pages_and_iterates(site: sihlicon.Hub) -> None:
     assert [j.id for j in s.iter_jobs(owner="carol", page_size=2)] == ids
     assert len(list(s.iter_jobs(hub_id="pool", status=JobStatus.QUEUED, page_size=3))) == 0
     assert len(s.jobs(status=JobStatus.QUEUED, limit=1000)) == 7
+    s.submit(job_request("pinned", hubId="pool"), owner="carol")
     stats = s.queue_stats("pool")
-    assert stats.hub_id == "pool" and isinstance(stats.by_status, dict)
+    assert stats.hub_id == "pool" and stats.by_status[JobStatus.QUEUED] == 1
+    assert stats.oldest_waiting is not None
 
 
 def test_explain_says_why_a_job_cannot_run(site: sihlicon.Hub) -> None:
