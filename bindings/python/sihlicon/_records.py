@@ -307,6 +307,34 @@ class ClaimedJob:
 
 
 @dataclass(frozen=True)
+class JobCompletion:
+    """What a worker reports when an attempt ends well (see Scheduler.complete)."""
+
+    output_refs: list[str] = field(default_factory=list)  # CIDs
+    energy_mwh: int | None = None  # None: modelled from the hub's power model
+    energy_source: EnergySource = EnergySource.MEASURED
+    result_hash: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    proof_of_execution: str | None = None
+    worker_signature: str | None = None
+
+    def _native(self, job_id: str, token: str) -> tuple[
+        str, str, list[str], int | None, str, str | None, str, str | None, str | None
+    ]:
+        return (
+            job_id,
+            token,
+            list(self.output_refs),
+            self.energy_mwh,
+            name_of(self.energy_source),
+            self.result_hash,
+            json.dumps(self.metrics, separators=(",", ":")),
+            self.proof_of_execution,
+            self.worker_signature,
+        )
+
+
+@dataclass(frozen=True)
 class JobEvent(_Json):
     sequence: int
     job_id: str

@@ -14,6 +14,7 @@ from ._records import (
     ClaimedJob,
     HubRecord,
     Instant,
+    JobCompletion,
     JobEvent,
     JobRecord,
     Lease,
@@ -175,6 +176,15 @@ class Scheduler:
                 json.dumps(dict(metrics or {}), separators=(",", ":")),
                 proof_of_execution,
                 worker_signature,
+            ),
+        )
+
+    def complete_many(self, completions: Iterable[tuple[Lease, JobCompletion]]) -> list[JobRecord]:
+        """Completes many attempts in one transaction: all or none."""
+        return build_all(
+            JobRecord,
+            self._native.complete_many(
+                [done._native(lease.job_id, lease.token) for lease, done in completions]
             ),
         )
 

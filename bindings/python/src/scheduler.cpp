@@ -190,6 +190,25 @@ void bind_scheduler(py::module_& module) {
                  return to_py(with_hub(
                      s, [&](Hub& hub) { return scheduler(hub).complete(job_id, token, done); }));
              })
+        .def("complete_many",
+             [](const Ref& s, const std::vector<py::tuple>& items) {
+                 std::vector<std::pair<Lease, JobCompletion>> completions;
+                 for (const auto& item : items) {
+                     Lease lease;
+                     lease.job_id = item[0].cast<std::string>();
+                     lease.token = item[1].cast<std::string>();
+                     completions.emplace_back(
+                         lease, completion(item[2].cast<std::vector<std::string>>(),
+                                           item[3].cast<std::optional<std::int64_t>>(),
+                                           item[4].cast<std::string>(),
+                                           item[5].cast<std::optional<std::string>>(),
+                                           item[6].cast<std::string>(),
+                                           item[7].cast<std::optional<std::string>>(),
+                                           item[8].cast<std::optional<std::string>>()));
+                 }
+                 return to_py_list(with_hub(
+                     s, [&](Hub& hub) { return scheduler(hub).complete_many(completions); }));
+             })
         .def("fail",
              [](const Ref& s, const std::string& job_id, const std::string& token,
                 const std::string& error, bool retryable) {

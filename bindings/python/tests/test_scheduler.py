@@ -214,3 +214,23 @@ def test_the_seed_rate_limit_is_quota_exceeded(site: sihlicon.Hub) -> None:
 
 def test_completed_jobs_are_the_runner_helpers(site: sihlicon.Hub) -> None:
     assert run_job(site).status is JobStatus.COMPLETED
+
+
+def test_many_completions_commit_together_or_not_at_all(site: sihlicon.Hub) -> None:
+    s = site.scheduler
+    jobs = s.submit_many([job_request(f"m{i}") for i in range(3)], owner="alice")
+    claimed = s.claim("bee-01", max=3)
+    assert len(claimed) == 3
+    stale = [(claimed[0].lease, sihlicon.JobCompletion(energy_mwh=1)),
+             (sihlicon.Lease(claimed[1].job.id, "bee-01", "wrong-token", START, 1),
+              sihlicon.JobCompletion(energy_mwh=1))]
+    with pytest.raises(sihlicon.Conflict):
+        s.complete_many(stale)
+    assert all(s.job(j.id).status is JobStatus.RUNNING for j in jobs)
+    done = s.complete_many(
+        (item.lease, sihlicon.JobCompletion(output_refs=[], energy_mwh=1_000, result_hash="r",
+                                            metrics={"n": 1}))
+        for item in claimed
+    )
+    assert sorted(j.id for j in done) == sorted(j.id for j in jobs)
+    assert all(j.status is JobStatus.COMPLETED and j.actual_energy_mwh == 1_000 for j in done)
