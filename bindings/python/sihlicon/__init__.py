@@ -91,6 +91,7 @@ from ._records import (
     parse_kwh,
     to_ms,
 )
+from ._power import MeteredEnergy, MeterSample, PowerMeter, RaplDomain, model_watts
 from ._scheduler import Scheduler
 from ._settlement import Settlement, verify_receipt
 from ._util import (
@@ -105,20 +106,19 @@ from ._util import (
 __version__: str = _core.__version__
 
 __all__ = [
-    "AccessLevel", "Account", "AccountEntry", "AccountKind", "AccountRef", "Busy",
-    "ClaimedJob", "Conflict", "ContentReader", "ContentStore", "CreditRate", "Durability",
-    "EnergySource", "EpochBundle", "EpochJob", "EpochRecord", "EpochStatus", "Error",
-    "ErrorCode", "GridSignal", "HeatCredit", "HeatKind", "HeatLedger", "HeatRecord",
-    "HeatSeries", "HeatSeriesPoint", "HeatSettlement", "HeatStats", "Hub", "HubInfo",
-    "HubRecord", "InsufficientFunds", "Instant", "IntegrityCheck", "IntegrityError",
-    "InternalError", "InvalidArgument", "IoError", "JobCompletion", "JobEvent", "JobRecord",
-    "JobStatus",
-    "JobType", "Lease", "Manifest", "ManualClock", "ManualHeat", "Money", "NamedReference",
-    "NotFound", "Payout", "PermissionDenied", "Placement", "QueueStats", "Quota",
-    "QuotaExceeded", "ReceiptCheck", "RepairAction", "ReplicaRecord", "ReplicaState",
+    "AccessLevel", "Account", "AccountEntry", "AccountKind", "AccountRef", "Busy", "ClaimedJob",
+    "Conflict", "ContentReader", "ContentStore", "CreditRate", "Durability", "EnergySource",
+    "EpochBundle", "EpochJob", "EpochRecord", "EpochStatus", "Error", "ErrorCode", "GridSignal",
+    "HeatCredit", "HeatKind", "HeatLedger", "HeatRecord", "HeatSeries", "HeatSeriesPoint",
+    "HeatSettlement", "HeatStats", "Hub", "HubInfo", "HubRecord", "Instant", "InsufficientFunds",
+    "IntegrityCheck", "IntegrityError", "InternalError", "InvalidArgument", "IoError",
+    "JobCompletion", "JobEvent", "JobRecord", "JobStatus", "JobType", "Lease", "Manifest",
+    "ManualClock", "ManualHeat", "MeterSample", "MeteredEnergy", "Money", "NamedReference",
+    "NotFound", "Payout", "PermissionDenied", "Placement", "PowerMeter", "QueueStats", "Quota",
+    "QuotaExceeded", "RaplDomain", "ReceiptCheck", "RepairAction", "ReplicaRecord", "ReplicaState",
     "RoutingPolicy", "Scheduler", "SchedulerOptions", "ScrubProblem", "ScrubReport",
     "SeriesResolution", "Settlement", "SettlementOptions", "StorageTier", "Transfer",
     "TransferKind", "TransferRequest", "TransferStatus", "WorkerRecord", "WorkerStatus",
-    "compute_cid", "compute_file_cid", "from_ms", "kwh", "normalize_cid", "parse_iso8601",
-    "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms", "verify_receipt",
+    "compute_cid", "compute_file_cid", "from_ms", "kwh", "model_watts", "normalize_cid",
+    "parse_iso8601", "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms", "verify_receipt",
 ]  # fmt: skip

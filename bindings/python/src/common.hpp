@@ -153,5 +153,6 @@ void bind_scheduler(py::module_& module);
 void bind_content_store(py::module_& module);
 void bind_heat_ledger(py::module_& module);
 void bind_settlement(py::module_& module);
+void bind_power_meter(py::module_& module);
 
 }  // namespace sihlicon::python

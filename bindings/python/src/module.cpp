@@ -162,6 +162,7 @@ PYBIND11_MODULE(_core, module) {
     bind_content_store(module);
     bind_heat_ledger(module);
     bind_settlement(module);
+    bind_power_meter(module);
 
     // ---- no hub needed ----
     module.def(
