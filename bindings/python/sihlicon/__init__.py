@@ -93,7 +93,7 @@ from ._records import (
 )
 from ._power import MeteredEnergy, MeterSample, PowerMeter, RaplDomain, model_watts
 from ._scheduler import Scheduler
-from ._settlement import Settlement, verify_receipt
+from ._settlement import ReceiptVerifier, Settlement, verify_receipt
 from ._util import (
     compute_cid,
     compute_file_cid,
@@ -115,10 +115,11 @@ __all__ = [
     "JobCompletion", "JobEvent", "JobRecord", "JobStatus", "JobType", "Lease", "Manifest",
     "ManualClock", "ManualHeat", "MeterSample", "MeteredEnergy", "Money", "NamedReference",
     "NotFound", "Payout", "PermissionDenied", "Placement", "PowerMeter", "QueueStats", "Quota",
-    "QuotaExceeded", "RaplDomain", "ReceiptCheck", "RepairAction", "ReplicaRecord", "ReplicaState",
-    "RoutingPolicy", "Scheduler", "SchedulerOptions", "ScrubProblem", "ScrubReport",
-    "SeriesResolution", "Settlement", "SettlementOptions", "StorageTier", "Transfer",
-    "TransferKind", "TransferRequest", "TransferStatus", "WorkerRecord", "WorkerStatus",
-    "compute_cid", "compute_file_cid", "from_ms", "kwh", "model_watts", "normalize_cid",
-    "parse_iso8601", "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms", "verify_receipt",
+    "QuotaExceeded", "RaplDomain", "ReceiptCheck", "ReceiptVerifier", "RepairAction",
+    "ReplicaRecord", "ReplicaState", "RoutingPolicy", "Scheduler", "SchedulerOptions",
+    "ScrubProblem", "ScrubReport", "SeriesResolution", "Settlement", "SettlementOptions",
+    "StorageTier", "Transfer", "TransferKind", "TransferRequest", "TransferStatus", "WorkerRecord",
+    "WorkerStatus", "compute_cid", "compute_file_cid", "from_ms", "kwh", "model_watts",
+    "normalize_cid", "parse_iso8601", "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms",
+    "verify_receipt",
 ]  # fmt: skip

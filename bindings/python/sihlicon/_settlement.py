@@ -198,3 +198,18 @@ def verify_receipt(
     root. Never raises for a bad document: the check is invalid with the problem named."""
     text = receipt if isinstance(receipt, str) else json.dumps(receipt)
     return build(ReceiptCheck, _core.verify_receipt(text, expected_signer))
+
+
+class ReceiptVerifier:
+    """Checks many receipts, recovering each epoch's signature once (receipts of one epoch
+    cost one signature recovery in all). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._native = _core.ReceiptVerifier()
+
+    def verify(
+        self, receipt: str | Mapping[str, Any], expected_signer: str | None = None
+    ) -> ReceiptCheck:
+        """As :func:`verify_receipt`."""
+        text = receipt if isinstance(receipt, str) else json.dumps(receipt)
+        return build(ReceiptCheck, self._native.verify(text, expected_signer))

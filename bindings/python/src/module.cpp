@@ -11,6 +11,8 @@
 #include <sihlicon/crypto.hpp>
 #include <sihlicon/version.hpp>
 
+#include <mutex>
+
 namespace sihlicon::python {
 namespace {
 
@@ -175,6 +177,27 @@ PYBIND11_MODULE(_core, module) {
             return to_py(without_gil([&] { return verify_receipt(receipt_json, signer); }));
         },
         py::arg("receipt_json"), py::arg("expected_signer") = py::none());
+    // ReceiptVerifier is not thread-safe; the mutex lets Python threads share one.
+    struct SharedVerifier {
+        std::mutex mutex;
+        ReceiptVerifier verifier;
+    };
+    py::class_<SharedVerifier>(module, "ReceiptVerifier")
+        .def(py::init<>())
+        .def(
+            "verify",
+            [](SharedVerifier& shared, const std::string& receipt_json,
+               const std::optional<std::string>& expected_signer) {
+                std::optional<crypto::Address> signer;
+                if (expected_signer) {
+                    signer = crypto::Address::parse(*expected_signer, "expected_signer");
+                }
+                return to_py(without_gil([&] {
+                    std::lock_guard lock(shared.mutex);
+                    return shared.verifier.verify(receipt_json, signer);
+                }));
+            },
+            py::arg("receipt_json"), py::arg("expected_signer") = py::none());
     module.def(
         "compute_cid",
         [](const py::object& data, std::size_t chunk_size, std::size_t max_links) {

@@ -143,6 +143,9 @@ def test_epochs_seal_sign_pay_and_give_verifiable_receipts(
     assert not sihlicon.verify_receipt("not json").valid
     with pytest.raises(sihlicon.InvalidArgument):
         sihlicon.verify_receipt(receipt, "not an address")
+    verifier = sihlicon.ReceiptVerifier()
+    assert all(verifier.verify(s.receipt(j), sealed.signer).valid for j in jobs)
+    assert not verifier.verify(tampered).valid
     assert json.loads(s.index_json())["epochs"][0]["epoch_id"] == sealed.id
     clock.advance(timedelta(days=2))
     due = s.seal_due_epoch()
