@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3 libfmt-dev libxxhash-dev doctest-dev libssl-dev libsecp256k1-dev
   clang-format
   clang libclang-rt-14-dev  # libFuzzer (scripts/fuzz.sh)
+  python3 python3-venv python3-dev  # the Python package: pip builds it in a venv (test.sh)
 )
 # Node.js and npm run the interoperability tests against peer implementations (SPECS.md).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

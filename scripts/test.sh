@@ -33,6 +33,18 @@ rm -rf build/examples-cpp/hub
 build/examples-cpp/quickstart build/examples-cpp/hub
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion sihlicon
 
+echo "== python: pip install the package into build/python-venv, then pytest and mypy --strict"
+# The build backend and the test tools come from PyPI by name. --no-build-isolation keeps the
+# venv's pybind11 at a fixed path, so pip's CMake build (build/python/, Release, only the
+# library's objects and the module) is incremental from one run to the next.
+python3 -m venv build/python-venv
+venv="$PWD/build/python-venv/bin"
+"$venv/python" -m pip install --quiet --disable-pip-version-check \
+  scikit-build-core pybind11 pytest mypy eth-account multiformats
+"$venv/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation .
+"$venv/pytest" -q -p no:cacheprovider bindings/python/tests
+"$venv/mypy" --strict --cache-dir build/python-venv/mypy-cache examples/python bindings/python/sihlicon
+
 echo "== asan: build and test"
 cmake --preset asan
 cmake --build --preset asan

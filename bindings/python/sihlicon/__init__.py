@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: Apache-2.0
+"""sihlicon: an embeddable engine for compute-as-heat hubs, in-process.
+
+Open a :class:`Hub` (a directory: an SQLite database and a blob folder) and use its services:
+:attr:`Hub.scheduler`, :attr:`Hub.content_store`, :attr:`Hub.heat_ledger`,
+:attr:`Hub.settlement`. Every failure is a :class:`sihlicon.Error` subclass with ``.code`` and
+``.field``. The native module ``sihlicon._core`` binds the C++ API; it is private.
+"""
+
+from __future__ import annotations
+
+from . import _core
+from ._content import ContentReader, ContentStore
+from ._enums import (
+    AccessLevel,
+    AccountKind,
+    Durability,
+    EnergySource,
+    EpochStatus,
+    GridSignal,
+    HeatKind,
+    IntegrityCheck,
+    JobStatus,
+    JobType,
+    ReplicaState,
+    RoutingPolicy,
+    SeriesResolution,
+    StorageTier,
+    TransferKind,
+    TransferStatus,
+    WorkerStatus,
+)
+from ._errors import (
+    Busy,
+    Conflict,
+    Error,
+    ErrorCode,
+    InsufficientFunds,
+    IntegrityError,
+    InternalError,
+    InvalidArgument,
+    IoError,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+)
+from ._heat import HeatLedger
+from ._hub import Hub, ManualClock
+from ._records import (
+    Account,
+    AccountEntry,
+    AccountRef,
+    ClaimedJob,
+    CreditRate,
+    EpochBundle,
+    EpochJob,
+    EpochRecord,
+    HeatCredit,
+    HeatRecord,
+    HeatSeries,
+    HeatSeriesPoint,
+    HeatSettlement,
+    HeatStats,
+    HubInfo,
+    HubRecord,
+    Instant,
+    JobCompletion,
+    JobEvent,
+    JobRecord,
+    Lease,
+    Manifest,
+    ManualHeat,
+    Money,
+    NamedReference,
+    Payout,
+    Placement,
+    QueueStats,
+    Quota,
+    ReceiptCheck,
+    RepairAction,
+    ReplicaRecord,
+    SchedulerOptions,
+    ScrubProblem,
+    ScrubReport,
+    SettlementOptions,
+    Transfer,
+    TransferRequest,
+    WorkerRecord,
+    from_ms,
+    kwh,
+    parse_kwh,
+    to_ms,
+)
+from ._power import MeteredEnergy, MeterSample, PowerMeter, RaplDomain, model_watts
+from ._scheduler import Scheduler
+from ._settlement import ReceiptVerifier, Settlement, verify_receipt
+from ._util import (
+    compute_cid,
+    compute_file_cid,
+    normalize_cid,
+    parse_iso8601,
+    proof_of_execution,
+    to_iso8601,
+)
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "AccessLevel", "Account", "AccountEntry", "AccountKind", "AccountRef", "Busy", "ClaimedJob",
+    "Conflict", "ContentReader", "ContentStore", "CreditRate", "Durability", "EnergySource",
+    "EpochBundle", "EpochJob", "EpochRecord", "EpochStatus", "Error", "ErrorCode", "GridSignal",
+    "HeatCredit", "HeatKind", "HeatLedger", "HeatRecord", "HeatSeries", "HeatSeriesPoint",
+    "HeatSettlement", "HeatStats", "Hub", "HubInfo", "HubRecord", "Instant", "InsufficientFunds",
+    "IntegrityCheck", "IntegrityError", "InternalError", "InvalidArgument", "IoError",
+    "JobCompletion", "JobEvent", "JobRecord", "JobStatus", "JobType", "Lease", "Manifest",
+    "ManualClock", "ManualHeat", "MeterSample", "MeteredEnergy", "Money", "NamedReference",
+    "NotFound", "Payout", "PermissionDenied", "Placement", "PowerMeter", "QueueStats", "Quota",
+    "QuotaExceeded", "RaplDomain", "ReceiptCheck", "ReceiptVerifier", "RepairAction",
+    "ReplicaRecord", "ReplicaState", "RoutingPolicy", "Scheduler", "SchedulerOptions",
+    "ScrubProblem", "ScrubReport", "SeriesResolution", "Settlement", "SettlementOptions",
+    "StorageTier", "Transfer", "TransferKind", "TransferRequest", "TransferStatus", "WorkerRecord",
+    "WorkerStatus", "compute_cid", "compute_file_cid", "from_ms", "kwh", "model_watts",
+    "normalize_cid", "parse_iso8601", "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms",
+    "verify_receipt",
+]  # fmt: skip

@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Hub: one sihlicon installation on disk, and the clock it reads time from."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import datetime, timedelta
+from types import TracebackType
+
+from . import _core
+from ._content import ContentStore
+from ._enums import Durability, IntegrityCheck, name_of
+from ._heat import HeatLedger
+from ._records import (
+    HubInfo,
+    Instant,
+    SchedulerOptions,
+    SettlementOptions,
+    build,
+    duration_ms,
+    from_ms,
+    to_ms,
+)
+from ._scheduler import Scheduler
+from ._settlement import Settlement
+
+
+class ManualClock:
+    """A clock that moves only when told to, for tests and simulations. Thread-safe."""
+
+    def __init__(self, start: Instant) -> None:
+        self._native = _core.ManualClock(to_ms(start))
+
+    def now(self) -> datetime:
+        return from_ms(self._native.now_ms())
+
+    def now_ms(self) -> int:
+        return self._native.now_ms()
+
+    def set(self, instant: Instant) -> None:
+        """Moves the clock to ``instant``, which may be earlier than now."""
+        self._native.set_ms(to_ms(instant))
+
+    def advance(self, duration: timedelta | int) -> None:
+        """Moves the clock by ``duration`` (a timedelta, or int milliseconds)."""
+        self._native.advance_ms(duration_ms(duration))
+
+
+class Hub:
+    """A hub directory (``hub.db`` and ``blobs/``), opened (and created if missing) at
+    construction. Use it as a context manager, or call :meth:`close`. Safe to use from many
+    threads: every call releases the GIL while the library works, and :meth:`close` waits for
+    calls in progress on other threads.
+
+    Raises :class:`sihlicon.NotFound` (no hub and ``create_if_missing`` false),
+    :class:`sihlicon.IntegrityError` (not a healthy hub database), :class:`sihlicon.Conflict`
+    (written by a newer sihlicon), :class:`sihlicon.IoError`, :class:`sihlicon.Busy`.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        clock: ManualClock | None = None,
+        create_if_missing: bool = True,
+        busy_timeout: timedelta | int = 30_000,
+        durability: Durability = Durability.POWER_LOSS,
+        integrity_check: IntegrityCheck = IntegrityCheck.QUICK,
+        reader_connections: int = 4,
+        scheduler: SchedulerOptions | None = None,
+        settlement: SettlementOptions | None = None,
+    ) -> None:
+        scheduler_options = dataclasses.asdict(scheduler or SchedulerOptions())
+        settlement_options = dataclasses.asdict(settlement or SettlementOptions())
+        self._native = _core.Hub.open(
+            os.fspath(directory),
+            create_if_missing,
+            duration_ms(busy_timeout),
+            name_of(durability),
+            name_of(integrity_check),
+            reader_connections,
+            None if clock is None else clock._native,
+            scheduler_options,
+            settlement_options,
+        )
+        self._clock = clock
+        self._scheduler = Scheduler(_core.Scheduler(self._native))
+        self._content_store = ContentStore(_core.ContentStore(self._native))
+        self._heat_ledger = HeatLedger(_core.HeatLedger(self._native))
+        self._settlement = Settlement(_core.Settlement(self._native))
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike[str], **options: object) -> Hub:
+        """Same as ``Hub(directory, **options)``."""
+        return cls(directory, **options)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Waits for calls in progress, then closes the database. Closing twice does nothing;
+        any later call raises :class:`sihlicon.Conflict`, and the listeners are dropped. Raises
+        Conflict when called from inside one of the hub's own callbacks (it would wait for
+        itself)."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else self.directory
+        return f"<sihlicon.Hub {state}>"
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self._scheduler
+
+    @property
+    def content_store(self) -> ContentStore:
+        return self._content_store
+
+    @property
+    def heat_ledger(self) -> HeatLedger:
+        return self._heat_ledger
+
+    @property
+    def settlement(self) -> Settlement:
+        return self._settlement
+
+    @property
+    def clock(self) -> ManualClock | None:
+        """The ManualClock given at opening, or None for the system clock."""
+        return self._clock
+
+    @property
+    def directory(self) -> str:
+        return self._native.directory()
+
+    @property
+    def blob_directory(self) -> str:
+        return self._native.blob_directory()
+
+    def now(self) -> datetime:
+        """The hub clock's current instant."""
+        return from_ms(self._native.now_ms())
+
+    def info(self) -> HubInfo:
+        """The hub's identity, schema version and record counts, in one snapshot."""
+        return build(HubInfo, self._native.info())
+
+    @staticmethod
+    def latest_schema_version() -> int:
+        return _core.Hub.latest_schema_version()

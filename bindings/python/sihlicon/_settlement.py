@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Settlement: the hub's double-entry journal, job charges and signed epochs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from . import _core
+from ._enums import AccountKind, name_of
+from ._errors import InvalidArgument
+from ._records import (
+    Account,
+    AccountEntry,
+    AccountRef,
+    EpochBundle,
+    EpochJob,
+    EpochRecord,
+    Money,
+    Payout,
+    ReceiptCheck,
+    SettlementOptions,
+    Transfer,
+    TransferRequest,
+    build,
+    build_all,
+    to_ms,
+)
+
+
+class Settlement:
+    """The hub's money (``Hub.settlement``). Safe to use from many threads."""
+
+    def __init__(self, native: _core.Settlement) -> None:
+        self._native = native
+
+    def options(self) -> SettlementOptions:
+        """The options in force (the operator key is never returned)."""
+        return SettlementOptions(**self._native.options())
+
+    def operator_address(self) -> str:
+        """The EIP-55 address of the operator's key, the signer of every epoch."""
+        return self._native.operator_address()
+
+    def price_of(self, job_type: str) -> Money:
+        minor_units, currency = self._native.price_of(job_type)
+        return Money(minor_units, currency)
+
+    def job_charge(self, job_id: str) -> tuple[Money, str] | None:
+        """The price recorded on a charged job and its state ("reserved", "charged",
+        "voided"); None for a free job or an unknown id."""
+        charge = self._native.job_charge(job_id)
+        if charge is None:
+            return None
+        (minor_units, currency), state = charge
+        return Money(minor_units, currency), state
+
+    # ---- journal ----
+
+    def transfer(self, request: TransferRequest) -> Transfer:
+        """Creates a transfer; its id is its idempotency key. Raises InvalidArgument,
+        Conflict (the id exists with other fields), InsufficientFunds (nothing written)."""
+        if request.debit.currency != request.amount.currency or (
+            request.credit.currency != request.amount.currency
+        ):
+            raise InvalidArgument(
+                f"currency: the accounts ({request.debit.currency}, {request.credit.currency})"
+                f" must be in the amount's currency ({request.amount.currency})",
+                "currency",
+            )
+        return build(
+            Transfer,
+            self._native.transfer(
+                request.id,
+                name_of(request.debit.kind),
+                request.debit.owner,
+                name_of(request.credit.kind),
+                request.credit.owner,
+                request.amount.minor_units,
+                request.amount.currency,
+                name_of(request.kind),
+                request.reference,
+                request.pending,
+                None if request.timeout_at is None else to_ms(request.timeout_at),
+            ),
+        )
+
+    def post_pending(self, id: str, pending_id: str, amount: Money | None = None) -> Transfer:
+        """Posts a pending transfer (all of it, or ``amount``) as transfer ``id``."""
+        native_amount = None if amount is None else (amount.minor_units, amount.currency)
+        return build(Transfer, self._native.post_pending(id, pending_id, native_amount))
+
+    def void_pending(self, id: str, pending_id: str) -> Transfer:
+        return build(Transfer, self._native.void_pending(id, pending_id))
+
+    def expire_pending(self) -> int:
+        return self._native.expire_pending()
+
+    def top_up(self, client: str, amount: Money, external_reference: str) -> Transfer:
+        """A client deposit from outside, idempotent on ``external_reference``."""
+        return build(
+            Transfer,
+            self._native.top_up(client, amount.minor_units, amount.currency, external_reference),
+        )
+
+    def withdraw(
+        self,
+        kind: AccountKind,
+        owner: str,
+        amount: Money,
+        id: str,
+        external_reference: str = "",
+    ) -> Transfer:
+        """Pays ``amount`` out of an account under the idempotency key ``id``."""
+        return build(
+            Transfer,
+            self._native.withdraw(
+                name_of(kind),
+                owner,
+                amount.minor_units,
+                amount.currency,
+                id,
+                external_reference,
+            ),
+        )
+
+    def account(self, ref: AccountRef) -> Account:
+        """Raises NotFound if the account was never used."""
+        return build(
+            Account, self._native.account(name_of(ref.kind), ref.owner, ref.currency)
+        )
+
+    def accounts(self, kind: AccountKind | None = None) -> list[Account]:
+        return build_all(
+            Account, self._native.accounts(None if kind is None else name_of(kind))
+        )
+
+    def history(self, ref: AccountRef, limit: int = 100) -> list[AccountEntry]:
+        """The account's posted movements, newest first."""
+        return build_all(
+            AccountEntry,
+            self._native.history(name_of(ref.kind), ref.owner, ref.currency, limit),
+        )
+
+    def transfer_by_id(self, id: str) -> Transfer:
+        return build(Transfer, self._native.transfer_by_id(id))
+
+    def deposits(self) -> dict[str, int]:
+        """Total deposits ever, minor units per currency code."""
+        return self._native.deposits()
+
+    def withdrawals(self) -> dict[str, int]:
+        return self._native.withdrawals()
+
+    # ---- epochs ----
+
+    def current_epoch(self) -> EpochRecord:
+        return build(EpochRecord, self._native.current_epoch())
+
+    def seal_epoch(self) -> EpochRecord:
+        """Ends the active epoch, signs its bundle, posts its payouts; returns it finalized."""
+        return build(EpochRecord, self._native.seal_epoch())
+
+    def seal_due_epoch(self) -> EpochRecord | None:
+        epoch = self._native.seal_due_epoch()
+        return None if epoch is None else build(EpochRecord, epoch)
+
+    def epoch(self, epoch_id: str) -> EpochRecord:
+        return build(EpochRecord, self._native.epoch(epoch_id))
+
+    def epochs(self) -> list[EpochRecord]:
+        return build_all(EpochRecord, self._native.epochs())
+
+    def epoch_jobs(self, epoch_id: str) -> list[EpochJob]:
+        return build_all(EpochJob, self._native.epoch_jobs(epoch_id))
+
+    def epoch_payouts(self, epoch_id: str) -> list[Payout]:
+        return build_all(Payout, self._native.epoch_payouts(epoch_id))
+
+    def epoch_bundle(self, epoch_id: str) -> EpochBundle:
+        return build(EpochBundle, self._native.epoch_bundle(epoch_id))
+
+    def receipt(self, job_id: str) -> str:
+        """The receipt (JSON text) of a job in a finalized epoch; check it anywhere with
+        :func:`sihlicon.verify_receipt`. Raises NotFound, Conflict (epoch not finalized)."""
+        return self._native.receipt(job_id)
+
+    def index_json(self) -> str:
+        return self._native.index_json()
+
+
+def verify_receipt(
+    receipt: str | Mapping[str, Any], expected_signer: str | None = None
+) -> ReceiptCheck:
+    """Checks a receipt with no hub: the summary's signature recovers its signer (equal to
+    ``expected_signer`` when given), the leaf's inclusion proof leads to the signed Merkle
+    root. Never raises for a bad document: the check is invalid with the problem named."""
+    text = receipt if isinstance(receipt, str) else json.dumps(receipt)
+    return build(ReceiptCheck, _core.verify_receipt(text, expected_signer))
+
+
+class ReceiptVerifier:
+    """Checks many receipts, recovering each epoch's signature once (receipts of one epoch
+    cost one signature recovery in all). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._native = _core.ReceiptVerifier()
+
+    def verify(
+        self, receipt: str | Mapping[str, Any], expected_signer: str | None = None
+    ) -> ReceiptCheck:
+        """As :func:`verify_receipt`."""
+        text = receipt if isinstance(receipt, str) else json.dumps(receipt)
+        return build(ReceiptCheck, self._native.verify(text, expected_signer))

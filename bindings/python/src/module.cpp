@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sihlicon._core: the native half of the Python package. It binds the C++ API directly (not
+// the C ABI): errors become the Python exception classes of sihlicon/_errors.py, records
+// become dicts that sihlicon/_records.py turns into dataclasses, and every call that touches
+// a hub runs with the GIL released.
+#include "common.hpp"
+#include "handle.hpp"
+
+#include <sihlicon/cid.hpp>
+#include <sihlicon/crypto.hpp>
+#include <sihlicon/version.hpp>
+
+#include <mutex>
+
+namespace sihlicon::python {
+namespace {
+
+// The Python classes of the error codes, registered by sihlicon/_errors.py at import. Leaked
+// on purpose: it must outlive every translation, up to the interpreter's end.
+py::dict* error_classes = nullptr;
+
+void translate_error(std::exception_ptr pointer) {
+    try {
+        std::rethrow_exception(pointer);
+    } catch (const Error& error) {
+        py::object cls;
+        if (error_classes != nullptr) {
+            const auto key = py::int_(static_cast<int>(error.code()));
+            if (error_classes->contains(key)) {
+                cls = (*error_classes)[key];
+            }
+        }
+        if (!cls) {
+            PyErr_SetString(PyExc_RuntimeError, error.what());
+            return;
+        }
+        py::object instance = cls(py::str(error.what()), py::str(error.field()));
+        PyErr_SetObject(cls.ptr(), instance.ptr());
+    }
+}
+
+HubOptions hub_options(bool create_if_missing, std::int64_t busy_timeout_ms,
+                       const std::string& durability, const std::string& integrity_check,
+                       int reader_connections, const std::shared_ptr<ManualClock>& clock,
+                       const py::dict& scheduler, const py::dict& settlement) {
+    HubOptions options;
+    options.create_if_missing = create_if_missing;
+    options.busy_timeout = std::chrono::milliseconds(busy_timeout_ms);
+    if (durability == "power_loss") {
+        options.durability = Durability::power_loss;
+    } else if (durability == "process_crash") {
+        options.durability = Durability::process_crash;
+    } else {
+        throw Error::invalid("durability", durability, "must be power_loss or process_crash");
+    }
+    if (integrity_check == "none") {
+        options.integrity_check = IntegrityCheck::none;
+    } else if (integrity_check == "quick") {
+        options.integrity_check = IntegrityCheck::quick;
+    } else if (integrity_check == "full") {
+        options.integrity_check = IntegrityCheck::full;
+    } else {
+        throw Error::invalid("integrity_check", integrity_check, "must be none, quick or full");
+    }
+    options.reader_connections = reader_connections;
+    options.clock = clock;
+    apply_scheduler_options(options.scheduler, scheduler);
+    apply_settlement_options(options.settlement, settlement);
+    return options;
+}
+
+}  // namespace
+}  // namespace sihlicon::python
+
+using namespace sihlicon;
+using namespace sihlicon::python;
+
+PYBIND11_MODULE(_core, module) {
+    module.doc() = "sihlicon's native module; use the sihlicon package instead.";
+    module.attr("__version__") = std::string(library_version());
+
+    py::register_exception_translator(translate_error);
+    module.def("_set_error_classes", [](const py::dict& classes) {
+        if (error_classes == nullptr) {
+            error_classes = new py::dict();
+        }
+        error_classes->clear();
+        for (const auto& [key, value] : classes) {
+            (*error_classes)[key] = value;
+        }
+    });
+    module.def("_raise", [](int code, const std::string& message, const std::string& field) {
+        throw Error(static_cast<ErrorCode>(code), message, field);
+    });
+    module.def("error_code_names", [] {
+        py::dict names;
+        for (int code = 1; code <= 10; ++code) {
+            const auto name = to_string(static_cast<ErrorCode>(code));
+            names[py::int_(code)] = py::str(name.data(), name.size());
+        }
+        return names;
+    });
+
+    bind_owned_bytes(module);
+
+    py::class_<ManualClock, std::shared_ptr<ManualClock>>(module, "ManualClock")
+        .def(py::init([](std::int64_t start_ms) {
+                 return std::make_shared<ManualClock>(Timestamp::from_ms(start_ms));
+             }),
+             py::arg("start_ms"))
+        .def("now_ms", [](const ManualClock& clock) { return clock.now().ms(); })
+        .def(
+            "set_ms",
+            [](ManualClock& clock, std::int64_t ms) { clock.set(Timestamp::from_ms(ms)); },
+            py::arg("ms"))
+        .def(
+            "advance_ms",
+            [](ManualClock& clock, std::int64_t ms) {
+                clock.advance(std::chrono::milliseconds(ms));
+            },
+            py::arg("ms"));
+
+    py::class_<HubHandle, std::shared_ptr<HubHandle>>(module, "Hub")
+        .def_static(
+            "open",
+            [](const std::string& directory, bool create_if_missing, std::int64_t busy_timeout_ms,
+               const std::string& durability, const std::string& integrity_check,
+               int reader_connections, const std::shared_ptr<ManualClock>& clock,
+               const py::dict& scheduler, const py::dict& settlement) {
+                auto options =
+                    hub_options(create_if_missing, busy_timeout_ms, durability, integrity_check,
+                                reader_connections, clock, scheduler, settlement);
+                return without_gil(
+                    [&] { return std::make_shared<HubHandle>(Hub::open(directory, options)); });
+            },
+            py::arg("directory"), py::arg("create_if_missing"), py::arg("busy_timeout_ms"),
+            py::arg("durability"), py::arg("integrity_check"), py::arg("reader_connections"),
+            py::arg("clock"), py::arg("scheduler"), py::arg("settlement"))
+        .def("close", [](HubHandle& handle) { without_gil([&] { handle.close(); }); })
+        .def_property_readonly("closed", [](HubHandle& handle) { return handle.closed(); })
+        .def("info",
+             [](const std::shared_ptr<HubHandle>& handle) {
+                 return to_py(with_hub(ServiceRef{handle}, [](Hub& hub) { return hub.info(); }));
+             })
+        .def("directory",
+             [](const std::shared_ptr<HubHandle>& handle) {
+                 return with_hub(ServiceRef{handle},
+                                 [](Hub& hub) { return hub.directory().string(); });
+             })
+        .def("blob_directory",
+             [](const std::shared_ptr<HubHandle>& handle) {
+                 return with_hub(ServiceRef{handle},
+                                 [](Hub& hub) { return hub.blob_directory().string(); });
+             })
+        .def("now_ms",
+             [](const std::shared_ptr<HubHandle>& handle) {
+                 return with_hub(ServiceRef{handle},
+                                 [](Hub& hub) { return hub.clock().now().ms(); });
+             })
+        .def_static("latest_schema_version", &Hub::latest_schema_version);
+
+    bind_scheduler(module);
+    bind_content_store(module);
+    bind_heat_ledger(module);
+    bind_settlement(module);
+    bind_power_meter(module);
+
+    // ---- no hub needed ----
+    module.def(
+        "verify_receipt",
+        [](const std::string& receipt_json, const std::optional<std::string>& expected_signer) {
+            std::optional<crypto::Address> signer;
+            if (expected_signer) {
+                signer = crypto::Address::parse(*expected_signer, "expected_signer");
+            }
+            return to_py(without_gil([&] { return verify_receipt(receipt_json, signer); }));
+        },
+        py::arg("receipt_json"), py::arg("expected_signer") = py::none());
+    // ReceiptVerifier is not thread-safe; the mutex lets Python threads share one.
+    struct SharedVerifier {
+        std::mutex mutex;
+        ReceiptVerifier verifier;
+    };
+    py::class_<SharedVerifier>(module, "ReceiptVerifier")
+        .def(py::init<>())
+        .def(
+            "verify",
+            [](SharedVerifier& shared, const std::string& receipt_json,
+               const std::optional<std::string>& expected_signer) {
+                std::optional<crypto::Address> signer;
+                if (expected_signer) {
+                    signer = crypto::Address::parse(*expected_signer, "expected_signer");
+                }
+                return to_py(without_gil([&] {
+                    std::lock_guard lock(shared.mutex);
+                    return shared.verifier.verify(receipt_json, signer);
+                }));
+            },
+            py::arg("receipt_json"), py::arg("expected_signer") = py::none());
+    module.def(
+        "compute_cid",
+        [](const py::object& data, std::size_t chunk_size, std::size_t max_links) {
+            InputBuffer buffer(data);
+            UnixfsOptions options{chunk_size, max_links};
+            return without_gil([&] { return compute_cid(buffer.bytes(), options).to_string(); });
+        },
+        py::arg("data"), py::arg("chunk_size"), py::arg("max_links"));
+    module.def(
+        "compute_file_cid",
+        [](const std::string& path, std::size_t chunk_size, std::size_t max_links) {
+            UnixfsOptions options{chunk_size, max_links};
+            return without_gil([&] { return compute_file_cid(path, options).to_string(); });
+        },
+        py::arg("path"), py::arg("chunk_size"), py::arg("max_links"));
+    module.def(
+        "normalize_cid",
+        [](const std::string& text) { return Cid::parse_any_version(text).to_v1().to_string(); },
+        py::arg("text"));
+    module.def("proof_of_execution", &proof_of_execution, py::arg("job_id"), py::arg("result_hash"),
+               py::arg("worker_id"));
+    module.def(
+        "money_parse",
+        [](const std::string& text, const std::string& currency) {
+            return Money::parse(text, Currency::of(currency)).minor_units();
+        },
+        py::arg("text"), py::arg("currency"));
+    module.def(
+        "money_decimal",
+        [](std::int64_t minor_units, const std::string& currency) {
+            return Money(minor_units, Currency::of(currency)).to_decimal_string();
+        },
+        py::arg("minor_units"), py::arg("currency"));
+    module.def(
+        "allocate",
+        [](std::int64_t total, const std::vector<std::int64_t>& weights) {
+            return allocate(total, weights);
+        },
+        py::arg("total"), py::arg("weights"));
+    module.def(
+        "energy_kwh_string",
+        [](std::int64_t mwh) { return Energy::milliwatt_hours(mwh).to_kwh_string(); },
+        py::arg("mwh"));
+    module.def(
+        "energy_parse_kwh",
+        [](const std::string& text, const std::string& field) {
+            return Energy::parse_kwh(text, field).mwh();
+        },
+        py::arg("text"), py::arg("field"));
+    module.def(
+        "to_iso8601", [](std::int64_t ms) { return to_iso8601(Timestamp::from_ms(ms)); },
+        py::arg("ms"));
+    module.def(
+        "parse_iso8601",
+        [](const std::string& text, const std::string& field) {
+            return parse_iso8601(text, field).ms();
+        },
+        py::arg("text"), py::arg("field"));
+}

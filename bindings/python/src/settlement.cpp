@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sihlicon._core.Settlement: the journal, job charges and sealed epochs.
+#include "common.hpp"
+#include "handle.hpp"
+
+namespace sihlicon::python {
+
+void apply_settlement_options(SettlementOptions& options, const py::dict& values) {
+    for (const auto& [key, value] : values) {
+        const auto name = key.cast<std::string>();
+        if (name == "charge_jobs") {
+            options.charge_jobs = value.cast<bool>();
+        } else if (name == "currency") {
+            options.currency = Currency::of(value.cast<std::string>());
+        } else if (name == "default_price") {
+            options.default_price = make_money(value.cast<std::int64_t>(), options.currency.code());
+        } else if (name == "prices") {
+            options.prices.clear();
+            for (const auto& [type, price] : value.cast<std::map<std::string, std::int64_t>>()) {
+                options.prices.emplace(type, make_money(price, options.currency.code()));
+            }
+        } else if (name == "protocol_fee_ppm") {
+            options.protocol_fee_ppm = value.cast<std::int64_t>();
+        } else if (name == "operator_fee_ppm") {
+            options.operator_fee_ppm = value.cast<std::int64_t>();
+        } else if (name == "work_pool_ppm") {
+            options.work_pool_ppm = value.cast<std::int64_t>();
+        } else if (name == "epoch_duration_ms") {
+            options.epoch_duration_ms = value.cast<std::int64_t>();
+        } else if (name == "operator_key") {
+            if (!value.is_none()) {
+                options.signer = std::make_shared<crypto::LocalKeySigner>(
+                    crypto::PrivateKey::parse(value.cast<std::string>(), "operator_key"));
+            }
+        } else {
+            throw Error::invalid("settlement", name, "is not a settlement option");
+        }
+    }
+}
+
+py::dict settlement_options_to_py(const SettlementOptions& options) {
+    py::dict d;
+    d["charge_jobs"] = options.charge_jobs;
+    d["currency"] = std::string(options.currency.code());
+    d["default_price"] = options.default_price.minor_units();
+    std::map<std::string, std::int64_t> prices;
+    for (const auto& [type, price] : options.prices) {
+        prices.emplace(type, price.minor_units());
+    }
+    d["prices"] = prices;
+    d["protocol_fee_ppm"] = options.protocol_fee_ppm;
+    d["operator_fee_ppm"] = options.operator_fee_ppm;
+    d["work_pool_ppm"] = options.work_pool_ppm;
+    d["epoch_duration_ms"] = options.epoch_duration_ms;
+    return d;
+}
+
+namespace {
+
+struct SettlementRef : ServiceRef {};
+
+Settlement& settlement(Hub& hub) {
+    return hub.settlement();
+}
+
+AccountRef account_ref(const std::string& kind, const std::string& owner,
+                       const std::string& currency) {
+    return AccountRef{parse_account_kind(kind), owner, Currency::of(currency)};
+}
+
+}  // namespace
+
+void bind_settlement(py::module_& module) {
+    using Ref = SettlementRef;
+    py::class_<Ref>(module, "Settlement")
+        .def(py::init([](const std::shared_ptr<HubHandle>& hub) { return Ref{{hub}}; }))
+        .def("options",
+             [](const Ref& s) {
+                 return settlement_options_to_py(
+                     with_hub(s, [](Hub& hub) { return settlement(hub).options(); }));
+             })
+        .def("operator_address",
+             [](const Ref& s) {
+                 return with_hub(
+                     s, [](Hub& hub) { return settlement(hub).operator_address().to_string(); });
+             })
+        .def("price_of",
+             [](const Ref& s, const std::string& job_type) {
+                 return money_to_py(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).price_of(job_type); }));
+             })
+        .def("job_charge",
+             [](const Ref& s, const std::string& job_id) -> py::object {
+                 const auto charge =
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).job_charge(job_id); });
+                 if (!charge) {
+                     return py::none();
+                 }
+                 return py::make_tuple(money_to_py(charge->first), charge->second);
+             })
+        .def("transfer",
+             [](const Ref& s, const std::string& id, const std::string& debit_kind,
+                const std::string& debit_owner, const std::string& credit_kind,
+                const std::string& credit_owner, std::int64_t amount, const std::string& currency,
+                const std::string& kind, const std::string& reference, bool pending,
+                const std::optional<std::int64_t>& timeout_ms) {
+                 TransferRequest request;
+                 request.id = id;
+                 request.debit = account_ref(debit_kind, debit_owner, currency);
+                 request.credit = account_ref(credit_kind, credit_owner, currency);
+                 request.amount = make_money(amount, currency);
+                 request.kind = parse_transfer_kind(kind);
+                 request.reference = reference;
+                 request.pending = pending;
+                 request.timeout_at = optional_timestamp(timeout_ms);
+                 return to_py(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).transfer(request); }));
+             })
+        .def("post_pending",
+             [](const Ref& s, const std::string& id, const std::string& pending_id,
+                const std::optional<std::pair<std::int64_t, std::string>>& amount) {
+                 std::optional<Money> money;
+                 if (amount) {
+                     money = make_money(amount->first, amount->second);
+                 }
+                 return to_py(with_hub(s, [&](Hub& hub) {
+                     return settlement(hub).post_pending(id, pending_id, money);
+                 }));
+             })
+        .def("void_pending",
+             [](const Ref& s, const std::string& id, const std::string& pending_id) {
+                 return to_py(with_hub(
+                     s, [&](Hub& hub) { return settlement(hub).void_pending(id, pending_id); }));
+             })
+        .def("expire_pending",
+             [](const Ref& s) {
+                 return with_hub(s, [](Hub& hub) { return settlement(hub).expire_pending(); });
+             })
+        .def("top_up",
+             [](const Ref& s, const std::string& client, std::int64_t amount,
+                const std::string& currency, const std::string& reference) {
+                 const auto money = make_money(amount, currency);
+                 return to_py(with_hub(s, [&](Hub& hub) {
+                     return settlement(hub).top_up(client, money, reference);
+                 }));
+             })
+        .def(
+            "withdraw",
+            [](const Ref& s, const std::string& kind, const std::string& owner, std::int64_t amount,
+               const std::string& currency, const std::string& id, const std::string& reference) {
+                const auto parsed = parse_account_kind(kind);
+                const auto money = make_money(amount, currency);
+                return to_py(with_hub(s, [&](Hub& hub) {
+                    return settlement(hub).withdraw(parsed, owner, money, id, reference);
+                }));
+            })
+        .def("account",
+             [](const Ref& s, const std::string& kind, const std::string& owner,
+                const std::string& currency) {
+                 const auto ref = account_ref(kind, owner, currency);
+                 return to_py(with_hub(s, [&](Hub& hub) { return settlement(hub).account(ref); }));
+             })
+        .def("accounts",
+             [](const Ref& s, const std::optional<std::string>& kind) {
+                 std::optional<AccountKind> parsed;
+                 if (kind) {
+                     parsed = parse_account_kind(*kind);
+                 }
+                 return to_py_list(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).accounts(parsed); }));
+             })
+        .def("history",
+             [](const Ref& s, const std::string& kind, const std::string& owner,
+                const std::string& currency, std::int64_t limit) {
+                 const auto ref = account_ref(kind, owner, currency);
+                 return to_py_list(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).history(ref, limit); }));
+             })
+        .def("transfer_by_id",
+             [](const Ref& s, const std::string& id) {
+                 return to_py(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).transfer_by_id(id); }));
+             })
+        .def("deposits",
+             [](const Ref& s) {
+                 return with_hub(s, [](Hub& hub) { return settlement(hub).deposits(); });
+             })
+        .def("withdrawals",
+             [](const Ref& s) {
+                 return with_hub(s, [](Hub& hub) { return settlement(hub).withdrawals(); });
+             })
+        .def(
+            "current_epoch",
+            [](const Ref& s) {
+                return to_py(with_hub(s, [](Hub& hub) { return settlement(hub).current_epoch(); }));
+            })
+        .def("seal_epoch",
+             [](const Ref& s) {
+                 return to_py(with_hub(s, [](Hub& hub) { return settlement(hub).seal_epoch(); }));
+             })
+        .def("seal_due_epoch",
+             [](const Ref& s) -> py::object {
+                 const auto epoch =
+                     with_hub(s, [](Hub& hub) { return settlement(hub).seal_due_epoch(); });
+                 return epoch ? py::object(to_py(*epoch)) : py::none();
+             })
+        .def("epoch",
+             [](const Ref& s, const std::string& id) {
+                 return to_py(with_hub(s, [&](Hub& hub) { return settlement(hub).epoch(id); }));
+             })
+        .def("epochs",
+             [](const Ref& s) {
+                 return to_py_list(with_hub(s, [](Hub& hub) { return settlement(hub).epochs(); }));
+             })
+        .def("epoch_jobs",
+             [](const Ref& s, const std::string& id) {
+                 return to_py_list(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).epoch_jobs(id); }));
+             })
+        .def("epoch_payouts",
+             [](const Ref& s, const std::string& id) {
+                 return to_py_list(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).epoch_payouts(id); }));
+             })
+        .def("epoch_bundle",
+             [](const Ref& s, const std::string& id) {
+                 return to_py(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).epoch_bundle(id); }));
+             })
+        .def("receipt",
+             [](const Ref& s, const std::string& job_id) {
+                 return with_hub(s, [&](Hub& hub) { return settlement(hub).receipt(job_id); });
+             })
+        .def("index_json", [](const Ref& s) {
+            return with_hub(s, [](Hub& hub) { return settlement(hub).index_json(); });
+        });
+}
+
+}  // namespace sihlicon::python
