@@ -215,7 +215,7 @@ struct SIHLICON_API JobRecord {
     std::string id;
     JobSpec spec;
     JobStatus status = JobStatus::pending;
-    std::string wait_reason;  // for pending: "scheduled", "dependencies", "backoff"
+    std::string wait_reason;  // for pending: "scheduled", "dependencies", "backoff", "inputs"
     std::optional<Timestamp> ready_at;
     std::int64_t attempts = 0;
     bool dead_letter = false;
@@ -302,6 +302,10 @@ struct SchedulerOptions {
     std::chrono::milliseconds aging_interval{60'000};  // waiting this long adds 1 priority
     std::int64_t submissions_per_hour = 10;            // per owner (the seed); 0: unlimited
     std::int64_t claim_scan_limit = 256;               // queued jobs examined per claim at most
+    // A job whose inputDataRefs are not all in the hub's content store waits as pending
+    // ("inputs"); it is looked at again this often (by claims and tick()), and queued once
+    // every input is stored, whichever process stored it.
+    std::chrono::milliseconds input_recheck_interval{1'000};
 };
 
 class SIHLICON_API Scheduler {

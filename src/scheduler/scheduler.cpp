@@ -287,6 +287,8 @@ void Scheduler::set_options(const SchedulerOptions& options) {
     check_range("aging_interval", options.aging_interval.count(), 1, 365LL * 24 * 3600 * 1000);
     check_range("submissions_per_hour", options.submissions_per_hour, 0, 1'000'000'000);
     check_range("claim_scan_limit", options.claim_scan_limit, 1, 100'000);
+    check_range("input_recheck_interval", options.input_recheck_interval.count(), 1,
+                24LL * 3600 * 1000);
     std::lock_guard lock(impl_->options_mutex);
     impl_->options = options;
 }
@@ -591,6 +593,11 @@ JobRecord Scheduler::Impl::insert_job(Moves& moves, const JobSpec& spec) {
         job.wait_reason = "scheduled";
         job.ready_at = spec.scheduled_at;
     }
+    if (job.status == JobStatus::queued && moves.inputs_missing(spec.input_refs)) {
+        job.status = JobStatus::pending;
+        job.wait_reason = "inputs";
+        job.ready_at = moves.now + moves.options.input_recheck_interval;
+    }
     const auto& resources = spec.workload.resources;
     const auto sort_key = moves.now.ms() - spec.priority * moves.options.aging_interval.count();
     auto ms_of = [](const std::optional<Timestamp>& at) -> std::optional<std::int64_t> {
@@ -619,6 +626,9 @@ JobRecord Scheduler::Impl::insert_job(Moves& moves, const JobSpec& spec) {
               "ON CONFLICT DO NOTHING")
             .bind_all(job.id, dependency)
             .run();
+    }
+    if (job.status == JobStatus::pending) {
+        reason = fmt::format("{}; waits for {}", reason, job.wait_reason);
     }
     moves.record(job.id, spec.hub_id, std::nullopt, job.status, spec.owner, reason);
     return job;

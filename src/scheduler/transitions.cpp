@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/transitions.hpp"
 
+#include "cas/cas_internal.hpp"
+
+#include <boost/json.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -146,6 +150,10 @@ JobStatus Moves::make_ready_or_wait(std::string_view job_id,
         to = JobStatus::pending;
         wait_reason = "scheduled";
         ready_at = scheduled_at;
+    } else if (inputs_missing(stored_input_refs(job_id))) {
+        to = JobStatus::pending;
+        wait_reason = "inputs";
+        ready_at = now.ms() + options.input_recheck_interval.count();
     }
     tx.prepare(
           "UPDATE jobs SET status = ?, wait_reason = ?, ready_at = ?, updated_at = ? "
@@ -158,6 +166,30 @@ JobStatus Moves::make_ready_or_wait(std::string_view job_id,
                            : std::string(reason));
     }
     return to;
+}
+
+bool Moves::inputs_missing(const std::vector<std::string>& input_refs) {
+    return std::any_of(input_refs.begin(), input_refs.end(), [&](const std::string& content_id) {
+        return !cas::manifest_exists(tx, content_id);
+    });
+}
+
+std::vector<std::string> Moves::stored_input_refs(std::string_view job_id) {
+    auto row = tx.prepare("SELECT spec FROM jobs WHERE id = ?");
+    row.bind_all(job_id);
+    std::vector<std::string> refs;
+    if (!row.step()) {
+        return refs;
+    }
+    // The stored spec is our own JSON: only its inputDataRefs are needed here.
+    const auto spec = boost::json::parse(row.column_text(0));
+    if (const auto* inputs = spec.as_object().if_contains("inputDataRefs");
+        inputs != nullptr && inputs->is_array()) {
+        for (const auto& input : inputs->as_array()) {
+            refs.emplace_back(input.as_string());
+        }
+    }
+    return refs;
 }
 
 void Moves::release_dependents(std::string_view job_id) {

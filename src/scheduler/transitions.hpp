@@ -44,11 +44,17 @@ struct Moves {
     // Gives back what a running job holds on its worker and hub.
     void release_resources(std::string_view job_id);
 
-    // Moves a pending or queued job to its next waiting state: pending for dependencies or
-    // for scheduledAt, else queued. Returns the state it ends in.
+    // Moves a pending or queued job to its next waiting state: pending for dependencies, for
+    // scheduledAt or for inputs not yet in the content store, else queued. Returns the state
+    // it ends in.
     JobStatus make_ready_or_wait(std::string_view job_id, const std::optional<std::string>& hub_id,
                                  std::optional<JobStatus> from, std::string_view actor,
                                  std::string_view reason);
+
+    // Whether some of `input_refs` (CIDs) have no manifest in the content store yet.
+    bool inputs_missing(const std::vector<std::string>& input_refs);
+    // The inputDataRefs of a stored job.
+    std::vector<std::string> stored_input_refs(std::string_view job_id);
 
     // After `job_id` completed: dependents whose dependencies are all complete move on.
     void release_dependents(std::string_view job_id);

@@ -19,6 +19,9 @@ inline constexpr const char* kCidHelloWorld =
     "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
 inline constexpr const char* kCidEmpty =
     "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+// "hello world\n": not stored by the fixture, so a job needing it waits for its input.
+inline constexpr const char* kCidHelloWorldLine =
+    "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";
 
 struct SchedulerFixture {
     TempDir dir;
@@ -31,7 +34,12 @@ struct SchedulerFixture {
         options.clock = clock;
         options.durability = Durability::process_crash;
         options.scheduler.submissions_per_hour = 0;
-        return Hub::open(dir.path(), options);
+        auto opened = Hub::open(dir.path(), options);
+        // kCidHelloWorld is stored, so jobs that name it as an input can be queued.
+        const std::string hello = "hello world";
+        opened.content_store().put_bytes(
+            {reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()}, "client-a");
+        return opened;
     }
 
     Scheduler& scheduler() { return hub.scheduler(); }

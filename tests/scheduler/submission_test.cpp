@@ -222,3 +222,57 @@ TEST_CASE("a batch of submissions is accepted whole or not at all") {
     CHECK_THROWS_AS(fixture.scheduler().submit_many(batch), Error);
     CHECK(fixture.count_jobs() == 5);
 }
+
+TEST_CASE("a job whose input is not stored yet waits as pending and is queued once it arrives") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool");
+    fixture.add_worker("bee", "pool");
+    auto spec = SchedulerFixture::job();
+    spec.input_refs = {testing::kCidHelloWorld, testing::kCidHelloWorldLine};
+    const auto job = fixture.scheduler().submit(spec);
+    CHECK(job.status == JobStatus::pending);
+    CHECK(job.wait_reason == "inputs");
+    fixture.advance(std::chrono::seconds(5));
+    CHECK(fixture.scheduler().claim("bee").empty());  // still missing: it keeps waiting
+    CHECK(fixture.scheduler().job(job.id).wait_reason == "inputs");
+    const auto explained = fixture.scheduler().explain(job.id);
+    CHECK(explained.front().reasons.front().find("inputs") != std::string::npos);
+
+    const std::string line = "hello world\n";
+    fixture.hub.content_store().put_bytes(
+        {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()}, "client-a");
+    CHECK(fixture.scheduler().claim("bee").empty());  // looked at again once a second
+    fixture.advance(fixture.scheduler().options().input_recheck_interval);
+    const auto claimed = fixture.scheduler().claim("bee");
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed.front().lease.job_id == job.id);
+    const auto events = fixture.scheduler().events(job.id);
+    CHECK(events.front().to == JobStatus::pending);
+    CHECK(events.front().reason.find("inputs") != std::string::npos);
+}
+
+TEST_CASE("a job whose inputs are all stored is queued at once") {
+    SchedulerFixture fixture;
+    auto spec = SchedulerFixture::job();
+    spec.input_refs = {testing::kCidHelloWorld};
+    CHECK(fixture.scheduler().submit(spec).status == JobStatus::queued);
+}
+
+TEST_CASE("a job released by its dependency still waits for a missing input") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool");
+    fixture.add_worker("bee", "pool");
+    const auto first = fixture.scheduler().submit(SchedulerFixture::job("first"));
+    auto spec = SchedulerFixture::job("second");
+    spec.depends_on = {first.id};
+    spec.input_refs = {testing::kCidHelloWorldLine};
+    const auto second = fixture.scheduler().submit(spec);
+    CHECK(second.wait_reason == "dependencies");
+    const auto claimed = fixture.scheduler().claim("bee");
+    REQUIRE(claimed.size() == 1);
+    fixture.scheduler().complete(claimed.front().lease.job_id, claimed.front().lease.token,
+                                 fixture.completion());
+    const auto now_waiting = fixture.scheduler().job(second.id);
+    CHECK(now_waiting.status == JobStatus::pending);
+    CHECK(now_waiting.wait_reason == "inputs");
+}
