@@ -18,6 +18,7 @@
 #include <csignal>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
 namespace po = boost::program_options;
 

@@ -204,6 +204,30 @@ TEST_CASE("slots are bounded by the cores and run jobs side by side") {
     }
 }
 
+TEST_CASE("a running job's lease is renewed, so it outlives its first lease") {
+    AgentFixture fixture;
+    const auto job = fixture.scheduler().submit(AgentFixture::shell_job("long", "sleep 0.6"));
+    WorkerAgent agent(fixture.hub, fixture.agent_options());
+    agent.start();
+    for (int i = 0; i < 200 && agent.status().running.empty(); ++i) {
+        std::this_thread::sleep_for(5ms);
+    }
+    const auto first = fixture.scheduler().job(job.id).lease_expires_at;
+    REQUIRE(first.has_value());
+    // Two steps of 40 s pass the first lease's end; renewals every 50 ms keep it ahead.
+    for (int step = 0; step < 2; ++step) {
+        fixture.clock->advance(40s);
+        std::this_thread::sleep_for(150ms);
+    }
+    fixture.scheduler().tick();
+    const auto running = fixture.scheduler().job(job.id);
+    CHECK(running.status == JobStatus::running);
+    CHECK(*running.lease_expires_at > *first + 40s);
+    const auto done = fixture.wait_final(agent, job.id);
+    CHECK(done.status == JobStatus::completed);
+    CHECK(done.attempts == 1);
+}
+
 TEST_CASE("draining finishes what ends in time and hands back the rest") {
     AgentFixture fixture;
     const auto quick = fixture.scheduler().submit(AgentFixture::shell_job("quick", "sleep 0.2"));
