@@ -162,6 +162,68 @@ TEST_CASE("a container job fails with a clear reason where no container runtime 
           std::string::npos);
 }
 
+TEST_CASE("a container job runs through the runtime found on PATH, with its folders mounted") {
+    AgentFixture fixture;
+    // A stand-in for docker: `info` succeeds, `run` records its arguments and prints a line.
+    const auto bin = fixture.dir / "runtime-bin";
+    std::filesystem::create_directories(bin);
+    {
+        std::ofstream script(bin / "docker");
+        script << "#!/bin/sh\n"
+                  "[ \"$1\" = info ] && exit 0\n"
+                  "printf '%s\\n' \"$@\" > \"$ARGS_FILE\"\n"
+                  "echo ran in a container\n";
+    }
+    std::filesystem::permissions(bin / "docker", std::filesystem::perms::owner_all);
+    const auto args_file = fixture.dir / "docker-args";
+    auto spec = AgentFixture::job("ocr");
+    spec.workload.command = {"tesseract", "/input/page.png", "/output/page"};
+    spec.workload.env = {{"ARGS_FILE", args_file.string()}};
+    const auto job = fixture.scheduler().submit(spec);
+    auto options = fixture.agent_options();
+    options.container_search_path = bin.string();
+    WorkerAgent agent(fixture.hub, options);
+    CHECK(agent.start().spec.labels.at("executors") == "process,docker");
+    const auto done = fixture.wait_final(agent, job.id);
+    REQUIRE(done.status == JobStatus::completed);
+    const auto metrics = metrics_of(fixture.hub, job.id);
+    CHECK(metrics.at("executor").as_string() == "docker");
+    CHECK(fixture.fetch(std::string(metrics.at("stdout").as_string())) == "ran in a container\n");
+    std::ifstream recorded(args_file);
+    std::vector<std::string> args;
+    for (std::string line; std::getline(recorded, line);) {
+        args.push_back(line);
+    }
+    const auto folder = (fixture.dir / "work-bee-01" / (job.id + "-1")).string();
+    const std::vector<std::string> expected = {"run",
+                                               "--rm",
+                                               "--name",
+                                               "sihlicon-" + job.id + "-1",
+                                               "--network",
+                                               "none",
+                                               "--volume",
+                                               folder + "/input:/input:ro",
+                                               "--volume",
+                                               folder + "/output:/output",
+                                               "--cpus",
+                                               "1.000",
+                                               "--env",
+                                               "SIHLICON_JOB_ID=" + job.id,
+                                               "--env",
+                                               "SIHLICON_INPUT_DIR=/input",
+                                               "--env",
+                                               "SIHLICON_OUTPUT_DIR=/output",
+                                               "--memory",
+                                               std::to_string(1LL << 30),
+                                               "--env",
+                                               "ARGS_FILE=" + args_file.string(),
+                                               "tesseract/tesseract:latest",
+                                               "tesseract",
+                                               "/input/page.png",
+                                               "/output/page"};
+    CHECK(args == expected);
+}
+
 TEST_CASE("a native job runs under CPU-time and memory limits") {
     AgentFixture fixture;
     auto spec = AgentFixture::shell_job("limits", "ulimit -t; ulimit -v");
