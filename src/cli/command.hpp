@@ -53,6 +53,7 @@ std::string read_json_argument(const std::string& argument);
 void print_record(const Context& context, const std::string& json, const std::string& text);
 
 void add_hub_commands(std::vector<Command>& commands);
+void add_agent_commands(std::vector<Command>& commands);
 void add_cas_commands(std::vector<Command>& commands);
 void add_heat_commands(std::vector<Command>& commands);
 void add_scheduler_commands(std::vector<Command>& commands);

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `sihlicon agent run`: a WorkerAgent in the foreground, with a live status line on a terminal
+// and plain event lines otherwise, until SIGINT or SIGTERM (or, with --once, until no work is
+// left).
+#include "cli/command.hpp"
+
+#include <sihlicon/error.hpp>
+#include <sihlicon/worker_agent.hpp>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace po = boost::program_options;
+
+namespace sihlicon::cli {
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void on_stop_signal(int signal_number) {
+    g_stop_signal.store(signal_number);
+}
+
+void install_stop_handlers() {
+    struct sigaction action = {};
+    action.sa_handler = on_stop_signal;
+    ::sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+}
+
+std::string status_line(const AgentStatus& status) {
+    std::string jobs;
+    for (const auto& job : status.running) {
+        jobs += fmt::format(" {}({}s)", job.job_id, job.elapsed.count() / 1000);
+    }
+    return fmt::format("{} {}  slots {}/{}  done {}  failed {}  cpu {}%  {} W  {} kWh{}",
+                       status.worker_id, to_string(status.state), status.running.size(),
+                       status.slots, status.completed, status.failed,
+                       status.utilisation_ppm / 10'000, status.power_draw_w,
+                       status.energy.to_kwh_string(), jobs);
+}
+
+std::string status_json(const AgentStatus& status) {
+    const boost::json::object object{
+        {"workerId", status.worker_id},
+        {"state", to_string(status.state)},
+        {"slots", status.slots},
+        {"completed", status.completed},
+        {"failed", status.failed},
+        {"handedBack", status.handed_back},
+        {"energyKwh", status.energy.to_kwh_string()},
+        {"energySource",
+         status.energy_source ? to_string(*status.energy_source) : std::string_view("modelled")},
+    };
+    return boost::json::serialize(object);
+}
+
+// The hub the agent's machine belongs to: --hub-id, else the only hub registered.
+std::string site_of(Hub& hub, const po::variables_map& values) {
+    if (values.count("hub-id")) {
+        return values["hub-id"].as<std::string>();
+    }
+    const auto sites = hub.scheduler().hubs();
+    if (sites.size() != 1) {
+        throw UsageError{fmt::format(
+            "the hub has {} sites registered: name this machine's with --hub-id", sites.size())};
+    }
+    return sites.front().spec.id;
+}
+
+int agent_run(const Context& context) {
+    po::options_description options("agent run");
+    options.add_options()("hub-id", po::value<std::string>(), "the site (hub id) of this machine")(
+        "worker-id", po::value<std::string>(), "the worker id (default: agent-<host name>)")(
+        "slots", po::value<std::int64_t>()->default_value(1), "jobs run at once")(
+        "work-dir", po::value<std::string>(), "where attempts get their folders")(
+        "poll-ms", po::value<std::int64_t>()->default_value(1000), "idle polling interval")(
+        "drain-seconds", po::value<std::int64_t>()->default_value(30),
+        "on a stop: how long running jobs may finish before they are handed back")(
+        "once", "stop as soon as no job is left to run");
+    const auto values = parse_arguments(context, options, {});
+    if (values["poll-ms"].as<std::int64_t>() < 1 ||
+        values["drain-seconds"].as<std::int64_t>() < 0) {
+        throw UsageError{"--poll-ms must be at least 1 and --drain-seconds not negative"};
+    }
+    auto hub = open_hub(context);
+    AgentOptions agent_options;
+    agent_options.hub_id = site_of(hub, values);
+    if (values.count("worker-id")) {
+        agent_options.worker_id = values["worker-id"].as<std::string>();
+    }
+    agent_options.slots = values["slots"].as<std::int64_t>();
+    if (values.count("work-dir")) {
+        agent_options.work_root = values["work-dir"].as<std::string>();
+    }
+    agent_options.poll_interval = std::chrono::milliseconds(values["poll-ms"].as<std::int64_t>());
+    const bool terminal = ::isatty(STDOUT_FILENO) == 1 && !context.json;
+    std::mutex output;
+    agent_options.on_event = [&](std::string_view line) {
+        if (context.json) {
+            return;
+        }
+        std::lock_guard lock(output);
+        std::cout << (terminal ? "\r\033[K" : "") << line << std::endl;
+    };
+    install_stop_handlers();
+    WorkerAgent agent(hub, agent_options);
+    agent.start();
+    const bool once = values.count("once") > 0;
+    while (g_stop_signal.load() == 0) {
+        if (once) {
+            if (agent.wait_idle(std::chrono::milliseconds(200))) {
+                break;
+            }
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        if (terminal) {
+            std::lock_guard lock(output);
+            std::cout << "\r\033[K" << status_line(agent.status()) << std::flush;
+        }
+    }
+    if (const int signal_number = g_stop_signal.load(); signal_number != 0 && !context.json) {
+        std::lock_guard lock(output);
+        std::cout << (terminal ? "\r\033[K" : "") << "received " << ::strsignal(signal_number)
+                  << ": draining" << std::endl;
+    }
+    agent.stop(std::chrono::seconds(values["drain-seconds"].as<std::int64_t>()));
+    const auto status = agent.status();
+    print_record(context, status_json(status), status_line(status));
+    return 0;
+}
+
+}  // namespace
+
+void add_agent_commands(std::vector<Command>& commands) {
+    commands.push_back({"agent run",
+                        "run this machine's worker agent in the foreground (--slots N, --once)",
+                        agent_run});
+}
+
+}  // namespace sihlicon::cli

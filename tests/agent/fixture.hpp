@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// A hub on a manual clock with one site, and options for a WorkerAgent that runs real child
+// processes quickly: short real-time pacing, no container runtime, no RAPL.
+#pragma once
+
+#include "scheduler/fixture.hpp"
+
+#include <sihlicon/content_store.hpp>
+#include <sihlicon/worker_agent.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace sihlicon::testing {
+
+struct AgentFixture : SchedulerFixture {
+    AgentFixture() {
+        add_hub("pool");
+        std::filesystem::create_directories(dir / "empty-bin");
+    }
+
+    AgentOptions agent_options(const std::string& worker_id = "bee-01") {
+        AgentOptions options;
+        options.worker_id = worker_id;
+        options.hub_id = "pool";
+        options.slots = 2;
+        options.hardware = HardwareInfo{4, 8LL << 30, {}};
+        options.work_root = dir / ("work-" + worker_id);
+        options.poll_interval = std::chrono::milliseconds(10);
+        options.heartbeat_interval = std::chrono::milliseconds(50);
+        options.renew_interval = std::chrono::milliseconds(50);
+        options.container_search_path = (dir / "empty-bin").string();
+        options.rapl.root = dir / "no-rapl";
+        return options;
+    }
+
+    // A job running `command` on the worker itself, retried at once.
+    static JobSpec native_job(const std::string& name, std::vector<std::string> command) {
+        auto spec = job(name);
+        spec.workload.container_image = std::string(kNativeImage);
+        spec.workload.command = std::move(command);
+        spec.workload.timeout_seconds = 10;
+        spec.backoff_ms = 0;
+        return spec;
+    }
+
+    static JobSpec shell_job(const std::string& name, const std::string& script) {
+        return native_job(name, {"sh", "-c", script});
+    }
+
+    Manifest store(const std::string& text, const std::string& file_name,
+                   const std::string& owner = "client-a") {
+        PutOptions options;
+        options.file_name = file_name;
+        return hub.content_store().put_bytes(
+            {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, owner, options);
+    }
+
+    std::string fetch(const std::string& cid, const std::string& owner = "client-a") {
+        const auto bytes = hub.content_store().get_bytes(cid, owner);
+        return {bytes.begin(), bytes.end()};
+    }
+
+    static std::string cid_of(const std::string& text) {
+        return compute_cid({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()})
+            .to_string();
+    }
+
+    // Waits (real time) until the job ends, letting the manual clock step over back-offs.
+    JobRecord wait_final(WorkerAgent& agent, const std::string& job_id) {
+        for (int round = 0; round < 20; ++round) {
+            agent.wait_idle(std::chrono::seconds(5));
+            const auto record = scheduler().job(job_id);
+            if (record.status == JobStatus::completed || record.status == JobStatus::failed ||
+                record.status == JobStatus::cancelled) {
+                return record;
+            }
+            clock->advance(std::chrono::seconds(1));
+        }
+        return scheduler().job(job_id);
+    }
+};
+
+}  // namespace sihlicon::testing
