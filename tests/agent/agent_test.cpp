@@ -127,13 +127,17 @@ TEST_CASE("a job past its timeout is killed with its whole process group") {
     CHECK(gone);
 }
 
-TEST_CASE("a job whose input is not in the content store fails without running") {
+TEST_CASE("a job whose input left the content store after it was queued fails without running") {
+    // (A job whose input was never stored waits as pending and is not handed to an agent.)
     AgentFixture fixture;
     const auto marker = fixture.dir / "ran";
     auto spec = AgentFixture::shell_job("orphan", "touch \"$MARKER\"");
     spec.workload.env = {{"MARKER", marker.string()}};
-    spec.input_refs = {kCidHelloWorld};
+    spec.input_refs = {fixture.store("hello world", "page.txt").content_id};
+    REQUIRE(spec.input_refs.front() == kCidHelloWorld);
     const auto job = fixture.scheduler().submit(spec);
+    REQUIRE(job.status == JobStatus::queued);
+    fixture.hub.content_store().remove(kCidHelloWorld, "client-a");
     WorkerAgent agent(fixture.hub, fixture.agent_options());
     agent.start();
     const auto done = fixture.wait_final(agent, job.id);
