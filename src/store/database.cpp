@@ -220,6 +220,9 @@ int Database::on_commit(void* database, sqlite3* connection, const char*, int lo
         // writer, so the log is never rewound and grows without bound. The writer itself (it
         // runs this hook after its commit, before the next write can start) copies the rest,
         // as SQLite's own autocheckpoint would; the next commit starts the log from its start.
+        // It waits for a background checkpoint in progress, which would otherwise hold the
+        // checkpoint lock and make this one give up.
+        std::lock_guard running(self->checkpoint_run_mutex_);
         sqlite3_wal_checkpoint_v2(connection, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         self->checkpoint_requested_at_ = 0;
         return SQLITE_OK;
@@ -259,6 +262,7 @@ void Database::run_checkpointer() {
             }
             // Passive: copies what no reader still needs and never waits for anyone. A
             // failure is left for the next round; the log only grows meanwhile.
+            std::lock_guard running(checkpoint_run_mutex_);
             sqlite3_wal_checkpoint_v2(connection->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                       nullptr, nullptr);
         } catch (const std::exception&) {

@@ -182,6 +182,7 @@ class Database {
     std::condition_variable checkpoint_wanted_;
     bool checkpoint_due_ = false;
     int checkpoint_requested_at_ = 0;  // the log's size at the last request; writer only
+    std::mutex checkpoint_run_mutex_;  // held while a checkpoint runs (background or catch-up)
     bool stopping_ = false;
     std::thread checkpointer_;
     mutable std::mutex queue_mutex_;

@@ -353,11 +353,11 @@ TEST_CASE("the write-ahead log stays bounded under a steady stream of commits") 
         largest = std::max(largest, std::filesystem::file_size(dir / "t.db-wal"));
     }
     // Without the writer catching up, the log grew to 56 MB here (13,700 pages): a background
-    // checkpoint never caught up, so the log was never rewound. Now it stays within a small
-    // multiple of checkpoint_pages (a catch-up can miss a round while the background
-    // checkpointer holds the checkpoint lock).
+    // checkpoint never caught up, so the log was never rewound. Now it stays below four times
+    // checkpoint_pages plus a few commits' pages: the catch-up waits for a background checkpoint
+    // in progress instead of giving up (that made this test fail once on a loaded machine).
     const std::uintmax_t frame = 4096 + 24;
-    CHECK(largest <= (8 * 16 + 8) * frame + 32);
+    CHECK(largest <= (4 * 16 + 16) * frame + 32);
     CHECK(count_items(database) == 2000);
 }
 
