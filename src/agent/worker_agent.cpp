@@ -603,8 +603,10 @@ WorkerAgent::WorkerAgent(Hub& hub, AgentOptions options)
     impl.hardware = opts.hardware ? *opts.hardware : detect_hardware(opts.hardware_sources);
     impl.worker_id = opts.worker_id.empty() ? "agent-" + host_name() : opts.worker_id;
     impl.slots = std::min(opts.slots, std::max<std::int64_t>(1, impl.hardware.cpu_cores));
-    impl.work_root =
-        opts.work_root.empty() ? hub.directory() / "agent" / impl.worker_id : opts.work_root;
+    // Absolute: the job's command runs with its own folder as the working directory, so a
+    // relative hub path (a hub opened as "demo-hub") would not resolve from inside it.
+    impl.work_root = std::filesystem::absolute(
+        opts.work_root.empty() ? hub.directory() / "agent" / impl.worker_id : opts.work_root);
     const auto& scheduler_options = hub.scheduler().options();
     impl.heartbeat_interval = opts.heartbeat_interval.count() > 0
                                   ? opts.heartbeat_interval

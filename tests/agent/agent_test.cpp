@@ -83,6 +83,33 @@ TEST_CASE("an agent registers its hardware and runs a native job on stored input
     CHECK_FALSE(std::filesystem::exists(fixture.dir / "work-bee-01" / (job.id + "-1")));
 }
 
+TEST_CASE("an agent's work folder is absolute even when the hub was opened by a relative path") {
+    // The demo opens its hub as "demo-hub": the job ran in its own folder and could not find
+    // "demo-hub/agent/.../input" from there.
+    AgentFixture fixture;
+    const auto page = fixture.store(kPage, "page-17.txt");
+    auto spec = AgentFixture::shell_job(
+        "relative",
+        "cd \"$SIHLICON_INPUT_DIR\" && cp page-17.txt \"$SIHLICON_OUTPUT_DIR/copy.txt\"");
+    spec.input_refs = {page.content_id};
+    const auto job = fixture.scheduler().submit(spec);
+    const auto previous = std::filesystem::current_path();
+    std::filesystem::current_path(fixture.dir.path().parent_path());
+    auto options = fixture.agent_options();
+    options.work_root = fixture.dir.path().filename() / "relative-work";
+    JobRecord done;
+    {
+        WorkerAgent agent(fixture.hub, options);
+        agent.start();
+        done = fixture.wait_final(agent, job.id);
+        agent.stop();
+    }
+    std::filesystem::current_path(previous);
+    REQUIRE(done.status == JobStatus::completed);
+    REQUIRE(done.output_refs.size() == 1);
+    CHECK(done.output_refs[0] == page.content_id);
+}
+
 TEST_CASE("a job that exits non-zero is retried, then dead-lettered") {
     AgentFixture fixture;
     auto spec = AgentFixture::shell_job("broken", "echo 'cannot read the page' >&2; exit 3");
