@@ -354,10 +354,11 @@ TEST_CASE("the write-ahead log stays bounded under a steady stream of commits") 
     }
     // Without the writer catching up, the log grew to 56 MB here (13,700 pages): a background
     // checkpoint never caught up, so the log was never rewound. Now it stays below four times
-    // checkpoint_pages plus a few commits' pages: the catch-up waits for a background checkpoint
+    // checkpoint_pages plus the pages of the commit that crossed it (a B-tree split can make
+    // that a dozen or more): the catch-up waits for a background checkpoint
     // in progress instead of giving up (that made this test fail once on a loaded machine).
     const std::uintmax_t frame = 4096 + 24;
-    CHECK(largest <= (4 * 16 + 16) * frame + 32);
+    CHECK(largest <= (4 * 16 + 32) * frame + 32);
     CHECK(count_items(database) == 2000);
 }
 
