@@ -315,7 +315,15 @@ struct WorkerAgent::Impl {
         try {
             run_attempt(slot);
         } catch (const std::exception& error) {
-            event(fmt::format("job {}: agent error: {}", slot.claimed.lease.job_id, error.what()));
+            // The attempt ends here rather than holding its lease until it expires.
+            const auto& lease = slot.claimed.lease;
+            event(fmt::format("job {}: agent error: {}", lease.job_id, error.what()));
+            try {
+                hub.scheduler().fail(lease.job_id, lease.token,
+                                     fmt::format("agent error: {}", error.what()), true);
+            } catch (const std::exception&) {
+                // The lease was lost meanwhile: the scheduler already moved the job on.
+            }
         }
         {
             std::lock_guard lock(mutex);
@@ -393,6 +401,9 @@ struct WorkerAgent::Impl {
         request.stderr_file = folder / "stderr.txt";
         std::filesystem::create_directories(request.input_dir);
         std::filesystem::create_directories(request.output_dir);
+        // An executor that writes no logs (one written in Python, say) leaves them empty.
+        std::ofstream(request.stdout_file).flush();
+        std::ofstream(request.stderr_file).flush();
         struct RemoveFolder {
             std::filesystem::path path;
             ~RemoveFolder() {

@@ -374,4 +374,49 @@ TEST_CASE("energy comes from the RAPL counters when they are readable, across a 
     CHECK(agent.status().energy_source == EnergySource::measured);
 }
 
+namespace {
+
+// An executor of the host's own: it writes no logs, and can be told to throw.
+class HostExecutor final : public Executor {
+  public:
+    explicit HostExecutor(bool throws) : throws_(throws) {}
+    std::string name() const override { return "host"; }
+    ExecutionResult run(const ExecutionRequest&, std::stop_token) override {
+        if (throws_) {
+            throw std::runtime_error("the host's executor broke");
+        }
+        return ExecutionResult{ExecutionOutcome::succeeded, 0, std::nullopt, "", {}};
+    }
+
+  private:
+    bool throws_;
+};
+
+}  // namespace
+
+TEST_CASE("a host executor that writes no logs completes its job") {
+    AgentFixture fixture;
+    const auto job = fixture.scheduler().submit(AgentFixture::shell_job("quiet", "true"));
+    auto options = fixture.agent_options();
+    options.process_executor = std::make_shared<HostExecutor>(false);
+    WorkerAgent agent(fixture.hub, options);
+    agent.start();
+    CHECK(fixture.wait_final(agent, job.id).status == JobStatus::completed);
+}
+
+TEST_CASE("an error inside the agent ends the attempt instead of holding its lease") {
+    AgentFixture fixture;
+    auto spec = AgentFixture::shell_job("doomed", "true");
+    spec.max_attempts = 1;
+    const auto job = fixture.scheduler().submit(spec);
+    auto options = fixture.agent_options();
+    options.process_executor = std::make_shared<HostExecutor>(true);
+    WorkerAgent agent(fixture.hub, options);
+    agent.start();
+    const auto done = fixture.wait_final(agent, job.id);
+    CHECK(done.status == JobStatus::failed);
+    REQUIRE(done.error_message.has_value());
+    CHECK(done.error_message->find("the host's executor broke") != std::string::npos);
+}
+
 }  // namespace sihlicon::testing
