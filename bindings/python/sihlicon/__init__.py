@@ -10,6 +10,15 @@ Open a :class:`Hub` (a directory: an SQLite database and a blob folder) and use 
 from __future__ import annotations
 
 from . import _core
+from ._agent import (
+    NATIVE_IMAGE,
+    AgentStatus,
+    ExecutionOutcome,
+    ExecutionRequest,
+    ExecutionResult,
+    Executor,
+    WorkerAgent,
+)
 from ._content import ContentReader, ContentStore
 from ._enums import (
     AccessLevel,
@@ -106,6 +115,8 @@ from ._util import (
 __version__: str = _core.__version__
 
 __all__ = [
+    "NATIVE_IMAGE", "AgentStatus", "ExecutionOutcome", "ExecutionRequest", "ExecutionResult",
+    "Executor", "WorkerAgent",
     "AccessLevel", "Account", "AccountEntry", "AccountKind", "AccountRef", "Busy", "ClaimedJob",
     "Conflict", "ContentReader", "ContentStore", "CreditRate", "Durability", "EnergySource",
     "EpochBundle", "EpochJob", "EpochRecord", "EpochStatus", "Error", "ErrorCode", "GridSignal",

@@ -5,6 +5,7 @@
 
 from collections.abc import Callable
 from builtins import list as _List
+from typing import Callable as _Callable
 from typing import Any
 
 __version__: str
@@ -46,6 +47,29 @@ class Hub:
     def now_ms(self) -> int: ...
     @staticmethod
     def latest_schema_version() -> int: ...
+
+class WorkerAgent:
+    def __init__(
+        self,
+        hub: Hub,
+        worker_id: str,
+        hub_id: str,
+        slots: int,
+        work_root: str,
+        poll_interval_ms: int,
+        heartbeat_interval_ms: int,
+        renew_interval_ms: int,
+        labels: dict[str, str],
+        execute: _Callable[[dict[str, Any], _Callable[[], bool]], dict[str, Any]] | None,
+        on_event: _Callable[[str], None] | None,
+    ) -> None: ...
+    def start(self) -> Record: ...
+    def drain(self, grace_ms: int) -> int: ...
+    def stop(self, grace_ms: int) -> None: ...
+    def wait_idle(self, timeout_ms: int) -> bool: ...
+    def status(self) -> dict[str, Any]: ...
+    @property
+    def running(self) -> bool: ...
 
 class Scheduler:
     def __init__(self, hub: Hub) -> None: ...

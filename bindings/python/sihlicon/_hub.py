@@ -99,7 +99,10 @@ class Hub:
         """Waits for calls in progress, then closes the database. Closing twice does nothing;
         any later call raises :class:`sihlicon.Conflict`, and the listeners are dropped. Raises
         Conflict when called from inside one of the hub's own callbacks (it would wait for
-        itself)."""
+        itself). Worker agents of this hub are stopped first."""
+        from ._agent import stop_agents
+
+        stop_agents(self._native)
         self._native.close()
 
     @property

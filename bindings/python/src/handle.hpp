@@ -68,6 +68,31 @@ class HubHandle {
         closing.reset();
     }
 
+    // A hold that is not tied to a thread, for a worker agent running between its start()
+    // and stop(): close() waits for it like for a call. Take it with the GIL released.
+    class Pin {
+      public:
+        explicit Pin(HubHandle& handle) : handle_(handle) {
+            std::lock_guard lock(handle_.mutex_);
+            if (handle_.closing_) {
+                throw Error(ErrorCode::conflict, "the hub is closed");
+            }
+            ++handle_.active_;
+        }
+        Pin(const Pin&) = delete;
+        Pin& operator=(const Pin&) = delete;
+        ~Pin() {
+            std::lock_guard lock(handle_.mutex_);
+            if (--handle_.active_ == 0) {
+                handle_.idle_.notify_all();
+            }
+        }
+        Hub& hub() const { return *handle_.hub_; }
+
+      private:
+        HubHandle& handle_;
+    };
+
     // Never blocks (it is read with the GIL held while close() may be waiting).
     bool closed() const { return closing_.load(); }
 

@@ -165,6 +165,7 @@ PYBIND11_MODULE(_core, module) {
     bind_heat_ledger(module);
     bind_settlement(module);
     bind_power_meter(module);
+    bind_worker_agent(module);
 
     // ---- no hub needed ----
     module.def(

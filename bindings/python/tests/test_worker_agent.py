@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The worker agent from Python: the library's process executor, a Python executor, failures
+of a Python executor, and a hub closed under a running agent."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import sihlicon
+from conftest import hub_spec, job_request
+
+
+def native_request(name: str, *command: str, **extra: object) -> dict[str, object]:
+    request = job_request(name, **extra)
+    request["workloadConfig"] = {
+        "containerImage": sihlicon.NATIVE_IMAGE,
+        "command": list(command),
+        "resources": {"cpu": "1", "memory": "256Mi"},
+        "timeoutSeconds": 10,
+    }
+    return request
+
+
+def wait_final(hub: sihlicon.Hub, job_id: str, seconds: float = 10.0) -> sihlicon.JobRecord:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = hub.scheduler.job(job_id)
+        if job.status in (sihlicon.JobStatus.COMPLETED, sihlicon.JobStatus.FAILED):
+            return job
+        time.sleep(0.01)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def agent(hub: sihlicon.Hub, tmp_path: Path, **options: object) -> sihlicon.WorkerAgent:
+    return sihlicon.WorkerAgent(
+        hub,
+        worker_id="bee-py",
+        hub_id="pool",
+        slots=2,
+        work_root=tmp_path / "work",
+        poll_interval=10,
+        heartbeat_interval=50,
+        renew_interval=50,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_the_process_executor_runs_a_native_command_and_ingests_its_output(
+    hub: sihlicon.Hub, tmp_path: Path
+) -> None:
+    hub.scheduler.register_hub(hub_spec())
+    job = hub.scheduler.submit(
+        native_request("hello", "sh", "-c", 'printf "hello world\\n" > "$SIHLICON_OUTPUT_DIR/a"'),
+        owner="alice",
+    )
+    events: list[str] = []
+    with agent(hub, tmp_path, on_event=events.append) as running:
+        done = wait_final(hub, job.id)
+        assert running.status().completed == 1
+    assert done.status == sihlicon.JobStatus.COMPLETED
+    assert done.output_refs == ["bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4"]
+    assert any("completed" in line for line in events)
+    assert hub.scheduler.worker("bee-py").status == sihlicon.WorkerStatus.OFFLINE
+
+
+def test_a_python_executor_runs_each_attempt_and_its_files_become_outputs(
+    hub: sihlicon.Hub, tmp_path: Path
+) -> None:
+    hub.scheduler.register_hub(hub_spec())
+    job = hub.scheduler.submit(job_request("python"), owner="alice")
+    seen: list[sihlicon.ExecutionRequest] = []
+
+    def execute(
+        request: sihlicon.ExecutionRequest, stopped: Callable[[], bool]
+    ) -> sihlicon.ExecutionResult:
+        seen.append(request)
+        assert not stopped()
+        Path(request.output_dir, "result.txt").write_text("hello world")
+        return sihlicon.ExecutionResult(sihlicon.ExecutionOutcome.SUCCEEDED, exit_code=0)
+
+    with agent(hub, tmp_path, executor=execute):
+        done = wait_final(hub, job.id)
+    assert done.status == sihlicon.JobStatus.COMPLETED
+    assert [request.job.id for request in seen] == [job.id]
+    assert seen[0].attempt == 1
+    assert done.output_refs == ["bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"]
+
+
+def test_a_python_executor_that_raises_fails_the_attempt_with_its_message(
+    hub: sihlicon.Hub, tmp_path: Path
+) -> None:
+    hub.scheduler.register_hub(hub_spec())
+    job = hub.scheduler.submit(job_request("broken"), owner="alice")
+
+    def execute(
+        request: sihlicon.ExecutionRequest, stopped: Callable[[], bool]
+    ) -> sihlicon.ExecutionResult:
+        raise RuntimeError("the GPU caught fire")
+
+    with agent(hub, tmp_path, executor=execute):
+        done = wait_final(hub, job.id)
+    assert done.status == sihlicon.JobStatus.FAILED  # maxAttempts 1: dead-lettered
+    assert done.error_message is not None and "the GPU caught fire" in done.error_message
+
+
+def test_closing_the_hub_stops_its_running_agent(tmp_path: Path, clock: sihlicon.ManualClock) -> None:
+    from conftest import open_hub
+
+    hub = open_hub(tmp_path / "hub", clock)
+    hub.scheduler.register_hub(hub_spec())
+    running = agent(hub, tmp_path)
+    running.start()
+    assert running.running
+    hub.close()
+    assert not running.running
+    assert hub.closed
