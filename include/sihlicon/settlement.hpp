@@ -233,7 +233,7 @@ SIHLICON_API std::string proof_of_execution(std::string_view job_id, std::string
 
 // The canonical jobs.json leaf of one job record (RFC 8785 JCS text) — the bytes a receipt's
 // leaf hash is computed over.
-struct EpochJob {
+struct SIHLICON_API EpochJob {
     std::string job_id;
     std::string client;
     std::string worker;

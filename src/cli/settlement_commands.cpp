@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The settlement commands: `account`, `topup`, `epoch seal|show|export`, `receipt JOB` and
+// The settlement commands: `account`, `topup`, `epoch seal|show|current|list|jobs|payouts|
+// index|export`, `receipt JOB` and
 // `receipt verify FILE` (the only one that needs no hub). With --json each prints the
 // library's JSON shape.
 #include "cli/command.hpp"
@@ -114,6 +115,92 @@ int command_epoch_show(const Context& context) {
     return 0;
 }
 
+int command_epoch_current(const Context& context) {
+    po::options_description options;
+    parse_arguments(context, options, {});
+    const auto hub = open_hub(context);
+    print_epoch(context, hub.settlement().current_epoch());
+    return 0;
+}
+
+int command_epoch_list(const Context& context) {
+    po::options_description options;
+    parse_arguments(context, options, {});
+    const auto hub = open_hub(context);
+    const auto epochs = hub.settlement().epochs();
+    if (context.json) {
+        boost::json::array list;
+        for (const auto& epoch : epochs) {
+            list.push_back(boost::json::parse(epoch.to_json()));
+        }
+        std::cout << boost::json::serialize(boost::json::object{{"epochs", list}}) << "\n";
+        return 0;
+    }
+    for (const auto& epoch : epochs) {
+        std::cout << fmt::format("{}  {:9}  {} jobs  revenue {}  root {}\n", epoch.id,
+                                 to_string(epoch.status), epoch.jobs_count,
+                                 epoch.revenue.to_string(),
+                                 epoch.jobs_merkle_root.empty() ? "-" : epoch.jobs_merkle_root);
+    }
+    return 0;
+}
+
+// The epoch's jobs as their Merkle leaves (the JCS objects the root is built from).
+int command_epoch_jobs(const Context& context) {
+    po::options_description options;
+    options.add_options()("epoch", po::value<std::string>(), "the epoch");
+    const auto values = parse_arguments(context, options, {"epoch"});
+    const auto hub = open_hub(context);
+    const auto id = text(values, "epoch");
+    const auto jobs = hub.settlement().epoch_jobs(id);
+    if (context.json) {
+        boost::json::array list;
+        for (const auto& job : jobs) {
+            list.push_back(boost::json::parse(job.leaf()));
+        }
+        std::cout << boost::json::serialize(boost::json::object{{"epochId", id}, {"jobs", list}})
+                  << "\n";
+        return 0;
+    }
+    for (const auto& job : jobs) {
+        std::cout << fmt::format("{}  client {}  worker {}  fee {}\n", job.job_id, job.client,
+                                 job.worker, job.fee.to_string());
+    }
+    return 0;
+}
+
+int command_epoch_payouts(const Context& context) {
+    po::options_description options;
+    options.add_options()("epoch", po::value<std::string>(), "the epoch");
+    const auto values = parse_arguments(context, options, {"epoch"});
+    const auto hub = open_hub(context);
+    const auto id = text(values, "epoch");
+    const auto payouts = hub.settlement().epoch_payouts(id);
+    if (context.json) {
+        boost::json::array list;
+        for (const auto& payout : payouts) {
+            list.push_back(boost::json::parse(payout.to_json()));
+        }
+        std::cout << boost::json::serialize(boost::json::object{{"epochId", id}, {"payouts", list}})
+                  << "\n";
+        return 0;
+    }
+    for (const auto& payout : payouts) {
+        std::cout << fmt::format("{}  {} jobs  work {}  readiness {}  total {}\n", payout.worker_id,
+                                 payout.jobs_completed, payout.work_share.to_string(),
+                                 payout.readiness_share.to_string(), payout.total().to_string());
+    }
+    return 0;
+}
+
+int command_epoch_index(const Context& context) {
+    po::options_description options;
+    parse_arguments(context, options, {});
+    const auto hub = open_hub(context);
+    std::cout << hub.settlement().index_json() << "\n";
+    return 0;
+}
+
 int command_epoch_export(const Context& context) {
     po::options_description options;
     options.add_options()("directory", po::value<std::string>(), "where to write");
@@ -192,6 +279,14 @@ void add_settlement_commands(std::vector<Command>& commands) {
                         command_epoch_seal});
     commands.push_back(
         {"epoch show", "show an epoch: epoch show [--epoch ID]", command_epoch_show});
+    commands.push_back({"epoch current", "show the active epoch", command_epoch_current});
+    commands.push_back({"epoch list", "list the epochs, oldest first", command_epoch_list});
+    commands.push_back({"epoch jobs", "the jobs of an epoch, as its Merkle leaves: epoch jobs ID",
+                        command_epoch_jobs});
+    commands.push_back({"epoch payouts", "the payouts of a sealed epoch: epoch payouts ID",
+                        command_epoch_payouts});
+    commands.push_back(
+        {"epoch index", "print index.json, the explorer's list of epochs", command_epoch_index});
     commands.push_back({"epoch export", "write finalized epochs and index.json: epoch export DIR",
                         command_epoch_export});
     commands.push_back(

@@ -24,6 +24,17 @@ hub="$work/hub"
     || fail "epoch show of the sealed epoch"
 "$cli" --hub "$hub" --json epoch show | grep -q '"epoch_id":"epoch-000002"' \
     || fail "epoch show of the current epoch"
+"$cli" --hub "$hub" --json epoch current | grep -q '"epoch_id":"epoch-000002"' \
+    || fail "epoch current"
+"$cli" --hub "$hub" epoch list | grep -q '^epoch-000001  finalized  5 jobs' || fail "epoch list"
+"$cli" --hub "$hub" --json epoch jobs epoch-000001 | grep -q '"poe_hash":' || fail "epoch jobs"
+[ "$("$cli" --hub "$hub" epoch jobs epoch-000001 | wc -l)" -eq 5 ] || fail "epoch jobs: 5 lines"
+"$cli" --hub "$hub" --json epoch payouts epoch-000001 | grep -q '"payouts":\[{' \
+    || fail "epoch payouts"
+"$cli" --hub "$hub" epoch index | grep -q '"epochs":\[' || fail "epoch index"
+if "$cli" --hub "$hub" epoch jobs epoch-000404 > /dev/null 2>&1; then
+    fail "epoch jobs of an unknown epoch"
+fi
 "$cli" --hub "$hub" epoch export "$work/export" > /dev/null
 for f in jobs.json agents.json SUMMARY.json SIGNATURE.txt; do
     [ -s "$work/export/epoch-000001/$f" ] || fail "export wrote $f"
