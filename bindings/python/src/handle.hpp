@@ -21,55 +21,9 @@ class HubHandle {
   public:
     explicit HubHandle(Hub hub) : hub_(std::move(hub)) {}
 
-    // A hold on the open hub. Take it with the GIL released: close() may be waiting.
-    // Throws Error(conflict) once the hub is closed or closing.
-    class Use {
-      public:
-        explicit Use(HubHandle& handle) : handle_(handle) {
-            std::lock_guard lock(handle_.mutex_);
-            if (handle_.closing_) {
-                throw Error(ErrorCode::conflict, "the hub is closed");
-            }
-            ++handle_.active_;
-            ++depth()[&handle_];
-        }
-        Use(const Use&) = delete;
-        Use& operator=(const Use&) = delete;
-        ~Use() {
-            if (--depth()[&handle_] == 0) {
-                depth().erase(&handle_);
-            }
-            std::lock_guard lock(handle_.mutex_);
-            if (--handle_.active_ == 0) {
-                handle_.idle_.notify_all();
-            }
-        }
-        Hub& hub() const { return *handle_.hub_; }
-
-      private:
-        HubHandle& handle_;
-    };
-
-    // Refuses new calls, waits for the calls in progress, then closes the hub. Closing twice
-    // does nothing. Throws Error(conflict) when called from inside a call on this hub (a
-    // callback), which would wait for itself.
-    void close() {
-        if (depth().contains(this)) {
-            throw Error(ErrorCode::conflict, "the hub cannot be closed from inside its own call");
-        }
-        std::optional<Hub> closing;
-        {
-            std::unique_lock lock(mutex_);
-            closing_ = true;
-            idle_.wait(lock, [this] { return active_ == 0; });
-            closing.swap(hub_);
-        }
-        // Destroyed outside the lock: dropping the hub's Python listeners takes the GIL.
-        closing.reset();
-    }
-
-    // A hold that is not tied to a thread, for a worker agent running between its start()
-    // and stop(): close() waits for it like for a call. Take it with the GIL released.
+    // A hold on the open hub that is not tied to a thread (a worker agent holds one between
+    // its start() and stop()): close() waits for it like for a call. Take it with the GIL
+    // released: close() may be waiting. Throws Error(conflict) once the hub is closed or closing.
     class Pin {
       public:
         explicit Pin(HubHandle& handle) : handle_(handle) {
@@ -92,6 +46,43 @@ class HubHandle {
       private:
         HubHandle& handle_;
     };
+
+    // A call's hold: a Pin, counted on this thread too, so close() from inside a call (a
+    // callback) is refused instead of waiting for itself.
+    class Use {
+      public:
+        explicit Use(HubHandle& handle) : handle_(handle), pin_(handle) { ++depth()[&handle_]; }
+        Use(const Use&) = delete;
+        Use& operator=(const Use&) = delete;
+        ~Use() {
+            if (--depth()[&handle_] == 0) {
+                depth().erase(&handle_);
+            }
+        }
+        Hub& hub() const { return pin_.hub(); }
+
+      private:
+        HubHandle& handle_;
+        Pin pin_;
+    };
+
+    // Refuses new calls, waits for the calls in progress, then closes the hub. Closing twice
+    // does nothing. Throws Error(conflict) when called from inside a call on this hub (a
+    // callback), which would wait for itself.
+    void close() {
+        if (depth().contains(this)) {
+            throw Error(ErrorCode::conflict, "the hub cannot be closed from inside its own call");
+        }
+        std::optional<Hub> closing;
+        {
+            std::unique_lock lock(mutex_);
+            closing_ = true;
+            idle_.wait(lock, [this] { return active_ == 0; });
+            closing.swap(hub_);
+        }
+        // Destroyed outside the lock: dropping the hub's Python listeners takes the GIL.
+        closing.reset();
+    }
 
     // Never blocks (it is read with the GIL held while close() may be waiting).
     bool closed() const { return closing_.load(); }
