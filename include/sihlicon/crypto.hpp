@@ -234,6 +234,12 @@ class SIHLICON_API LocalKeySigner final : public Signer {
     // exist. Throws as load() does, or Error(io) if the file cannot be written.
     static LocalKeySigner load_or_generate(const std::filesystem::path& key_file);
 
+    // Writes `key` to `key_file` with mode 0600, replacing any file there: written to a
+    // temporary file beside it, fsynced, then renamed into place (a crash leaves the old file
+    // or the new one, never a partial one). Returns the signer of `key`. The directory must
+    // exist. Throws Error(io) if the file cannot be written.
+    static LocalKeySigner write(const std::filesystem::path& key_file, const PrivateKey& key);
+
     Address address() const override { return address_; }
     Signature sign_message(std::span<const std::uint8_t> message) const override;
     const PrivateKey& key() const noexcept { return key_; }

@@ -24,6 +24,19 @@
 // worker_id) and an EIP-191 worker signature over that proof's hex; a wrong one refuses the
 // completion. Every completed job (charged or not) joins the active epoch.
 //
+// Demand pricing (the seeds' dynamic pricing): a job's price is its type's table price times a
+// demand multiplier between SettlementOptions::demand_min_ppm and demand_max_ppm, computed in
+// the submission's transaction from the depth of the job's queue and the utilisation of the
+// workers that could run it, and recorded on the job's charge (charge_of()).
+//
+// Marketplace: transactions between hubs (compute, storage, heat, energy) move money between
+// the hubs' hub_operator accounts: creating one reserves its total (a pending transfer from the
+// buyer to the seller), settling it posts the reservation, cancelling it voids it.
+//
+// Reputation: per worker and per hub, the success rate and on-time rate of its ended attempts
+// and its uptime, from counters kept with the jobs' transitions and the workers' heartbeats.
+// The scheduler breaks ties between otherwise equal workers with it (Scheduler::explain()).
+//
 // Epochs: active → sealing → finalized (see seal_epoch()). Heat settlements of the heat ledger
 // post here (external/heat-offtaker → heat_credits/<hub>) in the settlement's transaction.
 //
@@ -37,6 +50,7 @@
 #include <sihlicon/time.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -220,6 +234,21 @@ struct SettlementOptions {
     std::int64_t protocol_fee_ppm = 20'000;
     std::int64_t operator_fee_ppm = 50'000;
     std::int64_t work_pool_ppm = 700'000;  // of the rest; readiness gets the remainder
+    // Demand pricing. The multiplier applied to the table price, in ppm of 1×, runs from
+    // demand_min_ppm (no demand) to demand_max_ppm (full demand):
+    //   queue       = min(queued jobs ahead in the job's queue, demand_full_queue_depth)
+    //                 × 1,000,000 / demand_full_queue_depth
+    //   utilisation = CPU leased / CPU offered by the online and busy workers of the job's hub
+    //                 (every hub's for a job pinned to none), in ppm; 1,000,000 with no worker
+    //   demand      = (queue + utilisation) / 2
+    //   multiplier  = demand_min_ppm + (demand_max_ppm − demand_min_ppm) × demand / 1,000,000
+    //   price       = table price × multiplier / 1,000,000, rounded half up to a minor unit
+    // (every division rounds down unless said otherwise). The defaults keep the seed's flat
+    // price; e.g. 800,000 and 2,000,000 let it fall to 0.8× when idle and rise to 2× when busy.
+    // 1 ≤ demand_min_ppm ≤ demand_max_ppm ≤ 100,000,000; demand_full_queue_depth 1..1,000,000.
+    std::int64_t demand_min_ppm = 1'000'000;
+    std::int64_t demand_max_ppm = 1'000'000;
+    std::int64_t demand_full_queue_depth = 100;
     // Epoch length for seal_due_epoch(): the seed's 24 hours.
     std::int64_t epoch_duration_ms = 24LL * 3600 * 1000;
     // The operator's key: a host-supplied signer, else the 0600 file `operator.key` in the
@@ -296,6 +325,111 @@ class SIHLICON_API ReceiptVerifier {
     std::map<std::string, VerifiedSummary, std::less<>> verified_;
 };
 
+// The charge of a job submitted with charging on: the table price, the demand multiplier and
+// the signals it came from, the price reserved, and the reservation's state.
+struct SIHLICON_API JobCharge {
+    std::string job_id;
+    std::string client;
+    std::string job_type;
+    Money base_price{0, Currency::of("USD")};  // the price table's
+    std::int64_t multiplier_ppm = 1'000'000;   // demand multiplier, ppm of 1×
+    Money price{0, Currency::of("USD")};       // base_price × multiplier, reserved and charged
+    std::int64_t queue_depth = 0;              // queued jobs ahead of it (capped, see options)
+    std::int64_t utilisation_ppm = 0;          // of the workers that could run it
+    std::string status;                        // "reserved", "charged", "voided"
+
+    // {"jobId", "client", "jobType", "basePrice", "multiplierPpm", "price", "currency",
+    //  "queueDepth", "utilisationPpm", "status"}, amounts as exact decimal strings.
+    std::string to_json() const;
+};
+
+// ---- marketplace ----------------------------------------------------------------------------
+
+// What hubs trade (the Sihlicon seed's transaction types). Quantities are integers in the
+// type's unit: compute "job", storage "GB-month", heat and energy "Wh".
+enum class MarketType { compute, storage, heat, energy };
+// pending: created, its total reserved from the buyer; settled: paid to the seller;
+// cancelled: the reservation released.
+enum class MarketStatus { pending, settled, cancelled };
+
+SIHLICON_API std::string_view to_string(MarketType value) noexcept;    // "heat"
+SIHLICON_API std::string_view to_string(MarketStatus value) noexcept;  // "settled"
+SIHLICON_API std::string_view unit_of(MarketType value) noexcept;      // "Wh"
+SIHLICON_API MarketType parse_market_type(std::string_view text, std::string_view field = "type");
+SIHLICON_API MarketStatus parse_market_status(std::string_view text,
+                                              std::string_view field = "status");
+
+struct MarketRequest {
+    std::string id;  // idempotency key, [A-Za-z0-9._:@/-]{1,200}
+    MarketType type = MarketType::compute;
+    std::string buyer_hub;                     // a registered hub
+    std::string seller_hub;                    // another registered hub
+    std::int64_t quantity = 0;                 // > 0, in unit_of(type)
+    Money unit_price{0, Currency::of("USD")};  // > 0; quantity × unit_price must fit int64
+    std::string reference;                     // optional: an order, a heat settlement, ...
+};
+
+struct SIHLICON_API MarketTransaction {
+    std::string id;
+    MarketType type = MarketType::compute;
+    std::string buyer_hub;
+    std::string seller_hub;
+    std::int64_t quantity = 0;
+    std::string unit;
+    Money unit_price{0, Currency::of("USD")};
+    Money total{0, Currency::of("USD")};  // quantity × unit_price, exactly
+    MarketStatus status = MarketStatus::pending;
+    std::string reference;
+    std::string transfer_id;                   // the pending transfer that reserved the total
+    std::optional<std::string> resolution_id;  // the transfer that posted or voided it
+    Timestamp created_at;
+    std::optional<Timestamp> resolved_at;
+    bool exists = false;  // true when this call found the transaction already stored
+
+    // {"id", "type", "buyerHub", "sellerHub", "quantity", "unit", "unitPrice", "total",
+    //  "currency", "status", "reference", "transferId", "resolutionId", "createdAt",
+    //  "resolvedAt"}; amounts as exact decimal strings, absent values as null.
+    std::string to_json() const;
+};
+
+struct MarketFilter {
+    std::optional<std::string> hub;  // as buyer or as seller
+    std::optional<MarketType> type;
+    std::optional<MarketStatus> status;
+    std::int64_t limit = 100;  // 1..10,000; newest (by id) first
+};
+
+// ---- reputation ---------------------------------------------------------------------------
+
+enum class ReputationSubject { worker, hub };
+SIHLICON_API std::string_view to_string(ReputationSubject value) noexcept;  // "worker"
+
+// A worker's or hub's record. An attempt counts when it ends on the worker: completed (a
+// success), failed, retried or timed out (a failure); a cancellation does not count. An
+// attempt is on time when it completed within its job's timeout and, if the job has a
+// deadline, by it. Uptime is the time covered by heartbeats no further apart than the
+// scheduler's offline threshold, of the time since registration. A hub's figures are the sums
+// of its workers'. Rates are in ppm; with nothing to measure a rate is 0 (a newcomer earns its
+// reputation).
+struct SIHLICON_API Reputation {
+    ReputationSubject subject = ReputationSubject::worker;
+    std::string id;
+    std::int64_t attempts = 0;
+    std::int64_t successes = 0;
+    std::int64_t on_time = 0;
+    std::int64_t uptime_ms = 0;
+    std::int64_t observed_ms = 0;       // since registration
+    std::int64_t success_rate_ppm = 0;  // successes / attempts
+    std::int64_t on_time_rate_ppm = 0;  // on_time / successes
+    std::int64_t uptime_ppm = 0;        // uptime_ms / observed_ms
+    // (success rate + on-time rate + uptime) / 3: the scheduler's tie-breaker.
+    std::int64_t score_ppm = 0;
+
+    // {"subject", "id", "attempts", "successes", "onTime", "uptimeMs", "observedMs",
+    //  "successRatePpm", "onTimeRatePpm", "uptimePpm", "scorePpm"}.
+    std::string to_json() const;
+};
+
 class SIHLICON_API Settlement {
   public:
     // Constructed by the Hub after its scheduler, content store and heat ledger; use
@@ -316,6 +450,23 @@ class SIHLICON_API Settlement {
     // The price recorded on a job when it was submitted with charging on, and its charge's
     // state ("reserved", "charged", "voided"); none for a free job or an unknown id.
     std::optional<std::pair<Money, std::string>> job_charge(std::string_view job_id) const;
+    // The whole charge of a job (base price, demand multiplier, price, state); none for a free
+    // job or an unknown id.
+    std::optional<JobCharge> charge_of(std::string_view job_id) const;
+
+    // ---- the operator key ----
+    // The key file the hub signs with (<hub>/operator.key); empty with a host-supplied signer.
+    std::filesystem::path operator_key_file() const;
+    // Replaces the operator key with a new random key (generate) or with `key` (import):
+    // writes the key file with mode 0600 (a temporary file, fsynced, renamed over the old one)
+    // and signs every later epoch with the new key; sealed epochs keep their signature, so
+    // their receipts stay valid. Returns the new address. Throws conflict when a host-supplied
+    // signer is in use, or when the current key signed a finalized epoch and `replace_signer`
+    // is false (an explorer would see the operator's address change); Error(io) when the file
+    // cannot be written (the old key stays). Other processes with this hub open keep the old
+    // key until they reopen it.
+    crypto::Address generate_operator_key(bool replace_signer = false);
+    crypto::Address import_operator_key(const crypto::PrivateKey& key, bool replace_signer = false);
 
     // ---- journal ----
     // Creates a transfer (see the file comment). Throws invalid_argument (a bad field),
@@ -337,6 +488,11 @@ class SIHLICON_API Settlement {
     // transfer; with other values throws conflict.
     Transfer top_up(std::string_view client, const Money& amount,
                     std::string_view external_reference);
+    // Funds a client's or a hub operator's account (`account.kind` client or hub_operator)
+    // from outside, idempotent on the reference as above. Throws invalid_argument for another
+    // kind.
+    Transfer top_up(const AccountRef& account, const Money& amount,
+                    std::string_view external_reference);
     // Pays `amount` out of a worker's (or client's) account to the outside world under the
     // idempotency key `id`. Throws insufficient_funds.
     Transfer withdraw(AccountKind kind, std::string_view owner, const Money& amount,
@@ -351,6 +507,31 @@ class SIHLICON_API Settlement {
     // Total deposits and withdrawals ever, per currency code.
     std::map<std::string, std::int64_t> deposits() const;
     std::map<std::string, std::int64_t> withdrawals() const;
+
+    // ---- marketplace ----
+    // Creates a transaction between two hubs and reserves its total from the buyer's
+    // hub_operator account (a pending transfer "market:<id>:reserve" to the seller's), in one
+    // transaction. The id is an idempotency key: the same id and fields return the stored
+    // transaction (`exists` true), other fields throw conflict. Throws invalid_argument (a bad
+    // field, buyer = seller, or a total that overflows), not_found (an unknown hub),
+    // insufficient_funds (the buyer cannot cover the total; nothing written).
+    MarketTransaction create_market_transaction(const MarketRequest& request);
+    // Settles a pending transaction: posts its reservation, paying the seller. Settling a
+    // settled one returns it (`exists` true). Throws not_found, conflict (cancelled).
+    MarketTransaction settle_market_transaction(std::string_view id);
+    // Cancels a pending transaction: voids its reservation. Cancelling a cancelled one returns
+    // it (`exists` true). Throws not_found, conflict (settled).
+    MarketTransaction cancel_market_transaction(std::string_view id);
+    MarketTransaction market_transaction(std::string_view id) const;  // throws not_found
+    // Throws invalid_argument for a limit outside 1..10,000.
+    std::vector<MarketTransaction> market_transactions(const MarketFilter& filter = {}) const;
+
+    // ---- reputation ----
+    // Throws not_found for an unknown worker or hub.
+    Reputation worker_reputation(std::string_view worker_id) const;
+    Reputation hub_reputation(std::string_view hub_id) const;
+    // Every worker's (or hub's), best score first, then by id.
+    std::vector<Reputation> reputations(ReputationSubject subject) const;
 
     // ---- epochs ----
     // The active epoch (created at first use, starting at the hub's first use of settlement).

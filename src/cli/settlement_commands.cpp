@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The settlement commands: `account`, `topup`, `epoch seal|show|current|list|jobs|payouts|
-// index|export`, `receipt JOB` and
-// `receipt verify FILE` (the only one that needs no hub). With --json each prints the
-// library's JSON shape.
+// The settlement commands: `account`, `topup`, `charge JOB`, `epoch seal|show|current|list|
+// jobs|payouts|index|export`, `market create|settle|cancel|show|list`, `reputation worker|hub|
+// list`, `key generate|import|show`, `receipt JOB` and `receipt verify FILE` (the only one that
+// needs no hub). With --json each prints the library's JSON shape.
 #include "cli/command.hpp"
 
+#include <sihlicon/checked.hpp>
 #include <sihlicon/error.hpp>
 #include <sihlicon/settlement.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
+
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -26,6 +29,50 @@ namespace {
 
 std::string text(const po::variables_map& values, const char* name) {
     return values[name].as<std::string>();
+}
+
+// Parses the command's arguments with `optional` as an optional positional argument.
+po::variables_map parse_with_optional(const Context& context,
+                                      const po::options_description& options,
+                                      const char* optional) {
+    po::positional_options_description layout;
+    layout.add(optional, 1);
+    po::variables_map values;
+    try {
+        po::store(
+            po::command_line_parser(context.arguments).options(options).positional(layout).run(),
+            values);
+        po::notify(values);
+    } catch (const po::error& error) {
+        throw UsageError{error.what()};
+    }
+    return values;
+}
+
+std::string read_text_file(const std::string& path, std::string_view field) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorCode::not_found, fmt::format("cannot read {}", path), std::string(field));
+    }
+    std::stringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+template <class Record>
+void print_list(const Context& context, std::string_view key, const std::vector<Record>& records,
+                const std::function<std::string(const Record&)>& line) {
+    if (context.json) {
+        boost::json::array list;
+        for (const auto& record : records) {
+            list.push_back(boost::json::parse(record.to_json()));
+        }
+        std::cout << boost::json::serialize(boost::json::object{{key, list}}) << "\n";
+        return;
+    }
+    for (const auto& record : records) {
+        std::cout << line(record);
+    }
 }
 
 void write_file(const std::filesystem::path& path, std::string_view bytes) {
@@ -80,6 +127,7 @@ int command_topup(const Context& context) {
     options.add_options()("currency", po::value<std::string>()->default_value("USD"),
                           "the amount's currency")("reference", po::value<std::string>(),
                                                    "the external reference (L1 transaction hash)")(
+        "kind", po::value<std::string>()->default_value("client"), "client or hub_operator")(
         "client", po::value<std::string>(), "whose account")("amount", po::value<std::string>(),
                                                              "exact decimal amount");
     const auto values = parse_arguments(context, options, {"client", "amount"});
@@ -88,13 +136,13 @@ int command_topup(const Context& context) {
     }
     const auto hub = open_hub(context);
     const auto currency = Currency::of(text(values, "currency"));
-    const auto transfer = hub.settlement().top_up(text(values, "client"),
-                                                  Money::parse(text(values, "amount"), currency),
-                                                  text(values, "reference"));
+    const auto transfer = hub.settlement().top_up(
+        AccountRef{parse_account_kind(text(values, "kind")), text(values, "client"), currency},
+        Money::parse(text(values, "amount"), currency), text(values, "reference"));
     print_record(
         context, transfer.to_json(),
-        fmt::format("{} {} to client {}{}\n", transfer.exists ? "already credited" : "credited",
-                    transfer.amount.to_string(), text(values, "client"), ""));
+        fmt::format("{} {} to {} {}\n", transfer.exists ? "already credited" : "credited",
+                    transfer.amount.to_string(), text(values, "kind"), text(values, "client")));
     return 0;
 }
 
@@ -108,7 +156,7 @@ int command_epoch_seal(const Context& context) {
 int command_epoch_show(const Context& context) {
     po::options_description options;
     options.add_options()("epoch", po::value<std::string>(), "the epoch (default: current)");
-    const auto values = parse_arguments(context, options, {});
+    const auto values = parse_with_optional(context, options, "epoch");
     const auto hub = open_hub(context);
     print_epoch(context, values.count("epoch") ? hub.settlement().epoch(text(values, "epoch"))
                                                : hub.settlement().current_epoch());
@@ -230,6 +278,191 @@ int command_epoch_export(const Context& context) {
     return 0;
 }
 
+int command_charge(const Context& context) {
+    po::options_description options;
+    options.add_options()("job", po::value<std::string>(), "the job");
+    const auto values = parse_arguments(context, options, {"job"});
+    const auto hub = open_hub(context);
+    const auto charge = hub.settlement().charge_of(text(values, "job"));
+    if (!charge) {
+        throw Error(ErrorCode::not_found,
+                    fmt::format("job '{}' has no charge (free, or unknown)", text(values, "job")),
+                    "job");
+    }
+    print_record(context, charge->to_json(),
+                 fmt::format("job         {}\nclient      {}\nbase price  {}\nmultiplier  {} ppm\n"
+                             "price       {}\nqueue depth {}\nutilisation {} ppm\nstatus      {}\n",
+                             charge->job_id, charge->client, charge->base_price.to_string(),
+                             charge->multiplier_ppm, charge->price.to_string(), charge->queue_depth,
+                             charge->utilisation_ppm, charge->status));
+    return 0;
+}
+
+// ---- marketplace ----
+
+std::string market_line(const MarketTransaction& t) {
+    return fmt::format("{}  {:8} {} -> {}  {} {} x {} = {}  {}\n", t.id, to_string(t.type),
+                       t.buyer_hub, t.seller_hub, t.quantity, t.unit, t.unit_price.to_string(),
+                       t.total.to_string(), to_string(t.status));
+}
+
+void print_market(const Context& context, const MarketTransaction& t) {
+    print_record(context, t.to_json(), market_line(t));
+}
+
+int command_market_create(const Context& context) {
+    po::options_description options;
+    options.add_options()("currency", po::value<std::string>()->default_value("USD"),
+                          "the unit price's currency")(
+        "reference", po::value<std::string>()->default_value(""), "an order, a settlement, ...")(
+        "id", po::value<std::string>(), "the transaction id (idempotency key)")(
+        "type", po::value<std::string>(), "compute, storage, heat or energy")(
+        "buyer", po::value<std::string>(), "the buying hub")(
+        "seller", po::value<std::string>(), "the selling hub")("quantity", po::value<std::string>(),
+                                                               "an integer, in the type's unit")(
+        "unit-price", po::value<std::string>(), "exact decimal price per unit");
+    const auto values = parse_arguments(
+        context, options, {"id", "type", "buyer", "seller", "quantity", "unit-price"});
+    MarketRequest request;
+    request.id = text(values, "id");
+    request.type = parse_market_type(text(values, "type"));
+    request.buyer_hub = text(values, "buyer");
+    request.seller_hub = text(values, "seller");
+    request.quantity = checked::parse_decimal(text(values, "quantity"), 0, "quantity");
+    request.unit_price =
+        Money::parse(text(values, "unit-price"), Currency::of(text(values, "currency")));
+    request.reference = text(values, "reference");
+    const auto hub = open_hub(context);
+    print_market(context, hub.settlement().create_market_transaction(request));
+    return 0;
+}
+
+int command_market_resolve(const Context& context, bool settle) {
+    po::options_description options;
+    options.add_options()("id", po::value<std::string>(), "the transaction");
+    const auto values = parse_arguments(context, options, {"id"});
+    const auto hub = open_hub(context);
+    print_market(context, settle ? hub.settlement().settle_market_transaction(text(values, "id"))
+                                 : hub.settlement().cancel_market_transaction(text(values, "id")));
+    return 0;
+}
+
+int command_market_show(const Context& context) {
+    po::options_description options;
+    options.add_options()("id", po::value<std::string>(), "the transaction");
+    const auto values = parse_arguments(context, options, {"id"});
+    const auto hub = open_hub(context);
+    print_market(context, hub.settlement().market_transaction(text(values, "id")));
+    return 0;
+}
+
+int command_market_list(const Context& context) {
+    po::options_description options;
+    options.add_options()("hub", po::value<std::string>(), "as buyer or seller")(
+        "type", po::value<std::string>(), "compute, storage, heat or energy")(
+        "status", po::value<std::string>(), "pending, settled or cancelled")(
+        "limit", po::value<std::int64_t>()->default_value(100), "at most this many");
+    const auto values = parse_arguments(context, options, {});
+    MarketFilter filter;
+    if (values.count("hub")) {
+        filter.hub = text(values, "hub");
+    }
+    if (values.count("type")) {
+        filter.type = parse_market_type(text(values, "type"));
+    }
+    if (values.count("status")) {
+        filter.status = parse_market_status(text(values, "status"));
+    }
+    filter.limit = values["limit"].as<std::int64_t>();
+    const auto hub = open_hub(context);
+    print_list<MarketTransaction>(context, "transactions",
+                                  hub.settlement().market_transactions(filter), market_line);
+    return 0;
+}
+
+// ---- reputation ----
+
+std::string reputation_line(const Reputation& r) {
+    return fmt::format(
+        "{:<16} score {:>7}  success {:>7}  on time {:>7}  uptime {:>7}  "
+        "({} attempts)\n",
+        r.id, r.score_ppm, r.success_rate_ppm, r.on_time_rate_ppm, r.uptime_ppm, r.attempts);
+}
+
+int command_reputation_of(const Context& context, ReputationSubject subject) {
+    po::options_description options;
+    options.add_options()("id", po::value<std::string>(), "the worker or hub");
+    const auto values = parse_arguments(context, options, {"id"});
+    const auto hub = open_hub(context);
+    const auto reputation = subject == ReputationSubject::worker
+                                ? hub.settlement().worker_reputation(text(values, "id"))
+                                : hub.settlement().hub_reputation(text(values, "id"));
+    print_record(context, reputation.to_json(), reputation_line(reputation));
+    return 0;
+}
+
+int command_reputation_list(const Context& context) {
+    po::options_description options;
+    options.add_options()("hubs", "list hubs instead of workers");
+    const auto values = parse_arguments(context, options, {});
+    const auto hub = open_hub(context);
+    const auto subject = values.count("hubs") ? ReputationSubject::hub : ReputationSubject::worker;
+    print_list<Reputation>(context, "reputations", hub.settlement().reputations(subject),
+                           reputation_line);
+    return 0;
+}
+
+// ---- the operator key ----
+
+void print_key(const Context& context, const Settlement& settlement, std::string_view action) {
+    const auto file = settlement.operator_key_file();
+    std::string mode = "-";
+    struct stat status {};
+    if (!file.empty() && ::stat(file.c_str(), &status) == 0) {
+        mode = fmt::format("{:04o}", status.st_mode & 07777);
+    }
+    const auto address = settlement.operator_address().to_string();
+    print_record(context,
+                 boost::json::serialize(boost::json::object{
+                     {"address", address}, {"keyFile", file.string()}, {"mode", mode}}),
+                 fmt::format("{}address  {}\nkey file {}\nmode     {}\n", action, address,
+                             file.empty() ? "- (the host's signer)" : file.string(), mode));
+}
+
+int command_key_show(const Context& context) {
+    require_no_arguments(context);
+    const auto hub = open_hub(context);
+    print_key(context, hub.settlement(), "");
+    return 0;
+}
+
+int command_key_generate(const Context& context) {
+    po::options_description options;
+    options.add_options()("force", "replace a key that already signed finalized epochs");
+    const auto values = parse_arguments(context, options, {});
+    const auto hub = open_hub(context);
+    hub.settlement().generate_operator_key(values.count("force") > 0);
+    print_key(context, hub.settlement(), "generated a new operator key\n");
+    return 0;
+}
+
+int command_key_import(const Context& context) {
+    po::options_description options;
+    options.add_options()("force", "replace a key that already signed finalized epochs")(
+        "file", po::value<std::string>(), "a file holding 0x and 64 hex digits");
+    const auto values = parse_arguments(context, options, {"file"});
+    auto content = read_text_file(text(values, "file"), "file");
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
+        content.pop_back();
+    }
+    const auto key = crypto::PrivateKey::parse(content, "file");
+    std::fill(content.begin(), content.end(), '\0');
+    const auto hub = open_hub(context);
+    hub.settlement().import_operator_key(key, values.count("force") > 0);
+    print_key(context, hub.settlement(), "imported the operator key\n");
+    return 0;
+}
+
 int command_receipt(const Context& context) {
     po::options_description options;
     options.add_options()("job", po::value<std::string>(), "the job");
@@ -277,8 +510,11 @@ void add_settlement_commands(std::vector<Command>& commands) {
         {"topup", "credit a client: topup CLIENT AMOUNT --reference REF", command_topup});
     commands.push_back({"epoch seal", "seal the active epoch (or finish an interrupted seal)",
                         command_epoch_seal});
-    commands.push_back(
-        {"epoch show", "show an epoch: epoch show [--epoch ID]", command_epoch_show});
+    commands.push_back({"charge",
+                        "a job's charge: base price, demand multiplier, price: charge JOB",
+                        command_charge});
+    commands.push_back({"epoch show", "show an epoch: epoch show [ID] (default: the current one)",
+                        command_epoch_show});
     commands.push_back({"epoch current", "show the active epoch", command_epoch_current});
     commands.push_back({"epoch list", "list the epochs, oldest first", command_epoch_list});
     commands.push_back({"epoch jobs", "the jobs of an epoch, as its Merkle leaves: epoch jobs ID",
@@ -289,6 +525,32 @@ void add_settlement_commands(std::vector<Command>& commands) {
         {"epoch index", "print index.json, the explorer's list of epochs", command_epoch_index});
     commands.push_back({"epoch export", "write finalized epochs and index.json: epoch export DIR",
                         command_epoch_export});
+    commands.push_back(
+        {"market create",
+         "trade between hubs: market create ID TYPE BUYER SELLER QUANTITY UNIT_PRICE",
+         command_market_create});
+    commands.push_back({"market settle", "pay a pending market transaction: market settle ID",
+                        [](const Context& c) { return command_market_resolve(c, true); }});
+    commands.push_back({"market cancel", "release a pending market transaction: market cancel ID",
+                        [](const Context& c) { return command_market_resolve(c, false); }});
+    commands.push_back(
+        {"market show", "show a market transaction: market show ID", command_market_show});
+    commands.push_back({"market list",
+                        "list market transactions: [--hub H] [--type T] [--status S]",
+                        command_market_list});
+    commands.push_back(
+        {"reputation worker", "a worker's reputation: reputation worker ID",
+         [](const Context& c) { return command_reputation_of(c, ReputationSubject::worker); }});
+    commands.push_back(
+        {"reputation hub", "a hub's reputation: reputation hub ID",
+         [](const Context& c) { return command_reputation_of(c, ReputationSubject::hub); }});
+    commands.push_back({"reputation list", "every worker's (or, --hubs, hub's) reputation",
+                        command_reputation_list});
+    commands.push_back({"key show", "the operator's address and key file", command_key_show});
+    commands.push_back({"key generate", "replace the operator key with a new one [--force]",
+                        command_key_generate});
+    commands.push_back({"key import", "use the operator key in FILE: key import FILE [--force]",
+                        command_key_import});
     commands.push_back(
         {"receipt", "print the receipt of a job in a finalized epoch", command_receipt});
     commands.push_back(

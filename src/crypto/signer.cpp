@@ -126,8 +126,10 @@ void sync_directory(const std::filesystem::path& directory) {
 }
 
 // Writes `key` to a temporary file of mode 0600 beside `key_file`, fsyncs it and links it into
-// place. Returns false (and leaves the existing file alone) if `key_file` already exists.
-bool create_key_file(const std::filesystem::path& key_file, const PrivateKey& key) {
+// place. Returns false (and leaves the existing file alone) if `key_file` already exists, unless
+// `replace`, which renames it over any existing file.
+bool create_key_file(const std::filesystem::path& key_file, const PrivateKey& key,
+                     bool replace = false) {
     std::filesystem::path directory = key_file.parent_path();
     if (directory.empty()) {
         directory = ".";
@@ -153,7 +155,12 @@ bool create_key_file(const std::filesystem::path& key_file, const PrivateKey& ke
         if (::fsync(fd.get()) != 0) {
             throw io_error("cannot sync key file", temporary, errno);
         }
-        if (::link(temporary.c_str(), key_file.c_str()) == 0) {
+        if (replace) {
+            if (::rename(temporary.c_str(), key_file.c_str()) != 0) {
+                throw io_error("cannot replace key file", key_file, errno);
+            }
+            linked = true;
+        } else if (::link(temporary.c_str(), key_file.c_str()) == 0) {
             linked = true;
         } else if (errno != EEXIST) {
             throw io_error("cannot create key file", key_file, errno);
@@ -162,7 +169,9 @@ bool create_key_file(const std::filesystem::path& key_file, const PrivateKey& ke
         ::unlink(temporary.c_str());
         throw;
     }
-    ::unlink(temporary.c_str());
+    if (!replace) {
+        ::unlink(temporary.c_str());  // renamed away otherwise
+    }
     sync_directory(directory);
     return linked;
 }
@@ -190,6 +199,11 @@ LocalKeySigner LocalKeySigner::load_or_generate(const std::filesystem::path& key
         return LocalKeySigner(std::move(key));
     }
     return load(key_file);  // another creator won the race; its key is the key
+}
+
+LocalKeySigner LocalKeySigner::write(const std::filesystem::path& key_file, const PrivateKey& key) {
+    create_key_file(key_file, key, true);
+    return LocalKeySigner(key);
 }
 
 Signature LocalKeySigner::sign_message(std::span<const std::uint8_t> message) const {

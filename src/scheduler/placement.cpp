@@ -114,6 +114,16 @@ std::vector<std::string> placement_problems(const JobNeeds& job, const WorkerRec
     return problems;
 }
 
+bool ranks_before(const RankedWorker& a, const RankedWorker& b) {
+    if (a.worker.running_jobs != b.worker.running_jobs) {
+        return a.worker.running_jobs < b.worker.running_jobs;
+    }
+    if (a.reputation_ppm != b.reputation_ppm) {
+        return a.reputation_ppm > b.reputation_ppm;
+    }
+    return a.worker.spec.id < b.worker.spec.id;
+}
+
 std::int64_t leftover_ppm(const JobNeeds& job, const WorkerRecord& worker) {
     auto share = [](std::int64_t left, std::int64_t capacity) -> std::int64_t {
         return capacity <= 0

@@ -58,6 +58,18 @@ std::vector<std::string> hub_problems(const JobNeeds& job, const HubRecord& hub,
 // The index of a free GPU on `worker` with at least `vram_bytes`, smallest sufficient first.
 std::optional<int> free_gpu(const WorkerRecord& worker, std::int64_t vram_bytes);
 
+// A worker as explain() ranks it for a job, with its reputation score (settlement's, 0 when
+// none is known).
+struct RankedWorker {
+    WorkerRecord worker;
+    std::int64_t reputation_ppm = 0;
+};
+
+// The order of preference between two workers for a job: fewer running jobs first (least
+// loaded), then the better reputation (the tie-breaker between otherwise equal workers), then
+// the smaller id.
+bool ranks_before(const RankedWorker& a, const RankedWorker& b);
+
 // How much of the worker's free CPU and memory (in ppm of its capacity) would stay unused
 // after leasing the job: smaller is a tighter fit (bin packing).
 std::int64_t leftover_ppm(const JobNeeds& job, const WorkerRecord& worker);

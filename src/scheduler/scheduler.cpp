@@ -444,6 +444,11 @@ WorkerRecord Scheduler::heartbeat(std::string_view worker_id, const Heartbeat& b
     check_range("utilisationPpm", beat.utilisation_ppm, 0, 1'000'000);
     check_range("powerDrawW", beat.power_draw_w, 0, 1'000'000'000);
     return impl_->write([&](Moves& moves) {
+        if (impl_->settlement_hooks.on_heartbeat) {
+            impl_->settlement_hooks.on_heartbeat(
+                moves.tx, worker_id, moves.now,
+                moves.options.heartbeat_interval * moves.options.missed_heartbeats);
+        }
         const auto changed =
             moves.tx
                 .prepare(
@@ -1158,11 +1163,20 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
             hub_line.eligible = hub_line.reasons.empty();
             lines.push_back(hub_line);
             auto workers = tx.prepare(
-                fmt::format("SELECT {} FROM workers WHERE hub_id = ? ORDER BY running_jobs, id",
-                            scheduler::kWorkerColumns));
+                fmt::format("SELECT {} FROM workers WHERE hub_id = ?", scheduler::kWorkerColumns));
             workers.bind_all(hub.spec.id);
+            std::vector<scheduler::RankedWorker> ranked;
+            const auto& reputation = impl_->settlement_hooks.reputation_ppm;
             while (workers.step()) {
-                const auto worker = scheduler::read_worker(workers);
+                auto worker = scheduler::read_worker(workers);
+                const auto score =
+                    reputation ? reputation(tx, worker.spec.id, now,
+                                            options.heartbeat_interval * options.missed_heartbeats)
+                               : 0;
+                ranked.push_back({std::move(worker), score});
+            }
+            std::sort(ranked.begin(), ranked.end(), scheduler::ranks_before);
+            for (const auto& [worker, score] : ranked) {
                 Placement line{
                     hub.spec.id, worker.spec.id, false,
                     scheduler::placement_problems(needs, worker, hub, now, options.lease_duration)};

@@ -259,7 +259,12 @@ std::int64_t begin_seal(store::Transaction& tx, const Currency& currency, Timest
 
 EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
                         const crypto::Signer& signer, const SettlementOptions& options,
-                        std::int64_t number) {
+                        std::int64_t number, const SealFaultPoint& fault) {
+    const auto reach = [&](std::string_view point) {
+        if (fault) {
+            fault(point);
+        }
+    };
     const auto input =
         core.database->read([&](store::Transaction& tx) { return read_seal_input(tx, number); });
     if (input.epoch.status == EpochStatus::finalized) {
@@ -290,6 +295,7 @@ EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
             std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()),
             kBundleOwner, put);
         cids[name] = manifest.content_id;
+        reach(fmt::format("stored:{}", name));
     }
     const auto summary = boost::json::parse(bundle.summary_json).as_object();
     const auto root = std::string(summary.at("jobs_merkle_root").as_string());
@@ -298,9 +304,12 @@ EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
         if (now_state.status != EpochStatus::sealing) {
             return;  // another process finished it
         }
+        reach("commit:begin");
         commit_seal(tx, input.epoch, figures, bundle, cids, root, signer.address().to_string(),
                     static_cast<std::int64_t>(input.jobs.size()), core.now());
+        reach("commit:end");
     });
+    reach("committed");
     return core.database->read(
         [&](store::Transaction& tx) { return load_epoch_by_number(tx, number); });
 }

@@ -15,6 +15,7 @@
 #include <sihlicon/content_store.hpp>
 #include <sihlicon/settlement.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,10 +31,16 @@ std::int64_t ensure_active_epoch(store::Transaction& tx, const Currency& currenc
 // becomes `sealing` with end `now` while the next opens at `now`.
 std::int64_t begin_seal(store::Transaction& tx, const Currency& currency, Timestamp now);
 
+// Test-only: called at named points of finish_seal, so a test can kill the process there:
+// "stored:<file>" after each bundle file is in the content store, "commit:begin" and
+// "commit:end" inside the final write (before and after its payouts, before it commits), and
+// "committed" after it. Empty in production.
+using SealFaultPoint = std::function<void(std::string_view point)>;
+
 // Finishes the seal of epoch `number` (see the file comment); returns it finalized.
 EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
                         const crypto::Signer& signer, const SettlementOptions& options,
-                        std::int64_t number);
+                        std::int64_t number, const SealFaultPoint& fault = {});
 
 // True if an epoch is sealing, or the active one started at least `duration_ms` before `now`.
 bool seal_is_due(store::Transaction& tx, Timestamp now, std::int64_t duration_ms);

@@ -38,6 +38,19 @@ constexpr std::array<std::pair<TransferKind, std::string_view>, 10> kTransferKin
     {TransferKind::transfer, "transfer"},
 }};
 
+constexpr std::array<std::pair<MarketType, std::string_view>, 4> kMarketTypes{{
+    {MarketType::compute, "compute"},
+    {MarketType::storage, "storage"},
+    {MarketType::heat, "heat"},
+    {MarketType::energy, "energy"},
+}};
+
+constexpr std::array<std::pair<MarketStatus, std::string_view>, 3> kMarketStatuses{{
+    {MarketStatus::pending, "pending"},
+    {MarketStatus::settled, "settled"},
+    {MarketStatus::cancelled, "cancelled"},
+}};
+
 template <class Enum, std::size_t N>
 std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table,
                          Enum value) noexcept {
@@ -97,6 +110,34 @@ AccountKind parse_account_kind(std::string_view text, std::string_view field) {
 }
 TransferKind parse_transfer_kind(std::string_view text, std::string_view field) {
     return parse_name(kTransferKinds, text, field);
+}
+
+std::string_view to_string(MarketType value) noexcept {
+    return name_of(kMarketTypes, value);
+}
+std::string_view to_string(MarketStatus value) noexcept {
+    return name_of(kMarketStatuses, value);
+}
+std::string_view unit_of(MarketType value) noexcept {
+    switch (value) {
+        case MarketType::compute:
+            return "job";
+        case MarketType::storage:
+            return "GB-month";
+        case MarketType::heat:
+        case MarketType::energy:
+            return "Wh";
+    }
+    return "unknown";
+}
+MarketType parse_market_type(std::string_view text, std::string_view field) {
+    return parse_name(kMarketTypes, text, field);
+}
+MarketStatus parse_market_status(std::string_view text, std::string_view field) {
+    return parse_name(kMarketStatuses, text, field);
+}
+std::string_view to_string(ReputationSubject value) noexcept {
+    return value == ReputationSubject::worker ? "worker" : "hub";
 }
 
 std::string AccountRef::id() const {
@@ -180,6 +221,62 @@ std::string EpochRecord::to_json() const {
         {"artifacts", artifacts},
     };
     object["end_time"] = end ? boost::json::value(to_iso8601(*end)) : boost::json::value(nullptr);
+    return boost::json::serialize(object);
+}
+
+std::string JobCharge::to_json() const {
+    const boost::json::object object{
+        {"jobId", job_id},
+        {"client", client},
+        {"jobType", job_type},
+        {"basePrice", base_price.to_decimal_string()},
+        {"multiplierPpm", multiplier_ppm},
+        {"price", price.to_decimal_string()},
+        {"currency", price.currency().code()},
+        {"queueDepth", queue_depth},
+        {"utilisationPpm", utilisation_ppm},
+        {"status", status},
+    };
+    return boost::json::serialize(object);
+}
+
+std::string MarketTransaction::to_json() const {
+    const boost::json::object object{
+        {"id", id},
+        {"type", to_string(type)},
+        {"buyerHub", buyer_hub},
+        {"sellerHub", seller_hub},
+        {"quantity", quantity},
+        {"unit", unit},
+        {"unitPrice", unit_price.to_decimal_string()},
+        {"total", total.to_decimal_string()},
+        {"currency", total.currency().code()},
+        {"status", to_string(status)},
+        {"reference", reference},
+        {"transferId", transfer_id},
+        {"resolutionId",
+         resolution_id ? boost::json::value(*resolution_id) : boost::json::value(nullptr)},
+        {"createdAt", to_iso8601(created_at)},
+        {"resolvedAt",
+         resolved_at ? boost::json::value(to_iso8601(*resolved_at)) : boost::json::value(nullptr)},
+    };
+    return boost::json::serialize(object);
+}
+
+std::string Reputation::to_json() const {
+    const boost::json::object object{
+        {"subject", to_string(subject)},
+        {"id", id},
+        {"attempts", attempts},
+        {"successes", successes},
+        {"onTime", on_time},
+        {"uptimeMs", uptime_ms},
+        {"observedMs", observed_ms},
+        {"successRatePpm", success_rate_ppm},
+        {"onTimeRatePpm", on_time_rate_ppm},
+        {"uptimePpm", uptime_ppm},
+        {"scorePpm", score_ppm},
+    };
     return boost::json::serialize(object);
 }
 

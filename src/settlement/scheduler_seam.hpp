@@ -7,12 +7,18 @@
 //     end and its void commit together; a throw undoes the whole write.
 //   - check_completion runs before a completion changes anything (lease already checked):
 //     it refuses a wrong proof of execution or worker signature.
+//   - on_heartbeat runs in a heartbeat's transaction before the heartbeat is stored, with the
+//     scheduler's offline threshold (heartbeat_interval × missed_heartbeats): it counts uptime.
+//   - reputation_ppm gives a worker's reputation score (0..1,000,000), the tie-breaker
+//     between otherwise equal workers (scheduler::ranks_before in placement.hpp).
 #pragma once
 
 #include "store/database.hpp"
 
 #include <sihlicon/scheduler.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string_view>
 
@@ -23,6 +29,12 @@ struct JobSettlementHooks {
     std::function<void(store::Transaction& tx, std::string_view job_id, std::string_view worker_id,
                        const JobCompletion& completion)>
         check_completion;
+    std::function<void(store::Transaction& tx, std::string_view worker_id, Timestamp now,
+                       std::chrono::milliseconds offline_after)>
+        on_heartbeat;
+    std::function<std::int64_t(store::Transaction& tx, std::string_view worker_id, Timestamp now,
+                               std::chrono::milliseconds offline_after)>
+        reputation_ppm;
 };
 
 struct SchedulerAccess {

@@ -3,9 +3,13 @@
 #include "heat/heat_internal.hpp"
 #include "hub/hub_core.hpp"
 #include "scheduler/rows.hpp"
+#include "settlement/demand.hpp"
 #include "settlement/epochs.hpp"
 #include "settlement/journal.hpp"
+#include "settlement/market.hpp"
+#include "settlement/reputation.hpp"
 #include "settlement/scheduler_seam.hpp"
+#include "settlement/settlement_internal.hpp"
 
 #include <sihlicon/content_store.hpp>
 #include <sihlicon/error.hpp>
@@ -15,6 +19,8 @@
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
+
+#include <mutex>
 
 namespace sihlicon {
 
@@ -47,6 +53,7 @@ void validate_options(const SettlementOptions& options) {
                 fmt::format("must be a non-negative amount in {}", options.currency.code()));
         }
     };
+    settlement::check_demand_options(options);
     check_price("default_price", options.default_price);
     for (const auto& [type, price] : options.prices) {
         parse_job_type(type, "prices");
@@ -70,7 +77,27 @@ struct Settlement::Impl {
     Scheduler& scheduler;
     ContentStore& content_store;
     SettlementOptions options;
-    std::shared_ptr<const crypto::Signer> signer;
+    mutable std::mutex signer_mutex;
+    std::shared_ptr<const crypto::Signer> signer;  // guarded by signer_mutex
+    settlement::SealFaultPoint seal_fault;         // tests only
+
+    Impl(detail::HubCore& core_, Scheduler& scheduler_, ContentStore& content_store_,
+         SettlementOptions options_, std::shared_ptr<const crypto::Signer> signer_)
+        : core(core_),
+          scheduler(scheduler_),
+          content_store(content_store_),
+          options(std::move(options_)),
+          signer(std::move(signer_)) {}
+
+    std::shared_ptr<const crypto::Signer> current_signer() const {
+        std::lock_guard lock(signer_mutex);
+        return signer;
+    }
+    std::chrono::milliseconds offline_after() const {
+        const auto scheduling = scheduler.options();
+        return scheduling.heartbeat_interval * scheduling.missed_heartbeats;
+    }
+    crypto::Address replace_key(const crypto::PrivateKey& key, bool replace_signer);
 
     Money price_of(std::string_view job_type) const {
         const auto found = options.prices.find(std::string(job_type));
@@ -92,9 +119,20 @@ struct Settlement::Impl {
 
 void Settlement::Impl::reserve(store::Transaction& tx, const JobRecord& job, Timestamp now) const {
     const auto type = std::string(to_string(job.spec.type));
-    const auto price = options.charge_jobs ? price_of(type) : Money::zero(options.currency);
-    if (price.minor_units() == 0) {
+    const auto base = options.charge_jobs ? price_of(type) : Money::zero(options.currency);
+    if (base.minor_units() == 0) {
         return;  // a free job: nothing to reserve or to record
+    }
+    // A flat multiplier (the default) needs no signals; a variable one reads them here, in the
+    // submission's transaction, so the price and the queue it saw commit together.
+    settlement::DemandSignals signals;
+    if (options.demand_min_ppm != options.demand_max_ppm) {
+        signals = settlement::read_demand(tx, job.id, job.spec.hub_id, options);
+    }
+    const auto demand = settlement::demand_price(base.minor_units(), signals, options);
+    const Money price(demand.price, options.currency);
+    if (price.minor_units() == 0) {
+        return;
     }
     std::int64_t reservation = 0;
     {
@@ -117,16 +155,21 @@ void Settlement::Impl::reserve(store::Transaction& tx, const JobRecord& job, Tim
     settlement::create_transfer(tx, request, now);
     tx.prepare(
           "INSERT INTO settlement_job_charges (job_id, owner, job_type, price, currency, "
-          "transfer_id, reservation, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+          "transfer_id, reservation, status, base_price, multiplier_ppm, queue_depth, "
+          "utilisation_ppm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
           "ON CONFLICT (job_id) DO UPDATE SET price = excluded.price, "
           "transfer_id = excluded.transfer_id, reservation = excluded.reservation, "
-          "status = excluded.status")
+          "status = excluded.status, base_price = excluded.base_price, "
+          "multiplier_ppm = excluded.multiplier_ppm, queue_depth = excluded.queue_depth, "
+          "utilisation_ppm = excluded.utilisation_ppm")
         .bind_all(job.id, job.spec.owner, type, price.minor_units(), options.currency.code(),
-                  transfer_id, reservation, "reserved")
+                  transfer_id, reservation, "reserved", base.minor_units(), demand.multiplier_ppm,
+                  signals.queue_depth, demand.utilisation_ppm)
         .run();
 }
 
 void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& event) const {
+    settlement::record_attempt(tx, event);
     const bool waiting = event.to == JobStatus::pending || event.to == JobStatus::queued;
     const bool was_ended = event.from == JobStatus::failed || event.from == JobStatus::cancelled;
     if (!event.from || (was_ended && waiting)) {
@@ -247,8 +290,8 @@ Settlement::Settlement(detail::HubCore& core, Scheduler& scheduler, ContentStore
                        HeatLedger& heat_ledger, SettlementOptions options) {
     validate_options(options);
     auto signer = load_signer(core, options);
-    impl_ = std::make_unique<Impl>(
-        Impl{core, scheduler, content_store, std::move(options), std::move(signer)});
+    impl_ = std::make_unique<Impl>(core, scheduler, content_store, std::move(options),
+                                   std::move(signer));
     Impl* impl = impl_.get();
     detail::JobSettlementHooks hooks;
     hooks.on_transition = [impl](store::Transaction& tx, const JobEvent& event) {
@@ -257,6 +300,14 @@ Settlement::Settlement(detail::HubCore& core, Scheduler& scheduler, ContentStore
     hooks.check_completion = [impl](store::Transaction& tx, std::string_view job_id,
                                     std::string_view worker_id, const JobCompletion& completion) {
         impl->check_completion(tx, job_id, worker_id, completion);
+    };
+    hooks.on_heartbeat = [](store::Transaction& tx, std::string_view worker_id, Timestamp now,
+                            std::chrono::milliseconds offline_after) {
+        settlement::record_heartbeat(tx, worker_id, now, offline_after);
+    };
+    hooks.reputation_ppm = [](store::Transaction& tx, std::string_view worker_id, Timestamp now,
+                              std::chrono::milliseconds offline_after) {
+        return settlement::load_worker_reputation(tx, worker_id, now, offline_after).score_ppm;
     };
     detail::SchedulerAccess::set_settlement_hooks(scheduler, std::move(hooks));
     detail::HeatLedgerAccess::set_settlement_posting(
@@ -274,7 +325,55 @@ const SettlementOptions& Settlement::options() const {
 }
 
 crypto::Address Settlement::operator_address() const {
-    return impl_->signer->address();
+    return impl_->current_signer()->address();
+}
+
+std::filesystem::path Settlement::operator_key_file() const {
+    if (impl_->options.signer) {
+        return {};
+    }
+    return impl_->core.directory / "operator.key";
+}
+
+crypto::Address Settlement::Impl::replace_key(const crypto::PrivateKey& key, bool replace_signer) {
+    if (options.signer) {
+        throw Error(ErrorCode::conflict,
+                    "the operator key is the host's signer; replace it in the host", "key");
+    }
+    const auto current = current_signer()->address().to_string();
+    const auto signed_epochs = core.database->read([&](store::Transaction& tx) {
+        auto row = tx.prepare(
+            "SELECT COUNT(*) FROM settlement_epochs WHERE status = 'finalized' AND signer = ?");
+        row.bind_all(current);
+        row.step();
+        return row.column_int64(0);
+    });
+    if (signed_epochs > 0 && !replace_signer) {
+        throw Error(ErrorCode::conflict,
+                    fmt::format("the operator key {} signed {} finalized epochs; replacing it "
+                                "changes the operator's address (pass the force option)",
+                                current, signed_epochs),
+                    "key");
+    }
+    auto replacement = std::make_shared<crypto::LocalKeySigner>(
+        crypto::LocalKeySigner::write(core.directory / "operator.key", key));
+    std::lock_guard lock(signer_mutex);
+    signer = std::move(replacement);
+    return signer->address();
+}
+
+crypto::Address Settlement::generate_operator_key(bool replace_signer) {
+    return impl_->replace_key(crypto::PrivateKey::generate(), replace_signer);
+}
+
+crypto::Address Settlement::import_operator_key(const crypto::PrivateKey& key,
+                                                bool replace_signer) {
+    return impl_->replace_key(key, replace_signer);
+}
+
+void SettlementAccess::set_seal_fault_point(Settlement& settlement,
+                                            settlement::SealFaultPoint fault) {
+    settlement.impl_->seal_fault = std::move(fault);
 }
 
 Money Settlement::price_of(std::string_view job_type) const {
@@ -294,6 +393,31 @@ std::optional<std::pair<Money, std::string>> Settlement::job_charge(std::string_
             return std::pair{Money(row.column_int64(0), Currency::of(row.column_text(1))),
                              row.column_text(2)};
         });
+}
+
+std::optional<JobCharge> Settlement::charge_of(std::string_view job_id) const {
+    return impl_->core.database->read([&](store::Transaction& tx) -> std::optional<JobCharge> {
+        auto row = tx.prepare(
+            "SELECT owner, job_type, COALESCE(base_price, price), multiplier_ppm, price, "
+            "currency, queue_depth, utilisation_ppm, status FROM settlement_job_charges "
+            "WHERE job_id = ?");
+        row.bind_all(job_id);
+        if (!row.step()) {
+            return std::nullopt;
+        }
+        const auto currency = Currency::of(row.column_text(5));
+        JobCharge charge;
+        charge.job_id = std::string(job_id);
+        charge.client = row.column_text(0);
+        charge.job_type = row.column_text(1);
+        charge.base_price = Money(row.column_int64(2), currency);
+        charge.multiplier_ppm = row.column_int64(3);
+        charge.price = Money(row.column_int64(4), currency);
+        charge.queue_depth = row.column_int64(6);
+        charge.utilisation_ppm = row.column_int64(7);
+        charge.status = row.column_text(8);
+        return charge;
+    });
 }
 
 // ---- journal -----------------------------------------------------------------------------
@@ -336,11 +460,21 @@ std::int64_t Settlement::expire_pending() {
 
 Transfer Settlement::top_up(std::string_view client, const Money& amount,
                             std::string_view external_reference) {
+    return top_up(AccountRef{AccountKind::client, std::string(client), amount.currency()}, amount,
+                  external_reference);
+}
+
+Transfer Settlement::top_up(const AccountRef& account, const Money& amount,
+                            std::string_view external_reference) {
+    if (account.kind != AccountKind::client && account.kind != AccountKind::hub_operator) {
+        throw Error::invalid("kind", to_string(account.kind),
+                             "only a client or a hub operator is topped up");
+    }
     settlement::check_name("external_reference", external_reference, 256);
     TransferRequest request;
     request.id = fmt::format("deposit:{}", external_reference);
     request.debit = AccountRef{AccountKind::external, "deposits", amount.currency()};
-    request.credit = AccountRef{AccountKind::client, std::string(client), amount.currency()};
+    request.credit = AccountRef{account.kind, account.owner, amount.currency()};
     request.amount = amount;
     request.kind = TransferKind::deposit;
     request.reference = std::string(external_reference);
@@ -455,6 +589,67 @@ std::map<std::string, std::int64_t> Settlement::withdrawals() const {
     return totals_of(*impl_->core.database, "withdrawal");
 }
 
+// ---- marketplace ---------------------------------------------------------------------------
+
+MarketTransaction Settlement::create_market_transaction(const MarketRequest& request) {
+    return impl_->core.database->write([&](store::Transaction& tx) {
+        return settlement::create_market(tx, request, impl_->core.now());
+    });
+}
+
+MarketTransaction Settlement::settle_market_transaction(std::string_view id) {
+    return impl_->core.database->write([&](store::Transaction& tx) {
+        return settlement::resolve_market(tx, id, true, impl_->core.now());
+    });
+}
+
+MarketTransaction Settlement::cancel_market_transaction(std::string_view id) {
+    return impl_->core.database->write([&](store::Transaction& tx) {
+        return settlement::resolve_market(tx, id, false, impl_->core.now());
+    });
+}
+
+MarketTransaction Settlement::market_transaction(std::string_view id) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        auto found = settlement::find_market(tx, id);
+        if (!found) {
+            throw Error(ErrorCode::not_found, fmt::format("no market transaction '{}'", id), "id");
+        }
+        return *found;
+    });
+}
+
+std::vector<MarketTransaction> Settlement::market_transactions(const MarketFilter& filter) const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return settlement::list_market(tx, filter); });
+}
+
+// ---- reputation ----------------------------------------------------------------------------
+
+Reputation Settlement::worker_reputation(std::string_view worker_id) const {
+    const auto now = impl_->core.now();
+    const auto offline_after = impl_->offline_after();
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        return settlement::load_worker_reputation(tx, worker_id, now, offline_after);
+    });
+}
+
+Reputation Settlement::hub_reputation(std::string_view hub_id) const {
+    const auto now = impl_->core.now();
+    const auto offline_after = impl_->offline_after();
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        return settlement::load_hub_reputation(tx, hub_id, now, offline_after);
+    });
+}
+
+std::vector<Reputation> Settlement::reputations(ReputationSubject subject) const {
+    const auto now = impl_->core.now();
+    const auto offline_after = impl_->offline_after();
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        return settlement::load_reputations(tx, subject, now, offline_after);
+    });
+}
+
 // ---- epochs ------------------------------------------------------------------------------
 
 EpochRecord Settlement::current_epoch() const {
@@ -468,11 +663,12 @@ EpochRecord Settlement::current_epoch() const {
 
 EpochRecord Settlement::seal_epoch() {
     auto& core = impl_->core;
+    const auto signer = impl_->current_signer();
     const auto number = core.database->write([&](store::Transaction& tx) {
         return settlement::begin_seal(tx, impl_->options.currency, core.now());
     });
-    return settlement::finish_seal(core, impl_->content_store, *impl_->signer, impl_->options,
-                                   number);
+    return settlement::finish_seal(core, impl_->content_store, *signer, impl_->options, number,
+                                   impl_->seal_fault);
 }
 
 std::optional<EpochRecord> Settlement::seal_due_epoch() {

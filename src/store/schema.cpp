@@ -4,6 +4,7 @@
 #include "cas/schema.hpp"
 #include "heat/schema.hpp"
 #include "scheduler/schema.hpp"
+#include "settlement/market_schema.hpp"
 #include "settlement/schema.hpp"
 
 #include <array>
@@ -27,6 +28,7 @@ constexpr std::array kMigrations{
     Migration{3, "content_store", cas::kSchema},
     Migration{4, "heat_ledger", heat::kSchema},
     Migration{5, "settlement", settlement::kSchema},
+    Migration{6, "settlement_market", settlement::market::kSchema},
 };
 
 constexpr std::array kCountedTables{
@@ -41,6 +43,7 @@ constexpr std::array kCountedTables{
     CountedTable{"accounts", "settlement_accounts"},
     CountedTable{"transfers", "settlement_transfers"},
     CountedTable{"epochs", "settlement_epochs"},
+    CountedTable{"marketTransactions", "settlement_market_transactions"},
 };
 
 }  // namespace
