@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # The settlement commands end to end: a hub with a sealed epoch (built by the interop program),
-# then account, topup, epoch show|seal|export, receipt and receipt verify (no hub).
+# then account, topup, charge, epoch show|seal|export|..., market, reputation, key, receipt and
+# receipt verify (no hub).
 # Usage: cli_test.sh PATH/TO/sihlicon PATH/TO/settlement_interop_epoch
 set -eu
 cli=$1
@@ -22,6 +23,11 @@ hub="$work/hub"
     || fail "account history names the deposit"
 "$cli" --hub "$hub" --json epoch show --epoch epoch-000001 | grep -q '"status":"finalized"' \
     || fail "epoch show of the sealed epoch"
+"$cli" --hub "$hub" --json epoch show epoch-000001 | grep -q '"jobs_count":5' \
+    || fail "epoch show ID"
+if "$cli" --hub "$hub" epoch show epoch-000404 > /dev/null 2>&1; then
+    fail "epoch show of an unknown epoch"
+fi
 "$cli" --hub "$hub" --json epoch show | grep -q '"epoch_id":"epoch-000002"' \
     || fail "epoch show of the current epoch"
 "$cli" --hub "$hub" --json epoch current | grep -q '"epoch_id":"epoch-000002"' \
@@ -48,5 +54,70 @@ signer=$(head -n 1 "$work/export/epoch-000001/SIGNATURE.txt")
     || fail "receipt verify with the expected signer"
 sed 's/"leaf_index":[0-9]*/"leaf_index":99/' "$work/receipt.json" > "$work/bad.json"
 if "$cli" receipt verify "$work/bad.json" > /dev/null; then fail "a tampered receipt verified"; fi
-"$cli" --hub "$hub" --json epoch seal | grep -q '"epoch_id":"epoch-000002"' || fail "epoch seal"
+signer_before=$("$cli" --hub "$hub" --json key show | sed 's/.*"address":"\([^"]*\)".*/\1/')
+[ "$signer_before" = "$signer" ] || fail "key show names the epoch's signer"
+"$cli" --hub "$hub" --json key show | grep -q '"mode":"0600"' || fail "key show: mode 0600"
+
+# A job's charge: base price, multiplier, price.
+job_json=$("$cli" --hub "$hub" --json charge "$job")
+echo "$job_json" | grep -q '"multiplierPpm":1000000' || fail "charge shows the multiplier"
+echo "$job_json" | grep -q '"status":"charged"' || fail "charge shows the charged state"
+
+# The marketplace between two hubs.
+"$cli" --hub "$hub" hub register '{"hubId":"basel","name":"Basel","site":"rhine","region":"CH"}' \
+    > /dev/null
+"$cli" --hub "$hub" topup zurich 10 --kind hub_operator --reference bank-1 > /dev/null
+"$cli" --hub "$hub" --json market create m-1 heat zurich basel 12500 0.00005 \
+    | grep -q '"total":"0.625000"' || fail "market create: total"
+"$cli" --hub "$hub" --json market create m-1 heat zurich basel 12500 0.00005 \
+    | grep -q '"status":"pending"' || fail "market create again"
+"$cli" --hub "$hub" --json account zurich --kind hub_operator | grep -q '"available":"9.375000"' \
+    || fail "market create reserves the buyer's total"
+"$cli" --hub "$hub" --json market settle m-1 | grep -q '"status":"settled"' || fail "market settle"
+"$cli" --hub "$hub" --json account basel --kind hub_operator | grep -q '"balance":"0.625000"' \
+    || fail "market settle pays the seller"
+"$cli" --hub "$hub" market create m-2 compute zurich basel 3 1 > /dev/null
+"$cli" --hub "$hub" --json market cancel m-2 | grep -q '"status":"cancelled"' \
+    || fail "market cancel"
+if "$cli" --hub "$hub" market settle m-2 > /dev/null 2>&1; then
+    fail "a cancelled market transaction settled"
+fi
+if "$cli" --hub "$hub" market create m-3 energy zurich geneva 1 1 > /dev/null 2>&1; then
+    fail "a market transaction with an unknown hub"
+fi
+[ "$("$cli" --hub "$hub" market list | wc -l)" -eq 2 ] || fail "market list"
+"$cli" --hub "$hub" --json market list --status settled | grep -q '"id":"m-1"' \
+    || fail "market list --status"
+"$cli" --hub "$hub" --json market show m-2 | grep -q '"type":"compute"' || fail "market show"
+
+# Reputation.
+"$cli" --hub "$hub" --json reputation worker bee-01 | grep -q '"successRatePpm":1000000' \
+    || fail "reputation worker"
+"$cli" --hub "$hub" --json reputation hub zurich | grep -q '"subject":"hub"' \
+    || fail "reputation hub"
+"$cli" --hub "$hub" --json reputation list | grep -q '"reputations":\[{' \
+    || fail "reputation list"
+"$cli" --hub "$hub" reputation list --hubs | grep -q '^zurich' || fail "reputation list --hubs"
+
+# The operator key: a key that signed an epoch is only replaced with --force.
+if "$cli" --hub "$hub" key generate > /dev/null 2>&1; then
+    fail "key generate replaced a key that signed an epoch"
+fi
+"$cli" --hub "$hub" --json key generate --force | grep -q '"mode":"0600"' \
+    || fail "key generate --force"
+printf '0xb25c7db31feed9122727bf0939dc769a96564b2de4c4726d035b36ecf1e5b364\n' > "$work/key.txt"
+"$cli" --hub "$hub" --json key import "$work/key.txt" \
+    | grep -q '"address":"0x5ce9454909639D2D17A3F753ce7d93fa0b9aB12E"' || fail "key import"
+[ "$(stat -c %a "$hub/operator.key")" = 600 ] || fail "the key file's mode is 0600"
+printf 'not a key\n' > "$work/bad-key.txt"
+if "$cli" --hub "$hub" key import "$work/bad-key.txt" > /dev/null 2>&1; then
+    fail "key import of a bad key"
+fi
+"$cli" --hub "$hub" key show | grep -q '0x5ce9454909639D2D17A3F753ce7d93fa0b9aB12E' \
+    || fail "key show after import"
+"$cli" receipt verify --signer "$signer" "$work/receipt.json" | grep -q '^valid' \
+    || fail "a receipt of the old key still verifies"
+
+"$cli" --hub "$hub" --json epoch seal | grep -q '"signer":"0x5ce9454909639D2D17A3F753ce7d93fa0b9aB12E"' \
+    || fail "epoch seal signs with the imported key"
 echo "settlement.cli: passed"
