@@ -3,6 +3,8 @@
 #include <sihlicon/error.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 namespace sihlicon::crypto {
 
@@ -10,17 +12,22 @@ namespace {
 
 constexpr char kDigits[] = "0123456789abcdef";
 
+// The value of each byte as a hex digit, -1 for a byte that is not one.
+constexpr std::array<std::int8_t, 256> kDigitValues = [] {
+    std::array<std::int8_t, 256> values{};
+    values.fill(-1);
+    for (int i = 0; i < 10; ++i) {
+        values[static_cast<std::size_t>('0' + i)] = static_cast<std::int8_t>(i);
+    }
+    for (int i = 0; i < 6; ++i) {
+        values[static_cast<std::size_t>('a' + i)] = static_cast<std::int8_t>(10 + i);
+        values[static_cast<std::size_t>('A' + i)] = static_cast<std::int8_t>(10 + i);
+    }
+    return values;
+}();
+
 int digit_value(char digit) {
-    if (digit >= '0' && digit <= '9') {
-        return digit - '0';
-    }
-    if (digit >= 'a' && digit <= 'f') {
-        return digit - 'a' + 10;
-    }
-    if (digit >= 'A' && digit <= 'F') {
-        return digit - 'A' + 10;
-    }
-    return -1;
+    return kDigitValues[static_cast<unsigned char>(digit)];
 }
 
 }  // namespace
@@ -61,15 +68,29 @@ std::vector<std::uint8_t> from_hex(std::string_view field, std::string_view text
 }
 
 Hash256 hash_from_hex(std::string_view field, std::string_view text) {
-    const std::vector<std::uint8_t> bytes = from_hex(field, text);
-    if (bytes.size() != 32) {
-        throw Error::invalid(
-            field, text,
-            "must be 32 bytes (64 hex digits), got " + std::to_string(bytes.size()) + " bytes");
+    // The common case without allocating: receipts carry a hash per proof step, and verifying
+    // one is dominated by reading them.
+    std::string_view digits = text;
+    if (digits.starts_with("0x") || digits.starts_with("0X")) {
+        digits.remove_prefix(2);
     }
     Hash256 hash{};
-    std::copy(bytes.begin(), bytes.end(), hash.begin());
-    return hash;
+    if (digits.size() == 64) {
+        bool valid = true;
+        for (std::size_t i = 0; i < 32; ++i) {
+            const int high = digit_value(digits[2 * i]);
+            const int low = digit_value(digits[2 * i + 1]);
+            valid = valid && high >= 0 && low >= 0;
+            hash[i] = static_cast<std::uint8_t>(high * 16 + low);
+        }
+        if (valid) {
+            return hash;
+        }
+    }
+    const std::vector<std::uint8_t> bytes = from_hex(field, text);  // throws for bad digits
+    throw Error::invalid(
+        field, text,
+        "must be 32 bytes (64 hex digits), got " + std::to_string(bytes.size()) + " bytes");
 }
 
 }  // namespace sihlicon::crypto

@@ -2,6 +2,7 @@
 // An epoch's files (jobs.json, agents.json, SUMMARY.json, SIGNATURE.txt), the proof of
 // execution, and offline receipt verification: pure functions, no hub.
 #include "crypto/jcs.hpp"
+#include "settlement/leaves.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/settlement.hpp>
@@ -9,71 +10,27 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <map>
+#include <thread>
 
 namespace sihlicon {
 
 namespace {
 
-// A JSON string as RFC 8785 (ECMAScript JSON.stringify) writes it.
-void append_string(std::string& out, std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (byte < 0x20) {
-                    out += "\\u00";
-                    out += kHex[byte >> 4];
-                    out += kHex[byte & 0xF];
-                } else {
-                    out += c;
-                }
-        }
+// Parses `text` with the calling thread's parser, whose temporary storage is reused from call
+// to call (a receipt check parses two documents; a fresh parser allocates for each).
+boost::json::value parse_reusing(std::string_view text, boost::system::error_code& error,
+                                 boost::json::storage_ptr storage) {
+    thread_local unsigned char temporary[4096];
+    thread_local boost::json::parser parser({}, {}, temporary, sizeof temporary);
+    parser.reset(std::move(storage));
+    parser.write(text.data(), text.size(), error);
+    if (error) {
+        parser.reset();
+        return nullptr;
     }
-    out += '"';
-}
-
-void append_member(std::string& out, std::string_view key, std::string_view value, bool first) {
-    if (!first) {
-        out += ',';
-    }
-    append_string(out, key);
-    out += ':';
-    append_string(out, value);
-}
-
-void append_member(std::string& out, std::string_view key, std::int64_t value) {
-    out += ',';
-    append_string(out, key);
-    out += ':';
-    out += std::to_string(value);
-}
-
-std::string sha256_hex(std::string_view bytes) {
-    return crypto::to_hex(crypto::sha256(bytes));
+    return parser.release();
 }
 
 ReceiptCheck refuse(ReceiptCheck check, std::string problem) {
@@ -110,114 +67,49 @@ std::string proof_of_execution(std::string_view job_id, std::string_view result_
 }
 
 std::string EpochJob::leaf() const {
-    // Members in JCS order (sorted by name); integers are within ±2^53.
     std::string out;
     out.reserve(320);
-    out += '{';
-    append_member(out, "client", client, true);
-    append_member(out, "completed_at", completed_at.ms());
-    append_member(out, "currency", fee.currency().code(), false);
-    append_member(out, "fee", fee.minor_units());
-    append_member(out, "hub", hub, false);
-    append_member(out, "job_id", job_id, false);
-    append_member(out, "job_type", job_type, false);
-    append_member(out, "poe_hash", poe_hash, false);
-    append_member(out, "result_hash", result_hash, false);
-    append_member(out, "worker", worker, false);
-    out += '}';
+    settlement::append_leaf(
+        out,
+        settlement::LeafFields{client, completed_at.ms(), fee.currency().code(), fee.minor_units(),
+                               hub, job_id, job_type, poe_hash, result_hash, worker});
     return out;
 }
 
 EpochBundle build_epoch_bundle(const std::vector<EpochJob>& jobs, const EpochFigures& figures,
                                const crypto::Signer& signer) {
-    std::vector<std::string> leaves;
-    leaves.reserve(jobs.size());
-    std::map<std::string, std::pair<std::int64_t, std::int64_t>> clients;  // jobs, spent
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-        if (i > 0 && !(jobs[i - 1].job_id < jobs[i].job_id)) {
+    for (std::size_t i = 1; i < jobs.size(); ++i) {
+        if (!(jobs[i - 1].job_id < jobs[i].job_id)) {
             throw Error::invalid("jobs", jobs[i].job_id, "must be in strictly increasing id order");
         }
-        leaves.push_back(jobs[i].leaf());
-        auto& [count, spent] = clients[jobs[i].client];
-        ++count;
-        spent += jobs[i].fee.minor_units();
     }
-    EpochBundle bundle;
-    std::size_t total = 2;
-    for (const auto& leaf : leaves) {
-        total += leaf.size() + 1;
+    // Contiguous parts written (and their leaves hashed) on their own threads, then joined.
+    const std::size_t count =
+        std::max<std::size_t>(1, std::min(settlement::leaf_threads(jobs.size()), jobs.size()));
+    std::vector<settlement::LeafWriter> parts;
+    const std::size_t per_part = (jobs.size() + count - 1) / std::max<std::size_t>(count, 1);
+    for (std::size_t p = 0; p < count; ++p) {
+        parts.emplace_back(p == 0, per_part, p == 0 ? jobs.size() : 0);
     }
-    bundle.jobs_json.reserve(total);
-    bundle.jobs_json += '[';
-    for (std::size_t i = 0; i < leaves.size(); ++i) {
-        if (i > 0) {
-            bundle.jobs_json += ',';
+    const auto write_part = [&](std::size_t p) {
+        const auto end = std::min(jobs.size(), (p + 1) * per_part);
+        for (std::size_t i = p * per_part; i < end; ++i) {
+            const auto& job = jobs[i];
+            parts[p].add(settlement::LeafFields{
+                job.client, job.completed_at.ms(), job.fee.currency().code(), job.fee.minor_units(),
+                job.hub, job.job_id, job.job_type, job.poe_hash, job.result_hash, job.worker});
         }
-        bundle.jobs_json += leaves[i];
-    }
-    bundle.jobs_json += ']';
-    const auto root = crypto::MerkleTree::from_leaves(leaves).root();
-
-    // agents.json lists every worker's payout; the summary signs its hash and the totals
-    // (like the clients below, so that a receipt, which carries the summary, stays small).
-    boost::json::array agents_array;
-    std::int64_t paid = 0;
-    for (const auto& payout : figures.payouts) {
-        boost::json::object agent{
-            {"worker", payout.worker_id},
-            {"jobs_completed", payout.jobs_completed},
-            {"uptime_ms", payout.uptime_ms},
-            {"work_share", payout.work_share.to_decimal_string()},
-            {"readiness_share", payout.readiness_share.to_decimal_string()},
-            {"total_payout", payout.total().to_decimal_string()},
-        };
-        paid += payout.total().minor_units();
-        agents_array.push_back(agent);
-    }
-    bundle.agents_json = crypto::canonical_json(agents_array, "agents");
-    // The clients in aggregate: a per-client map would grow every receipt (each carries the
-    // summary) with the number of clients; each client's jobs are in jobs.json.
-    std::int64_t spent = 0;
-    for (const auto& [client, figures_of] : clients) {
-        spent += figures_of.second;
-    }
-    const boost::json::object client_object{
-        {"count", static_cast<std::int64_t>(clients.size())},
-        {"jobs", static_cast<std::int64_t>(jobs.size())},
-        {"spent", Money(spent, figures.revenue.currency()).to_decimal_string()}};
-    const boost::json::object summary{
-        {"epoch_id", figures.epoch_id},
-        {"start", to_iso8601(figures.start)},
-        {"end", to_iso8601(figures.end)},
-        {"jobs_count", static_cast<std::int64_t>(jobs.size())},
-        {"jobs_merkle_root", crypto::to_hex(root)},
-        {"treasury",
-         boost::json::object{
-             {"currency", figures.revenue.currency().code()},
-             {"revenue", figures.revenue.to_decimal_string()},
-             {"protocol_fee", figures.protocol_fee.to_decimal_string()},
-             {"operator_fee", figures.operator_fee.to_decimal_string()},
-             {"work_pool", figures.work_pool.to_decimal_string()},
-             {"readiness_pool", figures.readiness_pool.to_decimal_string()},
-         }},
-        {"agents",
-         boost::json::object{
-             {"count", static_cast<std::int64_t>(figures.payouts.size())},
-             {"paid", Money(paid, figures.revenue.currency()).to_decimal_string()}}},
-        {"clients", client_object},
-        {"signer", signer.address().to_string()},
-        {"artifacts",
-         boost::json::object{
-             {"jobs.json", sha256_hex(bundle.jobs_json)},
-             {"agents.json", sha256_hex(bundle.agents_json)},
-         }},
     };
-    bundle.summary_json = crypto::canonical_json(summary, "summary");
-    const auto signature = signer.sign_message(
-        std::span(reinterpret_cast<const std::uint8_t*>(bundle.summary_json.data()),
-                  bundle.summary_json.size()));
-    bundle.signature_txt =
-        fmt::format("{}\n{}\n", signer.address().to_string(), signature.to_hex());
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t p = 1; p < count; ++p) {
+            threads.emplace_back(write_part, p);
+        }
+        write_part(0);
+    }
+    auto leaves = settlement::LeafWriter::join(parts);
+    auto bundle = settlement::bundle_from_leaves(leaves, figures, signer);
+    bundle.jobs_json = std::move(leaves.jobs_json);
     return bundle;
 }
 
@@ -228,7 +120,7 @@ ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
         boost::system::error_code error;
         unsigned char buffer[16384];
         boost::json::monotonic_resource memory(buffer, sizeof buffer);
-        const auto parsed = boost::json::parse(receipt_json, error, &memory);
+        const auto parsed = parse_reusing(receipt_json, error, &memory);
         if (error || !parsed.is_object()) {
             return refuse(check, "the receipt is not a JSON object");
         }
@@ -294,7 +186,7 @@ ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
             return refuse(check, "the tree size is not the summary's jobs_count");
         }
         const auto jobs_count = verified.jobs_count;
-        const auto leaf_value = boost::json::parse(*leaf, error, &memory);
+        const auto leaf_value = parse_reusing(*leaf, error, &memory);
         const auto* leaf_job = !error && leaf_value.is_object()
                                    ? string_at(leaf_value.as_object(), "job_id")
                                    : nullptr;
@@ -302,6 +194,7 @@ ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
             return refuse(check, "the leaf is not the record of the receipt's job");
         }
         std::vector<crypto::Hash256> proof;
+        proof.reserve(proof_value->as_array().size());
         for (const auto& step : proof_value->as_array()) {
             if (!step.is_string()) {
                 return refuse(check, "a proof step is not a string");

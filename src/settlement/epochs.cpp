@@ -2,6 +2,7 @@
 #include "settlement/epochs.hpp"
 
 #include "settlement/journal.hpp"
+#include "settlement/leaves.hpp"
 
 #include <sihlicon/error.hpp>
 
@@ -9,8 +10,11 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <exception>
+#include <future>
 #include <limits>
 #include <map>
+#include <thread>
 
 namespace sihlicon::settlement {
 
@@ -72,7 +76,6 @@ std::optional<std::int64_t> epoch_in_status(store::Transaction& tx, std::string_
 
 struct SealInput {
     EpochRecord epoch;
-    std::vector<EpochJob> jobs;
     std::map<std::string, std::int64_t> uptime_ms;  // worker → uptime within the epoch
 };
 
@@ -82,7 +85,6 @@ SealInput read_seal_input(store::Transaction& tx, std::int64_t number) {
     if (input.epoch.status == EpochStatus::finalized) {
         return input;
     }
-    input.jobs = load_epoch_jobs(tx, number);
     const auto start = input.epoch.start.ms();
     const auto end = input.epoch.end.value_or(input.epoch.start).ms();
     // Readiness: the part of the epoch between a worker's registration and its last heartbeat.
@@ -97,18 +99,106 @@ SealInput read_seal_input(store::Transaction& tx, std::int64_t number) {
     return input;
 }
 
-EpochFigures figures_of(const SealInput& input, const SettlementOptions& options) {
+// Writes the leaves of epoch `number` whose job ids lie in [from, to) (an absent bound: open).
+void read_leaves(store::Transaction& tx, std::int64_t number,
+                 const std::optional<std::string>& from, const std::optional<std::string>& to,
+                 LeafWriter& out) {
+    // One statement per shape of bounds, so that each is a range scan of the epoch's index.
+    std::string sql =
+        "SELECT job_id, client, worker, job_type, hub, fee, currency, result_hash, poe_hash, "
+        "completed_at FROM settlement_epoch_jobs WHERE epoch_number = ?";
+    if (from) {
+        sql += " AND job_id >= ?";
+    }
+    if (to) {
+        sql += " AND job_id < ?";
+    }
+    sql += " ORDER BY job_id";
+    auto rows = tx.prepare(sql);
+    int index = 1;
+    rows.bind(index++, number);
+    if (from) {
+        rows.bind(index++, std::string_view(*from));
+    }
+    if (to) {
+        rows.bind(index++, std::string_view(*to));
+    }
+    while (rows.step()) {
+        out.add(LeafFields{rows.column_text_view(1), rows.column_int64(9), rows.column_text_view(6),
+                           rows.column_int64(5), rows.column_text_view(4), rows.column_text_view(0),
+                           rows.column_text_view(3), rows.column_text_view(8),
+                           rows.column_text_view(7), rows.column_text_view(2)});
+    }
+}
+
+// The leaves of epoch `number` in job-id order. A large epoch is read in contiguous parts on
+// several read transactions at once: a sealing or finalized epoch takes no new jobs, so the
+// parts are of one and the same set.
+EpochLeaves collect_leaves(store::Database& database, std::int64_t number) {
+    std::vector<std::optional<std::string>> bounds;  // part p is [bounds[p], bounds[p + 1])
+    std::int64_t count = 0;
+    database.read([&](store::Transaction& tx) {
+        auto counted = tx.prepare(
+            "SELECT COUNT(*) FROM settlement_epoch_jobs WHERE "
+            "epoch_number = ?");
+        counted.bind_all(number);
+        counted.step();
+        count = counted.column_int64(0);
+        const auto threads =
+            static_cast<std::int64_t>(leaf_threads(static_cast<std::size_t>(count)));
+        bounds.emplace_back();
+        for (std::int64_t part = 1; part < threads; ++part) {
+            auto split = tx.prepare(
+                "SELECT job_id FROM settlement_epoch_jobs WHERE epoch_number = ? "
+                "ORDER BY job_id LIMIT 1 OFFSET ?");
+            split.bind_all(number, count * part / threads);
+            if (split.step()) {
+                bounds.emplace_back(split.column_text(0));
+            }
+        }
+        bounds.emplace_back();
+    });
+    const auto parts_count = bounds.size() - 1;
+    std::vector<LeafWriter> parts;
+    for (std::size_t p = 0; p < parts_count; ++p) {
+        // The first part's buffer becomes jobs.json: room for every leaf avoids regrowing it.
+        parts.emplace_back(p == 0, static_cast<std::size_t>(count) / parts_count + 1,
+                           p == 0 ? static_cast<std::size_t>(count) : 0);
+    }
+    std::vector<std::exception_ptr> failures(parts_count);
+    const auto read_part = [&](std::size_t p) {
+        try {
+            database.read([&](store::Transaction& tx) {
+                read_leaves(tx, number, bounds[p], bounds[p + 1], parts[p]);
+            });
+        } catch (...) {
+            failures[p] = std::current_exception();
+        }
+    };
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t p = 1; p < parts_count; ++p) {
+            threads.emplace_back(read_part, p);
+        }
+        read_part(0);
+    }
+    for (const auto& failure : failures) {
+        if (failure) {
+            std::rethrow_exception(failure);
+        }
+    }
+    return LeafWriter::join(parts);
+}
+
+EpochFigures figures_of(const SealInput& input, const EpochLeaves& leaves,
+                        const SettlementOptions& options) {
     const auto currency = input.epoch.revenue.currency();
     EpochFigures figures;
     figures.epoch_id = input.epoch.id;
     figures.start = input.epoch.start;
     figures.end = input.epoch.end.value_or(input.epoch.start);
-    std::int64_t revenue = 0;
-    std::map<std::string, std::int64_t> jobs_of;
-    for (const auto& job : input.jobs) {
-        revenue += job.fee.minor_units();
-        ++jobs_of[job.worker];
-    }
+    const std::int64_t revenue = leaves.revenue;
+    const auto& jobs_of = leaves.jobs_of;
     std::vector<std::string> workers;
     for (const auto& [worker, count] : jobs_of) {
         workers.push_back(worker);
@@ -270,31 +360,41 @@ EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
     if (input.epoch.status == EpochStatus::finalized) {
         return input.epoch;
     }
-    const auto figures = figures_of(input, options);
-    const auto bundle = build_epoch_bundle(input.jobs, figures, signer);
+    auto leaves = collect_leaves(*core.database, number);
+    const auto jobs_count = static_cast<std::int64_t>(leaves.hashes.size());
+    const auto figures = figures_of(input, leaves, options);
     // Files first (content-addressed, so a repeat stores nothing new), then the record. The
     // bundles are the hub's own books, not a user's uploads: no hourly upload limit applies.
     if (content_store.quota(kBundleOwner).upload_bytes_per_hour != kUnlimited) {
         content_store.set_quota(kBundleOwner, Quota{kUnlimited, std::nullopt});
     }
-    PutOptions put;
-    put.access_level = AccessLevel::public_;
-    put.min_replicas = 0;
+    const auto store_file = [&](const char* name, std::string_view bytes) {
+        PutOptions put;
+        put.access_level = AccessLevel::public_;
+        put.min_replicas = 0;
+        put.file_name = name;
+        put.mime_type =
+            std::string_view(name).ends_with(".txt") ? "text/plain" : "application/json";
+        return content_store
+            .put_bytes(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+                       kBundleOwner, put)
+            .content_id;
+    };
+    // jobs.json, by far the largest file, is stored on its own thread while the tree, the
+    // summary and the signature are made (both only read it).
+    auto jobs_cid =
+        std::async(std::launch::async, [&] { return store_file("jobs.json", leaves.jobs_json); });
+    const auto bundle = bundle_from_leaves(leaves, figures, signer);
     std::map<std::string, std::string> cids;
+    cids["jobs.json"] = jobs_cid.get();
+    reach("stored:jobs.json");
     const std::pair<const char*, const std::string*> files[] = {
-        {"jobs.json", &bundle.jobs_json},
         {"agents.json", &bundle.agents_json},
         {"SUMMARY.json", &bundle.summary_json},
         {"SIGNATURE.txt", &bundle.signature_txt},
     };
     for (const auto& [name, bytes] : files) {
-        put.file_name = name;
-        put.mime_type =
-            std::string_view(name).ends_with(".txt") ? "text/plain" : "application/json";
-        const auto manifest = content_store.put_bytes(
-            std::span(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()),
-            kBundleOwner, put);
-        cids[name] = manifest.content_id;
+        cids[name] = store_file(name, *bytes);
         reach(fmt::format("stored:{}", name));
     }
     const auto summary = boost::json::parse(bundle.summary_json).as_object();
@@ -306,7 +406,7 @@ EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
         }
         reach("commit:begin");
         commit_seal(tx, input.epoch, figures, bundle, cids, root, signer.address().to_string(),
-                    static_cast<std::int64_t>(input.jobs.size()), core.now());
+                    jobs_count, core.now());
         reach("commit:end");
     });
     reach("committed");
@@ -388,50 +488,68 @@ std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_
     return result;
 }
 
-std::string receipt_of(store::Transaction& tx, std::string_view job_id) {
-    std::int64_t number = 0;
-    {
-        auto row = tx.prepare("SELECT epoch_number FROM settlement_epoch_jobs WHERE job_id = ?");
+std::string receipt_of(store::Database& database, std::string_view job_id) {
+    struct Found {
+        EpochRecord epoch;
+        std::string leaf;
+        std::size_t index = 0;
+    };
+    const auto found = database.read([&](store::Transaction& tx) {
+        auto row = tx.prepare(
+            "SELECT epoch_number, client, completed_at, currency, fee, hub, job_type, poe_hash, "
+            "result_hash, worker FROM settlement_epoch_jobs WHERE job_id = ?");
         row.bind_all(job_id);
         if (!row.step()) {
             throw Error(ErrorCode::not_found,
                         fmt::format("job '{}' is in no epoch (not completed?)", job_id), "job_id");
         }
-        number = row.column_int64(0);
-    }
-    const auto epoch = load_epoch_by_number(tx, number);
-    if (epoch.status != EpochStatus::finalized) {
-        throw Error(ErrorCode::conflict,
-                    fmt::format("job '{}' is in {}, which is {}, not finalized", job_id, epoch.id,
-                                to_string(epoch.status)),
-                    "job_id");
-    }
-    const auto jobs = load_epoch_jobs(tx, number);
-    std::vector<std::string> leaves;
-    leaves.reserve(jobs.size());
-    std::size_t index = 0;
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-        if (jobs[i].job_id == job_id) {
-            index = i;
+        Found result;
+        const auto number = row.column_int64(0);
+        append_leaf(result.leaf, LeafFields{row.column_text_view(1), row.column_int64(2),
+                                            row.column_text_view(3), row.column_int64(4),
+                                            row.column_text_view(5), job_id,
+                                            row.column_text_view(6), row.column_text_view(7),
+                                            row.column_text_view(8), row.column_text_view(9)});
+        row.reset();
+        result.epoch = load_epoch_by_number(tx, number);
+        if (result.epoch.status != EpochStatus::finalized) {
+            throw Error(ErrorCode::conflict,
+                        fmt::format("job '{}' is in {}, which is {}, not finalized", job_id,
+                                    result.epoch.id, to_string(result.epoch.status)),
+                        "job_id");
         }
-        leaves.push_back(jobs[i].leaf());
-    }
-    return make_receipt(epoch, leaves, crypto::MerkleTree::from_leaves(leaves), index);
+        auto before = tx.prepare(
+            "SELECT COUNT(*) FROM settlement_epoch_jobs WHERE epoch_number = ? AND job_id < ?");
+        before.bind_all(number, job_id);
+        before.step();
+        result.index = static_cast<std::size_t>(before.column_int64(0));
+        return result;
+    });
+    // A finalized epoch's jobs no longer change: its tree is rebuilt from their leaves.
+    auto leaves = collect_leaves(database, found.epoch.number);
+    const auto size = leaves.hashes.size();
+    const crypto::MerkleTree tree(std::move(leaves.hashes));
+    return make_receipt(found.epoch, found.leaf, size, tree, found.index);
 }
 
 std::string make_receipt(const EpochRecord& epoch, const std::vector<std::string>& leaves,
+                         const crypto::MerkleTree& tree, std::size_t index) {
+    return make_receipt(epoch, leaves[index], leaves.size(), tree, index);
+}
+
+std::string make_receipt(const EpochRecord& epoch, std::string_view leaf, std::size_t tree_size,
                          const crypto::MerkleTree& tree, std::size_t index) {
     boost::json::array proof;
     for (const auto& step : tree.inclusion_proof(index)) {
         proof.push_back(boost::json::string(crypto::to_hex(step)));
     }
-    const auto job = boost::json::parse(leaves[index]);
+    const auto job = boost::json::parse(leaf);
     const boost::json::object receipt{
         {"job_id", job.at("job_id")},
         {"epoch_id", epoch.id},
-        {"leaf", leaves[index]},
+        {"leaf", leaf},
         {"leaf_index", static_cast<std::int64_t>(index)},
-        {"tree_size", static_cast<std::int64_t>(leaves.size())},
+        {"tree_size", static_cast<std::int64_t>(tree_size)},
         {"proof", proof},
         {"root", epoch.jobs_merkle_root},
         {"summary", epoch.summary_json},

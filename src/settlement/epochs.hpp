@@ -50,10 +50,14 @@ EpochRecord load_epoch_by_number(store::Transaction& tx, std::int64_t number);
 std::vector<EpochRecord> load_epochs(store::Transaction& tx);
 std::vector<EpochJob> load_epoch_jobs(store::Transaction& tx, std::int64_t number);
 std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_id);
-std::string receipt_of(store::Transaction& tx, std::string_view job_id);
+// The receipt of a job in a finalized epoch (Settlement::receipt), its tree rebuilt from the
+// epoch's leaves read on several read transactions at once.
+std::string receipt_of(store::Database& database, std::string_view job_id);
 
 // The receipt document of leaf `index` of a finalized epoch whose leaves built `tree`.
 std::string make_receipt(const EpochRecord& epoch, const std::vector<std::string>& leaves,
+                         const crypto::MerkleTree& tree, std::size_t index);
+std::string make_receipt(const EpochRecord& epoch, std::string_view leaf, std::size_t tree_size,
                          const crypto::MerkleTree& tree, std::size_t index);
 
 // "epoch-000042".

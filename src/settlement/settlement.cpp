@@ -722,8 +722,7 @@ EpochBundle Settlement::epoch_bundle(std::string_view epoch_id) const {
 }
 
 std::string Settlement::receipt(std::string_view job_id) const {
-    return impl_->core.database->read(
-        [&](store::Transaction& tx) { return settlement::receipt_of(tx, job_id); });
+    return settlement::receipt_of(*impl_->core.database, job_id);
 }
 
 std::string Settlement::index_json() const {

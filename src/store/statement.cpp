@@ -146,6 +146,15 @@ std::string Statement::column_text(int column) const {
     return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
+std::string_view Statement::column_text_view(int column) const {
+    const auto* text = sqlite3_column_text(stmt_, column);
+    const int size = sqlite3_column_bytes(stmt_, column);
+    if (text == nullptr) {
+        return {};
+    }
+    return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(size)};
+}
+
 std::optional<std::string> Statement::column_optional_text(int column) const {
     if (is_null(column)) {
         return std::nullopt;

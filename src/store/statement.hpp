@@ -70,6 +70,9 @@ class Statement {
     bool is_null(int column) const;
     std::int64_t column_int64(int column) const;
     std::string column_text(int column) const;
+    // The text without copying it: valid until the next step(), reset() or column call that
+    // converts this column.
+    std::string_view column_text_view(int column) const;
     std::optional<std::string> column_optional_text(int column) const;
     std::optional<std::int64_t> column_optional_int64(int column) const;
     std::vector<std::byte> column_blob(int column) const;

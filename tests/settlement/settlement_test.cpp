@@ -510,3 +510,78 @@ TEST_CASE("an epoch is due for sealing once its duration has passed") {
     CHECK(index.at("epochs").as_array().size() == 2);
     CHECK(index.at("operator").as_string() == f.settlement().operator_address().to_string());
 }
+
+TEST_CASE("a large epoch, read and hashed in parallel parts, seals the same bytes as one pass") {
+    SettlementFixture f;
+    constexpr std::int64_t kJobs = 40'000;  // above the size split over threads
+    f.database().write([&](store::Transaction& tx) {
+        settlement::ensure_active_epoch(tx, kUsd, f.clock->now());
+        for (std::int64_t i = 0; i < kJobs; ++i) {
+            const auto id = fmt::format("job-{:08}", i);
+            const auto worker = fmt::format("bee-{:02}", i % 7);
+            const auto result = fmt::format("r\"{}\\\n", i);  // strings that JCS escapes
+            tx.prepare(
+                  "INSERT INTO settlement_epoch_jobs (job_id, epoch_number, client, worker, "
+                  "job_type, hub, fee, currency, result_hash, poe_hash, completed_at) "
+                  "VALUES (?, 1, ?, ?, 'ocr', 'zurich', ?, 'USD', ?, ?, ?)")
+                .bind_all(id, fmt::format("client-{}-é", i % 13), worker, 1 + i % 5, result,
+                          proof_of_execution(id, result, worker), 1'767'225'600'000 + i)
+                .run();
+        }
+    });
+    TransferRequest funding;
+    funding.id = "funding";
+    funding.debit = AccountRef{AccountKind::external, "bench", kUsd};
+    funding.credit = kEscrow;
+    funding.amount = Money(kJobs * 3, kUsd);
+    f.settlement().transfer(funding);
+
+    const auto sealed = f.settlement().seal_epoch();
+    CHECK(sealed.jobs_count == kJobs);
+    CHECK(sealed.revenue == Money(kJobs * 3, kUsd));
+    const auto jobs = f.settlement().epoch_jobs(sealed.id);
+    REQUIRE(jobs.size() == static_cast<std::size_t>(kJobs));
+    std::vector<std::string> leaves;
+    std::string joined = "[";
+    for (const auto& job : jobs) {
+        leaves.push_back(job.leaf());
+        joined += (leaves.size() > 1 ? "," : "") + leaves.back();
+    }
+    joined += "]";
+    // Escaped strings and non-ASCII names are written as RFC 8785 writes them.
+    CHECK(crypto::canonicalize_json(leaves[7]) == leaves[7]);
+    CHECK(leaves[7].find("\\\"") != std::string::npos);
+    CHECK(crypto::to_hex(crypto::MerkleTree::from_leaves(leaves).root()) ==
+          sealed.jobs_merkle_root);
+    const auto bundle = f.settlement().epoch_bundle(sealed.id);
+    CHECK(bundle.jobs_json == joined);
+    // The public builder (parallel above 32,768 jobs) writes the very same files.
+    EpochFigures figures;
+    figures.epoch_id = sealed.id;
+    figures.start = sealed.start;
+    figures.end = *sealed.end;
+    const auto summary = boost::json::parse(sealed.summary_json).as_object();
+    const auto& treasury = summary.at("treasury").as_object();
+    const auto money = [&](const char* name) {
+        return Money::parse(treasury.at(name).as_string(), kUsd);
+    };
+    figures.revenue = money("revenue");
+    figures.protocol_fee = money("protocol_fee");
+    figures.operator_fee = money("operator_fee");
+    figures.work_pool = money("work_pool");
+    figures.readiness_pool = money("readiness_pool");
+    figures.payouts = f.settlement().epoch_payouts(sealed.id);
+    const auto rebuilt = build_epoch_bundle(
+        jobs, figures, crypto::LocalKeySigner::load(f.dir.path() / "operator.key"));
+    CHECK(rebuilt.jobs_json == bundle.jobs_json);
+    CHECK(rebuilt.agents_json == bundle.agents_json);
+    CHECK(rebuilt.summary_json == bundle.summary_json);
+    CHECK(rebuilt.signature_txt == bundle.signature_txt);
+    CHECK(summary.at("clients").at("count").as_int64() == 13);
+    for (const auto index : {0, 19'999, 20'000, 39'999}) {
+        const auto check =
+            verify_receipt(f.settlement().receipt(jobs[static_cast<std::size_t>(index)].job_id),
+                           f.settlement().operator_address());
+        CHECK_MESSAGE(check.valid, check.problem);
+    }
+}

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "settlement/leaves.hpp"
+
+#include "crypto/jcs.hpp"
+#include "crypto/sha256_internal.hpp"
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <future>
+#include <thread>
+
+namespace sihlicon::settlement {
+
+namespace {
+
+// True for the bytes RFC 8785 (ECMAScript JSON.stringify) escapes in a string.
+constexpr bool needs_escape(unsigned char byte) {
+    return byte < 0x20 || byte == '"' || byte == '\\';
+}
+
+// A JSON string as RFC 8785 writes it: runs of plain bytes are copied whole.
+void append_string(std::string& out, std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (!needs_escape(byte)) {
+            continue;
+        }
+        out.append(text.data() + run, i - run);
+        run = i + 1;
+        switch (byte) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                out += "\\u00";
+                out += kHex[byte >> 4];
+                out += kHex[byte & 0xF];
+        }
+    }
+    out.append(text.data() + run, text.size() - run);
+    out += '"';
+}
+
+// `"key":` for a key that needs no escaping, then the value.
+void append_key(std::string& out, std::string_view quoted_key_colon) {
+    out.append(quoted_key_colon);
+}
+
+void append_integer(std::string& out, std::int64_t value) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out.append(digits, static_cast<std::size_t>(end - digits));
+}
+
+std::string sha256_hex(std::string_view bytes) {
+    return crypto::to_hex(crypto::sha256(bytes));
+}
+
+}  // namespace
+
+std::size_t leaf_threads(std::size_t leaves) {
+    if (leaves < 32'768) {
+        return 1;
+    }
+    return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+}
+
+void append_leaf(std::string& out, const LeafFields& f) {
+    // Members in JCS order (sorted by name).
+    append_key(out, "{\"client\":");
+    append_string(out, f.client);
+    append_key(out, ",\"completed_at\":");
+    append_integer(out, f.completed_at);
+    append_key(out, ",\"currency\":");
+    append_string(out, f.currency);
+    append_key(out, ",\"fee\":");
+    append_integer(out, f.fee);
+    append_key(out, ",\"hub\":");
+    append_string(out, f.hub);
+    append_key(out, ",\"job_id\":");
+    append_string(out, f.job_id);
+    append_key(out, ",\"job_type\":");
+    append_string(out, f.job_type);
+    append_key(out, ",\"poe_hash\":");
+    append_string(out, f.poe_hash);
+    append_key(out, ",\"result_hash\":");
+    append_string(out, f.result_hash);
+    append_key(out, ",\"worker\":");
+    append_string(out, f.worker);
+    out += '}';
+}
+
+LeafWriter::LeafWriter(bool first_part, std::size_t expected_leaves, std::size_t reserve_leaves) {
+    constexpr std::size_t kTypicalLeaf = 330;  // ids, hashes and names of usual lengths
+    json_.reserve(std::max(expected_leaves, reserve_leaves) * kTypicalLeaf + 2);
+    hashes_.reserve(expected_leaves);
+    if (first_part) {
+        json_ += '[';
+    }
+}
+
+void LeafWriter::add(const LeafFields& fields) {
+    if (!hashes_.empty()) {
+        json_ += ',';
+    }
+    const auto begin = json_.size();
+    append_leaf(json_, fields);
+    hashes_.push_back(
+        crypto::merkle_leaf_hash(std::string_view(json_).substr(begin, json_.size() - begin)));
+    revenue_ += fields.fee;
+    if (const auto found = jobs_of_.find(fields.worker); found != jobs_of_.end()) {
+        ++found->second;
+    } else {
+        jobs_of_.emplace(std::string(fields.worker), 1);
+    }
+    if (!clients_.contains(fields.client)) {
+        clients_.emplace(fields.client);
+    }
+}
+
+EpochLeaves LeafWriter::join(std::vector<LeafWriter>& parts) {
+    EpochLeaves leaves;
+    if (parts.empty()) {
+        leaves.jobs_json = "[]";
+        return leaves;
+    }
+    std::size_t bytes = 1;
+    std::size_t count = 0;
+    for (const auto& part : parts) {
+        bytes += part.json_.size() + 1;
+        count += part.hashes_.size();
+    }
+    leaves.jobs_json = std::move(parts.front().json_);
+    leaves.jobs_json.reserve(bytes);
+    leaves.hashes = std::move(parts.front().hashes_);
+    leaves.hashes.reserve(count);
+    std::unordered_set<std::string_view> clients;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        auto& part = parts[i];
+        if (i > 0 && !part.hashes_.empty()) {
+            if (leaves.jobs_json.size() > 1) {
+                leaves.jobs_json += ',';
+            }
+            leaves.jobs_json += part.json_;
+            leaves.hashes.insert(leaves.hashes.end(), part.hashes_.begin(), part.hashes_.end());
+        }
+        leaves.revenue += part.revenue_;
+        for (const auto& [worker, jobs] : part.jobs_of_) {
+            leaves.jobs_of[worker] += jobs;
+        }
+        for (const auto& client : part.clients_) {
+            clients.insert(client);
+        }
+    }
+    leaves.jobs_json += ']';
+    leaves.clients = static_cast<std::int64_t>(clients.size());
+    return leaves;
+}
+
+EpochBundle bundle_from_leaves(EpochLeaves& leaves, const EpochFigures& figures,
+                               const crypto::Signer& signer) {
+    EpochBundle bundle;
+    // The hash of jobs.json on one thread while the tree is built on the others.
+    auto jobs_hash =
+        std::async(std::launch::async, [&leaves] { return sha256_hex(leaves.jobs_json); });
+    const auto count = static_cast<std::int64_t>(leaves.hashes.size());
+    const auto root = crypto::MerkleTree(std::move(leaves.hashes)).root();
+    leaves.hashes.clear();
+
+    // agents.json lists every worker's payout; the summary signs its hash and the totals
+    // (like the clients below, so that a receipt, which carries the summary, stays small).
+    boost::json::array agents_array;
+    std::int64_t paid = 0;
+    for (const auto& payout : figures.payouts) {
+        boost::json::object agent{
+            {"worker", payout.worker_id},
+            {"jobs_completed", payout.jobs_completed},
+            {"uptime_ms", payout.uptime_ms},
+            {"work_share", payout.work_share.to_decimal_string()},
+            {"readiness_share", payout.readiness_share.to_decimal_string()},
+            {"total_payout", payout.total().to_decimal_string()},
+        };
+        paid += payout.total().minor_units();
+        agents_array.push_back(agent);
+    }
+    bundle.agents_json = crypto::canonical_json(agents_array, "agents");
+    // The clients in aggregate: a per-client map would grow every receipt (each carries the
+    // summary) with the number of clients; each client's jobs are in jobs.json.
+    const boost::json::object client_object{
+        {"count", leaves.clients},
+        {"jobs", count},
+        {"spent", Money(leaves.revenue, figures.revenue.currency()).to_decimal_string()}};
+    const boost::json::object summary{
+        {"epoch_id", figures.epoch_id},
+        {"start", to_iso8601(figures.start)},
+        {"end", to_iso8601(figures.end)},
+        {"jobs_count", count},
+        {"jobs_merkle_root", crypto::to_hex(root)},
+        {"treasury",
+         boost::json::object{
+             {"currency", figures.revenue.currency().code()},
+             {"revenue", figures.revenue.to_decimal_string()},
+             {"protocol_fee", figures.protocol_fee.to_decimal_string()},
+             {"operator_fee", figures.operator_fee.to_decimal_string()},
+             {"work_pool", figures.work_pool.to_decimal_string()},
+             {"readiness_pool", figures.readiness_pool.to_decimal_string()},
+         }},
+        {"agents",
+         boost::json::object{
+             {"count", static_cast<std::int64_t>(figures.payouts.size())},
+             {"paid", Money(paid, figures.revenue.currency()).to_decimal_string()}}},
+        {"clients", client_object},
+        {"signer", signer.address().to_string()},
+        {"artifacts",
+         boost::json::object{
+             {"jobs.json", jobs_hash.get()},
+             {"agents.json", sha256_hex(bundle.agents_json)},
+         }},
+    };
+    bundle.summary_json = crypto::canonical_json(summary, "summary");
+    const auto signature = signer.sign_message(
+        std::span(reinterpret_cast<const std::uint8_t*>(bundle.summary_json.data()),
+                  bundle.summary_json.size()));
+    bundle.signature_txt =
+        fmt::format("{}\n{}\n", signer.address().to_string(), signature.to_hex());
+    return bundle;
+}
+
+}  // namespace sihlicon::settlement
