@@ -30,7 +30,9 @@ boost::json::value parse_reusing(std::string_view text, boost::system::error_cod
         parser.reset();
         return nullptr;
     }
-    return parser.release();
+    auto value = parser.release();
+    parser.reset();  // let go of the caller's storage
+    return value;
 }
 
 ReceiptCheck refuse(ReceiptCheck check, std::string problem) {
