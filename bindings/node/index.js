@@ -9,28 +9,8 @@ const path = require('node:path');
 
 const native = require(path.join(__dirname, 'build', 'Release', 'sihlicon.node'));
 
-// The names of the library's error codes (ErrorCode in include/sihlicon/error.hpp).
-const ErrorCode = Object.freeze({
-  INVALID_ARGUMENT: 'invalid_argument',
-  NOT_FOUND: 'not_found',
-  CONFLICT: 'conflict',
-  PERMISSION_DENIED: 'permission_denied',
-  QUOTA_EXCEEDED: 'quota_exceeded',
-  INSUFFICIENT_FUNDS: 'insufficient_funds',
-  INTEGRITY: 'integrity',
-  IO: 'io',
-  BUSY: 'busy',
-  INTERNAL: 'internal',
-});
+const { ErrorCode, SihliconError } = require('./errors.js');
 
-// Every error the library reports: `code` is one of ErrorCode's values, `field` names the
-// input at fault when there is one (absent otherwise).
-class SihliconError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'SihliconError';
-  }
-}
 native._setErrorClass(SihliconError);
 
 const { SihliconClient } = require('./client.js');

@@ -110,7 +110,7 @@ class HubObject : public Handle<HubObject> {
     static Napi::Function define(Napi::Env env) {
         auto cls = define_class(
             env, {entry<&HubObject::info>(env, "info"), entry<&HubObject::now_ms>(env, "nowMs"),
-                  entry<&HubObject::close>(env, "close"),
+                  async_entry<&HubObject::close>(env, "close"),
                   entry<&HubObject::is_closed>(env, "isClosed")});
         cls.DefineProperty(Napi::PropertyDescriptor::Function(env, cls, "open", open));
         cls.DefineProperty(Napi::PropertyDescriptor::Value(
@@ -122,7 +122,7 @@ class HubObject : public Handle<HubObject> {
     // Hub.open(directory, options?) → Promise<Hub>.
     static Napi::Value open(const Napi::CallbackInfo& info) {
         Napi::Env env = info.Env();
-        return guarded(env, [&]() -> Napi::Value {
+        return guarded_async(env, [&]() -> Napi::Value {
             const auto directory = text(info[0], "directory");
             const auto given = options(info[1], "options");
             HubOptions hub_options;
@@ -228,7 +228,7 @@ Napi::Value verify_receipt_function(const Napi::CallbackInfo& info) {
 // computeCid(data, {chunkSize, maxLinks}?) → Promise<string>.
 Napi::Value compute_cid_function(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    return guarded(env, [&]() -> Napi::Value {
+    return guarded_async(env, [&]() -> Napi::Value {
         auto storage = std::make_shared<std::string>();
         const auto data = bytes(info[0], "data", *storage);
         const auto given = options(info[1], "options");

@@ -105,6 +105,23 @@ Napi::Value guarded(Napi::Env env, Work&& work) {
     }
 }
 
+// The same for a method that returns a Promise: what it throws before its work is queued
+// (a bad argument, a closed hub) becomes a rejected Promise, never a synchronous throw.
+template <typename Work>
+Napi::Value guarded_async(Napi::Env env, Work&& work) {
+    try {
+        return std::forward<Work>(work)();
+    } catch (const Napi::Error& error) {
+        auto deferred = Napi::Promise::Deferred::New(env);
+        deferred.Reject(error.Value());
+        return deferred.Promise();
+    } catch (...) {
+        auto deferred = Napi::Promise::Deferred::New(env);
+        deferred.Reject(to_js_error(env, std::current_exception()).Value());
+        return deferred.Promise();
+    }
+}
+
 // ---- type-tagged handles ----------------------------------------------------------------------
 
 // A token only the addon can pass: the handle classes refuse `new` from JavaScript.
@@ -153,6 +170,21 @@ class Handle : public Napi::ObjectWrap<T> {
             [](const Napi::CallbackInfo& info) -> Napi::Value {
                 T& self = unwrap(info.Env(), info.This());
                 return guarded(info.Env(), [&] { return (self.*method)(info); });
+            },
+            name);
+        return Napi::PropertyDescriptor::Value(name, function, napi_default_method);
+    }
+
+    // The same for a method that returns a Promise: every failure is a rejection.
+    template <Method method>
+    static Napi::PropertyDescriptor async_entry(Napi::Env env, const char* name) {
+        auto function = Napi::Function::New(
+            env,
+            [](const Napi::CallbackInfo& info) -> Napi::Value {
+                return guarded_async(info.Env(), [&] {
+                    T& self = unwrap(info.Env(), info.This());
+                    return (self.*method)(info);
+                });
             },
             name);
         return Napi::PropertyDescriptor::Value(name, function, napi_default_method);

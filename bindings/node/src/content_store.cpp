@@ -81,17 +81,17 @@ class ContentStoreObject : public Handle<ContentStoreObject> {
     static Napi::Function define(Napi::Env env) {
         using C = ContentStoreObject;
         return define_class(
-            env,
-            {entry<&C::put>(env, "put"), entry<&C::put_file>(env, "putFile"),
-             entry<&C::get>(env, "get"), entry<&C::stat>(env, "stat"), entry<&C::list>(env, "list"),
-             entry<&C::remove>(env, "remove"), entry<&C::move_to_tier>(env, "moveToTier"),
-             entry<&C::add_community_member>(env, "addCommunityMember"),
-             entry<&C::remove_community_member>(env, "removeCommunityMember"),
-             entry<&C::communities_of>(env, "communitiesOf"),
-             entry<&C::set_reference>(env, "setReference"),
-             entry<&C::resolve_reference>(env, "resolveReference"),
-             entry<&C::set_quota>(env, "setQuota"), entry<&C::quota>(env, "quota"),
-             entry<&C::collect_garbage>(env, "collectGarbage")});
+            env, {async_entry<&C::put>(env, "put"), async_entry<&C::put_file>(env, "putFile"),
+                  async_entry<&C::get>(env, "get"), entry<&C::stat>(env, "stat"),
+                  entry<&C::list>(env, "list"), entry<&C::remove>(env, "remove"),
+                  async_entry<&C::move_to_tier>(env, "moveToTier"),
+                  entry<&C::add_community_member>(env, "addCommunityMember"),
+                  entry<&C::remove_community_member>(env, "removeCommunityMember"),
+                  entry<&C::communities_of>(env, "communitiesOf"),
+                  entry<&C::set_reference>(env, "setReference"),
+                  entry<&C::resolve_reference>(env, "resolveReference"),
+                  entry<&C::set_quota>(env, "setQuota"), entry<&C::quota>(env, "quota"),
+                  async_entry<&C::collect_garbage>(env, "collectGarbage")});
     }
 
   private:
