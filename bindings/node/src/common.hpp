@@ -235,7 +235,9 @@ class Task : public Napi::AsyncWorker {
           work_(std::move(work)),
           convert_(std::move(convert)) {
         for (auto& value : keep) {
-            keep_.push_back(Napi::Persistent(value));
+            if (value.IsObject()) {  // strings are copied by the caller; only objects are held
+                keep_.push_back(Napi::Persistent(value));
+            }
         }
     }
 
