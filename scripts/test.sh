@@ -45,6 +45,10 @@ venv="$PWD/build/python-venv/bin"
 "$venv/pytest" -q -p no:cacheprovider bindings/python/tests
 "$venv/mypy" --strict --cache-dir build/python-venv/mypy-cache examples/python bindings/python/sihlicon
 
+echo "== node: npm ci builds the addon (CMake, this node's headers), then npm test"
+npm ci --prefix bindings/node --no-audit --no-fund --loglevel=error
+npm test --prefix bindings/node
+
 echo "== asan: build and test"
 cmake --preset asan
 cmake --build --preset asan

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Types of the npm package `sihlicon` (hand-written; the records are the JSON shapes of the
+// C++ records' to_json(), see include/sihlicon/*.hpp).
+
+/** An instant: milliseconds since the Unix epoch, a Date, or an ISO 8601 string. */
+export type Instant = number | Date | string;
+/** An exact decimal amount in major units of a currency, e.g. "10.50". */
+export type Decimal = string;
+
+export declare const version: string;
+
+// ---- errors -------------------------------------------------------------------------------
+
+export declare const ErrorCode: {
+  readonly INVALID_ARGUMENT: 'invalid_argument';
+  readonly NOT_FOUND: 'not_found';
+  readonly CONFLICT: 'conflict';
+  readonly PERMISSION_DENIED: 'permission_denied';
+  readonly QUOTA_EXCEEDED: 'quota_exceeded';
+  readonly INSUFFICIENT_FUNDS: 'insufficient_funds';
+  readonly INTEGRITY: 'integrity';
+  readonly IO: 'io';
+  readonly BUSY: 'busy';
+  readonly INTERNAL: 'internal';
+};
+export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Every error the library reports. */
+export declare class SihliconError extends Error {
+  constructor(message: string, code?: ErrorCodeName, field?: string);
+  readonly name: 'SihliconError';
+  readonly code: ErrorCodeName;
+  /** The input at fault ("workloadConfig.resources.memory"), when the error is about one. */
+  readonly field?: string;
+}
+
+// ---- records ------------------------------------------------------------------------------
+
+export type JobType = 'ocr' | 'ai-inference' | 'time-series' | 'video-processing' | 'scientific' | 'custom';
+export type JobStatus = 'pending' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type StorageTier = 'hot' | 'cold' | 'glacier';
+export type AccessLevel = 'private' | 'community' | 'public';
+export type EnergySource = 'measured' | 'modelled' | 'estimated';
+export type AccountKind =
+  | 'client' | 'worker' | 'hub_operator' | 'escrow' | 'treasury' | 'protocol_fee'
+  | 'operator_fee' | 'heat_credits' | 'model_royalties' | 'external';
+
+export interface HubInfo {
+  directory: string;
+  databasePath: string;
+  blobDirectory: string;
+  schemaVersion: number;
+  latestSchemaVersion: number;
+  libraryVersion: string;
+  createdByVersion: string;
+  instanceId: string;
+  createdAt: string;
+  databaseBytes: number;
+  counts: Record<string, number>;
+}
+
+export interface HubRecord {
+  hubId: string;
+  name: string;
+  site: string;
+  region: string;
+  heatRecoveryPpm: number;
+  powerCapacityW: number;
+  routingPolicy: string;
+  wattsPerCore: number;
+  wattsPerGpu: number;
+  throttleMinPriority: number;
+  maxQueueDepth: number;
+  gridSignal: 'surplus' | 'normal' | 'throttle' | 'curtail';
+  powerBudgetW: number | null;
+  gridValidUntil: string | null;
+  heatDemandW: number;
+  heatDemandValidUntil: string | null;
+  runningPowerW: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WorkerRecord {
+  workerId: string;
+  hubId: string;
+  status: 'online' | 'busy' | 'offline' | 'draining';
+  labels: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** The seed's job shape and the rest of the record in camelCase. */
+export interface JobRecord {
+  jobId: string;
+  status: JobStatus;
+  outputDataRefs: string[];
+  actualComputeKwh: number | null;
+  heatGeneratedKwh: number | null;
+  errorMessage: string | null;
+  jobType: JobType;
+  jobName: string;
+  owner: string;
+  priority: number;
+  attempts: number;
+  waitReason: string;
+  createdAt: string;
+  updatedAt: string;
+  [key: string]: unknown;
+}
+
+export interface Lease {
+  jobId: string;
+  workerId: string;
+  /** Secret: whoever holds it may renew, complete or fail the attempt. */
+  token: string;
+  expiresAt: string;
+  attempt: number;
+}
+
+export interface ClaimedJob {
+  lease: Lease;
+  job: JobRecord;
+}
+
+export interface JobEvent {
+  sequence: number;
+  jobId: string;
+  from: JobStatus | null;
+  to: JobStatus;
+  at: string;
+  actor: string;
+  reason: string;
+}
+
+export interface QueueStats {
+  hubId: string;
+  byStatus: Partial<Record<JobStatus, number>>;
+  oldestWaiting: string | null;
+}
+
+export interface Placement {
+  hubId: string;
+  workerId: string;
+  eligible: boolean;
+  reasons: string[];
+}
+
+export interface Manifest {
+  contentId: string;
+  fileName?: string;
+  fileSizeBytes: number;
+  mimeType?: string;
+  storageTier: StorageTier;
+  accessLevel: AccessLevel;
+  replicaHubs: string[];
+  createdAt: string;
+  owner: string;
+  minReplicas: number;
+  sourceHubId?: string;
+  metadata: Record<string, unknown>;
+  allowedRegions: string[];
+}
+
+export interface NamedReference {
+  name: string;
+  version: string;
+  contentId: string;
+  owner: string;
+  createdAt: string;
+}
+
+export interface Quota {
+  uploadBytesPerHour: number;
+  totalBytes: number | null;
+}
+
+export interface HeatRecord {
+  sequence: number;
+  hubId: string;
+  kind: 'job' | 'battery-losses' | 'standalone-heater' | 'other';
+  jobId: string | null;
+  tag: string;
+  at: string;
+  creditAt: string;
+  electricalKwh: number | null;
+  thermalKwh: number;
+  energySource: EnergySource;
+  heatRecoveryPpm: number | null;
+  recordedAt: string;
+}
+
+export interface CreditRate {
+  hubId: string;
+  ratePerKwh: number;
+  currency: string;
+  effectiveFrom: string;
+  default: boolean;
+}
+
+/** The seed's `credit`; heatCreditChf is in minor units (centimes). */
+export interface HeatCredit {
+  hubId: string;
+  periodStart: string;
+  periodEnd: string;
+  totalHeatKwh: number;
+  heatCreditChf: number;
+  settled: boolean;
+  currency: string;
+}
+
+/** The seed's `stats`; credits in minor units. */
+export interface HeatStats {
+  hubId: string;
+  totalHeatKwh: number;
+  totalCreditChf: number;
+  unsettledCreditChf: number;
+  periodCount: number;
+  lastPeriodEnd: string | null;
+  currency: string;
+}
+
+/** A settled period; settledCreditChf (minor units) is the seed's response field. */
+export interface HeatSettlement {
+  hubId: string;
+  periodStart: string;
+  periodEnd: string;
+  totalHeatKwh: number;
+  settledCreditChf: number;
+  currency: string;
+  recordCount: number;
+  settledAt: string;
+}
+
+export interface HeatSeries {
+  hubId: string;
+  resolution: 'hour' | 'day';
+  points: Array<{ start: string; electricityKwh: number; heatKwh: number; heatDemandKwh: number; records: number }>;
+}
+
+/** Amounts as exact decimal strings. */
+export interface Account {
+  account: string;
+  kind: AccountKind;
+  owner: string;
+  currency: string;
+  balance: Decimal;
+  pendingDebits: Decimal;
+  pendingCredits: Decimal;
+  available: Decimal;
+}
+
+export interface Transfer {
+  id: string;
+  debitAccount: string;
+  creditAccount: string;
+  reference: string;
+  createdAt: string;
+  amount: Decimal;
+  currency: string;
+  kind: string;
+  status: 'posted' | 'pending' | 'voided' | 'expired';
+  exists: boolean;
+  [key: string]: unknown;
+}
+
+export interface AccountEntry {
+  txType: string;
+  amount: Decimal;
+  balanceAfter: Decimal;
+  currency: string;
+  reference: string;
+  transferId: string;
+  sequence: number;
+  createdAt: string;
+}
+
+/** The seed's epoch shape (snake_case, as SwarmOrb's explorer reads it). */
+export interface Epoch {
+  epoch_id: string;
+  status: 'active' | 'sealing' | 'finalized';
+  start_time: string;
+  end_time?: string;
+  jobs_count: number;
+  jobs_merkle_root: string;
+  total_revenue: Decimal;
+  currency: string;
+  signature: string;
+  signer: string;
+  artifacts: Record<string, string>;
+}
+
+/** A jobs.json leaf (fee in minor units, completed_at in milliseconds). */
+export interface EpochJob {
+  job_id: string;
+  client: string;
+  worker: string;
+  job_type: string;
+  hub: string;
+  fee: number;
+  currency: string;
+  result_hash: string;
+  poe_hash: string;
+  completed_at: number;
+}
+
+export interface EpochBundle {
+  jobsJson: string;
+  agentsJson: string;
+  summaryJson: string;
+  signatureTxt: string;
+}
+
+export interface Receipt {
+  job_id: string;
+  epoch_id: string;
+  leaf: string;
+  leaf_index: number;
+  tree_size: number;
+  proof: string[];
+  root: string;
+  summary: string;
+  signature: string;
+  signer: string;
+}
+
+export interface ReceiptCheck {
+  valid: boolean;
+  /** Empty when valid. */
+  problem: string;
+  jobId: string;
+  epochId: string;
+  signer: string;
+}
+
+// ---- inputs -------------------------------------------------------------------------------
+
+/** The seed's POST /api/compute body (and the fields beyond it the library reads). */
+export interface JobRequest {
+  jobType: JobType;
+  jobName: string;
+  jobDescription?: string;
+  hubId?: string;
+  workloadConfig: {
+    containerImage: string;
+    command?: string[];
+    env?: Record<string, string>;
+    resources?: { cpu?: string; memory?: string; gpu?: boolean };
+    timeoutSeconds?: number;
+  };
+  inputDataRefs?: string[];
+  estimatedComputeKwh?: number;
+  priority?: number;
+  scheduledAt?: string;
+  idempotencyKey?: string;
+  maxAttempts?: number;
+  backoffMs?: number;
+  deadline?: string;
+  constraints?: { labels?: Record<string, string>; region?: string };
+  dependsOn?: string[];
+  [key: string]: unknown;
+}
+
+export interface HubSpec {
+  hubId: string;
+  name?: string;
+  site?: string;
+  region?: string;
+  heatRecoveryPpm?: number;
+  powerCapacityW?: number;
+  routingPolicy?: string;
+  wattsPerCore?: number;
+  wattsPerGpu?: number;
+  throttleMinPriority?: number;
+  maxQueueDepth?: number;
+}
+
+export interface WorkerSpec {
+  workerId?: string;
+  hubId: string;
+  cpu: string;
+  memory: string;
+  gpus?: Array<{ model: string; vram: string }>;
+  labels?: Record<string, string>;
+}
+
+export interface Completion {
+  outputDataRefs?: string[];
+  /** The electricity used: integer mWh, or an exact decimal kWh. Absent: modelled. */
+  energyMwh?: number;
+  energyKwh?: number | string;
+  energySource?: EnergySource;
+  resultHash?: string;
+  metrics?: Record<string, unknown> | string;
+  proofOfExecution?: string;
+  workerSignature?: string;
+}
+
+export interface PutOptions {
+  fileName?: string;
+  mimeType?: string;
+  storageTier?: StorageTier;
+  accessLevel?: AccessLevel;
+  minReplicas?: number;
+  sourceHubId?: string;
+  metadata?: Record<string, unknown> | string;
+  allowedRegions?: string[];
+  chunkSize?: number;
+  maxLinks?: number;
+}
+
+export interface ManualHeat {
+  hubId: string;
+  kind?: 'battery-losses' | 'standalone-heater' | 'other';
+  tag?: string;
+  at?: Instant;
+  thermalMwh?: number;
+  thermalKwh?: number | string;
+  electricalMwh?: number;
+  electricalKwh?: number | string;
+  source?: EnergySource;
+}
+
+export type AccountRef = string | { kind: AccountKind; owner: string; currency?: string };
+
+export interface SchedulerOptions {
+  leaseDurationMs?: number;
+  heartbeatIntervalMs?: number;
+  missedHeartbeats?: number;
+  agingIntervalMs?: number;
+  submissionsPerHour?: number;
+  claimScanLimit?: number;
+  inputRecheckIntervalMs?: number;
+}
+
+export interface SettlementOptions {
+  chargeJobs?: boolean;
+  currency?: string;
+  defaultPrice?: Decimal;
+  prices?: Partial<Record<JobType, Decimal>>;
+  protocolFeePpm?: number;
+  operatorFeePpm?: number;
+  workPoolPpm?: number;
+  epochDurationMs?: number;
+}
+
+export interface HubOptions {
+  createIfMissing?: boolean;
+  busyTimeoutMs?: number;
+  durability?: 'power_loss' | 'process_crash';
+  integrityCheck?: 'none' | 'quick' | 'full';
+  readerConnections?: number;
+  clock?: ManualClock;
+  scheduler?: SchedulerOptions;
+  settlement?: SettlementOptions;
+}
+
+type Bytes = Buffer | Uint8Array | ArrayBufferView | ArrayBuffer | string;
+
+// ---- handles ------------------------------------------------------------------------------
+
+/** A clock that moves only when told to (tests, simulations). */
+export declare class ManualClock {
+  constructor(start?: Instant);
+  nowMs(): number;
+  setMs(ms: Instant): void;
+  advanceMs(ms: number): void;
+}
+
+export declare class Hub {
+  private constructor();
+  /** Opens (or creates) the hub in `directory`. */
+  static open(directory: string, options?: HubOptions): Promise<Hub>;
+  static readonly latestSchemaVersion: number;
+  readonly directory: string;
+  readonly scheduler: Scheduler;
+  readonly contentStore: ContentStore;
+  readonly heatLedger: HeatLedger;
+  readonly settlement: Settlement;
+  info(): HubInfo;
+  nowMs(): number;
+  /** Refuses new calls, waits for those in flight, closes the database. */
+  close(): Promise<void>;
+  isClosed(): boolean;
+}
+
+export declare class Scheduler {
+  private constructor();
+  options(): Required<SchedulerOptions>;
+  setOptions(options: SchedulerOptions): Required<SchedulerOptions>;
+  registerHub(spec: HubSpec | string): HubRecord;
+  updateHub(spec: HubSpec | string): HubRecord;
+  hub(hubId: string): HubRecord;
+  hubs(): HubRecord[];
+  setGridState(hubId: string, state: { signal: 'surplus' | 'normal' | 'throttle' | 'curtail'; powerBudgetW?: number; validUntil?: Instant }): HubRecord;
+  setHeatDemand(hubId: string, watts: number, validUntil?: Instant): HubRecord;
+  registerWorker(spec: WorkerSpec | string): WorkerRecord;
+  heartbeat(workerId: string, beat?: { utilisationPpm?: number; powerDrawW?: number }): WorkerRecord;
+  setWorkerStatus(workerId: string, status: 'online' | 'draining' | 'offline'): WorkerRecord;
+  worker(workerId: string): WorkerRecord;
+  workers(hubId?: string): WorkerRecord[];
+  submit(request: JobRequest | string, owner?: string): JobRecord;
+  /** All or none. */
+  submitMany(requests: Array<JobRequest | string>, owner?: string): JobRecord[];
+  claim(workerId: string, max?: number): ClaimedJob[];
+  renew(jobId: string, token: string): Lease;
+  complete(jobId: string, token: string, completion?: Completion): JobRecord;
+  /** All or none. */
+  completeMany(completions: Array<Completion & { jobId: string; token: string }>): JobRecord[];
+  fail(jobId: string, token: string, error: string, retryable?: boolean): JobRecord;
+  cancel(jobId: string, by: string, reason?: string): JobRecord;
+  requeue(jobId: string, by: string, reason?: string): JobRecord;
+  tick(): number;
+  job(jobId: string): JobRecord;
+  jobs(filter?: { hubId?: string; status?: JobStatus; owner?: string; limit?: number; after?: string }): JobRecord[];
+  events(jobId: string): JobEvent[];
+  queueStats(hubId: string): QueueStats;
+  explain(jobId: string): Placement[];
+}
+
+export declare class ContentStore {
+  private constructor();
+  /** Stores the bytes (read in place, not copied) as `owner`'s content. */
+  put(data: Bytes, owner: string, options?: PutOptions): Promise<Manifest>;
+  putFile(path: string, owner: string, options?: PutOptions): Promise<Manifest>;
+  get(contentId: string, principal?: string, range?: { offset?: number; length?: number }): Promise<Buffer>;
+  stat(contentId: string, principal?: string): Manifest;
+  list(principal?: string, options?: { owner?: string; limit?: number }): Manifest[];
+  remove(contentId: string, principal: string): void;
+  moveToTier(contentId: string, principal: string, tier: StorageTier): Promise<Manifest>;
+  addCommunityMember(communityId: string, principal: string): void;
+  removeCommunityMember(communityId: string, principal: string): void;
+  communitiesOf(principal: string): string[];
+  setReference(name: string, version: string, contentId: string, principal: string): NamedReference;
+  /** "name@version", or "name" for the latest version. */
+  resolveReference(reference: string): NamedReference;
+  setQuota(owner: string, quota: { uploadBytesPerHour?: number; totalBytes?: number | null }): Quota;
+  quota(owner: string): Quota;
+  /** Removes blocks no manifest references; resolves to how many. */
+  collectGarbage(): Promise<number>;
+}
+
+export declare class HeatLedger {
+  private constructor();
+  record(heat: ManualHeat): HeatRecord;
+  recordMany(heat: ManualHeat[]): HeatRecord[];
+  setCreditRate(hubId: string, ratePerKwh: Decimal, currency?: string, effectiveFrom?: Instant): CreditRate;
+  creditRates(hubId: string): CreditRate[];
+  credits(hubId: string, start?: Instant, end?: Instant): HeatCredit;
+  stats(hubId: string): HeatStats;
+  settle(hubId: string, periodStart: Instant, periodEnd: Instant): HeatSettlement;
+  settlements(hubId: string): HeatSettlement[];
+  series(hubId: string, resolution: 'hour' | 'day', from: Instant, to: Instant): HeatSeries;
+  unmetHeatDemandW(hubId: string, windowMs?: number): number;
+}
+
+export declare class Settlement {
+  private constructor();
+  operatorAddress(): string;
+  priceOf(jobType: JobType): { amount: Decimal; currency: string };
+  jobCharge(jobId: string): { amount: Decimal; currency: string; state: 'reserved' | 'charged' | 'voided' } | null;
+  transfer(request: {
+    id: string; debit: AccountRef; credit: AccountRef; amount: Decimal; currency?: string;
+    kind?: string; reference?: string; pending?: boolean; timeoutAt?: Instant;
+  }): Transfer;
+  postPending(id: string, pendingId: string, amount?: Decimal, currency?: string): Transfer;
+  voidPending(id: string, pendingId: string): Transfer;
+  topUp(client: string, amount: Decimal, externalReference: string, currency?: string): Transfer;
+  withdraw(kind: AccountKind, owner: string, amount: Decimal, id: string,
+    options?: { externalReference?: string; currency?: string }): Transfer;
+  account(ref: AccountRef): Account;
+  accounts(kind?: AccountKind): Account[];
+  history(ref: AccountRef, limit?: number): AccountEntry[];
+  transferById(id: string): Transfer;
+  currentEpoch(): Epoch;
+  /** Ends the active epoch, seals and signs it; resolves to the finalized epoch. */
+  sealEpoch(): Promise<Epoch>;
+  sealDueEpoch(): Promise<Epoch | null>;
+  epoch(epochId: string): Epoch;
+  epochs(): Epoch[];
+  epochJobs(epochId: string): EpochJob[];
+  epochPayouts(epochId: string): Array<Record<string, unknown>>;
+  epochBundle(epochId: string): EpochBundle;
+  receipt(jobId: string): Receipt;
+  index(): { epochs: Array<Record<string, unknown>> };
+}
+
+// ---- no hub needed ------------------------------------------------------------------------
+
+/** Checks a receipt offline: signature, Merkle proof, root and leaf. Never throws for a bad one. */
+export declare function verifyReceipt(receipt: Receipt | string, expectedSigner?: string): ReceiptCheck;
+/** The CID IPFS (kubo, CIDv1) computes for the same bytes. */
+export declare function computeCid(data: Bytes, options?: { chunkSize?: number; maxLinks?: number }): Promise<string>;
+/** hex(sha256(jobId ‖ resultHash ‖ workerId)), the seed's proof of execution. */
+export declare function proofOfExecution(jobId: string, resultHash: string, workerId: string): string;
+
+// ---- the SDK-shaped client ----------------------------------------------------------------
+
+export declare class SihliconClient {
+  constructor(options: { hub: Hub; user: string });
+  readonly hub: Hub;
+  readonly user: string;
+  readonly compute: {
+    submit(request: JobRequest): Promise<JobRecord>;
+    get(jobId: string): Promise<JobRecord>;
+    list(query: { hubId: string; status?: JobStatus; limit?: number }): Promise<JobRecord[]>;
+    cancel(jobId: string, reason?: string): Promise<JobRecord>;
+  };
+  readonly storage: {
+    upload(file: Bytes | Blob, metadata?: PutOptions): Promise<Manifest>;
+    get(contentId: string): Promise<Manifest>;
+    download(contentId: string, range?: { offset?: number; length?: number }): Promise<Buffer>;
+    list(query?: { owner?: string; limit?: number }): Promise<Manifest[]>;
+    delete(contentId: string): Promise<void>;
+  };
+  readonly heat: {
+    getCredits(hubId: string, period?: { start?: Instant; end?: Instant }): Promise<HeatCredit>;
+    getStats(hubId: string): Promise<HeatStats>;
+    settle(request: { hubId: string; periodStart: Instant; periodEnd: Instant }): Promise<HeatSettlement>;
+  };
+}
+
+declare const sihlicon: {
+  Hub: typeof Hub;
+  ManualClock: typeof ManualClock;
+  Scheduler: typeof Scheduler;
+  ContentStore: typeof ContentStore;
+  HeatLedger: typeof HeatLedger;
+  Settlement: typeof Settlement;
+  verifyReceipt: typeof verifyReceipt;
+  computeCid: typeof computeCid;
+  proofOfExecution: typeof proofOfExecution;
+  version: string;
+  ErrorCode: typeof ErrorCode;
+  SihliconError: typeof SihliconError;
+  SihliconClient: typeof SihliconClient;
+};
+export default sihlicon;

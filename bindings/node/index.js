@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The npm package `sihlicon`: the native addon (build/Release/sihlicon.node, built by
+// `npm install`) and the SDK-shaped client of client.js. CommonJS; index.mjs re-exports the
+// same objects for ESM.
+'use strict';
+
+const path = require('node:path');
+
+const native = require(path.join(__dirname, 'build', 'Release', 'sihlicon.node'));
+
+const { ErrorCode, SihliconError } = require('./errors.js');
+
+native._setErrorClass(SihliconError);
+
+const { SihliconClient } = require('./client.js');
+
+module.exports = {
+  Hub: native.Hub,
+  ManualClock: native.ManualClock,
+  Scheduler: native.Scheduler,
+  ContentStore: native.ContentStore,
+  HeatLedger: native.HeatLedger,
+  Settlement: native.Settlement,
+  verifyReceipt: native.verifyReceipt,
+  computeCid: native.computeCid,
+  proofOfExecution: native.proofOfExecution,
+  version: native.version,
+  ErrorCode,
+  SihliconError,
+  SihliconClient,
+};

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// ESM entry of the package `sihlicon`: the same objects as the CommonJS entry (index.js).
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const sihlicon = require('./index.js');
+
+export const {
+  Hub,
+  ManualClock,
+  Scheduler,
+  ContentStore,
+  HeatLedger,
+  Settlement,
+  verifyReceipt,
+  computeCid,
+  proofOfExecution,
+  version,
+  ErrorCode,
+  SihliconError,
+  SihliconClient,
+} = sihlicon;
+export default sihlicon;

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sihlicon.node: the native half of the npm package `sihlicon`. It binds the C++ API directly
+// (not the C ABI): Hub.open and the blocking calls return Promises (AsyncWorker on libuv's
+// thread pool), the in-memory and short calls are synchronous, errors become SihliconError
+// with .code and .field, records become plain objects parsed from their to_json(), and every
+// handle is type-tagged. The JavaScript layer (index.js) adds the SDK-shaped client.
+#include "common.hpp"
+
+#include <sihlicon/cid.hpp>
+#include <sihlicon/crypto.hpp>
+#include <sihlicon/version.hpp>
+
+namespace sihlicon::node {
+namespace {
+
+// ---- ManualClock: a clock tests and simulations move by hand ----------------------------------
+
+class ManualClockObject : public Napi::ObjectWrap<ManualClockObject> {
+  public:
+    static constexpr const char* kName = "ManualClock";
+    static constexpr napi_type_tag kTypeTag = {0x5d1a0c0b0c10c4a1ULL, 0x9e3779b97f4a7c15ULL};
+
+    explicit ManualClockObject(const Napi::CallbackInfo& info)
+        : Napi::ObjectWrap<ManualClockObject>(info) {
+        guarded(info.Env(), [&]() -> Napi::Value {
+            const auto start = info.Length() > 0 ? timestamp(info[0], "startMs") : Timestamp{};
+            clock_ = std::make_shared<ManualClock>(start);
+            return info.Env().Undefined();
+        });
+        const napi_status status = napi_type_tag_object(info.Env(), info.This(), &kTypeTag);
+        NAPI_THROW_IF_FAILED_VOID(info.Env(), status);
+    }
+
+    static Napi::Function define(Napi::Env env) {
+        const auto method = [&](const char* name,
+                                Napi::Value (*function)(const Napi::CallbackInfo&)) {
+            return Napi::PropertyDescriptor::Value(name, Napi::Function::New(env, function, name),
+                                                   napi_default_method);
+        };
+        auto cls = DefineClass(env, kName, {});
+        cls.Get("prototype")
+            .As<Napi::Object>()
+            .DefineProperties({method("nowMs", now_ms), method("setMs", set_ms),
+                               method("advanceMs", advance_ms)});
+        return cls;
+    }
+
+    // The clock behind `value`, which must be a ManualClock (tag checked).
+    static std::shared_ptr<ManualClock> clock_of(Napi::Env env, const Napi::Value& value) {
+        bool tagged = false;
+        if (value.IsObject()) {
+            const napi_status status = napi_check_object_type_tag(env, value, &kTypeTag, &tagged);
+            NAPI_THROW_IF_FAILED(env, status, nullptr);
+        }
+        if (!tagged) {
+            throw Napi::TypeError::New(env, "clock: not a sihlicon.ManualClock");
+        }
+        return Unwrap(value.As<Napi::Object>())->clock_;
+    }
+
+  private:
+    // Methods are static: `this` is checked by its tag before it is unwrapped.
+    static Napi::Value now_ms(const Napi::CallbackInfo& info) {
+        const auto now = clock_of(info.Env(), info.This())->now();
+        return Napi::Number::New(info.Env(), static_cast<double>(now.ms()));
+    }
+    static Napi::Value set_ms(const Napi::CallbackInfo& info) {
+        auto clock = clock_of(info.Env(), info.This());
+        return guarded(info.Env(), [&]() -> Napi::Value {
+            clock->set(timestamp(info[0], "ms"));
+            return info.Env().Undefined();
+        });
+    }
+    static Napi::Value advance_ms(const Napi::CallbackInfo& info) {
+        auto clock = clock_of(info.Env(), info.This());
+        return guarded(info.Env(), [&]() -> Napi::Value {
+            clock->advance(std::chrono::milliseconds(integer(info[0], "ms")));
+            return info.Env().Undefined();
+        });
+    }
+
+    std::shared_ptr<ManualClock> clock_;
+};
+
+// ---- Hub ------------------------------------------------------------------------------------
+
+class HubObject : public Handle<HubObject> {
+  public:
+    static constexpr const char* kName = "Hub";
+    static constexpr napi_type_tag kTypeTag = {0x5d1a0c0b0c10c4a2ULL, 0x3c6ef372fe94f82bULL};
+
+    explicit HubObject(const Napi::CallbackInfo& info)
+        : Handle<HubObject>(info),
+          handle_(*info[1].As<Napi::External<std::shared_ptr<HubHandle>>>().Data()) {
+        Napi::Env env = info.Env();
+        auto self = info.This().As<Napi::Object>();
+        const auto constant = [&](const char* name, Napi::Value value) {
+            self.DefineProperty(Napi::PropertyDescriptor::Value(name, value, napi_enumerable));
+        };
+        constant("directory", Napi::String::New(env, with_hub(handle_, [](Hub& hub) {
+                                                    return hub.directory().string();
+                                                })));
+        constant("scheduler", make_scheduler(env, handle_));
+        constant("contentStore", make_content_store(env, handle_));
+        constant("heatLedger", make_heat_ledger(env, handle_));
+        constant("settlement", make_settlement(env, handle_));
+    }
+
+    static Napi::Function define(Napi::Env env) {
+        auto cls = define_class(
+            env, {entry<&HubObject::info>(env, "info"), entry<&HubObject::now_ms>(env, "nowMs"),
+                  async_entry<&HubObject::close>(env, "close"),
+                  entry<&HubObject::is_closed>(env, "isClosed")});
+        cls.DefineProperty(Napi::PropertyDescriptor::Function(env, cls, "open", open));
+        cls.DefineProperty(Napi::PropertyDescriptor::Value(
+            "latestSchemaVersion", Napi::Number::New(env, Hub::latest_schema_version())));
+        return cls;
+    }
+
+  private:
+    // Hub.open(directory, options?) → Promise<Hub>.
+    static Napi::Value open(const Napi::CallbackInfo& info) {
+        Napi::Env env = info.Env();
+        return guarded_async(env, [&]() -> Napi::Value {
+            const auto directory = text(info[0], "directory");
+            const auto given = options(info[1], "options");
+            HubOptions hub_options;
+            hub_options.create_if_missing =
+                boolean(given.Get("createIfMissing"), "createIfMissing", true);
+            if (auto ms = optional_integer(given.Get("busyTimeoutMs"), "busyTimeoutMs")) {
+                hub_options.busy_timeout = std::chrono::milliseconds(*ms);
+            }
+            if (auto durability = optional_text(given.Get("durability"), "durability")) {
+                if (*durability == "power_loss") {
+                    hub_options.durability = Durability::power_loss;
+                } else if (*durability == "process_crash") {
+                    hub_options.durability = Durability::process_crash;
+                } else {
+                    throw Error::invalid("durability", *durability,
+                                         "must be power_loss or process_crash");
+                }
+            }
+            if (auto check = optional_text(given.Get("integrityCheck"), "integrityCheck")) {
+                if (*check == "none") {
+                    hub_options.integrity_check = IntegrityCheck::none;
+                } else if (*check == "quick") {
+                    hub_options.integrity_check = IntegrityCheck::quick;
+                } else if (*check == "full") {
+                    hub_options.integrity_check = IntegrityCheck::full;
+                } else {
+                    throw Error::invalid("integrityCheck", *check, "must be none, quick or full");
+                }
+            }
+            if (auto readers =
+                    optional_integer(given.Get("readerConnections"), "readerConnections")) {
+                if (*readers < 1 || *readers > 64) {
+                    throw Error::invalid("readerConnections", std::to_string(*readers),
+                                         "must be 1 .. 64");
+                }
+                hub_options.reader_connections = static_cast<int>(*readers);
+            }
+            if (!is_absent(given.Get("clock"))) {
+                hub_options.clock = ManualClockObject::clock_of(env, given.Get("clock"));
+            }
+            apply_scheduler_options(hub_options.scheduler,
+                                    options(given.Get("scheduler"), "scheduler"));
+            apply_settlement_options(hub_options.settlement,
+                                     options(given.Get("settlement"), "settlement"));
+            return run_async<std::shared_ptr<HubHandle>>(
+                env,
+                [directory, hub_options] {
+                    return std::make_shared<HubHandle>(Hub::open(directory, hub_options));
+                },
+                [](Napi::Env e, std::shared_ptr<HubHandle>& handle) -> Napi::Value {
+                    auto external = Napi::External<std::shared_ptr<HubHandle>>::New(e, &handle);
+                    return make(addon(e).hub_class, external);
+                });
+        });
+    }
+
+    Napi::Value info(const Napi::CallbackInfo& info) {
+        return record(info.Env(), with_hub(handle_, [](Hub& hub) { return hub.info(); }));
+    }
+
+    Napi::Value now_ms(const Napi::CallbackInfo& info) {
+        const auto now = with_hub(handle_, [](Hub& hub) { return hub.clock().now(); });
+        return Napi::Number::New(info.Env(), static_cast<double>(now.ms()));
+    }
+
+    // close() → Promise<void>: waits on the thread pool for the calls in progress.
+    Napi::Value close(const Napi::CallbackInfo& info) {
+        auto handle = handle_;
+        return run_async<bool>(
+            info.Env(),
+            [handle] {
+                handle->close();
+                return true;
+            },
+            [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
+    }
+
+    Napi::Value is_closed(const Napi::CallbackInfo& info) {
+        return Napi::Boolean::New(info.Env(), handle_->closed());
+    }
+
+    std::shared_ptr<HubHandle> handle_;
+};
+
+// ---- no hub needed --------------------------------------------------------------------------
+
+std::optional<crypto::Address> expected_signer(const Napi::Value& value) {
+    if (auto text_value = optional_text(value, "expectedSigner")) {
+        return crypto::Address::parse(*text_value, "expectedSigner");
+    }
+    return std::nullopt;
+}
+
+// verifyReceipt(receipt, expectedSigner?) → {valid, problem, jobId, epochId, signer}.
+Napi::Value verify_receipt_function(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+        const auto receipt = json_text(env, info[0], "receipt");
+        return receipt_check_object(env, verify_receipt(receipt, expected_signer(info[1])));
+    });
+}
+
+// computeCid(data, {chunkSize, maxLinks}?) → Promise<string>.
+Napi::Value compute_cid_function(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded_async(env, [&]() -> Napi::Value {
+        auto storage = std::make_shared<std::string>();
+        const auto data = bytes(info[0], "data", *storage);
+        const auto given = options(info[1], "options");
+        UnixfsOptions unixfs;
+        if (auto size = optional_integer(given.Get("chunkSize"), "chunkSize")) {
+            unixfs.chunk_size = static_cast<std::size_t>(std::max<std::int64_t>(*size, 0));
+        }
+        if (auto links = optional_integer(given.Get("maxLinks"), "maxLinks")) {
+            unixfs.max_links = static_cast<std::size_t>(std::max<std::int64_t>(*links, 0));
+        }
+        unixfs.validate();
+        return run_async<std::string>(
+            env, [data, unixfs, storage] { return compute_cid(data, unixfs).to_string(); },
+            [](Napi::Env e, std::string& cid) -> Napi::Value { return Napi::String::New(e, cid); },
+            {info[0]});
+    });
+}
+
+Napi::Value proof_of_execution_function(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+        return Napi::String::New(
+            env, proof_of_execution(text(info[0], "jobId"), text(info[1], "resultHash"),
+                                    text(info[2], "workerId")));
+    });
+}
+
+// The package's SihliconError class, registered by index.js at load.
+Napi::Value set_error_class(const Napi::CallbackInfo& info) {
+    if (!info[0].IsFunction()) {
+        throw Napi::TypeError::New(info.Env(), "an error class is required");
+    }
+    addon(info.Env()).error_class = Napi::Persistent(info[0].As<Napi::Function>());
+    return info.Env().Undefined();
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+    auto* data = new AddonData();
+    env.SetInstanceData(data);
+    auto json = env.Global().Get("JSON").As<Napi::Object>();
+    data->json_parse = Napi::Persistent(json.Get("parse").As<Napi::Function>());
+    data->json_stringify = Napi::Persistent(json.Get("stringify").As<Napi::Function>());
+
+    auto hub = HubObject::define(env);
+    data->hub_class = Napi::Persistent(hub);
+    auto clock = ManualClockObject::define(env);
+    data->manual_clock_class = Napi::Persistent(clock);
+    auto scheduler = define_scheduler(env);
+    data->scheduler_class = Napi::Persistent(scheduler);
+    auto content_store = define_content_store(env);
+    data->content_store_class = Napi::Persistent(content_store);
+    auto heat_ledger = define_heat_ledger(env);
+    data->heat_ledger_class = Napi::Persistent(heat_ledger);
+    auto settlement = define_settlement(env);
+    data->settlement_class = Napi::Persistent(settlement);
+
+    exports.Set("Hub", hub);
+    exports.Set("ManualClock", clock);
+    exports.Set("Scheduler", scheduler);
+    exports.Set("ContentStore", content_store);
+    exports.Set("HeatLedger", heat_ledger);
+    exports.Set("Settlement", settlement);
+    exports.Set("verifyReceipt",
+                Napi::Function::New(env, verify_receipt_function, "verifyReceipt"));
+    exports.Set("computeCid", Napi::Function::New(env, compute_cid_function, "computeCid"));
+    exports.Set("proofOfExecution",
+                Napi::Function::New(env, proof_of_execution_function, "proofOfExecution"));
+    exports.Set("_setErrorClass", Napi::Function::New(env, set_error_class, "_setErrorClass"));
+    exports.Set("version", Napi::String::New(env, std::string(library_version())));
+    return exports;
+}
+
+}  // namespace
+}  // namespace sihlicon::node
+
+namespace {
+Napi::Object init_sihlicon(Napi::Env env, Napi::Object exports) {
+    return sihlicon::node::init(env, exports);
+}
+}  // namespace
+
+NODE_API_MODULE(sihlicon, init_sihlicon)

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// ContentStore: put/get with Buffers (Promises), stat, list, remove, tiers, communities,
+// references, quotas and garbage collection.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const sihlicon = require('..');
+const { openHub, rejects, tempDir } = require('./helpers.js');
+
+test('put a Buffer, get it back whole and in ranges', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const data = Buffer.alloc(700_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+  const manifest = await c.put(data, 'ann', {
+    fileName: 'ledger.bin', mimeType: 'application/octet-stream', storageTier: 'hot',
+    accessLevel: 'private', minReplicas: 1, metadata: { pages: 3 },
+  });
+  assert.match(manifest.contentId, /^bafy/);
+  assert.equal(manifest.fileSizeBytes, data.length);
+  assert.equal(manifest.fileName, 'ledger.bin');
+  assert.deepEqual(manifest.metadata, { pages: 3 });
+  const back = await c.get(manifest.contentId, 'ann');
+  assert.ok(Buffer.isBuffer(back));
+  assert.ok(back.equals(data));
+  const slice = await c.get(manifest.contentId, 'ann', { offset: 262_100, length: 100 });
+  assert.ok(slice.equals(data.subarray(262_100, 262_200)));
+  assert.equal(await sihlicon.computeCid(data), manifest.contentId);
+});
+
+test('put accepts TypedArrays, DataViews, ArrayBuffers and strings, and putFile a path', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const bytes = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+  const a = await c.put(bytes, 'ann');
+  const b = await c.put(new DataView(bytes.buffer), 'bob');
+  const d = await c.put(bytes.buffer, 'cat');
+  assert.equal(a.contentId, b.contentId);
+  assert.equal(a.contentId, d.contentId);
+  const s = await c.put('hello, hub', 'ann');
+  assert.equal((await c.get(s.contentId, 'ann')).toString(), 'hello, hub');
+  const directory = tempDir();
+  const file = path.join(directory, 'page.txt');
+  fs.writeFileSync(file, 'hello, hub');
+  const f = await c.putFile(file, 'dan', { fileName: 'page.txt' });
+  assert.equal(f.contentId, s.contentId);
+  fs.rmSync(directory, { recursive: true, force: true });
+  await rejects(assert, () => c.put(42, 'ann'), 'invalid_argument', 'data');
+  await rejects(assert, () => c.put(bytes, ''), 'invalid_argument');
+  await rejects(assert, () => c.put(bytes, 'ann', { storageTier: 'tape' }), 'invalid_argument', 'storageTier');
+  await rejects(assert, () => c.putFile('/nonexistent/file', 'ann'), 'io');
+});
+
+test('stat, list and remove follow access levels and ownership', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const secret = await c.put(Buffer.from('secret'), 'ann');
+  const open = await c.put(Buffer.from('open'), 'ann', { accessLevel: 'public' });
+  assert.equal(c.stat(secret.contentId, 'ann').owner, 'ann');
+  assert.equal(c.stat(open.contentId).accessLevel, 'public');
+  await rejects(assert, () => c.stat(secret.contentId, 'bob'), 'permission_denied');
+  await rejects(assert, () => c.get(secret.contentId, 'bob'), 'permission_denied');
+  assert.deepEqual(c.list('ann').map((m) => m.contentId).sort(), [secret.contentId, open.contentId].sort());
+  assert.deepEqual(c.list('bob').map((m) => m.contentId), [open.contentId]);
+  assert.equal(c.list('ann', { owner: 'ann', limit: 1 }).length, 1);
+  await rejects(assert, () => c.remove(secret.contentId, 'bob'), 'permission_denied');
+  c.remove(secret.contentId, 'ann');
+  await rejects(assert, () => c.stat(secret.contentId, 'ann'), 'not_found');
+  await rejects(assert, () => c.stat('not-a-cid', 'ann'), 'invalid_argument');
+  assert.equal(await c.collectGarbage(), 0);
+});
+
+test('community content is visible to members only; moveToTier moves it', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  c.addCommunityMember('sihl', 'ann');
+  c.addCommunityMember('sihl', 'bob');
+  assert.deepEqual(c.communitiesOf('bob'), ['sihl']);
+  const shared = await c.put(Buffer.from('shared'), 'ann', { accessLevel: 'community' });
+  assert.equal(c.stat(shared.contentId, 'bob').contentId, shared.contentId);
+  c.removeCommunityMember('sihl', 'bob');
+  assert.deepEqual(c.communitiesOf('bob'), []);
+  await rejects(assert, () => c.stat(shared.contentId, 'bob'), 'permission_denied');
+  const cold = await c.moveToTier(shared.contentId, 'ann', 'cold');
+  assert.equal(cold.storageTier, 'cold');
+  assert.equal((await c.get(shared.contentId, 'ann')).toString(), 'shared');
+});
+
+test('named references point name@version at content', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const v1 = await c.put(Buffer.from('model v1'), 'ann', { accessLevel: 'public' });
+  const v2 = await c.put(Buffer.from('model v2'), 'ann', { accessLevel: 'public' });
+  assert.equal(c.setReference('ocr/model', '1.0', v1.contentId, 'ann').contentId, v1.contentId);
+  c.setReference('ocr/model', '2.0', v2.contentId, 'ann');
+  assert.equal(c.resolveReference('ocr/model@1.0').contentId, v1.contentId);
+  const latest = c.resolveReference('ocr/model');
+  assert.equal(latest.version, '2.0');
+  assert.equal(latest.owner, 'ann');
+  await rejects(assert, () => c.setReference('ocr/model', '1.0', v2.contentId, 'ann'), 'conflict');
+  await rejects(assert, () => c.setReference('ocr/model', '3.0', v2.contentId, 'bob'), 'permission_denied');
+  await rejects(assert, () => c.resolveReference('nothing'), 'not_found');
+});
+
+test('quotas limit an owner\'s uploads', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  assert.deepEqual(c.quota('ann'), { uploadBytesPerHour: 100_000_000, totalBytes: null });
+  assert.deepEqual(c.setQuota('ann', { uploadBytesPerHour: 1000, totalBytes: 5000 }),
+    { uploadBytesPerHour: 1000, totalBytes: 5000 });
+  assert.deepEqual(c.quota('ann'), { uploadBytesPerHour: 1000, totalBytes: 5000 });
+  await c.put(Buffer.alloc(600, 1), 'ann');
+  await rejects(assert, () => c.put(Buffer.alloc(600, 2), 'ann'), 'quota_exceeded');
+  await rejects(assert, () => c.setQuota('ann', { uploadBytesPerHour: -1 }), 'invalid_argument');
+});

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// Scheduler: every method, synchronous, over a hub on a ManualClock.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+
+const { START, openHub, job, rejects } = require('./helpers.js');
+
+test('hubs: register, update, read, list, grid state and heat demand', async (t) => {
+  const { hub } = await openHub(t);
+  const s = hub.scheduler;
+  const basel = s.registerHub(JSON.stringify({ hubId: 'basel-1', name: 'Basel', site: 'rhine', region: 'CH' }));
+  assert.equal(basel.hubId, 'basel-1');
+  assert.equal(basel.gridSignal, 'normal');
+  assert.equal(s.updateHub({ hubId: 'basel-1', name: 'Basel 1', site: 'rhine', region: 'CH',
+    powerCapacityW: 5000 }).powerCapacityW, 5000);
+  assert.equal(s.hub('basel-1').name, 'Basel 1');
+  assert.deepEqual(s.hubs().map((h) => h.hubId).sort(), ['basel-1', 'zurich-1']);
+  const curtailed = s.setGridState('basel-1', { signal: 'curtail', powerBudgetW: 100,
+    validUntil: START + 60_000 });
+  assert.equal(curtailed.gridSignal, 'curtail');
+  assert.equal(curtailed.powerBudgetW, 100);
+  assert.equal(curtailed.gridValidUntil, new Date(START + 60_000).toISOString());
+  const warm = s.setHeatDemand('basel-1', 3000, new Date(START + 3_600_000));
+  assert.equal(warm.heatDemandW, 3000);
+  assert.equal(s.setHeatDemand('basel-1', 0).heatDemandW, 0);
+  await rejects(assert, () => s.registerHub({ hubId: 'basel-1', name: 'B', site: 'x', region: 'CH' }), 'conflict');
+  await rejects(assert, () => s.hub('nowhere'), 'not_found');
+  await rejects(assert, () => s.setGridState('basel-1', { signal: 'stormy' }), 'invalid_argument', 'signal');
+});
+
+test('workers: register, heartbeat, status, read and list', async (t) => {
+  const { hub, clock } = await openHub(t);
+  const s = hub.scheduler;
+  const gpu = s.registerWorker({ hubId: 'zurich-1', cpu: '16', memory: '64Gi',
+    gpus: [{ model: 'A100', vram: '80Gi' }], labels: { arch: 'x86_64' } });
+  assert.match(gpu.workerId, /^worker-/);
+  assert.equal(gpu.cpuMillicores, 16000);
+  assert.deepEqual(gpu.labels, { arch: 'x86_64' });
+  clock.advanceMs(1000);
+  const beat = s.heartbeat(gpu.workerId, { utilisationPpm: 250000, powerDrawW: 300 });
+  assert.equal(beat.utilisationPpm, 250000);
+  assert.equal(beat.powerDrawW, 300);
+  assert.equal(beat.lastHeartbeatAt, new Date(START + 1000).toISOString());
+  assert.equal(s.setWorkerStatus(gpu.workerId, 'draining').status, 'draining');
+  assert.equal(s.worker(gpu.workerId).status, 'draining');
+  assert.equal(s.workers().length, 2);
+  assert.equal(s.workers('zurich-1').length, 2);
+  assert.equal(s.workers('elsewhere').length, 0);
+  await rejects(assert, () => s.registerWorker({ hubId: 'zurich-1', cpu: '0', memory: '1Gi' }),
+    'invalid_argument', 'cpu');
+  await rejects(assert, () => s.registerWorker({ hubId: 'nowhere', cpu: '1', memory: '1Gi' }), 'not_found');
+  await rejects(assert, () => s.heartbeat('worker-none', {}), 'not_found');
+});
+
+test('the job lifecycle: submit, claim, renew, complete, events and stats', async (t) => {
+  const { hub, clock } = await openHub(t);
+  const s = hub.scheduler;
+  const submitted = s.submit(job({ hubId: 'zurich-1', estimatedComputeKwh: 0.5 }), 'ann');
+  assert.equal(submitted.status, 'queued');
+  assert.equal(submitted.owner, 'ann');
+  assert.equal(s.queueStats('zurich-1').byStatus.queued, 1);
+  const placements = s.explain(submitted.jobId);
+  assert.deepEqual(placements.find((p) => p.workerId === 'worker-1'),
+    { hubId: 'zurich-1', workerId: 'worker-1', eligible: true, reasons: [] });
+  const [claimed] = s.claim('worker-1');
+  assert.equal(claimed.job.jobId, submitted.jobId);
+  assert.equal(claimed.job.status, 'running');
+  assert.equal(claimed.lease.workerId, 'worker-1');
+  assert.equal(claimed.lease.attempt, 1);
+  clock.advanceMs(10_000);
+  const renewed = s.renew(submitted.jobId, claimed.lease.token);
+  assert.ok(Date.parse(renewed.expiresAt) > Date.parse(claimed.lease.expiresAt));
+  clock.advanceMs(50_000);
+  const done = s.complete(submitted.jobId, claimed.lease.token, {
+    outputDataRefs: ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'],
+    energyKwh: '1.25', resultHash: 'ab'.repeat(32), metrics: { pages: 12 },
+  });
+  assert.equal(done.status, 'completed');
+  assert.equal(done.actualComputeKwh, 1.25);
+  assert.equal(done.heatGeneratedKwh, 1.125);
+  assert.deepEqual(done.outputDataRefs, ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy']);
+  assert.equal(s.job(submitted.jobId).status, 'completed');
+  assert.deepEqual(s.events(submitted.jobId).map((e) => e.to), ['queued', 'running', 'completed']);
+  assert.equal(s.queueStats('zurich-1').byStatus.completed, 1);
+  // A repeat with the same token and payload returns the job; a stale token is refused.
+  await rejects(assert, () => s.complete(submitted.jobId, 'f'.repeat(32), {}), 'conflict');
+});
+
+test('submitMany and completeMany are all or none', async (t) => {
+  const { hub } = await openHub(t, { hub: { scheduler: { submissionsPerHour: 0 } } });
+  const s = hub.scheduler;
+  const jobs = s.submitMany([job(), JSON.stringify(job({ jobName: 'second' })), job()], 'ann');
+  assert.equal(jobs.length, 3);
+  await rejects(assert, () => s.submitMany([job(), job({ jobType: 'knitting' })], 'ann'),
+    'invalid_argument', 'jobType');
+  assert.equal(s.jobs({ owner: 'ann' }).length, 3);
+  const claimed = s.claim('worker-1', 3);
+  assert.equal(claimed.length, 3);
+  await rejects(assert, () => s.completeMany([
+    { jobId: claimed[0].lease.jobId, token: claimed[0].lease.token },
+    { jobId: claimed[1].lease.jobId, token: 'f'.repeat(32) },
+  ]), 'conflict');
+  assert.equal(s.job(claimed[0].lease.jobId).status, 'running');
+  const done = s.completeMany(claimed.map((c) => ({ jobId: c.lease.jobId, token: c.lease.token, energyMwh: 1000 })));
+  assert.deepEqual(done.map((j) => j.status), ['completed', 'completed', 'completed']);
+});
+
+test('fail retries after back-off, requeue and cancel, tick promotes due jobs', async (t) => {
+  const { hub, clock } = await openHub(t);
+  const s = hub.scheduler;
+  const first = s.submit(job({ maxAttempts: 2, backoffMs: 1000 }), 'ann');
+  let [claimed] = s.claim('worker-1');
+  const failed = s.fail(first.jobId, claimed.lease.token, 'out of paper');
+  assert.equal(failed.status, 'pending');
+  assert.equal(failed.waitReason, 'backoff');
+  clock.advanceMs(1000);
+  assert.equal(s.tick(), 1);
+  assert.equal(s.job(first.jobId).status, 'queued');
+  [claimed] = s.claim('worker-1');
+  const final = s.fail(first.jobId, claimed.lease.token, 'still no paper', false);
+  assert.equal(final.status, 'failed');
+  assert.equal(final.errorMessage, 'still no paper');
+  assert.equal(s.requeue(first.jobId, 'operator', 'paper refilled').status, 'queued');
+  const cancelled = s.cancel(first.jobId, 'ann', 'no longer needed');
+  assert.equal(cancelled.status, 'cancelled');
+  await rejects(assert, () => s.cancel(first.jobId, 'ann'), 'conflict');
+  await rejects(assert, () => s.requeue(first.jobId, 'operator'), 'conflict');
+  const later = s.submit(job({ scheduledAt: new Date(START + 60_000).toISOString() }), 'ann');
+  assert.equal(later.status, 'pending');
+  assert.equal(later.waitReason, 'scheduled');
+  clock.advanceMs(60_000);
+  s.tick();
+  assert.equal(s.job(later.jobId).status, 'queued');
+});
+
+test('jobs lists with filters and pages', async (t) => {
+  const { hub } = await openHub(t, { hub: { scheduler: { submissionsPerHour: 0 } } });
+  const s = hub.scheduler;
+  for (let i = 0; i < 5; i++) s.submit(job({ hubId: 'zurich-1' }), i % 2 === 0 ? 'ann' : 'bob');
+  assert.equal(s.jobs().length, 5);
+  assert.equal(s.jobs({ owner: 'ann' }).length, 3);
+  assert.equal(s.jobs({ hubId: 'zurich-1', status: 'queued' }).length, 5);
+  assert.equal(s.jobs({ status: 'completed' }).length, 0);
+  const page = s.jobs({ limit: 2 });
+  assert.equal(page.length, 2);
+  const rest = s.jobs({ limit: 10, after: page[1].jobId });
+  assert.equal(rest.length, 3);
+  await rejects(assert, () => s.jobs({ status: 'lost' }), 'invalid_argument', 'status');
+});
+
+test('options and setOptions; the seed\'s rate limit answers quota_exceeded', async (t) => {
+  const { hub } = await openHub(t);
+  const s = hub.scheduler;
+  assert.equal(s.options().submissionsPerHour, 10);
+  for (let i = 0; i < 10; i++) s.submit(job(), 'ann');
+  await rejects(assert, () => s.submit(job(), 'ann'), 'quota_exceeded');
+  assert.equal(s.setOptions({ submissionsPerHour: 11 }).submissionsPerHour, 11);
+  assert.equal(s.submit(job(), 'ann').status, 'queued');
+  await rejects(assert, () => s.setOptions({ unknown: 1 }), 'invalid_argument', 'scheduler.unknown');
+});
