@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -25,6 +27,27 @@ struct ActiveWrite {
     Transaction* transaction = nullptr;
 };
 thread_local ActiveWrite t_active_write;
+
+// Runs `attempt` (an sqlite3 call returning its result code) until it stops reporting
+// SQLITE_BUSY or SQLITE_LOCKED, backing off from 1 ms to 50 ms, for at most `timeout`. SQLite's
+// own busy handler is not consulted on every path (BEGIN IMMEDIATE against a writer, switching
+// the journal mode while another process creates the same file), so these paths wait here.
+// Returns the last result code; SQLITE_BUSY after the deadline.
+template <class Attempt>
+int retry_while_busy(std::chrono::milliseconds timeout, Attempt attempt) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + timeout;
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+        const int rc = attempt();
+        if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+            Clock::now() >= deadline) {
+            return rc;
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+}
 
 class ActiveWriteScope {
   public:
@@ -107,7 +130,25 @@ Connection::Connection(const std::filesystem::path& path, const DatabaseOptions&
         sqlite3_busy_timeout(db_, static_cast<int>(std::min<std::int64_t>(
                                       options.busy_timeout.count(), 1'000'000'000)));
         // The first statement reads the file header: a file that is not a database fails here.
-        if (query_text("PRAGMA journal_mode=WAL") != "wal") {
+        // Another process creating the same hub may hold the lock this switch needs.
+        std::string mode;
+        const int switched = retry_while_busy(options.busy_timeout, [&] {
+            try {
+                mode = query_text("PRAGMA journal_mode=WAL");
+                return SQLITE_OK;
+            } catch (const Error& error) {
+                if (error.code() == ErrorCode::busy) {
+                    return SQLITE_BUSY;
+                }
+                throw;
+            }
+        });
+        if (switched != SQLITE_OK) {
+            throw Error(ErrorCode::busy,
+                        fmt::format("{} stayed locked by another process for more than {} ms",
+                                    path.string(), options.busy_timeout.count()));
+        }
+        if (mode != "wal") {
             throw Error(ErrorCode::io,
                         fmt::format("{}: cannot switch the database to WAL mode", path.string()));
         }
@@ -283,25 +324,16 @@ std::size_t Database::queued_writes() const {
 }
 
 void Database::begin_immediate() {
-    using Clock = std::chrono::steady_clock;
-    const auto deadline = Clock::now() + options_.busy_timeout;
-    auto pause = std::chrono::milliseconds(1);
-    for (;;) {
-        const int rc =
-            sqlite3_exec(writer_->handle(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-        if (rc == SQLITE_OK) {
-            return;
-        }
-        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
-            throw_sqlite_error(writer_->handle(), rc, "starting a write transaction");
-        }
-        if (Clock::now() >= deadline) {
-            throw Error(ErrorCode::busy,
-                        fmt::format("{} stayed locked by another writer for more than {} ms",
-                                    path_.string(), options_.busy_timeout.count()));
-        }
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    const int rc = retry_while_busy(options_.busy_timeout, [&] {
+        return sqlite3_exec(writer_->handle(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    });
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        throw Error(ErrorCode::busy,
+                    fmt::format("{} stayed locked by another writer for more than {} ms",
+                                path_.string(), options_.busy_timeout.count()));
+    }
+    if (rc != SQLITE_OK) {
+        throw_sqlite_error(writer_->handle(), rc, "starting a write transaction");
     }
 }
 

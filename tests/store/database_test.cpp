@@ -11,6 +11,7 @@
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,6 +27,12 @@ namespace {
 void create_table(Database& database) {
     database.write([](Transaction& tx) {
         tx.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
+    });
+}
+
+void create_table_if_missing(Database& database) {
+    database.write([](Transaction& tx) {
+        tx.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
     });
 }
 
@@ -372,4 +379,32 @@ TEST_CASE("temporary storage stays in memory instead of files created in every t
     };
     CHECK(database.write(in_memory) == 2);  // 2 = MEMORY
     CHECK(database.read(in_memory) == 2);
+}
+
+TEST_CASE("databases opened at once on one new file all open: the switch to WAL waits its turn") {
+    // Regression: crash.stress's four processes creating one hub failed with "running 'PRAGMA
+    // journal_mode=WAL': database is locked", because SQLite does not consult its busy handler
+    // on that path.
+    TempDir dir;
+    for (int round = 0; round < 20; ++round) {
+        const auto path = dir.path() / ("hub-" + std::to_string(round) + ".db");
+        std::atomic<int> opened{0};
+        std::atomic<bool> go{false};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&] {
+                while (!go.load()) {
+                    std::this_thread::yield();
+                }
+                Database database(path, DatabaseOptions{});
+                create_table_if_missing(database);
+                opened.fetch_add(1);
+            });
+        }
+        go.store(true);
+        for (auto& thread : threads) {
+            thread.join();
+        }
+        CHECK(opened.load() == 8);
+    }
 }
