@@ -482,6 +482,99 @@ export declare class Hub {
   /** Refuses new calls, waits for those in flight, closes the database. */
   close(): Promise<void>;
   isClosed(): boolean;
+  /** A worker agent for this machine on this hub, not yet started (see WorkerAgent). */
+  workerAgent(options: AgentOptions): WorkerAgent;
+}
+
+/** One attempt of a job, as a JavaScript executor sees it. */
+export interface ExecutionRequest {
+  job: JobRecord;
+  attempt: number;
+  workDir: string;
+  /** Holds the job's inputDataRefs, fetched from the content store. */
+  inputDir: string;
+  /** Every regular file left here becomes an output CID, in path order. */
+  outputDir: string;
+  inputs: string[];
+  stdoutFile: string;
+  stderrFile: string;
+}
+
+export type ExecutionOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'refused';
+
+export interface ExecutionResult {
+  /** failed and timed_out are retried; refused is not. */
+  outcome: ExecutionOutcome;
+  exitCode?: number | null;
+  message?: string;
+}
+
+/**
+ * Runs one attempt on the main thread. `stopped()` turns true when the agent stops or drains;
+ * return promptly then (after 2 s the attempt is reported cancelled). A throw or rejection
+ * fails the attempt with its message.
+ */
+export type Executor = (
+  request: ExecutionRequest,
+  stopped: () => boolean,
+) => ExecutionResult | Promise<ExecutionResult>;
+
+export interface AgentOptions {
+  /** Default: "agent-" and the host name. */
+  workerId?: string;
+  /** A registered hub. */
+  hubId: string;
+  /** Job slots (at least 1), bounded by the detected cores. Default 1. */
+  slots?: number;
+  labels?: Record<string, string>;
+  /** Where attempts get their private folders. Default: <hub>/agent/<worker id>. */
+  workRoot?: string;
+  /** Reported at registration instead of the detected hardware. */
+  hardware?: { cpuCores: number; memoryBytes: number; gpus?: { model: string; vramBytes: number }[] };
+  /** Default: the scheduler's heartbeat interval. */
+  heartbeatIntervalMs?: number;
+  /** Default: a third of the scheduler's lease duration. */
+  renewIntervalMs?: number;
+  /** How often idle slots ask for work. Default 1000. */
+  pollIntervalMs?: number;
+  containerSearchPath?: string;
+  /** Runs every job instead of the library's process and container executors. */
+  executor?: Executor;
+  /** Told every time a job ends or the agent's state changes. */
+  onEvent?: (line: string) => void;
+}
+
+export interface AgentStatus {
+  state: 'idle' | 'running' | 'draining' | 'stopped';
+  workerId: string;
+  slots: number;
+  running: { jobId: string; attempt: number; executor: string; elapsedMs: number }[];
+  completed: number;
+  failed: number;
+  handedBack: number;
+  energyMwh: number;
+  energySource: EnergySource | null;
+  utilisationPpm: number;
+  powerDrawW: number;
+}
+
+/**
+ * The runtime of one machine of a hub: registers it as a worker, heartbeats, claims jobs into
+ * its slots, runs each (native processes, containers, or `executor`), renews leases and reports
+ * energy and outputs. A started agent pins its hub and keeps Node's event loop alive until
+ * stop(); hub.close() stops it first.
+ */
+export declare class WorkerAgent {
+  private constructor();
+  /** Registers the worker (online) and starts claiming. Rejects with conflict if started. */
+  start(): Promise<WorkerRecord>;
+  /** Stops claiming, waits up to graceMs for running jobs, hands the rest back. */
+  drain(graceMs?: number): Promise<number>;
+  /** Drains with graceMs, stops the agent and marks the worker offline. Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+  /** Resolves true once no job runs and no slot is claiming, false after timeoutMs. */
+  waitIdle(timeoutMs: number): Promise<boolean>;
+  status(): AgentStatus;
 }
 
 export declare class Scheduler {
@@ -627,6 +720,7 @@ declare const sihlicon: {
   ContentStore: typeof ContentStore;
   HeatLedger: typeof HeatLedger;
   Settlement: typeof Settlement;
+  WorkerAgent: typeof WorkerAgent;
   verifyReceipt: typeof verifyReceipt;
   computeCid: typeof computeCid;
   proofOfExecution: typeof proofOfExecution;

@@ -22,6 +22,7 @@ module.exports = {
   ContentStore: native.ContentStore,
   HeatLedger: native.HeatLedger,
   Settlement: native.Settlement,
+  WorkerAgent: native.WorkerAgent,
   verifyReceipt: native.verifyReceipt,
   computeCid: native.computeCid,
   proofOfExecution: native.proofOfExecution,

@@ -12,6 +12,7 @@ export const {
   ContentStore,
   HeatLedger,
   Settlement,
+  WorkerAgent,
   verifyReceipt,
   computeCid,
   proofOfExecution,

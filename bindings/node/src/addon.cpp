@@ -111,7 +111,8 @@ class HubObject : public Handle<HubObject> {
         auto cls = define_class(
             env, {entry<&HubObject::info>(env, "info"), entry<&HubObject::now_ms>(env, "nowMs"),
                   async_entry<&HubObject::close>(env, "close"),
-                  entry<&HubObject::is_closed>(env, "isClosed")});
+                  entry<&HubObject::is_closed>(env, "isClosed"),
+                  entry<&HubObject::worker_agent>(env, "workerAgent")});
         cls.DefineProperty(Napi::PropertyDescriptor::Function(env, cls, "open", open));
         cls.DefineProperty(Napi::PropertyDescriptor::Value(
             "latestSchemaVersion", Napi::Number::New(env, Hub::latest_schema_version())));
@@ -200,6 +201,12 @@ class HubObject : public Handle<HubObject> {
             [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
     }
 
+    // workerAgent(options) → a WorkerAgent for this hub, not yet started.
+    Napi::Value worker_agent(const Napi::CallbackInfo& info) {
+        HubHandle::Pin pin(handle_);  // refuses a closed hub
+        return make_worker_agent(info.Env(), handle_, options(info[0], "options"));
+    }
+
     Napi::Value is_closed(const Napi::CallbackInfo& info) {
         return Napi::Boolean::New(info.Env(), handle_->closed());
     }
@@ -284,6 +291,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     data->heat_ledger_class = Napi::Persistent(heat_ledger);
     auto settlement = define_settlement(env);
     data->settlement_class = Napi::Persistent(settlement);
+    auto worker_agent = define_worker_agent(env);
+    data->worker_agent_class = Napi::Persistent(worker_agent);
 
     exports.Set("Hub", hub);
     exports.Set("ManualClock", clock);
@@ -291,6 +300,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("ContentStore", content_store);
     exports.Set("HeatLedger", heat_ledger);
     exports.Set("Settlement", settlement);
+    exports.Set("WorkerAgent", worker_agent);
     exports.Set("verifyReceipt",
                 Napi::Function::New(env, verify_receipt_function, "verifyReceipt"));
     exports.Set("computeCid", Napi::Function::New(env, compute_cid_function, "computeCid"));

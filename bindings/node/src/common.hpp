@@ -20,6 +20,7 @@
 #include <napi.h>
 
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -60,11 +61,19 @@ class HubHandle {
     void close();
     bool closed() const;
 
+    // Registers `stop`, run by close() (on the thread pool) before it waits for the pinned
+    // calls: a started worker agent pins the hub until it is stopped. Returns an id for
+    // forget(). Throws Error(conflict) once the hub is closing.
+    std::uint64_t on_close(std::function<void()> stop);
+    void forget(std::uint64_t id);
+
   private:
     mutable std::mutex mutex_;
     std::condition_variable idle_;
-    bool closing_ = false;  // GUARDED_BY(mutex_)
-    int active_ = 0;        // GUARDED_BY(mutex_)
+    bool closing_ = false;                                                // GUARDED_BY(mutex_)
+    int active_ = 0;                                                      // GUARDED_BY(mutex_)
+    std::uint64_t next_hook_ = 1;                                         // GUARDED_BY(mutex_)
+    std::vector<std::pair<std::uint64_t, std::function<void()>>> hooks_;  // GUARDED_BY(mutex_)
     std::optional<Hub> hub_;
 };
 
@@ -80,6 +89,7 @@ struct AddonData {
     Napi::FunctionReference heat_ledger_class;
     Napi::FunctionReference settlement_class;
     Napi::FunctionReference manual_clock_class;
+    Napi::FunctionReference worker_agent_class;
 };
 
 AddonData& addon(Napi::Env env);
@@ -376,11 +386,15 @@ Napi::Function define_scheduler(Napi::Env env);
 Napi::Function define_content_store(Napi::Env env);
 Napi::Function define_heat_ledger(Napi::Env env);
 Napi::Function define_settlement(Napi::Env env);
+Napi::Function define_worker_agent(Napi::Env env);
 
 // The service handles of an open hub.
 Napi::Object make_scheduler(Napi::Env env, const std::shared_ptr<HubHandle>& handle);
 Napi::Object make_content_store(Napi::Env env, const std::shared_ptr<HubHandle>& handle);
 Napi::Object make_heat_ledger(Napi::Env env, const std::shared_ptr<HubHandle>& handle);
 Napi::Object make_settlement(Napi::Env env, const std::shared_ptr<HubHandle>& handle);
+// hub.workerAgent(options): a stopped WorkerAgent (throws Error::invalid for a bad option).
+Napi::Object make_worker_agent(Napi::Env env, const std::shared_ptr<HubHandle>& handle,
+                               const Napi::Object& options);
 
 }  // namespace sihlicon::node

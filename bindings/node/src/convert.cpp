@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <new>
+#include <vector>
 
 namespace sihlicon::node {
 
@@ -25,11 +26,33 @@ HubHandle::Pin::~Pin() {
     }
 }
 
+std::uint64_t HubHandle::on_close(std::function<void()> stop) {
+    std::lock_guard lock(mutex_);
+    if (closing_) {
+        throw Error(ErrorCode::conflict, "the hub is closed");
+    }
+    hooks_.emplace_back(next_hook_, std::move(stop));
+    return next_hook_++;
+}
+
+void HubHandle::forget(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(hooks_, [id](const auto& hook) { return hook.first == id; });
+}
+
 void HubHandle::close() {
+    std::vector<std::pair<std::uint64_t, std::function<void()>>> hooks;
+    {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+        hooks.swap(hooks_);
+    }
+    for (auto& hook : hooks) {
+        hook.second();  // stops a worker agent, which lets go of its pin
+    }
     std::optional<Hub> closing;
     {
         std::unique_lock lock(mutex_);
-        closing_ = true;
         idle_.wait(lock, [this] { return active_ == 0; });
         closing.swap(hub_);
     }

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// WorkerAgent: the library's agent run from Node, with its own executors or a JavaScript one.
+'use strict';
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { test } = require('node:test');
+
+const sihlicon = require('..');
+const { openHub, rejects } = require('./helpers.js');
+
+const HARDWARE = { cpuCores: 2, memoryBytes: 4 * 1024 ** 3 };
+
+function nativeJob(command) {
+  return {
+    jobType: 'custom',
+    jobName: 'agent test',
+    workloadConfig: {
+      containerImage: 'native',
+      command,
+      resources: { cpu: '1', memory: '64Mi' },
+      timeoutSeconds: 30,
+    },
+    hubId: 'zurich-1',
+  };
+}
+
+// Polls until the job leaves the queue and its running states, or 20 s pass.
+async function settled(hub, jobId, states = ['completed', 'failed', 'dead_letter']) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const record = hub.scheduler.job(jobId);
+    if (states.includes(record.status)) return record;
+    if (Date.now() > deadline) assert.fail(`job ${jobId} is still ${record.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('an agent runs a native job as a process and completes it with its outputs', async (t) => {
+  const { hub } = await openHub(t);
+  const events = [];
+  const agent = hub.workerAgent({
+    workerId: 'agent-1', hubId: 'zurich-1', hardware: HARDWARE, pollIntervalMs: 20,
+    onEvent: (line) => events.push(line),
+  });
+  assert.equal(agent.status().state, 'stopped');
+  const submitted = hub.scheduler.submit(
+    nativeJob(['sh', '-c', 'printf heat > "$SIHLICON_OUTPUT_DIR/out.txt"']), 'ann');
+  const worker = await agent.start();
+  assert.equal(worker.workerId, 'agent-1');
+  await rejects(assert, () => agent.start(), 'conflict');
+  const done = await settled(hub, submitted.jobId);
+  assert.equal(done.status, 'completed', done.errorMessage ?? '');
+  assert.equal(done.outputDataRefs.length, 1);
+  const bytes = await hub.contentStore.get(done.outputDataRefs[0], 'ann');
+  assert.equal(Buffer.from(bytes).toString(), 'heat');
+  const status = agent.status();
+  assert.equal(status.state, 'running');
+  assert.equal(status.completed, 1);
+  assert.equal(status.workerId, 'agent-1');
+  await agent.stop();
+  assert.equal(agent.status().state, 'stopped');
+  await agent.stop();  // stopping twice is harmless
+  assert.ok(events.length > 0, 'onEvent heard the agent');
+  assert.equal(hub.scheduler.worker('agent-1').status, 'offline');
+});
+
+test('a JavaScript executor runs each attempt; its files become the outputs', async (t) => {
+  const { hub } = await openHub(t);
+  const seen = [];
+  const agent = hub.workerAgent({
+    workerId: 'agent-js', hubId: 'zurich-1', hardware: HARDWARE, pollIntervalMs: 20,
+    executor: async (request, stopped) => {
+      seen.push(request);
+      assert.equal(stopped(), false);
+      await fs.promises.writeFile(path.join(request.outputDir, 'answer.txt'), '42');
+      return { outcome: 'succeeded', exitCode: 0 };
+    },
+  });
+  const submitted = hub.scheduler.submit(nativeJob(['true']), 'ann');
+  await agent.start();
+  const done = await settled(hub, submitted.jobId);
+  await agent.stop();
+  assert.equal(done.status, 'completed', done.errorMessage ?? '');
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].job.jobId, submitted.jobId);
+  assert.equal(seen[0].attempt, 1);
+  const bytes = await hub.contentStore.get(done.outputDataRefs[0], 'ann');
+  assert.equal(Buffer.from(bytes).toString(), '42');
+});
+
+test('an executor that throws or answers nonsense fails the attempt with its reason', async (t) => {
+  const { hub } = await openHub(t);
+  let calls = 0;
+  const agent = hub.workerAgent({
+    workerId: 'agent-bad', hubId: 'zurich-1', hardware: HARDWARE, pollIntervalMs: 20,
+    executor: () => {
+      calls += 1;
+      if (calls === 1) throw new Error('the model file is missing');
+      return { outcome: 'exploded' };
+    },
+  });
+  const first = hub.scheduler.submit({ ...nativeJob(['true']), maxAttempts: 1 }, 'ann');
+  await agent.start();
+  const failed = await settled(hub, first.jobId, ['failed', 'dead_letter']);
+  assert.match(failed.errorMessage, /the model file is missing/);
+  const second = hub.scheduler.submit({ ...nativeJob(['true']), maxAttempts: 1 }, 'ann');
+  const nonsense = await settled(hub, second.jobId, ['failed', 'dead_letter']);
+  assert.match(nonsense.errorMessage, /outcome/);
+  await agent.stop();
+});
+
+test('bad agent options are refused, naming the option', async (t) => {
+  const { hub } = await openHub(t);
+  assert.throws(() => hub.workerAgent({ hubId: 'zurich-1', colour: 'red' }),
+    (error) => error.code === 'invalid_argument' && error.field === 'colour');
+  assert.throws(() => hub.workerAgent({}),
+    (error) => error.code === 'invalid_argument' && error.field === 'hubId');
+  assert.throws(() => hub.workerAgent({ hubId: 'zurich-1', executor: 'run.sh' }),
+    (error) => error.code === 'invalid_argument' && error.field === 'executor');
+  const zero = hub.workerAgent({ hubId: 'zurich-1', slots: 0, hardware: HARDWARE });
+  await rejects(assert, () => zero.start(), 'invalid_argument', 'slots');
+  assert.equal(zero.status().state, 'stopped');
+  const lost = hub.workerAgent({ hubId: 'nowhere', hardware: HARDWARE });
+  await rejects(assert, () => lost.start(), 'not_found');
+  await rejects(assert, () => lost.stop(-1), 'invalid_argument', 'graceMs');
+  assert.throws(() => sihlicon.WorkerAgent.prototype.status.call(hub.scheduler), TypeError);
+});
+
+test('closing the hub stops its running agents first', async (t) => {
+  const { hub } = await openHub(t);
+  const agent = hub.workerAgent({
+    workerId: 'agent-close', hubId: 'zurich-1', hardware: HARDWARE, pollIntervalMs: 20,
+  });
+  await agent.start();
+  await hub.close();
+  assert.equal(agent.status().state, 'stopped');
+  await agent.stop();
+  await rejects(assert, () => agent.start(), 'conflict');
+  assert.throws(() => hub.workerAgent({ hubId: 'zurich-1' }),
+    (error) => error.code === 'conflict');
+});
+
+test('stopping an agent tells a running JavaScript executor, and the job goes back', async (t) => {
+  const { hub } = await openHub(t);
+  let started;
+  const running = new Promise((resolve) => { started = resolve; });
+  const agent = hub.workerAgent({
+    workerId: 'agent-stop', hubId: 'zurich-1', hardware: HARDWARE, pollIntervalMs: 20,
+    executor: async (request, stopped) => {
+      started();
+      while (!stopped()) await new Promise((resolve) => setTimeout(resolve, 10));
+      return { outcome: 'cancelled', message: 'asked to stop' };
+    },
+  });
+  const submitted = hub.scheduler.submit(nativeJob(['true']), 'ann');
+  await agent.start();
+  await running;
+  assert.equal(agent.status().running.length, 1);
+  assert.equal(agent.status().running[0].jobId, submitted.jobId);
+  await agent.stop(0);
+  const record = hub.scheduler.job(submitted.jobId);
+  assert.notEqual(record.status, 'running');
+  assert.notEqual(record.status, 'completed');
+});
