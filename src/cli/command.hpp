@@ -40,11 +40,12 @@ Hub open_hub(const Context& context, bool create = false);
 void require_no_arguments(const Context& context);
 
 // Parses a command's own arguments (context.arguments) against `options`; `positional` names
-// the positional arguments in order, all required (the last may repeat when `repeat_last`).
-// Throws UsageError for anything malformed or missing.
+// the positional arguments in order, the first `required` of them required (default: all; the
+// last may repeat when `repeat_last`). Throws UsageError for anything malformed or missing.
 boost::program_options::variables_map parse_arguments(
     const Context& context, const boost::program_options::options_description& options,
-    const std::vector<std::string>& positional, bool repeat_last = false);
+    const std::vector<std::string>& positional, bool repeat_last = false,
+    std::size_t required = static_cast<std::size_t>(-1));
 
 // A JSON argument: the text itself, "@FILE" for a file's contents, or "-" for standard input.
 std::string read_json_argument(const std::string& argument);

@@ -22,21 +22,7 @@ namespace {
 // Parses the command's arguments: HUB_ID first, then the options.
 po::variables_map parse(const Context& context, po::options_description& options) {
     options.add_options()("hub-id", po::value<std::string>(), "the hub whose heat is meant");
-    po::positional_options_description layout;
-    layout.add("hub-id", 1);
-    po::variables_map values;
-    try {
-        po::store(
-            po::command_line_parser(context.arguments).options(options).positional(layout).run(),
-            values);
-        po::notify(values);
-    } catch (const po::error& error) {
-        throw UsageError{error.what()};
-    }
-    if (!values.count("hub-id")) {
-        throw UsageError{"missing argument HUB_ID"};
-    }
-    return values;
+    return parse_arguments(context, options, {"hub-id"});
 }
 
 std::string text(const po::variables_map& values, const char* name) {

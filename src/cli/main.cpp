@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -37,7 +38,8 @@ void require_no_arguments(const Context& context) {
 }
 
 po::variables_map parse_arguments(const Context& context, const po::options_description& options,
-                                  const std::vector<std::string>& positional, bool repeat_last) {
+                                  const std::vector<std::string>& positional, bool repeat_last,
+                                  std::size_t required) {
     po::positional_options_description layout;
     for (std::size_t i = 0; i < positional.size(); ++i) {
         layout.add(positional[i].c_str(), repeat_last && i + 1 == positional.size() ? -1 : 1);
@@ -51,9 +53,9 @@ po::variables_map parse_arguments(const Context& context, const po::options_desc
     } catch (const po::error& error) {
         throw UsageError{error.what()};
     }
-    for (const auto& name : positional) {
-        if (!values.count(name)) {
-            throw UsageError{fmt::format("missing argument {}", name)};
+    for (std::size_t i = 0; i < std::min(required, positional.size()); ++i) {
+        if (!values.count(positional[i])) {
+            throw UsageError{fmt::format("missing argument {}", positional[i])};
         }
     }
     return values;

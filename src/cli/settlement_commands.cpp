@@ -35,18 +35,7 @@ std::string text(const po::variables_map& values, const char* name) {
 po::variables_map parse_with_optional(const Context& context,
                                       const po::options_description& options,
                                       const char* optional) {
-    po::positional_options_description layout;
-    layout.add(optional, 1);
-    po::variables_map values;
-    try {
-        po::store(
-            po::command_line_parser(context.arguments).options(options).positional(layout).run(),
-            values);
-        po::notify(values);
-    } catch (const po::error& error) {
-        throw UsageError{error.what()};
-    }
-    return values;
+    return parse_arguments(context, options, {optional}, false, 0);
 }
 
 std::string read_text_file(const std::string& path, std::string_view field) {
