@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from . import _core
+
 
 class JobType(str, Enum):
     OCR = "ocr"
@@ -124,6 +126,31 @@ class EpochStatus(str, Enum):
     ACTIVE = "active"
     SEALING = "sealing"
     FINALIZED = "finalized"
+
+
+class MarketType(str, Enum):
+    """What hubs trade; quantities are integers in :attr:`unit`."""
+
+    COMPUTE = "compute"
+    STORAGE = "storage"
+    HEAT = "heat"
+    ENERGY = "energy"
+
+    @property
+    def unit(self) -> str:
+        """The unit of a quantity of this type: ``"job"``, ``"GB-month"`` or ``"Wh"``."""
+        return _core.market_unit(self.value)
+
+
+class MarketStatus(str, Enum):
+    PENDING = "pending"  # created, its total reserved from the buyer
+    SETTLED = "settled"  # paid to the seller
+    CANCELLED = "cancelled"  # the reservation released
+
+
+class ReputationSubject(str, Enum):
+    WORKER = "worker"
+    HUB = "hub"
 
 
 class Durability(str, Enum):

@@ -28,7 +28,10 @@ from ._enums import (
     HeatKind,
     JobStatus,
     JobType,
+    MarketStatus,
+    MarketType,
     ReplicaState,
+    ReputationSubject,
     RoutingPolicy,
     SeriesResolution,
     StorageTier,
@@ -675,6 +678,76 @@ class ReceiptCheck:
         return self.valid
 
 
+@dataclass(frozen=True)
+class JobCharge(_Json):
+    """The charge of a job submitted with charging on: the table price, the demand multiplier
+    and the signals it came from, the price reserved, and the reservation's state."""
+
+    job_id: str
+    client: str
+    job_type: str
+    base_price: Money  # the price table's
+    multiplier_ppm: int  # the demand multiplier, ppm of 1x
+    price: Money  # base_price x multiplier, reserved and charged
+    queue_depth: int  # queued jobs ahead of it (capped at demand_full_queue_depth)
+    utilisation_ppm: int  # of the workers that could run it
+    status: str  # "reserved", "charged", "voided"
+    raw_json: str = _raw()
+
+
+@dataclass(frozen=True)
+class MarketRequest:
+    """A transaction between two hubs: ``quantity`` (an integer in ``type.unit``) at
+    ``unit_price``, paid from the buyer's hub_operator account to the seller's."""
+
+    id: str  # idempotency key
+    type: MarketType
+    buyer_hub: str
+    seller_hub: str
+    quantity: int
+    unit_price: Money
+    reference: str = ""  # an order, a heat settlement, ...
+
+
+@dataclass(frozen=True)
+class MarketTransaction(_Json):
+    id: str
+    type: MarketType
+    buyer_hub: str
+    seller_hub: str
+    quantity: int
+    unit: str
+    unit_price: Money
+    total: Money  # quantity x unit_price, exactly
+    status: MarketStatus
+    reference: str
+    transfer_id: str  # the pending transfer that reserved the total
+    resolution_id: str | None  # the transfer that posted or voided it
+    created_at: datetime
+    resolved_at: datetime | None
+    exists: bool  # this call found the transaction already stored
+    raw_json: str = _raw()
+
+
+@dataclass(frozen=True)
+class Reputation(_Json):
+    """A worker's or hub's record of its ended attempts and its uptime; rates in ppm (0 with
+    nothing to measure). ``score_ppm`` breaks the scheduler's ties between equal workers."""
+
+    subject: ReputationSubject
+    id: str
+    attempts: int
+    successes: int
+    on_time: int
+    uptime_ms: int
+    observed_ms: int  # since registration
+    success_rate_ppm: int  # successes / attempts
+    on_time_rate_ppm: int  # on_time / successes
+    uptime_ppm: int  # uptime_ms / observed_ms
+    score_ppm: int  # the mean of the three rates
+    raw_json: str = _raw()
+
+
 # ---- options ----------------------------------------------------------------------------
 
 
@@ -697,6 +770,12 @@ class SettlementOptions:
     protocol_fee_ppm: int = 20_000
     operator_fee_ppm: int = 50_000
     work_pool_ppm: int = 700_000
+    # Demand pricing: the table price times a multiplier from demand_min_ppm (no demand) to
+    # demand_max_ppm (full demand), from the job's queue depth (full at
+    # demand_full_queue_depth) and its workers' utilisation. Equal: the flat table price.
+    demand_min_ppm: int = 1_000_000
+    demand_max_ppm: int = 1_000_000
+    demand_full_queue_depth: int = 100
     epoch_duration_ms: int = 24 * 3600 * 1000
     # The operator's secp256k1 key (0x + 64 hex digits); None: the hub's operator.key file.
     operator_key: str | None = field(default=None, repr=False)

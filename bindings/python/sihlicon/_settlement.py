@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from . import _core
-from ._enums import AccountKind, name_of
+from ._enums import AccountKind, MarketStatus, MarketType, ReputationSubject, name_of
 from ._errors import InvalidArgument
 from ._records import (
     Account,
@@ -17,9 +18,13 @@ from ._records import (
     EpochBundle,
     EpochJob,
     EpochRecord,
+    JobCharge,
+    MarketRequest,
+    MarketTransaction,
     Money,
     Payout,
     ReceiptCheck,
+    Reputation,
     SettlementOptions,
     Transfer,
     TransferRequest,
@@ -55,6 +60,32 @@ class Settlement:
             return None
         (minor_units, currency), state = charge
         return Money(minor_units, currency), state
+
+    def charge_of(self, job_id: str) -> JobCharge | None:
+        """The whole charge of a job (base price, demand multiplier and its signals, price,
+        state); None for a free job or an unknown id."""
+        charge = self._native.charge_of(job_id)
+        return None if charge is None else build(JobCharge, charge)
+
+    # ---- the operator key ----
+
+    def operator_key_file(self) -> Path | None:
+        """The key file the hub signs with (``<hub>/operator.key``); None when the operator
+        key was given in :class:`SettlementOptions`."""
+        file = self._native.operator_key_file()
+        return None if file is None else Path(file)
+
+    def generate_operator_key(self, replace_signer: bool = False) -> str:
+        """Replaces the operator key with a new random one (written 0600) and returns its
+        address; later epochs are signed with it, sealed ones keep their signature. Raises
+        Conflict when the key was given in the options, or when the current key signed a
+        finalized epoch and ``replace_signer`` is false; IoError (the old key stays)."""
+        return self._native.generate_operator_key(replace_signer)
+
+    def import_operator_key(self, key: str, replace_signer: bool = False) -> str:
+        """As :meth:`generate_operator_key` with ``key`` (0x and 64 hex digits); raises
+        InvalidArgument (field ``key``) for a malformed one."""
+        return self._native.import_operator_key(key, replace_signer)
 
     # ---- journal ----
 
@@ -97,12 +128,32 @@ class Settlement:
     def expire_pending(self) -> int:
         return self._native.expire_pending()
 
-    def top_up(self, client: str, amount: Money, external_reference: str) -> Transfer:
-        """A client deposit from outside, idempotent on ``external_reference``."""
-        return build(
-            Transfer,
-            self._native.top_up(client, amount.minor_units, amount.currency, external_reference),
-        )
+    def top_up(
+        self, account: str | AccountRef, amount: Money, external_reference: str
+    ) -> Transfer:
+        """A deposit from outside, idempotent on ``external_reference``: into the account of
+        the client ``account``, or into ``account`` when it is an :class:`AccountRef` (of a
+        client or a hub operator, in the amount's currency). A repeat with the same account
+        and amount returns the first transfer; with others it raises Conflict."""
+        if isinstance(account, str):
+            native = self._native.top_up(
+                account, amount.minor_units, amount.currency, external_reference
+            )
+        else:
+            if account.currency != amount.currency:
+                raise InvalidArgument(
+                    f"currency: the account's {account.currency} must be the amount's"
+                    f" {amount.currency}",
+                    "currency",
+                )
+            native = self._native.top_up_account(
+                name_of(account.kind),
+                account.owner,
+                amount.minor_units,
+                amount.currency,
+                external_reference,
+            )
+        return build(Transfer, native)
 
     def withdraw(
         self,
@@ -152,6 +203,76 @@ class Settlement:
 
     def withdrawals(self) -> dict[str, int]:
         return self._native.withdrawals()
+
+    # ---- marketplace ----
+
+    def create_market_transaction(self, request: MarketRequest) -> MarketTransaction:
+        """Creates a transaction between two hubs and reserves its total from the buyer's
+        hub_operator account. The id is an idempotency key (the same fields return the stored
+        transaction with ``exists``). Raises InvalidArgument, NotFound (an unknown hub),
+        Conflict (the id with other fields), InsufficientFunds (nothing written)."""
+        return build(
+            MarketTransaction,
+            self._native.create_market_transaction(
+                request.id,
+                name_of(request.type),
+                request.buyer_hub,
+                request.seller_hub,
+                request.quantity,
+                request.unit_price.minor_units,
+                request.unit_price.currency,
+                request.reference,
+            ),
+        )
+
+    def settle_market_transaction(self, id: str) -> MarketTransaction:
+        """Pays a pending transaction's reservation to the seller (a settled one is returned
+        with ``exists``). Raises NotFound, Conflict (cancelled)."""
+        return build(MarketTransaction, self._native.settle_market_transaction(id))
+
+    def cancel_market_transaction(self, id: str) -> MarketTransaction:
+        """Releases a pending transaction's reservation (a cancelled one is returned with
+        ``exists``). Raises NotFound, Conflict (settled)."""
+        return build(MarketTransaction, self._native.cancel_market_transaction(id))
+
+    def market_transaction(self, id: str) -> MarketTransaction:
+        """Raises NotFound."""
+        return build(MarketTransaction, self._native.market_transaction(id))
+
+    def market_transactions(
+        self,
+        hub: str | None = None,
+        type: MarketType | None = None,
+        status: MarketStatus | None = None,
+        limit: int = 100,
+    ) -> list[MarketTransaction]:
+        """Newest (by id) first; ``hub`` as buyer or seller. Raises InvalidArgument for a
+        limit outside 1..10,000."""
+        return build_all(
+            MarketTransaction,
+            self._native.market_transactions(
+                hub,
+                None if type is None else name_of(type),
+                None if status is None else name_of(status),
+                limit,
+            ),
+        )
+
+    # ---- reputation ----
+
+    def worker_reputation(self, worker_id: str) -> Reputation:
+        """Raises NotFound for an unknown worker."""
+        return build(Reputation, self._native.worker_reputation(worker_id))
+
+    def hub_reputation(self, hub_id: str) -> Reputation:
+        """The sums of the hub's workers' figures. Raises NotFound for an unknown hub."""
+        return build(Reputation, self._native.hub_reputation(hub_id))
+
+    def reputations(
+        self, subject: ReputationSubject = ReputationSubject.WORKER
+    ) -> list[Reputation]:
+        """Every worker's (or hub's), best score first, then by id."""
+        return build_all(Reputation, self._native.reputations(name_of(subject)))
 
     # ---- epochs ----
 

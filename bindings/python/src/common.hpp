@@ -99,6 +99,9 @@ py::dict to_py(const EpochJob& value);
 py::dict to_py(const Payout& value);
 py::dict to_py(const EpochBundle& value);
 py::dict to_py(const ReceiptCheck& value);
+py::dict to_py(const JobCharge& value);
+py::dict to_py(const MarketTransaction& value);
+py::dict to_py(const Reputation& value);
 
 template <typename T>
 py::list to_py_list(const std::vector<T>& values) {

@@ -471,6 +471,59 @@ py::dict to_py(const ReceiptCheck& value) {
     return d;
 }
 
+py::dict to_py(const JobCharge& value) {
+    py::dict d;
+    d["job_id"] = value.job_id;
+    d["client"] = value.client;
+    d["job_type"] = value.job_type;
+    d["base_price"] = money_to_py(value.base_price);
+    d["multiplier_ppm"] = value.multiplier_ppm;
+    d["price"] = money_to_py(value.price);
+    d["queue_depth"] = value.queue_depth;
+    d["utilisation_ppm"] = value.utilisation_ppm;
+    d["status"] = value.status;
+    d["json"] = value.to_json();
+    return d;
+}
+
+py::dict to_py(const MarketTransaction& value) {
+    py::dict d;
+    d["id"] = value.id;
+    d["type"] = name(to_string(value.type));
+    d["buyer_hub"] = value.buyer_hub;
+    d["seller_hub"] = value.seller_hub;
+    d["quantity"] = value.quantity;
+    d["unit"] = value.unit;
+    d["unit_price"] = money_to_py(value.unit_price);
+    d["total"] = money_to_py(value.total);
+    d["status"] = name(to_string(value.status));
+    d["reference"] = value.reference;
+    d["transfer_id"] = value.transfer_id;
+    d["resolution_id"] = value.resolution_id;
+    d["created_at"] = to_py(value.created_at);
+    d["resolved_at"] = to_py(value.resolved_at);
+    d["exists"] = value.exists;
+    d["json"] = value.to_json();
+    return d;
+}
+
+py::dict to_py(const Reputation& value) {
+    py::dict d;
+    d["subject"] = name(to_string(value.subject));
+    d["id"] = value.id;
+    d["attempts"] = value.attempts;
+    d["successes"] = value.successes;
+    d["on_time"] = value.on_time;
+    d["uptime_ms"] = value.uptime_ms;
+    d["observed_ms"] = value.observed_ms;
+    d["success_rate_ppm"] = value.success_rate_ppm;
+    d["on_time_rate_ppm"] = value.on_time_rate_ppm;
+    d["uptime_ppm"] = value.uptime_ppm;
+    d["score_ppm"] = value.score_ppm;
+    d["json"] = value.to_json();
+    return d;
+}
+
 std::optional<Timestamp> optional_timestamp(const std::optional<std::int64_t>& ms) {
     if (!ms) {
         return std::nullopt;

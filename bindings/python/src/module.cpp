@@ -221,6 +221,10 @@ PYBIND11_MODULE(_core, module) {
     module.def("proof_of_execution", &proof_of_execution, py::arg("job_id"), py::arg("result_hash"),
                py::arg("worker_id"));
     module.def(
+        "market_unit",
+        [](const std::string& type) { return std::string(unit_of(parse_market_type(type))); },
+        py::arg("type"));
+    module.def(
         "money_parse",
         [](const std::string& text, const std::string& currency) {
             return Money::parse(text, Currency::of(currency)).minor_units();

@@ -26,6 +26,12 @@ void apply_settlement_options(SettlementOptions& options, const py::dict& values
             options.operator_fee_ppm = value.cast<std::int64_t>();
         } else if (name == "work_pool_ppm") {
             options.work_pool_ppm = value.cast<std::int64_t>();
+        } else if (name == "demand_min_ppm") {
+            options.demand_min_ppm = value.cast<std::int64_t>();
+        } else if (name == "demand_max_ppm") {
+            options.demand_max_ppm = value.cast<std::int64_t>();
+        } else if (name == "demand_full_queue_depth") {
+            options.demand_full_queue_depth = value.cast<std::int64_t>();
         } else if (name == "epoch_duration_ms") {
             options.epoch_duration_ms = value.cast<std::int64_t>();
         } else if (name == "operator_key") {
@@ -52,6 +58,9 @@ py::dict settlement_options_to_py(const SettlementOptions& options) {
     d["protocol_fee_ppm"] = options.protocol_fee_ppm;
     d["operator_fee_ppm"] = options.operator_fee_ppm;
     d["work_pool_ppm"] = options.work_pool_ppm;
+    d["demand_min_ppm"] = options.demand_min_ppm;
+    d["demand_max_ppm"] = options.demand_max_ppm;
+    d["demand_full_queue_depth"] = options.demand_full_queue_depth;
     d["epoch_duration_ms"] = options.epoch_duration_ms;
     return d;
 }
@@ -67,6 +76,17 @@ Settlement& settlement(Hub& hub) {
 AccountRef account_ref(const std::string& kind, const std::string& owner,
                        const std::string& currency) {
     return AccountRef{parse_account_kind(kind), owner, Currency::of(currency)};
+}
+
+// The library parses every other enumeration; a reputation's subject has only two names.
+ReputationSubject reputation_subject(const std::string& text) {
+    if (text == "worker") {
+        return ReputationSubject::worker;
+    }
+    if (text == "hub") {
+        return ReputationSubject::hub;
+    }
+    throw Error::invalid("subject", text, "must be worker or hub");
 }
 
 }  // namespace
@@ -98,6 +118,31 @@ void bind_settlement(py::module_& module) {
                      return py::none();
                  }
                  return py::make_tuple(money_to_py(charge->first), charge->second);
+             })
+        .def("charge_of",
+             [](const Ref& s, const std::string& job_id) -> py::object {
+                 const auto charge =
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).charge_of(job_id); });
+                 return charge ? py::object(to_py(*charge)) : py::none();
+             })
+        .def("operator_key_file",
+             [](const Ref& s) -> py::object {
+                 const auto file =
+                     with_hub(s, [](Hub& hub) { return settlement(hub).operator_key_file(); });
+                 return file.empty() ? py::object(py::none()) : py::object(py::str(file.string()));
+             })
+        .def("generate_operator_key",
+             [](const Ref& s, bool replace_signer) {
+                 return with_hub(s, [&](Hub& hub) {
+                     return settlement(hub).generate_operator_key(replace_signer).to_string();
+                 });
+             })
+        .def("import_operator_key",
+             [](const Ref& s, const std::string& key, bool replace_signer) {
+                 const auto parsed = crypto::PrivateKey::parse(key, "key");
+                 return with_hub(s, [&](Hub& hub) {
+                     return settlement(hub).import_operator_key(parsed, replace_signer).to_string();
+                 });
              })
         .def("transfer",
              [](const Ref& s, const std::string& id, const std::string& debit_kind,
@@ -145,6 +190,14 @@ void bind_settlement(py::module_& module) {
                      return settlement(hub).top_up(client, money, reference);
                  }));
              })
+        .def("top_up_account",
+             [](const Ref& s, const std::string& kind, const std::string& owner,
+                std::int64_t amount, const std::string& currency, const std::string& reference) {
+                 const auto ref = account_ref(kind, owner, currency);
+                 const auto money = make_money(amount, currency);
+                 return to_py(with_hub(
+                     s, [&](Hub& hub) { return settlement(hub).top_up(ref, money, reference); }));
+             })
         .def(
             "withdraw",
             [](const Ref& s, const std::string& kind, const std::string& owner, std::int64_t amount,
@@ -191,10 +244,74 @@ void bind_settlement(py::module_& module) {
                  return with_hub(s, [](Hub& hub) { return settlement(hub).withdrawals(); });
              })
         .def(
-            "current_epoch",
-            [](const Ref& s) {
-                return to_py(with_hub(s, [](Hub& hub) { return settlement(hub).current_epoch(); }));
+            "create_market_transaction",
+            [](const Ref& s, const std::string& id, const std::string& type,
+               const std::string& buyer_hub, const std::string& seller_hub, std::int64_t quantity,
+               std::int64_t unit_price, const std::string& currency, const std::string& reference) {
+                MarketRequest request;
+                request.id = id;
+                request.type = parse_market_type(type);
+                request.buyer_hub = buyer_hub;
+                request.seller_hub = seller_hub;
+                request.quantity = quantity;
+                request.unit_price = make_money(unit_price, currency);
+                request.reference = reference;
+                return to_py(with_hub(s, [&](Hub& hub) {
+                    return settlement(hub).create_market_transaction(request);
+                }));
             })
+        .def("settle_market_transaction",
+             [](const Ref& s, const std::string& id) {
+                 return to_py(with_hub(
+                     s, [&](Hub& hub) { return settlement(hub).settle_market_transaction(id); }));
+             })
+        .def("cancel_market_transaction",
+             [](const Ref& s, const std::string& id) {
+                 return to_py(with_hub(
+                     s, [&](Hub& hub) { return settlement(hub).cancel_market_transaction(id); }));
+             })
+        .def("market_transaction",
+             [](const Ref& s, const std::string& id) {
+                 return to_py(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).market_transaction(id); }));
+             })
+        .def("market_transactions",
+             [](const Ref& s, const std::optional<std::string>& hub_id,
+                const std::optional<std::string>& type, const std::optional<std::string>& status,
+                std::int64_t limit) {
+                 MarketFilter filter;
+                 filter.hub = hub_id;
+                 if (type) {
+                     filter.type = parse_market_type(*type);
+                 }
+                 if (status) {
+                     filter.status = parse_market_status(*status);
+                 }
+                 filter.limit = limit;
+                 return to_py_list(with_hub(
+                     s, [&](Hub& hub) { return settlement(hub).market_transactions(filter); }));
+             })
+        .def("worker_reputation",
+             [](const Ref& s, const std::string& worker_id) {
+                 return to_py(with_hub(
+                     s, [&](Hub& hub) { return settlement(hub).worker_reputation(worker_id); }));
+             })
+        .def("hub_reputation",
+             [](const Ref& s, const std::string& hub_id) {
+                 return to_py(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).hub_reputation(hub_id); }));
+             })
+        .def("reputations",
+             [](const Ref& s, const std::string& subject) {
+                 const auto parsed = reputation_subject(subject);
+                 return to_py_list(
+                     with_hub(s, [&](Hub& hub) { return settlement(hub).reputations(parsed); }));
+             })
+        .def("current_epoch",
+             [](const Ref& s) {
+                 return to_py(
+                     with_hub(s, [](Hub& hub) { return settlement(hub).current_epoch(); }));
+             })
         .def("seal_epoch",
              [](const Ref& s) {
                  return to_py(with_hub(s, [](Hub& hub) { return settlement(hub).seal_epoch(); }));

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -9,7 +10,18 @@ import pytest
 
 import sihlicon
 from conftest import hub_spec, job_request, open_hub, run_job
-from sihlicon import AccountKind, AccountRef, Money, TransferKind, TransferRequest, TransferStatus
+from sihlicon import (
+    AccountKind,
+    AccountRef,
+    MarketRequest,
+    MarketStatus,
+    MarketType,
+    Money,
+    ReputationSubject,
+    TransferKind,
+    TransferRequest,
+    TransferStatus,
+)
 
 OPERATOR_KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 
@@ -163,3 +175,210 @@ def test_proof_of_execution_is_the_seeds_hash() -> None:
     assert sihlicon.proof_of_execution("job-1", "r", "bee-01") == hashlib.sha256(
         b"job-1rbee-01"
     ).hexdigest()
+
+
+# ---- demand pricing, the operator key, top-ups of hub operators ---------------------------
+
+
+def test_a_charged_jobs_price_follows_the_demand_for_its_queue(
+    tmp_path: Path, clock: sihlicon.ManualClock
+) -> None:
+    options = sihlicon.SettlementOptions(
+        charge_jobs=True, demand_min_ppm=800_000, demand_max_ppm=2_000_000,
+        demand_full_queue_depth=2,
+    )
+    with open_hub(tmp_path / "demand", clock, settlement=options) as hub:
+        hub.scheduler.register_hub(hub_spec())
+        hub.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool", "cpu": "64",
+                                       "memory": "256Gi"})
+        s = hub.settlement
+        assert s.options().demand_max_ppm == 2_000_000
+        assert s.options().demand_full_queue_depth == 2
+        s.top_up("alice", usd("1"), "tx-1")
+        idle = hub.scheduler.submit(job_request("first"), owner="alice")
+        charge = s.charge_of(idle.id)
+        assert charge is not None
+        assert (charge.job_id, charge.client, charge.job_type) == (idle.id, "alice", "ocr")
+        assert charge.base_price == usd("0.10") and charge.queue_depth == 0
+        assert charge.utilisation_ppm == 0 and charge.multiplier_ppm == 800_000
+        assert charge.price == usd("0.08") and charge.status == "reserved"
+        assert json.loads(charge.to_json())["multiplierPpm"] == 800_000
+        # One job ahead of a queue full at two: demand (500,000 + 0) / 2 → 1.1×.
+        busier = s.charge_of(hub.scheduler.submit(job_request("second"), owner="alice").id)
+        assert busier is not None and busier.queue_depth == 1
+        assert busier.multiplier_ppm == 1_100_000 and busier.price == usd("0.11")
+        assert s.job_charge(idle.id) == (usd("0.08"), "reserved")
+        assert s.charge_of("job-absent") is None
+
+
+def test_demand_options_out_of_order_are_refused_at_open(
+    tmp_path: Path, clock: sihlicon.ManualClock
+) -> None:
+    options = sihlicon.SettlementOptions(demand_min_ppm=2_000_000, demand_max_ppm=1_000_000)
+    with pytest.raises(sihlicon.InvalidArgument) as refused:
+        open_hub(tmp_path / "refused", clock, settlement=options)
+    assert refused.value.field == "demand_max_ppm" and "1000000" in str(refused.value)
+
+
+def test_the_operator_key_is_generated_or_imported_into_the_key_file(
+    tmp_path: Path, clock: sihlicon.ManualClock
+) -> None:
+    with open_hub(tmp_path / "keys", clock) as hub:
+        s = hub.settlement
+        key_file = s.operator_key_file()
+        assert key_file == tmp_path / "keys" / "operator.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        first = s.operator_address()
+        generated = s.generate_operator_key()
+        assert generated != first and s.operator_address() == generated
+        imported = s.import_operator_key(OPERATOR_KEY)
+        assert imported == "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"
+        assert key_file.read_text().strip() == OPERATOR_KEY
+        with pytest.raises(sihlicon.InvalidArgument) as malformed:
+            s.import_operator_key("0x12")
+        assert malformed.value.field == "key" and s.operator_address() == imported
+        sealed = s.seal_epoch()
+        assert sealed.signer == imported
+        with pytest.raises(sihlicon.Conflict) as signed:
+            s.generate_operator_key()
+        assert signed.value.field == "key" and s.operator_address() == imported
+        assert s.generate_operator_key(replace_signer=True) != imported
+        assert s.epoch(sealed.id).signer == imported  # sealed epochs keep their signature
+
+
+def test_a_host_supplied_operator_key_cannot_be_replaced(charged: sihlicon.Hub) -> None:
+    s = charged.settlement
+    assert s.operator_key_file() is None
+    with pytest.raises(sihlicon.Conflict):
+        s.generate_operator_key()
+    with pytest.raises(sihlicon.Conflict):
+        s.import_operator_key(OPERATOR_KEY, replace_signer=True)
+    charged.close()
+
+
+def test_a_hub_operator_is_topped_up_from_outside(charged: sihlicon.Hub) -> None:
+    s = charged.settlement
+    pool = AccountRef(AccountKind.HUB_OPERATOR, "pool")
+    deposit = s.top_up(pool, usd("10"), "wire-1")
+    assert deposit.kind is TransferKind.DEPOSIT
+    assert deposit.credit_account == "hub_operator/pool/USD"
+    assert s.top_up(pool, usd("10"), "wire-1").exists
+    assert s.account(pool).balance == usd("10")
+    with pytest.raises(sihlicon.Conflict):
+        s.top_up(pool, usd("11"), "wire-1")
+    with pytest.raises(sihlicon.InvalidArgument) as worker:
+        s.top_up(AccountRef(AccountKind.WORKER, "bee-01"), usd("1"), "wire-2")
+    assert worker.value.field == "kind"
+    with pytest.raises(sihlicon.InvalidArgument) as currency:
+        s.top_up(AccountRef(AccountKind.HUB_OPERATOR, "pool", "CHF"), usd("1"), "wire-3")
+    assert currency.value.field == "currency"
+    assert s.deposits() == {"USD": 10_000_000}
+    charged.close()
+
+
+# ---- marketplace ------------------------------------------------------------------------
+
+
+def test_a_market_transaction_reserves_then_pays_or_releases_its_total(
+    charged: sihlicon.Hub,
+) -> None:
+    charged.scheduler.register_hub(hub_spec("mill"))
+    s = charged.settlement
+    pool = AccountRef(AccountKind.HUB_OPERATOR, "pool")
+    mill = AccountRef(AccountKind.HUB_OPERATOR, "mill")
+    s.top_up(pool, usd("10"), "wire-1")
+    heat = MarketRequest("m-1", MarketType.HEAT, "pool", "mill", 5_000, usd("0.001"), "order-7")
+    created = s.create_market_transaction(heat)
+    assert created.status is MarketStatus.PENDING and not created.exists
+    assert created.unit == "Wh" == MarketType.HEAT.unit and created.total == usd("5")
+    assert created.transfer_id == "market:m-1:reserve" and created.resolution_id is None
+    assert s.account(pool).available == usd("5")
+    assert s.create_market_transaction(heat).exists
+    with pytest.raises(sihlicon.Conflict):
+        s.create_market_transaction(MarketRequest("m-1", MarketType.HEAT, "pool", "mill", 1,
+                                                  usd("0.001")))
+    settled = s.settle_market_transaction("m-1")
+    assert settled.status is MarketStatus.SETTLED and settled.resolved_at is not None
+    assert s.account(mill).balance == usd("5") and s.account(pool).balance == usd("5")
+    assert s.settle_market_transaction("m-1").exists
+    with pytest.raises(sihlicon.Conflict):
+        s.cancel_market_transaction("m-1")
+    s.create_market_transaction(
+        MarketRequest("m-2", MarketType.COMPUTE, "pool", "mill", 2, usd("1"))
+    )
+    cancelled = s.cancel_market_transaction("m-2")
+    assert cancelled.status is MarketStatus.CANCELLED and cancelled.unit == "job"
+    assert s.account(pool).available == usd("5")
+    assert s.market_transaction("m-2") == dataclasses.replace(cancelled, exists=False)
+    assert json.loads(s.market_transaction("m-1").to_json())["total"] == "5.000000"
+    assert [t.id for t in s.market_transactions(hub="mill")] == ["m-2", "m-1"]
+    assert [t.id for t in s.market_transactions(status=MarketStatus.SETTLED)] == ["m-1"]
+    assert [t.id for t in s.market_transactions(type=MarketType.COMPUTE, limit=1)] == ["m-2"]
+    assert s.market_transactions(hub="elsewhere") == []
+    charged.close()
+
+
+def test_a_market_transaction_with_a_bad_field_writes_nothing(charged: sihlicon.Hub) -> None:
+    charged.scheduler.register_hub(hub_spec("mill"))
+    s = charged.settlement
+    s.top_up(AccountRef(AccountKind.HUB_OPERATOR, "pool"), usd("1"), "wire-1")
+    with pytest.raises(sihlicon.InvalidArgument) as quantity:
+        s.create_market_transaction(
+            MarketRequest("m-1", MarketType.ENERGY, "pool", "mill", 0, usd("1"))
+        )
+    assert quantity.value.field == "quantity"
+    with pytest.raises(sihlicon.NotFound) as seller:
+        s.create_market_transaction(
+            MarketRequest("m-1", MarketType.ENERGY, "pool", "nowhere", 1, usd("1"))
+        )
+    assert seller.value.field == "seller_hub"
+    with pytest.raises(sihlicon.InsufficientFunds):
+        s.create_market_transaction(
+            MarketRequest("m-1", MarketType.STORAGE, "pool", "mill", 3, usd("1"))
+        )
+    with pytest.raises(sihlicon.InvalidArgument) as kind:
+        gold = MarketRequest("m-1", "gold", "pool", "mill", 1, usd("1"))  # type: ignore[arg-type]
+        s.create_market_transaction(gold)
+    assert kind.value.field == "type"
+    with pytest.raises(sihlicon.NotFound) as absent:
+        s.settle_market_transaction("m-1")
+    assert absent.value.field == "id"
+    with pytest.raises(sihlicon.InvalidArgument) as limit:
+        s.market_transactions(limit=0)
+    assert limit.value.field == "limit"
+    assert s.market_transactions() == []
+    charged.close()
+
+
+# ---- reputation -------------------------------------------------------------------------
+
+
+def test_reputation_counts_a_workers_ended_attempts_and_sums_them_per_hub(
+    site: sihlicon.Hub,
+) -> None:
+    site.scheduler.register_worker(
+        {"workerId": "bee-02", "hubId": "pool", "cpu": "64", "memory": "256Gi"}
+    )
+    run_job(site, worker="bee-01")
+    run_job(site, worker="bee-01")
+    s = site.settlement
+    bee = s.worker_reputation("bee-01")
+    assert bee.subject is ReputationSubject.WORKER and bee.id == "bee-01"
+    assert (bee.attempts, bee.successes, bee.on_time) == (2, 2, 2)
+    assert bee.success_rate_ppm == 1_000_000 and bee.on_time_rate_ppm == 1_000_000
+    assert json.loads(bee.to_json())["successRatePpm"] == 1_000_000
+    newcomer = s.worker_reputation("bee-02")
+    assert newcomer.attempts == 0 and newcomer.success_rate_ppm == 0
+    pool = s.hub_reputation("pool")
+    assert pool.subject is ReputationSubject.HUB and (pool.attempts, pool.successes) == (2, 2)
+    assert [r.id for r in s.reputations()] == ["bee-01", "bee-02"]
+    assert [r.id for r in s.reputations(ReputationSubject.HUB)] == ["pool"]
+    with pytest.raises(sihlicon.NotFound) as worker:
+        s.worker_reputation("bee-99")
+    assert worker.value.field == "workerId"
+    with pytest.raises(sihlicon.NotFound) as hub:
+        s.hub_reputation("nowhere")
+    assert hub.value.field == "hubId"
+    with pytest.raises(sihlicon.InvalidArgument) as subject:
+        s.reputations("team")  # type: ignore[arg-type]
+    assert subject.value.field == "subject"
