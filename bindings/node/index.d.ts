@@ -275,6 +275,81 @@ export interface AccountEntry {
   createdAt: string;
 }
 
+/** The charge of a job submitted with charging on; amounts in `currency`. */
+export interface JobCharge {
+  jobId: string;
+  client: string;
+  jobType: string;
+  /** The price table's. */
+  basePrice: Decimal;
+  /** The demand multiplier, in ppm of 1×. */
+  multiplierPpm: number;
+  /** basePrice × multiplier: reserved, then charged. */
+  price: Decimal;
+  currency: string;
+  /** Queued jobs ahead of it (capped at demandFullQueueDepth). */
+  queueDepth: number;
+  /** Of the workers that could run it. */
+  utilisationPpm: number;
+  status: 'reserved' | 'charged' | 'voided';
+}
+
+export type MarketType = 'compute' | 'storage' | 'heat' | 'energy';
+export type MarketStatus = 'pending' | 'settled' | 'cancelled';
+
+/** A transaction between two hubs; amounts as exact decimal strings in `currency`. */
+export interface MarketTransaction {
+  id: string;
+  type: MarketType;
+  buyerHub: string;
+  sellerHub: string;
+  quantity: number;
+  /** "job" (compute), "GB-month" (storage) or "Wh" (heat, energy). */
+  unit: string;
+  unitPrice: Decimal;
+  /** quantity × unitPrice, exactly. */
+  total: Decimal;
+  currency: string;
+  status: MarketStatus;
+  reference: string;
+  /** The pending transfer that reserved the total. */
+  transferId: string;
+  /** The transfer that posted or voided it. */
+  resolutionId: string | null;
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+export interface MarketRequest {
+  /** Idempotency key. */
+  id: string;
+  type: MarketType;
+  buyerHub: string;
+  sellerHub: string;
+  /** An integer in the type's unit. */
+  quantity: number;
+  unitPrice: Decimal;
+  /** The unit price's currency; the settlement's by default. */
+  currency?: string;
+  reference?: string;
+}
+
+/** A worker's or hub's record; rates in ppm (0 with nothing to measure). */
+export interface Reputation {
+  subject: 'worker' | 'hub';
+  id: string;
+  attempts: number;
+  successes: number;
+  onTime: number;
+  uptimeMs: number;
+  observedMs: number;
+  successRatePpm: number;
+  onTimeRatePpm: number;
+  uptimePpm: number;
+  /** The mean of the three rates: the scheduler's tie-breaker. */
+  scorePpm: number;
+}
+
 /** The seed's epoch shape (snake_case, as SwarmOrb's explorer reads it). */
 export interface Epoch {
   epoch_id: string;
@@ -441,6 +516,12 @@ export interface SettlementOptions {
   protocolFeePpm?: number;
   operatorFeePpm?: number;
   workPoolPpm?: number;
+  /** Demand pricing: the multiplier of the table price with no demand, in ppm of 1×. */
+  demandMinPpm?: number;
+  /** ... and with full demand; equal to demandMinPpm (the default, 1×): a flat price. */
+  demandMaxPpm?: number;
+  /** The queue depth at which the queue's demand is full (100). */
+  demandFullQueueDepth?: number;
   epochDurationMs?: number;
 }
 
@@ -649,22 +730,55 @@ export declare class HeatLedger {
 
 export declare class Settlement {
   private constructor();
+  /** The options in force (the operator key is never returned). */
+  options(): Required<SettlementOptions>;
   operatorAddress(): string;
   priceOf(jobType: JobType): { amount: Decimal; currency: string };
   jobCharge(jobId: string): { amount: Decimal; currency: string; state: 'reserved' | 'charged' | 'voided' } | null;
+  /** The whole charge of a job (demand multiplier and its signals); null for a free job. */
+  chargeOf(jobId: string): JobCharge | null;
+  /** <hub>/operator.key, or null when the host supplies the signer. */
+  operatorKeyFile(): string | null;
+  /**
+   * Replaces the operator key with a new random one and returns its address. Throws conflict
+   * when the current key signed a finalized epoch, unless replaceSigner.
+   */
+  generateOperatorKey(options?: { replaceSigner?: boolean }): string;
+  /** As generateOperatorKey with `key` (0x and 64 hex digits). */
+  importOperatorKey(key: string, options?: { replaceSigner?: boolean }): string;
   transfer(request: {
     id: string; debit: AccountRef; credit: AccountRef; amount: Decimal; currency?: string;
     kind?: string; reference?: string; pending?: boolean; timeoutAt?: Instant;
   }): Transfer;
   postPending(id: string, pendingId: string, amount?: Decimal, currency?: string): Transfer;
   voidPending(id: string, pendingId: string): Transfer;
-  topUp(client: string, amount: Decimal, externalReference: string, currency?: string): Transfer;
+  /** Expires the pending transfers whose timeout passed; returns how many. */
+  expirePending(): number;
+  /** A deposit from outside into a client's account (a client id) or a hub operator's. */
+  topUp(account: string | { kind: 'client' | 'hub_operator'; owner: string; currency?: string },
+    amount: Decimal, externalReference: string, currency?: string): Transfer;
   withdraw(kind: AccountKind, owner: string, amount: Decimal, id: string,
     options?: { externalReference?: string; currency?: string }): Transfer;
   account(ref: AccountRef): Account;
   accounts(kind?: AccountKind): Account[];
   history(ref: AccountRef, limit?: number): AccountEntry[];
   transferById(id: string): Transfer;
+  /** Total deposits ever, per currency code. */
+  deposits(): Record<string, Decimal>;
+  withdrawals(): Record<string, Decimal>;
+  /** Creates a transaction between hubs, reserving its total from the buyer's hub_operator account. */
+  createMarketTransaction(request: MarketRequest): MarketTransaction;
+  /** Pays the reservation to the seller. */
+  settleMarketTransaction(id: string): MarketTransaction;
+  /** Releases the reservation. */
+  cancelMarketTransaction(id: string): MarketTransaction;
+  marketTransaction(id: string): MarketTransaction;
+  /** Newest (by id) first; `hub` as buyer or seller; limit 1..10,000 (100). */
+  marketTransactions(filter?: { hub?: string; type?: MarketType; status?: MarketStatus; limit?: number }): MarketTransaction[];
+  workerReputation(workerId: string): Reputation;
+  hubReputation(hubId: string): Reputation;
+  /** Every worker's (or hub's), best score first, then by id. */
+  reputations(subject?: 'worker' | 'hub'): Reputation[];
   currentEpoch(): Epoch;
   /** Ends the active epoch, seals and signs it; resolves to the finalized epoch. */
   sealEpoch(): Promise<Epoch>;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// sihlicon.Settlement: the journal (accounts, transfers, top-ups, withdrawals) and the epochs.
-// Sealing an epoch runs on the thread pool (it collects the epoch's jobs, builds and signs the
-// bundle and stores its files) and returns a Promise; the rest is synchronous. Amounts are
-// exact decimal strings in major units ("10.50"), in the settlement's currency unless one is
-// named.
+// sihlicon.Settlement: the journal (accounts, transfers, top-ups, withdrawals), job charges,
+// the operator key, the marketplace between hubs, reputation and the epochs. Sealing an epoch runs
+// on the thread pool (it collects the epoch's jobs, builds and signs the bundle and stores its
+// files) and returns a Promise; the rest is synchronous. Amounts are exact decimal strings in major
+// units ("10.50"), in the settlement's currency unless one is named.
 #include "common.hpp"
 
 namespace sihlicon::node {
@@ -41,6 +41,12 @@ void apply_settlement_options(SettlementOptions& options, const Napi::Object& va
             options.operator_fee_ppm = integer(value, field);
         } else if (name == "workPoolPpm") {
             options.work_pool_ppm = integer(value, field);
+        } else if (name == "demandMinPpm") {
+            options.demand_min_ppm = integer(value, field);
+        } else if (name == "demandMaxPpm") {
+            options.demand_max_ppm = integer(value, field);
+        } else if (name == "demandFullQueueDepth") {
+            options.demand_full_queue_depth = integer(value, field);
         } else if (name == "epochDurationMs") {
             options.epoch_duration_ms = integer(value, field);
         } else {
@@ -50,6 +56,50 @@ void apply_settlement_options(SettlementOptions& options, const Napi::Object& va
 }
 
 namespace {
+
+// The options in force, with Hub.open's keys (the operator key is never returned).
+Napi::Object settlement_options_object(Napi::Env env, const SettlementOptions& options) {
+    auto object = Napi::Object::New(env);
+    const auto number = [&](const char* name, std::int64_t value) {
+        object.Set(name, Napi::Number::New(env, static_cast<double>(value)));
+    };
+    object.Set("chargeJobs", Napi::Boolean::New(env, options.charge_jobs));
+    object.Set("currency", std::string(options.currency.code()));
+    object.Set("defaultPrice", options.default_price.to_decimal_string());
+    auto prices = Napi::Object::New(env);
+    for (const auto& [type, price] : options.prices) {
+        prices.Set(type, price.to_decimal_string());
+    }
+    object.Set("prices", prices);
+    number("protocolFeePpm", options.protocol_fee_ppm);
+    number("operatorFeePpm", options.operator_fee_ppm);
+    number("workPoolPpm", options.work_pool_ppm);
+    number("demandMinPpm", options.demand_min_ppm);
+    number("demandMaxPpm", options.demand_max_ppm);
+    number("demandFullQueueDepth", options.demand_full_queue_depth);
+    number("epochDurationMs", options.epoch_duration_ms);
+    return object;
+}
+
+// Totals per currency code (minor units) as exact decimal strings: {USD: "10.000000"}.
+Napi::Object totals_object(Napi::Env env, const std::map<std::string, std::int64_t>& totals) {
+    auto object = Napi::Object::New(env);
+    for (const auto& [code, minor_units] : totals) {
+        object.Set(code, Money(minor_units, Currency::of(code)).to_decimal_string());
+    }
+    return object;
+}
+
+// The library parses every other enumeration; a reputation's subject has only two names.
+ReputationSubject reputation_subject(const std::string& text, std::string_view field) {
+    if (text == "worker") {
+        return ReputationSubject::worker;
+    }
+    if (text == "hub") {
+        return ReputationSubject::hub;
+    }
+    throw Error::invalid(field, text, "must be \"worker\" or \"hub\"");
+}
 
 // An account: {kind, owner, currency?} or its id "kind/owner/CURRENCY".
 AccountRef account_ref(const Napi::Value& value, const Currency& fallback,
@@ -92,18 +142,34 @@ class SettlementObject : public Handle<SettlementObject> {
 
     static Napi::Function define(Napi::Env env) {
         using S = SettlementObject;
-        return define_class(env, {entry<&S::operator_address>(env, "operatorAddress"),
+        return define_class(env, {entry<&S::options_in_force>(env, "options"),
+                                  entry<&S::operator_address>(env, "operatorAddress"),
                                   entry<&S::price_of>(env, "priceOf"),
                                   entry<&S::job_charge>(env, "jobCharge"),
+                                  entry<&S::charge_of>(env, "chargeOf"),
+                                  entry<&S::operator_key_file>(env, "operatorKeyFile"),
+                                  entry<&S::generate_operator_key>(env, "generateOperatorKey"),
+                                  entry<&S::import_operator_key>(env, "importOperatorKey"),
                                   entry<&S::transfer>(env, "transfer"),
                                   entry<&S::post_pending>(env, "postPending"),
                                   entry<&S::void_pending>(env, "voidPending"),
+                                  entry<&S::expire_pending>(env, "expirePending"),
                                   entry<&S::top_up>(env, "topUp"),
                                   entry<&S::withdraw>(env, "withdraw"),
                                   entry<&S::account>(env, "account"),
                                   entry<&S::accounts>(env, "accounts"),
                                   entry<&S::history>(env, "history"),
                                   entry<&S::transfer_by_id>(env, "transferById"),
+                                  entry<&S::deposits>(env, "deposits"),
+                                  entry<&S::withdrawals>(env, "withdrawals"),
+                                  entry<&S::create_market>(env, "createMarketTransaction"),
+                                  entry<&S::settle_market>(env, "settleMarketTransaction"),
+                                  entry<&S::cancel_market>(env, "cancelMarketTransaction"),
+                                  entry<&S::market_transaction>(env, "marketTransaction"),
+                                  entry<&S::market_transactions>(env, "marketTransactions"),
+                                  entry<&S::worker_reputation>(env, "workerReputation"),
+                                  entry<&S::hub_reputation>(env, "hubReputation"),
+                                  entry<&S::reputations>(env, "reputations"),
                                   entry<&S::current_epoch>(env, "currentEpoch"),
                                   async_entry<&S::seal_epoch>(env, "sealEpoch"),
                                   async_entry<&S::seal_due_epoch>(env, "sealDueEpoch"),
@@ -129,6 +195,9 @@ class SettlementObject : public Handle<SettlementObject> {
         return on([](Settlement& s) { return s.options().currency; });
     }
 
+    Napi::Value options_in_force(const Napi::CallbackInfo& info) {
+        return settlement_options_object(info.Env(), on([](Settlement& s) { return s.options(); }));
+    }
     Napi::Value operator_address(const Napi::CallbackInfo& info) {
         return Napi::String::New(
             info.Env(), on([](Settlement& s) { return s.operator_address().to_string(); }));
@@ -154,6 +223,41 @@ class SettlementObject : public Handle<SettlementObject> {
         object.Set("currency", std::string(charge->first.currency().code()));
         object.Set("state", charge->second);
         return object;
+    }
+
+    // chargeOf(jobId) → {jobId, client, jobType, basePrice, multiplierPpm, price, currency,
+    // queueDepth, utilisationPpm, status} or null for a free job.
+    Napi::Value charge_of(const Napi::CallbackInfo& info) {
+        const auto id = text(info[0], "jobId");
+        const auto charge = on([&](Settlement& s) { return s.charge_of(id); });
+        return charge ? record(info.Env(), *charge) : info.Env().Null();
+    }
+
+    // ---- the operator key ----
+    // operatorKeyFile() → the path of operator.key, or null with a host-supplied signer.
+    Napi::Value operator_key_file(const Napi::CallbackInfo& info) {
+        const auto file = on([](Settlement& s) { return s.operator_key_file(); });
+        if (file.empty()) {
+            return info.Env().Null();
+        }
+        return Napi::String::New(info.Env(), file.string());
+    }
+    // generateOperatorKey({replaceSigner?}?) → the new key's address.
+    Napi::Value generate_operator_key(const Napi::CallbackInfo& info) {
+        const auto replace =
+            boolean(options(info[0], "options").Get("replaceSigner"), "replaceSigner", false);
+        return Napi::String::New(info.Env(), on([&](Settlement& s) {
+                                     return s.generate_operator_key(replace).to_string();
+                                 }));
+    }
+    // importOperatorKey(key, {replaceSigner?}?) → the key's address; key is 0x + 64 hex digits.
+    Napi::Value import_operator_key(const Napi::CallbackInfo& info) {
+        const auto key = crypto::PrivateKey::parse(text(info[0], "key"), "key");
+        const auto replace =
+            boolean(options(info[1], "options").Get("replaceSigner"), "replaceSigner", false);
+        return Napi::String::New(info.Env(), on([&](Settlement& s) {
+                                     return s.import_operator_key(key, replace).to_string();
+                                 }));
     }
 
     // ---- journal ----
@@ -191,13 +295,28 @@ class SettlementObject : public Handle<SettlementObject> {
         return record(info.Env(),
                       on([&](Settlement& s) { return s.void_pending(id, pending_id); }));
     }
-    // topUp(client, amount, externalReference, currency?).
+    Napi::Value expire_pending(const Napi::CallbackInfo& info) {
+        const auto expired = on([](Settlement& s) { return s.expire_pending(); });
+        return Napi::Number::New(info.Env(), static_cast<double>(expired));
+    }
+    // topUp(client | {kind, owner, currency?}, amount, externalReference, currency?): a client's
+    // deposit, or a client's or hub operator's. An account's currency is the amount's.
     Napi::Value top_up(const Napi::CallbackInfo& info) {
-        const auto client = text(info[0], "client");
-        const auto amount = money(info[1], currency_or(info[3], "currency"), "amount");
         const auto reference = text(info[2], "externalReference");
+        if (info[0].IsString()) {
+            const auto client = text(info[0], "client");
+            const auto amount = money(info[1], currency_or(info[3], "currency"), "amount");
+            return record(info.Env(),
+                          on([&](Settlement& s) { return s.top_up(client, amount, reference); }));
+        }
+        auto ref = account_ref(info[0], currency_or(info[3], "currency"), "account");
+        if (auto code = optional_text(info[3], "currency"); code && *code != ref.currency.code()) {
+            throw Error::invalid("currency", *code,
+                                 "differs from the account's " + std::string(ref.currency.code()));
+        }
+        const auto amount = money(info[1], ref.currency, "amount");
         return record(info.Env(),
-                      on([&](Settlement& s) { return s.top_up(client, amount, reference); }));
+                      on([&](Settlement& s) { return s.top_up(ref, amount, reference); }));
     }
     // withdraw(kind, owner, amount, id, {externalReference?, currency?}?).
     Napi::Value withdraw(const Napi::CallbackInfo& info) {
@@ -235,6 +354,76 @@ class SettlementObject : public Handle<SettlementObject> {
     Napi::Value transfer_by_id(const Napi::CallbackInfo& info) {
         const auto id = text(info[0], "id");
         return record(info.Env(), on([&](Settlement& s) { return s.transfer_by_id(id); }));
+    }
+    // deposits() → total deposits ever per currency code: {USD: "10.000000"}.
+    Napi::Value deposits(const Napi::CallbackInfo& info) {
+        return totals_object(info.Env(), on([](Settlement& s) { return s.deposits(); }));
+    }
+    Napi::Value withdrawals(const Napi::CallbackInfo& info) {
+        return totals_object(info.Env(), on([](Settlement& s) { return s.withdrawals(); }));
+    }
+
+    // ---- marketplace ----
+    // createMarketTransaction({id, type, buyerHub, sellerHub, quantity, unitPrice, currency?,
+    // reference?}): quantity an integer in the type's unit, unitPrice an exact decimal.
+    Napi::Value create_market(const Napi::CallbackInfo& info) {
+        const auto given = options(info[0], "request");
+        MarketRequest request;
+        request.id = text(given.Get("id"), "id");
+        request.type = parse_market_type(text(given.Get("type"), "type"), "type");
+        request.buyer_hub = text(given.Get("buyerHub"), "buyerHub");
+        request.seller_hub = text(given.Get("sellerHub"), "sellerHub");
+        request.quantity = integer(given.Get("quantity"), "quantity");
+        request.unit_price = money(given.Get("unitPrice"),
+                                   currency_or(given.Get("currency"), "currency"), "unitPrice");
+        request.reference = optional_text(given.Get("reference"), "reference").value_or("");
+        return record(info.Env(),
+                      on([&](Settlement& s) { return s.create_market_transaction(request); }));
+    }
+    Napi::Value settle_market(const Napi::CallbackInfo& info) {
+        const auto id = text(info[0], "id");
+        return record(info.Env(),
+                      on([&](Settlement& s) { return s.settle_market_transaction(id); }));
+    }
+    Napi::Value cancel_market(const Napi::CallbackInfo& info) {
+        const auto id = text(info[0], "id");
+        return record(info.Env(),
+                      on([&](Settlement& s) { return s.cancel_market_transaction(id); }));
+    }
+    Napi::Value market_transaction(const Napi::CallbackInfo& info) {
+        const auto id = text(info[0], "id");
+        return record(info.Env(), on([&](Settlement& s) { return s.market_transaction(id); }));
+    }
+    // marketTransactions({hub?, type?, status?, limit?}?): newest (by id) first.
+    Napi::Value market_transactions(const Napi::CallbackInfo& info) {
+        const auto given = options(info[0], "filter");
+        MarketFilter filter;
+        filter.hub = optional_text(given.Get("hub"), "hub");
+        if (auto type = optional_text(given.Get("type"), "type")) {
+            filter.type = parse_market_type(*type, "type");
+        }
+        if (auto status = optional_text(given.Get("status"), "status")) {
+            filter.status = parse_market_status(*status, "status");
+        }
+        filter.limit = optional_integer(given.Get("limit"), "limit").value_or(100);
+        return records(info.Env(),
+                       on([&](Settlement& s) { return s.market_transactions(filter); }));
+    }
+
+    // ---- reputation ----
+    Napi::Value worker_reputation(const Napi::CallbackInfo& info) {
+        const auto id = text(info[0], "workerId");
+        return record(info.Env(), on([&](Settlement& s) { return s.worker_reputation(id); }));
+    }
+    Napi::Value hub_reputation(const Napi::CallbackInfo& info) {
+        const auto id = text(info[0], "hubId");
+        return record(info.Env(), on([&](Settlement& s) { return s.hub_reputation(id); }));
+    }
+    // reputations(subject = "worker"): best score first, then by id.
+    Napi::Value reputations(const Napi::CallbackInfo& info) {
+        const auto subject =
+            reputation_subject(optional_text(info[0], "subject").value_or("worker"), "subject");
+        return records(info.Env(), on([&](Settlement& s) { return s.reputations(subject); }));
     }
 
     // ---- epochs ----

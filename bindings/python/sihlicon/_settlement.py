@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Settlement: the hub's double-entry journal, job charges and signed epochs."""
+"""Settlement: the hub's double-entry journal, job charges, the operator key, the marketplace
+between hubs, reputation and signed epochs."""
 
 from __future__ import annotations
 

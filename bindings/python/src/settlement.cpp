@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// sihlicon._core.Settlement: the journal, job charges and sealed epochs.
+// sihlicon._core.Settlement: the journal, job charges, the operator key, the marketplace between
+// hubs, reputation and sealed epochs.
 #include "common.hpp"
 #include "handle.hpp"
 
