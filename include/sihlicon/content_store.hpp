@@ -148,6 +148,9 @@ struct SIHLICON_API NamedReference {
     std::string content_id;
     std::string owner;
     Timestamp created_at;
+
+    // {"name", "version", "contentId", "owner", "createdAt"} (ISO 8601).
+    std::string to_json() const;
 };
 
 struct SIHLICON_API ReplicaRecord {
@@ -155,6 +158,9 @@ struct SIHLICON_API ReplicaRecord {
     std::string hub_id;
     ReplicaState state = ReplicaState::wanted;
     Timestamp updated_at;
+
+    // {"contentId", "hubId", "state", "updatedAt"} (ISO 8601).
+    std::string to_json() const;
 };
 
 // One copy the repair plan asks for: copy `content_id` to `target_hub_id`, from one of
@@ -163,6 +169,9 @@ struct SIHLICON_API RepairAction {
     std::string content_id;
     std::string target_hub_id;
     std::vector<std::string> source_hub_ids;
+
+    // {"contentId", "targetHubId", "sourceHubIds": [...]}.
+    std::string to_json() const;
 };
 
 struct SIHLICON_API ScrubOptions {
@@ -181,12 +190,19 @@ struct SIHLICON_API ScrubReport {
     std::int64_t blocks_checked = 0;
     std::int64_t bytes_checked = 0;
     std::vector<ScrubProblem> problems;
+
+    // {"blocksChecked", "bytesChecked", "problems": [{"blockCid", "tier", "problem",
+    // "contentIds"}]}.
+    std::string to_json() const;
 };
 
 // Upload limits of one owner. The seed's default is 100 MB per hour and no total limit.
 struct SIHLICON_API Quota {
     std::int64_t upload_bytes_per_hour = 100'000'000;
     std::optional<std::int64_t> total_bytes;  // sum of the owner's manifests' sizes
+
+    // {"uploadBytesPerHour", "totalBytes" (or null)}.
+    std::string to_json() const;
 };
 
 class SIHLICON_API ContentStore {

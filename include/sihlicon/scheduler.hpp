@@ -203,12 +203,15 @@ struct SIHLICON_API JobSpec {
     static JobSpec from_json(std::string_view json, std::string_view owner = {});
 };
 
-struct Lease {
+struct SIHLICON_API Lease {
     std::string job_id;
     std::string worker_id;
     std::string token;  // secret: whoever holds it may renew, complete or fail the attempt
     Timestamp expires_at;
     std::int64_t attempt = 0;
+
+    // {"jobId", "workerId", "token", "expiresAt" (ISO 8601), "attempt"}.
+    std::string to_json() const;
 };
 
 struct SIHLICON_API JobRecord {
@@ -288,11 +291,14 @@ struct SIHLICON_API QueueStats {
 };
 
 // Why a job can or cannot run on each hub and worker, as explain() reports it.
-struct Placement {
+struct SIHLICON_API Placement {
     std::string hub_id;
     std::string worker_id;  // empty: the line is about the hub as a whole
     bool eligible = false;
     std::vector<std::string> reasons;  // empty when eligible
+
+    // {"hubId", "workerId" (empty: the hub as a whole), "eligible", "reasons": [...]}.
+    std::string to_json() const;
 };
 
 struct SchedulerOptions {

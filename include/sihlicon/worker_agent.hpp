@@ -58,10 +58,13 @@ inline constexpr std::string_view kNativeImage = "native";
 
 // ---- hardware ----------------------------------------------------------------------------
 
-struct HardwareInfo {
+struct SIHLICON_API HardwareInfo {
     std::int64_t cpu_cores = 0;
     std::int64_t memory_bytes = 0;
     std::vector<GpuSpec> gpus;  // model and VRAM
+
+    // {"cpuCores", "memoryBytes", "gpus": [{"model", "vramBytes"}]}.
+    std::string to_json() const;
 };
 
 struct HardwareSources {
@@ -231,7 +234,7 @@ struct RunningJob {
     std::chrono::milliseconds elapsed{0};
 };
 
-struct AgentStatus {
+struct SIHLICON_API AgentStatus {
     AgentState state = AgentState::idle;
     std::string worker_id;
     std::int64_t slots = 0;
@@ -243,6 +246,11 @@ struct AgentStatus {
     std::optional<EnergySource> energy_source;  // of the meter in use
     std::int64_t utilisation_ppm = 0;
     std::int64_t power_draw_w = 0;
+
+    // {"state", "workerId", "slots", "running": [{"jobId", "attempt", "executor",
+    // "elapsedMs"}], "completed", "failed", "handedBack", "energyMwh", "energySource" (or
+    // null), "utilisationPpm", "powerDrawW"}.
+    std::string to_json() const;
 };
 
 class SIHLICON_API WorkerAgent {

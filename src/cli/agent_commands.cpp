@@ -52,21 +52,6 @@ std::string status_line(const AgentStatus& status) {
                        status.energy.to_kwh_string(), jobs);
 }
 
-std::string status_json(const AgentStatus& status) {
-    const boost::json::object object{
-        {"workerId", status.worker_id},
-        {"state", to_string(status.state)},
-        {"slots", status.slots},
-        {"completed", status.completed},
-        {"failed", status.failed},
-        {"handedBack", status.handed_back},
-        {"energyKwh", status.energy.to_kwh_string()},
-        {"energySource",
-         status.energy_source ? to_string(*status.energy_source) : std::string_view("modelled")},
-    };
-    return boost::json::serialize(object);
-}
-
 // The hub the agent's machine belongs to: --hub-id, else the only hub registered.
 std::string site_of(Hub& hub, const po::variables_map& values) {
     if (values.count("hub-id")) {
@@ -139,7 +124,7 @@ int agent_run(const Context& context) {
     }
     agent.stop(std::chrono::seconds(values["drain-seconds"].as<std::int64_t>()));
     const auto status = agent.status();
-    print_record(context, status_json(status), status_line(status));
+    print_record(context, status.to_json(), status_line(status));
     return 0;
 }
 

@@ -101,14 +101,6 @@ void print_manifest(const Manifest& manifest, bool json) {
     fmt::print("createdAt     {}\n", to_iso8601(manifest.created_at));
 }
 
-boost::json::object reference_json(const NamedReference& reference) {
-    return {{"name", reference.name},
-            {"version", reference.version},
-            {"contentId", reference.content_id},
-            {"owner", reference.owner},
-            {"createdAt", to_iso8601(reference.created_at)}};
-}
-
 int command_cid(const Context& context) {
     po::options_description options("cid");
     add_unixfs(options);
@@ -297,7 +289,7 @@ int command_ref_set(const Context& context) {
     const auto reference = hub.content_store().set_reference(
         name, *version, values["cid"].as<std::string>(), values["as"].as<std::string>());
     if (context.json) {
-        std::cout << boost::json::serialize(reference_json(reference)) << '\n';
+        std::cout << reference.to_json() << '\n';
     } else {
         fmt::print("{}@{} {}\n", reference.name, reference.version, reference.content_id);
     }
@@ -313,7 +305,7 @@ int command_ref_get(const Context& context) {
     const auto reference = hub.content_store().resolve_reference(
         name, version ? std::optional<std::string_view>(*version) : std::nullopt);
     if (context.json) {
-        std::cout << boost::json::serialize(reference_json(reference)) << '\n';
+        std::cout << reference.to_json() << '\n';
     } else {
         std::cout << reference.content_id << '\n';
     }
@@ -330,7 +322,7 @@ int command_ref_ls(const Context& context) {
     boost::json::array array;
     for (const auto& reference : references) {
         if (context.json) {
-            array.push_back(reference_json(reference));
+            array.push_back(boost::json::parse(reference.to_json()));
         } else {
             fmt::print("{}@{} {}\n", reference.name, reference.version, reference.content_id);
         }
@@ -366,22 +358,7 @@ int command_scrub(const Context& context) {
     }
     const auto report = hub.content_store().scrub(scrub);
     if (context.json) {
-        boost::json::array problems;
-        for (const auto& problem : report.problems) {
-            boost::json::array contents;
-            for (const auto& id : problem.content_ids) {
-                contents.emplace_back(id);
-            }
-            problems.push_back(boost::json::object{{"blockCid", problem.block_cid},
-                                                   {"tier", to_string(problem.tier)},
-                                                   {"problem", problem.problem},
-                                                   {"contentIds", contents}});
-        }
-        std::cout << boost::json::serialize(
-                         boost::json::object{{"blocksChecked", report.blocks_checked},
-                                             {"bytesChecked", report.bytes_checked},
-                                             {"problems", problems}})
-                  << '\n';
+        std::cout << report.to_json() << '\n';
     } else {
         fmt::print("checked {} blocks ({} bytes), {} problems\n", report.blocks_checked,
                    report.bytes_checked, report.problems.size());
@@ -536,12 +513,9 @@ int command_quota(const Context& context) {
     }
     const auto quota = hub.content_store().quota(owner);
     if (context.json) {
-        std::cout << boost::json::serialize(boost::json::object{
-                         {"owner", owner},
-                         {"uploadBytesPerHour", quota.upload_bytes_per_hour},
-                         {"totalBytes", quota.total_bytes ? boost::json::value(*quota.total_bytes)
-                                                          : boost::json::value(nullptr)}})
-                  << '\n';
+        auto object = boost::json::parse(quota.to_json()).as_object();
+        object["owner"] = owner;
+        std::cout << boost::json::serialize(object) << '\n';
     } else {
         fmt::print("{}: {} bytes per hour, total {}\n", owner, quota.upload_bytes_per_hour,
                    quota.total_bytes ? std::to_string(*quota.total_bytes) + " bytes"

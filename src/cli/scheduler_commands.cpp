@@ -340,14 +340,7 @@ int job_explain(const Context& context) {
     boost::json::array array;
     for (const auto& line : lines) {
         if (context.json) {
-            boost::json::array reasons;
-            for (const auto& reason : line.reasons) {
-                reasons.emplace_back(reason);
-            }
-            array.push_back(boost::json::object{{"hubId", line.hub_id},
-                                                {"workerId", line.worker_id},
-                                                {"eligible", line.eligible},
-                                                {"reasons", reasons}});
+            array.push_back(boost::json::parse(line.to_json()));
         } else {
             const auto where = line.hub_id.empty()      ? std::string("job")
                                : line.worker_id.empty() ? "hub " + line.hub_id

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Hub and worker specs from JSON, for the CLI, the C ABI and the bindings.
+// Hub and worker specs from JSON, and leases and placements to JSON, for the CLI, the C ABI
+// and the bindings.
 #include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
@@ -60,6 +61,23 @@ WorkerSpec WorkerSpec::from_json(std::string_view json) {
                       .value_or(std::map<std::string, std::string>{});
     reader.finish();
     return spec;
+}
+
+std::string Lease::to_json() const {
+    return json::serialize(boost::json::object{{"jobId", job_id},
+                                               {"workerId", worker_id},
+                                               {"token", token},
+                                               {"expiresAt", to_iso8601(expires_at)},
+                                               {"attempt", attempt}});
+}
+
+std::string Placement::to_json() const {
+    boost::json::array list;
+    for (const auto& reason : reasons) {
+        list.emplace_back(reason);
+    }
+    return json::serialize(boost::json::object{
+        {"hubId", hub_id}, {"workerId", worker_id}, {"eligible", eligible}, {"reasons", list}});
 }
 
 }  // namespace sihlicon
