@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// What the C ABI's implementation files share: the handle structs behind the opaque types,
+// the one guard that turns every C++ exception into a sih_status and the thread's last error,
+// and the helpers that read C arguments and hand results back through out_* parameters.
+// Not installed.
+#pragma once
+
+#include <sihlicon.h>
+
+#include "core/json.hpp"
+
+#include <sihlicon/error.hpp>
+#include <sihlicon/hub.hpp>
+#include <sihlicon/money.hpp>
+#include <sihlicon/time.hpp>
+#include <sihlicon/worker_agent.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// What a hub and the agents created on it share, so that closing the hub stops its agents
+// first, and an agent destroyed after its hub was closed does not touch the hub.
+struct sih_hub_agents {
+    std::mutex mutex;
+    std::set<sih_agent*> live;
+    bool closed = false;
+};
+
+struct sih_hub {
+    sihlicon::Hub hub;
+    std::shared_ptr<sih_hub_agents> agents = std::make_shared<sih_hub_agents>();
+};
+
+struct sih_clock {
+    std::shared_ptr<sihlicon::ManualClock> clock;
+};
+
+struct sih_agent {
+    std::shared_ptr<sih_hub_agents> agents;
+    std::unique_ptr<sihlicon::WorkerAgent> agent;  // null once stopped by sih_hub_close
+};
+
+struct sih_receipt_verifier {
+    sihlicon::ReceiptVerifier verifier;
+};
+
+namespace sihlicon::capi {
+
+// Thrown by the read/write adapters when a caller's callback asks to stop.
+struct CallbackAborted {
+    std::string message;
+};
+
+// Records the failure as this thread's last error and returns its status.
+sih_status fail(sih_status status, std::string_view message, std::string_view field = {}) noexcept;
+
+// Runs `body`; returns SIH_OK, or the status of what it threw with the last error set.
+// No exception leaves it.
+template <typename Body>
+sih_status guard(Body&& body) noexcept {
+    try {
+        body();
+        return SIH_OK;
+    } catch (const Error& error) {
+        return fail(static_cast<sih_status>(error.code()), error.what(), error.field());
+    } catch (const CallbackAborted& aborted) {
+        return fail(SIH_CALLBACK_ABORTED, aborted.message);
+    } catch (const std::bad_alloc&) {
+        return fail(SIH_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::exception& error) {
+        return fail(SIH_INTERNAL, error.what());
+    } catch (...) {
+        return fail(SIH_INTERNAL, "an unknown exception");
+    }
+}
+
+// The argument `field`, which may not be NULL. Throws Error::invalid naming it otherwise.
+template <typename T>
+T& required(T* pointer, std::string_view field) {
+    if (pointer == nullptr) {
+        throw Error::invalid(field, "NULL", "is required");
+    }
+    return *pointer;
+}
+
+// A required string argument (NULL is refused).
+std::string_view text(const char* value, std::string_view field);
+// An optional string argument: NULL is none.
+std::optional<std::string> optional_text(const char* value);
+// An optional instant or integer: SIH_NONE is none.
+std::optional<std::int64_t> optional_integer(std::int64_t value);
+// A checked options-struct version: `version` must be 1..latest.
+void check_version(std::uint32_t version, std::uint32_t latest, std::string_view field);
+// A list of C strings (NULL allowed only for an empty list).
+std::vector<std::string> text_list(const char* const* values, std::size_t count,
+                                   std::string_view field);
+
+// An amount given as an exact decimal string in `currency`.
+Money money(const char* amount, const Currency& currency, std::string_view field);
+
+// A copy of `value` in memory for sih_free. Throws std::bad_alloc.
+char* copy_string(std::string_view value);
+// Hands `value` to the caller through `out` (when not NULL).
+void give(char** out, std::string_view value);
+template <typename T>
+void give(T* out, T value) {
+    if (out != nullptr) {
+        *out = value;
+    }
+}
+
+// "[a,b,...]" from the to_json() of each record.
+template <typename Records>
+std::string json_array(const Records& records) {
+    std::string text = "[";
+    for (const auto& record : records) {
+        if (text.size() > 1) {
+            text += ',';
+        }
+        text += record.to_json();
+    }
+    return text + "]";
+}
+
+// Reads a JSON object argument (NULL: `{}`), for json::ObjectReader.
+boost::json::value json_argument(const char* text, std::string_view field);
+// A JSON array argument whose items are objects; throws naming the argument otherwise.
+boost::json::array json_array_argument(const char* text, std::string_view field);
+
+}  // namespace sihlicon::capi
+
+namespace sihlicon::capi {
+
+// Applies the options present in a JSON object to `options` (the keys of sih_hub_options).
+void apply_scheduler_options(SchedulerOptions& options, const char* json, std::string_view field);
+void apply_settlement_options(SettlementOptions& options, const char* json, std::string_view field);
+
+}  // namespace sihlicon::capi
+
+namespace sihlicon::capi {
+
+// An energy in kWh under `key`: an exact decimal string ("1.5") or a JSON number.
+std::optional<Energy> optional_kwh(json::ObjectReader& reader, std::string_view key);
+
+}  // namespace sihlicon::capi
