@@ -33,6 +33,12 @@ rm -rf build/examples-cpp/hub
 build/examples-cpp/quickstart build/examples-cpp/hub
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion sihlicon
 
+echo "== build examples/c (the C ABI, compiled as C11) against the installed package"
+rm -rf build/examples-c
+cmake -S examples/c -B build/examples-c -G Ninja -DCMAKE_PREFIX_PATH="$prefix"
+cmake --build build/examples-c
+build/examples-c/quickstart build/examples-c/hub
+
 echo "== python: pip install the package into build/python-venv, then pytest and mypy --strict"
 # The build backend and the test tools come from PyPI by name. --no-build-isolation keeps the
 # venv's pybind11 at a fixed path, so pip's CMake build (build/python/, Release, only the
