@@ -17,6 +17,7 @@
 #include <sihlicon/worker_agent.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -89,6 +90,17 @@ T& required(T* pointer, std::string_view field) {
         throw Error::invalid(field, "NULL", "is required");
     }
     return *pointer;
+}
+
+// The integer a C caller stored in an enum-typed field or argument, read without loading it as
+// the enum type: a C program may pass any int there, and loading a value outside a C++ enum's
+// range is undefined behaviour. Switch on this, never on the enum itself.
+template <typename Enum>
+int raw(const Enum& value) noexcept {
+    static_assert(sizeof(Enum) == sizeof(int));
+    int number = 0;
+    std::memcpy(&number, &value, sizeof number);
+    return number;
 }
 
 // A required string argument (NULL is refused).

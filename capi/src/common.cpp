@@ -135,7 +135,7 @@ const char* sih_version(void) {
 }
 
 const char* sih_status_name(sih_status status) {
-    switch (status) {
+    switch (capi::raw(status)) {
         case SIH_OK:
             return "ok";
         case SIH_OUT_OF_MEMORY:
@@ -145,8 +145,8 @@ const char* sih_status_name(sih_status status) {
         default:
             break;
     }
-    if (status >= SIH_INVALID_ARGUMENT && status <= SIH_INTERNAL) {
-        return to_string(static_cast<ErrorCode>(status)).data();
+    if (capi::raw(status) >= SIH_INVALID_ARGUMENT && capi::raw(status) <= SIH_INTERNAL) {
+        return to_string(static_cast<ErrorCode>(capi::raw(status))).data();
     }
     return "unknown";
 }

@@ -21,8 +21,8 @@ std::string_view principal_of(const char* principal) {
     return principal != nullptr ? std::string_view(principal) : std::string_view();
 }
 
-StorageTier tier_of(sih_storage_tier tier, std::string_view field) {
-    switch (tier) {
+StorageTier tier_of(const sih_storage_tier& tier, std::string_view field) {
+    switch (raw(tier)) {
         case SIH_TIER_HOT:
             return StorageTier::hot;
         case SIH_TIER_COLD:
@@ -30,12 +30,11 @@ StorageTier tier_of(sih_storage_tier tier, std::string_view field) {
         case SIH_TIER_GLACIER:
             return StorageTier::glacier;
     }
-    throw Error::invalid(field, std::to_string(static_cast<int>(tier)),
-                         "must be a sih_storage_tier");
+    throw Error::invalid(field, std::to_string(raw(tier)), "must be a sih_storage_tier");
 }
 
-AccessLevel access_of(sih_access_level level) {
-    switch (level) {
+AccessLevel access_of(const sih_access_level& level) {
+    switch (raw(level)) {
         case SIH_ACCESS_PRIVATE:
             return AccessLevel::private_;
         case SIH_ACCESS_COMMUNITY:
@@ -43,7 +42,7 @@ AccessLevel access_of(sih_access_level level) {
         case SIH_ACCESS_PUBLIC:
             return AccessLevel::public_;
     }
-    throw Error::invalid("options.access_level", std::to_string(static_cast<int>(level)),
+    throw Error::invalid("options.access_level", std::to_string(raw(level)),
                          "must be a sih_access_level");
 }
 

@@ -96,7 +96,7 @@ sih_status sih_hub_open(const char* directory, const sih_hub_options* options, s
             capi::check_version(options->version, SIH_HUB_OPTIONS_VERSION, "options.version");
             hub_options.create_if_missing = options->create_if_missing != 0;
             hub_options.busy_timeout = std::chrono::milliseconds(options->busy_timeout_ms);
-            switch (options->durability) {
+            switch (capi::raw(options->durability)) {
                 case SIH_DURABILITY_POWER_LOSS:
                     hub_options.durability = Durability::power_loss;
                     break;
@@ -105,10 +105,10 @@ sih_status sih_hub_open(const char* directory, const sih_hub_options* options, s
                     break;
                 default:
                     throw Error::invalid("options.durability",
-                                         std::to_string(static_cast<int>(options->durability)),
+                                         std::to_string(capi::raw(options->durability)),
                                          "must be a sih_durability");
             }
-            switch (options->integrity_check) {
+            switch (capi::raw(options->integrity_check)) {
                 case SIH_INTEGRITY_CHECK_NONE:
                     hub_options.integrity_check = IntegrityCheck::none;
                     break;
@@ -120,7 +120,7 @@ sih_status sih_hub_open(const char* directory, const sih_hub_options* options, s
                     break;
                 default:
                     throw Error::invalid("options.integrity_check",
-                                         std::to_string(static_cast<int>(options->integrity_check)),
+                                         std::to_string(capi::raw(options->integrity_check)),
                                          "must be a sih_integrity_check");
             }
             hub_options.reader_connections = options->reader_connections;

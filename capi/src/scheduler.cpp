@@ -35,8 +35,8 @@ sih_lease typed(const Lease& lease) {
     return result;
 }
 
-EnergySource energy_source(sih_energy_source source) {
-    switch (source) {
+EnergySource energy_source(const sih_energy_source& source) {
+    switch (raw(source)) {
         case SIH_ENERGY_MEASURED:
             return EnergySource::measured;
         case SIH_ENERGY_MODELLED:
@@ -44,7 +44,7 @@ EnergySource energy_source(sih_energy_source source) {
         case SIH_ENERGY_ESTIMATED:
             return EnergySource::estimated;
     }
-    throw Error::invalid("completion.energy_source", std::to_string(static_cast<int>(source)),
+    throw Error::invalid("completion.energy_source", std::to_string(raw(source)),
                          "must be a sih_energy_source");
 }
 

@@ -53,7 +53,7 @@ class CallbackExecutor final : public Executor {
             if (outcome.has_exit_code != 0) {
                 result.exit_code = outcome.exit_code;
             }
-            switch (outcome.outcome) {
+            switch (raw(outcome.outcome)) {
                 case SIH_EXECUTION_SUCCEEDED:
                     result.outcome = ExecutionOutcome::succeeded;
                     break;
@@ -72,7 +72,7 @@ class CallbackExecutor final : public Executor {
                 default:
                     result.outcome = ExecutionOutcome::refused;
                     result.message = "the C executor returned the unknown outcome " +
-                                     std::to_string(static_cast<int>(outcome.outcome));
+                                     std::to_string(raw(outcome.outcome));
             }
         } catch (const std::exception& error) {
             result.outcome = ExecutionOutcome::refused;
