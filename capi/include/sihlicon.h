@@ -431,6 +431,41 @@ SIH_API sih_status sih_cas_set_quota(sih_hub* hub, const char* owner, int64_t up
                                      int64_t total_bytes);
 /* {"uploadBytesPerHour", "totalBytes" (or null)}. */
 SIH_API sih_status sih_cas_quota(sih_hub* hub, const char* owner, char** out_json);
+/* Where the content store keeps its blocks, when the host brings its own storage (object
+ * storage, a remote disk) instead of the hub's blob folder. Every callback gets `payload`, is
+ * called from any of the hub's threads at once, and must stay valid while the hub is open.
+ * A callback returns 0 on success and a negative number on failure, which the calling
+ * operation reports as SIH_IO (and, for a put, leaves no manifest). */
+#define SIH_BLOB_BACKEND_VERSION 1
+typedef struct sih_blob_backend {
+    uint32_t version; /* SIH_BLOB_BACKEND_VERSION */
+    void* payload;
+    /* Stores one block, already verified to match `cid`; it need not be readable before
+     * `commit`. Required. */
+    int (*write)(void* payload, sih_storage_tier tier, const char* cid, const uint8_t* bytes,
+                 size_t size);
+    /* Makes every block written since the last commit of this put durable and readable.
+     * Optional (NULL: write is already durable). */
+    int (*commit)(void* payload, sih_storage_tier tier);
+    /* 1 if the tier holds the block, 0 if not, negative on failure. Required. */
+    int (*contains)(void* payload, sih_storage_tier tier, const char* cid);
+    /* Passes the stored bytes to `sink` (once or in pieces) and returns 0; returns 1 when the
+     * block is absent; negative on failure. Required. */
+    int (*read)(void* payload, sih_storage_tier tier, const char* cid, sih_write_fn sink,
+                void* sink_payload);
+    /* Removes the block if present. Required. */
+    int (*remove)(void* payload, sih_storage_tier tier, const char* cid);
+    /* Calls `visit` with every block's CID in the tier. Required. */
+    int (*list)(void* payload, sih_storage_tier tier,
+                void (*visit)(void* visit_payload, const char* cid), void* visit_payload);
+} sih_blob_backend;
+
+/* Replaces the hub's blob backend (the default keeps blocks under <hub>/blobs). The struct is
+ * copied. REQUIRES: no other call on the hub's content store is in progress. Fails:
+ * SIH_INVALID_ARGUMENT (NULL, an unknown version, a required callback missing). A put whose
+ * blocks were written but not committed removes them again through `remove`. */
+SIH_API sih_status sih_cas_use_backend(sih_hub* hub, const sih_blob_backend* backend);
+
 /* Computes the CID of bytes without storing them (options as for put; NULL: defaults). */
 SIH_API sih_status sih_cid_of_bytes(const uint8_t* bytes, size_t size,
                                     const sih_put_options* options, char** out_cid);
@@ -676,6 +711,8 @@ SIH_API sih_status sih_agent_wait_idle(sih_agent* agent, int64_t timeout_ms, int
  * "energyMwh", "energySource", "utilisationPpm", "powerDrawW"}. */
 SIH_API sih_status sih_agent_status(sih_agent* agent, char** out_json);
 SIH_API sih_status sih_agent_worker_id(sih_agent* agent, char** out_worker_id);
+/* The hardware the agent reports: {"cpuCores", "memoryBytes", "gpus": [...]}. */
+SIH_API sih_status sih_agent_hardware(sih_agent* agent, char** out_json);
 /* Stops the agent (no grace) if it runs and releases it. */
 SIH_API void sih_agent_destroy(sih_agent** agent);
 

@@ -110,6 +110,136 @@ std::optional<std::uint64_t> length_of(std::uint64_t length) {
     return length;
 }
 
+sih_storage_tier c_tier(StorageTier tier) {
+    switch (tier) {
+        case StorageTier::hot:
+            return SIH_TIER_HOT;
+        case StorageTier::cold:
+            return SIH_TIER_COLD;
+        case StorageTier::glacier:
+            break;
+    }
+    return SIH_TIER_GLACIER;
+}
+
+// The error of a backend callback that returned `result`.
+Error backend_failure(std::string_view operation, const Cid* cid, int result) {
+    return Error(ErrorCode::io, "the blob backend's " + std::string(operation) +
+                                    (cid != nullptr ? " of " + cid->to_string() : std::string()) +
+                                    " failed (" + std::to_string(result) + ")");
+}
+
+// A BlobBackend whose blocks live wherever the host's C callbacks put them.
+class CallbackBackend final : public BlobBackend {
+  public:
+    explicit CallbackBackend(const sih_blob_backend& callbacks) : c_(callbacks) {}
+
+    class CallbackBatch final : public Batch {
+      public:
+        CallbackBatch(const CallbackBackend& owner, StorageTier tier)
+            : owner_(owner), tier_(tier) {}
+        ~CallbackBatch() override {
+            if (!committed_) {
+                for (const auto& cid : written_) {
+                    const auto text = cid.to_string();
+                    owner_.c_.remove(owner_.c_.payload, c_tier(tier_), text.c_str());
+                }
+            }
+        }
+        void add(const Cid& cid, std::span<const std::uint8_t> bytes) override {
+            for (const auto& done : written_) {
+                if (done == cid) {
+                    return;
+                }
+            }
+            if (owner_.holds(tier_, cid)) {
+                return;
+            }
+            const auto text = cid.to_string();
+            const int result = owner_.c_.write(owner_.c_.payload, c_tier(tier_), text.c_str(),
+                                               bytes.data(), bytes.size());
+            if (result != 0) {
+                throw backend_failure("write", &cid, result);
+            }
+            written_.push_back(cid);
+        }
+        void commit() override {
+            if (owner_.c_.commit != nullptr) {
+                const int result = owner_.c_.commit(owner_.c_.payload, c_tier(tier_));
+                if (result != 0) {
+                    throw backend_failure("commit", nullptr, result);
+                }
+            }
+            committed_ = true;
+        }
+        const std::vector<Cid>& written() const override { return written_; }
+
+      private:
+        const CallbackBackend& owner_;
+        StorageTier tier_;
+        std::vector<Cid> written_;
+        bool committed_ = false;
+    };
+
+    std::unique_ptr<Batch> begin_batch(StorageTier tier) override {
+        return std::make_unique<CallbackBatch>(*this, tier);
+    }
+    bool contains(StorageTier tier, const Cid& cid) override { return holds(tier, cid); }
+    std::optional<std::vector<std::uint8_t>> read(StorageTier tier, const Cid& cid) override {
+        std::vector<std::uint8_t> bytes;
+        const auto text = cid.to_string();
+        const int result = c_.read(
+            c_.payload, c_tier(tier), text.c_str(),
+            [](void* sink, const std::uint8_t* data, std::size_t size) -> int {
+                auto* into = static_cast<std::vector<std::uint8_t>*>(sink);
+                into->insert(into->end(), data, data + size);
+                return 0;
+            },
+            &bytes);
+        if (result == 1) {
+            return std::nullopt;
+        }
+        if (result != 0) {
+            throw backend_failure("read", &cid, result);
+        }
+        return bytes;
+    }
+    void remove(StorageTier tier, const Cid& cid) override {
+        const auto text = cid.to_string();
+        const int result = c_.remove(c_.payload, c_tier(tier), text.c_str());
+        if (result != 0) {
+            throw backend_failure("remove", &cid, result);
+        }
+    }
+    void for_each(StorageTier tier, const std::function<void(const Cid&)>& visit) override {
+        std::vector<std::string> cids;
+        const int result = c_.list(
+            c_.payload, c_tier(tier),
+            [](void* into, const char* cid) {
+                static_cast<std::vector<std::string>*>(into)->emplace_back(cid);
+            },
+            &cids);
+        if (result != 0) {
+            throw backend_failure("list", nullptr, result);
+        }
+        for (const auto& cid : cids) {
+            visit(Cid::parse(cid, "the blob backend's list"));
+        }
+    }
+
+  private:
+    bool holds(StorageTier tier, const Cid& cid) const {
+        const auto text = cid.to_string();
+        const int result = c_.contains(c_.payload, c_tier(tier), text.c_str());
+        if (result < 0) {
+            throw backend_failure("contains", &cid, result);
+        }
+        return result == 1;
+    }
+
+    sih_blob_backend c_;
+};
+
 }  // namespace
 
 }  // namespace sihlicon::capi
@@ -129,6 +259,26 @@ sih_status sih_put_options_init(sih_put_options* options, uint32_t version) {
         capi::check_version(version, SIH_PUT_OPTIONS_VERSION, "version");
         given = SIH_PUT_OPTIONS_INIT;
         given.version = version;
+    });
+}
+
+sih_status sih_cas_use_backend(sih_hub* hub, const sih_blob_backend* backend) {
+    return guard([&] {
+        auto& service = store(hub);
+        const auto& given = capi::required(backend, "backend");
+        capi::check_version(given.version, SIH_BLOB_BACKEND_VERSION, "backend.version");
+        const std::pair<bool, const char*> required[] = {
+            {given.write != nullptr, "backend.write"},
+            {given.contains != nullptr, "backend.contains"},
+            {given.read != nullptr, "backend.read"},
+            {given.remove != nullptr, "backend.remove"},
+            {given.list != nullptr, "backend.list"}};
+        for (const auto& [present, field] : required) {
+            if (!present) {
+                throw Error::invalid(field, "NULL", "is required");
+            }
+        }
+        service.use_backend(std::make_shared<capi::CallbackBackend>(given));
     });
 }
 

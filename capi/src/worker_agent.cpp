@@ -221,6 +221,10 @@ sih_status sih_agent_worker_id(sih_agent* agent, char** out_worker_id) {
     return guard([&] { give(out_worker_id, agent_of(agent).worker_id()); });
 }
 
+sih_status sih_agent_hardware(sih_agent* agent, char** out_json) {
+    return guard([&] { give(out_json, agent_of(agent).hardware().to_json()); });
+}
+
 void sih_agent_destroy(sih_agent** agent) {
     if (agent == nullptr || *agent == nullptr) {
         return;

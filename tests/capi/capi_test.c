@@ -6,6 +6,7 @@
  */
 #include <sihlicon.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -676,6 +677,175 @@ static void test_content_store(void) {
     close_hub(&hub, &clock);
 }
 
+/* ---- a host's blob backend ---------------------------------------------------------------- */
+
+typedef struct {
+    int used;
+    sih_storage_tier tier;
+    char cid[80];
+    uint8_t* bytes;
+    size_t size;
+} memory_block;
+
+typedef struct {
+    pthread_mutex_t mutex;
+    memory_block blocks[64];
+    int fail_writes_after; /* -1: never */
+    int writes;
+    int removes;
+} memory_backend;
+
+static memory_block* find_block(memory_backend* m, sih_storage_tier tier, const char* cid) {
+    for (int i = 0; i < 64; ++i) {
+        if (m->blocks[i].used && m->blocks[i].tier == tier && strcmp(m->blocks[i].cid, cid) == 0) {
+            return &m->blocks[i];
+        }
+    }
+    return NULL;
+}
+
+static int memory_write(void* payload, sih_storage_tier tier, const char* cid, const uint8_t* bytes,
+                        size_t size) {
+    memory_backend* m = payload;
+    pthread_mutex_lock(&m->mutex);
+    int result = -5;
+    if (m->fail_writes_after < 0 || m->writes < m->fail_writes_after) {
+        for (int i = 0; i < 64; ++i) {
+            if (!m->blocks[i].used) {
+                m->blocks[i].used = 1;
+                m->blocks[i].tier = tier;
+                snprintf(m->blocks[i].cid, sizeof m->blocks[i].cid, "%s", cid);
+                m->blocks[i].bytes = malloc(size ? size : 1);
+                memcpy(m->blocks[i].bytes, bytes, size);
+                m->blocks[i].size = size;
+                result = 0;
+                break;
+            }
+        }
+    }
+    ++m->writes;
+    pthread_mutex_unlock(&m->mutex);
+    return result;
+}
+
+static int memory_contains(void* payload, sih_storage_tier tier, const char* cid) {
+    memory_backend* m = payload;
+    pthread_mutex_lock(&m->mutex);
+    int found = find_block(m, tier, cid) != NULL;
+    pthread_mutex_unlock(&m->mutex);
+    return found;
+}
+
+static int memory_read(void* payload, sih_storage_tier tier, const char* cid, sih_write_fn sink,
+                       void* sink_payload) {
+    memory_backend* m = payload;
+    pthread_mutex_lock(&m->mutex);
+    memory_block* block = find_block(m, tier, cid);
+    int result = 1;
+    if (block != NULL) {
+        result = sink(sink_payload, block->bytes, block->size) == 0 ? 0 : -1;
+    }
+    pthread_mutex_unlock(&m->mutex);
+    return result;
+}
+
+static int memory_remove(void* payload, sih_storage_tier tier, const char* cid) {
+    memory_backend* m = payload;
+    pthread_mutex_lock(&m->mutex);
+    memory_block* block = find_block(m, tier, cid);
+    if (block != NULL) {
+        free(block->bytes);
+        block->used = 0;
+        ++m->removes;
+    }
+    pthread_mutex_unlock(&m->mutex);
+    return 0;
+}
+
+static int memory_list(void* payload, sih_storage_tier tier,
+                       void (*visit)(void* visit_payload, const char* cid), void* visit_payload) {
+    memory_backend* m = payload;
+    pthread_mutex_lock(&m->mutex);
+    for (int i = 0; i < 64; ++i) {
+        if (m->blocks[i].used && m->blocks[i].tier == tier) {
+            visit(visit_payload, m->blocks[i].cid);
+        }
+    }
+    pthread_mutex_unlock(&m->mutex);
+    return 0;
+}
+
+static int memory_block_count(memory_backend* m) {
+    int count = 0;
+    for (int i = 0; i < 64; ++i) {
+        count += m->blocks[i].used;
+    }
+    return count;
+}
+
+static void test_content_store_on_a_host_blob_backend(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    memory_backend memory;
+    memset(&memory, 0, sizeof memory);
+    pthread_mutex_init(&memory.mutex, NULL);
+    memory.fail_writes_after = -1;
+
+    sih_blob_backend backend = {SIH_BLOB_BACKEND_VERSION, &memory,     memory_write,  NULL,
+                                memory_contains,          memory_read, memory_remove, memory_list};
+    FAILS(sih_cas_use_backend(hub, NULL), SIH_INVALID_ARGUMENT);
+    backend.version = 2;
+    FAILS(sih_cas_use_backend(hub, &backend), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("backend.version"));
+    backend.version = SIH_BLOB_BACKEND_VERSION;
+    backend.read = NULL;
+    FAILS(sih_cas_use_backend(hub, &backend), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("backend.read"));
+    backend.read = memory_read;
+    OK(sih_cas_use_backend(hub, &backend));
+
+    /* Blocks go to the host's storage and come back verified. */
+    char* cid = NULL;
+    OK(sih_cas_put_bytes(hub, (const uint8_t*)"hello world", 11, "alice", NULL, &cid));
+    CHECK(cid != NULL && strcmp(cid, kHelloCid) == 0);
+    CHECK(memory_block_count(&memory) == 1);
+    uint8_t* bytes = NULL;
+    size_t size = 0;
+    OK(sih_cas_get_bytes(hub, kHelloCid, "alice", 0, SIH_TO_END, &bytes, &size));
+    CHECK(size == 11 && memcmp(bytes, "hello world", 11) == 0);
+    sih_free(bytes);
+    OK(sih_cas_scrub(hub, SIH_NONE, &json));
+    CHECK(has(&json, "\"blocksChecked\":1,"));
+
+    /* A corrupted block is caught on read. */
+    memory.blocks[0].bytes[0] = 'j';
+    FAILS(sih_cas_get_bytes(hub, kHelloCid, "alice", 0, SIH_TO_END, &bytes, &size), SIH_INTEGRITY);
+    memory.blocks[0].bytes[0] = 'h';
+
+    /* A failed write: SIH_IO, no manifest, and the blocks already written are removed. */
+    static uint8_t big[700000];
+    for (size_t i = 0; i < sizeof big; ++i) {
+        big[i] = (uint8_t)(i * 7 + i / 251);
+    }
+    memory.fail_writes_after = memory.writes + 1;
+    char* failed = NULL;
+    FAILS(sih_cas_put_bytes(hub, big, sizeof big, "alice", NULL, &failed), SIH_IO);
+    CHECK(error_names("blob backend"));
+    CHECK(failed == NULL);
+    CHECK(memory_block_count(&memory) == 1);
+    memory.fail_writes_after = -1;
+    OK(sih_cas_list(hub, "alice", "alice", 10, &json));
+    CHECK(has(&json, kHelloCid));
+
+    /* Removing the last manifest removes its block from the host's storage. */
+    OK(sih_cas_remove(hub, kHelloCid, "alice"));
+    CHECK(memory_block_count(&memory) == 0);
+    sih_free(cid);
+    close_hub(&hub, &clock);
+    pthread_mutex_destroy(&memory.mutex);
+}
+
 /* ---- heat ------------------------------------------------------------------------------ */
 
 static void test_heat_ledger(void) {
@@ -1085,6 +1255,8 @@ static void test_worker_agent_with_a_c_executor(void) {
     char* worker = NULL;
     OK(sih_agent_worker_id(agent, &worker));
     CHECK(has(&worker, "agent-c"));
+    OK(sih_agent_hardware(agent, &json));
+    CHECK(has(&json, "\"cpuCores\":2"));
 
     char* job_id = NULL;
     OK(sih_scheduler_submit(hub, kJob, "alice", &job_id));
@@ -1203,6 +1375,7 @@ static void test_every_hub_function_refuses_null(void) {
         sih_cas_collect_garbage(NULL, &number),
         sih_cas_set_quota(NULL, "a", 1, SIH_NONE),
         sih_cas_quota(NULL, "a", &json),
+        sih_cas_use_backend(NULL, NULL),
         sih_heat_record(NULL, "{}", &json),
         sih_heat_record_many(NULL, "[]", &json),
         sih_heat_set_credit_rate(NULL, "h", 5, "CHF", 0, &json),
@@ -1257,6 +1430,7 @@ static void test_every_hub_function_refuses_null(void) {
         sih_agent_wait_idle(NULL, 0, NULL),
         sih_agent_status(NULL, &json),
         sih_agent_worker_id(NULL, &json),
+        sih_agent_hardware(NULL, &json),
     };
     for (size_t i = 0; i < sizeof results / sizeof results[0]; ++i) {
         if (results[i] != SIH_INVALID_ARGUMENT) {
@@ -1284,6 +1458,7 @@ static const test_case tests[] = {
     {"scheduler_hubs_and_workers", test_scheduler_hubs_and_workers},
     {"scheduler_job_lifecycle", test_scheduler_job_lifecycle},
     {"content_store", test_content_store},
+    {"content_store_on_a_host_blob_backend", test_content_store_on_a_host_blob_backend},
     {"heat_ledger", test_heat_ledger},
     {"settlement_journal_and_market", test_settlement_journal_and_market},
     {"epochs_receipts_and_operator_key", test_epochs_receipts_and_operator_key},
