@@ -24,6 +24,10 @@
  *   typed functions.
  * - Instants are int64 milliseconds since the Unix epoch. SIH_NONE (INT64_MIN) means "not
  *   given" wherever an optional instant or integer is taken.
+ * - Failures every function may give besides those its comment names: SIH_INVALID_ARGUMENT
+ *   for a NULL handle or required argument, malformed JSON or an unknown key (the field is
+ *   named); SIH_NOT_FOUND when an id names nothing; SIH_IO and SIH_BUSY from the disk and from
+ *   other processes holding the hub; SIH_OUT_OF_MEMORY.
  * - No C++ exception ever crosses this boundary; an allocation failure is SIH_OUT_OF_MEMORY.
  * - Thread safety: as the C++ objects — a hub and its services may be used from any number of
  *   threads at once. sih_last_error() is per thread.
