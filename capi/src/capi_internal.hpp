@@ -103,6 +103,18 @@ int raw(const Enum& value) noexcept {
     return number;
 }
 
+// The C++ enumerator a C caller's enum value stands for. Only for the enums whose C values are
+// the C++ enumerators' ordinals (static_asserts next to each use keep them so): 0..count-1.
+// Throws Error::invalid(field, value, "must be a <type>") otherwise.
+template <typename To, typename From>
+To enum_from_c(const From& value, int count, std::string_view field, std::string_view type) {
+    const int number = raw(value);
+    if (number < 0 || number >= count) {
+        throw Error::invalid(field, std::to_string(number), "must be a " + std::string(type));
+    }
+    return static_cast<To>(number);
+}
+
 // A required string argument (NULL is refused).
 std::string_view text(const char* value, std::string_view field);
 // An optional string argument: NULL is none.

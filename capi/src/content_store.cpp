@@ -21,29 +21,19 @@ std::string_view principal_of(const char* principal) {
     return principal != nullptr ? std::string_view(principal) : std::string_view();
 }
 
+static_assert(static_cast<int>(StorageTier::hot) == SIH_TIER_HOT &&
+              static_cast<int>(StorageTier::cold) == SIH_TIER_COLD &&
+              static_cast<int>(StorageTier::glacier) == SIH_TIER_GLACIER);
+static_assert(static_cast<int>(AccessLevel::private_) == SIH_ACCESS_PRIVATE &&
+              static_cast<int>(AccessLevel::community) == SIH_ACCESS_COMMUNITY &&
+              static_cast<int>(AccessLevel::public_) == SIH_ACCESS_PUBLIC);
+
 StorageTier tier_of(const sih_storage_tier& tier, std::string_view field) {
-    switch (raw(tier)) {
-        case SIH_TIER_HOT:
-            return StorageTier::hot;
-        case SIH_TIER_COLD:
-            return StorageTier::cold;
-        case SIH_TIER_GLACIER:
-            return StorageTier::glacier;
-    }
-    throw Error::invalid(field, std::to_string(raw(tier)), "must be a sih_storage_tier");
+    return enum_from_c<StorageTier>(tier, 3, field, "sih_storage_tier");
 }
 
 AccessLevel access_of(const sih_access_level& level) {
-    switch (raw(level)) {
-        case SIH_ACCESS_PRIVATE:
-            return AccessLevel::private_;
-        case SIH_ACCESS_COMMUNITY:
-            return AccessLevel::community;
-        case SIH_ACCESS_PUBLIC:
-            return AccessLevel::public_;
-    }
-    throw Error::invalid("options.access_level", std::to_string(raw(level)),
-                         "must be a sih_access_level");
+    return enum_from_c<AccessLevel>(level, 3, "options.access_level", "sih_access_level");
 }
 
 PutOptions put_options(const sih_put_options* given) {
@@ -111,15 +101,7 @@ std::optional<std::uint64_t> length_of(std::uint64_t length) {
 }
 
 sih_storage_tier c_tier(StorageTier tier) {
-    switch (tier) {
-        case StorageTier::hot:
-            return SIH_TIER_HOT;
-        case StorageTier::cold:
-            return SIH_TIER_COLD;
-        case StorageTier::glacier:
-            break;
-    }
-    return SIH_TIER_GLACIER;
+    return static_cast<sih_storage_tier>(static_cast<int>(tier));
 }
 
 // The error of a backend callback that returned `result`.

@@ -76,6 +76,10 @@ void apply_settlement_options(SettlementOptions& options, const char* json,
 
 using namespace sihlicon;
 
+static_assert(static_cast<int>(IntegrityCheck::none) == SIH_INTEGRITY_CHECK_NONE &&
+              static_cast<int>(IntegrityCheck::quick) == SIH_INTEGRITY_CHECK_QUICK &&
+              static_cast<int>(IntegrityCheck::full) == SIH_INTEGRITY_CHECK_FULL);
+
 extern "C" {
 
 sih_status sih_hub_options_init(sih_hub_options* options, uint32_t version) {
@@ -96,33 +100,14 @@ sih_status sih_hub_open(const char* directory, const sih_hub_options* options, s
             capi::check_version(options->version, SIH_HUB_OPTIONS_VERSION, "options.version");
             hub_options.create_if_missing = options->create_if_missing != 0;
             hub_options.busy_timeout = std::chrono::milliseconds(options->busy_timeout_ms);
-            switch (capi::raw(options->durability)) {
-                case SIH_DURABILITY_POWER_LOSS:
-                    hub_options.durability = Durability::power_loss;
-                    break;
-                case SIH_DURABILITY_PROCESS_CRASH:
-                    hub_options.durability = Durability::process_crash;
-                    break;
-                default:
-                    throw Error::invalid("options.durability",
-                                         std::to_string(capi::raw(options->durability)),
-                                         "must be a sih_durability");
-            }
-            switch (capi::raw(options->integrity_check)) {
-                case SIH_INTEGRITY_CHECK_NONE:
-                    hub_options.integrity_check = IntegrityCheck::none;
-                    break;
-                case SIH_INTEGRITY_CHECK_QUICK:
-                    hub_options.integrity_check = IntegrityCheck::quick;
-                    break;
-                case SIH_INTEGRITY_CHECK_FULL:
-                    hub_options.integrity_check = IntegrityCheck::full;
-                    break;
-                default:
-                    throw Error::invalid("options.integrity_check",
-                                         std::to_string(capi::raw(options->integrity_check)),
-                                         "must be a sih_integrity_check");
-            }
+            // The C values are not the C++ ordinals here (power loss is the C default, 0).
+            hub_options.durability =
+                capi::enum_from_c<int>(options->durability, 2, "options.durability",
+                                       "sih_durability") == SIH_DURABILITY_POWER_LOSS
+                    ? Durability::power_loss
+                    : Durability::process_crash;
+            hub_options.integrity_check = capi::enum_from_c<IntegrityCheck>(
+                options->integrity_check, 3, "options.integrity_check", "sih_integrity_check");
             hub_options.reader_connections = options->reader_connections;
             if (options->clock != nullptr) {
                 hub_options.clock = options->clock->clock;

@@ -35,18 +35,9 @@ sih_lease typed(const Lease& lease) {
     return result;
 }
 
-EnergySource energy_source(const sih_energy_source& source) {
-    switch (raw(source)) {
-        case SIH_ENERGY_MEASURED:
-            return EnergySource::measured;
-        case SIH_ENERGY_MODELLED:
-            return EnergySource::modelled;
-        case SIH_ENERGY_ESTIMATED:
-            return EnergySource::estimated;
-    }
-    throw Error::invalid("completion.energy_source", std::to_string(raw(source)),
-                         "must be a sih_energy_source");
-}
+static_assert(static_cast<int>(EnergySource::measured) == SIH_ENERGY_MEASURED &&
+              static_cast<int>(EnergySource::modelled) == SIH_ENERGY_MODELLED &&
+              static_cast<int>(EnergySource::estimated) == SIH_ENERGY_ESTIMATED);
 
 JobCompletion typed_completion(const sih_completion* given) {
     JobCompletion completion;
@@ -64,7 +55,8 @@ JobCompletion typed_completion(const sih_completion* given) {
         }
         completion.energy = Energy::milliwatt_hours(given->energy_mwh);
     }
-    completion.energy_source = energy_source(given->energy_source);
+    completion.energy_source = enum_from_c<EnergySource>(
+        given->energy_source, 3, "completion.energy_source", "sih_energy_source");
     completion.result_hash = optional_text(given->result_hash);
     if (given->metrics_json != nullptr) {
         completion.metrics_json = given->metrics_json;
