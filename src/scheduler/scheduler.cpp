@@ -886,11 +886,18 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
     if (taken.jobs == 0) {
         return;
     }
-    tx.prepare(
-          "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
-          "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | ?, "
-          "running_jobs = running_jobs + ?, jobs_started = jobs_started + ?, "
-          "status = 'busy' WHERE id = ?")
+    // The status is assigned only when it changes: assigning it at all rewrites the worker's
+    // entry in the workers_alive index (one more page in the log).
+    const bool was_busy = worker.status == WorkerStatus::busy;
+    worker.status = WorkerStatus::busy;
+    tx.prepare(was_busy ? "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
+                          "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | "
+                          "?, running_jobs = running_jobs + ?, jobs_started = jobs_started + ? "
+                          "WHERE id = ?"
+                        : "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
+                          "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | "
+                          "?, running_jobs = running_jobs + ?, jobs_started = jobs_started + ?, "
+                          "status = 'busy' WHERE id = ?")
         .bind_all(taken.cpu_millicores, taken.memory_bytes, taken.gpu_mask, taken.jobs, taken.jobs,
                   worker.spec.id)
         .run();
