@@ -235,6 +235,10 @@ Latency claim_latency(int queued, int workers, int claims) {
         }
     }
     std::sort(samples.begin(), samples.end());
+    std::printf("    (p90 %.1f us, p99.9 %.1f us, %zu claims over 1 ms)\n",
+                samples[samples.size() * 9 / 10], samples[samples.size() * 999 / 1000],
+                static_cast<std::size_t>(samples.end() -
+                                         std::lower_bound(samples.begin(), samples.end(), 1000.0)));
     return {samples[samples.size() / 2], samples[samples.size() * 99 / 100], samples.back()};
 }
 
@@ -254,6 +258,12 @@ int main(int argc, char** argv) {
     }
     if (argc > 4 && std::string(argv[4]) == "b") {  // only (b), for a profiler
         std::printf("(b) %.0f jobs/s\n", batch_calls(jobs, 1000));
+        return 0;
+    }
+    if (argc > 4 && std::string(argv[4]) == "c") {  // only (c), for a profiler
+        const auto latency = claim_latency(queued, workers, 10'000);
+        std::printf("(c) p50 %.1f us, p99 %.1f us, max %.1f us\n", latency.p50_us, latency.p99_us,
+                    latency.max_us);
         return 0;
     }
     const double single = single_calls(jobs);

@@ -4,6 +4,7 @@
 #include <sihlicon/checked.hpp>
 #include <sihlicon/error.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -50,8 +51,50 @@ void check_length(const std::string& path, std::string_view text, std::size_t ma
     }
 }
 
+// Text that boost::json writes between quotes unchanged: printable ASCII without '"' and '\\'.
+bool needs_no_escaping(std::string_view text) {
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'; });
+}
+
+// The string as boost::json::serialize writes it, without building a serializer for the
+// common case of text that needs no escaping.
+void write_string(std::string_view text, std::string& out) {
+    if (needs_no_escaping(text)) {
+        out += '"';
+        out += text;
+        out += '"';
+        return;
+    }
+    out += boost::json::serialize(boost::json::string_view(text.data(), text.size()));
+}
+
+template <class Integer>
+void write_integer(Integer number, std::string& out) {
+    char buffer[24];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, number);
+    out.append(buffer, result.ptr);
+}
+
 void write(const boost::json::value& value, std::string& out) {
     switch (value.kind()) {
+        case boost::json::kind::string: {
+            const auto& text = value.get_string();
+            write_string({text.data(), text.size()}, out);
+            return;
+        }
+        case boost::json::kind::int64:
+            write_integer(value.get_int64(), out);
+            return;
+        case boost::json::kind::uint64:
+            write_integer(value.get_uint64(), out);
+            return;
+        case boost::json::kind::bool_:
+            out += value.get_bool() ? "true" : "false";
+            return;
+        case boost::json::kind::null:
+            out += "null";
+            return;
         case boost::json::kind::double_: {
             char buffer[32];
             const auto result = std::to_chars(buffer, buffer + sizeof buffer, value.get_double());
@@ -75,7 +118,7 @@ void write(const boost::json::value& value, std::string& out) {
             for (const auto& [key, item] : value.get_object()) {
                 out += first ? "" : ",";
                 first = false;
-                out += boost::json::serialize(boost::json::string_view(key));
+                write_string({key.data(), key.size()}, out);
                 out += ':';
                 write(item, out);
             }

@@ -187,33 +187,41 @@ void validate(const JobSpec& spec, Timestamp now) {
 }
 
 std::string to_stored_json(const JobSpec& spec) {
+    // Every node of this short-lived tree comes from one buffer, freed at once on return.
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource memory(buffer, sizeof buffer);
+    const boost::json::storage_ptr storage(&memory);
     const auto& resources = spec.workload.resources;
-    boost::json::object resources_json{
-        {"cpu", std::to_string(resources.cpu_millicores) + "m"},
-        {"memory", std::to_string(resources.memory_bytes)},
-        {"gpu", resources.gpu},
-    };
+    boost::json::object resources_json(
+        {
+            {"cpu", std::to_string(resources.cpu_millicores) + "m"},
+            {"memory", std::to_string(resources.memory_bytes)},
+            {"gpu", resources.gpu},
+        },
+        storage);
     if (resources.gpu_vram_bytes > 0) {
         resources_json["gpuMemory"] = std::to_string(resources.gpu_vram_bytes);
     }
-    boost::json::object object{
-        {"jobType", to_string(spec.type)},
-        {"jobName", spec.name},
-        {"jobDescription", spec.description},
-        {"workloadConfig",
-         {{"containerImage", spec.workload.container_image},
-          {"command", scheduler::to_json_array(spec.workload.command)},
-          {"env", scheduler::to_json_object(spec.workload.env)},
-          {"resources", resources_json},
-          {"timeoutSeconds", spec.workload.timeout_seconds}}},
-        {"inputDataRefs", scheduler::to_json_array(spec.input_refs)},
-        {"priority", spec.priority},
-        {"owner", spec.owner},
-        {"maxAttempts", spec.max_attempts},
-        {"backoffMs", spec.backoff_ms},
-        {"constraints", {{"labels", scheduler::to_json_object(spec.required_labels)}}},
-        {"dependsOn", scheduler::to_json_array(spec.depends_on)},
-    };
+    boost::json::object object(
+        {
+            {"jobType", to_string(spec.type)},
+            {"jobName", spec.name},
+            {"jobDescription", spec.description},
+            {"workloadConfig",
+             {{"containerImage", spec.workload.container_image},
+              {"command", scheduler::to_json_array(spec.workload.command)},
+              {"env", scheduler::to_json_object(spec.workload.env)},
+              {"resources", resources_json},
+              {"timeoutSeconds", spec.workload.timeout_seconds}}},
+            {"inputDataRefs", scheduler::to_json_array(spec.input_refs)},
+            {"priority", spec.priority},
+            {"owner", spec.owner},
+            {"maxAttempts", spec.max_attempts},
+            {"backoffMs", spec.backoff_ms},
+            {"constraints", {{"labels", scheduler::to_json_object(spec.required_labels)}}},
+            {"dependsOn", scheduler::to_json_array(spec.depends_on)},
+        },
+        storage);
     if (spec.estimated_energy) {
         // Exact kWh text as a JSON number; read back exactly by optional_decimal.
         object["estimatedComputeKwh"] = boost::json::parse(spec.estimated_energy->to_kwh_string());

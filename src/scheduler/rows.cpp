@@ -7,6 +7,11 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <functional>
+#include <memory>
+#include <mutex>
+
 namespace sihlicon::scheduler {
 
 const std::string_view kHubColumns =
@@ -42,6 +47,47 @@ std::optional<Energy> optional_energy(const store::Statement& row, int column) {
     return Energy::milliwatt_hours(row.column_int64(column));
 }
 
+// Parsed job specs by their stored text. A job's stored spec never changes once inserted, and
+// the same job is read back several times in its life (its reservation at submit, its claim,
+// its completion and its charge), each time from the same text; parsing that JSON was the
+// largest cost of reading a job. The key is the text itself, so an entry can never be stale,
+// whichever process wrote the row and whatever rolled back. Direct-mapped and bounded: a slot
+// holds the last spec whose text hashed to it.
+class ParsedSpecs {
+  public:
+    JobSpec parse(std::string_view text) {
+        const auto hash = std::hash<std::string_view>{}(text);
+        auto& slot = slots_[hash % kSlots];
+        {
+            std::lock_guard lock(mutex_);
+            if (slot.spec && slot.hash == hash && slot.text == text) {
+                return *slot.spec;
+            }
+        }
+        auto parsed = std::make_shared<const JobSpec>(JobSpec::from_json(text));
+        std::lock_guard lock(mutex_);
+        slot.hash = hash;
+        slot.text.assign(text);
+        slot.spec = parsed;
+        return *parsed;
+    }
+
+  private:
+    static constexpr std::size_t kSlots = 1024;
+    struct Slot {
+        std::size_t hash = 0;
+        std::string text;
+        std::shared_ptr<const JobSpec> spec;
+    };
+    std::mutex mutex_;
+    std::array<Slot, kSlots> slots_;
+};
+
+ParsedSpecs& parsed_specs() {
+    static ParsedSpecs specs;
+    return specs;
+}
+
 }  // namespace
 
 boost::json::array to_json_array(const std::vector<std::string>& items) {
@@ -62,7 +108,7 @@ boost::json::object to_json_object(const std::map<std::string, std::string>& map
 
 std::map<std::string, std::string> string_map_from_json(std::string_view text) {
     std::map<std::string, std::string> map;
-    if (text.empty()) {
+    if (text.empty() || text == "{}") {
         return map;
     }
     const auto parsed = json::parse(text, "stored labels");  // outlives the loop below
@@ -74,7 +120,7 @@ std::map<std::string, std::string> string_map_from_json(std::string_view text) {
 
 std::vector<std::string> strings_from_json(std::string_view text) {
     std::vector<std::string> items;
-    if (text.empty()) {
+    if (text.empty() || text == "[]") {
         return items;
     }
     const auto parsed = json::parse(text, "stored list");
@@ -114,11 +160,13 @@ WorkerRecord read_worker(const store::Statement& row) {
     worker.spec.hub_id = row.column_text(1);
     worker.spec.cpu_millicores = row.column_int64(2);
     worker.spec.memory_bytes = row.column_int64(3);
-    const auto gpus = json::parse(row.column_text(4), "stored gpus");
-    for (const auto& gpu : gpus.as_array()) {
-        const auto& object = gpu.as_object();
-        worker.spec.gpus.push_back(
-            {std::string(object.at("model").as_string()), object.at("vramBytes").as_int64()});
+    if (const auto gpus_text = row.column_text(4); gpus_text != "[]") {
+        const auto gpus = json::parse(gpus_text, "stored gpus");
+        for (const auto& gpu : gpus.as_array()) {
+            const auto& object = gpu.as_object();
+            worker.spec.gpus.push_back(
+                {std::string(object.at("model").as_string()), object.at("vramBytes").as_int64()});
+        }
     }
     worker.spec.labels = string_map_from_json(row.column_text(5));
     worker.status = parse_worker_status(row.column_text(6));
@@ -137,7 +185,7 @@ JobRow read_job(const store::Statement& row) {
     JobRow result;
     JobRecord& job = result.record;
     job.id = row.column_text(0);
-    job.spec = JobSpec::from_json(row.column_text(1));
+    job.spec = parsed_specs().parse(row.column_text_view(1));
     job.status = parse_job_status(row.column_text(2));
     job.wait_reason = row.column_optional_text(3).value_or("");
     job.ready_at = optional_time(row, 4);
@@ -168,7 +216,9 @@ JobRow read_job(const store::Statement& row) {
 }
 
 HubRecord load_hub(store::Transaction& tx, std::string_view hub_id, std::string_view field) {
-    auto row = tx.prepare(fmt::format("SELECT {} FROM hubs WHERE id = ?", kHubColumns));
+    static const std::string by_id_sql =
+        fmt::format("SELECT {} FROM hubs WHERE id = ?", kHubColumns);
+    auto row = tx.prepare(by_id_sql);
     row.bind_all(hub_id);
     if (!row.step()) {
         throw Error(ErrorCode::not_found, fmt::format("no hub '{}'", hub_id), std::string(field));
@@ -178,7 +228,9 @@ HubRecord load_hub(store::Transaction& tx, std::string_view hub_id, std::string_
 
 WorkerRecord load_worker(store::Transaction& tx, std::string_view worker_id,
                          std::string_view field) {
-    auto row = tx.prepare(fmt::format("SELECT {} FROM workers WHERE id = ?", kWorkerColumns));
+    static const std::string by_id_sql =
+        fmt::format("SELECT {} FROM workers WHERE id = ?", kWorkerColumns);
+    auto row = tx.prepare(by_id_sql);
     row.bind_all(worker_id);
     if (!row.step()) {
         throw Error(ErrorCode::not_found, fmt::format("no worker '{}'", worker_id),
@@ -188,7 +240,9 @@ WorkerRecord load_worker(store::Transaction& tx, std::string_view worker_id,
 }
 
 JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_view field) {
-    auto row = tx.prepare(fmt::format("SELECT {} FROM jobs WHERE id = ?", kJobColumns));
+    static const std::string by_id_sql =
+        fmt::format("SELECT {} FROM jobs WHERE id = ?", kJobColumns);
+    auto row = tx.prepare(by_id_sql);
     row.bind_all(job_id);
     if (!row.step()) {
         throw Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), std::string(field));

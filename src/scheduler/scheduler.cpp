@@ -262,6 +262,9 @@ struct Scheduler::Impl {
     JobRecord complete(Moves& moves, std::string_view job_id, std::string_view token,
                        const JobCompletion& completion, const std::string& digest);
     LeaseState require_lease(Moves& moves, std::string_view job_id, std::string_view token);
+    // The same check of a state already read.
+    static LeaseState require_lease(LeaseState state, std::string_view job_id,
+                                    std::string_view token);
 };
 
 Scheduler::Scheduler(detail::HubCore& core, SchedulerOptions options)
@@ -827,6 +830,14 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
                                        WorkerRecord& worker, HubRecord& hub, std::int64_t max,
                                        std::vector<ClaimedJob>& claimed) {
     auto& tx = moves.tx;
+    // What the leases of this call take from the worker and the hub, stored once at the end.
+    struct Taken {
+        std::int64_t cpu_millicores = 0;
+        std::int64_t memory_bytes = 0;
+        std::int64_t gpu_mask = 0;
+        std::int64_t jobs = 0;
+        std::int64_t power_w = 0;
+    } taken;
     for (const auto& candidate : candidates) {
         if (static_cast<std::int64_t>(claimed.size()) >= max) {
             break;
@@ -856,17 +867,11 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
             continue;
         }
         const std::int64_t gpu_mask = gpu ? (std::int64_t{1} << *gpu) : 0;
-        tx.prepare(
-              "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
-              "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | ?, "
-              "running_jobs = running_jobs + 1, jobs_started = jobs_started + 1, "
-              "status = 'busy' WHERE id = ?")
-            .bind_all(needs.resources.cpu_millicores, needs.resources.memory_bytes, gpu_mask,
-                      worker.spec.id)
-            .run();
-        tx.prepare("UPDATE hubs SET running_power_w = running_power_w + ? WHERE id = ?")
-            .bind_all(power, hub.spec.id)
-            .run();
+        taken.cpu_millicores += needs.resources.cpu_millicores;
+        taken.memory_bytes += needs.resources.memory_bytes;
+        taken.gpu_mask |= gpu_mask;
+        taken.jobs += 1;
+        taken.power_w += power;
         worker.used_cpu_millicores += needs.resources.cpu_millicores;
         worker.used_memory_bytes += needs.resources.memory_bytes;
         worker.gpus_in_use |= static_cast<std::uint64_t>(gpu_mask);
@@ -878,6 +883,29 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
         lease.attempt = job.attempts;
         claimed.push_back({std::move(lease), std::move(job)});
     }
+    if (taken.jobs == 0) {
+        return;
+    }
+    // The status is assigned only when it changes: assigning it at all rewrites the worker's
+    // entry in the workers_alive index (one more page in the log).
+    const bool was_busy = worker.status == WorkerStatus::busy;
+    worker.status = WorkerStatus::busy;
+    tx.prepare(was_busy ? "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
+                          "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | "
+                          "?, running_jobs = running_jobs + ?, jobs_started = jobs_started + ? "
+                          "WHERE id = ?"
+                        : "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
+                          "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | "
+                          "?, running_jobs = running_jobs + ?, jobs_started = jobs_started + ?, "
+                          "status = 'busy' WHERE id = ?")
+        .bind_all(taken.cpu_millicores, taken.memory_bytes, taken.gpu_mask, taken.jobs, taken.jobs,
+                  worker.spec.id)
+        .run();
+    if (taken.power_w != 0) {
+        tx.prepare("UPDATE hubs SET running_power_w = running_power_w + ? WHERE id = ?")
+            .bind_all(taken.power_w, hub.spec.id)
+            .run();
+    }
 }
 
 std::vector<ClaimedJob> Scheduler::claim(std::string_view worker_id, std::int64_t max) {
@@ -887,7 +915,11 @@ std::vector<ClaimedJob> Scheduler::claim(std::string_view worker_id, std::int64_
 
 LeaseState Scheduler::Impl::require_lease(Moves& moves, std::string_view job_id,
                                           std::string_view token) {
-    auto state = lease_state(moves.tx, job_id);
+    return require_lease(lease_state(moves.tx, job_id), job_id, token);
+}
+
+LeaseState Scheduler::Impl::require_lease(LeaseState state, std::string_view job_id,
+                                          std::string_view token) {
     if (state.status != JobStatus::running || state.token != token) {
         throw Error(ErrorCode::conflict,
                     fmt::format("job {} is {} and this lease token is not its current one", job_id,
@@ -923,11 +955,11 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
                     fmt::format("job {} was already completed with a different result", job_id),
                     "completion");
     }
-    const auto state = require_lease(moves, job_id, token);
+    const auto state = require_lease(earlier, job_id, token);
     if (settlement_hooks.check_completion) {
         settlement_hooks.check_completion(tx, job_id, state.worker_id, completion);
     }
-    moves.release_resources(job_id);
+    const auto worker_hub = moves.release_resources(job_id);
     // A worker that reports no figure gets the hub's power model over the attempt's run time.
     auto energy = completion.energy;
     auto source = completion.energy_source;
@@ -937,11 +969,8 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
         source = EnergySource::modelled;
     }
     // The heat record commits with the completion, or neither does.
-    auto site = tx.prepare("SELECT hub_id FROM workers WHERE id = ?");
-    site.bind_all(state.worker_id);
-    site.step();
-    const auto heat =
-        detail::record_job_heat(tx, core, site.column_text(0), job_id, *energy, source, moves.now);
+    const auto heat = detail::record_job_heat(tx, core, worker_hub.value_or(""), job_id, *energy,
+                                              source, moves.now);
     const std::optional<std::int64_t> heat_mwh = heat.thermal.mwh();
     const std::optional<std::int64_t> energy_mwh = energy->mwh();
     tx.prepare(

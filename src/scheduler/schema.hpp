@@ -129,4 +129,13 @@ CREATE TABLE job_events (
 CREATE INDEX job_events_by_job ON job_events (job_id, sequence);
 )sql";
 
+// Schema migration 7: jobs_by_hub without the job's status. With the status in the key every
+// transition moved the job's entry (one more page written per claim and per completion); no
+// query looks a hub's jobs up by status through it, and listing a hub's jobs in id order needs
+// only (hub_id, id).
+inline constexpr std::string_view kLighterJobIndexes = R"sql(
+DROP INDEX jobs_by_hub;
+CREATE INDEX jobs_by_hub ON jobs (hub_id, id);
+)sql";
+
 }  // namespace sihlicon::scheduler

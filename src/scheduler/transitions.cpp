@@ -42,14 +42,13 @@ void Moves::record(std::string_view job_id, const std::optional<std::string>& hu
                    std::string_view reason) {
     auto insert = tx.prepare(
         "INSERT INTO job_events (job_id, from_status, to_status, at, actor, reason) "
-        "VALUES (?, ?, ?, ?, ?, ?) RETURNING sequence");
+        "VALUES (?, ?, ?, ?, ?, ?)");
     std::optional<std::string_view> from_name;
     if (from) {
         from_name = to_string(*from);
     }
-    insert.bind_all(job_id, from_name, to_string(to), now.ms(), actor, reason);
-    insert.step();
-    const auto sequence = insert.column_int64(0);
+    const auto sequence =
+        insert.bind_all(job_id, from_name, to_string(to), now.ms(), actor, reason).insert();
     const int depth_change = (is_waiting(to) ? 1 : 0) - (is_waiting(from) ? 1 : 0);
     if (hub_id && depth_change != 0) {
         tx.prepare("UPDATE hubs SET queue_depth = queue_depth + ? WHERE id = ?")
@@ -60,28 +59,37 @@ void Moves::record(std::string_view job_id, const std::optional<std::string>& hu
                                       std::string(actor), std::string(reason)});
 }
 
-void Moves::release_resources(std::string_view job_id) {
+std::optional<std::string> Moves::release_resources(std::string_view job_id) {
     auto row = tx.prepare(
-        "SELECT j.worker_id, j.cpu_millicores, j.memory_bytes, j.gpu_index, j.power_w, w.hub_id "
+        "SELECT j.worker_id, j.cpu_millicores, j.memory_bytes, j.gpu_index, j.power_w, w.hub_id, "
+        "w.status = 'busy' AND w.running_jobs = 1 "
         "FROM jobs j JOIN workers w ON w.id = j.worker_id WHERE j.id = ?");
     row.bind_all(job_id);
     if (!row.step()) {
-        return;
+        return std::nullopt;
     }
     const std::string worker_id = row.column_text(0);
+    std::string hub_id = row.column_text(5);
     const auto gpu_mask =
         row.is_null(3) ? std::int64_t{0} : (std::int64_t{1} << row.column_int64(3));
-    tx.prepare(
-          "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
-          "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
-          "running_jobs = running_jobs - 1, "
-          "status = CASE WHEN status = 'busy' AND running_jobs = 1 THEN 'online' ELSE status END "
-          "WHERE id = ?")
+    // The status is assigned only when it changes: assigning it at all rewrites the worker's
+    // entry in the workers_alive index (one more page in the log).
+    const bool becomes_idle = row.column_int64(6) != 0;
+    tx.prepare(becomes_idle
+                   ? "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
+                     "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
+                     "running_jobs = running_jobs - 1, status = 'online' WHERE id = ?"
+                   : "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
+                     "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
+                     "running_jobs = running_jobs - 1 WHERE id = ?")
         .bind_all(row.column_int64(1), row.column_int64(2), gpu_mask, worker_id)
         .run();
-    tx.prepare("UPDATE hubs SET running_power_w = running_power_w - ? WHERE id = ?")
-        .bind_all(row.column_int64(4), row.column_text(5))
-        .run();
+    if (const auto power_w = row.column_int64(4); power_w != 0) {
+        tx.prepare("UPDATE hubs SET running_power_w = running_power_w - ? WHERE id = ?")
+            .bind_all(power_w, hub_id)
+            .run();
+    }
+    return hub_id;
 }
 
 void Moves::end_attempt(std::string_view job_id, std::string_view actor, std::string_view reason,

@@ -41,8 +41,9 @@ struct Moves {
     void end_attempt(std::string_view job_id, std::string_view actor, std::string_view reason,
                      bool retryable);
 
-    // Gives back what a running job holds on its worker and hub.
-    void release_resources(std::string_view job_id);
+    // Gives back what a running job holds on its worker and hub. Returns the hub of the job's
+    // worker, or nothing when the job has no worker.
+    std::optional<std::string> release_resources(std::string_view job_id);
 
     // Moves a pending or queued job to its next waiting state: pending for dependencies, for
     // scheduledAt or for inputs not yet in the content store, else queued. Returns the state

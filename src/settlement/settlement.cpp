@@ -176,6 +176,9 @@ void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& eve
         if (event.to == JobStatus::failed || event.to == JobStatus::cancelled) {
             return;  // refused at birth: nothing to reserve
         }
+        if (!options.charge_jobs) {
+            return;  // jobs run free: nothing to reserve, so the job need not be read
+        }
         reserve(tx, scheduler::load_job(tx, event.job_id).record, event.at);
         return;
     }

@@ -29,6 +29,7 @@ constexpr std::array kMigrations{
     Migration{4, "heat_ledger", heat::kSchema},
     Migration{5, "settlement", settlement::kSchema},
     Migration{6, "settlement_market", settlement::market::kSchema},
+    Migration{7, "scheduler_lighter_job_indexes", scheduler::kLighterJobIndexes},
 };
 
 constexpr std::array kCountedTables{

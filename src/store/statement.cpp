@@ -129,6 +129,11 @@ std::int64_t Statement::run() {
     return sqlite3_changes64(db_);
 }
 
+std::int64_t Statement::insert() {
+    run();
+    return sqlite3_last_insert_rowid(db_);
+}
+
 bool Statement::is_null(int column) const {
     return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
@@ -189,7 +194,7 @@ StatementCache::~StatementCache() {
 }
 
 Statement StatementCache::prepare(std::string_view sql) {
-    auto found = entries_.find(std::string(sql));
+    auto found = entries_.find(sql);
     if (found != entries_.end() && !found->second.lent) {
         found->second.lent = true;
         return Statement(db_, found->second.stmt, this);

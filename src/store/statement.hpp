@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -66,6 +67,9 @@ class Statement {
     bool step();
     // Runs a statement that returns no rows to completion; returns the number of rows changed.
     std::int64_t run();
+    // Runs an INSERT of one row to completion; returns the rowid it was given (cheaper than
+    // RETURNING, which buffers its rows in a temporary table).
+    std::int64_t insert();
 
     bool is_null(int column) const;
     std::int64_t column_int64(int column) const;
@@ -109,8 +113,15 @@ class StatementCache {
         sqlite3_stmt* stmt = nullptr;
         bool lent = false;
     };
+    // Looked up by the caller's string_view without copying the SQL text.
+    struct TextHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const noexcept {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
     sqlite3* db_;
-    std::unordered_map<std::string, Entry> entries_;
+    std::unordered_map<std::string, Entry, TextHash, std::equal_to<>> entries_;
     std::unordered_map<sqlite3_stmt*, Entry*> by_handle_;
 };
 

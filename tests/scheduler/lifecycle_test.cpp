@@ -42,6 +42,38 @@ TEST_CASE("a claimed job runs on one worker, completes with its energy, and reco
     CHECK(fixture.scheduler().hub("zurich").running_power_w == 0);
 }
 
+TEST_CASE("a worker stays busy while it holds a job and is online again after its last one") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    for (int i = 0; i < 3; ++i) {
+        fixture.scheduler().submit(SchedulerFixture::job("job-" + std::to_string(i)));
+    }
+    const auto first = fixture.scheduler().claim("bee-01", 1);
+    const auto second = fixture.scheduler().claim("bee-01", 1);  // claimed while already busy
+    REQUIRE(first.size() == 1);
+    REQUIRE(second.size() == 1);
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::busy);
+    CHECK(fixture.scheduler().worker("bee-01").running_jobs == 2);
+    CHECK(fixture.scheduler().worker("bee-01").used_cpu_millicores == 2000);
+    fixture.scheduler().complete(first[0].lease.job_id, first[0].lease.token, fixture.completion());
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::busy);
+    fixture.scheduler().fail(second[0].lease.job_id, second[0].lease.token, "crashed", false);
+    auto worker = fixture.scheduler().worker("bee-01");
+    CHECK(worker.status == WorkerStatus::online);
+    CHECK(worker.running_jobs == 0);
+    CHECK(worker.used_cpu_millicores == 0);
+    CHECK(fixture.scheduler().hub("zurich").running_power_w == 0);
+    // Draining while holding a job: ending it leaves the worker draining.
+    const auto third = fixture.scheduler().claim("bee-01", 1);
+    REQUIRE(third.size() == 1);
+    fixture.scheduler().set_worker_status("bee-01", WorkerStatus::draining);
+    fixture.scheduler().complete(third[0].lease.job_id, third[0].lease.token, fixture.completion());
+    worker = fixture.scheduler().worker("bee-01");
+    CHECK(worker.status == WorkerStatus::draining);
+    CHECK(worker.running_jobs == 0);
+}
+
 TEST_CASE("a stale or foreign lease token cannot complete a job and changes nothing") {
     SchedulerFixture fixture;
     fixture.add_hub("zurich");

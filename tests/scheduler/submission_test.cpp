@@ -276,3 +276,39 @@ TEST_CASE("a job released by its dependency still waits for a missing input") {
     CHECK(now_waiting.status == JobStatus::pending);
     CHECK(now_waiting.wait_reason == "inputs");
 }
+
+TEST_CASE("a hub made before migration 7 reopens with its jobs still listed by hub and status") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool");
+    fixture.add_worker("bee", "pool");
+    auto spec = SchedulerFixture::job("pinned");
+    spec.hub_id = "pool";
+    const auto first = fixture.scheduler().submit(spec);
+    const auto second = fixture.scheduler().submit(spec);
+    REQUIRE(fixture.scheduler().claim("bee", 1).size() == 1);
+    // Back to schema 6: jobs_by_hub as migration 2 made it, with the status in its key.
+    HubAccess::database(fixture.hub).write([](store::Transaction& tx) {
+        for (const char* sql :
+             {"DROP INDEX jobs_by_hub", "CREATE INDEX jobs_by_hub ON jobs (hub_id, status, id)",
+              "DELETE FROM schema_migrations WHERE version >= 7", "PRAGMA user_version = 6"}) {
+            tx.prepare(sql).run();
+        }
+    });
+    fixture.hub = fixture.open_hub();
+    CHECK(fixture.hub.info().schema_version == Hub::latest_schema_version());
+    const auto definition = HubAccess::database(fixture.hub).read([](store::Transaction& tx) {
+        auto row = tx.prepare("SELECT sql FROM sqlite_master WHERE name = 'jobs_by_hub'");
+        REQUIRE(row.step());
+        return row.column_text(0);
+    });
+    CHECK(definition == "CREATE INDEX jobs_by_hub ON jobs (hub_id, id)");
+    JobFilter on_pool;
+    on_pool.hub_id = "pool";
+    const auto listed = fixture.scheduler().jobs(on_pool);
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].id == std::min(first.id, second.id));
+    on_pool.status = JobStatus::running;
+    CHECK(fixture.scheduler().jobs(on_pool).size() == 1);
+    on_pool.status = JobStatus::queued;
+    CHECK(fixture.scheduler().jobs(on_pool).size() == 1);
+}
