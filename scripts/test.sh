@@ -38,6 +38,13 @@ rm -rf build/examples-c
 cmake -S examples/c -B build/examples-c -G Ninja -DCMAKE_PREFIX_PATH="$prefix"
 cmake --build build/examples-c
 build/examples-c/quickstart build/examples-c/hub
+# The same program as a plain C build with pkg-config (sihlicon-c: no C++ flags).
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cc -std=c11 -Wall -Wextra -Werror examples/c/quickstart.c $(pkg-config --cflags --libs sihlicon-c) \
+  -Wl,-rpath,"$prefix/lib" -o build/examples-c/quickstart-pkg-config
+rm -rf build/examples-c/hub
+build/examples-c/quickstart-pkg-config build/examples-c/hub
+unset PKG_CONFIG_PATH
 
 echo "== python: pip install the package into build/python-venv, then pytest and mypy --strict"
 # The build backend and the test tools come from PyPI by name. --no-build-isolation keeps the
