@@ -3,7 +3,10 @@
  * The C ABI, specified from C11: every function on its success path and its error paths
  * (NULL arguments, malformed JSON, stale leases, wrong options-struct versions), against the
  * shared library exactly as a C program links it. Usage: capi_test [test name].
+ * Compiled as strict ISO C11 (no GNU extensions); POSIX for the temporary folders and threads.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <sihlicon.h>
 
 #include <pthread.h>
