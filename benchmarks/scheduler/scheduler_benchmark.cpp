@@ -256,8 +256,9 @@ int main(int argc, char** argv) {
         std::printf("(a) %.0f jobs/s\n", single_calls(jobs));
         return 0;
     }
-    if (argc > 4 && std::string(argv[4]) == "b") {  // only (b), for a profiler
-        std::printf("(b) %.0f jobs/s\n", batch_calls(jobs, 1000));
+    if (argc > 4 && std::string(argv[4]) == "b") {  // only (b), for a profiler: b [batch size]
+        const int batch = argc > 5 ? std::max(1, std::atoi(argv[5])) : 1000;
+        std::printf("(b) batches of %d: %.0f jobs/s\n", batch, batch_calls(jobs, batch));
         return 0;
     }
     if (argc > 4 && std::string(argv[4]) == "c") {  // only (c), for a profiler
