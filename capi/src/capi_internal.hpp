@@ -141,19 +141,6 @@ void give(T* out, T value) {
     }
 }
 
-// "[a,b,...]" from the to_json() of each record.
-template <typename Records>
-std::string json_array(const Records& records) {
-    std::string text = "[";
-    for (const auto& record : records) {
-        if (text.size() > 1) {
-            text += ',';
-        }
-        text += record.to_json();
-    }
-    return text + "]";
-}
-
 // Reads a JSON object argument (NULL: `{}`), for json::ObjectReader.
 boost::json::value json_argument(const char* text, std::string_view field);
 // A JSON array argument whose items are objects; throws naming the argument otherwise.

@@ -344,7 +344,7 @@ sih_status sih_cas_list(sih_hub* hub, const char* principal, const char* owner, 
             throw Error::invalid("limit", std::to_string(limit), "must be 1..10000");
         }
         const auto owner_text = capi::optional_text(owner);
-        give(out_json, capi::json_array(service.list(
+        give(out_json, json::join_array(service.list(
                            principal_of(principal),
                            owner_text ? std::optional<std::string_view>(*owner_text) : std::nullopt,
                            static_cast<std::size_t>(limit))));
@@ -385,11 +385,8 @@ sih_status sih_cas_remove_community_member(sih_hub* hub, const char* community_i
 
 sih_status sih_cas_communities_of(sih_hub* hub, const char* principal, char** out_json) {
     return guard([&] {
-        boost::json::array list;
-        for (const auto& id : store(hub).communities_of(text(principal, "principal"))) {
-            list.emplace_back(id);
-        }
-        give(out_json, json::serialize(list));
+        give(out_json, json::serialize(json::string_array(
+                           store(hub).communities_of(text(principal, "principal")))));
     });
 }
 
@@ -415,7 +412,7 @@ sih_status sih_cas_resolve_reference(sih_hub* hub, const char* name, const char*
 
 sih_status sih_cas_reference_versions(sih_hub* hub, const char* name, char** out_json) {
     return guard([&] {
-        give(out_json, capi::json_array(store(hub).reference_versions(text(name, "name"))));
+        give(out_json, json::join_array(store(hub).reference_versions(text(name, "name"))));
     });
 }
 
@@ -433,14 +430,14 @@ sih_status sih_cas_import_car(sih_hub* hub, sih_read_fn read, void* payload, con
     return guard([&] {
         auto& service = store(hub);
         const auto source = capi::source_of(read, payload);
-        give(out_json, capi::json_array(service.import_car(source, text(owner, "owner"),
+        give(out_json, json::join_array(service.import_car(source, text(owner, "owner"),
                                                            capi::put_options(options))));
     });
 }
 
 sih_status sih_cas_replicas(sih_hub* hub, const char* content_id, char** out_json) {
     return guard([&] {
-        give(out_json, capi::json_array(store(hub).replicas(text(content_id, "content_id"))));
+        give(out_json, json::join_array(store(hub).replicas(text(content_id, "content_id"))));
     });
 }
 
@@ -449,7 +446,7 @@ sih_status sih_cas_repair_plan(sih_hub* hub, const char* const* offline_hub_ids,
     return guard([&] {
         auto& service = store(hub);
         const auto offline = capi::text_list(offline_hub_ids, offline_hub_count, "offline_hub_ids");
-        give(out_json, capi::json_array(service.repair_plan(offline)));
+        give(out_json, json::join_array(service.repair_plan(offline)));
     });
 }
 

@@ -63,7 +63,7 @@ sih_status sih_heat_record_many(sih_hub* hub, const char* heat_json, char** out_
         for (std::size_t i = 0; i < array.size(); ++i) {
             records.push_back(capi::manual_heat(array[i], "records[" + std::to_string(i) + "]"));
         }
-        give(out_json, capi::json_array(service.record_many(records)));
+        give(out_json, json::join_array(service.record_many(records)));
     });
 }
 
@@ -82,7 +82,7 @@ sih_status sih_heat_set_credit_rate(sih_hub* hub, const char* hub_id, int64_t mi
 
 sih_status sih_heat_credit_rates(sih_hub* hub, const char* hub_id, char** out_json) {
     return guard([&] {
-        give(out_json, capi::json_array(ledger(hub).credit_rates(text(hub_id, "hub_id"))));
+        give(out_json, json::join_array(ledger(hub).credit_rates(text(hub_id, "hub_id"))));
     });
 }
 
@@ -118,7 +118,7 @@ sih_status sih_heat_settle(sih_hub* hub, const char* hub_id, int64_t period_star
 
 sih_status sih_heat_settlements(sih_hub* hub, const char* hub_id, char** out_json) {
     return guard(
-        [&] { give(out_json, capi::json_array(ledger(hub).settlements(text(hub_id, "hub_id")))); });
+        [&] { give(out_json, json::join_array(ledger(hub).settlements(text(hub_id, "hub_id")))); });
 }
 
 sih_status sih_heat_series(sih_hub* hub, const char* hub_id, const char* resolution,

@@ -103,14 +103,9 @@ JobCompletion completion_from(json::ObjectReader& reader) {
 }
 
 std::string claimed_json(const std::vector<ClaimedJob>& claimed) {
-    std::string text = "[";
-    for (const auto& item : claimed) {
-        if (text.size() > 1) {
-            text += ',';
-        }
-        text += R"({"lease":)" + item.lease.to_json() + R"(,"job":)" + item.job.to_json() + "}";
-    }
-    return text + "]";
+    return json::join_array(claimed, [](const ClaimedJob& item) {
+        return R"({"lease":)" + item.lease.to_json() + R"(,"job":)" + item.job.to_json() + "}";
+    });
 }
 
 std::vector<JobSpec> specs_from(const char* specs_json, const char* owner) {
@@ -183,7 +178,7 @@ sih_status sih_scheduler_hub(sih_hub* hub, const char* hub_id, char** out_json) 
 }
 
 sih_status sih_scheduler_hubs(sih_hub* hub, char** out_json) {
-    return guard([&] { give(out_json, capi::json_array(scheduler(hub).hubs())); });
+    return guard([&] { give(out_json, json::join_array(scheduler(hub).hubs())); });
 }
 
 sih_status sih_scheduler_set_grid_state(sih_hub* hub, const char* hub_id, const char* state_json,
@@ -246,7 +241,7 @@ sih_status sih_scheduler_worker(sih_hub* hub, const char* worker_id, char** out_
 
 sih_status sih_scheduler_workers(sih_hub* hub, const char* hub_id, char** out_json) {
     return guard([&] {
-        give(out_json, capi::json_array(scheduler(hub).workers(capi::optional_text(hub_id))));
+        give(out_json, json::join_array(scheduler(hub).workers(capi::optional_text(hub_id))));
     });
 }
 
@@ -272,7 +267,7 @@ sih_status sih_scheduler_submit_many(sih_hub* hub, const char* specs_json, const
                                      char** out_json) {
     return guard([&] {
         auto& service = scheduler(hub);
-        give(out_json, capi::json_array(service.submit_many(capi::specs_from(specs_json, owner))));
+        give(out_json, json::join_array(service.submit_many(capi::specs_from(specs_json, owner))));
     });
 }
 
@@ -364,7 +359,7 @@ sih_status sih_scheduler_complete_many(sih_hub* hub, const char* completions_jso
             reader.finish();
             completions.emplace_back(std::move(lease), std::move(completion));
         }
-        give(out_json, capi::json_array(service.complete_many(completions)));
+        give(out_json, json::join_array(service.complete_many(completions)));
     });
 }
 
@@ -417,13 +412,13 @@ sih_status sih_scheduler_jobs(sih_hub* hub, const char* filter_json, char** out_
         filter.limit = reader.optional_int64("limit", 1, 1000).value_or(filter.limit);
         filter.after = reader.optional_string("after", 128).value_or("");
         reader.finish();
-        give(out_json, capi::json_array(service.jobs(filter)));
+        give(out_json, json::join_array(service.jobs(filter)));
     });
 }
 
 sih_status sih_scheduler_events(sih_hub* hub, const char* job_id, char** out_json) {
     return guard(
-        [&] { give(out_json, capi::json_array(scheduler(hub).events(text(job_id, "job_id")))); });
+        [&] { give(out_json, json::join_array(scheduler(hub).events(text(job_id, "job_id")))); });
 }
 
 sih_status sih_scheduler_queue_stats(sih_hub* hub, const char* hub_id, char** out_json) {
@@ -433,7 +428,7 @@ sih_status sih_scheduler_queue_stats(sih_hub* hub, const char* hub_id, char** ou
 
 sih_status sih_scheduler_explain(sih_hub* hub, const char* job_id, char** out_json) {
     return guard(
-        [&] { give(out_json, capi::json_array(scheduler(hub).explain(text(job_id, "job_id")))); });
+        [&] { give(out_json, json::join_array(scheduler(hub).explain(text(job_id, "job_id")))); });
 }
 
 sih_status sih_scheduler_subscribe(sih_hub* hub, sih_job_event_fn callback, void* payload,

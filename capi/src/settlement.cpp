@@ -245,7 +245,7 @@ sih_status sih_settlement_accounts(sih_hub* hub, const char* kind, char** out_js
         if (kind != nullptr) {
             wanted = parse_account_kind(kind);
         }
-        give(out_json, capi::json_array(service.accounts(wanted)));
+        give(out_json, json::join_array(service.accounts(wanted)));
     });
 }
 
@@ -254,7 +254,7 @@ sih_status sih_settlement_history(sih_hub* hub, const char* account_id, int64_t 
     return guard([&] {
         auto& service = settlement(hub);
         give(out_json,
-             capi::json_array(service.history(capi::account_ref(account_id, "account_id"), limit)));
+             json::join_array(service.history(capi::account_ref(account_id, "account_id"), limit)));
     });
 }
 
@@ -330,7 +330,7 @@ sih_status sih_settlement_market_transactions(sih_hub* hub, const char* filter_j
         }
         filter.limit = reader.optional_int64("limit", 1, 10'000).value_or(filter.limit);
         reader.finish();
-        give(out_json, capi::json_array(service.market_transactions(filter)));
+        give(out_json, json::join_array(service.market_transactions(filter)));
     });
 }
 
@@ -357,7 +357,7 @@ sih_status sih_settlement_reputations(sih_hub* hub, const char* subject, char** 
         } else {
             throw Error::invalid("subject", name, "must be \"worker\" or \"hub\"");
         }
-        give(out_json, capi::json_array(service.reputations(parsed)));
+        give(out_json, json::join_array(service.reputations(parsed)));
     });
 }
 
@@ -382,25 +382,19 @@ sih_status sih_settlement_epoch(sih_hub* hub, const char* epoch_id, char** out_j
 }
 
 sih_status sih_settlement_epochs(sih_hub* hub, char** out_json) {
-    return guard([&] { give(out_json, capi::json_array(settlement(hub).epochs())); });
+    return guard([&] { give(out_json, json::join_array(settlement(hub).epochs())); });
 }
 
 sih_status sih_settlement_epoch_jobs(sih_hub* hub, const char* epoch_id, char** out_json) {
     return guard([&] {
-        std::string text = "[";
-        for (const auto& job : settlement(hub).epoch_jobs(capi::text(epoch_id, "epoch_id"))) {
-            if (text.size() > 1) {
-                text += ',';
-            }
-            text += job.leaf();
-        }
-        give(out_json, text + "]");
+        const auto jobs = settlement(hub).epoch_jobs(text(epoch_id, "epoch_id"));
+        give(out_json, json::join_array(jobs, [](const EpochJob& job) { return job.leaf(); }));
     });
 }
 
 sih_status sih_settlement_epoch_payouts(sih_hub* hub, const char* epoch_id, char** out_json) {
     return guard([&] {
-        give(out_json, capi::json_array(settlement(hub).epoch_payouts(text(epoch_id, "epoch_id"))));
+        give(out_json, json::join_array(settlement(hub).epoch_payouts(text(epoch_id, "epoch_id"))));
     });
 }
 

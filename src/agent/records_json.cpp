@@ -2,18 +2,16 @@
 //
 // The JSON of the agent's hardware and status, shared by the CLI, the C ABI and the bindings.
 #include "core/json.hpp"
+#include "scheduler/rows.hpp"
 
 #include <sihlicon/worker_agent.hpp>
 
 namespace sihlicon {
 
 std::string HardwareInfo::to_json() const {
-    boost::json::array list;
-    for (const auto& gpu : gpus) {
-        list.push_back(boost::json::object{{"model", gpu.model}, {"vramBytes", gpu.vram_bytes}});
-    }
-    return json::serialize(boost::json::object{
-        {"cpuCores", cpu_cores}, {"memoryBytes", memory_bytes}, {"gpus", list}});
+    return json::serialize(boost::json::object{{"cpuCores", cpu_cores},
+                                               {"memoryBytes", memory_bytes},
+                                               {"gpus", scheduler::gpus_to_json(gpus)}});
 }
 
 std::string AgentStatus::to_json() const {

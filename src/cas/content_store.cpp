@@ -6,6 +6,7 @@
 #include "cas/cas_internal.hpp"
 #include "cas/pipelined_batch.hpp"
 #include "cid/unixfs.hpp"
+#include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
 
@@ -313,25 +314,17 @@ std::pair<std::string, std::optional<std::string>> parse_reference(std::string_v
 }
 
 std::string Manifest::to_json() const {
-    boost::json::array hubs;
-    for (const auto& hub : replica_hubs) {
-        hubs.emplace_back(hub);
-    }
-    boost::json::array regions;
-    for (const auto& region : allowed_regions) {
-        regions.emplace_back(region);
-    }
     boost::json::object object{
         {"contentId", content_id},
         {"fileSizeBytes", file_size_bytes},
         {"storageTier", to_string(storage_tier)},
         {"accessLevel", to_string(access_level)},
-        {"replicaHubs", hubs},
+        {"replicaHubs", json::string_array(replica_hubs)},
         {"createdAt", to_iso8601(created_at)},
         {"owner", owner},
         {"minReplicas", min_replicas},
         {"metadata", boost::json::parse(metadata_json)},
-        {"allowedRegions", regions},
+        {"allowedRegions", json::string_array(allowed_regions)},
     };
     if (file_name) {
         object["fileName"] = *file_name;

@@ -8,18 +8,6 @@
 
 namespace sihlicon {
 
-namespace {
-
-boost::json::array strings(const std::vector<std::string>& values) {
-    boost::json::array array;
-    for (const auto& value : values) {
-        array.emplace_back(value);
-    }
-    return array;
-}
-
-}  // namespace
-
 std::string NamedReference::to_json() const {
     return json::serialize(boost::json::object{{"name", name},
                                                {"version", version},
@@ -36,18 +24,20 @@ std::string ReplicaRecord::to_json() const {
 }
 
 std::string RepairAction::to_json() const {
-    return json::serialize(boost::json::object{{"contentId", content_id},
-                                               {"targetHubId", target_hub_id},
-                                               {"sourceHubIds", strings(source_hub_ids)}});
+    return json::serialize(
+        boost::json::object{{"contentId", content_id},
+                            {"targetHubId", target_hub_id},
+                            {"sourceHubIds", json::string_array(source_hub_ids)}});
 }
 
 std::string ScrubReport::to_json() const {
     boost::json::array list;
     for (const auto& problem : problems) {
-        list.push_back(boost::json::object{{"blockCid", problem.block_cid},
-                                           {"tier", to_string(problem.tier)},
-                                           {"problem", problem.problem},
-                                           {"contentIds", strings(problem.content_ids)}});
+        list.push_back(
+            boost::json::object{{"blockCid", problem.block_cid},
+                                {"tier", to_string(problem.tier)},
+                                {"problem", problem.problem},
+                                {"contentIds", json::string_array(problem.content_ids)}});
     }
     return json::serialize(boost::json::object{
         {"blocksChecked", blocks_checked}, {"bytesChecked", bytes_checked}, {"problems", list}});

@@ -3,6 +3,7 @@
 // The heat ledger's commands: `heat record|credits|stats|settle|series|rate HUB_ID ...`.
 // With --json each prints the library's JSON shape (the seed's, where the seed has one).
 #include "cli/command.hpp"
+#include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/heat_ledger.hpp>
@@ -187,11 +188,7 @@ int command_rate(const Context& context) {
     }
     const auto rates = hub.heat_ledger().credit_rates(hub_id);
     if (context.json) {
-        std::string json = "[";
-        for (const auto& rate : rates) {
-            json += (json.size() > 1 ? "," : "") + rate.to_json();
-        }
-        std::cout << json << "]\n";
+        std::cout << json::join_array(rates) << '\n';
         return EXIT_SUCCESS;
     }
     for (const auto& rate : rates) {

@@ -2,6 +2,7 @@
 //
 // `sihlicon hub …`, `worker …` and `job …`: the scheduler from the command line.
 #include "cli/command.hpp"
+#include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/scheduler.hpp>
@@ -55,12 +56,7 @@ std::string job_line(const JobRecord& job) {
 template <class Record, class Line>
 void print_list(const Context& context, const std::vector<Record>& records, Line line) {
     if (context.json) {
-        // The records' own JSON, joined: re-serialising would rewrite their numbers.
-        std::string array = "[";
-        for (const auto& record : records) {
-            array += (array.size() > 1 ? "," : "") + record.to_json();
-        }
-        std::cout << array << "]\n";
+        std::cout << json::join_array(records) << '\n';
         return;
     }
     for (const auto& record : records) {

@@ -138,6 +138,15 @@ std::string serialize(const boost::json::value& value) {
     return out;
 }
 
+boost::json::array string_array(const std::vector<std::string>& items) {
+    boost::json::array array;
+    array.reserve(items.size());
+    for (const auto& item : items) {
+        array.emplace_back(item);
+    }
+    return array;
+}
+
 boost::json::value parse(std::string_view text, std::string_view field) {
     boost::system::error_code error;
     auto value = boost::json::parse(text, error);

@@ -21,6 +21,30 @@ namespace sihlicon::json {
 // ("1.25", "0.000001", "1e+21") instead of Boost.JSON's always-exponent form.
 std::string serialize(const boost::json::value& value);
 
+// A JSON array of the strings, in order.
+boost::json::array string_array(const std::vector<std::string>& items);
+
+// "[a,b,...]" from the JSON text `to_text(record)` of each record, joined as they are: parsing
+// and serialising them again would rewrite their numbers. Header-only, so the CLI (which links
+// only the library's exported API) can use it too.
+template <typename Records, typename ToText>
+std::string join_array(const Records& records, ToText to_text) {
+    std::string text = "[";
+    for (const auto& record : records) {
+        if (text.size() > 1) {
+            text += ',';
+        }
+        text += to_text(record);
+    }
+    return text + "]";
+}
+
+// join_array of the records' own to_json().
+template <typename Records>
+std::string join_array(const Records& records) {
+    return join_array(records, [](const auto& record) { return record.to_json(); });
+}
+
 // Parses `text` as one JSON value. Throws Error::invalid(field, text, ...) if it is not JSON.
 boost::json::value parse(std::string_view text, std::string_view field = "body");
 

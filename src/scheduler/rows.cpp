@@ -90,10 +90,10 @@ ParsedSpecs& parsed_specs() {
 
 }  // namespace
 
-boost::json::array to_json_array(const std::vector<std::string>& items) {
+boost::json::array gpus_to_json(const std::vector<GpuSpec>& gpus) {
     boost::json::array array;
-    for (const auto& item : items) {
-        array.emplace_back(item);
+    for (const auto& gpu : gpus) {
+        array.push_back(boost::json::object{{"model", gpu.model}, {"vramBytes", gpu.vram_bytes}});
     }
     return array;
 }
@@ -283,7 +283,6 @@ namespace sihlicon {
 
 using scheduler::kwh_or_null;
 using scheduler::time_or_null;
-using scheduler::to_json_array;
 using scheduler::to_json_object;
 
 GridSignal HubRecord::signal_at(Timestamp now) const {
@@ -355,7 +354,7 @@ std::string JobRecord::to_json() const {
     boost::json::object object{
         {"jobId", id},
         {"status", to_string(status)},
-        {"outputDataRefs", to_json_array(output_refs)},
+        {"outputDataRefs", json::string_array(output_refs)},
         {"actualComputeKwh", kwh_or_null(actual_energy)},
         {"heatGeneratedKwh", kwh_or_null(heat_generated)},
         {"errorMessage",
@@ -376,8 +375,8 @@ std::string JobRecord::to_json() const {
                                        : boost::json::value(nullptr)},
         {"resultHash",
          result_hash ? boost::json::value(*result_hash) : boost::json::value(nullptr)},
-        {"inputDataRefs", to_json_array(spec.input_refs)},
-        {"dependsOn", to_json_array(spec.depends_on)},
+        {"inputDataRefs", json::string_array(spec.input_refs)},
+        {"dependsOn", json::string_array(spec.depends_on)},
         {"createdAt", to_iso8601(created_at)},
         {"updatedAt", to_iso8601(updated_at)},
         {"startedAt", time_or_null(started_at)},

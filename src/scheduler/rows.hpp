@@ -43,7 +43,9 @@ JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_vie
 
 JobNeeds needs_of(const JobRecord& job);
 
-boost::json::array to_json_array(const std::vector<std::string>& items);
+// The stored form of a worker's GPUs, [{"model", "vramBytes"}], which read_worker reads
+// back; also HardwareInfo::to_json's "gpus".
+boost::json::array gpus_to_json(const std::vector<GpuSpec>& gpus);
 boost::json::object to_json_object(const std::map<std::string, std::string>& map);
 std::map<std::string, std::string> string_map_from_json(std::string_view text);
 std::vector<std::string> strings_from_json(std::string_view text);

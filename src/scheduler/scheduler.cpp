@@ -2,6 +2,7 @@
 //
 // The scheduler's operations. Each public call is one read or one write transaction; the
 // rules of placement live in placement.cpp and the state machine's moves in transitions.cpp.
+#include "core/json.hpp"
 #include "heat/heat_internal.hpp"
 #include "hub/hub_core.hpp"
 #include "scheduler/job_spec.hpp"
@@ -105,17 +106,9 @@ std::string random_token() {
     return fmt::format("{:02x}", fmt::join(bytes, ""));
 }
 
-std::string gpus_json(const std::vector<GpuSpec>& gpus) {
-    boost::json::array array;
-    for (const auto& gpu : gpus) {
-        array.push_back(boost::json::object{{"model", gpu.model}, {"vramBytes", gpu.vram_bytes}});
-    }
-    return boost::json::serialize(array);
-}
-
 std::string completion_digest(const JobCompletion& completion) {
     boost::json::object object{
-        {"outputs", scheduler::to_json_array(completion.output_refs)},
+        {"outputs", json::string_array(completion.output_refs)},
         {"energyMwh", completion.energy ? boost::json::value(completion.energy->mwh())
                                         : boost::json::value(nullptr)},
         {"energySource", to_string(completion.energy_source)},
@@ -435,7 +428,7 @@ WorkerRecord Scheduler::register_worker(const WorkerSpec& requested) {
                 "status = CASE WHEN workers.running_jobs > 0 THEN 'busy' ELSE 'online' END, "
                 "last_heartbeat_at = excluded.last_heartbeat_at")
             .bind_all(spec.id, spec.hub_id, spec.cpu_millicores, spec.memory_bytes,
-                      gpus_json(spec.gpus),
+                      boost::json::serialize(scheduler::gpus_to_json(spec.gpus)),
                       boost::json::serialize(scheduler::to_json_object(spec.labels)),
                       moves.now.ms(), moves.now.ms())
             .run();
@@ -978,9 +971,9 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
           "gpu_index = NULL, output_refs = ?, actual_mwh = ?, energy_source = ?, heat_mwh = ?, "
           "result_hash = ?, metrics = ?, completion_digest = ?, error_message = NULL, "
           "finished_at = ?, updated_at = ? WHERE id = ?")
-        .bind_all(boost::json::serialize(scheduler::to_json_array(completion.output_refs)),
-                  energy_mwh, to_string(source), heat_mwh, completion.result_hash,
-                  completion.metrics_json, digest, moves.now.ms(), moves.now.ms(), job_id)
+        .bind_all(boost::json::serialize(json::string_array(completion.output_refs)), energy_mwh,
+                  to_string(source), heat_mwh, completion.result_hash, completion.metrics_json,
+                  digest, moves.now.ms(), moves.now.ms(), job_id)
         .run();
     moves.record(job_id, state.hub_id, JobStatus::running, JobStatus::completed, state.worker_id,
                  "completed");

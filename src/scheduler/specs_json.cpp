@@ -72,12 +72,10 @@ std::string Lease::to_json() const {
 }
 
 std::string Placement::to_json() const {
-    boost::json::array list;
-    for (const auto& reason : reasons) {
-        list.emplace_back(reason);
-    }
-    return json::serialize(boost::json::object{
-        {"hubId", hub_id}, {"workerId", worker_id}, {"eligible", eligible}, {"reasons", list}});
+    return json::serialize(boost::json::object{{"hubId", hub_id},
+                                               {"workerId", worker_id},
+                                               {"eligible", eligible},
+                                               {"reasons", json::string_array(reasons)}});
 }
 
 }  // namespace sihlicon
