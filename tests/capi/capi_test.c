@@ -53,8 +53,11 @@ static int error_names(const char* field) {
 
 static char directory[256];
 
+/* A new private folder under $TMPDIR (else /tmp); the six X are mkdtemp's template. */
 static void fresh_directory(void) {
-    snprintf(directory, sizeof directory, "/tmp/sihlicon-capi-XXXXXX");
+    const char* tmp = getenv("TMPDIR");
+    snprintf(directory, sizeof directory, "%s/sihlicon-capi-XXXXXX",
+             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
     if (mkdtemp(directory) == NULL) {
         perror("mkdtemp");
         exit(2);
