@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 import sihlicon
 from conftest import job_request
@@ -63,27 +67,43 @@ def test_threads_put_and_read_content_at_once(hub: sihlicon.Hub) -> None:
         assert all(pool.map(put_and_get, range(40)))
 
 
-def test_the_gil_is_released_while_the_library_hashes(hub: sihlicon.Hub, tmp_path: Path) -> None:
-    path = tmp_path / "big.bin"
-    with open(path, "wb") as file:
-        for i in range(64):
-            file.write(hashlib.sha256(str(i).encode()).digest() * 32_768)  # 64 MiB in all
-    finished = threading.Event()
-    ticks = 0
+# Run in a child process: if put_file kept the GIL, the child deadlocks, and only another
+# process can notice that and report it as a failure.
+_READ_A_FIFO_WRITTEN_BY_ANOTHER_THREAD = """
+import hashlib, os, sys, threading
+import sihlicon
 
-    def put() -> None:
-        hub.content_store.put_file(path, owner="ann")
-        finished.set()
-
-    worker = threading.Thread(target=put)
-    started = time.monotonic()
+folder = sys.argv[1]
+fifo = os.path.join(folder, "pipe")
+os.mkfifo(fifo)
+data = b"".join(hashlib.sha256(str(i).encode()).digest() * 2_048 for i in range(16))  # 1 MiB
+result = []
+with sihlicon.Hub.open(os.path.join(folder, "hub")) as hub:
+    worker = threading.Thread(target=lambda: result.append(hub.content_store.put_file(fifo, owner="ann")))
     worker.start()
-    while not finished.is_set():
-        ticks += 1  # pure Python work: runs only while the other thread does not hold the GIL
-        time.sleep(0)
+    with open(fifo, "wb") as writer:  # this thread must run again and again while put_file reads
+        for offset in range(0, len(data), 4_096):
+            writer.write(data[offset : offset + 4_096])
+            writer.flush()
     worker.join()
-    elapsed = time.monotonic() - started
-    assert elapsed > 0.05 and ticks > 100
+    assert bytes(hub.content_store.get(result[0].content_id, principal="ann")) == data
+    print("stored", result[0].content_id)
+"""
+
+
+def test_the_gil_is_released_while_the_library_reads_and_hashes(tmp_path: Path) -> None:
+    # The library reads a FIFO that only the child's main thread writes, 16 times more than a
+    # pipe holds: the writer has to run Python again while put_file is still reading. No timing
+    # is measured; a kept GIL is a deadlock, seen here as the child not finishing in 120 s.
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", _READ_A_FIFO_WRITTEN_BY_ANOTHER_THREAD, str(tmp_path)],
+            capture_output=True, text=True, timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("put_file kept the GIL: the thread writing its input never ran again")
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.startswith("stored bafy")  # a UnixFS DAG of several blocks, child.stdout
 
 
 def test_close_waits_for_calls_in_progress_and_later_calls_fail(hub: sihlicon.Hub, tmp_path: Path) -> None:
