@@ -103,7 +103,7 @@ def test_the_gil_is_released_while_the_library_reads_and_hashes(tmp_path: Path) 
     except subprocess.TimeoutExpired:
         pytest.fail("put_file kept the GIL: the thread writing its input never ran again")
     assert child.returncode == 0, child.stderr
-    assert child.stdout.startswith("stored bafy")  # a UnixFS DAG of several blocks, child.stdout
+    assert child.stdout.startswith("stored bafy"), child.stdout  # a UnixFS DAG of several blocks
 
 
 def test_close_waits_for_calls_in_progress_and_later_calls_fail(hub: sihlicon.Hub, tmp_path: Path) -> None:
