@@ -169,11 +169,16 @@ WorkerRecord read_worker(const store::Statement& row) {
         }
     }
     worker.spec.labels = string_map_from_json(row.column_text(5));
-    worker.status = parse_worker_status(row.column_text(6));
     worker.used_cpu_millicores = row.column_int64(7);
     worker.used_memory_bytes = row.column_int64(8);
     worker.gpus_in_use = static_cast<std::uint64_t>(row.column_int64(9));
     worker.running_jobs = row.column_int64(10);
+    // Busy is not stored: an online worker with running jobs is busy. Hubs written by earlier
+    // versions may still hold 'busy', which means the same.
+    worker.status = parse_worker_status(row.column_text(6));
+    if (worker.status == WorkerStatus::online || worker.status == WorkerStatus::busy) {
+        worker.status = worker.running_jobs > 0 ? WorkerStatus::busy : WorkerStatus::online;
+    }
     worker.utilisation_ppm = row.column_int64(11);
     worker.power_draw_w = row.column_int64(12);
     worker.last_heartbeat_at = Timestamp::from_ms(row.column_int64(13));

@@ -425,7 +425,7 @@ WorkerRecord Scheduler::register_worker(const WorkerSpec& requested) {
                 "?, ?) ON CONFLICT (id) DO UPDATE SET hub_id = excluded.hub_id, "
                 "cpu_millicores = excluded.cpu_millicores, memory_bytes = "
                 "excluded.memory_bytes, gpus = excluded.gpus, labels = excluded.labels, "
-                "status = CASE WHEN workers.running_jobs > 0 THEN 'busy' ELSE 'online' END, "
+                "status = 'online', "
                 "last_heartbeat_at = excluded.last_heartbeat_at")
             .bind_all(spec.id, spec.hub_id, spec.cpu_millicores, spec.memory_bytes,
                       boost::json::serialize(scheduler::gpus_to_json(spec.gpus)),
@@ -449,9 +449,8 @@ WorkerRecord Scheduler::heartbeat(std::string_view worker_id, const Heartbeat& b
             moves.tx
                 .prepare(
                     "UPDATE workers SET last_heartbeat_at = ?, utilisation_ppm = ?, "
-                    "power_draw_w = ?, status = CASE WHEN status = 'offline' THEN "
-                    "(CASE WHEN running_jobs > 0 THEN 'busy' ELSE 'online' END) ELSE status END "
-                    "WHERE id = ?")
+                    "power_draw_w = ?, status = CASE WHEN status = 'offline' THEN 'online' "
+                    "ELSE status END WHERE id = ?")
                 .bind_all(moves.now.ms(), beat.utilisation_ppm, beat.power_draw_w, worker_id)
                 .run();
         if (changed == 0) {
@@ -467,12 +466,8 @@ WorkerRecord Scheduler::set_worker_status(std::string_view worker_id, WorkerStat
     }
     return impl_->write([&](Moves& moves) {
         const auto worker = scheduler::load_worker(moves.tx, worker_id);
-        std::string_view next = to_string(status);
-        if (status == WorkerStatus::online && worker.running_jobs > 0) {
-            next = "busy";
-        }
         moves.tx.prepare("UPDATE workers SET status = ? WHERE id = ?")
-            .bind_all(next, worker_id)
+            .bind_all(to_string(status), worker_id)
             .run();
         if (status == WorkerStatus::offline) {
             auto held =
@@ -879,18 +874,12 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
     if (taken.jobs == 0) {
         return;
     }
-    // The status is assigned only when it changes: assigning it at all rewrites the worker's
-    // entry in the workers_alive index (one more page in the log).
-    const bool was_busy = worker.status == WorkerStatus::busy;
+    // The stored status stays 'online': busy is read from running_jobs (see schema.hpp).
     worker.status = WorkerStatus::busy;
-    tx.prepare(was_busy ? "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
-                          "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | "
-                          "?, running_jobs = running_jobs + ?, jobs_started = jobs_started + ? "
-                          "WHERE id = ?"
-                        : "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
-                          "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | "
-                          "?, running_jobs = running_jobs + ?, jobs_started = jobs_started + ?, "
-                          "status = 'busy' WHERE id = ?")
+    tx.prepare(
+          "UPDATE workers SET used_cpu_millicores = used_cpu_millicores + ?, "
+          "used_memory_bytes = used_memory_bytes + ?, gpus_in_use = gpus_in_use | ?, "
+          "running_jobs = running_jobs + ?, jobs_started = jobs_started + ? WHERE id = ?")
         .bind_all(taken.cpu_millicores, taken.memory_bytes, taken.gpu_mask, taken.jobs, taken.jobs,
                   worker.spec.id)
         .run();

@@ -5,6 +5,11 @@
 // Counters that decisions depend on (a worker's used resources, a hub's running power, a hub's
 // queue depth) are columns updated in the same transaction as the transition that changes
 // them, so every check is one indexed row read and several processes stay consistent.
+//
+// workers.status holds 'online', 'offline' or 'draining'. A worker reads as busy when it is
+// online with running_jobs > 0 (hubs written by earlier versions may also store 'busy', read the
+// same way), so claims and completions never write the status: writing it would rewrite the
+// worker's workers_alive entry, one more page in the log per claim and per completion.
 #pragma once
 
 #include <string_view>

@@ -61,8 +61,7 @@ void Moves::record(std::string_view job_id, const std::optional<std::string>& hu
 
 std::optional<std::string> Moves::release_resources(std::string_view job_id) {
     auto row = tx.prepare(
-        "SELECT j.worker_id, j.cpu_millicores, j.memory_bytes, j.gpu_index, j.power_w, w.hub_id, "
-        "w.status = 'busy' AND w.running_jobs = 1 "
+        "SELECT j.worker_id, j.cpu_millicores, j.memory_bytes, j.gpu_index, j.power_w, w.hub_id "
         "FROM jobs j JOIN workers w ON w.id = j.worker_id WHERE j.id = ?");
     row.bind_all(job_id);
     if (!row.step()) {
@@ -72,16 +71,11 @@ std::optional<std::string> Moves::release_resources(std::string_view job_id) {
     std::string hub_id = row.column_text(5);
     const auto gpu_mask =
         row.is_null(3) ? std::int64_t{0} : (std::int64_t{1} << row.column_int64(3));
-    // The status is assigned only when it changes: assigning it at all rewrites the worker's
-    // entry in the workers_alive index (one more page in the log).
-    const bool becomes_idle = row.column_int64(6) != 0;
-    tx.prepare(becomes_idle
-                   ? "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
-                     "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
-                     "running_jobs = running_jobs - 1, status = 'online' WHERE id = ?"
-                   : "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
-                     "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
-                     "running_jobs = running_jobs - 1 WHERE id = ?")
+    // The stored status is not touched: busy is read from running_jobs (see schema.hpp).
+    tx.prepare(
+          "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
+          "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
+          "running_jobs = running_jobs - 1 WHERE id = ?")
         .bind_all(row.column_int64(1), row.column_int64(2), gpu_mask, worker_id)
         .run();
     if (const auto power_w = row.column_int64(4); power_w != 0) {

@@ -74,6 +74,40 @@ TEST_CASE("a worker stays busy while it holds a job and is online again after it
     CHECK(worker.running_jobs == 0);
 }
 
+TEST_CASE(
+    "claims and completions leave the stored worker status alone; a stored 'busy' still reads") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    fixture.scheduler().submit(SchedulerFixture::job("one"));
+    fixture.scheduler().submit(SchedulerFixture::job("two"));
+    const auto stored_status = [&] {
+        return HubAccess::database(fixture.hub).read([](store::Transaction& tx) {
+            auto row = tx.prepare("SELECT status FROM workers WHERE id = 'bee-01'");
+            REQUIRE(row.step());
+            return row.column_text(0);
+        });
+    };
+    const auto first = fixture.scheduler().claim("bee-01", 1);
+    REQUIRE(first.size() == 1);
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::busy);
+    CHECK(stored_status() == "online");  // busy is read from running_jobs, not written
+
+    // A hub written by an earlier version stores 'busy' while a worker holds jobs.
+    HubAccess::database(fixture.hub).write([](store::Transaction& tx) {
+        tx.prepare("UPDATE workers SET status = 'busy' WHERE id = 'bee-01'").run();
+    });
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::busy);
+    fixture.scheduler().complete(first[0].lease.job_id, first[0].lease.token, fixture.completion());
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::online);
+    const auto second = fixture.scheduler().claim("bee-01", 1);  // a stored 'busy' still claims
+    REQUIRE(second.size() == 1);
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::busy);
+    fixture.scheduler().set_worker_status("bee-01", WorkerStatus::online);
+    CHECK(stored_status() == "online");
+    CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::busy);
+}
+
 TEST_CASE("a stale or foreign lease token cannot complete a job and changes nothing") {
     SchedulerFixture fixture;
     fixture.add_hub("zurich");
