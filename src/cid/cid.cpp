@@ -178,7 +178,9 @@ std::string Cid::to_string() const {
     if (version_ == 0) {
         return cid::base58_encode(bytes);
     }
-    return "b" + cid::base32_encode(bytes);
+    std::string text = "b";  // the multibase prefix of base32 (lower case)
+    text += cid::base32_encode(bytes);
+    return text;
 }
 
 std::vector<std::uint8_t> Cid::to_bytes() const {

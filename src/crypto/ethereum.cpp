@@ -245,7 +245,8 @@ PrivateKey PrivateKey::parse(std::string_view text, std::string_view field) {
             OPENSSL_cleanse(secret.data(), secret.size());
             throw Error::invalid(field, shown, "not a hex digit at position " + std::to_string(i));
         }
-        secret[i / 2] = static_cast<std::uint8_t>((secret[i / 2] << 4) | value);
+        secret[i / 2] =
+            static_cast<std::uint8_t>((static_cast<unsigned>(secret[i / 2]) << 4U) | value);
     }
     if (secp256k1_ec_seckey_verify(context(), secret.data()) != 1) {
         OPENSSL_cleanse(secret.data(), secret.size());

@@ -27,34 +27,34 @@ constexpr std::array<std::uint64_t, 24> kRoundConstants = {
 // starting from lane 1.
 constexpr std::array<int, 24> kRotations = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
                                             27, 41, 56, 8,  25, 43, 62, 18, 39, 61, 20, 44};
-constexpr std::array<int, 24> kPiLanes = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
-                                          15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
+constexpr std::array<std::size_t, 24> kPiLanes = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
+                                                  15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
 
 void keccak_f1600(std::array<std::uint64_t, 25>& a) {
     for (const std::uint64_t round_constant : kRoundConstants) {
         // theta
         std::array<std::uint64_t, 5> c{};
-        for (int x = 0; x < 5; ++x) {
+        for (std::size_t x = 0; x < 5; ++x) {
             c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
         }
-        for (int x = 0; x < 5; ++x) {
+        for (std::size_t x = 0; x < 5; ++x) {
             const std::uint64_t d = c[(x + 4) % 5] ^ std::rotl(c[(x + 1) % 5], 1);
-            for (int y = 0; y < 25; y += 5) {
+            for (std::size_t y = 0; y < 25; y += 5) {
                 a[y + x] ^= d;
             }
         }
         // rho and pi
         std::uint64_t carried = a[1];
         for (std::size_t i = 0; i < 24; ++i) {
-            const int lane = kPiLanes[i];
+            const std::size_t lane = kPiLanes[i];
             const std::uint64_t next = a[lane];
             a[lane] = std::rotl(carried, kRotations[i]);
             carried = next;
         }
         // chi
-        for (int y = 0; y < 25; y += 5) {
+        for (std::size_t y = 0; y < 25; y += 5) {
             const std::array<std::uint64_t, 5> row = {a[y], a[y + 1], a[y + 2], a[y + 3], a[y + 4]};
-            for (int x = 0; x < 5; ++x) {
+            for (std::size_t x = 0; x < 5; ++x) {
                 a[y + x] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5]);
             }
         }

@@ -836,9 +836,12 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
                  .empty()) {
             continue;
         }
-        const auto gpu = needs.resources.gpu
-                             ? scheduler::free_gpu(worker, needs.resources.gpu_vram_bytes)
-                             : std::nullopt;
+        // The GPU to lease, -1 for none (stored as NULL). Not a std::optional: binding one here
+        // makes GCC 12 at -O2 warn that its value "may be used uninitialized", falsely.
+        const int gpu_index =
+            needs.resources.gpu
+                ? scheduler::free_gpu(worker, needs.resources.gpu_vram_bytes).value_or(-1)
+                : -1;
         const auto power = scheduler::budgeted_power_w(needs.resources, hub.spec);
         Lease lease{needs.id, worker.spec.id, random_token(),
                     moves.now + moves.options.lease_duration, 0};
@@ -846,15 +849,15 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
             tx.prepare(
                   "UPDATE jobs SET status = 'running', wait_reason = NULL, ready_at = NULL, "
                   "attempts = attempts + 1, worker_id = ?, lease_token = ?, lease_expires_at = ?, "
-                  "power_w = ?, gpu_index = ?, started_at = COALESCE(started_at, ?), "
+                  "power_w = ?, gpu_index = NULLIF(?, -1), started_at = COALESCE(started_at, ?), "
                   "attempt_started_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'")
-                .bind_all(worker.spec.id, lease.token, lease.expires_at.ms(), power, gpu,
+                .bind_all(worker.spec.id, lease.token, lease.expires_at.ms(), power, gpu_index,
                           moves.now.ms(), moves.now.ms(), moves.now.ms(), needs.id)
                 .run();
         if (leased != 1) {
             continue;
         }
-        const std::int64_t gpu_mask = gpu ? (std::int64_t{1} << *gpu) : 0;
+        const std::int64_t gpu_mask = gpu_index >= 0 ? (std::int64_t{1} << gpu_index) : 0;
         taken.cpu_millicores += needs.resources.cpu_millicores;
         taken.memory_bytes += needs.resources.memory_bytes;
         taken.gpu_mask |= gpu_mask;
