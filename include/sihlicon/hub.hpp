@@ -9,6 +9,13 @@
 // Thread safety: a Hub is safe to use from any number of threads at once. Several processes
 // may open the same hub directory; they wait for each other's writes (up to busy_timeout)
 // instead of failing.
+//
+// SQLite's process-wide settings: the first hub opened in a process turns SQLite's memory
+// statistics off (SQLITE_CONFIG_MEMSTATUS), if the process has not initialised SQLite yet.
+// They take a global mutex on every allocation SQLite makes (7-16% of scheduler throughput).
+// A host that uses sqlite3_memory_used() or a soft heap limit calls sqlite3_initialize()
+// before the first Hub::open, which keeps SQLite's defaults; a host that uses SQLite from
+// other threads opens its first hub before they start (sqlite3_config is not thread-safe).
 #pragma once
 
 #include <sihlicon/content_store.hpp>

@@ -30,6 +30,9 @@
 //
 // Temporary storage (statement journals, each grouped body's savepoint) is kept in memory.
 //
+// SQLite's process-wide configuration: see include/sihlicon/hub.hpp (the first connection
+// turns SQLite's memory statistics off, in a process that has not initialised SQLite).
+//
 // Thread safety: a Database is safe to use from any number of threads.
 #pragma once
 
