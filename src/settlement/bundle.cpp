@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -110,7 +111,11 @@ EpochBundle build_epoch_bundle(const std::vector<EpochJob>& jobs, const EpochFig
         write_part(0);
     }
     auto leaves = settlement::LeafWriter::join(parts);
-    auto bundle = settlement::bundle_from_leaves(leaves, figures, signer);
+    // The hash of jobs.json on one thread while the tree is built on the others.
+    auto jobs_hash = std::async(
+        std::launch::async, [&leaves] { return crypto::to_hex(crypto::sha256(leaves.jobs_json)); });
+    auto bundle =
+        settlement::bundle_from_leaves(leaves, figures, signer, [&] { return jobs_hash.get(); });
     bundle.jobs_json = std::move(leaves.jobs_json);
     return bundle;
 }

@@ -141,10 +141,12 @@ void read_leaves(store::Transaction& tx, std::int64_t number,
     }
 }
 
-// The leaves of epoch `number` in job-id order. A large epoch is read in contiguous parts on
-// several read transactions at once: a sealing or finalized epoch takes no new jobs, so the
-// parts are of one and the same set.
-EpochLeaves collect_leaves(store::Database& database, std::int64_t number) {
+// The leaves of epoch `number` in job-id order, their text written to `jobs_json` as they are
+// read (see JobsJsonStream), or dropped when there is no stream. A large epoch is read in
+// contiguous parts on several read transactions at once: a sealing or finalized epoch takes no new
+// jobs, so the parts are of one and the same set.
+EpochLeaves collect_leaves(store::Database& database, std::int64_t number,
+                           JobsJsonStream* jobs_json) {
     std::vector<std::optional<std::string>> bounds;  // part p is [bounds[p], bounds[p + 1])
     std::int64_t count = 0;
     database.read([&](store::Transaction& tx) {
@@ -169,11 +171,12 @@ EpochLeaves collect_leaves(store::Database& database, std::int64_t number) {
         bounds.emplace_back();
     });
     const auto parts_count = bounds.size() - 1;
+    if (jobs_json) {
+        jobs_json->set_parts(parts_count);
+    }
     std::vector<LeafWriter> parts;
     for (std::size_t p = 0; p < parts_count; ++p) {
-        // The first part's buffer becomes jobs.json: room for every leaf avoids regrowing it.
-        parts.emplace_back(p == 0, static_cast<std::size_t>(count) / parts_count + 1,
-                           p == 0 ? static_cast<std::size_t>(count) : 0);
+        parts.emplace_back(jobs_json, p, static_cast<std::size_t>(count) / parts_count + 1);
     }
     std::vector<std::exception_ptr> failures(parts_count);
     const auto read_part = [&](std::size_t p) {
@@ -181,6 +184,7 @@ EpochLeaves collect_leaves(store::Database& database, std::int64_t number) {
             database.read([&](store::Transaction& tx) {
                 read_leaves(tx, number, bounds[p], bounds[p + 1], parts[p]);
             });
+            parts[p].close();
         } catch (...) {
             failures[p] = std::current_exception();
         }
@@ -370,33 +374,59 @@ EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
     if (input.epoch.status == EpochStatus::finalized) {
         return input.epoch;
     }
-    auto leaves = collect_leaves(*core.database, number);
-    const auto jobs_count = static_cast<std::int64_t>(leaves.hashes.size());
-    const auto figures = figures_of(input, leaves, options);
     // Files first (content-addressed, so a repeat stores nothing new), then the record. The
     // bundles are the hub's own books, not a user's uploads: no hourly upload limit applies.
     if (content_store.quota(kBundleOwner).upload_bytes_per_hour != kUnlimited) {
         content_store.set_quota(kBundleOwner, Quota{kUnlimited, std::nullopt});
     }
-    const auto store_file = [&](const char* name, std::string_view bytes) {
+    const auto put_options = [](const char* name) {
         PutOptions put;
         put.access_level = AccessLevel::public_;
         put.min_replicas = 0;
         put.file_name = name;
         put.mime_type =
             std::string_view(name).ends_with(".txt") ? "text/plain" : "application/json";
+        return put;
+    };
+    const auto store_file = [&](const char* name, std::string_view bytes) {
         return content_store
             .put_bytes(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-                       kBundleOwner, put)
+                       kBundleOwner, put_options(name))
             .content_id;
     };
-    // jobs.json, by far the largest file, is stored on its own thread while the tree, the
-    // summary and the signature are made (both only read it).
-    auto jobs_cid =
-        std::async(std::launch::async, [&] { return store_file("jobs.json", leaves.jobs_json); });
-    const auto bundle = bundle_from_leaves(leaves, figures, signer);
+    // jobs.json, by far the largest file, is stored on its own thread as the jobs are read
+    // (and while the tree, the summary and the signature are made): the seal takes about as
+    // long as the longer of reading and storing, not their sum, and never holds the whole
+    // file in memory.
+    JobsJsonStream jobs_json;
+    auto jobs_cid = std::async(std::launch::async, [&] {
+        try {
+            return content_store
+                .put_stream([&](std::span<std::uint8_t> buffer) { return jobs_json.read(buffer); },
+                            kBundleOwner, put_options("jobs.json"))
+                .content_id;
+        } catch (...) {
+            jobs_json.stop();  // the readers of the jobs stop at their next chunk
+            throw;
+        }
+    });
+    EpochLeaves leaves;
+    try {
+        leaves = collect_leaves(*core.database, number, &jobs_json);
+    } catch (...) {
+        // The store ends with this failure, or has ended with its own (the cause of this
+        // one); either way it is the one to report.
+        jobs_json.fail(std::current_exception());
+        jobs_cid.get();
+        throw;
+    }
+    const auto jobs_count = static_cast<std::int64_t>(leaves.hashes.size());
+    const auto figures = figures_of(input, leaves, options);
     std::map<std::string, std::string> cids;
-    cids["jobs.json"] = jobs_cid.get();
+    const auto bundle = bundle_from_leaves(leaves, figures, signer, [&] {
+        cids["jobs.json"] = jobs_cid.get();
+        return jobs_json.sha256_hex();
+    });
     reach("stored:jobs.json");
     const std::pair<const char*, const std::string*> files[] = {
         {"agents.json", &bundle.agents_json},
@@ -536,7 +566,7 @@ std::string receipt_of(store::Database& database, std::string_view job_id) {
         return result;
     });
     // A finalized epoch's jobs no longer change: its tree is rebuilt from their leaves.
-    auto leaves = collect_leaves(database, found.epoch.number);
+    auto leaves = collect_leaves(database, found.epoch.number, nullptr);
     const auto size = leaves.hashes.size();
     const crypto::MerkleTree tree(std::move(leaves.hashes));
     return make_receipt(found.epoch, found.leaf, size, tree, found.index);

@@ -7,8 +7,11 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <sihlicon/error.hpp>
+
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <future>
 #include <thread>
 
@@ -82,6 +85,123 @@ std::string sha256_hex(std::string_view bytes) {
 
 }  // namespace
 
+// A streaming LeafWriter hands its text over once it holds this much.
+constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+constexpr std::size_t kTypicalLeaf = 330;  // ids, hashes and names of usual lengths
+
+void JobsJsonStream::set_parts(std::size_t parts) {
+    const std::lock_guard lock(mutex_);
+    parts_.emplace(parts);
+    changed_.notify_all();
+}
+
+void JobsJsonStream::append(std::size_t part, std::string chunk) {
+    const std::lock_guard lock(mutex_);
+    if (stopped_) {
+        throw Error(ErrorCode::io, "jobs.json is no longer being stored");
+    }
+    (*parts_)[part].chunks.push_back(std::move(chunk));
+    changed_.notify_all();
+}
+
+void JobsJsonStream::finish(std::size_t part) {
+    const std::lock_guard lock(mutex_);
+    (*parts_)[part].finished = true;
+    changed_.notify_all();
+}
+
+void JobsJsonStream::fail(std::exception_ptr failure) {
+    const std::lock_guard lock(mutex_);
+    if (!failure_) {
+        failure_ = std::move(failure);
+    }
+    changed_.notify_all();
+}
+
+void JobsJsonStream::stop() {
+    const std::lock_guard lock(mutex_);
+    stopped_ = true;
+    if (parts_) {
+        for (auto& part : *parts_) {
+            part.chunks.clear();
+        }
+    }
+}
+
+bool JobsJsonStream::next_chunk() {
+    chunk_ = std::string();  // frees the chunk handed out
+    current_ = {};
+    offset_ = 0;
+    if (!opened_) {
+        opened_ = true;
+        current_ = "[";
+        return true;
+    }
+    if (closed_) {
+        return false;
+    }
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        if (failure_) {
+            std::rethrow_exception(failure_);
+        }
+        if (parts_ && part_ == parts_->size()) {
+            closed_ = true;
+            current_ = "]";
+            return true;
+        }
+        if (parts_) {
+            auto& part = (*parts_)[part_];
+            if (!part.chunks.empty()) {
+                if (!part.started && any_leaf_) {
+                    part.started = true;
+                    current_ = ",";  // between the last leaf of one part and the first of this
+                    return true;
+                }
+                part.started = true;
+                any_leaf_ = true;
+                chunk_ = std::move(part.chunks.front());
+                part.chunks.pop_front();
+                current_ = chunk_;
+                return true;
+            }
+            if (part.finished) {
+                ++part_;
+                continue;
+            }
+        }
+        changed_.wait(lock);
+    }
+}
+
+std::size_t JobsJsonStream::read(std::span<std::uint8_t> buffer) {
+    std::size_t given = 0;
+    while (given < buffer.size()) {
+        if (offset_ == current_.size()) {
+            if (!next_chunk()) {
+                break;
+            }
+            continue;
+        }
+        const auto take = std::min(buffer.size() - given, current_.size() - offset_);
+        std::memcpy(buffer.data() + given, current_.data() + offset_, take);
+        given += take;
+        offset_ += take;
+    }
+    hash_.update(buffer.first(given));
+    if (given == 0 && !digest_) {
+        digest_ = crypto::to_hex(hash_.finish());
+    }
+    return given;
+}
+
+std::string JobsJsonStream::sha256_hex() {
+    if (!digest_) {
+        throw Error(ErrorCode::internal, "jobs.json's hash asked for before its end was read");
+    }
+    return *digest_;
+}
+
 std::size_t leaf_threads(std::size_t leaves) {
     if (leaves < 32'768) {
         return 1;
@@ -115,11 +235,33 @@ void append_leaf(std::string& out, const LeafFields& f) {
 }
 
 LeafWriter::LeafWriter(bool first_part, std::size_t expected_leaves, std::size_t reserve_leaves) {
-    constexpr std::size_t kTypicalLeaf = 330;  // ids, hashes and names of usual lengths
     json_.reserve(std::max(expected_leaves, reserve_leaves) * kTypicalLeaf + 2);
     hashes_.reserve(expected_leaves);
     if (first_part) {
         json_ += '[';
+    }
+}
+
+LeafWriter::LeafWriter(JobsJsonStream* stream, std::size_t part, std::size_t expected_leaves)
+    : streaming_(true), stream_(stream), part_(part) {
+    json_.reserve(kChunkBytes + 4 * kTypicalLeaf);
+    hashes_.reserve(expected_leaves);
+}
+
+void LeafWriter::hand_over() {
+    if (!stream_) {
+        json_.clear();
+    } else if (!json_.empty()) {
+        stream_->append(part_, std::move(json_));
+        json_ = std::string();
+        json_.reserve(kChunkBytes + 4 * kTypicalLeaf);
+    }
+}
+
+void LeafWriter::close() {
+    hand_over();
+    if (stream_) {
+        stream_->finish(part_);
     }
 }
 
@@ -140,6 +282,9 @@ void LeafWriter::add(const LeafFields& fields) {
     if (!clients_.contains(fields.client)) {
         clients_.emplace(fields.client);
     }
+    if (streaming_ && json_.size() >= kChunkBytes) {
+        hand_over();
+    }
 }
 
 EpochLeaves LeafWriter::join(std::vector<LeafWriter>& parts) {
@@ -148,24 +293,29 @@ EpochLeaves LeafWriter::join(std::vector<LeafWriter>& parts) {
         leaves.jobs_json = "[]";
         return leaves;
     }
+    const bool streamed = parts.front().streaming_;
     std::size_t bytes = 1;
     std::size_t count = 0;
     for (const auto& part : parts) {
         bytes += part.json_.size() + 1;
         count += part.hashes_.size();
     }
-    leaves.jobs_json = std::move(parts.front().json_);
-    leaves.jobs_json.reserve(bytes);
+    if (!streamed) {
+        leaves.jobs_json = std::move(parts.front().json_);
+        leaves.jobs_json.reserve(bytes);
+    }
     leaves.hashes = std::move(parts.front().hashes_);
     leaves.hashes.reserve(count);
     std::unordered_set<std::string_view> clients;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         auto& part = parts[i];
         if (i > 0 && !part.hashes_.empty()) {
-            if (leaves.jobs_json.size() > 1) {
-                leaves.jobs_json += ',';
+            if (!streamed) {
+                if (leaves.jobs_json.size() > 1) {
+                    leaves.jobs_json += ',';
+                }
+                leaves.jobs_json += part.json_;
             }
-            leaves.jobs_json += part.json_;
             leaves.hashes.insert(leaves.hashes.end(), part.hashes_.begin(), part.hashes_.end());
         }
         leaves.revenue += part.revenue_;
@@ -176,17 +326,17 @@ EpochLeaves LeafWriter::join(std::vector<LeafWriter>& parts) {
             clients.insert(client);
         }
     }
-    leaves.jobs_json += ']';
+    if (!streamed) {
+        leaves.jobs_json += ']';
+    }
     leaves.clients = static_cast<std::int64_t>(clients.size());
     return leaves;
 }
 
 EpochBundle bundle_from_leaves(EpochLeaves& leaves, const EpochFigures& figures,
-                               const crypto::Signer& signer) {
+                               const crypto::Signer& signer,
+                               const std::function<std::string()>& jobs_json_sha256) {
     EpochBundle bundle;
-    // The hash of jobs.json on one thread while the tree is built on the others.
-    auto jobs_hash =
-        std::async(std::launch::async, [&leaves] { return sha256_hex(leaves.jobs_json); });
     const auto count = static_cast<std::int64_t>(leaves.hashes.size());
     const auto root = crypto::MerkleTree(std::move(leaves.hashes)).root();
     leaves.hashes.clear();
@@ -237,7 +387,7 @@ EpochBundle bundle_from_leaves(EpochLeaves& leaves, const EpochFigures& figures,
         {"signer", signer.address().to_string()},
         {"artifacts",
          boost::json::object{
-             {"jobs.json", jobs_hash.get()},
+             {"jobs.json", jobs_json_sha256()},
              {"agents.json", sha256_hex(bundle.agents_json)},
          }},
     };

@@ -8,8 +8,15 @@
 #include <sihlicon/crypto.hpp>
 #include <sihlicon/settlement.hpp>
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -48,6 +55,61 @@ struct EpochLeaves {
 // thread (at most 8).
 std::size_t leaf_threads(std::size_t leaves);
 
+// jobs.json handed out while its parts are still being written, so that a seal stores it as
+// the epoch's jobs are read instead of after. Writers (one per part, each on its own thread)
+// give their part's leaves in chunks; one reader pulls the file's bytes in order ("[", part 0,
+// a comma, part 1, ..., "]"), waiting for the next chunk when it has not arrived, and hashes
+// them. A part's chunks join its leaves with commas and start with one unless they start the
+// part. Chunks of later parts wait in memory until their turn.
+class JobsJsonStream {
+  public:
+    JobsJsonStream() = default;
+    JobsJsonStream(const JobsJsonStream&) = delete;
+    JobsJsonStream& operator=(const JobsJsonStream&) = delete;
+
+    // Writers' side. set_parts() comes first, once; then append() and finish() per part.
+    // append() throws Error(io) once the reader has stopped (see stop()), so that writers
+    // stop too.
+    void set_parts(std::size_t parts);
+    void append(std::size_t part, std::string chunk);
+    void finish(std::size_t part);
+    // A writer failed: the reader's next read() rethrows `failure`.
+    void fail(std::exception_ptr failure);
+
+    // Reader's side: fills `buffer` with the next bytes, waiting for them; returns 0 at the
+    // end of the file. Rethrows a writer's failure.
+    std::size_t read(std::span<std::uint8_t> buffer);
+    // The reader gives up (its store failed): append() throws from now on.
+    void stop();
+    // The SHA-256 (hex) of the bytes read, once read() has returned 0.
+    std::string sha256_hex();
+
+  private:
+    struct Part {
+        std::deque<std::string> chunks;
+        bool finished = false;
+        bool started = false;  // a chunk of it was handed out
+    };
+    bool next_chunk();  // moves the next bytes into current_; false at the end
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::optional<std::vector<Part>> parts_;
+    std::exception_ptr failure_;
+    bool stopped_ = false;
+
+    // The reader's own state: the bytes being handed out are a separator or chunk_.
+    std::string chunk_;
+    std::string_view current_;
+    std::size_t offset_ = 0;
+    std::size_t part_ = 0;
+    bool opened_ = false;    // "[" handed out
+    bool any_leaf_ = false;  // a leaf handed out (the next part starts with a comma)
+    bool closed_ = false;    // "]" handed out
+    crypto::Sha256 hash_;
+    std::optional<std::string> digest_;
+};
+
 // Leaves being written in job-id order, possibly one part of an epoch among several.
 class LeafWriter {
   public:
@@ -56,13 +118,24 @@ class LeafWriter {
     // expected_leaves.
     explicit LeafWriter(bool first_part, std::size_t expected_leaves = 0,
                         std::size_t reserve_leaves = 0);
+    // Writes part `part` of `stream` instead of keeping the text (no stream: the text is
+    // dropped, only the hashes are wanted); join() then leaves jobs_json empty. Call close()
+    // when the part is complete.
+    LeafWriter(JobsJsonStream* stream, std::size_t part, std::size_t expected_leaves);
     void add(const LeafFields& fields);
+    // Streaming: gives the last chunk and finishes the part.
+    void close();
     std::size_t size() const { return hashes_.size(); }
 
     // Joins the parts, in order, into one EpochLeaves. Consumes them.
     static EpochLeaves join(std::vector<LeafWriter>& parts);
 
   private:
+    void hand_over();
+
+    bool streaming_ = false;
+    JobsJsonStream* stream_ = nullptr;
+    std::size_t part_ = 0;
     struct Hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view text) const noexcept {
@@ -78,9 +151,11 @@ class LeafWriter {
 
 // build_epoch_bundle's work for leaves already serialized and hashed: the root, agents.json,
 // SUMMARY.json (with the SHA-256 of each artifact) and its signature. Consumes the hashes;
-// leaves.jobs_json is only read (the bundle's jobs_json is left empty: it is that string), so
-// another thread may read it meanwhile.
+// leaves.jobs_json is not used (the bundle's jobs_json is left empty). `jobs_json_sha256`
+// gives jobs.json's SHA-256 in hex; it is called once the tree is built, so it may wait for
+// a hash computed meanwhile on another thread.
 EpochBundle bundle_from_leaves(EpochLeaves& leaves, const EpochFigures& figures,
-                               const crypto::Signer& signer);
+                               const crypto::Signer& signer,
+                               const std::function<std::string()>& jobs_json_sha256);
 
 }  // namespace sihlicon::settlement

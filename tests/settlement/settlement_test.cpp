@@ -511,12 +511,12 @@ TEST_CASE("an epoch is due for sealing once its duration has passed") {
     CHECK(index.at("operator").as_string() == f.settlement().operator_address().to_string());
 }
 
-TEST_CASE("a large epoch, read and hashed in parallel parts, seals the same bytes as one pass") {
-    SettlementFixture f;
-    constexpr std::int64_t kJobs = 40'000;  // above the size split over threads
+// Writes `count` completed jobs straight into the active epoch (fees 1 to 5 micro-dollars,
+// strings JCS escapes, 13 clients with non-ASCII names, 7 workers) and funds escrow with them.
+void insert_epoch_jobs(SettlementFixture& f, std::int64_t count) {
     f.database().write([&](store::Transaction& tx) {
         settlement::ensure_active_epoch(tx, kUsd, f.clock->now());
-        for (std::int64_t i = 0; i < kJobs; ++i) {
+        for (std::int64_t i = 0; i < count; ++i) {
             const auto id = fmt::format("job-{:08}", i);
             const auto worker = fmt::format("bee-{:02}", i % 7);
             const auto result = fmt::format("r\"{}\\\n", i);  // strings that JCS escapes
@@ -529,12 +529,92 @@ TEST_CASE("a large epoch, read and hashed in parallel parts, seals the same byte
                 .run();
         }
     });
+    std::int64_t fees = 0;
+    for (std::int64_t i = 0; i < count; ++i) {
+        fees += 1 + i % 5;
+    }
     TransferRequest funding;
     funding.id = "funding";
     funding.debit = AccountRef{AccountKind::external, "bench", kUsd};
     funding.credit = kEscrow;
-    funding.amount = Money(kJobs * 3, kUsd);
+    funding.amount = Money(fees, kUsd);
     f.settlement().transfer(funding);
+}
+
+// A blob backend whose writes fail with `io` while `failing` is set, after `good_blocks`.
+class FailingBackend final : public BlobBackend {
+  public:
+    explicit FailingBackend(std::shared_ptr<BlobBackend> inner) : inner_(std::move(inner)) {}
+    bool failing = false;
+    int good_blocks = 0;
+
+    std::unique_ptr<Batch> begin_batch(StorageTier tier) override {
+        class FailingBatch final : public Batch {
+          public:
+            FailingBatch(FailingBackend& owner, std::unique_ptr<Batch> inner)
+                : owner_(owner), inner_(std::move(inner)) {}
+            void add(const Cid& cid, std::span<const std::uint8_t> bytes) override {
+                if (owner_.failing && owner_.good_blocks-- <= 0) {
+                    throw Error(ErrorCode::io, "no space left on device (injected)");
+                }
+                inner_->add(cid, bytes);
+            }
+            void commit() override { inner_->commit(); }
+            const std::vector<Cid>& written() const override { return inner_->written(); }
+
+          private:
+            FailingBackend& owner_;
+            std::unique_ptr<Batch> inner_;
+        };
+        return std::make_unique<FailingBatch>(*this, inner_->begin_batch(tier));
+    }
+    bool contains(StorageTier tier, const Cid& cid) override { return inner_->contains(tier, cid); }
+    std::optional<std::vector<std::uint8_t>> read(StorageTier tier, const Cid& cid) override {
+        return inner_->read(tier, cid);
+    }
+    void remove(StorageTier tier, const Cid& cid) override { inner_->remove(tier, cid); }
+    void for_each(StorageTier tier, const std::function<void(const Cid&)>& visit) override {
+        inner_->for_each(tier, visit);
+    }
+
+  private:
+    std::shared_ptr<BlobBackend> inner_;
+};
+
+TEST_CASE(
+    "a seal whose jobs.json cannot be stored fails with io, pays nothing, and finishes later") {
+    SettlementFixture f;
+    constexpr std::int64_t kJobs = 40'000;  // read in parallel parts, stored as they are read
+    insert_epoch_jobs(f, kJobs);
+    auto backend = std::make_shared<FailingBackend>(
+        make_local_blob_backend(f.hub->blob_directory(), Durability::process_crash));
+    f.hub->content_store().use_backend(backend);
+    backend->failing = true;
+    backend->good_blocks = 5;  // jobs.json fails part-way, while the jobs are still being read
+    CHECK(error_of([&] { f.settlement().seal_epoch(); }) == ErrorCode::io);
+    CHECK(f.settlement().epoch("epoch-000001").status == EpochStatus::sealing);
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers WHERE kind = 'payout'") == 0);
+    CHECK(f.count("SELECT COUNT(*) FROM cas_manifests") == 0);
+    std::size_t blocks = 0;
+    backend->for_each(StorageTier::hot, [&](const Cid&) { ++blocks; });
+    CHECK(blocks == 0);  // the blocks written before the failure were removed
+
+    backend->failing = false;
+    const auto sealed = f.settlement().seal_epoch();
+    CHECK(sealed.id == "epoch-000001");
+    CHECK(sealed.status == EpochStatus::finalized);
+    CHECK(sealed.jobs_count == kJobs);
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers WHERE kind = 'payout'") == 7);
+    const auto bundle = f.settlement().epoch_bundle(sealed.id);
+    const auto summary = boost::json::parse(sealed.summary_json).as_object();
+    CHECK(summary.at("artifacts").at("jobs.json").as_string() ==
+          crypto::to_hex(crypto::sha256(bundle.jobs_json)));
+}
+
+TEST_CASE("a large epoch, read and hashed in parallel parts, seals the same bytes as one pass") {
+    SettlementFixture f;
+    constexpr std::int64_t kJobs = 40'000;  // above the size split over threads
+    insert_epoch_jobs(f, kJobs);
 
     const auto sealed = f.settlement().seal_epoch();
     CHECK(sealed.jobs_count == kJobs);
