@@ -31,7 +31,10 @@ export declare class SihliconError extends Error {
   constructor(message: string, code?: ErrorCodeName, field?: string);
   readonly name: 'SihliconError';
   readonly code: ErrorCodeName;
-  /** The input at fault ("workloadConfig.resources.memory"), when the error is about one. */
+  /**
+   * The input at fault ("workloadConfig.resources.memory", "sellerHub"), spelt as this API's
+   * objects spell it, when the error is about one.
+   */
   readonly field?: string;
 }
 

@@ -97,7 +97,8 @@ AddonData& addon(Napi::Env env);
 // ---- errors ---------------------------------------------------------------------------------
 
 // A SihliconError (or a plain Error before index.js registered the class) with .code (the
-// ErrorCode's name: "invalid_argument", "not_found", ...) and .field (absent when empty).
+// ErrorCode's name: "invalid_argument", "not_found", ...) and .field (absent when empty; a
+// snake_case record field of the library is given in camelCase, as this API spells it).
 Napi::Error to_js_error(Napi::Env env, const Error& error);
 // The same for any exception caught by the addon (std::exception: code "internal").
 Napi::Error to_js_error(Napi::Env env, const std::exception_ptr& error);

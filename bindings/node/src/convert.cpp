@@ -3,6 +3,7 @@
 // Errors, records and arguments between JavaScript and the C++ API (see common.hpp).
 #include "common.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <new>
 #include <vector>
@@ -88,10 +89,43 @@ Napi::Error make_error(Napi::Env env, std::string_view code, const std::string& 
     return Napi::Error(env, object);
 }
 
+// The library names the fields of its C++ records in snake_case ("seller_hub"), where this
+// API's objects spell them in camelCase ("sellerHub"). A field that is one snake_case word is
+// one of those and is renamed, in .field and where the message names it; paths ("labels.x_y",
+// "workloadConfig.env.MY_VAR") hold keys the caller chose and are left as they are.
+std::string camel_case_field(const std::string& field) {
+    const bool snake = !field.empty() && field.front() >= 'a' && field.front() <= 'z' &&
+                       field.find('_') != std::string::npos && field.back() != '_' &&
+                       std::all_of(field.begin(), field.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                       });
+    if (!snake) {
+        return field;
+    }
+    std::string camel;
+    bool upper = false;
+    for (const char c : field) {
+        if (c == '_') {
+            upper = true;
+        } else {
+            camel += upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+            upper = false;
+        }
+    }
+    return camel;
+}
+
 }  // namespace
 
 Napi::Error to_js_error(Napi::Env env, const Error& error) {
-    return make_error(env, to_string(error.code()), error.what(), error.field());
+    const auto field = camel_case_field(error.field());
+    std::string message = error.what();
+    if (field != error.field()) {
+        if (const auto at = message.find(error.field()); at != std::string::npos) {
+            message.replace(at, error.field().size(), field);
+        }
+    }
+    return make_error(env, to_string(error.code()), message, field);
 }
 
 Napi::Error to_js_error(Napi::Env env, const std::exception_ptr& error) {

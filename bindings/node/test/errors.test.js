@@ -26,6 +26,28 @@ test('errors carry the library\'s code, the field at fault and its message', asy
   assert.match(caught.stack, /errors\.test\.js/);
 });
 
+test('fields are named as this API spells them, in .field and in the message', async (t) => {
+  const { hub } = await openHub(t);
+  let caught;
+  try {
+    hub.settlement.createMarketTransaction({ id: 'm-1', type: 'heat', buyerHub: 'zurich-1',
+      sellerHub: 'zurich-1', quantity: 1, unitPrice: '1.00' });
+  } catch (error) {
+    caught = error;
+  }
+  assert.equal(caught.code, 'invalid_argument');
+  assert.equal(caught.field, 'sellerHub');  // the library's record says seller_hub
+  assert.match(caught.message, /sellerHub/);
+  assert.doesNotMatch(caught.message, /seller_hub/);
+  // A path keeps the keys the caller chose.
+  try {
+    hub.scheduler.submit(job({ workloadConfig: { containerImage: 'x', resources: { memory: 'lots' } } }), 'ann');
+  } catch (error) {
+    caught = error;
+  }
+  assert.equal(caught.field, 'workloadConfig.resources.memory');
+});
+
 test('every code a caller can provoke is mapped', async (t) => {
   const { hub } = await openHub(t, { hub: { settlement: { chargeJobs: true } } });
   const codes = sihlicon.ErrorCode;

@@ -147,7 +147,7 @@ test('demand options out of order or of the wrong type are refused at open', asy
   const directory = tempDir();
   t.after(() => fs.rmSync(directory, { recursive: true, force: true }));
   await rejects(assert, () => sihlicon.Hub.open(directory, {
-    settlement: { demandMinPpm: 2000000, demandMaxPpm: 1000000 } }), 'invalid_argument', 'demand_max_ppm');
+    settlement: { demandMinPpm: 2000000, demandMaxPpm: 1000000 } }), 'invalid_argument', 'demandMaxPpm');
   await rejects(assert, () => sihlicon.Hub.open(directory, {
     settlement: { demandFullQueueDepth: 'deep' } }), 'invalid_argument', 'settlement.demandFullQueueDepth');
 });
@@ -253,7 +253,7 @@ test('a market transaction with a bad field writes nothing', async (t) => {
   await rejects(assert, () => m.createMarketTransaction({ ...request, quantity: 1.5 }), 'invalid_argument', 'quantity');
   await rejects(assert, () => m.createMarketTransaction({ ...request, unitPrice: 2 }), 'invalid_argument', 'unitPrice');
   await rejects(assert, () => m.createMarketTransaction({ ...request, type: 'gold' }), 'invalid_argument', 'type');
-  await rejects(assert, () => m.createMarketTransaction({ ...request, sellerHub: 'nowhere' }), 'not_found', 'seller_hub');
+  await rejects(assert, () => m.createMarketTransaction({ ...request, sellerHub: 'nowhere' }), 'not_found', 'sellerHub');
   await rejects(assert, () => m.createMarketTransaction({ ...request, quantity: 3 }), 'insufficient_funds');
   await rejects(assert, () => m.settleMarketTransaction('m-1'), 'not_found', 'id');
   await rejects(assert, () => m.marketTransaction('m-1'), 'not_found', 'id');
