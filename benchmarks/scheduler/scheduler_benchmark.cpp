@@ -14,6 +14,7 @@
 #include <sihlicon/hub.hpp>
 #include <sihlicon/scheduler.hpp>
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -63,7 +64,7 @@ double reference_commits_per_second(int count, int tables = 1) {
                  nullptr);
     std::vector<sqlite3_stmt*> inserts;
     for (int t = 0; t < tables; ++t) {
-        const auto name = "t" + std::to_string(t);
+        const auto name = fmt::format("t{}", t);
         sqlite3_exec(db,
                      ("CREATE TABLE " + name + " (id INTEGER PRIMARY KEY, payload TEXT)").c_str(),
                      nullptr, nullptr, nullptr);
@@ -150,7 +151,7 @@ double concurrent_single_calls(int count, int threads) {
     auto& scheduler = hub.scheduler();
     scheduler.register_hub(big_hub());
     for (int t = 0; t < threads; ++t) {
-        auto worker = big_worker("w" + std::to_string(t));
+        auto worker = big_worker(fmt::format("w{}", t));
         worker.cpu_millicores = 100;  // one job at a time: a claim takes this worker's own job
         scheduler.register_worker(worker);
     }
@@ -161,7 +162,7 @@ double concurrent_single_calls(int count, int threads) {
     std::vector<std::thread> clients;
     for (int t = 0; t < threads; ++t) {
         clients.emplace_back([&, t] {
-            const auto worker = "w" + std::to_string(t);
+            const auto worker = fmt::format("w{}", t);
             for (int i = 0; i < count / threads; ++i) {
                 scheduler.submit(spec);
                 const auto claimed = scheduler.claim(worker, 1);
@@ -188,17 +189,24 @@ double batch_calls(int count, int batch) {
     const std::vector<JobSpec> specs(static_cast<std::size_t>(batch), small_job());
     const auto completion = done();
     const auto start = Steady::now();
-    for (int done_jobs = 0; done_jobs < count; done_jobs += batch) {
+    // Only completed jobs count (a claim that returned fewer than the batch once let this
+    // figure count jobs left queued).
+    std::int64_t completed = 0;
+    while (completed < count) {
         scheduler.submit_many(specs);
         const auto claimed = scheduler.claim("w", batch);
+        if (static_cast<int>(claimed.size()) != batch) {
+            std::fprintf(stderr, "claim returned %zu of %d jobs\n", claimed.size(), batch);
+            std::exit(1);
+        }
         std::vector<std::pair<Lease, JobCompletion>> completions;
         completions.reserve(claimed.size());
         for (const auto& job : claimed) {
             completions.emplace_back(job.lease, completion);
         }
-        scheduler.complete_many(completions);
+        completed += static_cast<std::int64_t>(scheduler.complete_many(completions).size());
     }
-    return count / seconds_since(start);
+    return static_cast<double>(completed) / seconds_since(start);
 }
 
 std::int64_t peak_rss_kib() {
@@ -223,7 +231,7 @@ Latency claim_latency(int queued, int workers, int claims) {
     auto& scheduler = hub.scheduler();
     scheduler.register_hub(big_hub());
     for (int i = 0; i < workers; ++i) {
-        auto spec = big_worker("w" + std::to_string(i));
+        auto spec = big_worker(fmt::format("w{}", i));
         spec.cpu_millicores = 4000;
         spec.memory_bytes = 16LL << 30;
         scheduler.register_worker(spec);
@@ -240,7 +248,7 @@ Latency claim_latency(int queued, int workers, int claims) {
     std::vector<double> samples;
     samples.reserve(static_cast<std::size_t>(claims));
     for (int i = 0; i < claims; ++i) {
-        const auto worker = "w" + std::to_string(pick(random));
+        const auto worker = fmt::format("w{}", pick(random));
         const auto start = Steady::now();
         const auto claimed = scheduler.claim(worker, 1);
         samples.push_back(seconds_since(start) * 1e6);

@@ -307,7 +307,9 @@ struct SchedulerOptions {
     std::int64_t missed_heartbeats = 3;                // silent this many intervals: offline
     std::chrono::milliseconds aging_interval{60'000};  // waiting this long adds 1 priority
     std::int64_t submissions_per_hour = 10;            // per owner (the seed); 0: unlimited
-    std::int64_t claim_scan_limit = 256;               // queued jobs examined per claim at most
+    // Queued jobs a claim examines at most, or its `max` if that is larger: the jobs at the
+    // head of the queue that do not fit the worker are skipped up to this many.
+    std::int64_t claim_scan_limit = 256;
     // A job whose inputDataRefs are not all in the hub's content store waits as pending
     // ("inputs"); it is looked at again this often (by claims and tick()), and queued once
     // every input is stored, whichever process stored it.

@@ -137,9 +137,11 @@ ExecutionResult run_child(const ChildSpec& spec, std::stop_token stop) {
         return result;
     }
     const pid_t group = child.id();
-    const auto deadline =
-        spec.timeout ? std::optional<Clock::time_point>(started + *spec.timeout) : std::nullopt;
-    std::optional<Clock::time_point> kill_at;  // after a stop: SIGKILL when the grace ends
+    // Points in time as time_point::max() for "never": with std::optional here GCC 12 at -O2
+    // warns, falsely, that the value "may be used uninitialized".
+    constexpr auto kNever = Clock::time_point::max();
+    const auto deadline = spec.timeout ? started + *spec.timeout : kNever;
+    auto kill_at = kNever;  // after a stop: SIGKILL when the grace ends
     bool timed_out = false;
     bool stopped = false;
     for (;;) {
@@ -148,7 +150,7 @@ ExecutionResult run_child(const ChildSpec& spec, std::stop_token stop) {
             break;
         }
         const auto now = Clock::now();
-        if (!timed_out && deadline && now >= *deadline) {
+        if (!timed_out && now >= deadline) {
             timed_out = true;
             kill_group(group, SIGKILL);
             if (spec.after_kill) {
@@ -158,8 +160,8 @@ ExecutionResult run_child(const ChildSpec& spec, std::stop_token stop) {
             stopped = true;
             kill_group(group, SIGTERM);
             kill_at = now + spec.stop_grace;
-        } else if (kill_at && now >= *kill_at) {
-            kill_at.reset();
+        } else if (now >= kill_at) {
+            kill_at = kNever;
             kill_group(group, SIGKILL);
             if (spec.after_kill) {
                 spec.after_kill();

@@ -795,8 +795,9 @@ std::vector<ClaimedJob> Scheduler::Impl::claim(Moves& moves, std::string_view wo
         max = 1;  // one job per turn, so workers asking together alternate
     }
     // Look at a small window of the queue first; widen it to the scan limit only when the
-    // jobs at the head do not fit this worker. Bin packing compares the whole window.
-    const auto scan_limit = moves.options.claim_scan_limit;
+    // jobs at the head do not fit this worker. Bin packing compares the whole window. A claim
+    // for more jobs than the scan limit may look at as many as it asks for.
+    const auto scan_limit = std::max(moves.options.claim_scan_limit, max);
     std::int64_t window = hub.spec.routing_policy == RoutingPolicy::bin_packing
                               ? scan_limit
                               : std::min(scan_limit, 2 * max + 6);
