@@ -7,6 +7,8 @@
 //     agents.json / SUMMARY.json, the RFC 9162 root, the EIP-191 signature, storing the four
 //     files in the content store and posting the payouts. build_epoch_bundle() alone (root,
 //     bundle and signature, from jobs in memory) is timed too.
+//     Settlement::receipt() is timed too: the first of the epoch rebuilds its tree, the next
+//     ones use the tree kept in memory.
 //  2. Verifying receipts (at least 100,000 per second): R receipts (default 200,000) of that
 //     epoch are made in memory (not timed) and checked with one ReceiptVerifier per thread
 //     (each summary's signature is recovered once per thread, then cached); the figure for one
@@ -122,6 +124,20 @@ int main(int argc, char** argv) {
     std::printf("seal_epoch of %lld jobs: %.3f s (limit 2 s: %s); root %s, jobs.json CID %s\n",
                 static_cast<long long>(epoch.jobs_count), seal_s, seal_s <= 2.0 ? "met" : "NOT met",
                 epoch.jobs_merkle_root.c_str(), epoch.artifact_cids.at("jobs.json").c_str());
+
+    // Receipts from the hub: the first rebuilds the epoch's tree, the next ones reuse it.
+    start = std::chrono::steady_clock::now();
+    const auto first_receipt = hub.settlement().receipt(job_number(jobs / 2).job_id);
+    const double first_s = seconds_since(start);
+    constexpr int kHubReceipts = 200;
+    start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kHubReceipts; ++i) {
+        hub.settlement().receipt(job_number((i * 7919) % jobs).job_id);
+    }
+    std::printf(
+        "Settlement::receipt from the hub: first %.1f ms (builds the tree), then %.1f us each "
+        "(%d receipts)\n",
+        first_s * 1e3, seconds_since(start) * 1e6 / kHubReceipts, kHubReceipts);
 
     std::vector<EpochJob> records;
     records.reserve(static_cast<std::size_t>(jobs));

@@ -555,6 +555,9 @@ class SIHLICON_API Settlement {
     // The receipt of a job in a finalized epoch: {"job_id", "epoch_id", "leaf", "leaf_index",
     // "tree_size", "proof": [hex], "root", "summary", "signature", "signer"}.
     // Throws not_found (job not in any epoch), conflict (its epoch is not finalized yet).
+    // The first receipt of an epoch rebuilds its Merkle tree from the jobs (about a second for
+    // a million); the tree of the epoch last asked for stays in memory (64 bytes a job), so the
+    // receipts of that epoch that follow only look up the job and its place.
     std::string receipt(std::string_view job_id) const;
     // {"epochs": [...]} for an explorer (the seed's SwarmOrb index.json).
     std::string index_json() const;

@@ -528,11 +528,27 @@ std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_
     return result;
 }
 
-std::string receipt_of(store::Database& database, std::string_view job_id) {
+EpochTree epoch_tree(store::Database& database, std::int64_t number) {
+    auto leaves = collect_leaves(database, number, nullptr);
+    EpochTree result{crypto::MerkleTree(std::move(leaves.hashes)), {}};
+    database.read([&](store::Transaction& tx) {
+        auto ids = tx.prepare(
+            "SELECT job_id FROM settlement_epoch_jobs WHERE epoch_number = ? ORDER BY job_id");
+        ids.bind_all(number);
+        for (std::size_t i = 0; ids.step(); ++i) {
+            if (i % EpochTree::kMarkEvery == 0) {
+                result.marks.push_back(ids.column_text(0));
+            }
+        }
+    });
+    return result;
+}
+
+std::string receipt_of(store::Database& database, std::string_view job_id,
+                       const EpochTreeSource& tree_of) {
     struct Found {
         EpochRecord epoch;
         std::string leaf;
-        std::size_t index = 0;
     };
     const auto found = database.read([&](store::Transaction& tx) {
         auto row = tx.prepare(
@@ -558,18 +574,29 @@ std::string receipt_of(store::Database& database, std::string_view job_id) {
                                     result.epoch.id, to_string(result.epoch.status)),
                         "job_id");
         }
-        auto before = tx.prepare(
-            "SELECT COUNT(*) FROM settlement_epoch_jobs WHERE epoch_number = ? AND job_id < ?");
-        before.bind_all(number, job_id);
-        before.step();
-        result.index = static_cast<std::size_t>(before.column_int64(0));
         return result;
     });
-    // A finalized epoch's jobs no longer change: its tree is rebuilt from their leaves.
-    auto leaves = collect_leaves(database, found.epoch.number, nullptr);
-    const auto size = leaves.hashes.size();
-    const crypto::MerkleTree tree(std::move(leaves.hashes));
-    return make_receipt(found.epoch, found.leaf, size, tree, found.index);
+    const auto tree =
+        tree_of ? tree_of(found.epoch.number)
+                : std::make_shared<const EpochTree>(epoch_tree(database, found.epoch.number));
+    // The job's place: the last mark at or before its id, plus the ids between the two.
+    const auto& marks = tree->marks;
+    const auto after = std::upper_bound(marks.begin(), marks.end(), job_id);
+    if (after == marks.begin()) {
+        throw Error(ErrorCode::internal,
+                    fmt::format("job '{}' sorts before the first job of its epoch", job_id));
+    }
+    const auto mark = static_cast<std::size_t>(after - marks.begin() - 1);
+    const auto index = database.read([&](store::Transaction& tx) {
+        auto between = tx.prepare(
+            "SELECT COUNT(*) FROM settlement_epoch_jobs WHERE epoch_number = ? AND job_id >= ? "
+            "AND job_id < ?");
+        between.bind_all(found.epoch.number, marks[mark], job_id);
+        between.step();
+        return mark * EpochTree::kMarkEvery + static_cast<std::size_t>(between.column_int64(0));
+    });
+    return make_receipt(found.epoch, found.leaf, static_cast<std::size_t>(tree->tree.size()),
+                        tree->tree, index);
 }
 
 std::string make_receipt(const EpochRecord& epoch, const std::vector<std::string>& leaves,

@@ -16,6 +16,7 @@
 #include <sihlicon/settlement.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,9 +51,22 @@ EpochRecord load_epoch_by_number(store::Transaction& tx, std::int64_t number);
 std::vector<EpochRecord> load_epochs(store::Transaction& tx);
 std::vector<EpochJob> load_epoch_jobs(store::Transaction& tx, std::int64_t number);
 std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_id);
-// The receipt of a job in a finalized epoch (Settlement::receipt), its tree rebuilt from the
-// epoch's leaves read on several read transactions at once.
-std::string receipt_of(store::Database& database, std::string_view job_id);
+// What receipts of a finalized epoch need: its Merkle tree, and the job id of every
+// kMarkEvery-th leaf, so that a job's place is found by counting at most that many ids.
+struct EpochTree {
+    static constexpr std::size_t kMarkEvery = 256;
+    crypto::MerkleTree tree;
+    std::vector<std::string> marks;  // marks[k]: the id of leaf k * kMarkEvery
+};
+// The EpochTree of epoch `number` (finalized: its jobs no longer change), rebuilt from its
+// leaves read on several read transactions at once.
+EpochTree epoch_tree(store::Database& database, std::int64_t number);
+// Gives the EpochTree of a finalized epoch by number, for example from a cache.
+using EpochTreeSource = std::function<std::shared_ptr<const EpochTree>(std::int64_t)>;
+// The receipt of a job in a finalized epoch (Settlement::receipt). Its tree comes from
+// `tree_of`, or is rebuilt (epoch_tree) when that is empty.
+std::string receipt_of(store::Database& database, std::string_view job_id,
+                       const EpochTreeSource& tree_of = {});
 
 // The receipt document of leaf `index` of a finalized epoch whose leaves built `tree`.
 std::string make_receipt(const EpochRecord& epoch, const std::vector<std::string>& leaves,

@@ -80,6 +80,10 @@ struct Settlement::Impl {
     mutable std::mutex signer_mutex;
     std::shared_ptr<const crypto::Signer> signer;  // guarded by signer_mutex
     settlement::SealFaultPoint seal_fault;         // tests only
+    // The tree of the finalized epoch a receipt was last made for (see Settlement::receipt).
+    mutable std::mutex tree_mutex;
+    mutable std::int64_t tree_epoch = -1;                       // guarded by tree_mutex
+    mutable std::shared_ptr<const settlement::EpochTree> tree;  // guarded by tree_mutex
 
     Impl(detail::HubCore& core_, Scheduler& scheduler_, ContentStore& content_store_,
          SettlementOptions options_, std::shared_ptr<const crypto::Signer> signer_)
@@ -725,7 +729,18 @@ EpochBundle Settlement::epoch_bundle(std::string_view epoch_id) const {
 }
 
 std::string Settlement::receipt(std::string_view job_id) const {
-    return settlement::receipt_of(*impl_->core.database, job_id);
+    auto& database = *impl_->core.database;
+    return settlement::receipt_of(database, job_id, [&](std::int64_t number) {
+        // Held while a tree is built, so that receipts asked for at once build it once.
+        const std::lock_guard lock(impl_->tree_mutex);
+        if (impl_->tree_epoch != number) {
+            impl_->tree.reset();  // one tree in memory at a time
+            impl_->tree = std::make_shared<const settlement::EpochTree>(
+                settlement::epoch_tree(database, number));
+            impl_->tree_epoch = number;
+        }
+        return impl_->tree;
+    });
 }
 
 std::string Settlement::index_json() const {

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 
+#include <fmt/format.h>
+
 using namespace sihlicon;
 using sihlicon::testing::SchedulerFixture;
 
@@ -75,7 +77,7 @@ TEST_CASE("jobs are dispatched only within the hub's power budget") {
     fixture.add_hub("zurich");  // 10 W per core: a 1-core job budgets 10 W
     fixture.add_worker("bee-01", "zurich", 16000, 64LL << 30);
     for (int i = 0; i < 5; ++i) {
-        fixture.scheduler().submit(SchedulerFixture::job("j" + std::to_string(i)));
+        fixture.scheduler().submit(SchedulerFixture::job(fmt::format("j{}", i)));
     }
     fixture.scheduler().set_grid_state("zurich", {GridSignal::normal, 25, std::nullopt});
     CHECK(fixture.scheduler().claim("bee-01", 10).size() == 2);

@@ -495,6 +495,33 @@ TEST_CASE("a receipt verifies offline, and any tampering is caught") {
     CHECK_FALSE(verify_receipt("not json").valid);
 }
 
+TEST_CASE("receipts of two epochs asked for in turn each carry their own epoch's tree") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    std::vector<std::string> first;
+    for (int i = 0; i < 3; ++i) {
+        first.push_back(f.run_job("alice", "bee-01"));
+    }
+    f.settlement().seal_epoch();
+    std::vector<std::string> second;
+    for (int i = 0; i < 5; ++i) {
+        second.push_back(f.run_job("alice", "bee-01"));
+    }
+    f.settlement().seal_epoch();
+    // The settlement keeps one epoch's tree: asking in turn swaps it each time.
+    for (const auto* ids : {&first, &second, &first, &second}) {
+        for (const auto& id : *ids) {
+            const auto receipt = f.settlement().receipt(id);
+            CHECK(receipt == settlement::receipt_of(f.database(), id));  // rebuilt, no cache
+            const auto check = verify_receipt(receipt, f.settlement().operator_address());
+            CHECK_MESSAGE(check.valid, check.problem);
+            CHECK(check.epoch_id == (ids == &first ? "epoch-000001" : "epoch-000002"));
+        }
+    }
+}
+
 TEST_CASE("an epoch is due for sealing once its duration has passed") {
     SettlementFixture f;
     const auto first = f.settlement().current_epoch();
@@ -658,10 +685,11 @@ TEST_CASE("a large epoch, read and hashed in parallel parts, seals the same byte
     CHECK(rebuilt.summary_json == bundle.summary_json);
     CHECK(rebuilt.signature_txt == bundle.signature_txt);
     CHECK(summary.at("clients").at("count").as_int64() == 13);
-    for (const auto index : {0, 19'999, 20'000, 39'999}) {
-        const auto check =
-            verify_receipt(f.settlement().receipt(jobs[static_cast<std::size_t>(index)].job_id),
-                           f.settlement().operator_address());
+    for (const auto index : {0, 255, 256, 257, 19'999, 20'000, 39'999}) {
+        // The place found from the marks of every 256th job is the job's place.
+        const auto receipt = f.settlement().receipt(jobs[static_cast<std::size_t>(index)].job_id);
+        CHECK(boost::json::parse(receipt).at("leaf_index").as_int64() == index);
+        const auto check = verify_receipt(receipt, f.settlement().operator_address());
         CHECK_MESSAGE(check.valid, check.problem);
     }
 }
