@@ -109,4 +109,34 @@ CREATE TABLE settlement_payouts (
 );
 )sql";
 
+// Schema migration 8: an epoch's jobs stored in (epoch, job id) order. Migration 5 kept them
+// in a rowid table with a text primary key and an (epoch_number, job_id) index, so that a
+// completion wrote three b-trees and reading an epoch in job order looked every row up by
+// rowid. Now the rows are the (epoch_number, job_id) b-tree itself: a seal reads its epoch
+// front to back, a completion writes two b-trees (the rows and the job-id index a receipt
+// looks jobs up by, which also keeps a job in one epoch only). Safe to run again.
+inline constexpr std::string_view kEpochJobsInEpochOrder = R"sql(
+CREATE TABLE settlement_epoch_jobs_in_epoch_order (
+    job_id       TEXT NOT NULL,
+    epoch_number INTEGER NOT NULL,
+    client       TEXT NOT NULL,
+    worker       TEXT NOT NULL,
+    job_type     TEXT NOT NULL,
+    hub          TEXT NOT NULL,
+    fee          INTEGER NOT NULL,
+    currency     TEXT NOT NULL,
+    result_hash  TEXT NOT NULL,
+    poe_hash     TEXT NOT NULL,
+    completed_at INTEGER NOT NULL,
+    PRIMARY KEY (epoch_number, job_id)
+) WITHOUT ROWID;
+INSERT INTO settlement_epoch_jobs_in_epoch_order (job_id, epoch_number, client, worker, job_type,
+    hub, fee, currency, result_hash, poe_hash, completed_at)
+    SELECT job_id, epoch_number, client, worker, job_type, hub, fee, currency, result_hash,
+           poe_hash, completed_at FROM settlement_epoch_jobs;
+DROP TABLE settlement_epoch_jobs;
+ALTER TABLE settlement_epoch_jobs_in_epoch_order RENAME TO settlement_epoch_jobs;
+CREATE UNIQUE INDEX settlement_epoch_jobs_by_id ON settlement_epoch_jobs (job_id);
+)sql";
+
 }  // namespace sihlicon::settlement

@@ -30,6 +30,7 @@ constexpr std::array kMigrations{
     Migration{5, "settlement", settlement::kSchema},
     Migration{6, "settlement_market", settlement::market::kSchema},
     Migration{7, "scheduler_lighter_job_indexes", scheduler::kLighterJobIndexes},
+    Migration{8, "settlement_epoch_jobs_in_epoch_order", settlement::kEpochJobsInEpochOrder},
 };
 
 constexpr std::array kCountedTables{

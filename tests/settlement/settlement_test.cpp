@@ -522,6 +522,56 @@ TEST_CASE("receipts of two epochs asked for in turn each carry their own epoch's
     }
 }
 
+TEST_CASE("a hub made before migration 8 reopens with its epochs' jobs in epoch order") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    std::vector<std::string> sealed_jobs;
+    for (int i = 0; i < 3; ++i) {
+        sealed_jobs.push_back(f.run_job("alice", "bee-01"));
+    }
+    const auto first = f.settlement().seal_epoch();
+    const auto open_job = f.run_job("alice", "bee-01");  // in the active epoch
+    const auto receipt_before = f.settlement().receipt(sealed_jobs[1]);
+    // Back to schema 7: the rowid table and index migration 5 made.
+    f.database().write([](store::Transaction& tx) {
+        for (const char* sql : {
+                 "CREATE TABLE old_epoch_jobs (job_id TEXT PRIMARY KEY, epoch_number INTEGER NOT "
+                 "NULL, client TEXT NOT NULL, worker TEXT NOT NULL, job_type TEXT NOT NULL, hub "
+                 "TEXT NOT NULL, fee INTEGER NOT NULL, currency TEXT NOT NULL, result_hash TEXT "
+                 "NOT NULL, poe_hash TEXT NOT NULL, completed_at INTEGER NOT NULL)",
+                 "INSERT INTO old_epoch_jobs SELECT job_id, epoch_number, client, worker, "
+                 "job_type, hub, fee, currency, result_hash, poe_hash, completed_at FROM "
+                 "settlement_epoch_jobs",
+                 "DROP TABLE settlement_epoch_jobs",
+                 "ALTER TABLE old_epoch_jobs RENAME TO settlement_epoch_jobs",
+                 "CREATE INDEX settlement_epoch_jobs_by_epoch ON settlement_epoch_jobs "
+                 "(epoch_number, job_id)",
+                 "DELETE FROM schema_migrations WHERE version >= 8",
+                 "PRAGMA user_version = 7",
+             }) {
+            tx.prepare(sql).run();
+        }
+    });
+    f.reopen();
+    CHECK(f.hub->info().schema_version == Hub::latest_schema_version());
+    CHECK(f.count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'settlement_epoch_jobs' AND "
+                  "sql LIKE '%WITHOUT ROWID'") == 1);
+    CHECK(f.count("SELECT COUNT(*) FROM sqlite_master WHERE name = "
+                  "'settlement_epoch_jobs_by_epoch'") == 0);
+    CHECK(f.count("SELECT COUNT(*) FROM settlement_epoch_jobs") == 4);
+    CHECK(f.settlement().receipt(sealed_jobs[1]) == receipt_before);
+    CHECK(f.settlement().epoch_jobs(first.id).size() == 3);
+    // Completions still join the active epoch, once each, and it seals over all its jobs.
+    f.run_job("alice", "bee-01");
+    const auto second = f.settlement().seal_epoch();
+    CHECK(second.jobs_count == 2);
+    const auto check =
+        verify_receipt(f.settlement().receipt(open_job), f.settlement().operator_address());
+    CHECK_MESSAGE(check.valid, check.problem);
+}
+
 TEST_CASE("an epoch is due for sealing once its duration has passed") {
     SettlementFixture f;
     const auto first = f.settlement().current_epoch();
