@@ -530,18 +530,7 @@ std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_
 
 EpochTree epoch_tree(store::Database& database, std::int64_t number) {
     auto leaves = collect_leaves(database, number, nullptr);
-    EpochTree result{crypto::MerkleTree(std::move(leaves.hashes)), {}};
-    database.read([&](store::Transaction& tx) {
-        auto ids = tx.prepare(
-            "SELECT job_id FROM settlement_epoch_jobs WHERE epoch_number = ? ORDER BY job_id");
-        ids.bind_all(number);
-        for (std::size_t i = 0; ids.step(); ++i) {
-            if (i % EpochTree::kMarkEvery == 0) {
-                result.marks.push_back(ids.column_text(0));
-            }
-        }
-    });
-    return result;
+    return EpochTree{crypto::MerkleTree(std::move(leaves.hashes)), std::move(leaves.marks)};
 }
 
 std::string receipt_of(store::Database& database, std::string_view job_id,
@@ -581,19 +570,21 @@ std::string receipt_of(store::Database& database, std::string_view job_id,
                 : std::make_shared<const EpochTree>(epoch_tree(database, found.epoch.number));
     // The job's place: the last mark at or before its id, plus the ids between the two.
     const auto& marks = tree->marks;
-    const auto after = std::upper_bound(marks.begin(), marks.end(), job_id);
+    const auto after = std::upper_bound(
+        marks.begin(), marks.end(), job_id,
+        [](std::string_view id, const LeafMark& mark) { return id < mark.job_id; });
     if (after == marks.begin()) {
         throw Error(ErrorCode::internal,
                     fmt::format("job '{}' sorts before the first job of its epoch", job_id));
     }
-    const auto mark = static_cast<std::size_t>(after - marks.begin() - 1);
+    const auto& mark = *(after - 1);
     const auto index = database.read([&](store::Transaction& tx) {
         auto between = tx.prepare(
             "SELECT COUNT(*) FROM settlement_epoch_jobs WHERE epoch_number = ? AND job_id >= ? "
             "AND job_id < ?");
-        between.bind_all(found.epoch.number, marks[mark], job_id);
+        between.bind_all(found.epoch.number, mark.job_id, job_id);
         between.step();
-        return mark * EpochTree::kMarkEvery + static_cast<std::size_t>(between.column_int64(0));
+        return mark.index + static_cast<std::size_t>(between.column_int64(0));
     });
     return make_receipt(found.epoch, found.leaf, static_cast<std::size_t>(tree->tree.size()),
                         tree->tree, index);

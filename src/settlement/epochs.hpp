@@ -10,6 +10,7 @@
 #pragma once
 
 #include "hub/hub_core.hpp"
+#include "settlement/leaves.hpp"
 #include "store/database.hpp"
 
 #include <sihlicon/content_store.hpp>
@@ -51,12 +52,11 @@ EpochRecord load_epoch_by_number(store::Transaction& tx, std::int64_t number);
 std::vector<EpochRecord> load_epochs(store::Transaction& tx);
 std::vector<EpochJob> load_epoch_jobs(store::Transaction& tx, std::int64_t number);
 std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_id);
-// What receipts of a finalized epoch need: its Merkle tree, and the job id of every
-// kMarkEvery-th leaf, so that a job's place is found by counting at most that many ids.
+// What receipts of a finalized epoch need: its Merkle tree, and the marks (see LeafMark) by
+// which a job's place is found counting at most kMarkEvery ids.
 struct EpochTree {
-    static constexpr std::size_t kMarkEvery = 256;
     crypto::MerkleTree tree;
-    std::vector<std::string> marks;  // marks[k]: the id of leaf k * kMarkEvery
+    std::vector<LeafMark> marks;
 };
 // The EpochTree of epoch `number` (finalized: its jobs no longer change), rebuilt from its
 // leaves read on several read transactions at once.

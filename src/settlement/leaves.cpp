@@ -273,6 +273,9 @@ void LeafWriter::add(const LeafFields& fields) {
     append_leaf(json_, fields);
     hashes_.push_back(
         crypto::merkle_leaf_hash(std::string_view(json_).substr(begin, json_.size() - begin)));
+    if ((hashes_.size() - 1) % kMarkEvery == 0) {
+        marks_.push_back(LeafMark{std::string(fields.job_id), hashes_.size() - 1});
+    }
     revenue_ += fields.fee;
     if (const auto found = jobs_of_.find(fields.worker); found != jobs_of_.end()) {
         ++found->second;
@@ -303,6 +306,13 @@ EpochLeaves LeafWriter::join(std::vector<LeafWriter>& parts) {
     if (!streamed) {
         leaves.jobs_json = std::move(parts.front().json_);
         leaves.jobs_json.reserve(bytes);
+    }
+    std::size_t first_index = 0;  // of the part in the epoch
+    for (auto& part : parts) {
+        for (auto& mark : part.marks_) {
+            leaves.marks.push_back(LeafMark{std::move(mark.job_id), first_index + mark.index});
+        }
+        first_index += part.hashes_.size();
     }
     leaves.hashes = std::move(parts.front().hashes_);
     leaves.hashes.reserve(count);

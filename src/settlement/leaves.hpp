@@ -43,9 +43,19 @@ struct LeafFields {
 void append_leaf(std::string& out, const LeafFields& fields);
 
 // An epoch's leaves joined into jobs.json, with each leaf's hash and what the summary needs.
+// A leaf's job id and its index among the epoch's leaves. Every kMarkEvery-th leaf of each
+// part is marked, so that a job's index is the last mark at or before its id plus the ids
+// between the two: at most kMarkEvery to count (see receipt_of in epochs.cpp).
+struct LeafMark {
+    std::string job_id;
+    std::size_t index = 0;
+};
+inline constexpr std::size_t kMarkEvery = 256;
+
 struct EpochLeaves {
     std::string jobs_json;                        // "[" leaf "," leaf ... "]"
     std::vector<crypto::Hash256> hashes;          // merkle_leaf_hash of leaf i
+    std::vector<LeafMark> marks;                  // in job-id order
     std::int64_t revenue = 0;                     // the sum of the fees
     std::int64_t clients = 0;                     // distinct clients
     std::map<std::string, std::int64_t> jobs_of;  // worker → jobs completed
@@ -147,6 +157,7 @@ class LeafWriter {
     std::int64_t revenue_ = 0;
     std::unordered_map<std::string, std::int64_t, Hash, std::equal_to<>> jobs_of_;
     std::unordered_set<std::string, Hash, std::equal_to<>> clients_;
+    std::vector<LeafMark> marks_;  // indexes within this part
 };
 
 // build_epoch_bundle's work for leaves already serialized and hashed: the root, agents.json,

@@ -89,6 +89,12 @@ TEST_CASE("streamed parts hand out the bytes and the hash of the file joined in 
     CHECK(joined.revenue == whole.revenue);
     CHECK(joined.clients == whole.clients);
     CHECK(joined.jobs_of == whole.jobs_of);
+    // Marks name their leaf's place in the epoch: every 256th of each part, parts' first too.
+    REQUIRE(joined.marks.size() == (7'000 + 255) / 256 + (5'000 + 255) / 256);
+    for (const auto& mark : joined.marks) {
+        CHECK(all.at(mark.index).id == mark.job_id);
+    }
+    CHECK(joined.marks[(7'000 + 255) / 256].index == 7'000);
 }
 
 TEST_CASE("an epoch without jobs streams []") {
