@@ -9,6 +9,7 @@
 #include <sihlicon/hub.hpp>
 #include <sihlicon/scheduler.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,11 +30,15 @@ struct SchedulerFixture {
         std::make_shared<ManualClock>(Timestamp::from_ms(1'767'225'600'000));  // 2026-01-01
     Hub hub = open_hub();
 
-    Hub open_hub() {
+    // `adjust`, when given, changes the options before the hub opens.
+    Hub open_hub(const std::function<void(HubOptions&)>& adjust = {}) {
         HubOptions options;
         options.clock = clock;
         options.durability = Durability::process_crash;
         options.scheduler.submissions_per_hour = 0;
+        if (adjust) {
+            adjust(options);
+        }
         auto opened = Hub::open(dir.path(), options);
         // kCidHelloWorld is stored, so jobs that name it as an input can be queued.
         const std::string hello = "hello world";

@@ -186,28 +186,13 @@ TEST_CASE("bin-packing hands out the job that fills the worker best") {
 TEST_CASE("a claim for more jobs than the scan limit gets every job that fits") {
     // Regression: the scan limit (256 by default) capped what claim(worker, 1000) returned,
     // though every queued job fitted.
-    sihlicon::testing::TempDir dir;
-    HubOptions options;
-    options.durability = Durability::process_crash;
-    options.scheduler.submissions_per_hour = 0;
-    options.scheduler.claim_scan_limit = 4;
-    auto hub = Hub::open(dir.path(), options);
-    HubSpec site;
-    site.id = "zurich";
-    site.name = "Zurich";
-    site.site = "lab";
-    site.region = "CH";
-    site.heat_recovery_ppm = 900'000;
-    site.power_capacity_w = 1'000'000;
-    hub.scheduler().register_hub(site);
-    WorkerSpec worker;
-    worker.id = "bee-01";
-    worker.hub_id = "zurich";
-    worker.cpu_millicores = 100'000;
-    worker.memory_bytes = 1LL << 40;
-    hub.scheduler().register_worker(worker);
-    hub.scheduler().submit_many(std::vector<JobSpec>(10, SchedulerFixture::job()));
-    CHECK(hub.scheduler().claim("bee-01", 10).size() == 10);
+    SchedulerFixture fixture;
+    fixture.hub =
+        fixture.open_hub([](HubOptions& options) { options.scheduler.claim_scan_limit = 4; });
+    fixture.add_hub("zurich", RoutingPolicy::least_loaded, 1'000'000);
+    fixture.add_worker("bee-01", "zurich", 100'000, 1LL << 40);
+    fixture.scheduler().submit_many(std::vector<JobSpec>(10, SchedulerFixture::job()));
+    CHECK(fixture.scheduler().claim("bee-01", 10).size() == 10);
 }
 
 TEST_CASE("round-robin hands one job per claim so workers take turns") {
