@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/database.hpp"
 
+#include "store/wal_vfs.hpp"
+
 #include <sqlite3.h>
 #include <sihlicon/error.hpp>
 
@@ -128,7 +130,7 @@ Connection::Connection(const std::filesystem::path& path, const DatabaseOptions&
         flags |= SQLITE_OPEN_CREATE;
     }
     configure_sqlite_once();
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, wal_vfs_name());
     if (rc != SQLITE_OK) {
         const std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
         sqlite3_close_v2(db_);

@@ -28,6 +28,11 @@
 // checkpoint_pages, the committing writer finishes the checkpoint itself (as SQLite's own
 // autocheckpoint would) and the log stays bounded.
 //
+// Log writes: every connection opens the database through the VFS of store/wal_vfs.hpp, which
+// writes a transaction's log frames with one system call at its commit instead of two per page
+// (in the scheduler benchmark, 42-47% more jobs/s one call at a time). What a commit has
+// written when it returns, and so what a crash keeps, is unchanged.
+//
 // Temporary storage (statement journals, each grouped body's savepoint) is kept in memory.
 //
 // SQLite's process-wide configuration: see include/sihlicon/hub.hpp (the first connection
