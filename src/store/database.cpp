@@ -15,6 +15,9 @@
 #include <system_error>
 #include <thread>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace sihlicon::store {
 
 namespace {
@@ -113,6 +116,10 @@ void validate(const DatabaseOptions& options) {
     if (options.checkpoint_pages < 1) {
         throw Error::invalid("checkpoint_pages", std::to_string(options.checkpoint_pages),
                              "must be at least 1");
+    }
+    if (options.writeback_pages < 0) {
+        throw Error::invalid("writeback_pages", std::to_string(options.writeback_pages),
+                             "must not be negative (0 turns the writeback off)");
     }
     if (options.max_batch < 1) {
         throw Error::invalid("max_batch", std::to_string(options.max_batch), "must be at least 1");
@@ -255,6 +262,9 @@ Database::~Database() {
     if (checkpointer_.joinable()) {
         checkpointer_.join();
     }
+    if (log_fd_ >= 0) {
+        ::close(log_fd_);
+    }
 }
 
 namespace {
@@ -265,8 +275,24 @@ constexpr int kCatchUpFactor = 4;
 int Database::on_commit(void* database, sqlite3* connection, const char*, int log_pages) {
     auto* self = static_cast<Database*>(database);
     const int threshold = self->options_.checkpoint_pages;
+    // With Durability::full every commit has synced the log already.
+    const int writeback =
+        self->options_.durability == Durability::normal ? self->options_.writeback_pages : 0;
+    bool writeback_due = false;
+    if (writeback > 0) {
+        if (log_pages < self->writeback_requested_at_) {
+            self->writeback_requested_at_ = 0;  // the log was rewound
+        }
+        if (log_pages >= self->writeback_requested_at_ + writeback) {
+            self->writeback_requested_at_ = log_pages;
+            writeback_due = true;
+        }
+    }
     if (log_pages < threshold) {
         self->checkpoint_requested_at_ = 0;  // the log was rewound
+        if (writeback_due) {
+            self->wake_background(Background::writeback);
+        }
         return SQLITE_OK;
     }
     if (log_pages >= kCatchUpFactor * threshold) {
@@ -284,32 +310,60 @@ int Database::on_commit(void* database, sqlite3* connection, const char*, int lo
     // One request per half threshold of growth: each checkpoint costs two fsyncs.
     if (self->checkpoint_requested_at_ != 0 &&
         log_pages < self->checkpoint_requested_at_ + threshold / 2) {
+        if (writeback_due) {
+            self->wake_background(Background::writeback);
+        }
         return SQLITE_OK;
     }
     self->checkpoint_requested_at_ = log_pages;
-    {
-        std::lock_guard lock(self->checkpoint_mutex_);
-        if (!self->stopping_) {
-            self->checkpoint_due_ = true;
-            if (!self->checkpointer_.joinable()) {
-                self->checkpointer_ = std::thread([self] { self->run_checkpointer(); });
-            }
-        }
-        self->checkpoint_wanted_.notify_one();
-    }
+    self->wake_background(Background::checkpoint);
     return SQLITE_OK;
+}
+
+void Database::wake_background(Background work) {
+    std::lock_guard lock(checkpoint_mutex_);
+    if (stopping_) {
+        return;
+    }
+    (work == Background::checkpoint ? checkpoint_due_ : writeback_due_) = true;
+    if (!checkpointer_.joinable()) {
+        checkpointer_ = std::thread([this] { run_checkpointer(); });
+    }
+    checkpoint_wanted_.notify_one();
+}
+
+// Asks the kernel to start writing out the log's dirty pages, without waiting (see
+// DatabaseOptions::writeback_pages). Only Linux offers this; elsewhere it does nothing.
+void Database::start_log_writeback() {
+#ifdef __linux__
+    if (log_fd_ < 0) {
+        // The log exists while the writer connection is open, which outlives this thread.
+        log_fd_ = ::open((path_.string() + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+    }
+    if (log_fd_ >= 0 && ::sync_file_range(log_fd_, 0, 0, SYNC_FILE_RANGE_WRITE) == 0) {
+        log_writebacks_.fetch_add(1, std::memory_order_relaxed);
+    }
+#endif
 }
 
 void Database::run_checkpointer() {
     std::unique_ptr<Connection> connection;
     std::unique_lock lock(checkpoint_mutex_);
     for (;;) {
-        checkpoint_wanted_.wait(lock, [&] { return checkpoint_due_ || stopping_; });
+        checkpoint_wanted_.wait(lock,
+                                [&] { return checkpoint_due_ || writeback_due_ || stopping_; });
         if (stopping_) {
             return;
         }
+        const bool checkpoint = checkpoint_due_;
         checkpoint_due_ = false;
+        writeback_due_ = false;  // a checkpoint syncs the log anyway
         lock.unlock();
+        if (!checkpoint) {
+            start_log_writeback();
+            lock.lock();
+            continue;
+        }
         try {
             if (!connection) {
                 connection = std::make_unique<Connection>(path_, options_, true);
@@ -324,6 +378,10 @@ void Database::run_checkpointer() {
         }
         lock.lock();
     }
+}
+
+std::int64_t Database::log_writebacks() const {
+    return log_writebacks_.load(std::memory_order_relaxed);
 }
 
 Database::WriteStats Database::write_stats() const {

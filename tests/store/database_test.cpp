@@ -292,6 +292,10 @@ TEST_CASE("options out of range are refused naming the option") {
     options.reader_connections = 0;
     CHECK_THROWS_WITH_AS(Database(dir / "t.db", options), doctest::Contains("reader_connections"),
                          Error);
+    options = DatabaseOptions{};
+    options.writeback_pages = -1;
+    CHECK_THROWS_WITH_AS(Database(dir / "t.db", options), doctest::Contains("writeback_pages"),
+                         Error);
     CHECK_FALSE(std::filesystem::exists(dir / "t.db"));
 }
 
@@ -406,5 +410,46 @@ TEST_CASE("databases opened at once on one new file all open: the switch to WAL 
             thread.join();
         }
         CHECK(opened.load() == 8);
+    }
+}
+
+#ifdef __linux__
+TEST_CASE("with durability normal, the log's writeback is started in the background as it grows") {
+    TempDir dir;
+    DatabaseOptions options;
+    options.durability = sihlicon::store::Durability::normal;
+    options.writeback_pages = 4;
+    options.checkpoint_pages = 10'000;  // no checkpoint: only the writeback wakes the thread
+    Database database(dir / "t.db", options);
+    create_table(database);
+    for (int i = 0; i < 40; ++i) {
+        database.write(
+            [&](Transaction& tx) { insert(tx, std::string(4000, 'w') + std::to_string(i)); });
+    }
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (database.log_writebacks() == 0 && std::chrono::steady_clock::now() < limit) {
+        std::this_thread::yield();
+    }
+    CHECK(database.log_writebacks() > 0);
+    CHECK(count_items(database) == 40);
+}
+#endif
+
+TEST_CASE("the log's writeback is not started when every commit syncs it, or when turned off") {
+    for (const auto& [durability, pages] : {std::pair{sihlicon::store::Durability::full, 4},
+                                            std::pair{sihlicon::store::Durability::normal, 0}}) {
+        TempDir dir;
+        DatabaseOptions options;
+        options.durability = durability;
+        options.writeback_pages = pages;
+        options.checkpoint_pages = 8;  // the background thread runs, for checkpoints
+        Database database(dir / "t.db", options);
+        create_table(database);
+        for (int i = 0; i < 40; ++i) {
+            database.write(
+                [&](Transaction& tx) { insert(tx, std::string(4000, 'x') + std::to_string(i)); });
+        }
+        CHECK(database.log_writebacks() == 0);
+        CHECK(count_items(database) == 40);
     }
 }
