@@ -22,7 +22,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace sihlicon::detail {
@@ -37,6 +40,28 @@ namespace sihlicon::detail {
 HeatRecord record_job_heat(store::Transaction& tx, const HubCore& core, std::string_view hub_id,
                            std::string_view job_id, Energy electrical, EnergySource source,
                            Timestamp at);
+
+// The heat records of several completions in one transaction (Scheduler::complete_many): the
+// last record sequence and each hub's heat_recovery_ppm are read once, and the buckets are
+// updated once, by finish(). record() checks and throws as record_job_heat does.
+// REQUIRES: `tx` is a write transaction that outlives the batch; nothing else records heat in
+// it until finish().
+class JobHeatBatch {
+  public:
+    explicit JobHeatBatch(store::Transaction& tx);
+    ~JobHeatBatch();
+    JobHeatBatch(const JobHeatBatch&) = delete;
+    JobHeatBatch& operator=(const JobHeatBatch&) = delete;
+
+    HeatRecord record(const HubCore& core, std::string_view hub_id, std::string_view job_id,
+                      Energy electrical, EnergySource source, Timestamp at);
+    // Adds the batch's records to the buckets. Call once, after the last record.
+    void finish();
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 // Records that the hub's heat demand is `watts` from `at` on (until `valid_until`, if given;
 // after it the demand reads as 0). Throws Error::invalid for negative watts or an `at` before

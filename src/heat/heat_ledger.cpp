@@ -136,12 +136,28 @@ std::vector<HeatRecord> HeatLedger::record_many(const std::vector<ManualHeat>& h
     return impl_->record(heat, "records");
 }
 
-HeatRecord detail::record_job_heat(store::Transaction& tx, const HubCore& core,
-                                   std::string_view hub_id, std::string_view job_id,
-                                   Energy electrical, EnergySource source, Timestamp at) {
+struct detail::JobHeatBatch::State {
+    store::Transaction& tx;
+    heat::RecordWriter writer;
+    std::map<std::string, std::int64_t, std::less<>> recovery_ppm;  // by hub
+};
+
+detail::JobHeatBatch::JobHeatBatch(store::Transaction& tx)
+    : state_(std::make_unique<State>(State{tx, heat::RecordWriter(tx), {}})) {}
+
+detail::JobHeatBatch::~JobHeatBatch() = default;
+
+HeatRecord detail::JobHeatBatch::record(const HubCore& core, std::string_view hub_id,
+                                        std::string_view job_id, Energy electrical,
+                                        EnergySource source, Timestamp at) {
+    auto& tx = state_->tx;
     heat::check_record_energy(electrical, "energy");
     check_instant(at, "at");
-    const std::int64_t ppm = heat::heat_recovery_ppm(tx, hub_id);
+    auto ppm = state_->recovery_ppm.find(hub_id);
+    if (ppm == state_->recovery_ppm.end()) {
+        ppm = state_->recovery_ppm.emplace(std::string(hub_id), heat::heat_recovery_ppm(tx, hub_id))
+                  .first;
+    }
     auto existing = tx.prepare("SELECT 1 FROM heat_records WHERE job_id = ?");
     existing.bind_all(job_id);
     if (existing.step()) {
@@ -155,13 +171,24 @@ HeatRecord detail::record_job_heat(store::Transaction& tx, const HubCore& core,
     record.at = at;
     record.credit_at = Timestamp::from_ms(heat::credit_instant(tx, hub_id, at.ms()));
     record.electrical = electrical;
-    record.thermal = electrical.scale_ppm(ppm);
+    record.thermal = electrical.scale_ppm(ppm->second);
     record.source = source;
-    record.heat_recovery_ppm = ppm;
+    record.heat_recovery_ppm = ppm->second;
     record.recorded_at = core.now();
-    heat::RecordWriter writer(tx);
-    writer.insert(record);
-    writer.finish();
+    state_->writer.insert(record);
+    return record;
+}
+
+void detail::JobHeatBatch::finish() {
+    state_->writer.finish();
+}
+
+HeatRecord detail::record_job_heat(store::Transaction& tx, const HubCore& core,
+                                   std::string_view hub_id, std::string_view job_id,
+                                   Energy electrical, EnergySource source, Timestamp at) {
+    JobHeatBatch batch(tx);
+    auto record = batch.record(core, hub_id, job_id, electrical, source, at);
+    batch.finish();
     return record;
 }
 

@@ -226,7 +226,7 @@ struct Scheduler::Impl {
         const auto options_now = current_options();
         auto run = [&](store::Transaction& tx) {
             changes.events.clear();
-            Moves moves{tx, changes, core.now(), options_now};
+            Moves moves{tx, changes, core.now(), options_now, std::nullopt};
             if constexpr (std::is_void_v<decltype(body(moves))>) {
                 body(moves);
                 settle(tx, changes);
@@ -253,7 +253,8 @@ struct Scheduler::Impl {
                           WorkerRecord& worker, HubRecord& hub, std::int64_t max,
                           std::vector<ClaimedJob>& claimed);
     JobRecord complete(Moves& moves, std::string_view job_id, std::string_view token,
-                       const JobCompletion& completion, const std::string& digest);
+                       const JobCompletion& completion, const std::string& digest,
+                       detail::JobHeatBatch& heat_batch);
     LeaseState require_lease(Moves& moves, std::string_view job_id, std::string_view token);
     // The same check of a state already read.
     static LeaseState require_lease(LeaseState state, std::string_view job_id,
@@ -930,7 +931,8 @@ Lease Scheduler::renew(std::string_view job_id, std::string_view token) {
 // ---- ending attempts ----------------------------------------------------------------------
 
 JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::string_view token,
-                                    const JobCompletion& completion, const std::string& digest) {
+                                    const JobCompletion& completion, const std::string& digest,
+                                    detail::JobHeatBatch& heat_batch) {
     auto& tx = moves.tx;
     const auto earlier = lease_state(tx, job_id);
     if (earlier.status == JobStatus::completed && earlier.token == token) {
@@ -955,8 +957,8 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
         source = EnergySource::modelled;
     }
     // The heat record commits with the completion, or neither does.
-    const auto heat = detail::record_job_heat(tx, core, worker_hub.value_or(""), job_id, *energy,
-                                              source, moves.now);
+    const auto heat =
+        heat_batch.record(core, worker_hub.value_or(""), job_id, *energy, source, moves.now);
     const std::optional<std::int64_t> heat_mwh = heat.thermal.mwh();
     const std::optional<std::int64_t> energy_mwh = energy->mwh();
     tx.prepare(
@@ -978,8 +980,12 @@ JobRecord Scheduler::complete(std::string_view job_id, std::string_view token,
                               const JobCompletion& completion) {
     validate_completion(completion);
     const auto digest = completion_digest(completion);
-    return impl_->write(
-        [&](Moves& moves) { return impl_->complete(moves, job_id, token, completion, digest); });
+    return impl_->write([&](Moves& moves) {
+        detail::JobHeatBatch heat(moves.tx);
+        auto job = impl_->complete(moves, job_id, token, completion, digest, heat);
+        heat.finish();
+        return job;
+    });
 }
 
 std::vector<JobRecord> Scheduler::complete_many(
@@ -990,12 +996,18 @@ std::vector<JobRecord> Scheduler::complete_many(
         digests.push_back(completion_digest(completion));
     }
     return impl_->write([&](Moves& moves) {
+        // The workers' and hubs' counters and the heat buckets are updated once per batch,
+        // after the last completion; nothing in between reads them.
+        moves.hold_counters();
+        detail::JobHeatBatch heat(moves.tx);
         std::vector<JobRecord> jobs;
         for (std::size_t i = 0; i < completions.size(); ++i) {
             const auto& [lease, completion] = completions[i];
             jobs.push_back(
-                impl_->complete(moves, lease.job_id, lease.token, completion, digests[i]));
+                impl_->complete(moves, lease.job_id, lease.token, completion, digests[i], heat));
         }
+        heat.finish();
+        moves.store_held_counters();
         return jobs;
     });
 }

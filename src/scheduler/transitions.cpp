@@ -59,6 +59,38 @@ void Moves::record(std::string_view job_id, const std::optional<std::string>& hu
                                       std::string(actor), std::string(reason)});
 }
 
+namespace {
+
+// Stores what ended attempts gave back: one update per worker and one per hub.
+void store_counters(store::Transaction& tx, const HeldCounters& counters) {
+    // The stored status is not touched: busy is read from running_jobs (see schema.hpp).
+    for (const auto& [worker_id, freed] : counters.workers) {
+        tx.prepare(
+              "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
+              "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
+              "running_jobs = running_jobs - ? WHERE id = ?")
+            .bind_all(freed.cpu_millicores, freed.memory_bytes, freed.gpu_mask, freed.jobs,
+                      worker_id)
+            .run();
+    }
+    for (const auto& [hub_id, power_w] : counters.hub_power_w) {
+        if (power_w != 0) {
+            tx.prepare("UPDATE hubs SET running_power_w = running_power_w - ? WHERE id = ?")
+                .bind_all(power_w, hub_id)
+                .run();
+        }
+    }
+}
+
+}  // namespace
+
+void Moves::store_held_counters() {
+    if (held_counters) {
+        store_counters(tx, *held_counters);
+        held_counters.reset();
+    }
+}
+
 std::optional<std::string> Moves::release_resources(std::string_view job_id) {
     auto row = tx.prepare(
         "SELECT j.worker_id, j.cpu_millicores, j.memory_bytes, j.gpu_index, j.power_w, w.hub_id "
@@ -67,21 +99,18 @@ std::optional<std::string> Moves::release_resources(std::string_view job_id) {
     if (!row.step()) {
         return std::nullopt;
     }
-    const std::string worker_id = row.column_text(0);
     std::string hub_id = row.column_text(5);
-    const auto gpu_mask =
-        row.is_null(3) ? std::int64_t{0} : (std::int64_t{1} << row.column_int64(3));
-    // The stored status is not touched: busy is read from running_jobs (see schema.hpp).
-    tx.prepare(
-          "UPDATE workers SET used_cpu_millicores = used_cpu_millicores - ?, "
-          "used_memory_bytes = used_memory_bytes - ?, gpus_in_use = gpus_in_use & ~?, "
-          "running_jobs = running_jobs - 1 WHERE id = ?")
-        .bind_all(row.column_int64(1), row.column_int64(2), gpu_mask, worker_id)
-        .run();
-    if (const auto power_w = row.column_int64(4); power_w != 0) {
-        tx.prepare("UPDATE hubs SET running_power_w = running_power_w - ? WHERE id = ?")
-            .bind_all(power_w, hub_id)
-            .run();
+    HeldCounters now_counters;
+    HeldCounters& counters = held_counters ? *held_counters : now_counters;
+    auto& freed = counters.workers[row.column_text(0)];
+    freed.cpu_millicores += row.column_int64(1);
+    freed.memory_bytes += row.column_int64(2);
+    // A GPU is leased to one running job at a time, so the masks of a batch never overlap.
+    freed.gpu_mask |= row.is_null(3) ? std::int64_t{0} : (std::int64_t{1} << row.column_int64(3));
+    freed.jobs += 1;
+    counters.hub_power_w[hub_id] += row.column_int64(4);
+    if (!held_counters) {
+        store_counters(tx, now_counters);
     }
     return hub_id;
 }

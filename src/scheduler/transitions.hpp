@@ -11,6 +11,9 @@
 #include <sihlicon/scheduler.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,11 +26,30 @@ struct Changes {
     std::vector<JobEvent> events;
 };
 
+// Resources given back by ended attempts, not yet stored (see Moves::hold_counters).
+struct HeldCounters {
+    struct Worker {
+        std::int64_t cpu_millicores = 0;
+        std::int64_t memory_bytes = 0;
+        std::int64_t gpu_mask = 0;
+        std::int64_t jobs = 0;
+    };
+    std::map<std::string, Worker, std::less<>> workers;
+    std::map<std::string, std::int64_t, std::less<>> hub_power_w;
+};
+
 struct Moves {
     store::Transaction& tx;
     Changes& changes;
     Timestamp now;
     const SchedulerOptions& options;
+    // While set, release_resources gathers here instead of updating the worker and hub rows
+    // at once; store_held_counters() writes one update per worker and per hub. A batch of
+    // completions holds them, and reads none of those counters until it stores them.
+    std::optional<HeldCounters> held_counters;
+
+    void hold_counters() { held_counters.emplace(); }
+    void store_held_counters();
 
     // Appends the event row and adjusts the pinned hub's queue depth. The caller has already
     // updated the job row itself.

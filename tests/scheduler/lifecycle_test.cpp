@@ -5,10 +5,13 @@
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 using namespace sihlicon;
 using sihlicon::testing::error_of;
@@ -437,4 +440,68 @@ TEST_CASE("a completed job's heat is in the heat ledger, recorded with the compl
     CHECK(fixture.hub.heat_ledger().stats("zurich").total_heat.mwh() == 0);
     fixture.scheduler().complete(job.id, lease.token, fixture.completion(4'000'000));
     CHECK(fixture.hub.heat_ledger().stats("zurich").total_heat.mwh() == 3'600'000);
+}
+
+TEST_CASE("a batch of completions frees every worker's and hub's resources and records all heat") {
+    // complete_many stores the workers' and hubs' counters and the heat buckets once per
+    // batch: the totals must equal those of completing the jobs one by one.
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_hub("basel");
+    fixture.add_worker("bee-01", "zurich", 4000, 8LL << 30, {{"A100", 80LL << 30}});
+    fixture.add_worker("bee-02", "zurich");
+    fixture.add_worker("bee-03", "basel", 4000, 8LL << 30,
+                       {{"T4", 16LL << 30}, {"T4", 16LL << 30}});
+    std::vector<std::pair<Lease, JobCompletion>> batch;
+    std::map<std::string, std::int64_t> electrical_by_hub;
+    std::int64_t mwh = 1'000'000;
+    for (const auto& [worker, hub, gpus] :
+         {std::tuple{"bee-01", "zurich", 1}, std::tuple{"bee-02", "zurich", 0},
+          std::tuple{"bee-03", "basel", 2}}) {
+        for (int i = 0; i < 3; ++i) {
+            auto spec = SchedulerFixture::job(fmt::format("{}-{}", worker, i));
+            spec.hub_id = hub;
+            spec.workload.resources.gpu = i < gpus;
+            spec.workload.resources.gpu_vram_bytes = i < gpus ? 8LL << 30 : 0;
+            fixture.scheduler().submit(spec);
+        }
+        const auto claimed = fixture.scheduler().claim(worker, 3);
+        REQUIRE(claimed.size() == 3);
+        const auto busy = fixture.scheduler().worker(worker);
+        CHECK(busy.running_jobs == 3);
+        CHECK(busy.gpus_in_use == (std::uint64_t{1} << gpus) - 1);
+        for (const auto& job : claimed) {
+            batch.emplace_back(job.lease, fixture.completion(mwh));
+            electrical_by_hub[hub] += mwh;
+            mwh += 250'000;
+        }
+    }
+    CHECK(fixture.scheduler().hub("zurich").running_power_w > 0);
+
+    // One stale token refuses the whole batch, counters and heat included.
+    auto stale = batch;
+    stale.back().first.token = "0123456789abcdef0123456789abcdef";
+    CHECK(error_of([&] { fixture.scheduler().complete_many(stale); }) == ErrorCode::conflict);
+    CHECK(fixture.scheduler().worker("bee-03").running_jobs == 3);
+    CHECK(fixture.hub.heat_ledger().stats("basel").total_heat.mwh() == 0);
+
+    const auto done = fixture.scheduler().complete_many(batch);
+    REQUIRE(done.size() == 9);
+    for (const auto& job : done) {
+        CHECK(job.status == JobStatus::completed);
+    }
+    for (const auto* worker : {"bee-01", "bee-02", "bee-03"}) {
+        const auto record = fixture.scheduler().worker(worker);
+        CHECK(record.running_jobs == 0);
+        CHECK(record.used_cpu_millicores == 0);
+        CHECK(record.used_memory_bytes == 0);
+        CHECK(record.gpus_in_use == 0);
+        CHECK(record.status == WorkerStatus::online);
+    }
+    for (const auto* hub : {"zurich", "basel"}) {
+        CHECK(fixture.scheduler().hub(hub).running_power_w == 0);
+        // 90 % heat recovery, exact in mWh.
+        CHECK(fixture.hub.heat_ledger().stats(hub).total_heat.mwh() ==
+              electrical_by_hub[hub] * 9 / 10);
+    }
 }
