@@ -303,12 +303,9 @@ int main(int argc, char** argv) {
     std::printf("(e) SQLite one-row insert transactions : %10.0f commits/s (reference)\n",
                 reference);
     const double ten_pages = reference_commits_per_second(jobs, 10);
-    {
-        // Registers the library's VFS for the second (f).
-        const auto folder = fresh_folder("vfs");
-        Hub hub = open_hub(folder);
-    }
-    std::filesystem::remove_all(fresh_folder("vfs"));
+    const auto vfs_folder = fresh_folder("vfs");
+    open_hub(vfs_folder);  // registers the library's VFS for the second (f)
+    std::filesystem::remove_all(vfs_folder);
     const double ten_pages_library = reference_commits_per_second(jobs, 10, kLibraryVfs);
     std::printf(
         "(f) SQLite, one row in each of 10 tables: %10.0f commits/s; through the library's VFS "

@@ -288,13 +288,6 @@ int Database::on_commit(void* database, sqlite3* connection, const char*, int lo
             writeback_due = true;
         }
     }
-    if (log_pages < threshold) {
-        self->checkpoint_requested_at_ = 0;  // the log was rewound
-        if (writeback_due) {
-            self->wake_background(Background::writeback);
-        }
-        return SQLITE_OK;
-    }
     if (log_pages >= kCatchUpFactor * threshold) {
         // Under a steady stream of commits a background checkpoint never catches up with the
         // writer, so the log is never rewound and grows without bound. The writer itself (it
@@ -307,16 +300,20 @@ int Database::on_commit(void* database, sqlite3* connection, const char*, int lo
         self->checkpoint_requested_at_ = 0;
         return SQLITE_OK;
     }
-    // One request per half threshold of growth: each checkpoint costs two fsyncs.
-    if (self->checkpoint_requested_at_ != 0 &&
-        log_pages < self->checkpoint_requested_at_ + threshold / 2) {
-        if (writeback_due) {
-            self->wake_background(Background::writeback);
-        }
-        return SQLITE_OK;
+    if (log_pages < threshold) {
+        self->checkpoint_requested_at_ = 0;  // the log was rewound
     }
-    self->checkpoint_requested_at_ = log_pages;
-    self->wake_background(Background::checkpoint);
+    // One request per half threshold of growth: each checkpoint costs two fsyncs. A
+    // checkpoint syncs the log, so it takes the place of a writeback due with it.
+    const bool checkpoint_due =
+        log_pages >= threshold && (self->checkpoint_requested_at_ == 0 ||
+                                   log_pages >= self->checkpoint_requested_at_ + threshold / 2);
+    if (checkpoint_due) {
+        self->checkpoint_requested_at_ = log_pages;
+        self->wake_background(Background::checkpoint);
+    } else if (writeback_due) {
+        self->wake_background(Background::writeback);
+    }
     return SQLITE_OK;
 }
 

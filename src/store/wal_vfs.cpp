@@ -106,13 +106,9 @@ int log_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 of
         // left a header here, writing now is merely early.
         write_now = write_now || offset == log->last_commit_header_at;
         log->last_commit_header_at = offset;
-        if (write_now) {
-            const int rc = write_collected(log);
-            log->commit_page_at = offset + kFrameHeaderBytes;
-            return rc;
-        }
-        log->commit_page_at = offset + kFrameHeaderBytes;
-        return SQLITE_OK;
+        const int rc = write_now ? write_collected(log) : SQLITE_OK;
+        log->commit_page_at = offset + kFrameHeaderBytes;  // after writing, which clears it
+        return rc;
     }
     if (offset == log->commit_page_at) {
         write_now = true;
@@ -176,20 +172,15 @@ const sqlite3_io_methods kLogMethods = {
 
 // Our methods, offering no more than the default VFS's file does (SQLite only calls the
 // shared-memory and mapping methods of a table of version 2 or 3).
+sqlite3_io_methods log_methods_of_version(int version) {
+    sqlite3_io_methods table = kLogMethods;
+    table.iVersion = version;
+    return table;
+}
+
 const sqlite3_io_methods* methods_like(const sqlite3_io_methods& real) {
     static const sqlite3_io_methods tables[3] = {
-        [] {
-            sqlite3_io_methods table = kLogMethods;
-            table.iVersion = 1;
-            return table;
-        }(),
-        [] {
-            sqlite3_io_methods table = kLogMethods;
-            table.iVersion = 2;
-            return table;
-        }(),
-        kLogMethods,
-    };
+        log_methods_of_version(1), log_methods_of_version(2), log_methods_of_version(3)};
     return &tables[std::clamp(real.iVersion, 1, 3) - 1];
 }
 
