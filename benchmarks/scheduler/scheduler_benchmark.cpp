@@ -282,8 +282,14 @@ int main(int argc, char** argv) {
     const int queued = argc > 2 ? std::atoi(argv[2]) : 1'000'000;
     const int workers = argc > 3 ? std::atoi(argv[3]) : 10'000;
 
-    if (argc > 4 && std::string(argv[4]) == "a") {  // only (a), for a profiler
-        std::printf("(a) %.0f jobs/s\n", single_calls(jobs));
+    if (argc > 4 && std::string(argv[4]) == "a") {  // only (a), for a profiler: a [clients]
+        const int clients = argc > 5 ? std::max(1, std::atoi(argv[5])) : 1;
+        if (clients == 1) {
+            std::printf("(a) %.0f jobs/s\n", single_calls(jobs));
+        } else {
+            std::printf("(a) %d clients: %.0f jobs/s\n", clients,
+                        concurrent_single_calls(jobs, clients));
+        }
         return 0;
     }
     if (argc > 4 && std::string(argv[4]) == "b") {  // only (b), for a profiler: b [batch size]

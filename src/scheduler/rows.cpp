@@ -29,7 +29,7 @@ const std::string_view kJobColumns =
     "id, spec, status, wait_reason, ready_at, attempts, dead_letter, worker_id, "
     "lease_expires_at, power_w, output_refs, actual_mwh, energy_source, heat_mwh, result_hash, "
     "error_message, created_at, updated_at, started_at, finished_at, lease_token, gpu_index, "
-    "completion_digest, metrics";
+    "completion_digest, metrics, attempt_started_at";
 
 namespace {
 
@@ -217,6 +217,7 @@ JobRow read_job(const store::Statement& row) {
     }
     result.completion_digest = row.column_optional_text(22);
     result.metrics_json = row.column_optional_text(23).value_or("{}");
+    result.attempt_started_at = optional_time(row, 24);
     return result;
 }
 

@@ -31,6 +31,7 @@ struct JobRow {
     std::optional<int> gpu_index;
     std::optional<std::string> completion_digest;
     std::string metrics_json;
+    std::optional<Timestamp> attempt_started_at;  // of the current or last attempt
 };
 JobRow read_job(const store::Statement& row);
 

@@ -148,6 +148,17 @@ struct LeaseState {
     std::optional<std::int64_t> attempt_started_at;
 };
 
+// The same state of a row already read whole.
+LeaseState lease_state_of(const scheduler::JobRow& row) {
+    const auto& job = row.record;
+    std::optional<std::int64_t> started;
+    if (row.attempt_started_at) {
+        started = row.attempt_started_at->ms();
+    }
+    return {job.status,      row.lease_token, row.completion_digest, job.worker_id.value_or(""),
+            job.spec.hub_id, job.attempts,    job.power_w,           started};
+}
+
 LeaseState lease_state(store::Transaction& tx, std::string_view job_id) {
     auto row = tx.prepare(
         "SELECT status, lease_token, completion_digest, worker_id, hub_id, attempts, power_w, "
@@ -214,8 +225,11 @@ struct Scheduler::Impl {
         if (!settlement_hooks.on_transition) {
             return;
         }
-        for (const auto& event : changes.events) {
-            settlement_hooks.on_transition(tx, event);
+        for (std::size_t i = 0; i < changes.events.size(); ++i) {
+            const auto completed = changes.completed.find(i);
+            settlement_hooks.on_transition(
+                tx, changes.events[i],
+                completed == changes.completed.end() ? nullptr : &completed->second);
         }
     }
 
@@ -225,7 +239,7 @@ struct Scheduler::Impl {
         Changes changes;
         const auto options_now = current_options();
         auto run = [&](store::Transaction& tx) {
-            changes.events.clear();
+            changes.clear();
             Moves moves{tx, changes, core.now(), options_now, std::nullopt};
             if constexpr (std::is_void_v<decltype(body(moves))>) {
                 body(moves);
@@ -934,16 +948,19 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
                                     const JobCompletion& completion, const std::string& digest,
                                     detail::JobHeatBatch& heat_batch) {
     auto& tx = moves.tx;
-    const auto earlier = lease_state(tx, job_id);
-    if (earlier.status == JobStatus::completed && earlier.token == token) {
-        if (earlier.completion_digest == digest) {
-            return scheduler::load_job(tx, job_id).record;  // the same completion again
+    // The whole row is read once: the completed record is built from it below, and handed to
+    // the settlement hook, instead of being read back.
+    auto row = scheduler::load_job(tx, job_id, "jobId");
+    JobRecord& job = row.record;
+    if (job.status == JobStatus::completed && row.lease_token == token) {
+        if (row.completion_digest == digest) {
+            return std::move(job);  // the same completion again
         }
         throw Error(ErrorCode::conflict,
                     fmt::format("job {} was already completed with a different result", job_id),
                     "completion");
     }
-    const auto state = require_lease(earlier, job_id, token);
+    const auto state = require_lease(lease_state_of(row), job_id, token);
     if (settlement_hooks.check_completion) {
         settlement_hooks.check_completion(tx, job_id, state.worker_id, completion);
     }
@@ -970,10 +987,26 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
                   to_string(source), heat_mwh, completion.result_hash, completion.metrics_json,
                   digest, moves.now.ms(), moves.now.ms(), job_id)
         .run();
+    // The record as the statement above left the row (read_job's view of those columns).
+    job.status = JobStatus::completed;
+    job.lease_expires_at.reset();
+    job.power_w = 0;
+    job.output_refs = completion.output_refs;
+    job.actual_energy = energy;
+    job.energy_source = source;
+    job.heat_generated = heat.thermal;
+    job.result_hash = completion.result_hash;
+    job.error_message.reset();
+    job.finished_at = moves.now;
+    job.updated_at = moves.now;
     moves.record(job_id, state.hub_id, JobStatus::running, JobStatus::completed, state.worker_id,
                  "completed");
+    moves.changes.completed.emplace(
+        moves.changes.events.size() - 1,
+        detail::CompletedAttempt{job, worker_hub.value_or(""),
+                                 Timestamp::from_ms(state.attempt_started_at.value_or(0))});
     moves.release_dependents(job_id);
-    return scheduler::load_job(tx, job_id).record;
+    return std::move(job);
 }
 
 JobRecord Scheduler::complete(std::string_view job_id, std::string_view token,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "hub/hub_core.hpp"
+#include "settlement/scheduler_seam.hpp"
 #include "store/database.hpp"
 
 #include <sihlicon/scheduler.hpp>
@@ -24,6 +25,14 @@ namespace sihlicon::scheduler {
 // What one write produced that must be announced once it commits.
 struct Changes {
     std::vector<JobEvent> events;
+    // For each completion among `events`, by its index there: what the settlement hook is
+    // handed instead of reading it back.
+    std::map<std::size_t, detail::CompletedAttempt> completed;
+
+    void clear() {
+        events.clear();
+        completed.clear();
+    }
 };
 
 // Resources given back by ended attempts, not yet stored (see Moves::hold_counters).

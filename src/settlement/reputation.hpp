@@ -5,6 +5,7 @@
 // Not installed.
 #pragma once
 
+#include "settlement/scheduler_seam.hpp"
 #include "store/database.hpp"
 
 #include <sihlicon/scheduler.hpp>
@@ -19,9 +20,12 @@ namespace sihlicon::settlement {
 
 // Counts the attempt that `event` ends, if it leaves `running` for anything but `cancelled`:
 // on the worker that claimed it (the actor of the job's last move to running), a success when
-// it completed, on time when within its job's timeout and deadline.
+// it completed, on time when within its job's timeout and deadline. For a completion the
+// scheduler's `completed` gives the worker, the attempt's start and the job's limits (the
+// same facts), else they are read from the job's events and row.
 // REQUIRES: `tx` is a write transaction in which `event` was recorded.
-void record_attempt(store::Transaction& tx, const JobEvent& event);
+void record_attempt(store::Transaction& tx, const JobEvent& event,
+                    const detail::CompletedAttempt* completed);
 
 // Adds the time since the worker's previous heartbeat to its uptime if the worker is not
 // offline and that gap is at most `offline_after` (it was alive all along). Unknown workers

@@ -4,7 +4,9 @@
 // transactions (defined in src/scheduler/scheduler.cpp). Not installed.
 //   - on_transition runs once per job state change, after the scheduler's write body and in
 //     its transaction, so a submission and its reservation, a completion and its charge, an
-//     end and its void commit together; a throw undoes the whole write.
+//     end and its void commit together; a throw undoes the whole write. For a completion the
+//     scheduler also hands over what it already read (CompletedAttempt), so the hook reads
+//     none of it back; for other changes that argument is null.
 //   - check_completion runs before a completion changes anything (lease already checked):
 //     it refuses a wrong proof of execution or worker signature.
 //   - on_heartbeat runs in a heartbeat's transaction before the heartbeat is stored, with the
@@ -24,8 +26,18 @@
 
 namespace sihlicon::detail {
 
+// A completed job as the completion stored it, the hub of the worker that ran it and when the
+// completed attempt started (the time of its claim).
+struct CompletedAttempt {
+    JobRecord job;
+    std::string worker_hub;
+    Timestamp attempt_started_at;
+};
+
 struct JobSettlementHooks {
-    std::function<void(store::Transaction& tx, const JobEvent& event)> on_transition;
+    std::function<void(store::Transaction& tx, const JobEvent& event,
+                       const CompletedAttempt* completed)>
+        on_transition;
     std::function<void(store::Transaction& tx, std::string_view job_id, std::string_view worker_id,
                        const JobCompletion& completion)>
         check_completion;

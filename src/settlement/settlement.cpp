@@ -112,7 +112,8 @@ struct Settlement::Impl {
         return AccountRef{kind, std::string(owner), options.currency};
     }
 
-    void on_transition(store::Transaction& tx, const JobEvent& event) const;
+    void on_transition(store::Transaction& tx, const JobEvent& event,
+                       const detail::CompletedAttempt* completed) const;
     void reserve(store::Transaction& tx, const JobRecord& job, Timestamp now) const;
     void check_completion(store::Transaction& tx, std::string_view job_id,
                           std::string_view worker_id, const JobCompletion& completion) const;
@@ -172,8 +173,9 @@ void Settlement::Impl::reserve(store::Transaction& tx, const JobRecord& job, Tim
         .run();
 }
 
-void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& event) const {
-    settlement::record_attempt(tx, event);
+void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& event,
+                                     const detail::CompletedAttempt* completed) const {
+    settlement::record_attempt(tx, event, completed);
     const bool waiting = event.to == JobStatus::pending || event.to == JobStatus::queued;
     const bool was_ended = event.from == JobStatus::failed || event.from == JobStatus::cancelled;
     if (!event.from || (was_ended && waiting)) {
@@ -208,22 +210,29 @@ void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& eve
     }
     std::int64_t fee = 0;
     if (status == "reserved" && transfer_id) {
-        const bool completed = event.to == JobStatus::completed;
+        const bool charged = event.to == JobStatus::completed;
         const auto id =
-            fmt::format("job:{}:{}:{}", event.job_id, completed ? "charge" : "void", reservation);
-        settlement::resolve_pending(tx, id, *transfer_id, std::nullopt, completed, event.at);
+            fmt::format("job:{}:{}:{}", event.job_id, charged ? "charge" : "void", reservation);
+        settlement::resolve_pending(tx, id, *transfer_id, std::nullopt, charged, event.at);
         tx.prepare("UPDATE settlement_job_charges SET status = ? WHERE job_id = ?")
-            .bind_all(completed ? "charged" : "voided", event.job_id)
+            .bind_all(charged ? "charged" : "voided", event.job_id)
             .run();
-        fee = completed ? price : 0;
+        fee = charged ? price : 0;
     }
     if (event.to != JobStatus::completed) {
         return;
     }
-    const auto job = scheduler::load_job(tx, event.job_id).record;
+    // The scheduler hands a completion's job and worker hub over; read them otherwise.
+    std::optional<JobRecord> loaded;
+    if (completed == nullptr) {
+        loaded = scheduler::load_job(tx, event.job_id).record;
+    }
+    const JobRecord& job = completed != nullptr ? completed->job : *loaded;
     const auto worker = job.worker_id.value_or("");
     std::string hub;
-    {
+    if (completed != nullptr) {
+        hub = completed->worker_hub;
+    } else {
         auto row = tx.prepare("SELECT hub_id FROM workers WHERE id = ?");
         row.bind_all(worker);
         if (row.step()) {
@@ -301,8 +310,9 @@ Settlement::Settlement(detail::HubCore& core, Scheduler& scheduler, ContentStore
                                    std::move(signer));
     Impl* impl = impl_.get();
     detail::JobSettlementHooks hooks;
-    hooks.on_transition = [impl](store::Transaction& tx, const JobEvent& event) {
-        impl->on_transition(tx, event);
+    hooks.on_transition = [impl](store::Transaction& tx, const JobEvent& event,
+                                 const detail::CompletedAttempt* completed) {
+        impl->on_transition(tx, event, completed);
     };
     hooks.check_completion = [impl](store::Transaction& tx, std::string_view job_id,
                                     std::string_view worker_id, const JobCompletion& completion) {

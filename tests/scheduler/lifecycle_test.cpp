@@ -139,6 +139,39 @@ TEST_CASE("a stale or foreign lease token cannot complete a job and changes noth
     CHECK(fixture.scheduler().job(job.id).status == JobStatus::running);
 }
 
+TEST_CASE("the record a completion returns is the one stored, alone or in a batch") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee-01", "zurich");
+    auto spec = SchedulerFixture::job();
+    spec.hub_id = "zurich";
+    spec.deadline = fixture.clock->now() + std::chrono::hours(1);
+    const auto alone = fixture.scheduler().submit(spec);
+    const auto lease = fixture.scheduler().claim("bee-01").at(0).lease;
+    fixture.clock->advance(std::chrono::seconds(7));
+    auto measured = fixture.completion(2'000'000);
+    measured.result_hash = "sha256:abc";
+    const auto done = fixture.scheduler().complete(alone.id, lease.token, measured);
+    CHECK(done.to_json() == fixture.scheduler().job(alone.id).to_json());
+    // And the repeat returns the same record.
+    CHECK(fixture.scheduler().complete(alone.id, lease.token, measured).to_json() ==
+          done.to_json());
+
+    fixture.scheduler().submit(SchedulerFixture::job());
+    fixture.scheduler().submit(SchedulerFixture::job());
+    const auto claimed = fixture.scheduler().claim("bee-01", 2);
+    REQUIRE(claimed.size() == 2);
+    fixture.clock->advance(std::chrono::seconds(3));
+    JobCompletion modelled;  // no figure: the hub's power model over the 3 s
+    const auto batch = fixture.scheduler().complete_many(
+        {{claimed[0].lease, fixture.completion()}, {claimed[1].lease, modelled}});
+    REQUIRE(batch.size() == 2);
+    CHECK(batch[1].energy_source == EnergySource::modelled);
+    for (const auto& job : batch) {
+        CHECK(job.to_json() == fixture.scheduler().job(job.id).to_json());
+    }
+}
+
 TEST_CASE("repeating a completion with the same token and payload is harmless") {
     SchedulerFixture fixture;
     fixture.add_hub("zurich");
