@@ -457,6 +457,13 @@ void Database::commit_batch(const std::vector<WriteRequest*>& batch) {
         begin_immediate();
         Transaction transaction(connection, true);
         ActiveWriteScope scope(this, &transaction);
+        if (batch.size() == 1) {
+            // Alone in its transaction, a body needs no savepoint (which would copy every page
+            // it changes aside): if it throws, the whole transaction rolls back below.
+            (*batch.front()->body)(transaction);
+            connection.exec("COMMIT");
+            return;
+        }
         for (WriteRequest* member : batch) {
             try {
                 run_in_savepoint(transaction, *member->body);

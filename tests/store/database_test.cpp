@@ -107,6 +107,10 @@ TEST_CASE("a body that throws changes nothing and its caller gets the exception"
     }),
                          "changed my mind", Error);
     CHECK(count_items(database) == 0);
+    // Alone in its transaction the body ran without a savepoint: the rollback ended the
+    // transaction, so the next write starts a fresh one.
+    database.write([](Transaction& tx) { insert(tx, "after"); });
+    CHECK(count_items(database) == 1);
 }
 
 TEST_CASE("a constraint violation is reported as conflict and rolls the body back") {
