@@ -227,7 +227,11 @@ std::string Connection::query_text(std::string_view sql) {
 struct Database::WriteRequest {
     const Body* body = nullptr;
     std::exception_ptr error;
-    bool done = false;
+    bool taken = false;  // in a leader's batch
+    bool done = false;   // committed (or failed) in that batch
+    // Signalled for this request alone, so a finished batch wakes its own members and the
+    // first request still queued, not every thread waiting.
+    std::condition_variable wake;
 };
 
 Database::Database(std::filesystem::path path, const DatabaseOptions& options)
@@ -414,8 +418,12 @@ void Database::write_erased(const Body& body) {
     request.body = &body;
     std::unique_lock lock(queue_mutex_);
     queue_.push_back(&request);
+    // Whoever finds the writer free leads, a running thread before a sleeping one (no switch
+    // on a busy machine). A leader's batch may end before its own request (max_batch): it then
+    // waits or leads again until that request is done.
     while (!request.done) {
-        queue_changed_.wait(lock, [&] { return request.done || !leader_active_; });
+        request.wake.wait(lock,
+                          [&] { return request.done || (!leader_active_ && !request.taken); });
         if (request.done) {
             break;
         }
@@ -426,16 +434,25 @@ void Database::write_erased(const Body& body) {
         std::vector<WriteRequest*> batch(queue_.begin(),
                                          queue_.begin() + static_cast<std::ptrdiff_t>(count));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+        for (WriteRequest* member : batch) {
+            member->taken = true;
+        }
         lock.unlock();
         commit_batch(batch);
         lock.lock();
+        // Each member's request lives on its thread's stack: signal it before unlocking.
         for (WriteRequest* member : batch) {
             member->done = true;
+            if (member != &request) {
+                member->wake.notify_one();
+            }
         }
         stats_.commits += 1;
         stats_.bodies += static_cast<std::int64_t>(batch.size());
         leader_active_ = false;
-        queue_changed_.notify_all();
+        if (!queue_.empty()) {
+            queue_.front()->wake.notify_one();  // leads next unless a running thread comes first
+        }
     }
     lock.unlock();
     if (request.error) {

@@ -6,9 +6,12 @@
 // Writes: Database::write(body) runs `body` inside a write transaction. Concurrent writers are
 // batched (group commit, as LevelDB batches writers): the first caller to find the writer free
 // becomes the leader, opens one BEGIN IMMEDIATE transaction, runs every queued body inside its
-// own SAVEPOINT, and commits once, so a batch costs one fsync. A body that throws rolls back
-// only its own savepoint and its caller gets the exception; the others commit. If the commit
-// itself fails, every caller of the batch gets that error and nothing of the batch is stored.
+// own SAVEPOINT (a batch of one needs none), and commits once, so a batch costs one fsync.
+// Waiting callers each sleep on their own signal: a finished batch wakes its members and the
+// first caller still queued, and a running thread that finds the writer free leads at once
+// instead of waiting for a sleeping one. A body that throws rolls back only its own savepoint
+// and its caller gets the exception; the others commit. If the commit itself fails, every
+// caller of the batch gets that error and nothing of the batch is stored.
 // A body may run on another caller's thread; it must only touch the database through the
 // Transaction it is given (and memory it owns). A write called from inside a write body runs
 // inline, in a nested savepoint of the same transaction.
@@ -216,7 +219,6 @@ class Database {
     bool stopping_ = false;
     std::thread checkpointer_;
     mutable std::mutex queue_mutex_;
-    std::condition_variable queue_changed_;
     std::deque<WriteRequest*> queue_;
     bool leader_active_ = false;
     WriteStats stats_;
