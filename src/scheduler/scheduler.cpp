@@ -485,14 +485,7 @@ WorkerRecord Scheduler::set_worker_status(std::string_view worker_id, WorkerStat
             .bind_all(to_string(status), worker_id)
             .run();
         if (status == WorkerStatus::offline) {
-            auto held =
-                moves.tx.prepare("SELECT id FROM jobs WHERE worker_id = ? AND status = 'running'");
-            held.bind_all(worker_id);
-            std::vector<std::string> jobs;
-            while (held.step()) {
-                jobs.push_back(held.column_text(0));
-            }
-            for (const auto& job_id : jobs) {
+            for (const auto& job_id : moves.running_jobs_of(worker_id)) {
                 moves.end_attempt(job_id, std::string(worker_id), "worker went offline", true);
             }
         }
@@ -1128,13 +1121,23 @@ std::vector<JobRecord> Scheduler::jobs(const JobFilter& filter) const {
         status = to_string(*filter.status);
     }
     return impl_->core.database->read([&](store::Transaction& tx) {
-        // One fixed statement: each filter is bound, or NULL to leave it out.
-        auto rows = tx.prepare(fmt::format(
-            "SELECT {} FROM jobs WHERE (? IS NULL OR hub_id = ?) AND (? IS NULL OR status = ?) "
-            "AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
-            scheduler::kJobColumns));
-        rows.bind_all(filter.hub_id, filter.hub_id, status, status, filter.owner, filter.owner,
-                      filter.after, filter.limit);
+        // A hub's jobs are read in id order from its entries in jobs_by_hub, all jobs in id
+        // order from the primary key; the other filters are bound, or NULL to leave them out.
+        static const std::string all_sql = fmt::format(
+            "SELECT {} FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR "
+            "owner = ?) AND id > ? ORDER BY id LIMIT ?",
+            scheduler::kJobColumns);
+        static const std::string hub_sql = fmt::format(
+            "SELECT {} FROM jobs INDEXED BY jobs_by_hub WHERE hub_id = ? AND (? IS NULL OR "
+            "status = ?) AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
+            scheduler::kJobColumns);
+        auto rows = tx.prepare(filter.hub_id ? hub_sql : all_sql);
+        if (filter.hub_id) {
+            rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.after,
+                          filter.limit);
+        } else {
+            rows.bind_all(status, status, filter.owner, filter.owner, filter.after, filter.limit);
+        }
         std::vector<JobRecord> result;
         while (rows.step()) {
             result.push_back(scheduler::read_job(rows).record);

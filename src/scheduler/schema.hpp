@@ -143,4 +143,19 @@ DROP INDEX jobs_by_hub;
 CREATE INDEX jobs_by_hub ON jobs (hub_id, id);
 )sql";
 
+// Schema migration 9: two fewer index entries to write.
+// - jobs_on_worker is gone: the lease index now carries each running job's worker, so a
+//   worker's running jobs (looked up only when it goes offline) are read from that index,
+//   which holds running jobs only. Every claim and completion wrote both indexes before.
+// - jobs_by_hub holds pinned jobs only: a listing by hub never matches an unpinned job (whose
+//   hub_id is NULL), so a submission of one writes no entry there.
+// Safe to run again.
+inline constexpr std::string_view kRunningAndPinnedJobIndexes = R"sql(
+DROP INDEX IF EXISTS jobs_on_worker;
+DROP INDEX IF EXISTS jobs_leases;
+CREATE INDEX jobs_leases ON jobs (lease_expires_at, worker_id) WHERE status = 'running';
+DROP INDEX IF EXISTS jobs_by_hub;
+CREATE INDEX jobs_by_hub ON jobs (hub_id, id) WHERE hub_id IS NOT NULL;
+)sql";
+
 }  // namespace sihlicon::scheduler

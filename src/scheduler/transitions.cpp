@@ -260,6 +260,14 @@ void Moves::fail_dependents(std::string_view job_id, std::string_view why) {
     }
 }
 
+std::vector<std::string> Moves::running_jobs_of(std::string_view worker_id) {
+    // Schema migration 9: no index by worker; the lease index holds each running job's worker.
+    auto held = tx.prepare(
+        "SELECT id FROM jobs INDEXED BY jobs_leases WHERE status = 'running' AND worker_id = ?");
+    held.bind_all(worker_id);
+    return ids_of(held);
+}
+
 std::int64_t Moves::expire_and_promote() {
     std::int64_t changed = 0;
     const auto silent_since =
@@ -269,9 +277,7 @@ std::int64_t Moves::expire_and_promote() {
     silent.bind_all(silent_since);
     for (const auto& worker_id : ids_of(silent)) {
         tx.prepare("UPDATE workers SET status = 'offline' WHERE id = ?").bind_all(worker_id).run();
-        auto held = tx.prepare("SELECT id FROM jobs WHERE worker_id = ? AND status = 'running'");
-        held.bind_all(worker_id);
-        for (const auto& job_id : ids_of(held)) {
+        for (const auto& job_id : running_jobs_of(worker_id)) {
             end_attempt(
                 job_id, "scheduler",
                 fmt::format("worker {} missed {} heartbeats", worker_id, options.missed_heartbeats),

@@ -93,6 +93,9 @@ struct Moves {
     // After `job_id` ended without completing: its waiting dependents fail, recursively.
     void fail_dependents(std::string_view job_id, std::string_view why);
 
+    // The jobs running on `worker_id`, read from the lease index (running jobs only).
+    std::vector<std::string> running_jobs_of(std::string_view worker_id);
+
     // Time-driven moves: silent workers go offline, expired leases end, due jobs are queued.
     // Returns how many jobs changed.
     std::int64_t expire_and_promote();

@@ -31,6 +31,8 @@ constexpr std::array kMigrations{
     Migration{6, "settlement_market", settlement::market::kSchema},
     Migration{7, "scheduler_lighter_job_indexes", scheduler::kLighterJobIndexes},
     Migration{8, "settlement_epoch_jobs_in_epoch_order", settlement::kEpochJobsInEpochOrder},
+    Migration{9, "scheduler_running_and_pinned_job_indexes",
+              scheduler::kRunningAndPinnedJobIndexes},
 };
 
 constexpr std::array kCountedTables{
