@@ -103,9 +103,7 @@ JobCompletion completion_from(json::ObjectReader& reader) {
 }
 
 std::string claimed_json(const std::vector<ClaimedJob>& claimed) {
-    return json::join_array(claimed, [](const ClaimedJob& item) {
-        return R"({"lease":)" + item.lease.to_json() + R"(,"job":)" + item.job.to_json() + "}";
-    });
+    return json::join_array(claimed, [](const ClaimedJob& item) { return item.to_json(); });
 }
 
 std::vector<JobSpec> specs_from(const char* specs_json, const char* owner) {

@@ -241,9 +241,13 @@ struct SIHLICON_API JobRecord {
     std::string to_json() const;
 };
 
-struct ClaimedJob {
+struct SIHLICON_API ClaimedJob {
     Lease lease;
     JobRecord job;
+
+    // {"lease": the lease's JSON, "job": the record's JSON}: a claim as the C ABI and the
+    // bindings return it.
+    std::string to_json() const;
 };
 
 struct JobCompletion {

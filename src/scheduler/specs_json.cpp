@@ -71,6 +71,10 @@ std::string Lease::to_json() const {
                                                {"attempt", attempt}});
 }
 
+std::string ClaimedJob::to_json() const {
+    return R"({"lease":)" + lease.to_json() + R"(,"job":)" + job.to_json() + "}";
+}
+
 std::string Placement::to_json() const {
     return json::serialize(boost::json::object{{"hubId", hub_id},
                                                {"workerId", worker_id},

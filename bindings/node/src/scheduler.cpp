@@ -71,17 +71,6 @@ JobCompletion completion(Napi::Env env, const Napi::Value& value, const std::str
     return result;
 }
 
-Napi::Value claimed(Napi::Env env, const std::vector<ClaimedJob>& jobs) {
-    auto array = Napi::Array::New(env, jobs.size());
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-        auto item = Napi::Object::New(env);
-        item.Set("lease", lease_object(env, jobs[i].lease));
-        item.Set("job", record(env, jobs[i].job));
-        array.Set(static_cast<std::uint32_t>(i), item);
-    }
-    return array;
-}
-
 class SchedulerObject : public Handle<SchedulerObject> {
   public:
     static constexpr const char* kName = "Scheduler";
@@ -232,7 +221,8 @@ class SchedulerObject : public Handle<SchedulerObject> {
     Napi::Value claim(const Napi::CallbackInfo& info) {
         const auto id = text(info[0], "workerId");
         const auto max = optional_integer(info[1], "max").value_or(1);
-        return claimed(info.Env(), on([&](Scheduler& s) { return s.claim(id, max); }));
+        // [{lease, job}], parsed from one JSON text (ClaimedJob::to_json).
+        return records(info.Env(), on([&](Scheduler& s) { return s.claim(id, max); }));
     }
     Napi::Value renew(const Napi::CallbackInfo& info) {
         const auto job_id = text(info[0], "jobId");
