@@ -140,10 +140,13 @@ struct detail::JobHeatBatch::State {
     store::Transaction& tx;
     heat::RecordWriter writer;
     std::map<std::string, std::int64_t, std::less<>> recovery_ppm;  // by hub
+    // By hub: the last instant looked up and when it is credited. A batch's completions share
+    // their instant (the write's now), so each hub's settled periods are read once.
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> credit_at;
 };
 
 detail::JobHeatBatch::JobHeatBatch(store::Transaction& tx)
-    : state_(std::make_unique<State>(State{tx, heat::RecordWriter(tx), {}})) {}
+    : state_(std::make_unique<State>(State{tx, heat::RecordWriter(tx), {}, {}})) {}
 
 detail::JobHeatBatch::~JobHeatBatch() = default;
 
@@ -169,7 +172,14 @@ HeatRecord detail::JobHeatBatch::record(const HubCore& core, std::string_view hu
     record.kind = HeatKind::job;
     record.job_id = std::string(job_id);
     record.at = at;
-    record.credit_at = Timestamp::from_ms(heat::credit_instant(tx, hub_id, at.ms()));
+    auto credit = state_->credit_at.find(hub_id);
+    if (credit == state_->credit_at.end() || credit->second.first != at.ms()) {
+        const auto credited = heat::credit_instant(tx, hub_id, at.ms());
+        credit =
+            state_->credit_at.insert_or_assign(std::string(hub_id), std::pair{at.ms(), credited})
+                .first;
+    }
+    record.credit_at = Timestamp::from_ms(credit->second.second);
     record.electrical = electrical;
     record.thermal = electrical.scale_ppm(ppm->second);
     record.source = source;

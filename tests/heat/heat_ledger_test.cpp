@@ -7,7 +7,9 @@
 #include "support/errors.hpp"
 
 #include <doctest/doctest.h>
+
 #include <sihlicon/error.hpp>
+#include <tuple>
 
 #include <boost/json.hpp>
 
@@ -287,6 +289,25 @@ TEST_CASE("a record arriving late for a settled period counts in the next open p
                                                 HeatFixture::t(31 * kDay));
     CHECK(series.points[16].heat.mwh() == 1'000'000);
     CHECK(series.points[20].heat.mwh() == 500'000);
+
+    // A batch of job records (complete_many's) credits each for its own hub and instant.
+    fixture.add_hub("spa");
+    const auto batch = fixture.database().write([&](store::Transaction& tx) {
+        detail::JobHeatBatch heat(tx);
+        std::vector<HeatRecord> records;
+        for (const auto& [hub, job, day] :
+             {std::tuple{"pool", "job-b1", 40}, std::tuple{"pool", "job-b2", 40},
+              std::tuple{"spa", "job-b3", 40}, std::tuple{"pool", "job-b4", 65}}) {
+            records.push_back(heat.record(fixture.core(), hub, job, Energy::milliwatt_hours(0),
+                                          EnergySource::modelled, HeatFixture::t(day * kDay)));
+        }
+        heat.finish();
+        return records;
+    });
+    CHECK(batch[0].credit_at == HeatFixture::t(59 * kDay));
+    CHECK(batch[1].credit_at == HeatFixture::t(59 * kDay));
+    CHECK(batch[2].credit_at == HeatFixture::t(40 * kDay));  // nothing settled at the spa
+    CHECK(batch[3].credit_at == HeatFixture::t(65 * kDay));  // after the settled periods
 }
 
 TEST_CASE("stats add settled credits and the unsettled remainder") {
