@@ -222,14 +222,8 @@ struct Scheduler::Impl {
 
     // Lets settlement follow every transition of this write, inside its transaction.
     void settle(store::Transaction& tx, const Changes& changes) const {
-        if (!settlement_hooks.on_transition) {
-            return;
-        }
-        for (std::size_t i = 0; i < changes.events.size(); ++i) {
-            const auto completed = changes.completed.find(i);
-            settlement_hooks.on_transition(
-                tx, changes.events[i],
-                completed == changes.completed.end() ? nullptr : &completed->second);
+        if (settlement_hooks.on_transitions && !changes.events.empty()) {
+            settlement_hooks.on_transitions(tx, changes.events, changes.completed);
         }
     }
 

@@ -88,18 +88,6 @@ bool better(const Reputation& a, const Reputation& b) {
     return a.score_ppm != b.score_ppm ? a.score_ppm > b.score_ppm : a.id < b.id;
 }
 
-// Counts one ended attempt on the worker's row.
-void add_attempt(store::Transaction& tx, std::string_view worker, bool success, bool on_time) {
-    tx.prepare(
-          "INSERT INTO settlement_reputation (worker_id, attempts, successes, on_time) "
-          "SELECT id, 1, ?, ? FROM workers WHERE id = ? ON CONFLICT (worker_id) DO UPDATE SET "
-          "attempts = settlement_reputation.attempts + 1, "
-          "successes = settlement_reputation.successes + excluded.successes, "
-          "on_time = settlement_reputation.on_time + excluded.on_time")
-        .bind_all(success ? 1 : 0, on_time ? 1 : 0, worker)
-        .run();
-}
-
 }  // namespace
 
 void compute_rates(Reputation& reputation) {
@@ -110,44 +98,60 @@ void compute_rates(Reputation& reputation) {
         (reputation.success_rate_ppm + reputation.on_time_rate_ppm + reputation.uptime_ppm) / 3;
 }
 
-void record_attempt(store::Transaction& tx, const JobEvent& event,
-                    const detail::CompletedAttempt* completed) {
+void AttemptTally::add(store::Transaction& tx, const JobEvent& event,
+                       const detail::CompletedAttempt* completed) {
     if (event.from != JobStatus::running || event.to == JobStatus::cancelled) {
         return;
     }
     const bool success = event.to == JobStatus::completed;
-    if (completed != nullptr) {
-        const auto& job = completed->job;
-        const auto started = completed->attempt_started_at.ms();
-        const bool on_time = (!job.spec.deadline || event.at.ms() <= job.spec.deadline->ms()) &&
-                             event.at.ms() - started <= job.spec.workload.timeout_seconds * 1000;
-        add_attempt(tx, job.worker_id.value_or(""), success, on_time);
-        return;
-    }
     std::string worker;
     std::int64_t started = 0;
-    {
-        auto row = tx.prepare(
-            "SELECT actor, at FROM job_events WHERE job_id = ? AND to_status = 'running' "
-            "AND sequence < ? ORDER BY sequence DESC LIMIT 1");
-        row.bind_all(event.job_id, event.sequence);
-        if (!row.step()) {
-            return;
-        }
-        worker = row.column_text(0);
-        started = row.column_int64(1);
-    }
     bool on_time = false;
-    if (success) {
-        auto row = tx.prepare("SELECT deadline, timeout_ms FROM jobs WHERE id = ?");
-        row.bind_all(event.job_id);
-        if (row.step()) {
-            const auto deadline = row.column_optional_int64(0);
-            on_time = (!deadline || event.at.ms() <= *deadline) &&
-                      event.at.ms() - started <= row.column_int64(1);
+    if (completed != nullptr) {
+        const auto& job = completed->job;
+        worker = job.worker_id.value_or("");
+        started = completed->attempt_started_at.ms();
+        on_time = (!job.spec.deadline || event.at.ms() <= job.spec.deadline->ms()) &&
+                  event.at.ms() - started <= job.spec.workload.timeout_seconds * 1000;
+    } else {
+        {
+            auto row = tx.prepare(
+                "SELECT actor, at FROM job_events WHERE job_id = ? AND to_status = 'running' "
+                "AND sequence < ? ORDER BY sequence DESC LIMIT 1");
+            row.bind_all(event.job_id, event.sequence);
+            if (!row.step()) {
+                return;
+            }
+            worker = row.column_text(0);
+            started = row.column_int64(1);
+        }
+        if (success) {
+            auto row = tx.prepare("SELECT deadline, timeout_ms FROM jobs WHERE id = ?");
+            row.bind_all(event.job_id);
+            if (row.step()) {
+                const auto deadline = row.column_optional_int64(0);
+                on_time = (!deadline || event.at.ms() <= *deadline) &&
+                          event.at.ms() - started <= row.column_int64(1);
+            }
         }
     }
-    add_attempt(tx, worker, success, on_time);
+    auto& counts = by_worker_[worker];
+    counts.attempts += 1;
+    counts.successes += success ? 1 : 0;
+    counts.on_time += on_time ? 1 : 0;
+}
+
+void AttemptTally::store(store::Transaction& tx) const {
+    for (const auto& [worker, counts] : by_worker_) {
+        tx.prepare(
+              "INSERT INTO settlement_reputation (worker_id, attempts, successes, on_time) "
+              "SELECT id, ?, ?, ? FROM workers WHERE id = ? ON CONFLICT (worker_id) DO UPDATE "
+              "SET attempts = settlement_reputation.attempts + excluded.attempts, "
+              "successes = settlement_reputation.successes + excluded.successes, "
+              "on_time = settlement_reputation.on_time + excluded.on_time")
+            .bind_all(counts.attempts, counts.successes, counts.on_time, worker)
+            .run();
+    }
 }
 
 void record_heartbeat(store::Transaction& tx, std::string_view worker_id, Timestamp now,

@@ -13,19 +13,37 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace sihlicon::settlement {
 
-// Counts the attempt that `event` ends, if it leaves `running` for anything but `cancelled`:
-// on the worker that claimed it (the actor of the job's last move to running), a success when
-// it completed, on time when within its job's timeout and deadline. For a completion the
-// scheduler's `completed` gives the worker, the attempt's start and the job's limits (the
-// same facts), else they are read from the job's events and row.
-// REQUIRES: `tx` is a write transaction in which `event` was recorded.
-void record_attempt(store::Transaction& tx, const JobEvent& event,
-                    const detail::CompletedAttempt* completed);
+// The attempts that one write's job state changes end, counted per worker and stored with one
+// statement per worker (a batch of completions by one worker updates its row once).
+class AttemptTally {
+  public:
+    // Counts the attempt that `event` ends, if it leaves `running` for anything but
+    // `cancelled`: on the worker that claimed it (the actor of the job's last move to
+    // running), a success when it completed, on time when within its job's timeout and
+    // deadline. For a completion the scheduler's `completed` gives the worker, the attempt's
+    // start and the job's limits (the same facts), else they are read from the job's events
+    // and row. REQUIRES: `tx` is a write transaction in which `event` was recorded.
+    void add(store::Transaction& tx, const JobEvent& event,
+             const detail::CompletedAttempt* completed);
+    // Adds the counts to the workers' reputation rows. REQUIRES: the same transaction.
+    void store(store::Transaction& tx) const;
+
+  private:
+    struct Counts {
+        std::int64_t attempts = 0;
+        std::int64_t successes = 0;
+        std::int64_t on_time = 0;
+    };
+    std::map<std::string, Counts, std::less<>> by_worker_;
+};
 
 // Adds the time since the worker's previous heartbeat to its uptime if the worker is not
 // offline and that gap is at most `offline_after` (it was alive all along). Unknown workers

@@ -2,11 +2,12 @@
 //
 // The seam through which settlement follows the scheduler's jobs inside the scheduler's own
 // transactions (defined in src/scheduler/scheduler.cpp). Not installed.
-//   - on_transition runs once per job state change, after the scheduler's write body and in
-//     its transaction, so a submission and its reservation, a completion and its charge, an
-//     end and its void commit together; a throw undoes the whole write. For a completion the
-//     scheduler also hands over what it already read (CompletedAttempt), so the hook reads
-//     none of it back; for other changes that argument is null.
+//   - on_transitions runs once per write that changed jobs, after the scheduler's write body
+//     and in its transaction, with those changes in order, so a submission and its
+//     reservation, a completion and its charge, an end and its void commit together; a throw
+//     undoes the whole write. For each completion the scheduler also hands over what it
+//     already read (CompletedAttempt, by the event's index), so the hook reads none of it
+//     back; seeing the whole write at once, it updates each worker's reputation once.
 //   - check_completion runs before a completion changes anything (lease already checked):
 //     it refuses a wrong proof of execution or worker signature.
 //   - on_heartbeat runs in a heartbeat's transaction before the heartbeat is stored, with the
@@ -20,9 +21,12 @@
 #include <sihlicon/scheduler.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string_view>
+#include <vector>
 
 namespace sihlicon::detail {
 
@@ -35,9 +39,9 @@ struct CompletedAttempt {
 };
 
 struct JobSettlementHooks {
-    std::function<void(store::Transaction& tx, const JobEvent& event,
-                       const CompletedAttempt* completed)>
-        on_transition;
+    std::function<void(store::Transaction& tx, const std::vector<JobEvent>& events,
+                       const std::map<std::size_t, CompletedAttempt>& completed)>
+        on_transitions;
     std::function<void(store::Transaction& tx, std::string_view job_id, std::string_view worker_id,
                        const JobCompletion& completion)>
         check_completion;

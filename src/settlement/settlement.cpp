@@ -112,8 +112,13 @@ struct Settlement::Impl {
         return AccountRef{kind, std::string(owner), options.currency};
     }
 
+    void on_transitions(store::Transaction& tx, const std::vector<JobEvent>& events,
+                        const std::map<std::size_t, detail::CompletedAttempt>& completed) const;
+    // One of them. `active_epoch` is the epoch completions join, looked up at the first.
     void on_transition(store::Transaction& tx, const JobEvent& event,
-                       const detail::CompletedAttempt* completed) const;
+                       const detail::CompletedAttempt* completed,
+                       settlement::AttemptTally& attempts,
+                       std::optional<std::int64_t>& active_epoch) const;
     void reserve(store::Transaction& tx, const JobRecord& job, Timestamp now) const;
     void check_completion(store::Transaction& tx, std::string_view job_id,
                           std::string_view worker_id, const JobCompletion& completion) const;
@@ -173,9 +178,24 @@ void Settlement::Impl::reserve(store::Transaction& tx, const JobRecord& job, Tim
         .run();
 }
 
+void Settlement::Impl::on_transitions(
+    store::Transaction& tx, const std::vector<JobEvent>& events,
+    const std::map<std::size_t, detail::CompletedAttempt>& completed) const {
+    settlement::AttemptTally attempts;
+    std::optional<std::int64_t> active_epoch;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const auto found = completed.find(i);
+        on_transition(tx, events[i], found == completed.end() ? nullptr : &found->second, attempts,
+                      active_epoch);
+    }
+    attempts.store(tx);
+}
+
 void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& event,
-                                     const detail::CompletedAttempt* completed) const {
-    settlement::record_attempt(tx, event, completed);
+                                     const detail::CompletedAttempt* completed,
+                                     settlement::AttemptTally& attempts,
+                                     std::optional<std::int64_t>& active_epoch) const {
+    attempts.add(tx, event, completed);
     const bool waiting = event.to == JobStatus::pending || event.to == JobStatus::queued;
     const bool was_ended = event.from == JobStatus::failed || event.from == JobStatus::cancelled;
     if (!event.from || (was_ended && waiting)) {
@@ -240,7 +260,10 @@ void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& eve
         }
     }
     const auto result_hash = job.result_hash.value_or("");
-    const auto epoch = settlement::ensure_active_epoch(tx, options.currency, event.at);
+    if (!active_epoch) {  // nothing in a write's changes seals an epoch
+        active_epoch = settlement::ensure_active_epoch(tx, options.currency, event.at);
+    }
+    const auto epoch = *active_epoch;
     tx.prepare(
           "INSERT INTO settlement_epoch_jobs (job_id, epoch_number, client, worker, job_type, "
           "hub, fee, currency, result_hash, poe_hash, completed_at) "
@@ -310,9 +333,10 @@ Settlement::Settlement(detail::HubCore& core, Scheduler& scheduler, ContentStore
                                    std::move(signer));
     Impl* impl = impl_.get();
     detail::JobSettlementHooks hooks;
-    hooks.on_transition = [impl](store::Transaction& tx, const JobEvent& event,
-                                 const detail::CompletedAttempt* completed) {
-        impl->on_transition(tx, event, completed);
+    hooks.on_transitions = [impl](
+                               store::Transaction& tx, const std::vector<JobEvent>& events,
+                               const std::map<std::size_t, detail::CompletedAttempt>& completed) {
+        impl->on_transitions(tx, events, completed);
     };
     hooks.check_completion = [impl](store::Transaction& tx, std::string_view job_id,
                                     std::string_view worker_id, const JobCompletion& completion) {

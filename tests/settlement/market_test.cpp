@@ -391,6 +391,40 @@ TEST_CASE("reputation counts successes, on-time completions and uptime per worke
     CHECK(error_of([&] { f.settlement().hub_reputation("geneva"); }) == ErrorCode::not_found);
 }
 
+TEST_CASE("a batch of completions counts each job's attempt on its own worker") {
+    // complete_many's changes reach settlement together: each worker's row is updated once
+    // with the sum, which must equal completing the jobs one by one.
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.add_worker("bee-02");
+    f.settlement().top_up("alice", usd("10"), "tx-1");
+    auto quick = SettlementFixture::job();
+    quick.workload.timeout_seconds = 60;
+    f.scheduler().submit(quick);                     // late: completed after 61 s
+    f.scheduler().submit(SettlementFixture::job());  // on time
+    const auto first = f.scheduler().claim("bee-01", 2);
+    REQUIRE(first.size() == 2);
+    f.scheduler().submit(SettlementFixture::job());
+    const auto second = f.scheduler().claim("bee-02", 1);
+    REQUIRE(second.size() == 1);
+    f.clock->advance(std::chrono::seconds(61));
+    f.scheduler().heartbeat("bee-01", {});
+    f.scheduler().heartbeat("bee-02", {});
+    f.scheduler().complete_many({{first[0].lease, SettlementFixture::done()},
+                                 {second[0].lease, SettlementFixture::done()},
+                                 {first[1].lease, SettlementFixture::done()}});
+    const auto one = f.settlement().worker_reputation("bee-01");
+    CHECK(one.attempts == 2);
+    CHECK(one.successes == 2);
+    CHECK(one.on_time == 1);
+    const auto two = f.settlement().worker_reputation("bee-02");
+    CHECK(two.attempts == 1);
+    CHECK(two.successes == 1);
+    CHECK(two.on_time == 1);
+    CHECK(f.settlement().hub_reputation("zurich").attempts == 3);
+}
+
 TEST_CASE("between equally loaded workers the scheduler prefers the better reputation") {
     SettlementFixture f;
     f.add_site();
