@@ -988,12 +988,9 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
     job.updated_at = moves.now;
     moves.record(job_id, state.hub_id, JobStatus::running, JobStatus::completed, state.worker_id,
                  "completed");
-    if (state.attempt_started_at) {  // always set by a claim; else the hook reads the events
-        moves.changes.completed.emplace(
-            moves.changes.events.size() - 1,
-            detail::CompletedAttempt{job, worker_hub.value_or(""),
-                                     Timestamp::from_ms(*state.attempt_started_at)});
-    }
+    moves.changes.completed.emplace(
+        moves.changes.events.size() - 1,
+        detail::CompletedAttempt{job, worker_hub.value_or(""), row.attempt_started_at});
     moves.release_dependents(job_id);
     return std::move(job);
 }

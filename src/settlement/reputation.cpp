@@ -107,12 +107,20 @@ void AttemptTally::add(store::Transaction& tx, const JobEvent& event,
     std::string worker;
     std::int64_t started = 0;
     bool on_time = false;
-    if (completed != nullptr) {
+    // Within the job's deadline, if it has one, and its timeout since the attempt started.
+    const auto in_time = [&](std::optional<std::int64_t> deadline_ms, std::int64_t timeout_ms) {
+        return (!deadline_ms || event.at.ms() <= *deadline_ms) &&
+               event.at.ms() - started <= timeout_ms;
+    };
+    if (completed != nullptr && completed->attempt_started_at) {
         const auto& job = completed->job;
         worker = job.worker_id.value_or("");
-        started = completed->attempt_started_at.ms();
-        on_time = (!job.spec.deadline || event.at.ms() <= job.spec.deadline->ms()) &&
-                  event.at.ms() - started <= job.spec.workload.timeout_seconds * 1000;
+        started = completed->attempt_started_at->ms();
+        std::optional<std::int64_t> deadline_ms;
+        if (job.spec.deadline) {
+            deadline_ms = job.spec.deadline->ms();
+        }
+        on_time = in_time(deadline_ms, job.spec.workload.timeout_seconds * 1000);
     } else {
         {
             auto row = tx.prepare(
@@ -129,9 +137,7 @@ void AttemptTally::add(store::Transaction& tx, const JobEvent& event,
             auto row = tx.prepare("SELECT deadline, timeout_ms FROM jobs WHERE id = ?");
             row.bind_all(event.job_id);
             if (row.step()) {
-                const auto deadline = row.column_optional_int64(0);
-                on_time = (!deadline || event.at.ms() <= *deadline) &&
-                          event.at.ms() - started <= row.column_int64(1);
+                on_time = in_time(row.column_optional_int64(0), row.column_int64(1));
             }
         }
     }

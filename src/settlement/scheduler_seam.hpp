@@ -6,8 +6,9 @@
 //     and in its transaction, with those changes in order, so a submission and its
 //     reservation, a completion and its charge, an end and its void commit together; a throw
 //     undoes the whole write. For each completion the scheduler also hands over what it
-//     already read (CompletedAttempt, by the event's index), so the hook reads none of it
-//     back; seeing the whole write at once, it updates each worker's reputation once.
+//     already read (CompletedAttempt, by the event's index; every completion has one), so the
+//     hook reads none of it back; seeing the whole write at once, it updates each worker's
+//     reputation once.
 //   - check_completion runs before a completion changes anything (lease already checked):
 //     it refuses a wrong proof of execution or worker signature.
 //   - on_heartbeat runs in a heartbeat's transaction before the heartbeat is stored, with the
@@ -25,17 +26,19 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 namespace sihlicon::detail {
 
 // A completed job as the completion stored it, the hub of the worker that ran it and when the
-// completed attempt started (the time of its claim).
+// completed attempt started (the time of its claim; a claim always records it, so it is
+// missing only from a row that lacks it). Every completion among a write's events has one.
 struct CompletedAttempt {
     JobRecord job;
     std::string worker_hub;
-    Timestamp attempt_started_at;
+    std::optional<Timestamp> attempt_started_at;
 };
 
 struct JobSettlementHooks {

@@ -242,23 +242,14 @@ void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& eve
     if (event.to != JobStatus::completed) {
         return;
     }
-    // The scheduler hands a completion's job and worker hub over; read them otherwise.
-    std::optional<JobRecord> loaded;
+    // The scheduler hands every completion's job and worker hub over (scheduler_seam.hpp).
     if (completed == nullptr) {
-        loaded = scheduler::load_job(tx, event.job_id).record;
+        throw Error(ErrorCode::internal,
+                    fmt::format("the completion of job {} came without its facts", event.job_id));
     }
-    const JobRecord& job = completed != nullptr ? completed->job : *loaded;
+    const JobRecord& job = completed->job;
     const auto worker = job.worker_id.value_or("");
-    std::string hub;
-    if (completed != nullptr) {
-        hub = completed->worker_hub;
-    } else {
-        auto row = tx.prepare("SELECT hub_id FROM workers WHERE id = ?");
-        row.bind_all(worker);
-        if (row.step()) {
-            hub = row.column_text(0);
-        }
-    }
+    const auto& hub = completed->worker_hub;
     const auto result_hash = job.result_hash.value_or("");
     if (!active_epoch) {  // nothing in a write's changes seals an epoch
         active_epoch = settlement::ensure_active_epoch(tx, options.currency, event.at);
