@@ -689,6 +689,11 @@ export declare class Scheduler {
   requeue(jobId: string, by: string, reason?: string): JobRecord;
   tick(): number;
   job(jobId: string): JobRecord;
+  /**
+   * One page of jobs (limit default 50, at most 1000), continuing after the job whose id is
+   * `after`. Jobs come in id order (submission order), except queued jobs listed by status,
+   * which come in the order claims take them (highest aged priority first, then oldest).
+   */
   jobs(filter?: { hubId?: string; status?: JobStatus; owner?: string; limit?: number; after?: string }): JobRecord[];
   events(jobId: string): JobEvent[];
   queueStats(hubId: string): QueueStats;

@@ -278,18 +278,29 @@ struct SIHLICON_API JobEvent {
     std::string to_json() const;
 };
 
+// Which jobs Scheduler::jobs lists, one page at a time. Jobs come in id order (the order
+// they were submitted), except queued jobs asked for by status, which come in the order
+// claims take them: highest aged priority first (see JobSpec::priority), then oldest.
+// Each state is read from an index of its own, so a page costs about the same however long
+// the hub's history is (running jobs, which are at most what the workers hold, are sorted).
 struct JobFilter {
-    std::optional<std::string> hub_id;
+    std::optional<std::string> hub_id;  // jobs pinned to this hub
     std::optional<JobStatus> status;
     std::optional<std::string> owner;
     std::int64_t limit = 50;  // the seed's default; at most 1000
-    std::string after;        // paging: ids greater than this (the last id of the prior page)
+    // Paging: the id of the last job of the prior page; the page continues after it in the
+    // listing's order. For queued jobs it must name a job (one since claimed is fine).
+    std::string after;
 };
 
+// The jobs pinned to one hub (or, for hub id "", to none) by state. The counts are kept by
+// every transition, so reading them costs the same however many jobs the hub has run; finding
+// the oldest waiting job reads the index of queued jobs (a scan of that hub's queue, entries
+// only) and of pending ones.
 struct SIHLICON_API QueueStats {
     std::string hub_id;
-    std::map<JobStatus, std::int64_t> by_status;
-    std::optional<Timestamp> oldest_waiting;  // created_at of the oldest pending/queued job
+    std::map<JobStatus, std::int64_t> by_status;  // every state, 0 when none
+    std::optional<Timestamp> oldest_waiting;      // created_at of the oldest pending/queued job
 
     std::string to_json() const;
 };

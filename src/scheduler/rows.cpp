@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <memory>
@@ -25,11 +26,19 @@ const std::string_view kWorkerColumns =
     "used_memory_bytes, gpus_in_use, running_jobs, utilisation_ppm, power_draw_w, "
     "last_heartbeat_at, registered_at";
 
-const std::string_view kJobColumns =
+namespace {
+constexpr std::string_view kJobColumnList =
     "id, spec, status, wait_reason, ready_at, attempts, dead_letter, worker_id, "
     "lease_expires_at, power_w, output_refs, actual_mwh, energy_source, heat_mwh, result_hash, "
     "error_message, created_at, updated_at, started_at, finished_at, lease_token, gpu_index, "
     "completion_digest, metrics, attempt_started_at";
+constexpr int column_count(std::string_view list) {
+    return 1 + static_cast<int>(std::count(list.begin(), list.end(), ','));
+}
+static_assert(column_count(kJobColumnList) == kJobColumnCount);
+}  // namespace
+
+const std::string_view kJobColumns = kJobColumnList;
 
 namespace {
 

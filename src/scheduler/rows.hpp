@@ -20,6 +20,8 @@ namespace sihlicon::scheduler {
 extern const std::string_view kHubColumns;
 extern const std::string_view kWorkerColumns;
 extern const std::string_view kJobColumns;
+// How many columns kJobColumns names: a query may select more after them.
+inline constexpr int kJobColumnCount = 25;
 
 HubRecord read_hub(const store::Statement& row);
 WorkerRecord read_worker(const store::Statement& row);

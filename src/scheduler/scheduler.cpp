@@ -20,9 +20,12 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <tuple>
 
 namespace sihlicon {
 
@@ -222,6 +225,7 @@ struct Scheduler::Impl {
 
     // Lets settlement follow every transition of this write, inside its transaction.
     void settle(store::Transaction& tx, const Changes& changes) const {
+        changes.store_counts(tx);
         if (settlement_hooks.on_transitions && !changes.events.empty()) {
             settlement_hooks.on_transitions(tx, changes.events, changes.completed);
         }
@@ -1107,35 +1111,156 @@ JobRecord Scheduler::job(std::string_view job_id) const {
         [&](store::Transaction& tx) { return scheduler::load_job(tx, job_id).record; });
 }
 
-std::vector<JobRecord> Scheduler::jobs(const JobFilter& filter) const {
-    check_range("limit", filter.limit, 1, kMaxListLimit);
-    std::optional<std::string_view> status;
-    if (filter.status) {
-        status = to_string(*filter.status);
+namespace {
+
+// The queue hubs a listing visits: the filter's hub, or every hub and "" (jobs pinned to none).
+std::vector<std::string> queue_hubs_of(store::Transaction& tx, const JobFilter& filter) {
+    if (filter.hub_id) {
+        return {*filter.hub_id};
     }
-    return impl_->core.database->read([&](store::Transaction& tx) {
-        // A hub's jobs are read in id order from its entries in jobs_by_hub, all jobs in id
-        // order from the primary key; the other filters are bound, or NULL to leave them out.
-        static const std::string all_sql = fmt::format(
-            "SELECT {} FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR "
-            "owner = ?) AND id > ? ORDER BY id LIMIT ?",
-            scheduler::kJobColumns);
-        static const std::string hub_sql = fmt::format(
-            "SELECT {} FROM jobs INDEXED BY jobs_by_hub WHERE hub_id = ? AND (? IS NULL OR "
-            "status = ?) AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
-            scheduler::kJobColumns);
-        auto rows = tx.prepare(filter.hub_id ? hub_sql : all_sql);
-        if (filter.hub_id) {
-            rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.after,
-                          filter.limit);
-        } else {
-            rows.bind_all(status, status, filter.owner, filter.owner, filter.after, filter.limit);
-        }
-        std::vector<JobRecord> result;
+    std::vector<std::string> hubs{""};
+    auto rows = tx.prepare("SELECT id FROM hubs ORDER BY id");
+    while (rows.step()) {
+        hubs.push_back(rows.column_text(0));
+    }
+    return hubs;
+}
+
+// Completed jobs, or jobs in any state: in id order from the primary key, or from jobs_by_hub
+// for one hub. Completed jobs are most of any history, so the walk finds them densely.
+std::vector<JobRecord> jobs_in_id_order(store::Transaction& tx, const JobFilter& filter,
+                                        std::optional<std::string_view> status) {
+    static const std::string all_sql = fmt::format(
+        "SELECT {} FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR owner = ?) AND "
+        "id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns);
+    static const std::string hub_sql = fmt::format(
+        "SELECT {} FROM jobs INDEXED BY jobs_by_hub WHERE hub_id = ? AND (? IS NULL OR "
+        "status = ?) AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns);
+    auto rows = tx.prepare(filter.hub_id ? hub_sql : all_sql);
+    if (filter.hub_id) {
+        rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.after,
+                      filter.limit);
+    } else {
+        rows.bind_all(status, status, filter.owner, filter.owner, filter.after, filter.limit);
+    }
+    std::vector<JobRecord> result;
+    while (rows.step()) {
+        result.push_back(scheduler::read_job(rows).record);
+    }
+    return result;
+}
+
+// Running jobs, from jobs_leases: all of them are read and sorted, which is bounded by what
+// the workers can hold.
+std::vector<JobRecord> running_jobs(store::Transaction& tx, const JobFilter& filter) {
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM jobs INDEXED BY jobs_leases WHERE status = 'running' AND (? IS NULL OR "
+        "hub_id = ?) AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns);
+    auto rows = tx.prepare(sql);
+    rows.bind_all(filter.hub_id, filter.hub_id, filter.owner, filter.owner, filter.after,
+                  filter.limit);
+    std::vector<JobRecord> result;
+    while (rows.step()) {
+        result.push_back(scheduler::read_job(rows).record);
+    }
+    return result;
+}
+
+// Pending, failed or cancelled jobs, in id order from job_states: the first `limit` of each
+// queue hub, merged.
+std::vector<JobRecord> jobs_in_state(store::Transaction& tx, const JobFilter& filter,
+                                     std::string_view status) {
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM job_states s JOIN jobs ON jobs.id = s.job_id WHERE s.queue_hub = ? AND "
+        "s.state = ? AND s.job_id > ? AND (? IS NULL OR jobs.owner = ?) ORDER BY s.job_id "
+        "LIMIT ?",
+        scheduler::kJobColumns);
+    std::vector<JobRecord> result;
+    for (const auto& queue_hub : queue_hubs_of(tx, filter)) {
+        auto rows = tx.prepare(sql);
+        rows.bind_all(queue_hub, status, filter.after, filter.owner, filter.owner, filter.limit);
         while (rows.step()) {
             result.push_back(scheduler::read_job(rows).record);
         }
-        return result;
+    }
+    std::sort(result.begin(), result.end(),
+              [](const JobRecord& a, const JobRecord& b) { return a.id < b.id; });
+    if (result.size() > static_cast<std::size_t>(filter.limit)) {
+        result.resize(static_cast<std::size_t>(filter.limit));
+    }
+    return result;
+}
+
+// Queued jobs in the order claims take them (jobs_ready: sort key, then age, then insertion),
+// continuing after the job named by `after`: the first `limit` of each queue hub, merged.
+std::vector<JobRecord> queued_jobs(store::Transaction& tx, const JobFilter& filter) {
+    using Place = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
+    Place cursor{std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::min(),
+                 std::numeric_limits<std::int64_t>::min()};
+    if (!filter.after.empty()) {
+        auto row = tx.prepare("SELECT sort_key, created_at, rowid FROM jobs WHERE id = ?");
+        row.bind_all(filter.after);
+        if (!row.step()) {
+            throw Error::invalid("after", filter.after,
+                                 "names no job (queued jobs page on from the last job listed)");
+        }
+        cursor = {row.column_int64(0), row.column_int64(1), row.column_int64(2)};
+    }
+    static const std::string sql = fmt::format(
+        "SELECT {}, sort_key, created_at, rowid FROM jobs INDEXED BY jobs_ready WHERE queue_hub "
+        "= ? AND status = 'queued' AND (sort_key, created_at, rowid) > (?, ?, ?) AND (? IS NULL "
+        "OR owner = ?) ORDER BY sort_key, created_at, rowid LIMIT ?",
+        scheduler::kJobColumns);
+    std::vector<std::pair<Place, JobRecord>> found;
+    for (const auto& queue_hub : queue_hubs_of(tx, filter)) {
+        auto rows = tx.prepare(sql);
+        rows.bind_all(queue_hub, std::get<0>(cursor), std::get<1>(cursor), std::get<2>(cursor),
+                      filter.owner, filter.owner, filter.limit);
+        while (rows.step()) {
+            constexpr int at = scheduler::kJobColumnCount;  // the place follows the job
+            Place place{rows.column_int64(at), rows.column_int64(at + 1),
+                        rows.column_int64(at + 2)};
+            found.emplace_back(place, scheduler::read_job(rows).record);
+        }
+    }
+    std::sort(found.begin(), found.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<JobRecord> result;
+    for (auto& [place, job] : found) {
+        if (result.size() == static_cast<std::size_t>(filter.limit)) {
+            break;
+        }
+        result.push_back(std::move(job));
+    }
+    return result;
+}
+
+}  // namespace
+
+std::vector<JobRecord> Scheduler::jobs(const JobFilter& filter) const {
+    check_range("limit", filter.limit, 1, kMaxListLimit);
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        // Each state is read from the index that holds it (schema.hpp, migration 10), so a
+        // page costs about the same however many jobs the hub has finished.
+        if (!filter.status) {
+            return jobs_in_id_order(tx, filter, std::nullopt);
+        }
+        switch (*filter.status) {
+            case JobStatus::completed:
+                return jobs_in_id_order(tx, filter, to_string(*filter.status));
+            case JobStatus::running:
+                return running_jobs(tx, filter);
+            case JobStatus::queued:
+                return queued_jobs(tx, filter);
+            case JobStatus::pending:
+            case JobStatus::failed:
+            case JobStatus::cancelled:
+                break;
+        }
+        return jobs_in_state(tx, filter, to_string(*filter.status));
     });
 }
 
@@ -1168,28 +1293,35 @@ QueueStats Scheduler::queue_stats(std::string_view hub_id) const {
     return impl_->core.database->read([&](store::Transaction& tx) {
         QueueStats stats;
         stats.hub_id = std::string(hub_id);
-        std::optional<std::string_view> pinned;
         if (!hub_id.empty()) {
             scheduler::load_hub(tx, hub_id);
-            pinned = hub_id;
         }
-        // Jobs pinned to the hub; an empty hub id means the jobs pinned to none.
-        auto rows =
-            tx.prepare("SELECT status, COUNT(*) FROM jobs WHERE queue_hub = ? GROUP BY status");
-        rows.bind_all(hub_id);
+        // Jobs pinned to the hub; an empty hub id means the jobs pinned to none. The counts
+        // are kept by every transition (job_counts); the oldest waiting job is read from the
+        // indexes of queued and pending jobs.
         for (int i = 0; i < 6; ++i) {
             stats.by_status[static_cast<JobStatus>(i)] = 0;
         }
-        while (rows.step()) {
-            stats.by_status[parse_job_status(rows.column_text(0))] = rows.column_int64(1);
+        auto counts = tx.prepare("SELECT status, count FROM job_counts WHERE queue_hub = ?");
+        counts.bind_all(hub_id);
+        while (counts.step()) {
+            stats.by_status[parse_job_status(counts.column_text(0))] = counts.column_int64(1);
         }
-        auto oldest = tx.prepare(
-            "SELECT MIN(created_at) FROM jobs WHERE queue_hub = ? AND status IN "
-            "('pending', 'queued')");
-        oldest.bind_all(hub_id);
-        oldest.step();
-        if (!oldest.is_null(0)) {
-            stats.oldest_waiting = Timestamp::from_ms(oldest.column_int64(0));
+        static const std::array<std::string_view, 2> oldest_sql{
+            "SELECT MIN(created_at) FROM jobs INDEXED BY jobs_ready WHERE queue_hub = ? AND "
+            "status = 'queued'",
+            "SELECT MIN(job_created_at) FROM job_states WHERE queue_hub = ? AND state = "
+            "'pending'"};
+        for (const auto& sql : oldest_sql) {
+            auto oldest = tx.prepare(sql);
+            oldest.bind_all(hub_id);
+            oldest.step();
+            if (!oldest.is_null(0)) {
+                const auto at = Timestamp::from_ms(oldest.column_int64(0));
+                if (!stats.oldest_waiting || at < *stats.oldest_waiting) {
+                    stats.oldest_waiting = at;
+                }
+            }
         }
         return stats;
     });

@@ -15,6 +15,12 @@ namespace {
 
 constexpr std::int64_t kMaxBackoffMs = 3'600'000;
 
+// The states listed in job_states (schema.hpp, migration 10).
+bool has_state_list(JobStatus status) {
+    return status == JobStatus::pending || status == JobStatus::failed ||
+           status == JobStatus::cancelled;
+}
+
 bool is_waiting(std::optional<JobStatus> status) {
     return status == JobStatus::pending || status == JobStatus::queued;
 }
@@ -55,8 +61,37 @@ void Moves::record(std::string_view job_id, const std::optional<std::string>& hu
             .bind_all(depth_change, *hub_id)
             .run();
     }
+    const std::string queue_hub = hub_id.value_or("");
+    if (from) {
+        changes.counts[{queue_hub, *from}] -= 1;
+    }
+    changes.counts[{queue_hub, to}] += 1;
+    if (from && has_state_list(*from)) {
+        tx.prepare("DELETE FROM job_states WHERE queue_hub = ? AND state = ? AND job_id = ?")
+            .bind_all(queue_hub, to_string(*from), job_id)
+            .run();
+    }
+    if (has_state_list(to)) {
+        tx.prepare(
+              "INSERT INTO job_states (queue_hub, state, job_id, job_created_at) "
+              "SELECT queue_hub, status, id, created_at FROM jobs WHERE id = ?")
+            .bind_all(job_id)
+            .run();
+    }
     changes.events.push_back(JobEvent{sequence, std::string(job_id), from, to, now,
                                       std::string(actor), std::string(reason)});
+}
+
+void Changes::store_counts(store::Transaction& tx) const {
+    for (const auto& [key, change] : counts) {
+        if (change != 0) {
+            tx.prepare(
+                  "INSERT INTO job_counts (queue_hub, status, count) VALUES (?, ?, ?) "
+                  "ON CONFLICT (queue_hub, status) DO UPDATE SET count = count + excluded.count")
+                .bind_all(key.first, to_string(key.second), change)
+                .run();
+        }
+    }
 }
 
 namespace {

@@ -28,11 +28,17 @@ struct Changes {
     // For each completion among `events`, by its index there: what the settlement hook is
     // handed instead of reading it back.
     std::map<std::size_t, detail::CompletedAttempt> completed;
+    // How each (queue hub, status) count in job_counts changes: gathered by Moves::record,
+    // stored once per write by store_counts().
+    std::map<std::pair<std::string, JobStatus>, std::int64_t, std::less<>> counts;
 
     void clear() {
         events.clear();
         completed.clear();
+        counts.clear();
     }
+    // Adds the gathered count changes to job_counts.
+    void store_counts(store::Transaction& tx) const;
 };
 
 // Resources given back by ended attempts, not yet stored (see Moves::hold_counters).

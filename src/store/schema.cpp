@@ -33,6 +33,7 @@ constexpr std::array kMigrations{
     Migration{8, "settlement_epoch_jobs_in_epoch_order", settlement::kEpochJobsInEpochOrder},
     Migration{9, "scheduler_running_and_pinned_job_indexes",
               scheduler::kRunningAndPinnedJobIndexes},
+    Migration{10, "scheduler_job_state_lists_and_counts", scheduler::kJobStateListsAndCounts},
 };
 
 constexpr std::array kCountedTables{

@@ -407,6 +407,132 @@ TEST_CASE("jobs are listed by hub, status and owner in pages") {
     CHECK(stats.oldest_waiting == fixture.clock->now());
 }
 
+TEST_CASE("queued jobs are listed in the order claims take them, page after page") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee", "zurich");
+    auto pinned = [](std::string name, std::int64_t priority) {
+        auto spec = SchedulerFixture::job(std::move(name), priority);
+        spec.hub_id = "zurich";
+        return spec;
+    };
+    fixture.scheduler().submit(pinned("low", 0));
+    // One aging interval later: "aged" (priority 1) now sorts level with "low", after it.
+    fixture.advance(std::chrono::minutes(1));
+    fixture.scheduler().submit(pinned("aged", 1));
+    fixture.scheduler().submit(pinned("urgent", 50));
+    fixture.scheduler().submit(pinned("later", 0));
+    fixture.scheduler().submit(SchedulerFixture::job("unpinned", 100));
+    auto names = [](const std::vector<JobRecord>& jobs) {
+        std::vector<std::string> result;
+        for (const auto& job : jobs) {
+            result.push_back(job.spec.name);
+        }
+        return result;
+    };
+    JobFilter filter;
+    filter.hub_id = "zurich";
+    filter.status = JobStatus::queued;
+    filter.limit = 2;
+    const auto first = fixture.scheduler().jobs(filter);
+    CHECK(names(first) == std::vector<std::string>{"urgent", "low"});
+    filter.after = first.back().id;
+    const auto second = fixture.scheduler().jobs(filter);
+    CHECK(names(second) == std::vector<std::string>{"aged", "later"});
+    filter.after = second.back().id;
+    CHECK(fixture.scheduler().jobs(filter).empty());
+    // Without a hub, the queues of every hub and of unpinned jobs, merged in the same order.
+    filter = {};
+    filter.status = JobStatus::queued;
+    CHECK(names(fixture.scheduler().jobs(filter)) ==
+          std::vector<std::string>{"unpinned", "urgent", "low", "aged", "later"});
+    // The worker of zurich, which may run zurich's jobs and unpinned ones, is handed them in
+    // the listed order.
+    std::vector<std::string> claimed;
+    for (int i = 0; i < 5; ++i) {
+        const auto lease = fixture.scheduler().claim("bee", 1).at(0).lease;
+        claimed.push_back(fixture.scheduler().job(lease.job_id).spec.name);
+        fixture.scheduler().complete(lease.job_id, lease.token, fixture.completion());
+    }
+    CHECK(claimed == std::vector<std::string>{"unpinned", "urgent", "low", "aged", "later"});
+    // A page continues after a job even once it has left the queue; a name that is no job
+    // is refused, naming the field.
+    filter.after = first.front().id;
+    CHECK(names(fixture.scheduler().jobs(filter)).empty());
+    filter.after = "job-nonexistent";
+    CHECK_THROWS_WITH_AS(fixture.scheduler().jobs(filter), doctest::Contains("after"), Error);
+}
+
+TEST_CASE("queue statistics count a hub's jobs in every state without reading its history") {
+    SchedulerFixture fixture;
+    fixture.add_hub("zurich");
+    fixture.add_worker("bee", "zurich");
+    auto pinned = [](std::string name) {
+        auto spec = SchedulerFixture::job(std::move(name));
+        spec.hub_id = "zurich";
+        spec.max_attempts = 1;
+        return spec;
+    };
+    auto& scheduler = fixture.scheduler();
+    const auto done = scheduler.submit(pinned("done"));
+    const auto broken = scheduler.submit(pinned("broken"));
+    const auto busy = scheduler.submit(pinned("busy"));
+    std::string busy_token;
+    for (const auto& item : scheduler.claim("bee", 3)) {
+        if (item.lease.job_id == busy.id) {
+            busy_token = item.lease.token;
+        } else if (item.lease.job_id == done.id) {
+            scheduler.complete(item.lease.job_id, item.lease.token, fixture.completion());
+        } else if (item.lease.job_id == broken.id) {
+            scheduler.fail(item.lease.job_id, item.lease.token, "exit 1", false);
+        }
+    }
+    fixture.advance(std::chrono::minutes(1));
+    const auto waiting_since = fixture.clock->now();
+    const auto dropped = scheduler.submit(pinned("dropped"));
+    scheduler.cancel(dropped.id, "operator");
+    scheduler.submit(pinned("waiting"));
+    auto follower = pinned("follower");
+    follower.depends_on = {busy.id};
+    const auto pending = scheduler.submit(follower);
+    CHECK(pending.status == JobStatus::pending);
+    scheduler.submit(SchedulerFixture::job("elsewhere"));  // pinned to no hub
+
+    const auto stats = scheduler.queue_stats("zurich");
+    CHECK(stats.by_status == std::map<JobStatus, std::int64_t>{{JobStatus::pending, 1},
+                                                               {JobStatus::queued, 1},
+                                                               {JobStatus::running, 1},
+                                                               {JobStatus::completed, 1},
+                                                               {JobStatus::failed, 1},
+                                                               {JobStatus::cancelled, 1}});
+    CHECK(stats.oldest_waiting == waiting_since);
+    const auto unpinned = scheduler.queue_stats("");
+    CHECK(unpinned.by_status.at(JobStatus::queued) == 1);
+    CHECK(unpinned.by_status.at(JobStatus::completed) == 0);
+    // Each state is listed from its own index, in id order.
+    for (const auto& [status, name] :
+         std::vector<std::pair<JobStatus, std::string>>{{JobStatus::pending, "follower"},
+                                                        {JobStatus::running, "busy"},
+                                                        {JobStatus::completed, "done"},
+                                                        {JobStatus::failed, "broken"},
+                                                        {JobStatus::cancelled, "dropped"}}) {
+        CAPTURE(to_string(status));
+        JobFilter filter;
+        filter.hub_id = "zurich";
+        filter.status = status;
+        const auto listed = scheduler.jobs(filter);
+        REQUIRE(listed.size() == 1);
+        CHECK(listed.front().spec.name == name);
+    }
+    // The job it waited for completes: the follower is queued, and the counts move with it.
+    scheduler.complete(busy.id, busy_token, fixture.completion());
+    const auto after = scheduler.queue_stats("zurich");
+    CHECK(after.by_status.at(JobStatus::pending) == 0);
+    CHECK(after.by_status.at(JobStatus::queued) == 2);
+    CHECK(after.by_status.at(JobStatus::running) == 0);
+    CHECK(after.by_status.at(JobStatus::completed) == 2);
+}
+
 TEST_CASE("eight threads claiming and completing at once run every job exactly once") {
     SchedulerFixture fixture;
     fixture.add_hub("zurich");

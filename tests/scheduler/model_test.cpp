@@ -10,8 +10,12 @@
 #include <sihlicon/error.hpp>
 
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace sihlicon;
 using sihlicon::testing::SchedulerFixture;
@@ -60,6 +64,89 @@ void check_invariants(Hub& hub, std::int64_t submitted) {
     CHECK(scalar(hub,
                  "SELECT COUNT(*) FROM jobs j WHERE j.status <> (SELECT e.to_status FROM "
                  "job_events e WHERE e.job_id = j.id ORDER BY e.sequence DESC LIMIT 1)") == 0);
+    // The kept counts of each (queue hub, state) equal the jobs there.
+    CHECK(scalar(hub,
+                 "SELECT COUNT(*) FROM (SELECT queue_hub, status, COUNT(*) AS n FROM jobs GROUP "
+                 "BY queue_hub, status) j FULL JOIN (SELECT * FROM job_counts WHERE count <> 0) "
+                 "c USING (queue_hub, status) WHERE j.n IS NOT c.count") == 0);
+}
+
+// The ids of the jobs in `status`, as SQL finds them: for queued jobs in the order claims
+// take them, else in id order.
+std::vector<std::string> ids_in(Hub& hub, JobStatus status, const std::string& hub_id) {
+    return HubAccess::database(hub).read([&](store::Transaction& tx) {
+        auto rows = tx.prepare(
+            "SELECT id FROM jobs WHERE status = ? AND (? = '' OR hub_id = ?) ORDER BY CASE WHEN "
+            "status = 'queued' THEN sort_key END, CASE WHEN status = 'queued' THEN created_at "
+            "END, CASE WHEN status = 'queued' THEN rowid END, id");
+        rows.bind_all(to_string(status), hub_id, hub_id);
+        std::vector<std::string> ids;
+        while (rows.step()) {
+            ids.push_back(rows.column_text(0));
+        }
+        return ids;
+    });
+}
+
+// Every listing by state, paged, returns exactly the jobs in that state in its order, and the
+// queue statistics equal what the jobs table holds.
+void check_listings(Hub& hub, const std::vector<std::string>& hubs) {
+    std::vector<std::string> hub_filters{""};
+    hub_filters.insert(hub_filters.end(), hubs.begin(), hubs.end());
+    for (int s = 0; s < 6; ++s) {
+        const auto status = static_cast<JobStatus>(s);
+        for (const auto& hub_id : hub_filters) {
+            CAPTURE(to_string(status));
+            CAPTURE(hub_id);
+            JobFilter filter;
+            filter.status = status;
+            if (!hub_id.empty()) {
+                filter.hub_id = hub_id;
+            }
+            filter.limit = 7;
+            std::vector<std::string> listed;
+            for (;;) {
+                const auto page = hub.scheduler().jobs(filter);
+                for (const auto& job : page) {
+                    CHECK(job.status == status);
+                    listed.push_back(job.id);
+                }
+                if (page.size() < 7) {
+                    break;
+                }
+                filter.after = page.back().id;
+            }
+            CHECK(listed == ids_in(hub, status, hub_id));
+        }
+    }
+    for (const auto& hub_id : hub_filters) {
+        CAPTURE(hub_id);
+        const auto stats = hub.scheduler().queue_stats(hub_id);
+        const auto [expected, oldest] = HubAccess::database(hub).read([&](store::Transaction& tx) {
+            std::map<JobStatus, std::int64_t> counts;
+            for (int s = 0; s < 6; ++s) {
+                counts[static_cast<JobStatus>(s)] = 0;
+            }
+            auto rows =
+                tx.prepare("SELECT status, COUNT(*) FROM jobs WHERE queue_hub = ? GROUP BY status");
+            rows.bind_all(hub_id);
+            while (rows.step()) {
+                counts[parse_job_status(rows.column_text(0))] = rows.column_int64(1);
+            }
+            auto first = tx.prepare(
+                "SELECT MIN(created_at) FROM jobs WHERE queue_hub = ? AND status IN "
+                "('pending', 'queued')");
+            first.bind_all(hub_id);
+            first.step();
+            std::optional<Timestamp> at;
+            if (!first.is_null(0)) {
+                at = Timestamp::from_ms(first.column_int64(0));
+            }
+            return std::pair{counts, at};
+        });
+        CHECK(stats.by_status == expected);
+        CHECK(stats.oldest_waiting == oldest);
+    }
 }
 
 }  // namespace
@@ -178,6 +265,9 @@ TEST_CASE("random operation sequences keep every scheduler invariant") {
                 FAIL("unexpected error at step " << step << ": " << std::string(error.what()));
             }
             check_invariants(fixture.hub, static_cast<std::int64_t>(jobs.size()));
+            if (step % 50 == 49) {
+                check_listings(fixture.hub, hubs);
+            }
         }
         MESSAGE("seed " << seed << ": " << jobs.size() << " jobs, " << completed.size()
                         << " completed, " << refused_stale << " stale tokens refused");

@@ -320,3 +320,54 @@ TEST_CASE(
     on_pool.status = JobStatus::running;
     CHECK(fixture.scheduler().jobs(on_pool).empty());
 }
+
+TEST_CASE("a hub made before migration 10 counts its jobs once and lists them by state") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool");
+    fixture.add_worker("bee", "pool");
+    auto spec = SchedulerFixture::job("pinned");
+    spec.hub_id = "pool";
+    spec.max_attempts = 1;
+    const auto done = fixture.scheduler().submit(spec);
+    const auto broken = fixture.scheduler().submit(spec);
+    for (const auto& item : fixture.scheduler().claim("bee", 2)) {
+        if (item.lease.job_id == done.id) {
+            fixture.scheduler().complete(item.lease.job_id, item.lease.token, fixture.completion());
+        } else {
+            fixture.scheduler().fail(item.lease.job_id, item.lease.token, "exit 1", false);
+        }
+    }
+    const auto waiting = fixture.scheduler().submit(spec);
+    fixture.scheduler().submit(SchedulerFixture::job("unpinned"));
+    // Back to schema 9: jobs_ready without created_at, and lists and counts that are wrong (a
+    // second run of migration 10 must list and count afresh, not add).
+    HubAccess::database(fixture.hub).write([](store::Transaction& tx) {
+        for (const char* sql :
+             {"DELETE FROM job_states", "DROP INDEX jobs_ready",
+              "CREATE INDEX jobs_ready ON jobs (queue_hub, sort_key) WHERE status = 'queued'",
+              "UPDATE job_counts SET count = 99",
+              "DELETE FROM schema_migrations WHERE version >= 10", "PRAGMA user_version = 9"}) {
+            tx.prepare(sql).run();
+        }
+    });
+    fixture.hub = fixture.open_hub();
+    CHECK(fixture.hub.info().schema_version == Hub::latest_schema_version());
+    const auto stats = fixture.scheduler().queue_stats("pool");
+    CHECK(stats.by_status.at(JobStatus::queued) == 1);
+    CHECK(stats.by_status.at(JobStatus::completed) == 1);
+    CHECK(stats.by_status.at(JobStatus::failed) == 1);
+    CHECK(stats.by_status.at(JobStatus::running) == 0);
+    CHECK(stats.oldest_waiting == waiting.created_at);
+    CHECK(fixture.scheduler().queue_stats("").by_status.at(JobStatus::queued) == 1);
+    JobFilter failed;
+    failed.status = JobStatus::failed;
+    const auto listed = fixture.scheduler().jobs(failed);
+    REQUIRE(listed.size() == 1);
+    CHECK(listed.front().id == broken.id);
+    // The counts go on from there.
+    fixture.scheduler().cancel(waiting.id, "operator");
+    const auto after = fixture.scheduler().queue_stats("pool");
+    CHECK(after.by_status.at(JobStatus::queued) == 0);
+    CHECK(after.by_status.at(JobStatus::cancelled) == 1);
+    CHECK_FALSE(after.oldest_waiting);
+}

@@ -218,7 +218,11 @@ class Scheduler:
         limit: int = 50,
         after: str = "",
     ) -> list[JobRecord]:
-        """One page of jobs in id order (ids greater than ``after``), at most ``limit``."""
+        """One page of at most ``limit`` jobs, continuing after the job whose id is ``after``.
+
+        Jobs come in id order (submission order), except queued jobs listed by status, which
+        come in the order claims take them (highest aged priority first, then oldest).
+        """
         return build_all(
             JobRecord,
             self._native.jobs(
