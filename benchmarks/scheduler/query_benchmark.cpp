@@ -6,6 +6,8 @@
 // table in the same run (the cost of any query that reads the whole history).
 //
 //   build/release/benchmarks/scheduler/query_benchmark [history]
+#include "bench_hub.hpp"
+
 #include <sihlicon/hub.hpp>
 #include <sihlicon/scheduler.hpp>
 
@@ -38,15 +40,9 @@ double median_ms(const std::function<void()>& call) {
 }
 
 JobSpec pinned_job() {
-    JobSpec spec;
-    spec.type = JobType::custom;
-    spec.name = "bench";
-    spec.owner = "client";
+    auto spec = bench::small_job();
     spec.hub_id = "bench";
     spec.max_attempts = 1;
-    spec.workload.container_image = "busybox";
-    spec.workload.resources.cpu_millicores = 100;
-    spec.workload.resources.memory_bytes = 1 << 20;
     return spec;
 }
 
@@ -54,32 +50,14 @@ JobSpec pinned_job() {
 
 int main(int argc, char** argv) {
     const int history = argc > 1 ? std::max(1000, std::atoi(argv[1])) : 1'000'000;
-    const auto folder = std::filesystem::temp_directory_path() / "sihlicon-bench-queries";
-    std::filesystem::remove_all(folder);
-    HubOptions options;
-    options.durability = Durability::process_crash;
-    options.integrity_check = IntegrityCheck::none;
-    options.scheduler.submissions_per_hour = 0;
+    const auto folder = bench::fresh_folder("queries");
     {
-        auto hub = Hub::open(folder, options);
+        auto hub = bench::open_hub(folder);
         auto& scheduler = hub.scheduler();
-        HubSpec hub_spec;
-        hub_spec.id = "bench";
-        hub_spec.name = "Benchmark hub";
-        hub_spec.site = "lab";
-        hub_spec.region = "CH";
-        hub_spec.heat_recovery_ppm = 900'000;
-        hub_spec.power_capacity_w = 1'000'000'000'000;
-        scheduler.register_hub(hub_spec);
-        WorkerSpec worker;
-        worker.id = "w";
-        worker.hub_id = "bench";
-        worker.cpu_millicores = 1'000'000'000;
-        worker.memory_bytes = 1LL << 50;
-        scheduler.register_worker(worker);
+        scheduler.register_hub(bench::big_hub());
+        scheduler.register_worker(bench::big_worker("w"));
         const std::vector<JobSpec> batch(1000, pinned_job());
-        JobCompletion done;
-        done.energy = Energy::milliwatt_hours(1000);
+        const auto done = bench::done();
         const auto fill_start = Steady::now();
         for (int i = 0; i < history; i += 1000) {
             scheduler.submit_many(batch);
@@ -105,7 +83,7 @@ int main(int argc, char** argv) {
         std::printf("history of %d completed jobs written in %.1f s\n", history,
                     std::chrono::duration<double>(Steady::now() - fill_start).count());
     }
-    auto hub = Hub::open(folder, options);
+    auto hub = bench::open_hub(folder);  // reopened: SQLite's page cache starts empty
     auto& scheduler = hub.scheduler();
 
     sqlite3* db = nullptr;

@@ -12,6 +12,8 @@
 // (d) peak RSS of the process with `queued` jobs;            target <= 256 MiB
 // (f) SQLite's rate of commits writing about as many pages as a scheduler step, with SQLite's
 //     default VFS and with the library's (src/store/wal_vfs.hpp): the latter bounds (a)
+#include "bench_hub.hpp"
+
 #include <sihlicon/hub.hpp>
 #include <sihlicon/scheduler.hpp>
 
@@ -31,26 +33,13 @@
 #include <vector>
 
 using namespace sihlicon;
+using namespace sihlicon::bench;
 using Steady = std::chrono::steady_clock;
 
 namespace {
 
 double seconds_since(Steady::time_point start) {
     return std::chrono::duration<double>(Steady::now() - start).count();
-}
-
-std::filesystem::path fresh_folder(const std::string& name) {
-    const auto path = std::filesystem::temp_directory_path() / ("sihlicon-bench-" + name);
-    std::filesystem::remove_all(path);
-    return path;
-}
-
-Hub open_hub(const std::filesystem::path& path) {
-    HubOptions options;
-    options.durability = Durability::process_crash;
-    options.integrity_check = IntegrityCheck::none;
-    options.scheduler.submissions_per_hour = 0;
-    return Hub::open(path, options);
 }
 
 // The VFS of src/store/wal_vfs.hpp (one write per transaction's log frames), registered by the
@@ -96,43 +85,6 @@ double reference_commits_per_second(int count, int tables = 1, const char* vfs =
     sqlite3_close(db);
     std::filesystem::remove_all(folder);
     return rate;
-}
-
-HubSpec big_hub() {
-    HubSpec spec;
-    spec.id = "bench";
-    spec.name = "Benchmark hub";
-    spec.site = "lab";
-    spec.region = "CH";
-    spec.heat_recovery_ppm = 900'000;
-    spec.power_capacity_w = 1'000'000'000'000;
-    return spec;
-}
-
-WorkerSpec big_worker(const std::string& id) {
-    WorkerSpec spec;
-    spec.id = id;
-    spec.hub_id = "bench";
-    spec.cpu_millicores = 1'000'000'000;
-    spec.memory_bytes = 1LL << 50;
-    return spec;
-}
-
-JobSpec small_job() {
-    JobSpec spec;
-    spec.type = JobType::custom;
-    spec.name = "bench";
-    spec.owner = "client";
-    spec.workload.container_image = "busybox";
-    spec.workload.resources.cpu_millicores = 100;
-    spec.workload.resources.memory_bytes = 1 << 20;
-    return spec;
-}
-
-JobCompletion done() {
-    JobCompletion completion;
-    completion.energy = Energy::milliwatt_hours(1000);
-    return completion;
 }
 
 double single_calls(int count) {
