@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The hub the scheduler benchmarks run on: a fresh folder, durability process_crash, no rate
-// limit, one hub "bench" with room for anything, big workers and small no-op jobs.
+// limit, optionally the write log, one hub "bench" with room for anything, big workers and
+// small no-op jobs.
 #pragma once
 
 #include <sihlicon/hub.hpp>
 #include <sihlicon/scheduler.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -27,8 +29,12 @@ inline HubOptions hub_options() {
     return options;
 }
 
-inline Hub open_hub(const std::filesystem::path& path) {
-    return Hub::open(path, hub_options());
+// `commit_interval` above 0: the hub's write log (HubOptions::commit_interval).
+inline Hub open_hub(const std::filesystem::path& path,
+                    std::chrono::milliseconds commit_interval = std::chrono::milliseconds(0)) {
+    auto options = hub_options();
+    options.commit_interval = commit_interval;
+    return Hub::open(path, options);
 }
 
 inline HubSpec big_hub() {

@@ -534,6 +534,14 @@ export interface HubOptions {
   durability?: 'power_loss' | 'process_crash';
   integrityCheck?: 'none' | 'quick' | 'full';
   readerConnections?: number;
+  /**
+   * 0 (default): every write is committed to hub.db before it resolves. Above 0: a write
+   * resolves once it is in the hub's write log (hub.db-log), and hub.db commits the log when
+   * its oldest record is this old, before any read, and at close. Same crash guarantee as
+   * `durability`; another process's reads and writes of the hub wait up to this long for
+   * the commit.
+   */
+  commitIntervalMs?: number;
   clock?: ManualClock;
   scheduler?: SchedulerOptions;
   settlement?: SettlementOptions;

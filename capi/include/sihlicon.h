@@ -150,7 +150,9 @@ SIH_API void sih_clock_destroy(sih_clock** clock);
 
 typedef struct sih_hub sih_hub;
 
-#define SIH_HUB_OPTIONS_VERSION 1
+/* Version 2 added commit_interval_ms. A struct of version 1 (compiled against an older header)
+ * is read without it. */
+#define SIH_HUB_OPTIONS_VERSION 2
 typedef struct sih_hub_options {
     uint32_t version;                    /* SIH_HUB_OPTIONS_VERSION */
     int create_if_missing;               /* default 1 */
@@ -168,12 +170,19 @@ typedef struct sih_hub_options {
      * "demandMinPpm", "demandMaxPpm", "demandFullQueueDepth", "epochDurationMs"}, all
      * optional), or NULL for the defaults. */
     const char* settlement_options_json;
+    /* Since version 2. 0 (default): every write is committed to hub.db before it returns.
+     * Above 0: a write returns once it is in the hub's write log (hub.db-log), and hub.db
+     * commits the log when its oldest record is this many ms old, before any read, and at
+     * close: the same crash guarantee as `durability`, 2 to 3 times the scheduler's calls per
+     * second; another process's reads and writes of the hub wait up to this long for the
+     * commit. Not negative. */
+    int64_t commit_interval_ms;
 } sih_hub_options;
 
 #define SIH_HUB_OPTIONS_INIT                                                                     \
     {                                                                                            \
         SIH_HUB_OPTIONS_VERSION, 1, 30000, SIH_DURABILITY_POWER_LOSS, SIH_INTEGRITY_CHECK_QUICK, \
-            4, NULL, NULL, NULL                                                                  \
+            4, NULL, NULL, NULL, 0                                                               \
     }
 
 /* Fills `options` with the defaults of `version`. Fails: SIH_INVALID_ARGUMENT (NULL or an

@@ -3,6 +3,9 @@
 // Hubs: options, open, close, info; the service options read from JSON.
 #include "capi_internal.hpp"
 
+#include <cstddef>
+#include <cstring>
+
 namespace sihlicon::capi {
 
 namespace {
@@ -86,7 +89,10 @@ sih_status sih_hub_options_init(sih_hub_options* options, uint32_t version) {
     return capi::guard([&] {
         auto& given = capi::required(options, "options");
         capi::check_version(version, SIH_HUB_OPTIONS_VERSION, "version");
-        given = SIH_HUB_OPTIONS_INIT;
+        // A version 1 struct ends before commit_interval_ms: write only what it has.
+        const sih_hub_options defaults = SIH_HUB_OPTIONS_INIT;
+        std::memcpy(&given, &defaults,
+                    version >= 2 ? sizeof defaults : offsetof(sih_hub_options, commit_interval_ms));
         given.version = version;
     });
 }
@@ -109,6 +115,10 @@ sih_status sih_hub_open(const char* directory, const sih_hub_options* options, s
             hub_options.integrity_check = capi::enum_from_c<IntegrityCheck>(
                 options->integrity_check, 3, "options.integrity_check", "sih_integrity_check");
             hub_options.reader_connections = options->reader_connections;
+            if (options->version >= 2) {
+                hub_options.commit_interval =
+                    std::chrono::milliseconds(options->commit_interval_ms);
+            }
             if (options->clock != nullptr) {
                 hub_options.clock = options->clock->clock;
             }

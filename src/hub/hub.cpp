@@ -35,6 +35,7 @@ store::DatabaseOptions database_options(const HubOptions& options) {
             break;
     }
     result.reader_connections = options.reader_connections;
+    result.commit_interval = options.commit_interval;
     return result;
 }
 

@@ -2,6 +2,7 @@
 #include "store/database.hpp"
 
 #include "store/wal_vfs.hpp"
+#include "store/write_log.hpp"
 
 #include <sqlite3.h>
 #include <sihlicon/error.hpp>
@@ -89,12 +90,18 @@ void rollback_quietly(Connection& connection) {
 
 // Runs `body` inside a savepoint of the open transaction. On failure, undoes the body's work
 // (unless SQLite already rolled back the whole transaction) and rethrows.
+// What the body captured for the write log is dropped with it.
 void run_in_savepoint(Transaction& transaction, const std::function<void(Transaction&)>& body) {
     Connection& connection = transaction.connection();
+    WriteCapture* capture = connection.capture();
+    const std::size_t mark = capture != nullptr ? capture->bytes().size() : 0;
     connection.exec(kSavepoint);
     try {
         body(transaction);
     } catch (...) {
+        if (capture != nullptr) {
+            capture->truncate(mark);
+        }
         if (in_transaction(connection)) {
             connection.exec(kRollbackTo);
             connection.exec(kRelease);
@@ -103,6 +110,48 @@ void run_in_savepoint(Transaction& transaction, const std::function<void(Transac
     }
     connection.exec(kRelease);
 }
+
+// Runs each member's body in a savepoint of the open transaction: one that throws fails alone.
+// Returns false when SQLite rolled back the whole transaction (I/O error, disk full): the
+// bodies before are lost too, and every member of the batch has been given that error.
+template <class Request>
+bool run_each_in_savepoint(Transaction& transaction, const std::vector<Request*>& batch) {
+    for (Request* member : batch) {
+        try {
+            run_in_savepoint(transaction, *member->body);
+        } catch (...) {
+            member->error = std::current_exception();
+            if (!in_transaction(transaction.connection())) {
+                for (Request* other : batch) {
+                    if (!other->error) {
+                        other->error = member->error;
+                    }
+                }
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+// Captures the statements a batch's bodies run on `connection` while it lives.
+class CaptureScope {
+  public:
+    CaptureScope(Connection& connection, WriteCapture* capture) : connection_(connection) {
+        connection_.set_capture(capture);
+    }
+    ~CaptureScope() { connection_.set_capture(nullptr); }
+    CaptureScope(const CaptureScope&) = delete;
+    CaptureScope& operator=(const CaptureScope&) = delete;
+
+  private:
+    Connection& connection_;
+};
+
+constexpr std::string_view kLogTable =
+    "CREATE TABLE IF NOT EXISTS sihlicon_write_log ("
+    "id INTEGER PRIMARY KEY CHECK (id = 1), committed INTEGER NOT NULL); "
+    "INSERT OR IGNORE INTO sihlicon_write_log (id, committed) VALUES (1, 0)";
 
 void validate(const DatabaseOptions& options) {
     if (options.reader_connections < 1) {
@@ -123,6 +172,10 @@ void validate(const DatabaseOptions& options) {
     }
     if (options.max_batch < 1) {
         throw Error::invalid("max_batch", std::to_string(options.max_batch), "must be at least 1");
+    }
+    if (options.commit_interval.count() < 0) {
+        throw Error::invalid("commit_interval", std::to_string(options.commit_interval.count()),
+                             "must not be negative (0 commits every write)");
     }
 }
 
@@ -212,6 +265,9 @@ void Connection::exec(std::string_view sql) {
         sqlite3_free(message);
         throw_sqlite_error(nullptr, rc, fmt::format("running a script: {}", detail));
     }
+    if (cache_->capture() != nullptr) {
+        cache_->capture()->script(sql);
+    }
 }
 
 std::string Connection::query_text(std::string_view sql) {
@@ -226,6 +282,7 @@ std::string Connection::query_text(std::string_view sql) {
 
 struct Database::WriteRequest {
     const Body* body = nullptr;
+    bool commit_now = false;  // with a write log: commit what it holds after this batch
     std::exception_ptr error;
     bool taken = false;  // in a leader's batch
     bool done = false;   // committed (or failed) in that batch
@@ -244,20 +301,150 @@ Database::Database(std::filesystem::path path, const DatabaseOptions& options)
     writer_ = std::make_unique<Connection>(path_, options_, true);
     // Replaces SQLite's own checkpoint-on-commit with the background checkpointer.
     sqlite3_wal_hook(writer_->handle(), &Database::on_commit, this);
-    if (options_.integrity_check == IntegrityCheck::none) {
-        return;
+    if (options_.integrity_check != IntegrityCheck::none) {
+        const bool quick = options_.integrity_check == IntegrityCheck::quick;
+        const std::string verdict =
+            writer_->query_text(quick ? "PRAGMA quick_check" : "PRAGMA integrity_check");
+        if (verdict != "ok") {
+            throw Error(ErrorCode::integrity,
+                        fmt::format("{} failed its {}: {}", path_.string(),
+                                    quick ? "quick_check" : "integrity_check", verdict));
+        }
     }
-    const bool quick = options_.integrity_check == IntegrityCheck::quick;
-    const std::string verdict =
-        writer_->query_text(quick ? "PRAGMA quick_check" : "PRAGMA integrity_check");
-    if (verdict != "ok") {
-        throw Error(ErrorCode::integrity,
-                    fmt::format("{} failed its {}: {}", path_.string(),
-                                quick ? "quick_check" : "integrity_check", verdict));
+    log_ = std::make_unique<WriteLog>(path_.string() + "-log");
+    if (options_.commit_interval.count() > 0 && log_->try_lock()) {
+        // What a predecessor acknowledged and did not commit goes in before anything else.
+        try {
+            begin_immediate();
+            log_sequence_ = replay_log();
+            writer_->exec("COMMIT");
+        } catch (...) {
+            rollback_quietly(*writer_);
+            throw;
+        }
+        log_->clear();
+        log_owner_ = true;
+        log_flusher_ = std::thread([this] { run_log_flusher(); });
     }
 }
 
+// Inside the writer's open transaction, with the log's lock: runs the records the log holds
+// beyond the sequence sihlicon_write_log records as committed, records the last, and returns
+// it. Throws Error(integrity) when the records skip a sequence.
+std::uint64_t Database::replay_log() {
+    Connection& connection = *writer_;
+    connection.exec(kLogTable);
+    auto committed = static_cast<std::uint64_t>(
+        std::stoll(connection.query_text("SELECT committed FROM sihlicon_write_log")));
+    const auto before = committed;
+    for (const auto& record : log_->read()) {
+        if (record.sequence <= committed) {
+            continue;  // committed before a crash stopped the log being emptied
+        }
+        if (record.sequence != committed + 1) {
+            throw Error(ErrorCode::integrity,
+                        fmt::format("the write log {} goes from record {} to record {}",
+                                    log_->path().string(), committed, record.sequence));
+        }
+        replay_capture(connection.handle(), record.payload);
+        committed = record.sequence;
+    }
+    if (committed != before) {
+        connection.prepare("UPDATE sihlicon_write_log SET committed = ?")
+            .bind(1, static_cast<std::int64_t>(committed))
+            .run();
+    }
+    return committed;
+}
+
+// Whether the log holds records of another Database that are not committed. Inside the
+// writer's open transaction.
+bool Database::foreign_records_pending() {
+    const bool has_table = !writer_
+                                ->query_text(
+                                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                                    "AND name = 'sihlicon_write_log'")
+                                .empty();
+    const std::uint64_t committed =
+        has_table ? static_cast<std::uint64_t>(
+                        std::stoll(writer_->query_text("SELECT committed FROM sihlicon_write_log")))
+                  : 0;
+    // The first record is the oldest of the log's current round: beyond the committed one,
+    // the round waits. Otherwise (a crash came between a commit and the log's emptying) the
+    // whole file is read.
+    if (const auto first = log_->first_sequence(); !first || *first > committed) {
+        return first.has_value();
+    }
+    const auto records = log_->read();
+    return std::any_of(records.begin(), records.end(),
+                       [&](const WriteLog::Record& record) { return record.sequence > committed; });
+}
+
+// Begins a write transaction of a Database that does not own the log. When the log holds
+// records its owner did not commit: an owner that died left them, and they are replayed here
+// first (the log is emptied after this transaction commits); an owner that lives is restoring
+// its lost transaction, and this one waits for it as for any other writer.
+void Database::begin_write() {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + options_.busy_timeout;
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+        begin_immediate();
+        if (log_->empty()) {
+            return;
+        }
+        try {
+            if (log_->try_lock()) {
+                replay_log();
+                log_adopted_ = true;
+                return;
+            }
+            if (!foreign_records_pending()) {
+                return;
+            }
+        } catch (...) {
+            rollback_quietly(*writer_);
+            log_->unlock();
+            throw;
+        }
+        rollback_quietly(*writer_);
+        if (Clock::now() >= deadline) {
+            throw Error(ErrorCode::busy,
+                        fmt::format("{} stayed locked by another writer for more than {} ms",
+                                    path_.string(), options_.busy_timeout.count()));
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+}
+
+// After the transaction that adopted a dead owner's log ended: committed, the log is emptied;
+// either way it is given back.
+void Database::release_adopted_log(bool committed) {
+    if (!log_adopted_) {
+        return;
+    }
+    if (committed) {
+        log_->clear();
+    }
+    log_->unlock();
+    log_adopted_ = false;
+}
+
 Database::~Database() {
+    if (log_flusher_.joinable()) {
+        {
+            std::lock_guard lock(log_mutex_);
+            log_stopping_ = true;
+        }
+        log_wake_.notify_all();
+        log_flusher_.join();
+        try {
+            flush();
+        } catch (const std::exception&) {
+            // The records stay in the log; the next Database to write replays them.
+        }
+    }
     {
         std::lock_guard lock(checkpoint_mutex_);
         stopping_ = true;
@@ -409,13 +596,48 @@ void Database::begin_immediate() {
     }
 }
 
-void Database::write_erased(const Body& body) {
+void Database::flush() {
+    if (!log_owner_.load() || !log_dirty_.load() || t_active_write.database == this) {
+        return;
+    }
+    write_erased([](Transaction&) {}, true);
+}
+
+void Database::run_log_flusher() {
+    std::unique_lock lock(log_mutex_);
+    for (;;) {
+        log_wake_.wait(lock, [&] { return log_stopping_ || log_dirty_since_.has_value(); });
+        if (log_stopping_) {
+            return;
+        }
+        const auto due = *log_dirty_since_ + options_.commit_interval;
+        if (log_wake_.wait_until(lock, due, [&] { return log_stopping_; })) {
+            return;
+        }
+        if (!log_dirty_since_ || std::chrono::steady_clock::now() < due) {
+            continue;  // committed meanwhile
+        }
+        lock.unlock();
+        try {
+            flush();
+        } catch (const std::exception&) {
+            // Tried again after the next interval; the records are safe in the log.
+        }
+        lock.lock();
+        if (log_dirty_since_ && std::chrono::steady_clock::now() >= due) {
+            log_dirty_since_ = std::chrono::steady_clock::now();  // failed: wait a whole interval
+        }
+    }
+}
+
+void Database::write_erased(const Body& body, bool commit_now) {
     if (t_active_write.database == this) {
         run_in_savepoint(*t_active_write.transaction, body);
         return;
     }
     WriteRequest request;
     request.body = &body;
+    request.commit_now = commit_now;
     std::unique_lock lock(queue_mutex_);
     queue_.push_back(&request);
     // Whoever finds the writer free leads, a running thread before a sleeping one (no switch
@@ -461,9 +683,14 @@ void Database::write_erased(const Body& body) {
 }
 
 void Database::commit_batch(const std::vector<WriteRequest*>& batch) {
+    if (log_owner_.load()) {
+        commit_batch_logged(batch);
+        return;
+    }
     Connection& connection = *writer_;
     auto fail_all = [&](std::exception_ptr error) {
         rollback_quietly(connection);
+        release_adopted_log(false);
         for (WriteRequest* member : batch) {
             if (!member->error) {
                 member->error = error;
@@ -471,7 +698,7 @@ void Database::commit_batch(const std::vector<WriteRequest*>& batch) {
         }
     };
     try {
-        begin_immediate();
+        begin_write();
         Transaction transaction(connection, true);
         ActiveWriteScope scope(this, &transaction);
         if (batch.size() == 1) {
@@ -479,25 +706,157 @@ void Database::commit_batch(const std::vector<WriteRequest*>& batch) {
             // it changes aside): if it throws, the whole transaction rolls back below.
             (*batch.front()->body)(transaction);
             connection.exec("COMMIT");
+            release_adopted_log(true);
             return;
         }
-        for (WriteRequest* member : batch) {
-            try {
-                run_in_savepoint(transaction, *member->body);
-            } catch (...) {
-                member->error = std::current_exception();
-                if (!in_transaction(connection)) {
-                    // SQLite rolled back the whole transaction (I/O error, disk full): the
-                    // bodies before this one are lost too, so none of the batch succeeded.
-                    fail_all(member->error);
-                    return;
-                }
-            }
+        if (!run_each_in_savepoint(transaction, batch)) {
+            rollback_quietly(connection);
+            release_adopted_log(false);
+            return;
         }
         connection.exec("COMMIT");
+        release_adopted_log(true);
     } catch (...) {
         fail_all(std::current_exception());
     }
+}
+
+// With the write log: the batch's changes join the open transaction and are acknowledged
+// once their record is in the log (see the file comment).
+void Database::commit_batch_logged(const std::vector<WriteRequest*>& batch) {
+    Connection& connection = *writer_;
+    bool commit_now = false;
+    for (WriteRequest* member : batch) {
+        commit_now = commit_now || member->commit_now;
+    }
+    auto fail_all = [&](std::exception_ptr error) {
+        for (WriteRequest* member : batch) {
+            if (!member->error) {
+                member->error = error;
+            }
+        }
+    };
+    try {
+        if (!log_open_) {
+            begin_immediate();
+            log_open_ = true;
+        }
+    } catch (...) {
+        fail_all(std::current_exception());
+        return;
+    }
+    WriteCapture capture(kLogDirectBytes);
+    {
+        CaptureScope capturing(connection, &capture);
+        Transaction transaction(connection, true);
+        ActiveWriteScope scope(this, &transaction);
+        if (batch.size() == 1) {
+            // No savepoint here either: a body that throws (rare: bodies validate before they
+            // write) rolls back the transaction, and the records since the last commit run
+            // again.
+            try {
+                (*batch.front()->body)(transaction);
+            } catch (...) {
+                batch.front()->error = std::current_exception();
+                restore_logged_transaction();
+                return;
+            }
+        } else if (!run_each_in_savepoint(transaction, batch)) {
+            restore_logged_transaction();
+            return;
+        }
+    }
+    const bool direct = capture.full();
+    if (direct) {
+        commit_now = true;  // as cheap to commit as to log: the commit makes it durable
+    } else if (!capture.bytes().empty()) {
+        try {
+            log_->append(log_sequence_ + 1, capture.bytes(),
+                         options_.durability == Durability::full);
+        } catch (...) {
+            fail_all(std::current_exception());
+            restore_logged_transaction();
+            return;
+        }
+        ++log_sequence_;
+        log_pending_bytes_ += capture.bytes().size();
+        log_pending_.push_back(capture.take());
+        if (!log_dirty_.exchange(true)) {
+            std::lock_guard lock(log_mutex_);
+            log_dirty_since_ = std::chrono::steady_clock::now();
+            log_wake_.notify_one();
+        }
+    }
+    if (log_pending_.empty() || commit_now || log_pending_bytes_ >= kLogCommitBytes) {
+        try {
+            commit_logged();
+        } catch (...) {
+            const auto error = std::current_exception();
+            restore_logged_transaction();
+            for (WriteRequest* member : batch) {
+                // The others' records are safe in the log: only a caller that asked for the
+                // commit (a read, flush), or whose changes were not logged, learns it failed.
+                if ((member->commit_now || direct) && !member->error) {
+                    member->error = error;
+                }
+            }
+        }
+    }
+}
+
+// Commits the open transaction with what the log holds, then empties the log.
+void Database::commit_logged() {
+    Connection& connection = *writer_;
+    if (!log_pending_.empty()) {
+        connection.prepare("UPDATE sihlicon_write_log SET committed = ?")
+            .bind(1, static_cast<std::int64_t>(log_sequence_))
+            .run();
+    }
+    connection.exec("COMMIT");
+    log_open_ = false;
+    if (log_pending_.empty()) {
+        return;
+    }
+    forget_pending_records();
+    log_->clear();
+}
+
+// The records since the last commit are committed (or handed over): nothing waits.
+void Database::forget_pending_records() {
+    log_pending_.clear();
+    log_pending_bytes_ = 0;
+    {
+        std::lock_guard lock(log_mutex_);
+        log_dirty_since_.reset();
+    }
+    log_dirty_.store(false);
+}
+
+// After the open transaction was rolled back (a body threw, an append or a commit failed):
+// begins it again with the records since the last commit. When that fails too, this Database
+// stops owning the log and commits each write itself from now on; its next write (or any other
+// process's) adopts the log and replays them.
+void Database::restore_logged_transaction() {
+    Connection& connection = *writer_;
+    rollback_quietly(connection);
+    log_open_ = false;
+    if (log_pending_.empty()) {
+        return;
+    }
+    try {
+        begin_immediate();
+        log_open_ = true;
+        for (const auto& record : log_pending_) {
+            replay_capture(connection.handle(), record);
+        }
+        return;
+    } catch (const std::exception&) {
+        rollback_quietly(connection);
+        log_open_ = false;
+    }
+    forget_pending_records();
+    log_owner_.store(false);
+    log_->unlock();
 }
 
 std::unique_ptr<Connection> Database::acquire_reader() {
@@ -533,6 +892,14 @@ void Database::read_erased(const Body& body) {
         body(*t_active_write.transaction);  // sees the enclosing write's own changes
         return;
     }
+    // Every acknowledged write is visible to a reader connection: this Database's own are
+    // committed first; another's (its log holds records) are waited for, or adopted when their
+    // owner died, by an empty write (begin_write).
+    flush();
+    if (!log_owner_.load() && !log_->empty()) {
+        write_erased([](Transaction&) {});
+    }
+
     std::unique_ptr<Connection> reader = acquire_reader();
     try {
         reader->exec("BEGIN");

@@ -39,6 +39,28 @@
 // (in the scheduler benchmark, 42-47% more jobs/s one call at a time). What a commit has
 // written when it returns, and so what a crash keeps, is unchanged.
 //
+// The write log (DatabaseOptions::commit_interval > 0; store/write_log.hpp for its format):
+// the Database keeps its write transaction open and acknowledges a batch once the statements
+// its bodies ran (with their bound values) are appended to `<database>-log` with one system
+// call (and fdatasync with Durability::full), instead of committing it. It commits what the
+// log holds when the oldest record is commit_interval old (a background thread), when the
+// log holds kLogCommitBytes, before any read on a reader connection (so every read sees every
+// acknowledged write), and when it is closed; then it empties the log. A batch that reads only
+// commits at once, so the write lock is held only while records wait. A body that throws
+// rolls the transaction back and the records since the last commit are run again from memory.
+// After a crash, the next Database to write replays the records the log holds beyond the
+// sequence its table sihlicon_write_log records as committed, in the same transaction as its
+// own first write, then empties the log; the one that opens with commit_interval does so
+// before its constructor returns.
+// Only one Database on a file appends to its log (an flock); any other (another process, or a
+// second open in this one) commits each write itself. While the log holds records, the owner
+// holds SQLite's write lock, so another Database's write waits for the owner's commit; its
+// reads wait the same way (an empty write first), so they too see every acknowledged write;
+// an owner that died with records pending has its log adopted by that first write.
+// What a crash keeps is what Durability promises. The price is latency elsewhere: another
+// Database's reads and writes wait up to commit_interval for the owner (its busy_timeout
+// applies).
+//
 // Temporary storage (statement journals, each grouped body's savepoint) is kept in memory.
 //
 // SQLite's process-wide configuration: see include/sihlicon/hub.hpp (the first connection
@@ -90,7 +112,15 @@ struct DatabaseOptions {
     // this 91-99 us). 0 turns it off. Durability is unchanged: it only starts early what the
     // checkpoint's sync does.
     int writeback_pages = 64;
+    // The write log (see the file comment): 0 commits every batch to the database itself.
+    std::chrono::milliseconds commit_interval{0};
 };
+
+// The log holds at most this many bytes of records before the Database commits them.
+inline constexpr std::size_t kLogCommitBytes = 8 << 20;
+// A batch whose record would be at least this large is committed instead of logged: its
+// commit costs little more per change than appending it (the scheduler's batches of 1,000).
+inline constexpr std::size_t kLogDirectBytes = 64 << 10;
 
 // One open SQLite connection with its statement cache.
 class Connection {
@@ -102,6 +132,9 @@ class Connection {
 
     sqlite3* handle() const { return db_; }
     Statement prepare(std::string_view sql) { return cache_->prepare(sql); }
+    // Where the changes of statements run from now on are captured (store/statement.hpp).
+    void set_capture(WriteCapture* capture) { cache_->set_capture(capture); }
+    WriteCapture* capture() const { return cache_->capture(); }
     // Runs one or more SQL statements that return no rows (schema scripts, pragmas).
     void exec(std::string_view sql);
     // Runs a pragma or query that returns a single text value.
@@ -185,11 +218,28 @@ class Database {
     // DatabaseOptions::writeback_pages).
     std::int64_t log_writebacks() const;
 
+    // Whether this Database appends to the write log (commit_interval set, and no other open
+    // Database owns the log).
+    bool owns_write_log() const { return log_owner_.load(); }
+    // Commits what the write log holds (nothing to do without one). Throws what the commit
+    // throws.
+    void flush();
+
   private:
     using Body = std::function<void(Transaction&)>;
     struct WriteRequest;
 
-    void write_erased(const Body& body);
+    void write_erased(const Body& body, bool commit_now = false);
+    // With a write log (see the file comment).
+    void commit_batch_logged(const std::vector<WriteRequest*>& batch);
+    void commit_logged();
+    void restore_logged_transaction();
+    void forget_pending_records();
+    void begin_write();
+    std::uint64_t replay_log();
+    bool foreign_records_pending();
+    void release_adopted_log(bool committed);
+    void run_log_flusher();
     void read_erased(const Body& body);
     void commit_batch(const std::vector<WriteRequest*>& batch);
     void begin_immediate();
@@ -222,6 +272,21 @@ class Database {
     std::deque<WriteRequest*> queue_;
     bool leader_active_ = false;
     WriteStats stats_;
+
+    // The write log. log_ is open on every Database; log_owner_ says whether this one appends.
+    std::unique_ptr<class WriteLog> log_;
+    std::atomic<bool> log_owner_{false};
+    bool log_open_ = false;                 // writer only: the transaction holding records is open
+    bool log_adopted_ = false;              // writer only: clear the adopted log after this commit
+    std::uint64_t log_sequence_ = 0;        // writer only: the last record appended
+    std::vector<std::string> log_pending_;  // writer only: appended, not yet committed
+    std::size_t log_pending_bytes_ = 0;     // writer only
+    std::atomic<bool> log_dirty_{false};    // records wait for a commit
+    std::mutex log_mutex_;
+    std::condition_variable log_wake_;
+    std::optional<std::chrono::steady_clock::time_point> log_dirty_since_;  // under log_mutex_
+    bool log_stopping_ = false;                                             // under log_mutex_
+    std::thread log_flusher_;
 
     std::mutex readers_mutex_;
     std::condition_variable reader_returned_;

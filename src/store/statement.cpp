@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <limits>
 #include <new>
 
@@ -42,7 +43,140 @@ int checked_length(std::size_t size) {
     return static_cast<int>(size);
 }
 
+template <class Integer>
+void append_integer(std::string& out, Integer value) {
+    char bytes[sizeof(Integer)];
+    std::memcpy(bytes, &value, sizeof(Integer));
+    out.append(bytes, sizeof(Integer));
+}
+
+// Reads the capture format back (see WriteCapture).
+class CaptureReader {
+  public:
+    explicit CaptureReader(std::string_view bytes) : bytes_(bytes) {}
+    bool done() const { return bytes_.empty(); }
+    template <class Integer>
+    Integer integer() {
+        Integer value{};
+        std::memcpy(&value, take(sizeof(Integer)).data(), sizeof(Integer));
+        return value;
+    }
+    std::string_view text() { return take(integer<std::uint32_t>()); }
+    std::string_view take(std::size_t size) {
+        if (size > bytes_.size()) {
+            throw Error(ErrorCode::integrity, "a captured write ends before its last statement");
+        }
+        const auto part = bytes_.substr(0, size);
+        bytes_.remove_prefix(size);
+        return part;
+    }
+
+  private:
+    std::string_view bytes_;
+};
+
+constexpr char kStatementEntry = 'S';
+constexpr char kScriptEntry = 'X';
+constexpr char kInteger = 'i';
+constexpr char kText = 't';
+constexpr char kBlob = 'b';
+
 }  // namespace
+
+void WriteCapture::statement(std::string_view sql, const std::vector<std::string>& parameters) {
+    bytes_.push_back(kStatementEntry);
+    append_integer(bytes_, static_cast<std::uint32_t>(sql.size()));
+    bytes_.append(sql);
+    append_integer(bytes_, static_cast<std::uint32_t>(parameters.size()));
+    for (const auto& parameter : parameters) {
+        append_integer(bytes_, static_cast<std::uint32_t>(parameter.size()));
+        bytes_.append(parameter);
+    }
+}
+
+void WriteCapture::script(std::string_view sql) {
+    bytes_.push_back(kScriptEntry);
+    append_integer(bytes_, static_cast<std::uint32_t>(sql.size()));
+    bytes_.append(sql);
+}
+
+std::string WriteCapture::encode_integer(std::int64_t value) {
+    std::string out(1, kInteger);
+    append_integer(out, value);
+    return out;
+}
+
+std::string WriteCapture::encode_text(std::string_view text) {
+    std::string out(1, kText);
+    out.append(text);
+    return out;
+}
+
+std::string WriteCapture::encode_blob(std::span<const std::byte> blob) {
+    std::string out(1, kBlob);
+    out.append(reinterpret_cast<const char*>(blob.data()), blob.size());
+    return out;
+}
+
+void replay_capture(sqlite3* db, std::string_view bytes) {
+    CaptureReader reader(bytes);
+    while (!reader.done()) {
+        const char kind = reader.take(1).front();
+        const std::string sql(reader.text());
+        if (kind == kScriptEntry) {
+            char* message = nullptr;
+            const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+            if (rc != SQLITE_OK) {
+                const std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
+                sqlite3_free(message);
+                throw_sqlite_error(nullptr, rc, fmt::format("replaying a script: {}", detail));
+            }
+            continue;
+        }
+        if (kind != kStatementEntry) {
+            throw Error(ErrorCode::integrity,
+                        fmt::format("a captured write holds an entry of unknown kind {}",
+                                    static_cast<int>(static_cast<unsigned char>(kind))));
+        }
+        sqlite3_stmt* raw = nullptr;
+        int rc = sqlite3_prepare_v2(db, sql.data(), checked_length(sql.size()), &raw, nullptr);
+        if (rc != SQLITE_OK) {
+            throw_sqlite_error(db, rc, fmt::format("replaying '{}'", sql.substr(0, 80)));
+        }
+        Statement statement(db, raw, nullptr, false);
+        const auto count = reader.integer<std::uint32_t>();
+        for (std::uint32_t index = 1; index <= count; ++index) {
+            const auto value = reader.text();
+            if (value.empty()) {
+                continue;  // unbound: NULL
+            }
+            const auto data = value.substr(1);
+            switch (value.front()) {
+                case kInteger: {
+                    if (data.size() != sizeof(std::int64_t)) {
+                        throw Error(ErrorCode::integrity, "a captured integer is malformed");
+                    }
+                    std::int64_t number = 0;
+                    std::memcpy(&number, data.data(), sizeof number);
+                    statement.bind(static_cast<int>(index), number);
+                    break;
+                }
+                case kText:
+                    statement.bind(static_cast<int>(index), data);
+                    break;
+                case kBlob:
+                    statement.bind(
+                        static_cast<int>(index),
+                        std::span<const std::byte>(reinterpret_cast<const std::byte*>(data.data()),
+                                                   data.size()));
+                    break;
+                default:
+                    throw Error(ErrorCode::integrity, "a captured value is of unknown type");
+            }
+        }
+        statement.run();
+    }
+}
 
 void throw_sqlite_error(sqlite3* db, int result_code, std::string_view context) {
     if ((result_code & 0xff) == SQLITE_NOMEM) {
@@ -53,11 +187,16 @@ void throw_sqlite_error(sqlite3* db, int result_code, std::string_view context) 
                 fmt::format("{}: {} (sqlite {})", context, detail, result_code));
 }
 
-Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* owner)
-    : db_(db), stmt_(stmt), owner_(owner) {}
+Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, bool cached)
+    : db_(db), stmt_(stmt), cache_(cache), cached_(cached) {}
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(other.stmt_), owner_(other.owner_) {
+    : db_(other.db_),
+      stmt_(other.stmt_),
+      cache_(other.cache_),
+      cached_(other.cached_),
+      captured_(other.captured_),
+      parameters_(std::move(other.parameters_)) {
     other.stmt_ = nullptr;
 }
 
@@ -65,10 +204,40 @@ Statement::~Statement() {
     if (stmt_ == nullptr) {
         return;
     }
-    if (owner_ != nullptr) {
-        owner_->give_back(stmt_);
+    if (cached_) {
+        cache_->give_back(stmt_);
     } else {
         sqlite3_finalize(stmt_);
+    }
+}
+
+void Statement::remember(int index, std::string encoded) {
+    if (cache_ == nullptr || cache_->capture() == nullptr) {
+        return;
+    }
+    const auto slot = static_cast<std::size_t>(index);
+    if (parameters_.size() < slot) {
+        parameters_.resize(slot);
+    }
+    parameters_[slot - 1] = std::move(encoded);
+}
+
+// After a successful first step: a statement that changed the database joins the capture.
+void Statement::capture_if_write() {
+    if (captured_ || cache_ == nullptr || cache_->capture() == nullptr) {
+        return;
+    }
+    captured_ = true;
+    if (sqlite3_stmt_readonly(stmt_) != 0) {
+        return;
+    }
+    const int count = sqlite3_bind_parameter_count(stmt_);
+    if (static_cast<int>(parameters_.size()) < count) {
+        parameters_.resize(static_cast<std::size_t>(count));
+    }
+    cache_->capture()->statement(sqlite3_sql(stmt_), parameters_);
+    if (cache_->capture()->full()) {
+        cache_->set_capture(nullptr);  // no use capturing the rest (see WriteCapture)
     }
 }
 
@@ -77,6 +246,7 @@ Statement& Statement::bind(int index, std::int64_t value) {
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, "binding an integer");
     }
+    remember(index, WriteCapture::encode_integer(value));
     return *this;
 }
 
@@ -88,6 +258,7 @@ Statement& Statement::bind(int index, std::string_view text) {
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, "binding text");
     }
+    remember(index, WriteCapture::encode_text(text));
     return *this;
 }
 
@@ -99,6 +270,7 @@ Statement& Statement::bind(int index, std::span<const std::byte> blob) {
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, "binding a blob");
     }
+    remember(index, WriteCapture::encode_blob(blob));
     return *this;
 }
 
@@ -107,15 +279,18 @@ Statement& Statement::bind(int index, std::nullptr_t) {
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, "binding NULL");
     }
+    remember(index, std::string());
     return *this;
 }
 
 bool Statement::step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) {
+        capture_if_write();
         return true;
     }
     if (rc == SQLITE_DONE) {
+        capture_if_write();
         return false;
     }
     const std::string sql = sqlite3_sql(stmt_) != nullptr ? sqlite3_sql(stmt_) : "";
@@ -185,6 +360,7 @@ std::vector<std::byte> Statement::column_blob(int column) const {
 
 void Statement::reset() {
     sqlite3_reset(stmt_);
+    captured_ = false;  // a run after the reset is a change of its own
 }
 
 StatementCache::~StatementCache() {
@@ -197,7 +373,7 @@ Statement StatementCache::prepare(std::string_view sql) {
     auto found = entries_.find(sql);
     if (found != entries_.end() && !found->second.lent) {
         found->second.lent = true;
-        return Statement(db_, found->second.stmt, this);
+        return Statement(db_, found->second.stmt, this, true);
     }
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v3(db_, sql.data(), checked_length(sql.size()),
@@ -206,11 +382,11 @@ Statement StatementCache::prepare(std::string_view sql) {
         throw_sqlite_error(db_, rc, fmt::format("preparing '{}'", sql.substr(0, 80)));
     }
     if (found != entries_.end()) {
-        return Statement(db_, stmt, nullptr);  // the cached copy is in use: lend a private one
+        return Statement(db_, stmt, this, false);  // the cached copy is in use: a private one
     }
     auto [inserted, ok] = entries_.emplace(std::string(sql), Entry{stmt, true});
     by_handle_.emplace(stmt, &inserted->second);
-    return Statement(db_, stmt, this);
+    return Statement(db_, stmt, this, true);
 }
 
 void StatementCache::give_back(sqlite3_stmt* stmt) {

@@ -6,6 +6,11 @@
 // ever built from input. A Statement borrowed from the cache is reset and its bindings cleared
 // when it goes out of scope, so the next user always starts clean.
 //
+// Capture: while a connection has a WriteCapture set (Database does so for the write bodies of
+// a hub with a write log, store/write_log.hpp), every statement that changes the database and
+// runs successfully appends itself, with its bound values, to that capture, so the change can
+// be run again after a crash.
+//
 // Thread safety: a Statement belongs to the transaction that prepared it and must not be used
 // from another thread at the same time.
 #pragma once
@@ -31,6 +36,39 @@ namespace sihlicon::store {
 [[noreturn]] void throw_sqlite_error(sqlite3* db, int result_code, std::string_view context);
 
 class StatementCache;
+
+// The changes a write body made, as the statements that made them with their bound values, in
+// the order they ran (the record format of store/write_log.hpp).
+class WriteCapture {
+  public:
+    // `limit`: once the bytes reach it, the capture is `full` and the connection stops
+    // capturing (a write that large is committed instead of logged).
+    explicit WriteCapture(std::size_t limit = SIZE_MAX) : limit_(limit) {}
+    bool full() const { return bytes_.size() >= limit_; }
+
+    // One statement that changed the database, with its parameters' values in index order
+    // (each encoded by encode_*; an empty string is NULL).
+    void statement(std::string_view sql, const std::vector<std::string>& parameters);
+    // A script of one or more statements that ran whole (sqlite3_exec).
+    void script(std::string_view sql);
+
+    static std::string encode_integer(std::int64_t value);
+    static std::string encode_text(std::string_view text);
+    static std::string encode_blob(std::span<const std::byte> blob);
+
+    const std::string& bytes() const { return bytes_; }
+    void truncate(std::size_t size) { bytes_.resize(size); }
+    void clear() { bytes_.clear(); }
+    std::string take() { return std::move(bytes_); }
+
+  private:
+    std::size_t limit_;
+    std::string bytes_;
+};
+
+// Runs the statements of a capture's bytes on `db`, in order. Throws Error(integrity) when the
+// bytes are malformed, and the SQLite error of a statement that fails.
+void replay_capture(sqlite3* db, std::string_view bytes);
 
 class Statement {
   public:
@@ -86,11 +124,17 @@ class Statement {
 
   private:
     friend class StatementCache;
-    Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* owner);
+    friend void replay_capture(sqlite3* db, std::string_view bytes);
+    Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, bool cached);
+    void remember(int index, std::string encoded);
+    void capture_if_write();
 
     sqlite3* db_;
     sqlite3_stmt* stmt_;
-    StatementCache* owner_;  // null: the statement is not cached and is finalized on destruction
+    StatementCache* cache_;
+    bool cached_;                          // false: not in the cache, finalized on destruction
+    bool captured_ = false;                // this run is already in the capture
+    std::vector<std::string> parameters_;  // bound values, kept only while capturing
 };
 
 // Prepared statements of one connection, keyed by their SQL text. A statement that is already
@@ -104,6 +148,10 @@ class StatementCache {
 
     Statement prepare(std::string_view sql);
     std::size_t size() const { return entries_.size(); }
+
+    // Where the changes of statements run from now on are captured; null stops capturing.
+    void set_capture(WriteCapture* capture) { capture_ = capture; }
+    WriteCapture* capture() const { return capture_; }
 
   private:
     friend class Statement;
@@ -121,6 +169,7 @@ class StatementCache {
         }
     };
     sqlite3* db_;
+    WriteCapture* capture_ = nullptr;
     std::unordered_map<std::string, Entry, TextHash, std::equal_to<>> entries_;
     std::unordered_map<sqlite3_stmt*, Entry*> by_handle_;
 };

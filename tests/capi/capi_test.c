@@ -169,7 +169,12 @@ static void test_hub_options_and_open_errors(void) {
     FAILS(sih_hub_options_init(NULL, SIH_HUB_OPTIONS_VERSION), SIH_INVALID_ARGUMENT);
     OK(sih_hub_options_init(&options, SIH_HUB_OPTIONS_VERSION));
     CHECK(options.create_if_missing == 1 && options.busy_timeout_ms == 30000 &&
-          options.reader_connections == 4 && options.clock == NULL);
+          options.reader_connections == 4 && options.clock == NULL &&
+          options.commit_interval_ms == 0);
+    /* A version 1 struct (an older header's) ends before commit_interval_ms: init leaves it. */
+    options.commit_interval_ms = 77;
+    OK(sih_hub_options_init(&options, 1));
+    CHECK(options.version == 1 && options.commit_interval_ms == 77);
 
     fresh_directory();
     sih_hub* hub = NULL;
@@ -192,6 +197,10 @@ static void test_hub_options_and_open_errors(void) {
     options.durability = (sih_durability)5;
     FAILS(sih_hub_open(directory, &options, &hub), SIH_INVALID_ARGUMENT);
     CHECK(error_names("durability"));
+    OK(sih_hub_options_init(&options, SIH_HUB_OPTIONS_VERSION));
+    options.commit_interval_ms = -1;
+    FAILS(sih_hub_open(directory, &options, &hub), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("commit_interval"));
 
     char missing[300];
     snprintf(missing, sizeof missing, "%s/absent", directory);
@@ -210,6 +219,25 @@ static void test_hub_options_and_open_errors(void) {
     CHECK(hub == NULL);
     sih_hub_close(&hub);
     sih_hub_close(NULL);
+
+    /* With a write log: the hub opens, and closing it commits the log (which then no longer
+     * starts with a record's magic, "SIHW"). */
+    OK(sih_hub_options_init(&options, SIH_HUB_OPTIONS_VERSION));
+    options.commit_interval_ms = 10;
+    OK(sih_hub_open(directory, &options, &hub));
+    OK(sih_hub_info(hub, &info));
+    CHECK(has(&info, "\"schemaVersion\""));
+    sih_hub_close(&hub);
+    char log_path[320];
+    snprintf(log_path, sizeof log_path, "%s/hub.db-log", directory);
+    FILE* log = fopen(log_path, "rb");
+    CHECK(log != NULL);
+    if (log != NULL) {
+        char magic[4] = {0};
+        CHECK(fread(magic, 1, sizeof magic, log) < sizeof magic ||
+              memcmp(magic, "SIHW", sizeof magic) != 0);
+        fclose(log);
+    }
     remove_directory();
 }
 

@@ -19,10 +19,13 @@
 //   crash_harness --stress P [--threads T] [--steps N]  P processes x T threads x N operations
 //                                                       at once, no kill; busy must never surface
 //   crash_harness --child HUB ACKS SEED THREADS STEPS   one workload process (the driver's)
+//   --commit-interval MS (with either mode): the children open the hub with that
+//                        HubOptions::commit_interval (its write log); the check opens without
 //
 // Reproducible from the seed: the kill delays and each child's operations derive from it.
 #include "hub/hub_internal.hpp"
 #include "store/database.hpp"
+#include "store/write_log.hpp"
 #include "support/samples.hpp"
 
 #include <sihlicon/cid.hpp>
@@ -65,6 +68,10 @@ HubOptions hub_options() {
     options.scheduler.submissions_per_hour = 0;
     options.scheduler.lease_duration = std::chrono::milliseconds(300);
     options.settlement.charge_jobs = true;
+    // --commit-interval: the children write through the hub's write log.
+    if (const char* interval = std::getenv("SIHLICON_HARNESS_COMMIT_INTERVAL_MS")) {
+        options.commit_interval = std::chrono::milliseconds(std::atoi(interval));
+    }
     return options;
 }
 
@@ -353,9 +360,13 @@ std::int64_t scalar(store::Transaction& tx, const std::string& sql) {
 void check_hub(const std::filesystem::path& hub_dir, const Acknowledged& acks,
                std::size_t checked_puts) {
     // No temporary file may survive the reopen (the hub removes what dead processes staged).
-    auto hub = Hub::open(hub_dir, hub_options());
-    const std::set<std::string> allowed = {"hub.db", "hub.db-wal", "hub.db-shm", "operator.key",
-                                           "blobs.lock"};
+    // Without a write log of its own: the check sees what a dead child's log held only if the
+    // hub adopts it (store/database.hpp).
+    auto options = hub_options();
+    options.commit_interval = std::chrono::milliseconds(0);
+    auto hub = Hub::open(hub_dir, options);
+    const std::set<std::string> allowed = {"hub.db",     "hub.db-wal",   "hub.db-shm",
+                                           "hub.db-log", "operator.key", "blobs.lock"};
     for (const auto& entry : std::filesystem::recursive_directory_iterator(hub_dir)) {
         if (!entry.is_regular_file()) {
             continue;
@@ -533,6 +544,7 @@ int run_kills(int kills, std::uint64_t seed, const std::filesystem::path& dir) {
     const Driver driver(dir);
     std::mt19937_64 random(seed);
     std::size_t checked_puts = 0;
+    int kills_with_log = 0;
     const auto started = std::chrono::steady_clock::now();
     for (int kill = 0; kill < kills; ++kill) {
         const auto child_seed = seed * 100'000 + static_cast<std::uint64_t>(kill);
@@ -548,11 +560,17 @@ int run_kills(int kills, std::uint64_t seed, const std::filesystem::path& dir) {
                              kill, child_seed, WEXITSTATUS(status)));
         }
         const auto acks = read_acks(driver.acks_path);
+        if (std::filesystem::exists(driver.hub_dir / "hub.db-log") &&
+            !store::WriteLog(driver.hub_dir / "hub.db-log").empty()) {
+            ++kills_with_log;  // records the hub had not committed (acknowledged or torn)
+        }
         check_hub(driver.hub_dir, acks, checked_puts);
         checked_puts = acks.puts.size();
         if ((kill + 1) % 50 == 0 || kill + 1 == kills) {
-            print_acks(fmt::format("{} kills survived", kill + 1).c_str(), acks,
-                       seconds_since(started));
+            print_acks(fmt::format("{} kills survived ({} with records left in the write log)",
+                                   kill + 1, kills_with_log)
+                           .c_str(),
+                       acks, seconds_since(started));
         }
     }
     return 0;
@@ -615,10 +633,12 @@ int main(int argc, char** argv) {
                 seed = std::stoull(value);
             } else if (option == "--dir") {
                 dir = value;
+            } else if (option == "--commit-interval") {
+                ::setenv("SIHLICON_HARNESS_COMMIT_INTERVAL_MS", value.c_str(), 1);
             } else {
                 std::fprintf(stderr,
                              "usage: crash_harness [--kills N | --stress PROCESSES [--threads T] "
-                             "[--steps N]] [--seed S] [--dir D]\n");
+                             "[--steps N]] [--seed S] [--dir D] [--commit-interval MS]\n");
                 return 2;
             }
         }

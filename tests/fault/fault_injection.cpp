@@ -2,6 +2,7 @@
 #include "fault/fault_injection.hpp"
 
 #include <dlfcn.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -111,6 +112,16 @@ SIHLICON_INTERPOSE ssize_t pwrite(int fd, const void* buffer, size_t size, off_t
 SIHLICON_INTERPOSE ssize_t pwrite64(int fd, const void* buffer, size_t size, off64_t offset) {
     static const auto next = real<ssize_t (*)(int, const void*, size_t, off64_t)>("pwrite64");
     return inject(fd, FaultCall::write) ? -1 : next(fd, buffer, size, offset);
+}
+
+SIHLICON_INTERPOSE ssize_t pwritev(int fd, const struct iovec* parts, int count, off_t offset) {
+    static const auto next = real<ssize_t (*)(int, const struct iovec*, int, off_t)>("pwritev");
+    return inject(fd, FaultCall::write) ? -1 : next(fd, parts, count, offset);
+}
+
+SIHLICON_INTERPOSE ssize_t pwritev64(int fd, const struct iovec* parts, int count, off64_t offset) {
+    static const auto next = real<ssize_t (*)(int, const struct iovec*, int, off64_t)>("pwritev64");
+    return inject(fd, FaultCall::write) ? -1 : next(fd, parts, count, offset);
 }
 
 SIHLICON_INTERPOSE int fsync(int fd) {

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -56,6 +57,29 @@ void expect_io_error(Action&& action, const std::string& expected_text) {
     disarm_fault();
 }
 
+// Where a hub's writes go first, one subcase each: SQLite's log, committing every write, or
+// the hub's write log (HubOptions::commit_interval), appended to at every write.
+struct WritePath {
+    HubOptions options;
+    std::string file = "hub.db-wal";
+    bool write_log = false;
+    // The text of the io error for `sqlite` (SQLite's words) or the write log's (strerror).
+    std::string says(const char* sqlite, const char* write_log_text) const {
+        return write_log ? write_log_text : sqlite;
+    }
+};
+
+WritePath each_write_path() {
+    WritePath path;  // power_loss, the default
+    SUBCASE("committing every write") {}
+    SUBCASE("with the write log") {
+        path.options.commit_interval = std::chrono::hours(1);  // commits when read
+        path.file = "hub.db-log";
+        path.write_log = true;
+    }
+    return path;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -84,11 +108,13 @@ TEST_CASE("an I/O error syncing a block fails the put with io and leaves the sto
 
 TEST_CASE("a full disk under SQLite fails a submission with io and the job never existed") {
     TempDir dir;
+    const auto path = each_write_path();
     {
-        auto hub = Hub::open(dir / "hub");
+        auto hub = Hub::open(dir / "hub", path.options);
         hub.scheduler().register_hub(pool_hub());
-        arm_fault("hub.db-wal", FaultCall::write, ENOSPC);
-        expect_io_error([&] { hub.scheduler().submit(small_job()); }, "full");
+        arm_fault(path.file, FaultCall::write, ENOSPC);
+        expect_io_error([&] { hub.scheduler().submit(small_job()); },
+                        path.says("full", "No space left"));
         JobFilter filter;
         filter.owner = "ann";
         CHECK(hub.scheduler().jobs(filter).empty());
@@ -121,10 +147,13 @@ TEST_CASE("an I/O error in the log while topping up leaves every balance as it w
 
 TEST_CASE("an I/O error syncing the log fails a power_loss commit and the change is not kept") {
     TempDir dir;
-    auto hub = Hub::open(dir / "hub");  // power_loss: every commit syncs the log
+    // power_loss: every commit syncs SQLite's log, every append the write log
+    const auto path = each_write_path();
+    auto hub = Hub::open(dir / "hub", path.options);
     hub.scheduler().register_hub(pool_hub());
-    arm_fault("hub.db-wal", FaultCall::sync, EIO);
-    expect_io_error([&] { hub.scheduler().submit(small_job()); }, "I/O");
+    arm_fault(path.file, FaultCall::sync, EIO);
+    expect_io_error([&] { hub.scheduler().submit(small_job()); },
+                    path.says("I/O", "Input/output error"));
     JobFilter filter;
     filter.owner = "ann";
     CHECK(hub.scheduler().jobs(filter).empty());
@@ -133,12 +162,13 @@ TEST_CASE("an I/O error syncing the log fails a power_loss commit and the change
 
 TEST_CASE("when the disk fills under eight writing threads, every acknowledged job is kept") {
     TempDir dir;
-    auto hub = Hub::open(dir / "hub");
+    const auto path = each_write_path();
+    auto hub = Hub::open(dir / "hub", path.options);
     hub.scheduler().register_hub(pool_hub());
     auto options = hub.scheduler().options();
     options.submissions_per_hour = 0;
     hub.scheduler().set_options(options);
-    arm_fault("hub.db-wal", FaultCall::write, ENOSPC, 40);  // room for some commits, then full
+    arm_fault(path.file, FaultCall::write, ENOSPC, 40);  // room for some writes, then full
     std::atomic<int> acknowledged{0};
     std::atomic<int> refused{0};
     std::atomic<int> other{0};

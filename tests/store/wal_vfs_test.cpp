@@ -3,6 +3,7 @@
 // The log-collecting VFS (src/store/wal_vfs.hpp): a transaction's log frames reach the file in
 // one write, and never later than SQLite counts on them being there.
 #include "store/wal_vfs.hpp"
+#include "support/crash_copy.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -13,6 +14,7 @@
 #include <string>
 
 using sihlicon::store::wal_vfs_name;
+using sihlicon::testing::copy_as_after_a_crash;
 using sihlicon::testing::TempDir;
 
 namespace {
@@ -58,17 +60,6 @@ class Db {
 
 // What a kill -9 right now would leave: the database and its log as they are in the file
 // system (the shared-memory index is rebuilt from the log, checksums checked, on opening).
-std::filesystem::path copy_as_after_a_crash(const std::filesystem::path& db, const TempDir& into,
-                                            int number) {
-    const auto copy = into / ("crash-" + std::to_string(number) + ".db");
-    std::filesystem::copy_file(db, copy);
-    const auto log = std::filesystem::path(db.string() + "-wal");
-    if (std::filesystem::exists(log)) {
-        std::filesystem::copy_file(log, copy.string() + "-wal");
-    }
-    return copy;
-}
-
 void check_recovered(const std::filesystem::path& copy, std::int64_t rows, std::int64_t bytes) {
     Db recovered(copy, nullptr);
     CHECK(recovered.text("PRAGMA integrity_check") == "ok");

@@ -161,6 +161,13 @@ class HubObject : public Handle<HubObject> {
                 }
                 hub_options.reader_connections = static_cast<int>(*readers);
             }
+            if (auto ms = optional_integer(given.Get("commitIntervalMs"), "commitIntervalMs")) {
+                if (*ms < 0) {
+                    throw Error::invalid("commitIntervalMs", std::to_string(*ms),
+                                         "must not be negative (0 commits every write)");
+                }
+                hub_options.commit_interval = std::chrono::milliseconds(*ms);
+            }
             if (!is_absent(given.Get("clock"))) {
                 hub_options.clock = ManualClockObject::clock_of(env, given.Get("clock"));
             }

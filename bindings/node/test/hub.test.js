@@ -52,6 +52,25 @@ test('a closed hub refuses every call with conflict, and closing twice is harmle
   fs.rmSync(directory, { recursive: true, force: true });
 });
 
+test('a hub with a write log (commitIntervalMs) reads its writes and commits them at close',
+  async () => {
+    const directory = tempDir();
+    const log = path.join(directory, 'hub.db-log');
+    const hub = await sihlicon.Hub.open(directory,
+      { durability: 'process_crash', commitIntervalMs: 3_600_000 });
+    await hub.contentStore.put(Buffer.from('kept'), 'ann');
+    // Acknowledged from the write log, which starts with a record ("SIHW") until committed.
+    const waiting = () => fs.readFileSync(log).subarray(0, 4).toString('latin1') === 'SIHW';
+    assert.ok(waiting());
+    assert.equal(hub.contentStore.list('ann').length, 1);
+    await hub.close();
+    assert.ok(!waiting());
+    const again = await sihlicon.Hub.open(directory);
+    assert.equal(again.contentStore.list('ann').length, 1);
+    await again.close();
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+
 test('close waits for the puts in flight, which all complete', async () => {
   const directory = tempDir();
   const hub = await sihlicon.Hub.open(directory, { durability: 'process_crash' });
@@ -81,6 +100,8 @@ test('Hub.open rejects bad options and a missing hub with named errors', async (
     'invalid_argument', 'currency');
   await rejects(assert, () => sihlicon.Hub.open(directory, { busyTimeoutMs: 1.5 }),
     'invalid_argument', 'busyTimeoutMs');
+  await rejects(assert, () => sihlicon.Hub.open(directory, { commitIntervalMs: -1 }),
+    'invalid_argument', 'commitIntervalMs');
   await rejects(assert, () => sihlicon.Hub.open(path.join(directory, 'none'),
     { createIfMissing: false }), 'not_found');
   await assert.rejects(() => sihlicon.Hub.open(directory, { clock: {} }), TypeError);

@@ -34,6 +34,7 @@ class Hub:
         durability: str,
         integrity_check: str,
         reader_connections: int,
+        commit_interval_ms: int,
         clock: ManualClock | None,
         scheduler: dict[str, Any],
         settlement: dict[str, Any],

@@ -53,6 +53,12 @@ class Hub:
     threads: every call releases the GIL while the library works, and :meth:`close` waits for
     calls in progress on other threads.
 
+    ``commit_interval`` (a timedelta or int milliseconds, default 0): above 0, a write returns
+    once it is in the hub's write log (``hub.db-log``) and ``hub.db`` commits the log when its
+    oldest record is this old, before any read, and at close. Same crash guarantee as
+    ``durability``, 2 to 3 times the scheduler's calls per second; another process's reads and
+    writes of the hub wait up to this long for the commit.
+
     Raises :class:`sihlicon.NotFound` (no hub and ``create_if_missing`` false),
     :class:`sihlicon.IntegrityError` (not a healthy hub database), :class:`sihlicon.Conflict`
     (written by a newer sihlicon), :class:`sihlicon.IoError`, :class:`sihlicon.Busy`.
@@ -68,6 +74,7 @@ class Hub:
         durability: Durability = Durability.POWER_LOSS,
         integrity_check: IntegrityCheck = IntegrityCheck.QUICK,
         reader_connections: int = 4,
+        commit_interval: timedelta | int = 0,
         scheduler: SchedulerOptions | None = None,
         settlement: SettlementOptions | None = None,
     ) -> None:
@@ -80,6 +87,7 @@ class Hub:
             name_of(durability),
             name_of(integrity_check),
             reader_connections,
+            duration_ms(commit_interval),
             None if clock is None else clock._native,
             scheduler_options,
             settlement_options,

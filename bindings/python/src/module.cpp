@@ -42,8 +42,9 @@ void translate_error(std::exception_ptr pointer) {
 
 HubOptions hub_options(bool create_if_missing, std::int64_t busy_timeout_ms,
                        const std::string& durability, const std::string& integrity_check,
-                       int reader_connections, const std::shared_ptr<ManualClock>& clock,
-                       const py::dict& scheduler, const py::dict& settlement) {
+                       int reader_connections, std::int64_t commit_interval_ms,
+                       const std::shared_ptr<ManualClock>& clock, const py::dict& scheduler,
+                       const py::dict& settlement) {
     HubOptions options;
     options.create_if_missing = create_if_missing;
     options.busy_timeout = std::chrono::milliseconds(busy_timeout_ms);
@@ -64,6 +65,7 @@ HubOptions hub_options(bool create_if_missing, std::int64_t busy_timeout_ms,
         throw Error::invalid("integrity_check", integrity_check, "must be none, quick or full");
     }
     options.reader_connections = reader_connections;
+    options.commit_interval = std::chrono::milliseconds(commit_interval_ms);
     options.clock = clock;
     apply_scheduler_options(options.scheduler, scheduler);
     apply_settlement_options(options.settlement, settlement);
@@ -126,17 +128,19 @@ PYBIND11_MODULE(_core, module) {
             "open",
             [](const std::string& directory, bool create_if_missing, std::int64_t busy_timeout_ms,
                const std::string& durability, const std::string& integrity_check,
-               int reader_connections, const std::shared_ptr<ManualClock>& clock,
-               const py::dict& scheduler, const py::dict& settlement) {
-                auto options =
-                    hub_options(create_if_missing, busy_timeout_ms, durability, integrity_check,
-                                reader_connections, clock, scheduler, settlement);
+               int reader_connections, std::int64_t commit_interval_ms,
+               const std::shared_ptr<ManualClock>& clock, const py::dict& scheduler,
+               const py::dict& settlement) {
+                auto options = hub_options(create_if_missing, busy_timeout_ms, durability,
+                                           integrity_check, reader_connections, commit_interval_ms,
+                                           clock, scheduler, settlement);
                 return without_gil(
                     [&] { return std::make_shared<HubHandle>(Hub::open(directory, options)); });
             },
             py::arg("directory"), py::arg("create_if_missing"), py::arg("busy_timeout_ms"),
             py::arg("durability"), py::arg("integrity_check"), py::arg("reader_connections"),
-            py::arg("clock"), py::arg("scheduler"), py::arg("settlement"))
+            py::arg("commit_interval_ms"), py::arg("clock"), py::arg("scheduler"),
+            py::arg("settlement"))
         .def("close", [](HubHandle& handle) { without_gil([&] { handle.close(); }); })
         .def_property_readonly("closed", [](HubHandle& handle) { return handle.closed(); })
         .def("info",

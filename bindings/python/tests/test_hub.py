@@ -67,6 +67,23 @@ def test_a_hub_reopens_with_its_data_and_options(tmp_path: Path, clock: sihlicon
 def test_bad_hub_options_raise_invalid_argument(tmp_path: Path) -> None:
     with pytest.raises(sihlicon.InvalidArgument):
         sihlicon.Hub(tmp_path / "h", reader_connections=0)
+    with pytest.raises(sihlicon.InvalidArgument, match="commit_interval"):
+        sihlicon.Hub(tmp_path / "h", commit_interval=-1)
+
+
+def test_a_hub_with_a_write_log_reads_its_writes_and_commits_them_at_close(
+    tmp_path: Path, clock: sihlicon.ManualClock
+) -> None:
+    pool = {"hubId": "pool", "name": "P", "site": "s", "region": "CH", "heatRecoveryPpm": 0,
+            "powerCapacityW": 1000}
+    with sihlicon.Hub(tmp_path / "h", clock=clock, commit_interval=timedelta(hours=1)) as hub:
+        hub.scheduler.register_hub(pool)
+        # Acknowledged from the log, which starts with a record ("SIHW") until committed.
+        assert (tmp_path / "h" / "hub.db-log").read_bytes()[:4] == b"SIHW"
+        assert [h.id for h in hub.scheduler.hubs()] == ["pool"]
+    assert (tmp_path / "h" / "hub.db-log").read_bytes()[:4] != b"SIHW"
+    with sihlicon.Hub(tmp_path / "h", clock=clock) as hub:
+        assert [h.id for h in hub.scheduler.hubs()] == ["pool"]
 
 
 def test_the_manual_clock_drives_the_hubs_time(hub: sihlicon.Hub, clock: sihlicon.ManualClock) -> None:
