@@ -138,6 +138,66 @@ std::string serialize(const boost::json::value& value) {
     return out;
 }
 
+void ObjectWriter::key(std::string_view name) {
+    if (text_.size() > 1) {
+        text_ += ',';
+    }
+    write_string(name, text_);
+    text_ += ':';
+}
+
+ObjectWriter& ObjectWriter::field(std::string_view name, std::string_view text) {
+    key(name);
+    write_string(text, text_);
+    return *this;
+}
+
+ObjectWriter& ObjectWriter::field(std::string_view name, std::int64_t number) {
+    key(name);
+    write_integer(number, text_);
+    return *this;
+}
+
+ObjectWriter& ObjectWriter::field(std::string_view name, bool value) {
+    key(name);
+    text_ += value ? "true" : "false";
+    return *this;
+}
+
+ObjectWriter& ObjectWriter::field(std::string_view name, std::nullptr_t) {
+    key(name);
+    text_ += "null";
+    return *this;
+}
+
+ObjectWriter& ObjectWriter::field(std::string_view name, const std::optional<std::string>& text) {
+    return text ? field(name, std::string_view(*text)) : field(name, nullptr);
+}
+
+ObjectWriter& ObjectWriter::field(std::string_view name, const std::vector<std::string>& items) {
+    key(name);
+    text_ += '[';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) {
+            text_ += ',';
+        }
+        write_string(items[i], text_);
+    }
+    text_ += ']';
+    return *this;
+}
+
+ObjectWriter& ObjectWriter::field(std::string_view name, const boost::json::value& value) {
+    key(name);
+    write(value, text_);
+    return *this;
+}
+
+std::string ObjectWriter::finish() {
+    text_ += '}';
+    return std::move(text_);
+}
+
 boost::json::array string_array(const std::vector<std::string>& items) {
     boost::json::array array;
     array.reserve(items.size());

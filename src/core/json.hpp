@@ -24,6 +24,42 @@ std::string serialize(const boost::json::value& value);
 // A JSON array of the strings, in order.
 boost::json::array string_array(const std::vector<std::string>& items);
 
+// Writes one JSON object straight into text, its fields in the order written: the text
+// serialize() gives for the same boost::json::object, without building the object first (for
+// records on hot paths: a job is returned by every submit, claim and completion, and building
+// its object cost more than the rest of its serialisation).
+class ObjectWriter {
+  public:
+    ObjectWriter() { text_ += '{'; }
+
+    ObjectWriter& field(std::string_view key, std::string_view text);
+    ObjectWriter& field(std::string_view key, const char* text) {
+        return field(key, std::string_view(text));
+    }
+    ObjectWriter& field(std::string_view key, const std::string& text) {
+        return field(key, std::string_view(text));
+    }
+    ObjectWriter& field(std::string_view key, std::int64_t number);
+    ObjectWriter& field(std::string_view key, int number) {
+        return field(key, static_cast<std::int64_t>(number));
+    }
+    ObjectWriter& field(std::string_view key, bool value);
+    ObjectWriter& field(std::string_view key, std::nullptr_t);
+    // The text, or null.
+    ObjectWriter& field(std::string_view key, const std::optional<std::string>& text);
+    // An array of the strings.
+    ObjectWriter& field(std::string_view key, const std::vector<std::string>& items);
+    // Any value, as serialize() writes it.
+    ObjectWriter& field(std::string_view key, const boost::json::value& value);
+
+    // The object's text; the writer is spent.
+    std::string finish();
+
+  private:
+    void key(std::string_view name);
+    std::string text_;
+};
+
 // "[a,b,...]" from the JSON text `to_text(record)` of each record, joined as they are: parsing
 // and serialising them again would rewrite their numbers. Header-only, so the CLI (which links
 // only the library's exported API) can use it too.

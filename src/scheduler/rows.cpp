@@ -365,39 +365,37 @@ std::string WorkerRecord::to_json() const {
     return json::serialize(object);
 }
 
+// Written field by field (json::ObjectWriter): every submit, claim and completion returns one.
 std::string JobRecord::to_json() const {
-    boost::json::object object{
-        {"jobId", id},
-        {"status", to_string(status)},
-        {"outputDataRefs", json::string_array(output_refs)},
-        {"actualComputeKwh", kwh_or_null(actual_energy)},
-        {"heatGeneratedKwh", kwh_or_null(heat_generated)},
-        {"errorMessage",
-         error_message ? boost::json::value(*error_message) : boost::json::value(nullptr)},
-        {"jobType", to_string(spec.type)},
-        {"jobName", spec.name},
-        {"owner", spec.owner},
-        {"hubId", spec.hub_id ? boost::json::value(*spec.hub_id) : boost::json::value(nullptr)},
-        {"priority", spec.priority},
-        {"waitReason", wait_reason},
-        {"readyAt", time_or_null(ready_at)},
-        {"attempts", attempts},
-        {"maxAttempts", spec.max_attempts},
-        {"deadLetter", dead_letter},
-        {"workerId", worker_id ? boost::json::value(*worker_id) : boost::json::value(nullptr)},
-        {"leaseExpiresAt", time_or_null(lease_expires_at)},
-        {"energySource", energy_source ? boost::json::value(to_string(*energy_source))
-                                       : boost::json::value(nullptr)},
-        {"resultHash",
-         result_hash ? boost::json::value(*result_hash) : boost::json::value(nullptr)},
-        {"inputDataRefs", json::string_array(spec.input_refs)},
-        {"dependsOn", json::string_array(spec.depends_on)},
-        {"createdAt", to_iso8601(created_at)},
-        {"updatedAt", to_iso8601(updated_at)},
-        {"startedAt", time_or_null(started_at)},
-        {"finishedAt", time_or_null(finished_at)},
-    };
-    return json::serialize(object);
+    return json::ObjectWriter()
+        .field("jobId", id)
+        .field("status", to_string(status))
+        .field("outputDataRefs", output_refs)
+        .field("actualComputeKwh", kwh_or_null(actual_energy))
+        .field("heatGeneratedKwh", kwh_or_null(heat_generated))
+        .field("errorMessage", error_message)
+        .field("jobType", to_string(spec.type))
+        .field("jobName", spec.name)
+        .field("owner", spec.owner)
+        .field("hubId", spec.hub_id)
+        .field("priority", spec.priority)
+        .field("waitReason", wait_reason)
+        .field("readyAt", time_or_null(ready_at))
+        .field("attempts", attempts)
+        .field("maxAttempts", spec.max_attempts)
+        .field("deadLetter", dead_letter)
+        .field("workerId", worker_id)
+        .field("leaseExpiresAt", time_or_null(lease_expires_at))
+        .field("energySource",
+               energy_source ? std::optional<std::string>(to_string(*energy_source)) : std::nullopt)
+        .field("resultHash", result_hash)
+        .field("inputDataRefs", spec.input_refs)
+        .field("dependsOn", spec.depends_on)
+        .field("createdAt", to_iso8601(created_at))
+        .field("updatedAt", to_iso8601(updated_at))
+        .field("startedAt", time_or_null(started_at))
+        .field("finishedAt", time_or_null(finished_at))
+        .finish();
 }
 
 std::string JobEvent::to_json() const {

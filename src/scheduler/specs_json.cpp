@@ -64,11 +64,13 @@ WorkerSpec WorkerSpec::from_json(std::string_view json) {
 }
 
 std::string Lease::to_json() const {
-    return json::serialize(boost::json::object{{"jobId", job_id},
-                                               {"workerId", worker_id},
-                                               {"token", token},
-                                               {"expiresAt", to_iso8601(expires_at)},
-                                               {"attempt", attempt}});
+    return json::ObjectWriter()
+        .field("jobId", job_id)
+        .field("workerId", worker_id)
+        .field("token", token)
+        .field("expiresAt", to_iso8601(expires_at))
+        .field("attempt", attempt)
+        .finish();
 }
 
 std::string ClaimedJob::to_json() const {

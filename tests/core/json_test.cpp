@@ -33,3 +33,38 @@ TEST_CASE("serialized JSON without doubles is byte for byte what Boost.JSON writ
         CHECK(json::serialize(one) == boost::json::serialize(one));
     }
 }
+
+TEST_CASE("an ObjectWriter writes what serialize writes for the same object, in field order") {
+    const std::string awkward = "quote \" backslash \\ newline \n Z\xc3\xbcrich";
+    const std::vector<std::string> refs = {"bafkrei", awkward};
+    const std::optional<std::string> absent;
+    const boost::json::value nested = {{"b", 1}, {"a", {true, nullptr}}};
+    const auto written = json::ObjectWriter()
+                             .field("text", awkward)
+                             .field(awkward, "a key that needs escaping")
+                             .field("int64", std::numeric_limits<std::int64_t>::min())
+                             .field("int", 42)
+                             .field("yes", true)
+                             .field("null", nullptr)
+                             .field("absent", absent)
+                             .field("present", std::optional<std::string>("here"))
+                             .field("refs", refs)
+                             .field("none", std::vector<std::string>{})
+                             .field("nested", nested)
+                             .finish();
+    const boost::json::object expected{
+        {"text", awkward},
+        {awkward, "a key that needs escaping"},
+        {"int64", std::numeric_limits<std::int64_t>::min()},
+        {"int", 42},
+        {"yes", true},
+        {"null", nullptr},
+        {"absent", nullptr},
+        {"present", "here"},
+        {"refs", json::string_array(refs)},
+        {"none", boost::json::array{}},
+        {"nested", nested},
+    };
+    CHECK(written == json::serialize(expected));
+    CHECK(json::ObjectWriter().finish() == "{}");
+}
