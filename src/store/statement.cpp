@@ -92,12 +92,14 @@ void WriteCapture::statement(std::string_view sql, const std::vector<std::string
         append_integer(bytes_, static_cast<std::uint32_t>(parameter.size()));
         bytes_.append(parameter);
     }
+    note_size();
 }
 
 void WriteCapture::script(std::string_view sql) {
     bytes_.push_back(kScriptEntry);
     append_integer(bytes_, static_cast<std::uint32_t>(sql.size()));
     bytes_.append(sql);
+    note_size();
 }
 
 std::string WriteCapture::encode_integer(std::int64_t value) {

@@ -42,9 +42,10 @@ class StatementCache;
 class WriteCapture {
   public:
     // `limit`: once the bytes reach it, the capture is `full` and the connection stops
-    // capturing (a write that large is committed instead of logged).
+    // capturing (a write that large is committed instead of logged). It stays full when a
+    // truncation shrinks it again: statements run after it filled were never captured.
     explicit WriteCapture(std::size_t limit = SIZE_MAX) : limit_(limit) {}
-    bool full() const { return bytes_.size() >= limit_; }
+    bool full() const { return full_; }
 
     // One statement that changed the database, with its parameters' values in index order
     // (each encoded by encode_*; an empty string is NULL).
@@ -62,7 +63,10 @@ class WriteCapture {
     std::string take() { return std::move(bytes_); }
 
   private:
+    void note_size() { full_ = full_ || bytes_.size() >= limit_; }
+
     std::size_t limit_;
+    bool full_ = false;
     std::string bytes_;
 };
 

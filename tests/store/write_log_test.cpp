@@ -262,6 +262,30 @@ TEST_CASE_FIXTURE(Owner, "a torn last record is ignored and the whole ones befor
     CHECK(names(reopened) == Names{"a"});
 }
 
+TEST_CASE_FIXTURE(Owner,
+                  "a write that outgrew the log is committed whole, even after the part that "
+                  "filled its capture failed") {
+    // The nested write fills the capture (a write of 64 KiB or more is committed, not logged)
+    // and is rolled back; "after" runs uncaptured. Once a capture shrank back under its limit
+    // with the failed part, the write was logged without "after", and a crash lost it.
+    const std::vector<std::byte> big(sihlicon::store::kLogDirectBytes + 1, std::byte{7});
+    owner.write([&](Transaction& tx) {
+        try {
+            owner.write([&](Transaction& inner) {
+                inner.prepare("INSERT INTO items (name, data) VALUES ('big', ?)")
+                    .bind(1, std::span<const std::byte>(big))
+                    .run();
+                throw Error(ErrorCode::conflict, "changed my mind");
+            });
+        } catch (const Error&) {
+        }
+        tx.prepare("INSERT INTO items (name) VALUES ('after')").run();
+    });
+    const auto crashed = copy_as_after_a_crash(path, dir, 1);
+    Database reopened(crashed, unlogged());
+    CHECK(names(reopened) == Names{"after"});
+}
+
 TEST_CASE("records that skip a sequence are refused with integrity and change nothing") {
     TempDir dir;
     const auto path = dir / "t.db";
