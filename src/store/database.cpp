@@ -111,6 +111,23 @@ void run_in_savepoint(Transaction& transaction, const std::function<void(Transac
     connection.exec(kRelease);
 }
 
+// What a caller sees when another writer held the database beyond the busy timeout.
+Error stayed_locked(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
+    return Error(ErrorCode::busy,
+                 fmt::format("{} stayed locked by another writer for more than {} ms",
+                             path.string(), timeout.count()));
+}
+
+// Gives `error` to every member of the batch that has none of its own yet.
+template <class Request>
+void fail_members(const std::vector<Request*>& batch, const std::exception_ptr& error) {
+    for (Request* member : batch) {
+        if (!member->error) {
+            member->error = error;
+        }
+    }
+}
+
 // Runs each member's body in a savepoint of the open transaction: one that throws fails alone.
 // Returns false when SQLite rolled back the whole transaction (I/O error, disk full): the
 // bodies before are lost too, and every member of the batch has been given that error.
@@ -122,11 +139,7 @@ bool run_each_in_savepoint(Transaction& transaction, const std::vector<Request*>
         } catch (...) {
             member->error = std::current_exception();
             if (!in_transaction(transaction.connection())) {
-                for (Request* other : batch) {
-                    if (!other->error) {
-                        other->error = member->error;
-                    }
-                }
+                fail_members(batch, member->error);
                 return false;
             }
         }
@@ -334,8 +347,7 @@ Database::Database(std::filesystem::path path, const DatabaseOptions& options)
 std::uint64_t Database::replay_log() {
     Connection& connection = *writer_;
     connection.exec(kLogTable);
-    auto committed = static_cast<std::uint64_t>(
-        std::stoll(connection.query_text("SELECT committed FROM sihlicon_write_log")));
+    auto committed = committed_sequence();
     const auto before = committed;
     for (const auto& record : log_->read()) {
         if (record.sequence <= committed) {
@@ -350,25 +362,34 @@ std::uint64_t Database::replay_log() {
         committed = record.sequence;
     }
     if (committed != before) {
-        connection.prepare("UPDATE sihlicon_write_log SET committed = ?")
-            .bind(1, static_cast<std::int64_t>(committed))
-            .run();
+        record_committed(committed);
     }
     return committed;
 }
 
-// Whether the log holds records of another Database that are not committed. Inside the
-// writer's open transaction.
-bool Database::foreign_records_pending() {
+// The sequence of the last record whose changes the database holds: 0 before any (and before
+// its table exists). Inside the writer's open transaction.
+std::uint64_t Database::committed_sequence() {
     const bool has_table = !writer_
                                 ->query_text(
                                     "SELECT name FROM sqlite_master WHERE type = 'table' "
                                     "AND name = 'sihlicon_write_log'")
                                 .empty();
-    const std::uint64_t committed =
-        has_table ? static_cast<std::uint64_t>(
-                        std::stoll(writer_->query_text("SELECT committed FROM sihlicon_write_log")))
-                  : 0;
+    return has_table ? static_cast<std::uint64_t>(std::stoll(
+                           writer_->query_text("SELECT committed FROM sihlicon_write_log")))
+                     : 0;
+}
+
+void Database::record_committed(std::uint64_t sequence) {
+    writer_->prepare("UPDATE sihlicon_write_log SET committed = ?")
+        .bind(1, static_cast<std::int64_t>(sequence))
+        .run();
+}
+
+// Whether the log holds records of another Database that are not committed. Inside the
+// writer's open transaction.
+bool Database::foreign_records_pending() {
+    const std::uint64_t committed = committed_sequence();
     // The first record is the oldest of the log's current round: beyond the committed one,
     // the round waits. Otherwise (a crash came between a commit and the log's emptying) the
     // whole file is read.
@@ -385,22 +406,19 @@ bool Database::foreign_records_pending() {
 // first (the log is emptied after this transaction commits); an owner that lives is restoring
 // its lost transaction, and this one waits for it as for any other writer.
 void Database::begin_write() {
-    using Clock = std::chrono::steady_clock;
-    const auto deadline = Clock::now() + options_.busy_timeout;
-    auto pause = std::chrono::milliseconds(1);
-    for (;;) {
+    const int rc = retry_while_busy(options_.busy_timeout, [&] {
         begin_immediate();
         if (log_->empty()) {
-            return;
+            return SQLITE_OK;
         }
         try {
             if (log_->try_lock()) {
                 replay_log();
                 log_adopted_ = true;
-                return;
+                return SQLITE_OK;
             }
             if (!foreign_records_pending()) {
-                return;
+                return SQLITE_OK;
             }
         } catch (...) {
             rollback_quietly(*writer_);
@@ -408,13 +426,10 @@ void Database::begin_write() {
             throw;
         }
         rollback_quietly(*writer_);
-        if (Clock::now() >= deadline) {
-            throw Error(ErrorCode::busy,
-                        fmt::format("{} stayed locked by another writer for more than {} ms",
-                                    path_.string(), options_.busy_timeout.count()));
-        }
-        std::this_thread::sleep_for(pause);
-        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+        return SQLITE_BUSY;  // its living owner is still restoring them
+    });
+    if (rc == SQLITE_BUSY) {
+        throw stayed_locked(path_, options_.busy_timeout);
     }
 }
 
@@ -587,9 +602,7 @@ void Database::begin_immediate() {
         return sqlite3_exec(writer_->handle(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     });
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-        throw Error(ErrorCode::busy,
-                    fmt::format("{} stayed locked by another writer for more than {} ms",
-                                path_.string(), options_.busy_timeout.count()));
+        throw stayed_locked(path_, options_.busy_timeout);
     }
     if (rc != SQLITE_OK) {
         throw_sqlite_error(writer_->handle(), rc, "starting a write transaction");
@@ -691,11 +704,7 @@ void Database::commit_batch(const std::vector<WriteRequest*>& batch) {
     auto fail_all = [&](std::exception_ptr error) {
         rollback_quietly(connection);
         release_adopted_log(false);
-        for (WriteRequest* member : batch) {
-            if (!member->error) {
-                member->error = error;
-            }
-        }
+        fail_members(batch, error);
     };
     try {
         begin_write();
@@ -729,20 +738,13 @@ void Database::commit_batch_logged(const std::vector<WriteRequest*>& batch) {
     for (WriteRequest* member : batch) {
         commit_now = commit_now || member->commit_now;
     }
-    auto fail_all = [&](std::exception_ptr error) {
-        for (WriteRequest* member : batch) {
-            if (!member->error) {
-                member->error = error;
-            }
-        }
-    };
     try {
         if (!log_open_) {
             begin_immediate();
             log_open_ = true;
         }
     } catch (...) {
-        fail_all(std::current_exception());
+        fail_members(batch, std::current_exception());
         return;
     }
     WriteCapture capture(kLogDirectBytes);
@@ -774,7 +776,7 @@ void Database::commit_batch_logged(const std::vector<WriteRequest*>& batch) {
             log_->append(log_sequence_ + 1, capture.bytes(),
                          options_.durability == Durability::full);
         } catch (...) {
-            fail_all(std::current_exception());
+            fail_members(batch, std::current_exception());
             restore_logged_transaction();
             return;
         }
@@ -806,13 +808,10 @@ void Database::commit_batch_logged(const std::vector<WriteRequest*>& batch) {
 
 // Commits the open transaction with what the log holds, then empties the log.
 void Database::commit_logged() {
-    Connection& connection = *writer_;
     if (!log_pending_.empty()) {
-        connection.prepare("UPDATE sihlicon_write_log SET committed = ?")
-            .bind(1, static_cast<std::int64_t>(log_sequence_))
-            .run();
+        record_committed(log_sequence_);
     }
-    connection.exec("COMMIT");
+    writer_->exec("COMMIT");
     log_open_ = false;
     if (log_pending_.empty()) {
         return;

@@ -237,6 +237,8 @@ class Database {
     void forget_pending_records();
     void begin_write();
     std::uint64_t replay_log();
+    std::uint64_t committed_sequence();
+    void record_committed(std::uint64_t sequence);
     bool foreign_records_pending();
     void release_adopted_log(bool committed);
     void run_log_flusher();

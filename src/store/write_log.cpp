@@ -71,11 +71,6 @@ void WriteLog::unlock() {
     }
 }
 
-std::uint64_t WriteLog::size() const {
-    struct stat status {};
-    return ::fstat(fd_, &status) == 0 ? static_cast<std::uint64_t>(status.st_size) : 0;
-}
-
 bool WriteLog::empty() const {
     char magic[sizeof kMagic] = {};
     const auto got = ::pread(fd_, magic, sizeof magic, 0);

@@ -66,8 +66,6 @@ class WriteLog {
 
     // Whether the file holds no record (one read of its first bytes).
     bool empty() const;
-    // The file's size in bytes, records of earlier rounds included.
-    std::uint64_t size() const;
 
     // A log larger than this is truncated when emptied rather than rewound.
     static constexpr std::uint64_t kKeepBytes = 64 << 20;
