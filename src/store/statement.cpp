@@ -102,22 +102,19 @@ void WriteCapture::script(std::string_view sql) {
     note_size();
 }
 
-std::string WriteCapture::encode_integer(std::int64_t value) {
-    std::string out(1, kInteger);
+void WriteCapture::encode_integer(std::int64_t value, std::string& out) {
+    out.assign(1, kInteger);
     append_integer(out, value);
-    return out;
 }
 
-std::string WriteCapture::encode_text(std::string_view text) {
-    std::string out(1, kText);
+void WriteCapture::encode_text(std::string_view text, std::string& out) {
+    out.assign(1, kText);
     out.append(text);
-    return out;
 }
 
-std::string WriteCapture::encode_blob(std::span<const std::byte> blob) {
-    std::string out(1, kBlob);
+void WriteCapture::encode_blob(std::span<const std::byte> blob, std::string& out) {
+    out.assign(1, kBlob);
     out.append(reinterpret_cast<const char*>(blob.data()), blob.size());
-    return out;
 }
 
 void replay_capture(sqlite3* db, std::string_view bytes) {
@@ -145,7 +142,7 @@ void replay_capture(sqlite3* db, std::string_view bytes) {
         if (rc != SQLITE_OK) {
             throw_sqlite_error(db, rc, fmt::format("replaying '{}'", sql.substr(0, 80)));
         }
-        Statement statement(db, raw, nullptr, false);
+        Statement statement(db, raw, nullptr, nullptr);
         const auto count = reader.integer<std::uint32_t>();
         for (std::uint32_t index = 1; index <= count; ++index) {
             const auto value = reader.text();
@@ -189,16 +186,25 @@ void throw_sqlite_error(sqlite3* db, int result_code, std::string_view context) 
                 fmt::format("{}: {} (sqlite {})", context, detail, result_code));
 }
 
-Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, bool cached)
-    : db_(db), stmt_(stmt), cache_(cache), cached_(cached) {}
+Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, Values* values)
+    : db_(db),
+      stmt_(stmt),
+      cache_(cache),
+      values_(values != nullptr ? values : &own_values_),
+      cached_(values != nullptr) {
+    if (!cached_) {
+        own_values_.resize(static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt)));
+    }
+}
 
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_),
       stmt_(other.stmt_),
       cache_(other.cache_),
+      values_(other.cached_ ? other.values_ : &own_values_),
       cached_(other.cached_),
       captured_(other.captured_),
-      parameters_(std::move(other.parameters_)) {
+      own_values_(std::move(other.own_values_)) {
     other.stmt_ = nullptr;
 }
 
@@ -213,15 +219,14 @@ Statement::~Statement() {
     }
 }
 
-void Statement::remember(int index, std::string encoded) {
-    if (cache_ == nullptr || cache_->capture() == nullptr) {
-        return;
+std::string& Statement::slot(int index) {
+    if (index < 1 || static_cast<std::size_t>(index) > values_->size()) {
+        throw Error(
+            ErrorCode::internal,
+            fmt::format("binding parameter {} of a statement that has {}: '{}'", index,
+                        values_->size(), std::string_view(sqlite3_sql(stmt_)).substr(0, 80)));
     }
-    const auto slot = static_cast<std::size_t>(index);
-    if (parameters_.size() < slot) {
-        parameters_.resize(slot);
-    }
-    parameters_[slot - 1] = std::move(encoded);
+    return (*values_)[static_cast<std::size_t>(index) - 1];
 }
 
 // After a successful first step: a statement that changed the database joins the capture.
@@ -233,55 +238,50 @@ void Statement::capture_if_write() {
     if (sqlite3_stmt_readonly(stmt_) != 0) {
         return;
     }
-    const int count = sqlite3_bind_parameter_count(stmt_);
-    if (static_cast<int>(parameters_.size()) < count) {
-        parameters_.resize(static_cast<std::size_t>(count));
-    }
-    cache_->capture()->statement(sqlite3_sql(stmt_), parameters_);
+    cache_->capture()->statement(sqlite3_sql(stmt_), *values_);
     if (cache_->capture()->full()) {
         cache_->set_capture(nullptr);  // no use capturing the rest (see WriteCapture)
     }
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
+    WriteCapture::encode_integer(value, slot(index));
     const int rc = sqlite3_bind_int64(stmt_, index, value);
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, "binding an integer");
     }
-    remember(index, WriteCapture::encode_integer(value));
     return *this;
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-    // An empty view may carry a null pointer, which SQLite would store as NULL, not "".
-    const char* data = text.data() != nullptr ? text.data() : "";
-    const int rc =
-        sqlite3_bind_text(stmt_, index, data, checked_length(text.size()), SQLITE_TRANSIENT);
+    const auto length = checked_length(text.size());
+    auto& encoded = slot(index);
+    WriteCapture::encode_text(text, encoded);
+    // Never a null pointer, which SQLite would store as NULL, not "".
+    const int rc = sqlite3_bind_text(stmt_, index, encoded.data() + 1, length, SQLITE_STATIC);
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, "binding text");
     }
-    remember(index, WriteCapture::encode_text(text));
     return *this;
 }
 
 Statement& Statement::bind(int index, std::span<const std::byte> blob) {
-    static const std::byte kEmpty{};
-    const void* data = blob.data() != nullptr ? blob.data() : &kEmpty;
-    const int rc =
-        sqlite3_bind_blob(stmt_, index, data, checked_length(blob.size()), SQLITE_TRANSIENT);
+    const auto length = checked_length(blob.size());
+    auto& encoded = slot(index);
+    WriteCapture::encode_blob(blob, encoded);
+    const int rc = sqlite3_bind_blob(stmt_, index, encoded.data() + 1, length, SQLITE_STATIC);
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, "binding a blob");
     }
-    remember(index, WriteCapture::encode_blob(blob));
     return *this;
 }
 
 Statement& Statement::bind(int index, std::nullptr_t) {
+    slot(index).clear();
     const int rc = sqlite3_bind_null(stmt_, index);
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, "binding NULL");
     }
-    remember(index, std::string());
     return *this;
 }
 
@@ -367,15 +367,38 @@ void Statement::reset() {
 
 StatementCache::~StatementCache() {
     for (auto& [sql, entry] : entries_) {
-        sqlite3_finalize(entry.stmt);
+        sqlite3_finalize(entry->stmt);
     }
 }
 
+StatementCache::Entry* StatementCache::find(std::string_view sql) {
+    if (const auto known = by_address_.find(sql.data()); known != by_address_.end()) {
+        if (known->second->sql == sql) {
+            return known->second;
+        }
+    }
+    const auto found = entries_.find(sql);
+    if (found == entries_.end()) {
+        return nullptr;
+    }
+    remember_address(sql.data(), found->second.get());
+    return found->second.get();
+}
+
+void StatementCache::remember_address(const char* address, Entry* entry) {
+    // SQL built at run time comes from ever new addresses: forget them all now and then, so
+    // the map stays about as small as the cache.
+    if (by_address_.size() >= 2 * entries_.size() + 64) {
+        by_address_.clear();
+    }
+    by_address_.insert_or_assign(address, entry);
+}
+
 Statement StatementCache::prepare(std::string_view sql) {
-    auto found = entries_.find(sql);
-    if (found != entries_.end() && !found->second.lent) {
-        found->second.lent = true;
-        return Statement(db_, found->second.stmt, this, true);
+    Entry* entry = find(sql);
+    if (entry != nullptr && !entry->lent) {
+        entry->lent = true;
+        return Statement(db_, entry->stmt, this, &entry->values);
     }
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v3(db_, sql.data(), checked_length(sql.size()),
@@ -383,18 +406,29 @@ Statement StatementCache::prepare(std::string_view sql) {
     if (rc != SQLITE_OK) {
         throw_sqlite_error(db_, rc, fmt::format("preparing '{}'", sql.substr(0, 80)));
     }
-    if (found != entries_.end()) {
-        return Statement(db_, stmt, this, false);  // the cached copy is in use: a private one
+    if (entry != nullptr) {
+        return Statement(db_, stmt, this, nullptr);  // the cached copy is in use: a private one
     }
-    auto [inserted, ok] = entries_.emplace(std::string(sql), Entry{stmt, true});
-    by_handle_.emplace(stmt, &inserted->second);
-    return Statement(db_, stmt, this, true);
+    auto owned = std::make_unique<Entry>();
+    owned->sql.assign(sql);
+    owned->stmt = stmt;
+    owned->lent = true;
+    owned->values.resize(static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt)));
+    entry = owned.get();
+    entries_.emplace(entry->sql, std::move(owned));
+    remember_address(sql.data(), entry);
+    by_handle_.emplace(stmt, entry);
+    return Statement(db_, stmt, this, &entry->values);
 }
 
 void StatementCache::give_back(sqlite3_stmt* stmt) {
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    by_handle_.at(stmt)->lent = false;
+    Entry* entry = by_handle_.at(stmt);
+    for (auto& value : entry->values) {
+        value.clear();  // unbound until the next borrower binds it; the buffer stays
+    }
+    entry->lent = false;
 }
 
 }  // namespace sihlicon::store

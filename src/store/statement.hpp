@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,9 +54,10 @@ class WriteCapture {
     // A script of one or more statements that ran whole (sqlite3_exec).
     void script(std::string_view sql);
 
-    static std::string encode_integer(std::int64_t value);
-    static std::string encode_text(std::string_view text);
-    static std::string encode_blob(std::span<const std::byte> blob);
+    // Encode one parameter's value into `out`, replacing what it held (and reusing its buffer).
+    static void encode_integer(std::int64_t value, std::string& out);
+    static void encode_text(std::string_view text, std::string& out);
+    static void encode_blob(std::span<const std::byte> blob, std::string& out);
 
     const std::string& bytes() const { return bytes_; }
     void truncate(std::size_t size) { bytes_.resize(size); }
@@ -126,19 +128,28 @@ class Statement {
     // Resets the statement so it can be stepped again; keeps the bindings.
     void reset();
 
+    // The bound values, each encoded by WriteCapture::encode_* (an empty string is NULL or
+    // unbound), in index order. Text and blobs are bound to SQLite without a copy
+    // (SQLITE_STATIC) from these strings, which therefore live as long as the binding: in the
+    // cache entry for a cached statement, so their buffers are reused by the next borrower.
+    using Values = std::vector<std::string>;
+
   private:
     friend class StatementCache;
     friend void replay_capture(sqlite3* db, std::string_view bytes);
-    Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, bool cached);
-    void remember(int index, std::string encoded);
+    Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, Values* values);
+    // Where the value of parameter `index` (1-based) is kept; throws for an index the
+    // statement does not have.
+    std::string& slot(int index);
     void capture_if_write();
 
     sqlite3* db_;
     sqlite3_stmt* stmt_;
-    StatementCache* cache_;
-    bool cached_;                          // false: not in the cache, finalized on destruction
-    bool captured_ = false;                // this run is already in the capture
-    std::vector<std::string> parameters_;  // bound values, kept only while capturing
+    StatementCache* cache_;  // null for a statement that is never captured (replay)
+    Values* values_;         // the cache entry's values, or own_values_ when not cached
+    bool cached_;            // false: not in the cache, finalized on destruction
+    bool captured_ = false;  // this run is already in the capture
+    Values own_values_;
 };
 
 // Prepared statements of one connection, keyed by their SQL text. A statement that is already
@@ -162,8 +173,10 @@ class StatementCache {
     void give_back(sqlite3_stmt* stmt);
 
     struct Entry {
+        std::string sql;
         sqlite3_stmt* stmt = nullptr;
         bool lent = false;
+        Statement::Values values;  // one per parameter (see Statement::Values)
     };
     // Looked up by the caller's string_view without copying the SQL text.
     struct TextHash {
@@ -172,9 +185,16 @@ class StatementCache {
             return std::hash<std::string_view>{}(text);
         }
     };
+    Entry* find(std::string_view sql);
+    void remember_address(const char* address, Entry* entry);
+
     sqlite3* db_;
     WriteCapture* capture_ = nullptr;
-    std::unordered_map<std::string, Entry, TextHash, std::equal_to<>> entries_;
+    std::unordered_map<std::string, std::unique_ptr<Entry>, TextHash, std::equal_to<>> entries_;
+    // The SQL of almost every statement is a string literal, so the address of its text finds
+    // its entry without hashing the text; the text is still compared, since a caller's buffer
+    // may be reused for other SQL.
+    std::unordered_map<const char*, Entry*> by_address_;
     std::unordered_map<sqlite3_stmt*, Entry*> by_handle_;
 };
 

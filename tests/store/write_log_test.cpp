@@ -296,8 +296,9 @@ TEST_CASE("records that skip a sequence are refused with integrity and change no
     {
         WriteLog log(std::filesystem::path(path.string() + "-log"));
         WriteCapture capture;
-        capture.statement("INSERT INTO items (name) VALUES (?)",
-                          {WriteCapture::encode_text("from the log")});
+        std::string value;
+        WriteCapture::encode_text("from the log", value);
+        capture.statement("INSERT INTO items (name) VALUES (?)", {value});
         log.append(1, capture.bytes(), false);
         log.append(3, capture.bytes(), false);  // record 2 is missing
     }
