@@ -336,6 +336,9 @@ Database::Database(std::filesystem::path path, const DatabaseOptions& options)
             throw;
         }
         log_->clear();
+        if (options_.durability == Durability::normal) {
+            log_->map();  // or, when the disk has no room for it, appends by system call
+        }
         log_owner_ = true;
         log_flusher_ = std::thread([this] { run_log_flusher(); });
     }

@@ -6,12 +6,14 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -53,6 +55,45 @@ WriteLog::~WriteLog() {
     ::close(fd_);
 }
 
+bool WriteLog::map() {
+    if (map_ != nullptr) {
+        return true;
+    }
+    struct stat status {};
+    if (::fstat(fd_, &status) != 0) {
+        return false;
+    }
+    // Zeroes written, not a sparse file or fallocate(2)'s unwritten extents: a store into a
+    // mapped page whose block the file system cannot allocate kills the process with SIGBUS.
+    const auto had = static_cast<std::uint64_t>(status.st_size);
+    static const char zeros[1 << 16] = {};
+    for (std::uint64_t at = had; at < kMapBytes;) {
+        const auto size = std::min<std::uint64_t>(sizeof zeros, kMapBytes - at);
+        const auto got = ::pwrite(fd_, zeros, size, static_cast<off_t>(at));
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            [[maybe_unused]] const int ignored = ::ftruncate(fd_, static_cast<off_t>(had));
+            return false;
+        }
+        at += static_cast<std::uint64_t>(got);
+    }
+    void* address = ::mmap(nullptr, kMapBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (address == MAP_FAILED) {
+        return false;
+    }
+    map_ = static_cast<char*>(address);
+    return true;
+}
+
+void WriteLog::unmap() {
+    if (map_ != nullptr) {
+        ::munmap(map_, kMapBytes);
+        map_ = nullptr;
+    }
+}
+
 bool WriteLog::try_lock() {
     if (!locked_) {
         locked_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
@@ -65,6 +106,7 @@ bool WriteLog::try_lock() {
 }
 
 void WriteLog::unlock() {
+    unmap();
     if (locked_) {
         ::flock(fd_, LOCK_UN);
         locked_ = false;
@@ -161,6 +203,13 @@ void WriteLog::append(std::uint64_t sequence, std::string_view payload, bool syn
     if (end_ == UINT64_MAX) {
         fail(EIO);
     }
+    if (map_ != nullptr && !sync && end_ + total <= kMapBytes) {
+        // The payload before the header: a reader that finds the header finds the payload.
+        std::memcpy(map_ + end_ + sizeof header, payload.data(), payload.size());
+        std::memcpy(map_ + end_, &header, sizeof header);
+        end_ += total;
+        return;
+    }
     while (written < total) {
         iovec* first = parts;
         int count = 2;
@@ -190,14 +239,17 @@ void WriteLog::append(std::uint64_t sequence, std::string_view payload, bool syn
 
 bool WriteLog::clear() {
     struct stat status {};
-    if (::fstat(fd_, &status) == 0 && static_cast<std::uint64_t>(status.st_size) <= kKeepBytes) {
-        // Zeroes the first record's header: a reader stops there. The file keeps its blocks,
-        // so the next appends overwrite them instead of allocating new ones.
-        const Header nothing{};
-        if (::pwrite(fd_, &nothing, sizeof nothing, 0) != static_cast<ssize_t>(sizeof nothing)) {
-            return false;
-        }
-    } else if (::ftruncate(fd_, 0) != 0) {
+    const bool grown =
+        ::fstat(fd_, &status) != 0 || static_cast<std::uint64_t>(status.st_size) > kKeepBytes;
+    // A file grown that large is cut back, to the mapped part if there is one (a store into a
+    // mapped page beyond the end of the file is SIGBUS).
+    if (grown && ::ftruncate(fd_, map_ != nullptr ? static_cast<off_t>(kMapBytes) : 0) != 0) {
+        return false;
+    }
+    // Zeroes the first record's header: a reader stops there. The file keeps its blocks, so
+    // the next appends overwrite them instead of allocating new ones.
+    const Header nothing{};
+    if (::pwrite(fd_, &nothing, sizeof nothing, 0) != static_cast<ssize_t>(sizeof nothing)) {
         return false;
     }
     end_ = 0;

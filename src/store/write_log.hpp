@@ -29,6 +29,13 @@
 // may follow the new ones; their sequences are at or below the committed one, so they are
 // skipped. A file grown beyond kKeepBytes is truncated instead.
 //
+// Mapped appends: an owner whose appends need not reach the device (Durability::normal) maps
+// the first kMapBytes of the file into memory (`map`), after writing them once so that every
+// block is allocated, and appends a record there by copying it: no system call. The copy is in
+// the kernel's page cache as soon as it is made, as a write(2) would be, so it survives kill -9
+// of the process just the same (not a power cut, as with write(2) without a sync). A record
+// that does not fit in the mapped part is appended with pwritev(2).
+//
 // Ownership: the Database that appends holds an exclusive flock on the file for as long as it
 // is open. Every other Database on the same file (another process, or a second open in this
 // one) commits each write itself and, before each, adopts a log whose owner died with records
@@ -81,6 +88,13 @@ class WriteLog {
     // the record remains.
     void append(std::uint64_t sequence, std::string_view payload, bool sync);
 
+    // Maps the first kMapBytes of the file for the appends without `sync` (see "Mapped
+    // appends"), growing the file to that size with zeros first. Returns false, and appends
+    // keep using pwritev(2), when the disk has no room or the mapping fails. For the owner.
+    static constexpr std::uint64_t kMapBytes = 9 << 20;
+    bool map();
+    bool mapped() const { return map_ != nullptr; }
+
     // Empties the log (see "Emptying"). Returns false when that failed (the records stay;
     // they are skipped by sequence when read).
     bool clear();
@@ -90,6 +104,8 @@ class WriteLog {
     int fd_ = -1;
     bool locked_ = false;
     std::uint64_t end_ = 0;  // where the next record goes, for the owner
+    char* map_ = nullptr;    // the first kMapBytes of the file, when mapped
+    void unmap();
 };
 
 }  // namespace sihlicon::store

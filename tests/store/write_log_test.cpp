@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -75,6 +76,20 @@ std::vector<std::string> names(Database& database) {
 // Whether the database's write log holds records (whole or torn) not yet emptied.
 bool log_waiting(const std::filesystem::path& db) {
     return !WriteLog(db.string() + "-log").empty();
+}
+
+// Where the whole records of a write log end (its format: store/write_log.hpp).
+std::uint64_t records_end(const std::filesystem::path& log) {
+    std::ifstream file(log, std::ios::binary);
+    std::uint64_t end = 0;
+    char header[24];
+    while (file.seekg(static_cast<std::streamoff>(end)) && file.read(header, sizeof header) &&
+           std::string_view(header, 4) == "SIHW") {
+        std::uint32_t length = 0;
+        std::memcpy(&length, header + 4, sizeof length);
+        end += sizeof header + length;
+    }
+    return end;
 }
 
 using Names = std::vector<std::string>;
@@ -250,14 +265,18 @@ TEST_CASE_FIXTURE(Owner, "a torn last record is ignored and the whole ones befor
     insert(owner, "b");
     const auto crashed = copy_as_after_a_crash(path, dir, 1);
     const auto log = std::filesystem::path(crashed.string() + "-log");
+    const auto end = records_end(log);
+    std::fstream file(log, std::ios::in | std::ios::out | std::ios::binary);
     SUBCASE("cut short by a crash during the append") {
-        std::filesystem::resize_file(log, std::filesystem::file_size(log) - 3);
+        // The log is mapped: the bytes the copy did not reach are what the file held before.
+        file.seekp(static_cast<std::streamoff>(end) - 3);
+        file.write("\0\0\0", 3);
     }
     SUBCASE("its last byte damaged") {
-        std::fstream file(log, std::ios::in | std::ios::out | std::ios::binary);
-        file.seekp(static_cast<std::streamoff>(std::filesystem::file_size(log)) - 1);
+        file.seekp(static_cast<std::streamoff>(end) - 1);
         file.put('\x7f');
     }
+    file.close();
     Database reopened(crashed, logged());
     CHECK(names(reopened) == Names{"a"});
 }
@@ -330,4 +349,66 @@ TEST_CASE("a negative commit_interval is refused naming the option") {
     CHECK_THROWS_WITH_AS(Database(dir / "t.db", logged(-1ms)), doctest::Contains("commit_interval"),
                          Error);
     CHECK_FALSE(std::filesystem::exists(dir / "t.db"));
+}
+
+TEST_CASE("an owner that need not sync appends into the mapped file, where any reader sees it") {
+    TempDir dir;
+    const auto path = dir / "t.log";
+    WriteLog log(path);
+    REQUIRE(log.try_lock());
+    REQUIRE(log.map());
+    CHECK(std::filesystem::file_size(path) == WriteLog::kMapBytes);  // every block written
+    WriteLog reader(path);
+    CHECK(reader.empty());
+    log.append(1, "one", false);
+    log.append(2, "two", true);  // a synced append is a system call, after the mapped one
+    const std::string megabyte(1 << 20, 'm');
+    std::uint64_t sequence = 2;
+    while (std::filesystem::file_size(path) == WriteLog::kMapBytes) {
+        log.append(++sequence, megabyte, false);  // the last one does not fit: pwritev
+    }
+    auto records = reader.read();
+    REQUIRE(records.size() == sequence);
+    CHECK(records[0].payload == "one");
+    CHECK(records[1].payload == "two");
+    CHECK(records.back().sequence == sequence);
+    CHECK(records.back().payload == megabyte);
+
+    REQUIRE(log.clear());
+    CHECK(reader.empty());
+    log.append(sequence + 1, "after", false);
+    records = reader.read();
+    REQUIRE_FALSE(records.empty());
+    CHECK(records[0].payload == "after");
+}
+
+TEST_CASE("a mapped log that grew very large is cut back to its mapped part, which stays usable") {
+    TempDir dir;
+    const auto path = dir / "t.log";
+    WriteLog log(path);
+    REQUIRE(log.try_lock());
+    REQUIRE(log.map());
+    const std::string megabytes(8 << 20, 'm');
+    std::uint64_t sequence = 0;
+    while (std::filesystem::file_size(path) <= WriteLog::kKeepBytes) {
+        log.append(++sequence, megabytes, false);
+    }
+    REQUIRE(log.clear());
+    CHECK(std::filesystem::file_size(path) == WriteLog::kMapBytes);
+    log.append(sequence + 1, "after", false);  // into the mapping: no SIGBUS
+    const auto records = WriteLog(path).read();
+    REQUIRE_FALSE(records.empty());
+    CHECK(records[0].payload == "after");
+}
+
+TEST_CASE("a database maps its write log only when its appends need not reach the device") {
+    TempDir dir;
+    {
+        Database normal(dir / "normal.db", logged());
+        CHECK(std::filesystem::file_size(dir / "normal.db-log") == WriteLog::kMapBytes);
+    }
+    auto options = logged();
+    options.durability = sihlicon::store::Durability::full;  // each append is fdatasync'ed
+    Database full(dir / "full.db", options);
+    CHECK(std::filesystem::file_size(dir / "full.db-log") < WriteLog::kMapBytes);
 }
