@@ -193,6 +193,21 @@ ObjectWriter& ObjectWriter::field(std::string_view name, const boost::json::valu
     return *this;
 }
 
+ObjectWriter& ObjectWriter::field(std::string_view name,
+                                  const std::map<std::string, std::string>& items) {
+    ObjectWriter object;
+    for (const auto& [item, text] : items) {
+        object.field(item, text);
+    }
+    return field(name, std::move(object));
+}
+
+ObjectWriter& ObjectWriter::field(std::string_view name, ObjectWriter&& object) {
+    key(name);
+    text_ += object.finish();
+    return *this;
+}
+
 std::string ObjectWriter::finish() {
     text_ += '}';
     return std::move(text_);

@@ -51,6 +51,10 @@ class ObjectWriter {
     ObjectWriter& field(std::string_view key, const std::vector<std::string>& items);
     // Any value, as serialize() writes it.
     ObjectWriter& field(std::string_view key, const boost::json::value& value);
+    // An object of the strings, in key order.
+    ObjectWriter& field(std::string_view key, const std::map<std::string, std::string>& items);
+    // A nested object: what `object` wrote (the writer is spent).
+    ObjectWriter& field(std::string_view key, ObjectWriter&& object);
 
     // The object's text; the writer is spent.
     std::string finish();

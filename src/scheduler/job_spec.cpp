@@ -187,61 +187,56 @@ void validate(const JobSpec& spec, Timestamp now) {
 }
 
 std::string to_stored_json(const JobSpec& spec) {
-    // Every node of this short-lived tree comes from one buffer, freed at once on return.
-    unsigned char buffer[4096];
-    boost::json::monotonic_resource memory(buffer, sizeof buffer);
-    const boost::json::storage_ptr storage(&memory);
-    const auto& resources = spec.workload.resources;
-    boost::json::object resources_json(
-        {
-            {"cpu", std::to_string(resources.cpu_millicores) + "m"},
-            {"memory", std::to_string(resources.memory_bytes)},
-            {"gpu", resources.gpu},
-        },
-        storage);
+    const auto& workload = spec.workload;
+    const auto& resources = workload.resources;
+    json::ObjectWriter resources_json;
+    resources_json.field("cpu", std::to_string(resources.cpu_millicores) + "m")
+        .field("memory", std::to_string(resources.memory_bytes))
+        .field("gpu", resources.gpu);
     if (resources.gpu_vram_bytes > 0) {
-        resources_json["gpuMemory"] = std::to_string(resources.gpu_vram_bytes);
+        resources_json.field("gpuMemory", std::to_string(resources.gpu_vram_bytes));
     }
-    boost::json::object object(
-        {
-            {"jobType", to_string(spec.type)},
-            {"jobName", spec.name},
-            {"jobDescription", spec.description},
-            {"workloadConfig",
-             {{"containerImage", spec.workload.container_image},
-              {"command", json::string_array(spec.workload.command)},
-              {"env", scheduler::to_json_object(spec.workload.env)},
-              {"resources", resources_json},
-              {"timeoutSeconds", spec.workload.timeout_seconds}}},
-            {"inputDataRefs", json::string_array(spec.input_refs)},
-            {"priority", spec.priority},
-            {"owner", spec.owner},
-            {"maxAttempts", spec.max_attempts},
-            {"backoffMs", spec.backoff_ms},
-            {"constraints", {{"labels", scheduler::to_json_object(spec.required_labels)}}},
-            {"dependsOn", json::string_array(spec.depends_on)},
-        },
-        storage);
+    json::ObjectWriter workload_json;
+    workload_json.field("containerImage", workload.container_image)
+        .field("command", workload.command)
+        .field("env", workload.env)
+        .field("resources", std::move(resources_json))
+        .field("timeoutSeconds", workload.timeout_seconds);
+    json::ObjectWriter constraints;
+    constraints.field("labels", spec.required_labels);
+    if (spec.region) {
+        constraints.field("region", *spec.region);
+    }
+    json::ObjectWriter object;
+    object.field("jobType", to_string(spec.type))
+        .field("jobName", spec.name)
+        .field("jobDescription", spec.description)
+        .field("workloadConfig", std::move(workload_json))
+        .field("inputDataRefs", spec.input_refs)
+        .field("priority", spec.priority)
+        .field("owner", spec.owner)
+        .field("maxAttempts", spec.max_attempts)
+        .field("backoffMs", spec.backoff_ms)
+        .field("constraints", std::move(constraints))
+        .field("dependsOn", spec.depends_on);
     if (spec.estimated_energy) {
         // Exact kWh text as a JSON number; read back exactly by optional_decimal.
-        object["estimatedComputeKwh"] = boost::json::parse(spec.estimated_energy->to_kwh_string());
+        object.field("estimatedComputeKwh",
+                     boost::json::parse(spec.estimated_energy->to_kwh_string()));
     }
     if (spec.scheduled_at) {
-        object["scheduledAt"] = to_iso8601(*spec.scheduled_at);
+        object.field("scheduledAt", to_iso8601(*spec.scheduled_at));
     }
     if (spec.hub_id) {
-        object["hubId"] = *spec.hub_id;
+        object.field("hubId", *spec.hub_id);
     }
     if (spec.idempotency_key) {
-        object["idempotencyKey"] = *spec.idempotency_key;
+        object.field("idempotencyKey", *spec.idempotency_key);
     }
     if (spec.deadline) {
-        object["deadline"] = to_iso8601(*spec.deadline);
+        object.field("deadline", to_iso8601(*spec.deadline));
     }
-    if (spec.region) {
-        object["constraints"].as_object()["region"] = *spec.region;
-    }
-    return json::serialize(object);
+    return object.finish();
 }
 
 std::int64_t budgeted_power_w(const Resources& resources, const HubSpec& hub) {

@@ -12,6 +12,7 @@
 #include "settlement/scheduler_seam.hpp"
 
 #include <sihlicon/cid.hpp>
+#include <sihlicon/crypto.hpp>
 #include <sihlicon/error.hpp>
 #include <sihlicon/scheduler.hpp>
 
@@ -106,7 +107,7 @@ std::string random_token() {
     if (RAND_bytes(bytes, sizeof bytes) != 1) {
         throw Error(ErrorCode::internal, "the system random generator failed");
     }
-    return fmt::format("{:02x}", fmt::join(bytes, ""));
+    return crypto::to_hex(bytes);
 }
 
 std::string completion_digest(const JobCompletion& completion) {

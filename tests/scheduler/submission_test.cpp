@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/fixture.hpp"
+#include "scheduler/job_spec.hpp"
 
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
@@ -370,4 +371,50 @@ TEST_CASE("a hub made before migration 10 counts its jobs once and lists them by
     CHECK(after.by_status.at(JobStatus::queued) == 0);
     CHECK(after.by_status.at(JobStatus::cancelled) == 1);
     CHECK_FALSE(after.oldest_waiting);
+}
+
+TEST_CASE("the stored text of a job's spec is written field by field, in one fixed order") {
+    JobSpec spec;
+    spec.type = JobType::ai_inference;
+    spec.name = "embed \"docs\"";
+    spec.description = "line\nbreak";
+    spec.workload.container_image = "ghcr.io/acme/embed:1";
+    spec.workload.command = {"python", "run.py"};
+    spec.workload.env = {{"B", "2"}, {"A", "1"}};
+    spec.workload.resources = {2500, 4LL << 30, true, 16LL << 30};
+    spec.workload.timeout_seconds = 600;
+    spec.input_refs = {"bafkreia"};
+    spec.estimated_energy = Energy::parse_kwh("0.0125");
+    spec.priority = -3;
+    spec.scheduled_at = Timestamp::from_ms(1'700'000'000'123);
+    spec.hub_id = "hub-a";
+    spec.owner = "ann";
+    spec.idempotency_key = "key-1";
+    spec.max_attempts = 5;
+    spec.backoff_ms = 250;
+    spec.deadline = Timestamp::from_ms(1'700'000'360'000);
+    spec.required_labels = {{"zone", "north"}};
+    spec.region = "eu";
+    spec.depends_on = {"job-1", "job-2"};
+    // What the boost::json tree it was built as before wrote, byte for byte.
+    CHECK(scheduler::to_stored_json(spec) ==
+          R"({"jobType":"ai-inference","jobName":"embed \"docs\"","jobDescription":"line\nbreak",)"
+          R"("workloadConfig":{"containerImage":"ghcr.io/acme/embed:1","command":["python",)"
+          R"("run.py"],"env":{"A":"1","B":"2"},"resources":{"cpu":"2500m","memory":"4294967296",)"
+          R"("gpu":true,"gpuMemory":"17179869184"},"timeoutSeconds":600},)"
+          R"("inputDataRefs":["bafkreia"],"priority":-3,"owner":"ann","maxAttempts":5,)"
+          R"("backoffMs":250,"constraints":{"labels":{"zone":"north"},"region":"eu"},)"
+          R"("dependsOn":["job-1","job-2"],"estimatedComputeKwh":0.0125,)"
+          R"("scheduledAt":"2023-11-14T22:13:20.123Z","hubId":"hub-a","idempotencyKey":"key-1",)"
+          R"("deadline":"2023-11-14T22:19:20.000Z"})");
+    JobSpec plain;
+    plain.owner = "bob";
+    CHECK(scheduler::to_stored_json(plain) ==
+          R"({"jobType":"custom","jobName":"","jobDescription":"","workloadConfig":)"
+          R"({"containerImage":"","command":[],"env":{},"resources":{"cpu":"1000m",)"
+          R"("memory":"0","gpu":false},"timeoutSeconds":3600},"inputDataRefs":[],"priority":0,)"
+          R"("owner":"bob","maxAttempts":3,"backoffMs":1000,"constraints":{"labels":{}},)"
+          R"("dependsOn":[]})");
+    // and it is what the spec is read back from
+    CHECK(JobSpec::from_json(scheduler::to_stored_json(spec)).name == spec.name);
 }
