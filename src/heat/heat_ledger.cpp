@@ -161,12 +161,6 @@ HeatRecord detail::JobHeatBatch::record(const HubCore& core, std::string_view hu
         ppm = state_->recovery_ppm.emplace(std::string(hub_id), heat::heat_recovery_ppm(tx, hub_id))
                   .first;
     }
-    auto existing = tx.prepare("SELECT 1 FROM heat_records WHERE job_id = ?");
-    existing.bind_all(job_id);
-    if (existing.step()) {
-        throw Error(ErrorCode::conflict, fmt::format("job {} already has a heat record", job_id),
-                    "jobId");
-    }
     HeatRecord record;
     record.hub_id = std::string(hub_id);
     record.kind = HeatKind::job;
@@ -185,7 +179,18 @@ HeatRecord detail::JobHeatBatch::record(const HubCore& core, std::string_view hu
     record.source = source;
     record.heat_recovery_ppm = ppm->second;
     record.recorded_at = core.now();
-    state_->writer.insert(record);
+    try {
+        state_->writer.insert(record);
+    } catch (const Error& error) {
+        // The unique index on job_id refused a second record of the job (the check costs
+        // nothing when there is none, unlike a lookup before each insert).
+        auto existing = tx.prepare("SELECT 1 FROM heat_records WHERE job_id = ?");
+        if (error.code() == ErrorCode::conflict && existing.bind_all(job_id).step()) {
+            throw Error(ErrorCode::conflict,
+                        fmt::format("job {} already has a heat record", job_id), "jobId");
+        }
+        throw;
+    }
     return record;
 }
 

@@ -183,14 +183,10 @@ void BucketDeltas::flush(store::Transaction& tx) {
 
 RecordWriter::RecordWriter(store::Transaction& tx)
     : tx_(tx),
-      statement_(tx.prepare(
-          "INSERT INTO heat_records (sequence, hub_id, kind, job_id, tag, at, credit_at, "
-          "electrical_mwh, thermal_mwh, energy_source, heat_recovery_ppm, recorded_at) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-    auto last = tx.prepare("SELECT COALESCE(MAX(sequence), 0) FROM heat_records");
-    last.step();
-    last_sequence_ = last.column_int64(0);
-}
+      statement_(
+          tx.prepare("INSERT INTO heat_records (hub_id, kind, job_id, tag, at, credit_at, "
+                     "electrical_mwh, thermal_mwh, energy_source, heat_recovery_ppm, recorded_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {}
 
 void RecordWriter::insert(HeatRecord& record) {
     std::optional<std::int64_t> electrical;
@@ -201,14 +197,15 @@ void RecordWriter::insert(HeatRecord& record) {
     if (record.job_id) {
         job_id = *record.job_id;
     }
-    record.sequence = last_sequence_ + 1;
-    statement_
-        .bind_all(record.sequence, record.hub_id, to_string(record.kind), job_id, record.tag,
-                  record.at.ms(), record.credit_at.ms(), electrical, record.thermal.mwh(),
-                  to_string(record.source), record.heat_recovery_ppm, record.recorded_at.ms())
-        .run();
+    // The sequence is the rowid SQLite gives: one more than the largest (never reused, since
+    // records are never deleted), the same when the write log runs the statement again.
+    record.sequence =
+        statement_
+            .bind_all(record.hub_id, to_string(record.kind), job_id, record.tag, record.at.ms(),
+                      record.credit_at.ms(), electrical, record.thermal.mwh(),
+                      to_string(record.source), record.heat_recovery_ppm, record.recorded_at.ms())
+            .insert();
     statement_.reset();
-    last_sequence_ = record.sequence;
     deltas_.add(record);
 }
 

@@ -73,9 +73,7 @@ class BucketDeltas {
     std::map<Key, Delta> deltas_;
 };
 
-// Stores records in arrival order. Sequences are assigned here, one after the hub database's
-// last (read once per writer): writes are serialised, and an explicit key costs far less than
-// reading each generated one back.
+// Stores records in arrival order, each with the next sequence (the table's rowid).
 class RecordWriter {
   public:
     explicit RecordWriter(store::Transaction& tx);
@@ -88,7 +86,6 @@ class RecordWriter {
   private:
     store::Transaction& tx_;
     store::Statement statement_;
-    std::int64_t last_sequence_ = 0;
     BucketDeltas deltas_;
 };
 

@@ -367,13 +367,21 @@ TEST_CASE("job heat is electrical energy times the hub's heat recovery") {
     CHECK(record.heat_recovery_ppm == 920'000);
     CHECK(fixture.ledger().credits("pool", HeatFixture::t(0), HeatFixture::t(kDay)).total_heat ==
           record.thermal);
-    CHECK(error_of([&] {
-              fixture.database().write([&](store::Transaction& tx) {
-                  detail::record_job_heat(tx, fixture.core(), "pool", "job-1",
-                                          Energy::milliwatt_hours(5), EnergySource::measured,
-                                          HeatFixture::t(kHour));
-              });
-          }) == ErrorCode::conflict);
+    // A second record of the same job is refused, naming it, and changes nothing.
+    CHECK_THROWS_WITH_AS(fixture.database().write([&](store::Transaction& tx) {
+        detail::record_job_heat(tx, fixture.core(), "pool", "job-1", Energy::milliwatt_hours(5),
+                                EnergySource::measured, HeatFixture::t(kHour));
+    }),
+                         "job job-1 already has a heat record", Error);
+    CHECK(fixture.ledger().credits("pool", HeatFixture::t(0), HeatFixture::t(kDay)).total_heat ==
+          record.thermal);
+    // The next record takes the next sequence.
+    const auto next = fixture.database().write([&](store::Transaction& tx) {
+        return detail::record_job_heat(tx, fixture.core(), "pool", "job-2",
+                                       Energy::milliwatt_hours(5), EnergySource::measured,
+                                       HeatFixture::t(kHour));
+    });
+    CHECK(next.sequence == record.sequence + 1);
 }
 
 TEST_CASE("heat is recorded in the same transaction as the completion: a failure leaves neither") {
