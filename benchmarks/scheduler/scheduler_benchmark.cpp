@@ -12,11 +12,13 @@
 // (d) peak RSS of the process with `queued` jobs;            target <= 256 MiB
 // (f) SQLite's rate of commits writing about as many pages as a scheduler step, with SQLite's
 //     default VFS and with the library's (src/store/wal_vfs.hpp): the latter bounds (a)
+// (g) the floor under (b): SQLite alone storing the rows each lifecycle must store (the job,
+//     its events, heat record and epoch entry), in the same transactions, nothing else
 // (a) and (b) also run with the hub's write log (HubOptions::commit_interval 10 ms): each call
 //     is acknowledged once it is in hub.db-log, which survives the same kill -9; hub.db commits
 //     every 10 ms. Each such figure includes the last commit (a read at the end).
 //
-//   ... [jobs] [queued] [workers] a|b|c [clients|batch|-] [commit interval ms]   one part alone
+//   ... [jobs] [queued] [workers] a|b|c|g [clients|batch|-] [commit interval ms]   one part alone
 #include "bench_hub.hpp"
 
 #include <sihlicon/hub.hpp>
@@ -156,6 +158,142 @@ double concurrent_single_calls(int count, int threads) {
     return static_cast<double>(finished.load()) / seconds_since(start);
 }
 
+// (g) The floor under (b): SQLite alone storing the rows that a batched lifecycle writes for
+// each job and that DESIGN.md requires: the job (inserted, then updated when it is claimed
+// and when it completes), its three events, its heat record and its epoch entry. Same schema
+// (a hub's, with its indexes), same statements, same pragmas, one transaction per step of
+// `batch` jobs as (b) commits them, no reads and no other work. The counters (b) keeps per
+// batch are left out, so no scheduler on this schema can run (b) faster than this.
+double lifecycle_rows_floor(int count, int batch) {
+    const auto folder = fresh_folder("floor");
+    {
+        auto hub = open_hub(folder);  // the schema, with one hub and one worker
+        hub.scheduler().register_hub(big_hub());
+        hub.scheduler().register_worker(big_worker("w"));
+    }
+    sqlite3* db = nullptr;
+    sqlite3_open_v2((folder / "hub.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", nullptr, nullptr,
+                 nullptr);
+    const auto prepare = [&](const char* sql) {
+        sqlite3_stmt* statement = nullptr;
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr) !=
+            SQLITE_OK) {
+            std::fprintf(stderr, "(g): %s\n", sqlite3_errmsg(db));
+            std::exit(1);
+        }
+        return statement;
+    };
+    auto* insert_job = prepare(
+        "INSERT INTO jobs (id, owner, idempotency_key, spec, hub_id, queue_hub, cpu_millicores, "
+        "memory_bytes, gpu, gpu_vram_bytes, region, required_labels, priority, sort_key, "
+        "timeout_ms, scheduled_at, deadline, status, wait_reason, ready_at, max_attempts, "
+        "backoff_ms, error_message, created_at, updated_at, finished_at) VALUES (?1, 'bench', "
+        "NULL, ?2, NULL, '', 1000, 0, 0, 0, NULL, '{}', 0, ?3, 3600000, NULL, NULL, 'queued', "
+        "NULL, NULL, 3, 1000, NULL, ?3, ?3, NULL)");
+    auto* claim_job = prepare(
+        "UPDATE jobs SET status = 'running', wait_reason = NULL, ready_at = NULL, attempts = "
+        "attempts + 1, worker_id = 'w', lease_token = ?2, lease_expires_at = ?3, power_w = 10, "
+        "gpu_index = NULL, started_at = COALESCE(started_at, ?3), attempt_started_at = ?3, "
+        "updated_at = ?3 WHERE id = ?1 AND status = 'queued'");
+    auto* complete_job = prepare(
+        "UPDATE jobs SET status = 'completed', lease_expires_at = NULL, power_w = 0, gpu_index = "
+        "NULL, output_refs = '[]', actual_mwh = 1000, energy_source = 'measured', heat_mwh = "
+        "900, result_hash = NULL, metrics = '{}', completion_digest = ?2, error_message = NULL, "
+        "finished_at = ?3, updated_at = ?3 WHERE id = ?1");
+    auto* insert_event = prepare(
+        "INSERT INTO job_events (job_id, from_status, to_status, at, actor, reason) "
+        "VALUES (?1, ?2, ?3, ?4, 'scheduler', 'benchmark')");
+    auto* insert_heat = prepare(
+        "INSERT INTO heat_records (hub_id, kind, job_id, tag, at, credit_at, electrical_mwh, "
+        "thermal_mwh, energy_source, heat_recovery_ppm, recorded_at) VALUES ('bench', 'job', ?1, "
+        "'', ?2, ?2, 1000, 900, 'measured', 900000, ?2)");
+    auto* insert_epoch_job = prepare(
+        "INSERT INTO settlement_epoch_jobs (job_id, epoch_number, client, worker, job_type, hub, "
+        "fee, currency, result_hash, poe_hash, completed_at) VALUES (?1, 1, 'bench', 'w', "
+        "'custom', 'bench', 0, 'USD', ?2, ?2, ?3) ON CONFLICT (job_id) DO NOTHING");
+    // A stored spec as long as small_job()'s.
+    const std::string spec =
+        R"({"jobType":"custom","jobName":"no-op","jobDescription":"","workloadConfig":)"
+        R"({"containerImage":"busybox:latest","command":[],"env":{},"resources":{"cpu":"1000m",)"
+        R"("memory":"0","gpu":false},"timeoutSeconds":3600},"inputDataRefs":[],"priority":0,)"
+        R"("owner":"bench","maxAttempts":3,"backoffMs":1000,"constraints":{"labels":{}},)"
+        R"("dependsOn":[]})";
+    const std::string digest(64, 'd');
+    const auto run = [](sqlite3_stmt* statement) {
+        sqlite3_step(statement);
+        sqlite3_reset(statement);
+    };
+    const auto event = [&](const std::string& id, const char* from, const char* to,
+                           std::int64_t at) {
+        sqlite3_bind_text(insert_event, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+        sqlite3_bind_text(insert_event, 2, from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert_event, 3, to, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(insert_event, 4, at);
+        run(insert_event);
+    };
+    std::vector<std::string> ids(static_cast<std::size_t>(batch));
+    const auto start = Steady::now();
+    for (int done = 0; done < count; done += batch) {
+        const std::int64_t at = 1'800'000'000'000 + done;
+        for (int i = 0; i < batch; ++i) {
+            ids[static_cast<std::size_t>(i)] = fmt::format("job-{:026d}", done + i);
+        }
+        sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);  // submit
+        for (const auto& id : ids) {
+            sqlite3_bind_text(insert_job, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+            sqlite3_bind_text(insert_job, 2, spec.data(), static_cast<int>(spec.size()),
+                              SQLITE_STATIC);
+            sqlite3_bind_int64(insert_job, 3, at);
+            run(insert_job);
+            event(id, nullptr, "queued", at);
+        }
+        sqlite3_exec(db, "COMMIT; BEGIN IMMEDIATE", nullptr, nullptr, nullptr);  // claim
+        for (const auto& id : ids) {
+            sqlite3_bind_text(claim_job, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+            sqlite3_bind_text(claim_job, 2, digest.data(), 32, SQLITE_STATIC);
+            sqlite3_bind_int64(claim_job, 3, at);
+            run(claim_job);
+            event(id, "queued", "running", at);
+        }
+        sqlite3_exec(db, "COMMIT; BEGIN IMMEDIATE", nullptr, nullptr, nullptr);  // complete
+        for (const auto& id : ids) {
+            for (auto* statement : {complete_job, insert_heat, insert_epoch_job}) {
+                sqlite3_bind_text(statement, 1, id.data(), static_cast<int>(id.size()),
+                                  SQLITE_STATIC);
+            }
+            sqlite3_bind_text(complete_job, 2, digest.data(), 64, SQLITE_STATIC);
+            sqlite3_bind_int64(complete_job, 3, at);
+            run(complete_job);
+            event(id, "running", "completed", at);
+            sqlite3_bind_int64(insert_heat, 2, at);
+            run(insert_heat);
+            sqlite3_bind_text(insert_epoch_job, 2, digest.data(), 64, SQLITE_STATIC);
+            sqlite3_bind_int64(insert_epoch_job, 3, at);
+            run(insert_epoch_job);
+        }
+        sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    }
+    const double rate = count / seconds_since(start);
+    std::int64_t completed = 0;
+    sqlite3_stmt* check = prepare("SELECT COUNT(*) FROM jobs WHERE status = 'completed'");
+    if (sqlite3_step(check) == SQLITE_ROW) {
+        completed = sqlite3_column_int64(check, 0);
+    }
+    for (auto* statement : {insert_job, claim_job, complete_job, insert_event, insert_heat,
+                            insert_epoch_job, check}) {
+        sqlite3_finalize(statement);
+    }
+    sqlite3_close(db);
+    std::filesystem::remove_all(folder);
+    if (completed != count) {
+        std::fprintf(stderr, "(g) completed %lld of %d jobs\n", static_cast<long long>(completed),
+                     count);
+        std::exit(1);
+    }
+    return rate;
+}
+
 double batch_calls(int count, int batch, std::chrono::milliseconds commit_interval = {}) {
     auto hub = open_hub(fresh_folder("batch"), commit_interval);
     auto& scheduler = hub.scheduler();
@@ -268,6 +406,11 @@ int main(int argc, char** argv) {
         std::printf("(b) batches of %d: %.0f jobs/s\n", batch, batch_calls(jobs, batch, interval));
         return 0;
     }
+    if (argc > 4 && std::string(argv[4]) == "g") {  // only (g): g [batch size]
+        const int batch = argc > 5 ? std::max(1, std::atoi(argv[5])) : 1000;
+        std::printf("(g) batches of %d: %.0f jobs/s\n", batch, lifecycle_rows_floor(jobs, batch));
+        return 0;
+    }
     if (argc > 4 && std::string(argv[4]) == "c") {  // only (c), for a profiler
         const auto latency = claim_latency(queued, workers, 10'000, interval);
         std::printf("(c) p50 %.1f us, p99 %.1f us, max %.1f us\n", latency.p50_us, latency.p99_us,
@@ -315,6 +458,11 @@ int main(int argc, char** argv) {
         "(b) the same with the write log (10 ms): %8.0f jobs/s = %.3f x reference, %.2f x "
         "without (a batch this large is committed, not logged)\n",
         batched_logged, batched_logged / reference, batched_logged / batched);
+    const double floor = lifecycle_rows_floor(jobs * 5, 1000);
+    std::printf(
+        "(g) SQLite alone storing (b)'s rows     : %10.0f jobs/s = %.3f x reference: no "
+        "scheduler on this schema runs (b) faster\n",
+        floor, floor / reference);
     const auto latency = claim_latency(queued, workers, 10'000);
     std::printf(
         "(c) claim latency, %d workers, %d queued: p50 %.1f us, p99 %.1f us, max %.1f "
