@@ -173,9 +173,9 @@ typedef struct sih_hub_options {
     /* Since version 2. 0 (default): every write is committed to hub.db before it returns.
      * Above 0: a write returns once it is in the hub's write log (hub.db-log), and hub.db
      * commits the log when its oldest record is this many ms old, before any read, and at
-     * close: the same crash guarantee as `durability`, 2 to 3 times the scheduler's calls per
-     * second; another process's reads and writes of the hub wait up to this long for the
-     * commit. Not negative. */
+     * close: the same crash guarantee as `durability`, 3 to 4 times the scheduler's calls per
+     * second (process_crash); another process's reads and writes of the hub wait up to this long
+     * for the commit. Not negative. */
     int64_t commit_interval_ms;
 } sih_hub_options;
 

@@ -59,14 +59,15 @@ struct HubOptions {
     // Most reader connections kept open at once (at least 1).
     int reader_connections = 4;
     // 0 (the default): every write is committed to hub.db before it returns. Above 0: a write
-    // returns once the statements it ran are appended to the hub's write log (hub.db-log, one
-    // system call; fsynced with Durability::power_loss), and hub.db commits what the log holds
+    // returns once the statements it ran are appended to the hub's write log (hub.db-log:
+    // with Durability::process_crash a copy into the file, mapped in memory, 9 MiB on disk;
+    // with power_loss one write and one fsync), and hub.db commits what the log holds
     // when its oldest record is this old, before any read of this Hub, and at close. A crash
     // keeps exactly what `durability` promises; the next open replays the log. Every read,
     // here or in another process, sees every acknowledged write. The price: another process
     // (or a second Hub on the directory) waits up to this long for those commits before its
-    // own reads and writes of the hub. 2 to 3 times the scheduler's jobs/s one call at a time
-    // (benchmarks/scheduler). Must not be negative.
+    // own reads and writes of the hub. With process_crash, 3 to 4 times the scheduler's jobs/s
+    // one call at a time (benchmarks/scheduler). Must not be negative.
     std::chrono::milliseconds commit_interval{0};
     // The source of time for every timestamp the hub records. Null: the system clock.
     // Tests pass a ManualClock.

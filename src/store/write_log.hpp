@@ -8,7 +8,8 @@
 // each; a scheduler step changes 7 to 15 pages, so one commit per call caps the scheduler at
 // a fraction of SQLite's one-row commit rate (issue 3's benchmark, figure (f)). A record of
 // this log holds the statements a write ran with their bound values (store/statement.hpp,
-// WriteCapture), a few hundred bytes, and is appended with one system call. The database keeps
+// WriteCapture), a few hundred bytes, and is appended with one system call or none (see
+// "Mapped appends"). The database keeps
 // its transaction open and commits many records' changes at once.
 //
 // Format: records one after another, each
@@ -83,7 +84,8 @@ class WriteLog {
     // The whole records of the file in order, up to the first torn or damaged one.
     std::vector<Record> read() const;
 
-    // Appends one record with one system call and, with `sync`, waits until it is on the
+    // Appends one record (into the mapping when there is room and no `sync`, otherwise with one
+    // system call) and, with `sync`, waits until it is on the
     // device. On failure cuts the file back to where it was and throws Error(io): nothing of
     // the record remains.
     void append(std::uint64_t sequence, std::string_view payload, bool sync);

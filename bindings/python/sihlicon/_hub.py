@@ -56,8 +56,8 @@ class Hub:
     ``commit_interval`` (a timedelta or int milliseconds, default 0): above 0, a write returns
     once it is in the hub's write log (``hub.db-log``) and ``hub.db`` commits the log when its
     oldest record is this old, before any read, and at close. Same crash guarantee as
-    ``durability``, 2 to 3 times the scheduler's calls per second; another process's reads and
-    writes of the hub wait up to this long for the commit.
+    ``durability``; with process_crash, 3 to 4 times the scheduler's calls per second. Another
+    process's reads and writes of the hub wait up to this long for the commit.
 
     Raises :class:`sihlicon.NotFound` (no hub and ``create_if_missing`` false),
     :class:`sihlicon.IntegrityError` (not a healthy hub database), :class:`sihlicon.Conflict`
