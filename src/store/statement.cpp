@@ -75,6 +75,9 @@ class CaptureReader {
     std::string_view bytes_;
 };
 
+// A cached statement keeps the buffers of its bound values up to this size for its next use.
+constexpr std::size_t kKeptValueBytes = 4096;
+
 constexpr char kStatementEntry = 'S';
 constexpr char kScriptEntry = 'X';
 constexpr char kInteger = 'i';
@@ -426,7 +429,13 @@ void StatementCache::give_back(sqlite3_stmt* stmt) {
     sqlite3_clear_bindings(stmt);
     Entry* entry = by_handle_.at(stmt);
     for (auto& value : entry->values) {
-        value.clear();  // unbound until the next borrower binds it; the buffer stays
+        // Unbound until the next borrower binds it. The buffer stays for the next value,
+        // unless a large one left it large.
+        if (value.capacity() > kKeptValueBytes) {
+            std::string().swap(value);
+        } else {
+            value.clear();
+        }
     }
     entry->lent = false;
 }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -465,4 +466,62 @@ TEST_CASE("the log's writeback is not started when every commit syncs it, or whe
         CHECK(database.log_writebacks() == 0);
         CHECK(count_items(database) == 40);
     }
+}
+
+TEST_CASE("a statement keeps its own copy of each bound value until it has run") {
+    // Values are bound without SQLite copying them (SQLITE_STATIC, store/statement.hpp): from
+    // the statement's own buffers, reused by the next user of the cached statement.
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    database.write([](Transaction& tx) {
+        tx.exec("CREATE TABLE bound (id INTEGER PRIMARY KEY, name TEXT, data BLOB)");
+    });
+    const std::vector<std::byte> large(1 << 20, std::byte{0x5a});
+    const auto insert_row = [&](Transaction& tx, int step) {
+        auto statement = tx.prepare("INSERT INTO bound (name, data) VALUES (?, ?)");
+        // Temporaries, gone before the statement runs.
+        statement.bind(1, std::string(step == 1 ? 5000 : 3, static_cast<char>('a' + step)));
+        if (step == 1) {
+            statement.bind(2, std::span<const std::byte>(std::vector<std::byte>(large)));
+        } else {
+            statement.bind(2, nullptr);
+        }
+        statement.run();
+    };
+    database.write([&](Transaction& tx) {
+        for (int step = 0; step < 4; ++step) {
+            insert_row(tx, step);  // the same cached statement each time
+        }
+        auto empty = tx.prepare("INSERT INTO bound (name) VALUES (?)");
+        empty.bind(1, std::string_view());  // empty text, not NULL
+        empty.run();
+    });
+    database.read([&](Transaction& tx) {
+        auto rows = tx.prepare("SELECT name, data FROM bound ORDER BY id");
+        for (int step = 0; step < 4; ++step) {
+            REQUIRE(rows.step());
+            CHECK(rows.column_text(0) ==
+                  std::string(step == 1 ? 5000 : 3, static_cast<char>('a' + step)));
+            if (step == 1) {
+                CHECK(rows.column_blob(1) == large);
+            } else {
+                CHECK(rows.is_null(1));
+            }
+        }
+        REQUIRE(rows.step());
+        CHECK_FALSE(rows.is_null(0));
+        CHECK(rows.column_text(0).empty());
+        CHECK_FALSE(rows.step());
+    });
+}
+
+TEST_CASE("binding a parameter a statement does not have is refused naming the statement") {
+    TempDir dir;
+    Database database(dir / "t.db", {});
+    create_table(database);
+    CHECK_THROWS_WITH_AS(database.write([](Transaction& tx) {
+        tx.prepare("INSERT INTO items (name) VALUES (?)").bind(2, "extra");
+    }),
+                         doctest::Contains("binding parameter 2 of a statement that has 1"), Error);
+    CHECK(count_items(database) == 0);
 }
