@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <mutex>
+#include <new>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -118,12 +120,28 @@ Error stayed_locked(const std::filesystem::path& path, std::chrono::milliseconds
                              path.string(), timeout.count()));
 }
 
-// Gives `error` to every member of the batch that has none of its own yet.
+// A copy of the exception in `error`, for one more member of a batch. Each member's thread
+// rethrows its own error: one exception object rethrown in several threads is shared, and the
+// last thread to let go of it frees it while the others may still read it as far as
+// ThreadSanitizer can tell (the reference count lives in uninstrumented libstdc++).
+std::exception_ptr copy_of(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const Error& failure) {
+        return std::make_exception_ptr(failure);
+    } catch (const std::bad_alloc&) {
+        return std::make_exception_ptr(std::bad_alloc());
+    } catch (...) {
+        return error;  // no library code throws anything else
+    }
+}
+
+// Gives `error` (each its own copy) to every member of the batch that has none of its own yet.
 template <class Request>
 void fail_members(const std::vector<Request*>& batch, const std::exception_ptr& error) {
     for (Request* member : batch) {
         if (!member->error) {
-            member->error = error;
+            member->error = copy_of(error);
         }
     }
 }
@@ -802,7 +820,7 @@ void Database::commit_batch_logged(const std::vector<WriteRequest*>& batch) {
                 // The others' records are safe in the log: only a caller that asked for the
                 // commit (a read, flush), or whose changes were not logged, learns it failed.
                 if ((member->commit_now || direct) && !member->error) {
-                    member->error = error;
+                    member->error = copy_of(error);
                 }
             }
         }

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -262,6 +264,42 @@ TEST_CASE("busy reaches the caller only after the busy timeout") {
     CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(100));
     foreign.release();
     CHECK(count_items(database) == 0);
+}
+
+TEST_CASE("writers failed together each get an exception object of their own") {
+    // One exception object rethrown in several threads was shared: the last thread to let go
+    // freed it while, for ThreadSanitizer, the others might still read it (a failure of the
+    // fault tests under TSan).
+    TempDir dir;
+    DatabaseOptions options;
+    options.busy_timeout = std::chrono::milliseconds(300);
+    Database database(dir / "t.db", options);
+    create_table(database);
+    ForeignWriter foreign(dir / "t.db");  // every write of the batch waits, then fails: busy
+    constexpr int kWriters = 4;
+    std::mutex mutex;
+    std::condition_variable all_caught;
+    std::vector<const void*> objects;
+    std::vector<std::thread> writers;
+    for (int i = 0; i < kWriters; ++i) {
+        writers.emplace_back([&, i] {
+            try {
+                database.write([&](Transaction& tx) { insert(tx, std::to_string(i)); });
+            } catch (const Error& error) {
+                std::unique_lock lock(mutex);
+                objects.push_back(&error);
+                all_caught.notify_all();
+                // Every error is alive at once: shared objects would show the same address.
+                all_caught.wait(lock, [&] { return objects.size() == kWriters; });
+            }
+        });
+    }
+    for (auto& writer : writers) {
+        writer.join();
+    }
+    REQUIRE(objects.size() == kWriters);
+    std::sort(objects.begin(), objects.end());
+    CHECK(std::adjacent_find(objects.begin(), objects.end()) == objects.end());
 }
 
 TEST_CASE("eight threads writing at once lose nothing") {
