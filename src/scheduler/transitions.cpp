@@ -85,30 +85,29 @@ void Moves::record(std::string_view job_id, const std::optional<std::string>& hu
 void Changes::store_counts(store::Transaction& tx) const {
     // Two counts per statement where there are two (a transition moves a job out of one state
     // and into another): half the statements.
-    std::vector<const std::pair<const std::pair<std::string, JobStatus>, std::int64_t>*> changed;
+    static constexpr const char* kUpsert[] = {
+        "INSERT INTO job_counts (queue_hub, status, count) VALUES (?, ?, ?) "
+        "ON CONFLICT (queue_hub, status) DO UPDATE SET count = count + excluded.count",
+        "INSERT INTO job_counts (queue_hub, status, count) VALUES (?, ?, ?), (?, ?, ?) "
+        "ON CONFLICT (queue_hub, status) DO UPDATE SET count = count + excluded.count",
+    };
+    std::vector<const decltype(counts)::value_type*> changed;
     for (const auto& entry : counts) {
         if (entry.second != 0) {
             changed.push_back(&entry);
         }
     }
-    std::size_t next = 0;
-    for (; next + 1 < changed.size(); next += 2) {
-        const auto& [first, first_change] = *changed[next];
-        const auto& [second, second_change] = *changed[next + 1];
-        tx.prepare(
-              "INSERT INTO job_counts (queue_hub, status, count) VALUES (?, ?, ?), (?, ?, ?) "
-              "ON CONFLICT (queue_hub, status) DO UPDATE SET count = count + excluded.count")
-            .bind_all(first.first, to_string(first.second), first_change, second.first,
-                      to_string(second.second), second_change)
-            .run();
-    }
-    if (next < changed.size()) {
-        const auto& [key, change] = *changed[next];
-        tx.prepare(
-              "INSERT INTO job_counts (queue_hub, status, count) VALUES (?, ?, ?) "
-              "ON CONFLICT (queue_hub, status) DO UPDATE SET count = count + excluded.count")
-            .bind_all(key.first, to_string(key.second), change)
-            .run();
+    for (std::size_t next = 0; next < changed.size(); next += 2) {
+        const std::size_t rows = std::min<std::size_t>(2, changed.size() - next);
+        auto upsert = tx.prepare(kUpsert[rows - 1]);
+        for (std::size_t row = 0; row < rows; ++row) {
+            const auto& [key, change] = *changed[next + row];
+            const int first = 3 * static_cast<int>(row);
+            upsert.bind(first + 1, key.first)
+                .bind(first + 2, to_string(key.second))
+                .bind(first + 3, change);
+        }
+        upsert.run();
     }
 }
 

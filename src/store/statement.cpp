@@ -190,12 +190,8 @@ void throw_sqlite_error(sqlite3* db, int result_code, std::string_view context) 
 }
 
 Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, Values* values)
-    : db_(db),
-      stmt_(stmt),
-      cache_(cache),
-      values_(values != nullptr ? values : &own_values_),
-      cached_(values != nullptr) {
-    if (!cached_) {
+    : db_(db), stmt_(stmt), cache_(cache), values_(values != nullptr ? values : &own_values_) {
+    if (!cached()) {
         own_values_.resize(static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt)));
     }
 }
@@ -204,8 +200,7 @@ Statement::Statement(Statement&& other) noexcept
     : db_(other.db_),
       stmt_(other.stmt_),
       cache_(other.cache_),
-      values_(other.cached_ ? other.values_ : &own_values_),
-      cached_(other.cached_),
+      values_(other.cached() ? other.values_ : &own_values_),
       captured_(other.captured_),
       own_values_(std::move(other.own_values_)) {
     other.stmt_ = nullptr;
@@ -215,7 +210,7 @@ Statement::~Statement() {
     if (stmt_ == nullptr) {
         return;
     }
-    if (cached_) {
+    if (cached()) {
         cache_->give_back(stmt_);
     } else {
         sqlite3_finalize(stmt_);

@@ -142,12 +142,13 @@ class Statement {
     // statement does not have.
     std::string& slot(int index);
     void capture_if_write();
+    // In the cache (given back on destruction), or not (finalized on destruction).
+    bool cached() const { return values_ != &own_values_; }
 
     sqlite3* db_;
     sqlite3_stmt* stmt_;
     StatementCache* cache_;  // null for a statement that is never captured (replay)
     Values* values_;         // the cache entry's values, or own_values_ when not cached
-    bool cached_;            // false: not in the cache, finalized on destruction
     bool captured_ = false;  // this run is already in the capture
     Values own_values_;
 };

@@ -103,6 +103,17 @@ struct Owner {
     Owner() { create_items(owner); }
 };
 
+// A write log on its own, locked and mapped by its owner (see "Mapped appends").
+struct MappedLog {
+    TempDir dir;
+    std::filesystem::path path = dir / "t.log";
+    WriteLog log{path};
+    MappedLog() {
+        REQUIRE(log.try_lock());
+        REQUIRE(log.map());
+    }
+};
+
 }  // namespace
 
 TEST_CASE_FIXTURE(Owner,
@@ -351,12 +362,9 @@ TEST_CASE("a negative commit_interval is refused naming the option") {
     CHECK_FALSE(std::filesystem::exists(dir / "t.db"));
 }
 
-TEST_CASE("an owner that need not sync appends into the mapped file, where any reader sees it") {
-    TempDir dir;
-    const auto path = dir / "t.log";
-    WriteLog log(path);
-    REQUIRE(log.try_lock());
-    REQUIRE(log.map());
+TEST_CASE_FIXTURE(MappedLog,
+                  "an owner that need not sync appends into the mapped file, where any reader "
+                  "sees it") {
     CHECK(std::filesystem::file_size(path) == WriteLog::kMapBytes);  // every block written
     WriteLog reader(path);
     CHECK(reader.empty());
@@ -382,12 +390,9 @@ TEST_CASE("an owner that need not sync appends into the mapped file, where any r
     CHECK(records[0].payload == "after");
 }
 
-TEST_CASE("a mapped log that grew very large is cut back to its mapped part, which stays usable") {
-    TempDir dir;
-    const auto path = dir / "t.log";
-    WriteLog log(path);
-    REQUIRE(log.try_lock());
-    REQUIRE(log.map());
+TEST_CASE_FIXTURE(MappedLog,
+                  "a mapped log that grew very large is cut back to its mapped part, which stays "
+                  "usable") {
     const std::string megabytes(8 << 20, 'm');
     std::uint64_t sequence = 0;
     while (std::filesystem::file_size(path) <= WriteLog::kKeepBytes) {
