@@ -345,7 +345,10 @@ SIH_API sih_status sih_scheduler_unsubscribe(sih_hub* hub, int64_t subscription)
 
 /* ---- content store -----------------------------------------------------------------------
  * Manifests are the JSON of Manifest::to_json (contentId, fileName, fileSizeBytes, ...).
- * `principal` NULL or "" is the anonymous caller (public content only). */
+ * `principal` (the acting principal) NULL or "" is the anonymous caller (public content only).
+ * Content the principal may not read fails exactly as unknown content does: SIH_NOT_FOUND,
+ * same message (no existence oracle). SIH_PERMISSION_DENIED only when the principal may read
+ * the content but may not do the act (content_store.hpp). */
 
 /* Pulls up to `capacity` bytes into `buffer`; returns how many (0: the end), or a negative
  * number to abort the call with SIH_CALLBACK_ABORTED. */
@@ -390,7 +393,7 @@ SIH_API sih_status sih_cas_put_stream(sih_hub* hub, sih_read_fn read, void* payl
 SIH_API sih_status sih_cas_put_file(sih_hub* hub, const char* path, const char* owner,
                                     const sih_put_options* options, char** out_cid);
 /* Hot path: streams `length` bytes (SIH_TO_END: all) from `offset` to `write`, verifying
- * every block. Fails: SIH_NOT_FOUND, SIH_PERMISSION_DENIED, SIH_INTEGRITY (no byte of a bad
+ * every block. Fails: SIH_NOT_FOUND (unknown or unreadable), SIH_INTEGRITY (no byte of a bad
  * block is written), SIH_CALLBACK_ABORTED. */
 #define SIH_TO_END UINT64_MAX
 SIH_API sih_status sih_cas_get(sih_hub* hub, const char* content_id, const char* principal,
@@ -404,24 +407,40 @@ SIH_API sih_status sih_cas_stat(sih_hub* hub, const char* content_id, const char
 /* Manifests visible to `principal`, newest first; `owner` NULL: anyone's; limit 1..10000. */
 SIH_API sih_status sih_cas_list(sih_hub* hub, const char* principal, const char* owner,
                                 int64_t limit, char** out_json);
-/* Fails: SIH_NOT_FOUND, SIH_PERMISSION_DENIED, SIH_CONFLICT (a reference needs it). */
+/* Removes the principal's own manifest; named references never block it (they then resolve
+ * as SIH_NOT_FOUND). Fails: SIH_NOT_FOUND (unknown or unreadable), SIH_PERMISSION_DENIED
+ * (readable, not owned). */
 SIH_API sih_status sih_cas_remove(sih_hub* hub, const char* content_id, const char* principal);
 SIH_API sih_status sih_cas_move_to_tier(sih_hub* hub, const char* content_id, const char* principal,
                                         sih_storage_tier tier, char** out_json);
+/* Membership changes by the acting `principal`: a member of the community, the founder of an
+ * empty one adding itself, or the operator ("operator"). Fails: SIH_INVALID_ARGUMENT (empty
+ * community or member), SIH_PERMISSION_DENIED (anyone else). */
 SIH_API sih_status sih_cas_add_community_member(sih_hub* hub, const char* community_id,
-                                                const char* principal);
+                                                const char* member, const char* principal);
 SIH_API sih_status sih_cas_remove_community_member(sih_hub* hub, const char* community_id,
-                                                   const char* principal);
-/* A JSON array of community ids. */
-SIH_API sih_status sih_cas_communities_of(sih_hub* hub, const char* principal, char** out_json);
-/* name@version → CID: {"name", "version", "contentId", "owner", "createdAt"}. */
+                                                   const char* member, const char* principal);
+/* A JSON array of the community ids of `member` that `principal` may see (all when it is the
+ * member or the operator, else only those it shares). */
+SIH_API sih_status sih_cas_communities_of(sih_hub* hub, const char* member, const char* principal,
+                                          char** out_json);
+/* name@version → CID: {"name", "version", "contentId", "owner", "createdAt"}, only for content
+ * `principal` may read. Fails: SIH_NOT_FOUND (content unknown or unreadable),
+ * SIH_PERMISSION_DENIED (the name is another's), SIH_CONFLICT (the version points elsewhere). */
 SIH_API sih_status sih_cas_set_reference(sih_hub* hub, const char* name, const char* version,
                                          const char* content_id, const char* principal,
                                          char** out_json);
-/* `version` NULL: the latest. Fails: SIH_NOT_FOUND. */
+/* `version` NULL: the latest one whose content `principal` may read. Fails: SIH_NOT_FOUND (no
+ * such reference, or its content is unreadable or gone). */
 SIH_API sih_status sih_cas_resolve_reference(sih_hub* hub, const char* name, const char* version,
-                                             char** out_json);
-SIH_API sih_status sih_cas_reference_versions(sih_hub* hub, const char* name, char** out_json);
+                                             const char* principal, char** out_json);
+/* The versions whose content `principal` may read, oldest first (a JSON array). */
+SIH_API sih_status sih_cas_reference_versions(sih_hub* hub, const char* name, const char* principal,
+                                              char** out_json);
+/* Deletes name@version; only the name's owner may. Fails: SIH_NOT_FOUND (none visible),
+ * SIH_PERMISSION_DENIED (visible, not owned). */
+SIH_API sih_status sih_cas_remove_reference(sih_hub* hub, const char* name, const char* version,
+                                            const char* principal);
 /* Writes the content's DAG as a CAR v1 stream. */
 SIH_API sih_status sih_cas_export_car(sih_hub* hub, const char* content_id, const char* principal,
                                       sih_write_fn write, void* payload);
@@ -429,8 +448,10 @@ SIH_API sih_status sih_cas_export_car(sih_hub* hub, const char* content_id, cons
 SIH_API sih_status sih_cas_import_car(sih_hub* hub, sih_read_fn read, void* payload,
                                       const char* owner, const sih_put_options* options,
                                       char** out_json);
-/* [{"contentId", "hubId", "state", "updatedAt"}, ...]. */
-SIH_API sih_status sih_cas_replicas(sih_hub* hub, const char* content_id, char** out_json);
+/* [{"contentId", "hubId", "state", "updatedAt"}, ...] of content `principal` may read.
+ * Fails: SIH_NOT_FOUND (unknown or unreadable). */
+SIH_API sih_status sih_cas_replicas(sih_hub* hub, const char* content_id, const char* principal,
+                                    char** out_json);
 /* [{"contentId", "targetHubId", "sourceHubIds": [...]}, ...]. */
 SIH_API sih_status sih_cas_repair_plan(sih_hub* hub, const char* const* offline_hub_ids,
                                        size_t offline_hub_count, char** out_json);

@@ -367,26 +367,27 @@ sih_status sih_cas_move_to_tier(sih_hub* hub, const char* content_id, const char
     });
 }
 
-sih_status sih_cas_add_community_member(sih_hub* hub, const char* community_id,
+sih_status sih_cas_add_community_member(sih_hub* hub, const char* community_id, const char* member,
                                         const char* principal) {
     return guard([&] {
-        store(hub).add_community_member(text(community_id, "community_id"),
-                                        text(principal, "principal"));
+        store(hub).add_community_member(text(community_id, "community_id"), text(member, "member"),
+                                        principal_of(principal));
     });
 }
 
 sih_status sih_cas_remove_community_member(sih_hub* hub, const char* community_id,
-                                           const char* principal) {
+                                           const char* member, const char* principal) {
     return guard([&] {
         store(hub).remove_community_member(text(community_id, "community_id"),
-                                           text(principal, "principal"));
+                                           text(member, "member"), principal_of(principal));
     });
 }
 
-sih_status sih_cas_communities_of(sih_hub* hub, const char* principal, char** out_json) {
+sih_status sih_cas_communities_of(sih_hub* hub, const char* member, const char* principal,
+                                  char** out_json) {
     return guard([&] {
-        give(out_json, json::serialize(json::string_array(
-                           store(hub).communities_of(text(principal, "principal")))));
+        give(out_json, json::serialize(json::string_array(store(hub).communities_of(
+                           text(member, "member"), principal_of(principal)))));
     });
 }
 
@@ -402,17 +403,29 @@ sih_status sih_cas_set_reference(sih_hub* hub, const char* name, const char* ver
 }
 
 sih_status sih_cas_resolve_reference(sih_hub* hub, const char* name, const char* version,
-                                     char** out_json) {
+                                     const char* principal, char** out_json) {
     return guard([&] {
         const auto wanted =
             version != nullptr ? std::optional<std::string_view>(version) : std::nullopt;
-        give(out_json, store(hub).resolve_reference(text(name, "name"), wanted).to_json());
+        give(out_json, store(hub)
+                           .resolve_reference(text(name, "name"), wanted, principal_of(principal))
+                           .to_json());
     });
 }
 
-sih_status sih_cas_reference_versions(sih_hub* hub, const char* name, char** out_json) {
+sih_status sih_cas_reference_versions(sih_hub* hub, const char* name, const char* principal,
+                                      char** out_json) {
     return guard([&] {
-        give(out_json, json::join_array(store(hub).reference_versions(text(name, "name"))));
+        give(out_json, json::join_array(store(hub).reference_versions(text(name, "name"),
+                                                                      principal_of(principal))));
+    });
+}
+
+sih_status sih_cas_remove_reference(sih_hub* hub, const char* name, const char* version,
+                                    const char* principal) {
+    return guard([&] {
+        store(hub).remove_reference(text(name, "name"), text(version, "version"),
+                                    principal_of(principal));
     });
 }
 
@@ -435,9 +448,11 @@ sih_status sih_cas_import_car(sih_hub* hub, sih_read_fn read, void* payload, con
     });
 }
 
-sih_status sih_cas_replicas(sih_hub* hub, const char* content_id, char** out_json) {
+sih_status sih_cas_replicas(sih_hub* hub, const char* content_id, const char* principal,
+                            char** out_json) {
     return guard([&] {
-        give(out_json, json::join_array(store(hub).replicas(text(content_id, "content_id"))));
+        give(out_json, json::join_array(store(hub).replicas(text(content_id, "content_id"),
+                                                            principal_of(principal))));
     });
 }
 

@@ -16,8 +16,18 @@
 // - community: the owner and every principal sharing a community with the owner
 //   (add_community_member);
 // - public: anyone.
-// get, stat and remove of content that exists but is not visible to the principal throw
-// Error(permission_denied); list leaves it out. Only an owner removes (their own manifest).
+// No existence oracle: every call that takes a CID and a principal treats content the principal
+// may not read exactly as content that does not exist: Error(not_found) with the same message
+// ("no content <CID>"); listings leave it out. permission_denied is left for a principal that
+// may read the content but may not do the act (removing or moving content it does not own).
+// Only an owner removes (their own manifest).
+//
+// Named references (name@version → CID) are shown only to principals who may read the content
+// they point at; a reference whose content is unreadable, or gone, resolves as if it did not
+// exist (not_found). A reference never keeps content alive: its owner may still remove it.
+//
+// Community membership changes need the acting principal to be a member of that community, or
+// the founder of an empty one, or the hub operator (kOperatorPrincipal, principal.hpp).
 //
 // Durability: a block is written to a staging file of its tier and renamed into place before
 // the manifest that needs it is committed; with Durability::power_loss (the hub's default)
@@ -32,6 +42,7 @@
 #include <sihlicon/cid.hpp>
 #include <sihlicon/durability.hpp>
 #include <sihlicon/export.hpp>
+#include <sihlicon/principal.hpp>
 #include <sihlicon/time.hpp>
 
 #include <cstddef>
@@ -243,8 +254,9 @@ class SIHLICON_API ContentStore {
     // Streams `length` bytes from `offset` (std::nullopt: to the end) of the content to
     // `sink`, hashing every block it reads. A range past the end is cut at the end.
     // Throws Error with: invalid_argument for a malformed CID; not_found when no manifest
-    // exists; permission_denied when none is visible to `principal`; integrity when a block
-    // is missing or does not hash to its CID (no byte of that block reaches the sink).
+    // exists or none is visible to `principal` (the same error and message either way);
+    // integrity when a block is missing or does not hash to its CID (no byte of that block
+    // reaches the sink).
     void get(std::string_view content_id, std::string_view principal, const ByteSink& sink,
              std::uint64_t offset = 0, std::optional<std::uint64_t> length = std::nullopt,
              const Progress& progress = {}) const;
@@ -252,6 +264,16 @@ class SIHLICON_API ContentStore {
     std::vector<std::uint8_t> get_bytes(std::string_view content_id, std::string_view principal,
                                         std::uint64_t offset = 0,
                                         std::optional<std::uint64_t> length = std::nullopt) const;
+    // get() into the file `path`, replacing it only on success: the bytes go to a temporary
+    // file in the same folder, which is renamed over `path` when every byte is written and
+    // synced. On any throw (as get() does, or io) an existing file is left byte for byte as it
+    // was and no temporary file remains. A new file gets the usual mode (0666 less the umask),
+    // a replaced one keeps its mode; an existing target that is not a regular file (a device,
+    // a pipe) is written in place. Returns the number of bytes written.
+    std::uint64_t get_to_file(std::string_view content_id, std::string_view principal,
+                              const std::filesystem::path& path, std::uint64_t offset = 0,
+                              std::optional<std::uint64_t> length = std::nullopt,
+                              const Progress& progress = {}) const;
 
     // Returns the principal's own manifest of the content, else the oldest one visible to
     // them. Throws as get() does (except integrity).
@@ -264,9 +286,10 @@ class SIHLICON_API ContentStore {
                                std::size_t limit = 1000) const;
 
     // Removes the principal's own manifest of the content; its blocks are deleted when no
-    // manifest of their tier references them any more. Throws Error with not_found (no
-    // manifest), permission_denied (the principal owns none of them), conflict (the last
-    // manifest of a CID that a named reference points to).
+    // manifest of their tier references them any more. Named references are not consulted:
+    // a reference to content whose last manifest is removed resolves as not_found afterwards.
+    // Throws Error with not_found (no manifest visible to the principal, as get() does),
+    // permission_denied (the principal may read the content but owns no manifest of it).
     void remove(std::string_view content_id, std::string_view principal);
 
     // Moves the principal's manifest (and the blocks it needs) to `tier`, verifying every
@@ -274,32 +297,58 @@ class SIHLICON_API ContentStore {
     Manifest move_to_tier(std::string_view content_id, std::string_view principal,
                           StorageTier tier);
 
-    // Community membership, for AccessLevel::community. Adding an existing member and
-    // removing a non-member are no-ops. Throw Error::invalid for empty ids.
-    void add_community_member(std::string_view community_id, std::string_view principal);
-    void remove_community_member(std::string_view community_id, std::string_view principal);
-    // The communities `principal` belongs to, sorted.
-    std::vector<std::string> communities_of(std::string_view principal) const;
+    // Community membership, for AccessLevel::community, changed by the acting `principal`:
+    // a current member of the community may add or remove anyone (itself included); the
+    // first member of an empty community may add itself (founding it); the hub operator
+    // (kOperatorPrincipal) may do anything. Adding an existing member and removing a
+    // non-member are no-ops (still subject to those rules). Throw Error with invalid_argument
+    // (an empty or over-long community id or member) and permission_denied (anyone else,
+    // the anonymous principal included); nothing changes on a throw.
+    void add_community_member(std::string_view community_id, std::string_view member,
+                              std::string_view principal);
+    void remove_community_member(std::string_view community_id, std::string_view member,
+                                 std::string_view principal);
+    // The communities `member` belongs to that the acting `principal` may see, sorted: all of
+    // them when `principal` is `member` or the operator, else only those `principal` belongs
+    // to as well (none for the anonymous principal). Never throws for an unknown member.
+    std::vector<std::string> communities_of(std::string_view member,
+                                            std::string_view principal) const;
 
-    // Points name@version at content visible to `principal`. The first principal to use a
-    // name owns it. Setting the same version to the same CID again returns the existing
-    // reference. Throws Error with invalid_argument (name: lower-case letters, digits and
-    // "._/-", at most 128; version: letters, digits and "._+-", at most 64), permission_denied
-    // (the name belongs to another principal, or the content is not visible), conflict (the
-    // version already points elsewhere), not_found (no such content).
+    // Points name@version at content `principal` may read. The first principal to use a name
+    // owns it. Setting the same version to the same CID again returns the existing reference.
+    // Throws Error with invalid_argument (name: lower-case letters, digits and "._/-", at most
+    // 128; version: letters, digits and "._+-", at most 64; an empty principal), not_found (no
+    // content, or none `principal` may read, as get() does), permission_denied (the name
+    // belongs to another principal), conflict (the version already points elsewhere: remove
+    // it first).
     NamedReference set_reference(std::string_view name, std::string_view version,
                                  std::string_view content_id, std::string_view principal);
-    // Returns name@version, or the latest version set when `version` is std::nullopt.
-    // Throws Error(not_found) when there is none.
-    NamedReference resolve_reference(std::string_view name,
-                                     std::optional<std::string_view> version = std::nullopt) const;
-    // Every version of `name`, oldest first.
-    std::vector<NamedReference> reference_versions(std::string_view name) const;
+    // Returns name@version, or the latest version whose content `principal` may read when
+    // `version` is std::nullopt. Throws Error(not_found) when there is none, when the
+    // reference's content is unreadable to `principal`, or gone (removed by its owner): the
+    // same error either way.
+    NamedReference resolve_reference(std::string_view name, std::optional<std::string_view> version,
+                                     std::string_view principal) const;
+    // Every version of `name` whose content `principal` may read, oldest first (empty when
+    // there is none).
+    std::vector<NamedReference> reference_versions(std::string_view name,
+                                                   std::string_view principal) const;
+    // Deletes name@version. Only the name's owner may, whatever the content's state; the
+    // version may be set again afterwards, and a name whose last version is deleted is free
+    // for anyone to take. Throws Error with invalid_argument (as
+    // set_reference), not_found (no such reference, or one `principal` neither owns nor may
+    // read), permission_denied (a reference `principal` may read but does not own).
+    void remove_reference(std::string_view name, std::string_view version,
+                          std::string_view principal);
 
     // Writes the content's DAG as a CAR v1 file (header with the root, then every block once,
     // depth-first), verifying each block. Throws as get() does.
     void export_car(std::string_view content_id, std::string_view principal,
                     const ByteSink& sink) const;
+    // export_car() into the file `path`, replacing it only on success, as get_to_file() does.
+    // Returns the number of bytes written.
+    std::uint64_t export_car_to_file(std::string_view content_id, std::string_view principal,
+                                     const std::filesystem::path& path) const;
     // Reads a CAR v1 stream, verifies every block against its CID, stores the blocks and
     // records a manifest (with `options`) for each root, which must be a complete UnixFS file
     // DAG. Returns the manifests. Throws Error with invalid_argument (malformed CAR, a block
@@ -307,8 +356,10 @@ class SIHLICON_API ContentStore {
     std::vector<Manifest> import_car(const ByteSource& source, std::string_view owner,
                                      const PutOptions& options = {});
 
-    // The replica records of a content, sorted by hub id.
-    std::vector<ReplicaRecord> replicas(std::string_view content_id) const;
+    // The replica records of a content `principal` may read, sorted by hub id. Throws
+    // Error(not_found) as get() does.
+    std::vector<ReplicaRecord> replicas(std::string_view content_id,
+                                        std::string_view principal) const;
     // Lists the copies to make so that every content has its minReplicas live replicas on
     // online hubs (every hub in the hubs table except `offline_hub_ids`), placed by
     // rendezvous hashing (xxh3 of CID and hub id) over distinct sites first, within the

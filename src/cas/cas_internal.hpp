@@ -9,6 +9,7 @@
 #include "store/database.hpp"
 
 #include <sihlicon/content_store.hpp>
+#include <sihlicon/error.hpp>
 
 #include <memory>
 #include <shared_mutex>
@@ -17,6 +18,17 @@
 #include <vector>
 
 namespace sihlicon::cas {
+
+// Validates a principal (or an id of the same shape: a community id): non-empty, at most 256
+// bytes. Throws Error::invalid naming `field`.
+void check_principal(std::string_view principal, std::string_view field);
+
+// The one error for content that does not exist or that the caller may not read (no existence
+// oracle): not_found, "no content <CID>", field contentId.
+Error no_content(std::string_view content_id);
+
+// True if `principal` may read at least one manifest of `content_id` (false when none exists).
+bool readable(store::Transaction& tx, std::string_view content_id, std::string_view principal);
 
 // True if at least one manifest (of any owner) exists for `content_id`, inside the caller's
 // transaction. For the scheduler's input checks. Never throws on an unknown CID.
@@ -69,9 +81,13 @@ struct ContentStore::Impl {
     explicit Impl(detail::HubCore& hub_core);
 
     // The manifest of `content_id` that `principal` may read (their own first), checked in
-    // the caller's transaction; throws not_found / permission_denied.
+    // the caller's transaction; throws cas::no_content when there is none.
     Manifest visible_manifest(store::Transaction& tx, const std::string& content_id,
                               std::string_view principal) const;
+    // The principal's own manifest of `content_id`; throws cas::no_content when the principal
+    // may read none, permission_denied when it may read one but owns none.
+    Manifest owned_manifest(store::Transaction& tx, const std::string& content_id,
+                            std::string_view principal) const;
 
     // Records a manifest for an already stored DAG (blocks durable in `options.storage_tier`)
     // in one transaction: quota checks, block list, upload volume, replica placement.

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // ContentStore: putting, reading, listing and removing content; access control; tiers;
-// communities; quotas; named references.
+// quotas. Named references and communities are in names.cpp.
 #include <sihlicon/crypto.hpp>
 #include "cas/cas_internal.hpp"
 #include "cas/pipelined_batch.hpp"
+#include "cas/replace_file.hpp"
 #include "cid/unixfs.hpp"
 #include "core/json.hpp"
 
@@ -174,35 +175,6 @@ void check_quota(store::Transaction& tx, std::string_view owner, std::int64_t by
     }
 }
 
-void validate_name(std::string_view name) {
-    const bool ok =
-        !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                   c == '/' || c == '-';
-        });
-    if (!ok) {
-        throw Error::invalid("name", name,
-                             "must be 1 to 128 lower-case letters, digits, '.', '_', '/' or '-'");
-    }
-}
-
-void validate_version(std::string_view version) {
-    const bool ok = !version.empty() && version.size() <= 64 &&
-                    std::all_of(version.begin(), version.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
-                               c == '_' || c == '+' || c == '-';
-                    });
-    if (!ok) {
-        throw Error::invalid("version", version,
-                             "must be 1 to 64 letters, digits, '.', '_', '+' or '-'");
-    }
-}
-
-NamedReference read_reference(store::Statement& row) {
-    return NamedReference{row.column_text(0), row.column_text(1), row.column_text(2),
-                          row.column_text(3), Timestamp::from_ms(row.column_int64(4))};
-}
-
 // Emits the part of [node_start, node_start + bytes.size()) inside [from, to).
 void emit_overlap(std::span<const std::uint8_t> bytes, std::uint64_t node_start, std::uint64_t from,
                   std::uint64_t to, const ContentStore::ByteSink& sink) {
@@ -340,6 +312,20 @@ std::string Manifest::to_json() const {
 
 namespace cas {
 
+void check_principal(std::string_view principal, std::string_view field) {
+    validate_principal(principal, field);
+}
+
+Error no_content(std::string_view content_id) {
+    return Error(ErrorCode::not_found, fmt::format("no content {}", content_id), "contentId");
+}
+
+bool readable(store::Transaction& tx, std::string_view content_id, std::string_view principal) {
+    const auto manifests = manifests_of(tx, content_id);
+    return std::any_of(manifests.begin(), manifests.end(),
+                       [&](const Manifest& manifest) { return can_read(tx, manifest, principal); });
+}
+
 bool manifest_exists(store::Transaction& tx, std::string_view content_id) {
     auto row = tx.prepare("SELECT 1 FROM cas_manifests WHERE content_id = ? LIMIT 1");
     row.bind_all(content_id);
@@ -436,9 +422,6 @@ ContentStore::Impl::Impl(detail::HubCore& hub_core)
 Manifest ContentStore::Impl::visible_manifest(store::Transaction& tx, const std::string& content_id,
                                               std::string_view principal) const {
     auto manifests = cas::manifests_of(tx, content_id);
-    if (manifests.empty()) {
-        throw Error(ErrorCode::not_found, fmt::format("no content {}", content_id), "contentId");
-    }
     std::optional<Manifest> visible;
     for (auto& manifest : manifests) {
         if (!principal.empty() && manifest.owner == principal) {
@@ -450,12 +433,21 @@ Manifest ContentStore::Impl::visible_manifest(store::Transaction& tx, const std:
         }
     }
     if (!visible) {
-        throw Error(ErrorCode::permission_denied,
-                    fmt::format("'{}' may not read content {}", principal, content_id),
-                    "contentId");
+        throw cas::no_content(content_id);  // unknown and unreadable look the same
     }
     cas::load_replica_hubs(tx, *visible);
     return std::move(*visible);
+}
+
+Manifest ContentStore::Impl::owned_manifest(store::Transaction& tx, const std::string& content_id,
+                                            std::string_view principal) const {
+    const auto visible = visible_manifest(tx, content_id, principal);
+    if (principal.empty() || visible.owner != principal) {
+        throw Error(ErrorCode::permission_denied,
+                    fmt::format("'{}' does not own content {}", principal, content_id),
+                    "contentId");
+    }
+    return visible;
 }
 
 Manifest ContentStore::Impl::record(const Cid& root, std::uint64_t file_size,
@@ -663,6 +655,22 @@ std::vector<std::uint8_t> ContentStore::get_bytes(std::string_view content_id,
     return bytes;
 }
 
+std::uint64_t ContentStore::get_to_file(std::string_view content_id, std::string_view principal,
+                                        const std::filesystem::path& path, std::uint64_t offset,
+                                        std::optional<std::uint64_t> length,
+                                        const Progress& progress) const {
+    return cas::replace_file(path, "output", [&](const ByteSink& sink) {
+        get(content_id, principal, sink, offset, length, progress);
+    });
+}
+
+std::uint64_t ContentStore::export_car_to_file(std::string_view content_id,
+                                               std::string_view principal,
+                                               const std::filesystem::path& path) const {
+    return cas::replace_file(
+        path, "file", [&](const ByteSink& sink) { export_car(content_id, principal, sink); });
+}
+
 Manifest ContentStore::stat(std::string_view content_id, std::string_view principal) const {
     const Cid root = Cid::parse(content_id, "contentId");
     return impl_->core.database->read([&](store::Transaction& tx) {
@@ -700,27 +708,8 @@ void ContentStore::remove(std::string_view content_id, std::string_view principa
     std::unique_lock exclusive(impl_->blocks_mutex);
     std::vector<Cid> candidates;
     const StorageTier tier = impl_->core.database->write([&](store::Transaction& tx) {
+        const auto own = impl_->owned_manifest(tx, id, principal);
         const auto manifests = cas::manifests_of(tx, id);
-        if (manifests.empty()) {
-            throw Error(ErrorCode::not_found, fmt::format("no content {}", id), "contentId");
-        }
-        const auto own = std::find_if(manifests.begin(), manifests.end(),
-                                      [&](const Manifest& m) { return m.owner == principal; });
-        if (principal.empty() || own == manifests.end()) {
-            throw Error(ErrorCode::permission_denied,
-                        fmt::format("'{}' does not own content {}", principal, id), "contentId");
-        }
-        if (manifests.size() == 1) {
-            auto ref =
-                tx.prepare("SELECT name, version FROM cas_refs WHERE content_id = ? LIMIT 1");
-            ref.bind_all(id);
-            if (ref.step()) {
-                throw Error(ErrorCode::conflict,
-                            fmt::format("content {} is referenced by {}@{}", id, ref.column_text(0),
-                                        ref.column_text(1)),
-                            "contentId");
-            }
-        }
         tx.prepare("DELETE FROM cas_manifests WHERE content_id = ? AND owner = ?")
             .bind_all(id, principal)
             .run();
@@ -733,7 +722,7 @@ void ContentStore::remove(std::string_view content_id, std::string_view principa
             tx.prepare("DELETE FROM cas_dag_blocks WHERE root_cid = ?").bind_all(id).run();
             tx.prepare("DELETE FROM cas_replicas WHERE content_id = ?").bind_all(id).run();
         }
-        return own->storage_tier;
+        return own.storage_tier;
     });
     impl_->drop_unreferenced(tier, candidates);
 }
@@ -743,19 +732,8 @@ Manifest ContentStore::move_to_tier(std::string_view content_id, std::string_vie
     const Cid root = Cid::parse(content_id, "contentId");
     const std::string id = root.to_string();
     std::unique_lock exclusive(impl_->blocks_mutex);
-    const Manifest current = impl_->core.database->read([&](store::Transaction& tx) {
-        const auto manifests = cas::manifests_of(tx, id);
-        if (manifests.empty()) {
-            throw Error(ErrorCode::not_found, fmt::format("no content {}", id), "contentId");
-        }
-        for (const auto& manifest : manifests) {
-            if (!principal.empty() && manifest.owner == principal) {
-                return manifest;
-            }
-        }
-        throw Error(ErrorCode::permission_denied,
-                    fmt::format("'{}' does not own content {}", principal, id), "contentId");
-    });
+    const Manifest current = impl_->core.database->read(
+        [&](store::Transaction& tx) { return impl_->owned_manifest(tx, id, principal); });
     if (current.storage_tier != tier) {
         auto batch = impl_->backend->begin_batch(tier);
         std::vector<Cid> blocks;
@@ -775,125 +753,6 @@ Manifest ContentStore::move_to_tier(std::string_view content_id, std::string_vie
     }
     return impl_->core.database->read(
         [&](store::Transaction& tx) { return impl_->visible_manifest(tx, id, principal); });
-}
-
-void ContentStore::add_community_member(std::string_view community_id, std::string_view principal) {
-    validate_principal(community_id, "communityId");
-    validate_principal(principal, "principal");
-    impl_->core.database->write([&](store::Transaction& tx) {
-        tx.prepare(
-              "INSERT INTO cas_community_members (community_id, principal, added_at) "
-              "VALUES (?, ?, ?) ON CONFLICT (community_id, principal) DO NOTHING")
-            .bind_all(community_id, principal, impl_->core.now().ms())
-            .run();
-    });
-}
-
-void ContentStore::remove_community_member(std::string_view community_id,
-                                           std::string_view principal) {
-    validate_principal(community_id, "communityId");
-    validate_principal(principal, "principal");
-    impl_->core.database->write([&](store::Transaction& tx) {
-        tx.prepare("DELETE FROM cas_community_members WHERE community_id = ? AND principal = ?")
-            .bind_all(community_id, principal)
-            .run();
-    });
-}
-
-std::vector<std::string> ContentStore::communities_of(std::string_view principal) const {
-    return impl_->core.database->read([&](store::Transaction& tx) {
-        auto row = tx.prepare(
-            "SELECT community_id FROM cas_community_members WHERE principal = ? "
-            "ORDER BY community_id");
-        row.bind_all(principal);
-        std::vector<std::string> communities;
-        while (row.step()) {
-            communities.push_back(row.column_text(0));
-        }
-        return communities;
-    });
-}
-
-NamedReference ContentStore::set_reference(std::string_view name, std::string_view version,
-                                           std::string_view content_id,
-                                           std::string_view principal) {
-    validate_name(name);
-    validate_version(version);
-    validate_principal(principal, "principal");
-    const std::string id = Cid::parse(content_id, "contentId").to_string();
-    return impl_->core.database->write([&](store::Transaction& tx) {
-        impl_->visible_manifest(tx, id, principal);
-        {
-            auto owner = tx.prepare("SELECT owner FROM cas_refs WHERE name = ? LIMIT 1");
-            owner.bind_all(name);
-            if (owner.step() && owner.column_text(0) != principal) {
-                throw Error(
-                    ErrorCode::permission_denied,
-                    fmt::format("the name '{}' belongs to '{}'", name, owner.column_text(0)),
-                    "name");
-            }
-        }
-        auto existing = tx.prepare(
-            "SELECT name, version, content_id, owner, created_at FROM cas_refs "
-            "WHERE name = ? AND version = ?");
-        existing.bind_all(name, version);
-        if (existing.step()) {
-            auto reference = read_reference(existing);
-            if (reference.content_id != id) {
-                throw Error(
-                    ErrorCode::conflict,
-                    fmt::format("{}@{} already points to {}", name, version, reference.content_id),
-                    "version");
-            }
-            return reference;
-        }
-        const auto now = impl_->core.now();
-        tx.prepare(
-              "INSERT INTO cas_refs (name, version, content_id, owner, ordinal, created_at) "
-              "VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM cas_refs "
-              "WHERE name = ?1), ?5)")
-            .bind_all(name, version, id, principal, now.ms())
-            .run();
-        return NamedReference{std::string(name), std::string(version), id, std::string(principal),
-                              now};
-    });
-}
-
-NamedReference ContentStore::resolve_reference(std::string_view name,
-                                               std::optional<std::string_view> version) const {
-    validate_name(name);
-    if (version) {
-        validate_version(*version);
-    }
-    return impl_->core.database->read([&](store::Transaction& tx) {
-        auto row = tx.prepare(
-            "SELECT name, version, content_id, owner, created_at FROM cas_refs "
-            "WHERE name = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY ordinal DESC LIMIT 1");
-        row.bind(1, name);
-        row.bind(2, version ? std::optional<std::string>(*version) : std::nullopt);
-        if (!row.step()) {
-            throw Error(ErrorCode::not_found,
-                        version ? fmt::format("no reference {}@{}", name, *version)
-                                : fmt::format("no reference named {}", name),
-                        "name");
-        }
-        return read_reference(row);
-    });
-}
-
-std::vector<NamedReference> ContentStore::reference_versions(std::string_view name) const {
-    validate_name(name);
-    return impl_->core.database->read([&](store::Transaction& tx) {
-        auto row = tx.prepare(
-            "SELECT name, version, content_id, owner, created_at FROM cas_refs WHERE name = ? "
-            "ORDER BY ordinal");
-        row.bind_all(name);
-        std::vector<NamedReference> references;
-        while (row.step()) {
-            references.push_back(read_reference(row));
-        }
-        return references;
-    });
 }
 
 void ContentStore::set_quota(std::string_view owner, const Quota& quota) {

@@ -114,9 +114,13 @@ ReplicaState parse_replica_state(const std::string& text) {
 
 }  // namespace
 
-std::vector<ReplicaRecord> ContentStore::replicas(std::string_view content_id) const {
+std::vector<ReplicaRecord> ContentStore::replicas(std::string_view content_id,
+                                                  std::string_view principal) const {
     const std::string id = Cid::parse(content_id, "contentId").to_string();
     return impl_->core.database->read([&](store::Transaction& tx) {
+        if (!cas::readable(tx, id, principal)) {
+            throw cas::no_content(id);
+        }
         auto row = tx.prepare(
             "SELECT hub_id, state, updated_at FROM cas_replicas WHERE content_id = ? "
             "ORDER BY hub_id");

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The content store's commands: `cid` (no hub needed), put, get, stat, ls, rm, ref set|get|ls,
-// tier, scrub, gc, car export|import.
+// The content store's commands: `cid` (no hub needed), put, get, stat, ls, rm,
+// ref set|get|ls|rm, tier, community add|rm|ls, quota, scrub, gc, car export|import.
 #include "cli/command.hpp"
 
 #include <sihlicon/cid.hpp>
 #include <sihlicon/content_store.hpp>
 #include <sihlicon/error.hpp>
+#include <sihlicon/principal.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -35,6 +36,13 @@ std::string default_principal() {
 void add_principal(po::options_description& options) {
     options.add_options()("as", po::value<std::string>()->default_value(default_principal()),
                           "the principal acting (default: $SIHLICON_PRINCIPAL or 'local')");
+}
+
+// For what the hub's operator does: community membership.
+void add_operator_principal(po::options_description& options) {
+    options.add_options()("as",
+                          po::value<std::string>()->default_value(std::string(kOperatorPrincipal)),
+                          "the principal acting (default: the operator)");
 }
 
 void add_unixfs(po::options_description& options) {
@@ -177,41 +185,37 @@ int command_get(const Context& context) {
         "length", po::value<std::uint64_t>(), "bytes to read (default: to the end)");
     const auto values = parse_arguments(context, options, {"cid"});
     const auto hub = open_hub(context);
-    std::ofstream file;
-    std::ostream* out = &std::cout;
-    std::string target = "-";
-    if (values.count("output")) {
-        target = values["output"].as<std::string>();
-        file.open(target, std::ios::binary | std::ios::trunc);
-        if (!file) {
-            throw Error(ErrorCode::io, fmt::format("cannot write {}", target), "output");
-        }
-        out = &file;
-    }
     std::optional<std::uint64_t> length;
     if (values.count("length")) {
         length = values["length"].as<std::uint64_t>();
     }
-    std::uint64_t written = 0;
-    hub.content_store().get(
-        values["cid"].as<std::string>(), values["as"].as<std::string>(),
-        [&](std::span<const std::uint8_t> bytes) {
-            out->write(reinterpret_cast<const char*>(bytes.data()),
-                       static_cast<std::streamsize>(bytes.size()));
-            written += bytes.size();
-        },
-        values["offset"].as<std::uint64_t>(), length, progress_line("get"));
-    end_progress();
-    out->flush();
-    if (!*out) {
-        throw Error(ErrorCode::io, fmt::format("cannot write {}", target), "output");
+    const auto& cid = values["cid"].as<std::string>();
+    const auto& principal = values["as"].as<std::string>();
+    const auto offset = values["offset"].as<std::uint64_t>();
+    if (values.count("output")) {
+        // Written to a temporary file renamed over the target only on success.
+        const auto target = values["output"].as<std::string>();
+        const auto written = hub.content_store().get_to_file(cid, principal, target, offset, length,
+                                                             progress_line("get"));
+        end_progress();
+        if (context.json) {
+            std::cout << boost::json::serialize(boost::json::object{
+                             {"contentId", cid}, {"output", target}, {"bytes", written}})
+                      << '\n';
+        }
+        return EXIT_SUCCESS;
     }
-    if (context.json && out != &std::cout) {
-        std::cout << boost::json::serialize(
-                         boost::json::object{{"contentId", values["cid"].as<std::string>()},
-                                             {"output", target},
-                                             {"bytes", written}})
-                  << '\n';
+    hub.content_store().get(
+        cid, principal,
+        [&](std::span<const std::uint8_t> bytes) {
+            std::cout.write(reinterpret_cast<const char*>(bytes.data()),
+                            static_cast<std::streamsize>(bytes.size()));
+        },
+        offset, length, progress_line("get"));
+    end_progress();
+    std::cout.flush();
+    if (!std::cout) {
+        throw Error(ErrorCode::io, "cannot write to standard output", "output");
     }
     return EXIT_SUCCESS;
 }
@@ -298,12 +302,14 @@ int command_ref_set(const Context& context) {
 
 int command_ref_get(const Context& context) {
     po::options_description options("ref get");
+    add_principal(options);
     options.add_options()("reference", po::value<std::string>(), "name or name@version");
     const auto values = parse_arguments(context, options, {"reference"});
     const auto [name, version] = parse_reference(values["reference"].as<std::string>());
     const auto hub = open_hub(context);
     const auto reference = hub.content_store().resolve_reference(
-        name, version ? std::optional<std::string_view>(*version) : std::nullopt);
+        name, version ? std::optional<std::string_view>(*version) : std::nullopt,
+        values["as"].as<std::string>());
     if (context.json) {
         std::cout << reference.to_json() << '\n';
     } else {
@@ -314,11 +320,12 @@ int command_ref_get(const Context& context) {
 
 int command_ref_ls(const Context& context) {
     po::options_description options("ref ls");
+    add_principal(options);
     options.add_options()("name", po::value<std::string>(), "the name");
     const auto values = parse_arguments(context, options, {"name"});
     const auto hub = open_hub(context);
-    const auto references =
-        hub.content_store().reference_versions(values["name"].as<std::string>());
+    const auto references = hub.content_store().reference_versions(values["name"].as<std::string>(),
+                                                                   values["as"].as<std::string>());
     boost::json::array array;
     for (const auto& reference : references) {
         if (context.json) {
@@ -329,6 +336,25 @@ int command_ref_ls(const Context& context) {
     }
     if (context.json) {
         std::cout << boost::json::serialize(array) << '\n';
+    }
+    return EXIT_SUCCESS;
+}
+
+int command_ref_rm(const Context& context) {
+    po::options_description options("ref rm");
+    add_principal(options);
+    options.add_options()("reference", po::value<std::string>(), "name@version");
+    const auto values = parse_arguments(context, options, {"reference"});
+    const auto [name, version] = parse_reference(values["reference"].as<std::string>());
+    if (!version) {
+        throw UsageError{"ref rm needs name@version"};
+    }
+    const auto hub = open_hub(context);
+    hub.content_store().remove_reference(name, *version, values["as"].as<std::string>());
+    if (context.json) {
+        std::cout << boost::json::serialize(boost::json::object{
+                         {"name", name}, {"version", *version}, {"removed", true}})
+                  << '\n';
     }
     return EXIT_SUCCESS;
 }
@@ -377,21 +403,9 @@ int command_car_export(const Context& context) {
     const auto values = parse_arguments(context, options, {"cid", "file"});
     const auto hub = open_hub(context);
     const auto target = values["file"].as<std::string>();
-    std::ofstream file(target, std::ios::binary | std::ios::trunc);
-    if (!file) {
-        throw Error(ErrorCode::io, fmt::format("cannot write {}", target), "file");
-    }
-    std::uint64_t bytes = 0;
-    hub.content_store().export_car(values["cid"].as<std::string>(), values["as"].as<std::string>(),
-                                   [&](std::span<const std::uint8_t> part) {
-                                       file.write(reinterpret_cast<const char*>(part.data()),
-                                                  static_cast<std::streamsize>(part.size()));
-                                       bytes += part.size();
-                                   });
-    file.close();
-    if (!file) {
-        throw Error(ErrorCode::io, fmt::format("cannot write {}", target), "file");
-    }
+    // Written to a temporary file renamed over the target only on success.
+    const auto bytes = hub.content_store().export_car_to_file(
+        values["cid"].as<std::string>(), values["as"].as<std::string>(), target);
     if (context.json) {
         std::cout << boost::json::serialize(
                          boost::json::object{{"contentId", values["cid"].as<std::string>()},
@@ -453,43 +467,49 @@ int command_gc(const Context& context) {
     return EXIT_SUCCESS;
 }
 
-int print_communities(const Context& context, const Hub& hub, const std::string& principal) {
-    const auto communities = hub.content_store().communities_of(principal);
+// The communities of `member` that `actor` may see.
+int print_communities(const Context& context, const Hub& hub, const std::string& member,
+                      const std::string& actor) {
+    const auto communities = hub.content_store().communities_of(member, actor);
     if (context.json) {
         boost::json::array array;
         for (const auto& community : communities) {
             array.emplace_back(community);
         }
         std::cout << boost::json::serialize(
-                         boost::json::object{{"principal", principal}, {"communities", array}})
+                         boost::json::object{{"principal", member}, {"communities", array}})
                   << '\n';
     } else {
-        fmt::print("{}: {}\n", principal, fmt::join(communities, ", "));
+        fmt::print("{}: {}\n", member, fmt::join(communities, ", "));
     }
     return EXIT_SUCCESS;
 }
 
 int command_community(const Context& context, bool add) {
     po::options_description options("community");
+    add_operator_principal(options);
     options.add_options()("community", po::value<std::string>(), "community id")(
         "principal", po::value<std::string>(), "member");
     const auto values = parse_arguments(context, options, {"community", "principal"});
     const auto hub = open_hub(context);
     const auto& community = values["community"].as<std::string>();
-    const auto& principal = values["principal"].as<std::string>();
+    const auto& member = values["principal"].as<std::string>();
+    const auto& actor = values["as"].as<std::string>();
     if (add) {
-        hub.content_store().add_community_member(community, principal);
+        hub.content_store().add_community_member(community, member, actor);
     } else {
-        hub.content_store().remove_community_member(community, principal);
+        hub.content_store().remove_community_member(community, member, actor);
     }
-    return print_communities(context, hub, principal);
+    return print_communities(context, hub, member, actor);
 }
 
 int command_community_list(const Context& context) {
     po::options_description options("community ls");
+    add_operator_principal(options);
     options.add_options()("principal", po::value<std::string>(), "member");
     const auto values = parse_arguments(context, options, {"principal"});
-    return print_communities(context, open_hub(context), values["principal"].as<std::string>());
+    return print_communities(context, open_hub(context), values["principal"].as<std::string>(),
+                             values["as"].as<std::string>());
 }
 
 int command_quota(const Context& context) {
@@ -536,8 +556,10 @@ void add_cas_commands(std::vector<Command>& commands) {
     commands.push_back({"ref set", "point name@version at a CID", command_ref_set});
     commands.push_back({"ref get", "resolve name[@version] to a CID", command_ref_get});
     commands.push_back({"ref ls", "list the versions of a name", command_ref_ls});
+    commands.push_back({"ref rm", "remove name@version (its owner only)", command_ref_rm});
     commands.push_back({"tier", "move content to the hot, cold or glacier tier", command_tier});
-    commands.push_back({"community add", "add a principal to a community: COMMUNITY PRINCIPAL",
+    commands.push_back({"community add",
+                        "add a principal to a community: COMMUNITY PRINCIPAL [--as ACTOR]",
                         [](const Context& c) { return command_community(c, true); }});
     commands.push_back({"community rm", "remove a principal from a community",
                         [](const Context& c) { return command_community(c, false); }});

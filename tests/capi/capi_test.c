@@ -574,7 +574,17 @@ static void test_content_store(void) {
 
     OK(sih_cas_stat(hub, kHelloCid, "alice", &json));
     CHECK(has(&json, "\"fileName\":\"hello.txt\""));
-    FAILS(sih_cas_stat(hub, kHelloCid, "mallory", &json), SIH_PERMISSION_DENIED);
+    /* Content one may not read fails exactly as unknown content: same code, same message. */
+    const char* kUnknownCid = /* "not stored anywhere" */
+        "bafkreiclezh54wls5etuyvprbjtss7uwdcuhumwula56i7xxp4psy2laqi";
+    FAILS(sih_cas_stat(hub, kHelloCid, "mallory", &json), SIH_NOT_FOUND);
+    CHECK(strncmp(sih_last_error(), "no content ", 11) == 0 &&
+          strcmp(sih_last_error() + 11, kHelloCid) == 0);
+    FAILS(sih_cas_stat(hub, kUnknownCid, "mallory", &json), SIH_NOT_FOUND);
+    CHECK(strncmp(sih_last_error(), "no content ", 11) == 0 &&
+          strcmp(sih_last_error() + 11, kUnknownCid) == 0);
+    FAILS(sih_cas_replicas(hub, kHelloCid, "mallory", &json), SIH_NOT_FOUND);
+    FAILS(sih_cas_export_car(hub, kHelloCid, NULL, collect, NULL), SIH_NOT_FOUND);
     FAILS(sih_cas_stat(hub, "not-a-cid", "alice", &json), SIH_INVALID_ARGUMENT);
 
     writer_state out = {{0}, 0, 0};
@@ -593,17 +603,26 @@ static void test_content_store(void) {
     sih_free(bytes);
 
     /* Community access. */
-    FAILS(sih_cas_get_bytes(hub, kHelloCid, "bob", 0, SIH_TO_END, &bytes, &size),
-          SIH_PERMISSION_DENIED);
-    OK(sih_cas_add_community_member(hub, "pool-club", "alice"));
-    OK(sih_cas_add_community_member(hub, "pool-club", "bob"));
-    OK(sih_cas_communities_of(hub, "bob", &json));
+    FAILS(sih_cas_get_bytes(hub, kHelloCid, "bob", 0, SIH_TO_END, &bytes, &size), SIH_NOT_FOUND);
+    /* Membership changes need a member (or the founder of an empty community, or the
+     * operator) acting. */
+    OK(sih_cas_add_community_member(hub, "pool-club", "bob", "bob")); /* founds it */
+    OK(sih_cas_remove_community_member(hub, "pool-club", "bob", "operator"));
+    OK(sih_cas_add_community_member(hub, "pool-club", "alice", "alice"));
+    FAILS(sih_cas_add_community_member(hub, "pool-club", "bob", "bob"), SIH_PERMISSION_DENIED);
+    FAILS(sih_cas_add_community_member(hub, "pool-club", "bob", NULL), SIH_PERMISSION_DENIED);
+    OK(sih_cas_add_community_member(hub, "pool-club", "bob", "alice"));
+    OK(sih_cas_communities_of(hub, "bob", "bob", &json));
     CHECK(has(&json, "[\"pool-club\"]"));
+    OK(sih_cas_communities_of(hub, "bob", "mallory", &json));
+    CHECK(has(&json, "[]"));
     OK(sih_cas_get_bytes(hub, kHelloCid, "bob", 0, SIH_TO_END, &bytes, &size));
     CHECK(size == 11);
     sih_free(bytes);
-    OK(sih_cas_remove_community_member(hub, "pool-club", "bob"));
-    FAILS(sih_cas_add_community_member(hub, "", "bob"), SIH_INVALID_ARGUMENT);
+    FAILS(sih_cas_remove_community_member(hub, "pool-club", "alice", "mallory"),
+          SIH_PERMISSION_DENIED);
+    OK(sih_cas_remove_community_member(hub, "pool-club", "bob", "bob"));
+    FAILS(sih_cas_add_community_member(hub, "", "bob", "operator"), SIH_INVALID_ARGUMENT);
 
     /* Streams: small reads, and a read callback that aborts stores nothing. */
     const char* text = "a stream of bytes, read three at a time";
@@ -651,13 +670,23 @@ static void test_content_store(void) {
     FAILS(sih_cas_set_reference(hub, "models/ocr", "1.0", stream_cid, "alice", NULL), SIH_CONFLICT);
     FAILS(sih_cas_set_reference(hub, "Models!", "1.0", kHelloCid, "alice", NULL),
           SIH_INVALID_ARGUMENT);
-    OK(sih_cas_resolve_reference(hub, "models/ocr", NULL, &json));
+    OK(sih_cas_resolve_reference(hub, "models/ocr", NULL, "alice", &json));
     CHECK(has(&json, "\"version\":\"1.1\""));
-    OK(sih_cas_resolve_reference(hub, "models/ocr", "1.0", &json));
+    OK(sih_cas_resolve_reference(hub, "models/ocr", "1.0", "alice", &json));
     CHECK(has(&json, kHelloCid));
-    FAILS(sih_cas_resolve_reference(hub, "models/none", NULL, &json), SIH_NOT_FOUND);
-    OK(sih_cas_reference_versions(hub, "models/ocr", &json));
+    FAILS(sih_cas_resolve_reference(hub, "models/none", NULL, "alice", &json), SIH_NOT_FOUND);
+    OK(sih_cas_reference_versions(hub, "models/ocr", "alice", &json));
     CHECK(has(&json, "1.1"));
+    /* Names hide what a principal may not read, and only their owner removes them. */
+    FAILS(sih_cas_resolve_reference(hub, "models/ocr", "1.1", "mallory", &json), SIH_NOT_FOUND);
+    OK(sih_cas_reference_versions(hub, "models/ocr", NULL, &json));
+    CHECK(has(&json, "[]"));
+    FAILS(sih_cas_set_reference(hub, "steal", "1", stream_cid, "mallory", NULL), SIH_NOT_FOUND);
+    FAILS(sih_cas_remove_reference(hub, "models/ocr", "1.1", "mallory"), SIH_NOT_FOUND);
+    OK(sih_cas_set_reference(hub, "models/tmp", "1", kHelloCid, "alice", NULL));
+    FAILS(sih_cas_remove_reference(hub, "models/tmp", "1", "bob"), SIH_NOT_FOUND);
+    OK(sih_cas_remove_reference(hub, "models/tmp", "1", "alice"));
+    FAILS(sih_cas_resolve_reference(hub, "models/tmp", "1", "alice", &json), SIH_NOT_FOUND);
 
     /* CAR out and back in, for another owner. */
     writer_state car = {{0}, 0, 0};
@@ -682,7 +711,7 @@ static void test_content_store(void) {
     CHECK(json != NULL);
     sih_free(json);
     OK(sih_cas_confirm_replica(hub, kHelloCid, "hub-basel"));
-    OK(sih_cas_replicas(hub, kHelloCid, &json));
+    OK(sih_cas_replicas(hub, kHelloCid, "alice", &json));
     CHECK(has(&json, "\"state\":\"pinned\""));
     OK(sih_cas_fail_replica(hub, kHelloCid, "hub-basel"));
     FAILS(sih_cas_confirm_replica(hub, kHelloCid, "hub-mars"), SIH_NOT_FOUND);
@@ -703,9 +732,13 @@ static void test_content_store(void) {
           SIH_QUOTA_EXCEEDED);
     FAILS(sih_cas_set_quota(hub, "erin", -1, SIH_NONE), SIH_INVALID_ARGUMENT);
 
-    FAILS(sih_cas_remove(hub, kHelloCid, "mallory"), SIH_PERMISSION_DENIED);
+    FAILS(sih_cas_remove(hub, kHelloCid, "mallory"), SIH_NOT_FOUND);
     OK(sih_cas_remove(hub, kHelloCid, "dave"));
-    FAILS(sih_cas_remove(hub, kHelloCid, "dave"), SIH_PERMISSION_DENIED);
+    FAILS(sih_cas_remove(hub, kHelloCid, "dave"), SIH_NOT_FOUND);
+    /* A reference (models/ocr@1.0, alice's) never blocks removal by an owner. */
+    OK(sih_cas_remove(hub, kHelloCid, "carol"));
+    OK(sih_cas_remove(hub, kHelloCid, "alice"));
+    FAILS(sih_cas_resolve_reference(hub, "models/ocr", "1.0", "alice", &json), SIH_NOT_FOUND);
     sih_free(stream_cid);
     sih_free(cid);
     close_hub(&hub, &clock);
@@ -1393,15 +1426,16 @@ static void test_every_hub_function_refuses_null(void) {
         sih_cas_list(NULL, "a", NULL, 10, &json),
         sih_cas_remove(NULL, kHelloCid, "a"),
         sih_cas_move_to_tier(NULL, kHelloCid, "a", SIH_TIER_COLD, &json),
-        sih_cas_add_community_member(NULL, "c", "a"),
-        sih_cas_remove_community_member(NULL, "c", "a"),
-        sih_cas_communities_of(NULL, "a", &json),
+        sih_cas_add_community_member(NULL, "c", "a", "a"),
+        sih_cas_remove_community_member(NULL, "c", "a", "a"),
+        sih_cas_communities_of(NULL, "a", "a", &json),
         sih_cas_set_reference(NULL, "n", "1", kHelloCid, "a", &json),
-        sih_cas_resolve_reference(NULL, "n", NULL, &json),
-        sih_cas_reference_versions(NULL, "n", &json),
+        sih_cas_resolve_reference(NULL, "n", NULL, "a", &json),
+        sih_cas_reference_versions(NULL, "n", "a", &json),
+        sih_cas_remove_reference(NULL, "n", "1", "a"),
         sih_cas_export_car(NULL, kHelloCid, "a", collect, NULL),
         sih_cas_import_car(NULL, read_chunks, NULL, "a", NULL, &json),
-        sih_cas_replicas(NULL, kHelloCid, &json),
+        sih_cas_replicas(NULL, kHelloCid, "a", &json),
         sih_cas_repair_plan(NULL, NULL, 0, &json),
         sih_cas_confirm_replica(NULL, kHelloCid, "h"),
         sih_cas_fail_replica(NULL, kHelloCid, "h"),
