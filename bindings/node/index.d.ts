@@ -718,12 +718,25 @@ export declare class ContentStore {
   list(principal?: string, options?: { owner?: string; limit?: number }): Manifest[];
   remove(contentId: string, principal: string): void;
   moveToTier(contentId: string, principal: string, tier: StorageTier): Promise<Manifest>;
-  addCommunityMember(communityId: string, principal: string): void;
-  removeCommunityMember(communityId: string, principal: string): void;
-  communitiesOf(principal: string): string[];
+  /**
+   * Membership changes by the acting `principal`: a member of the community, the founder of an
+   * empty one adding itself, or the operator ('operator'); anyone else gets permission_denied.
+   */
+  addCommunityMember(communityId: string, member: string, principal: string): void;
+  removeCommunityMember(communityId: string, member: string, principal: string): void;
+  /** The communities of `member` that `principal` may see (all for itself or the operator). */
+  communitiesOf(member: string, principal: string): string[];
+  /** Only for content `principal` may read (else not_found, as for unknown content). */
   setReference(name: string, version: string, contentId: string, principal: string): NamedReference;
-  /** "name@version", or "name" for the latest version. */
-  resolveReference(reference: string): NamedReference;
+  /**
+   * "name@version", or "name" for the latest version whose content `principal` may read;
+   * not_found when there is none, or its content is unreadable or gone.
+   */
+  resolveReference(reference: string, principal?: string): NamedReference;
+  /** The versions of `name` whose content `principal` may read, oldest first. */
+  referenceVersions(name: string, principal?: string): NamedReference[];
+  /** Deletes "name@version"; only the name's owner may (not_found if not visible). */
+  removeReference(reference: string, principal: string): void;
   setQuota(owner: string, quota: { uploadBytesPerHour?: number; totalBytes?: number | null }): Quota;
   quota(owner: string): Quota;
   /** Removes blocks no manifest references; resolves to how many. */

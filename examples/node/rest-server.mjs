@@ -25,10 +25,12 @@
 //
 // Authentication: the seed's session cookie `sihlhack_session=TOKEN`; the sessions (token to
 // user) are given on the command line, standing in for the host's magic-link sign-in. Settling
-// heat credits is reserved to the users named with --operator. Listens on 127.0.0.1 only.
+// heat credits is reserved to the users named with --operator. No session may sign in as the
+// library's own operator principal ('operator', principal.hpp), which administers the hub
+// locally. Listens on 127.0.0.1 only.
 //
 //   node examples/node/rest-server.mjs ./demo-hub --port 8080 \
-//       --session secret-ann=ann --session secret-op=operator --operator operator
+//       --session secret-ann=ann --session secret-op=olga --operator olga
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -130,6 +132,10 @@ class RateLimiter {
 // The routes, over one hub. Each handler resolves to a success body (an object).
 class Api {
   constructor(hub, { sessions = {}, operators = [], requestsPerHour = API_REQUESTS_PER_HOUR } = {}) {
+    // The library's operator principal (kOperatorPrincipal) is never a remote user.
+    if (Object.values(sessions).includes('operator')) {
+      throw new Error("sessions: no remote user may sign in as 'operator', the library's operator principal");
+    }
     this.hub = hub;
     this.sessions = new Map(Object.entries(sessions));
     this.operators = new Set(operators);

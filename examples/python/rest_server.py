@@ -22,11 +22,12 @@ hour) and storage uploads (100 MB per hour) are limited by the library itself.
 
 Authentication: the seed's session cookie ``sihlhack_session=TOKEN``; the sessions (token to
 user) are given on the command line, standing in for the host's magic-link sign-in. Settling
-heat credits is reserved to the users named with --operator. The server listens on 127.0.0.1
-only.
+heat credits is reserved to the users named with --operator. No session may sign in as the
+library's own operator principal (sihlicon.OPERATOR_PRINCIPAL), which administers the hub
+locally. The server listens on 127.0.0.1 only.
 
     python3 examples/python/rest_server.py ./demo-hub --port 8080 \\
-        --session secret-ann=ann --session secret-op=operator --operator operator
+        --session secret-ann=ann --session secret-op=olga --operator olga
 """
 
 from __future__ import annotations
@@ -115,6 +116,11 @@ class Api:
     def __init__(
         self, hub: sihlicon.Hub, sessions: Mapping[str, str], operators: set[str]
     ) -> None:
+        if sihlicon.OPERATOR_PRINCIPAL in sessions.values():
+            raise ValueError(
+                f"sessions: no remote user may sign in as {sihlicon.OPERATOR_PRINCIPAL!r}, "
+                "the library's operator principal"
+            )
         self.hub = hub
         self.sessions = dict(sessions)
         self.operators = set(operators)

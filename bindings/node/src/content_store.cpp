@@ -90,6 +90,8 @@ class ContentStoreObject : public Handle<ContentStoreObject> {
                   entry<&C::communities_of>(env, "communitiesOf"),
                   entry<&C::set_reference>(env, "setReference"),
                   entry<&C::resolve_reference>(env, "resolveReference"),
+                  entry<&C::reference_versions>(env, "referenceVersions"),
+                  entry<&C::remove_reference>(env, "removeReference"),
                   entry<&C::set_quota>(env, "setQuota"), entry<&C::quota>(env, "quota"),
                   async_entry<&C::collect_garbage>(env, "collectGarbage")});
     }
@@ -199,28 +201,34 @@ class ContentStoreObject : public Handle<ContentStoreObject> {
             manifest);
     }
 
+    // addCommunityMember(communityId, member, principal): `principal` acts (a member, the
+    // founder of an empty community adding itself, or the operator).
     Napi::Value add_community_member(const Napi::CallbackInfo& info) {
         const auto community = text(info[0], "communityId");
-        const auto principal = text(info[1], "principal");
+        const auto member = text(info[1], "member");
+        const auto principal = optional_text(info[2], "principal").value_or("");
         on([&](ContentStore& c) {
-            c.add_community_member(community, principal);
+            c.add_community_member(community, member, principal);
             return 0;
         });
         return info.Env().Undefined();
     }
     Napi::Value remove_community_member(const Napi::CallbackInfo& info) {
         const auto community = text(info[0], "communityId");
-        const auto principal = text(info[1], "principal");
+        const auto member = text(info[1], "member");
+        const auto principal = optional_text(info[2], "principal").value_or("");
         on([&](ContentStore& c) {
-            c.remove_community_member(community, principal);
+            c.remove_community_member(community, member, principal);
             return 0;
         });
         return info.Env().Undefined();
     }
+    // communitiesOf(member, principal): those of member's communities principal may see.
     Napi::Value communities_of(const Napi::CallbackInfo& info) {
-        const auto principal = text(info[0], "principal");
+        const auto member = text(info[0], "member");
+        const auto principal = optional_text(info[1], "principal").value_or("");
         return strings(info.Env(),
-                       on([&](ContentStore& c) { return c.communities_of(principal); }));
+                       on([&](ContentStore& c) { return c.communities_of(member, principal); }));
     }
 
     // setReference(name, version, contentId, principal) → {name, version, contentId, ...}.
@@ -233,16 +241,43 @@ class ContentStoreObject : public Handle<ContentStoreObject> {
                                     return c.set_reference(name, version, id, principal);
                                 }));
     }
-    // resolveReference("name@version" or "name") → the reference (the latest without version).
+    // resolveReference("name@version" or "name", principal = '') → the reference (without
+    // version: the latest whose content principal may read).
     Napi::Value resolve_reference(const Napi::CallbackInfo& info) {
         const auto [name, version] = parse_reference(text(info[0], "reference"));
+        const auto principal = optional_text(info[1], "principal").value_or("");
         return reference_object(info.Env(), on([&](ContentStore& c) {
                                     std::optional<std::string_view> wanted;
                                     if (version) {
                                         wanted = *version;
                                     }
-                                    return c.resolve_reference(name, wanted);
+                                    return c.resolve_reference(name, wanted, principal);
                                 }));
+    }
+    // referenceVersions(name, principal = '') → the versions principal may see, oldest first.
+    Napi::Value reference_versions(const Napi::CallbackInfo& info) {
+        const auto name = text(info[0], "name");
+        const auto principal = optional_text(info[1], "principal").value_or("");
+        const auto references =
+            on([&](ContentStore& c) { return c.reference_versions(name, principal); });
+        auto array = Napi::Array::New(info.Env(), references.size());
+        for (std::size_t i = 0; i < references.size(); ++i) {
+            array.Set(static_cast<std::uint32_t>(i), reference_object(info.Env(), references[i]));
+        }
+        return array;
+    }
+    // removeReference("name@version", principal): only the name's owner.
+    Napi::Value remove_reference(const Napi::CallbackInfo& info) {
+        const auto [name, version] = parse_reference(text(info[0], "reference"));
+        if (!version) {
+            throw Error::invalid("reference", name, "must be name@version");
+        }
+        const auto principal = optional_text(info[1], "principal").value_or("");
+        on([&](ContentStore& c) {
+            c.remove_reference(name, *version, principal);
+            return 0;
+        });
+        return info.Env().Undefined();
     }
 
     // setQuota(owner, {uploadBytesPerHour, totalBytes?}).

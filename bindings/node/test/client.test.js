@@ -43,7 +43,7 @@ test('storage: upload Buffers and Blobs, get the manifest, download, list and de
   await client.storage.delete(manifest.contentId);
   await rejects(assert, () => client.storage.get(manifest.contentId), 'not_found');
   await rejects(assert, () => new SihliconClient({ hub, user: 'eve' }).storage.download(fromBlob.contentId),
-    'permission_denied');
+    'not_found');
 });
 
 test('heat: getCredits, getStats and settle', async (t) => {

@@ -11,6 +11,18 @@ const path = require('node:path');
 const sihlicon = require('..');
 const { openHub, rejects, tempDir } = require('./helpers.js');
 
+const { computeCid } = sihlicon;
+
+// The error `action` throws (or rejects with).
+async function failure(action) {
+  try {
+    await action();
+  } catch (error) {
+    return error;
+  }
+  return assert.fail('expected an error');
+}
+
 test('put a Buffer, get it back whole and in ranges', async (t) => {
   const { hub } = await openHub(t);
   const c = hub.contentStore;
@@ -62,12 +74,13 @@ test('stat, list and remove follow access levels and ownership', async (t) => {
   const open = await c.put(Buffer.from('open'), 'ann', { accessLevel: 'public' });
   assert.equal(c.stat(secret.contentId, 'ann').owner, 'ann');
   assert.equal(c.stat(open.contentId).accessLevel, 'public');
-  await rejects(assert, () => c.stat(secret.contentId, 'bob'), 'permission_denied');
-  await rejects(assert, () => c.get(secret.contentId, 'bob'), 'permission_denied');
+  await rejects(assert, () => c.stat(secret.contentId, 'bob'), 'not_found');
+  await rejects(assert, () => c.get(secret.contentId, 'bob'), 'not_found');
   assert.deepEqual(c.list('ann').map((m) => m.contentId).sort(), [secret.contentId, open.contentId].sort());
   assert.deepEqual(c.list('bob').map((m) => m.contentId), [open.contentId]);
   assert.equal(c.list('ann', { owner: 'ann', limit: 1 }).length, 1);
-  await rejects(assert, () => c.remove(secret.contentId, 'bob'), 'permission_denied');
+  await rejects(assert, () => c.remove(secret.contentId, 'bob'), 'not_found');
+  await rejects(assert, () => c.remove(open.contentId, 'bob'), 'permission_denied');
   c.remove(secret.contentId, 'ann');
   await rejects(assert, () => c.stat(secret.contentId, 'ann'), 'not_found');
   await rejects(assert, () => c.stat('not-a-cid', 'ann'), 'invalid_argument');
@@ -77,14 +90,14 @@ test('stat, list and remove follow access levels and ownership', async (t) => {
 test('community content is visible to members only; moveToTier moves it', async (t) => {
   const { hub } = await openHub(t);
   const c = hub.contentStore;
-  c.addCommunityMember('sihl', 'ann');
-  c.addCommunityMember('sihl', 'bob');
-  assert.deepEqual(c.communitiesOf('bob'), ['sihl']);
+  c.addCommunityMember('sihl', 'ann', 'ann');
+  c.addCommunityMember('sihl', 'bob', 'ann');
+  assert.deepEqual(c.communitiesOf('bob', 'bob'), ['sihl']);
   const shared = await c.put(Buffer.from('shared'), 'ann', { accessLevel: 'community' });
   assert.equal(c.stat(shared.contentId, 'bob').contentId, shared.contentId);
-  c.removeCommunityMember('sihl', 'bob');
-  assert.deepEqual(c.communitiesOf('bob'), []);
-  await rejects(assert, () => c.stat(shared.contentId, 'bob'), 'permission_denied');
+  c.removeCommunityMember('sihl', 'bob', 'bob');
+  assert.deepEqual(c.communitiesOf('bob', 'bob'), []);
+  await rejects(assert, () => c.stat(shared.contentId, 'bob'), 'not_found');
   const cold = await c.moveToTier(shared.contentId, 'ann', 'cold');
   assert.equal(cold.storageTier, 'cold');
   assert.equal((await c.get(shared.contentId, 'ann')).toString(), 'shared');
@@ -104,6 +117,52 @@ test('named references point name@version at content', async (t) => {
   await rejects(assert, () => c.setReference('ocr/model', '1.0', v2.contentId, 'ann'), 'conflict');
   await rejects(assert, () => c.setReference('ocr/model', '3.0', v2.contentId, 'bob'), 'permission_denied');
   await rejects(assert, () => c.resolveReference('nothing'), 'not_found');
+});
+
+test('unreadable content fails exactly as unknown content', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const secret = (await c.put(Buffer.from('secret'), 'ann')).contentId;
+  const unknown = await computeCid(Buffer.from('never stored'));
+  for (const action of [(id) => c.stat(id, 'mallory'), (id) => c.get(id, 'mallory'),
+    (id) => c.remove(id, 'mallory'), (id) => c.moveToTier(id, 'mallory', 'cold'),
+    (id) => c.setReference('m/x', '1', id, 'mallory')]) {
+    const hidden = await failure(() => action(secret));
+    const absent = await failure(() => action(unknown));
+    assert.equal(hidden.code, 'not_found');
+    assert.equal(absent.code, 'not_found');
+    assert.equal(hidden.message.replace(secret, 'CID'), absent.message.replace(unknown, 'CID'));
+  }
+});
+
+test('references hide unreadable content, never pin it, and are removed by their owner', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const open = (await c.put(Buffer.from('v1'), 'ann', { accessLevel: 'public' })).contentId;
+  const closed = (await c.put(Buffer.from('v2'), 'ann')).contentId;
+  c.setReference('ann/model', '1', open, 'ann');
+  c.setReference('ann/model', '2', closed, 'ann');
+  assert.equal(c.resolveReference('ann/model', 'ann').version, '2');
+  assert.equal(c.resolveReference('ann/model', 'bob').version, '1');
+  assert.deepEqual(c.referenceVersions('ann/model').map((r) => r.version), ['1']);
+  await rejects(assert, () => c.resolveReference('ann/model@2', 'bob'), 'not_found');
+  c.setReference('bob/pin', '1', open, 'bob');
+  await rejects(assert, () => c.removeReference('bob/pin@1', 'ann'), 'permission_denied');
+  c.remove(open, 'ann');
+  await rejects(assert, () => c.resolveReference('bob/pin@1', 'bob'), 'not_found');
+  c.removeReference('bob/pin@1', 'bob');
+  await rejects(assert, () => c.removeReference('bob/pin@1', 'bob'), 'not_found');
+});
+
+test('community membership changes need a member or the operator', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  c.addCommunityMember('choir', 'ann', 'ann');
+  await rejects(assert, () => c.addCommunityMember('choir', 'mallory', 'mallory'), 'permission_denied');
+  await rejects(assert, () => c.removeCommunityMember('choir', 'ann', 'mallory'), 'permission_denied');
+  c.addCommunityMember('choir', 'carl', 'operator');
+  assert.deepEqual(c.communitiesOf('carl', 'ann'), ['choir']);
+  assert.deepEqual(c.communitiesOf('carl', 'mallory'), []);
 });
 
 test('quotas limit an owner\'s uploads', async (t) => {

@@ -22,8 +22,8 @@ async function serve(t) {
   hub.scheduler.registerHub({ hubId: 'zurich-1', name: 'Zurich', site: 's', region: 'CH',
     heatRecoveryPpm: 900000, powerCapacityW: 20000 });
   const server = await startServer(hub, {
-    sessions: { 'secret-ann': 'ann', 'secret-bob': 'bob', 'secret-op': 'operator' },
-    operators: ['operator'],
+    sessions: { 'secret-ann': 'ann', 'secret-bob': 'bob', 'secret-op': 'olga' },
+    operators: ['olga'],
   });
   const base = `http://127.0.0.1:${server.address().port}`;
   t.after(async () => {
@@ -117,8 +117,9 @@ test('storage: multipart upload, manifest, access control and delete', async (t)
   assert.ok(!Number.isNaN(Date.parse(manifest.createdAt)));
   const read = await call('GET', `/api/storage?contentId=${manifest.contentId}`);
   assert.deepEqual(read.body.manifest, manifest);
-  assert.equal((await call('GET', `/api/storage?contentId=${manifest.contentId}`, { cookie: BOB })).status, 403);
-  assert.equal((await call('DELETE', `/api/storage?contentId=${manifest.contentId}`, { cookie: BOB })).status, 403);
+  // Content bob may not read looks unknown to him (no existence oracle): 404, not 403.
+  assert.equal((await call('GET', `/api/storage?contentId=${manifest.contentId}`, { cookie: BOB })).status, 404);
+  assert.equal((await call('DELETE', `/api/storage?contentId=${manifest.contentId}`, { cookie: BOB })).status, 404);
   assert.deepEqual((await call('DELETE', `/api/storage?contentId=${manifest.contentId}`)).body,
     { success: true, message: 'Content deleted' });
   assert.equal((await call('GET', `/api/storage?contentId=${manifest.contentId}`)).status, 404);
@@ -184,4 +185,14 @@ test('every answer carries the rate-limit headers; request 1001 in an hour is 42
   const next = await call('GET', '/api/heat/stats?hubId=zurich-1');
   assert.equal(next.status, 200);
   assert.equal(next.headers.get('x-ratelimit-remaining'), String(API_REQUESTS_PER_HOUR - 1));
+});
+
+test('no session signs in as the library\'s operator principal', async (t) => {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'sihlicon-rest-op-'));
+  const hub = await Hub.open(directory, { durability: 'process_crash' });
+  t.after(async () => {
+    await hub.close();
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+  await assert.rejects(() => startServer(hub, { sessions: { tok: 'operator' } }), /operator principal/);
 });

@@ -19,7 +19,7 @@ from ._agent import (
     Executor,
     WorkerAgent,
 )
-from ._content import ContentReader, ContentStore
+from ._content import OPERATOR_PRINCIPAL, ContentReader, ContentStore
 from ._enums import (
     AccessLevel,
     AccountKind,
@@ -124,6 +124,7 @@ __version__: str = _core.__version__
 __all__ = [
     "NATIVE_IMAGE", "AgentStatus", "ExecutionOutcome", "ExecutionRequest", "ExecutionResult",
     "Executor", "WorkerAgent",
+    "OPERATOR_PRINCIPAL",
     "AccessLevel", "Account", "AccountEntry", "AccountKind", "AccountRef", "Busy", "ClaimedJob",
     "Conflict", "ContentReader", "ContentStore", "CreditRate", "Durability", "EnergySource",
     "EpochBundle", "EpochJob", "EpochRecord", "EpochStatus", "Error", "ErrorCode", "GridSignal",

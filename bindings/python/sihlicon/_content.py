@@ -38,6 +38,10 @@ class Writable(Protocol):
     def write(self, data: memoryview, /) -> object: ...
 
 
+OPERATOR_PRINCIPAL: str = _core.OPERATOR_PRINCIPAL
+"""The hub operator's principal (kOperatorPrincipal in principal.hpp): it may change any
+community's members. Never authenticate a remote user as this principal."""
+
 DEFAULT_CHUNK_SIZE = 262_144
 DEFAULT_MAX_LINKS = 174
 
@@ -115,7 +119,9 @@ class ContentStore:
     """The hub's content store (``Hub.content_store``). Safe to use from many threads.
 
     A principal is the caller's identity as the host authenticated it; an empty principal sees
-    only public content. Content not visible to the principal raises PermissionDenied.
+    only public content. Content the principal may not read raises NotFound exactly as unknown
+    content does (same message: no existence oracle); PermissionDenied is left for content it
+    may read but not act on (removing or moving another owner's content).
     """
 
     def __init__(self, native: _core.ContentStore) -> None:
@@ -205,7 +211,7 @@ class ContentStore:
     ) -> memoryview:
         """The content (or ``length`` bytes from ``offset``) as a read-only memoryview that
         owns its bytes (no copy). Every block read is verified against its CID. Raises
-        InvalidArgument (bad CID), NotFound, PermissionDenied, IntegrityError."""
+        InvalidArgument (bad CID), NotFound (unknown or unreadable), IntegrityError."""
         return self._native.get_bytes(content_id, principal, offset, length)
 
     def open(self, content_id: str, *, principal: str) -> io.BufferedReader:
@@ -224,14 +230,14 @@ class ContentStore:
         length: int | None = None,
         progress: Progress | None = None,
     ) -> int:
-        """Streams the content to a writable binary object or a file path (created or
-        truncated) in bounded memory. Returns the number of bytes written."""
+        """Streams the content to a writable binary object or a file path in bounded memory.
+        Returns the number of bytes written. A path is written through a temporary file in its
+        folder, renamed over it only on success: on any error an existing file is left as it
+        was and no temporary file remains."""
         if isinstance(destination, (str, os.PathLike)):
-            with open(destination, "wb") as file:
-                return self.get_to(
-                    content_id, file, principal=principal, offset=offset, length=length,
-                    progress=progress,
-                )  # fmt: skip
+            return self._native.get_to_file(
+                content_id, principal, os.fspath(destination), offset, length, progress
+            )
         written = 0
         write = destination.write
 
@@ -254,7 +260,9 @@ class ContentStore:
         return build_all(Manifest, self._native.list(principal, owner, limit))
 
     def remove(self, content_id: str, *, principal: str) -> None:
-        """Removes the principal's own manifest (blocks go when nothing references them)."""
+        """Removes the principal's own manifest (blocks go when nothing references them).
+        Named references never block it; they then resolve as NotFound. Raises NotFound
+        (unknown or unreadable), PermissionDenied (readable but not owned)."""
         self._native.remove(content_id, principal)
 
     def move_to_tier(self, content_id: str, tier: StorageTier, *, principal: str) -> Manifest:
@@ -265,14 +273,20 @@ class ContentStore:
 
     # ---- communities ----
 
-    def add_community_member(self, community_id: str, principal: str) -> None:
-        self._native.add_community_member(community_id, principal)
+    def add_community_member(self, community_id: str, member: str, *, principal: str) -> None:
+        """Adds ``member``, acting as ``principal``: a member of the community, the founder
+        of an empty one adding itself, or the operator (``OPERATOR_PRINCIPAL``). Raises
+        PermissionDenied for anyone else, InvalidArgument for empty ids."""
+        self._native.add_community_member(community_id, member, principal)
 
-    def remove_community_member(self, community_id: str, principal: str) -> None:
-        self._native.remove_community_member(community_id, principal)
+    def remove_community_member(self, community_id: str, member: str, *, principal: str) -> None:
+        """Removes ``member``, acting as ``principal`` (a member, or the operator)."""
+        self._native.remove_community_member(community_id, member, principal)
 
-    def communities_of(self, principal: str) -> _List[str]:
-        return self._native.communities_of(principal)
+    def communities_of(self, member: str, *, principal: str) -> _List[str]:
+        """The communities of ``member`` that ``principal`` may see: all of them when it is
+        the member or the operator, else only those both belong to."""
+        return self._native.communities_of(member, principal)
 
     # ---- named references ----
 
@@ -284,12 +298,22 @@ class ContentStore:
             NamedReference, self._native.set_reference(name, version, content_id, principal)
         )
 
-    def resolve_reference(self, name: str, version: str | None = None) -> NamedReference:
-        """name@version, or the latest version when ``version`` is None."""
-        return build(NamedReference, self._native.resolve_reference(name, version))
+    def resolve_reference(
+        self, name: str, version: str | None = None, *, principal: str
+    ) -> NamedReference:
+        """name@version, or the latest version whose content ``principal`` may read when
+        ``version`` is None. Raises NotFound when there is none, or its content is unreadable
+        or gone."""
+        return build(NamedReference, self._native.resolve_reference(name, version, principal))
 
-    def reference_versions(self, name: str) -> _List[NamedReference]:
-        return build_all(NamedReference, self._native.reference_versions(name))
+    def reference_versions(self, name: str, *, principal: str) -> _List[NamedReference]:
+        """The versions of ``name`` whose content ``principal`` may read, oldest first."""
+        return build_all(NamedReference, self._native.reference_versions(name, principal))
+
+    def remove_reference(self, name: str, version: str, *, principal: str) -> None:
+        """Deletes name@version; only the name's owner may. Raises NotFound (none visible),
+        PermissionDenied (visible but not owned)."""
+        self._native.remove_reference(name, version, principal)
 
     # ---- CAR files ----
 
@@ -300,10 +324,10 @@ class ContentStore:
         *,
         principal: str,
     ) -> None:
-        """Writes the content's DAG as a CAR v1 file (to a writable object or a path)."""
+        """Writes the content's DAG as a CAR v1 file (to a writable object or a path; a path
+        is replaced only on success, as in :meth:`get_to`)."""
         if isinstance(destination, (str, os.PathLike)):
-            with open(destination, "wb") as file:
-                self.export_car(content_id, file, principal=principal)
+            self._native.export_car_to_file(content_id, principal, os.fspath(destination))
             return
         self._native.export_car(content_id, principal, destination.write)
 
@@ -331,8 +355,9 @@ class ContentStore:
 
     # ---- replicas and maintenance ----
 
-    def replicas(self, content_id: str) -> _List[ReplicaRecord]:
-        return build_all(ReplicaRecord, self._native.replicas(content_id))
+    def replicas(self, content_id: str, *, principal: str) -> _List[ReplicaRecord]:
+        """The replica records of content ``principal`` may read (else NotFound)."""
+        return build_all(ReplicaRecord, self._native.replicas(content_id, principal))
 
     def repair_plan(self, offline_hub_ids: Iterable[str] = ()) -> _List[RepairAction]:
         """The copies to make so every content has its minReplicas live replicas."""

@@ -136,6 +136,7 @@ ContentStore::Progress python_progress(const std::optional<py::function>& progre
 
 void bind_content_store(py::module_& module) {
     using Ref = ContentStoreRef;
+    module.attr("OPERATOR_PRINCIPAL") = std::string(kOperatorPrincipal);
     py::class_<Ref>(module, "ContentStore")
         .def(py::init([](const std::shared_ptr<HubHandle>& hub) { return Ref{{hub}}; }))
         .def("put_bytes",
@@ -192,6 +193,20 @@ void bind_content_store(py::module_& module) {
                      });
                  });
              })
+        .def("get_to_file",
+             [](const Ref& s, const std::string& cid, const std::string& principal,
+                const std::string& path, std::uint64_t offset,
+                const std::optional<std::uint64_t>& length,
+                const std::optional<py::function>& progress) {
+                 auto errors = std::make_shared<CallbackErrors>();
+                 auto report = python_progress(progress, errors);
+                 return errors->invoke([&] {
+                     return with_hub(s, [&](Hub& hub) {
+                         return store(hub).get_to_file(cid, principal, path, offset, length,
+                                                       report);
+                     });
+                 });
+             })
         .def("stat",
              [](const Ref& s, const std::string& cid, const std::string& principal) {
                  return to_py(
@@ -216,19 +231,23 @@ void bind_content_store(py::module_& module) {
                      s, [&](Hub& hub) { return store(hub).move_to_tier(cid, principal, parsed); }));
              })
         .def("add_community_member",
-             [](const Ref& s, const std::string& community, const std::string& principal) {
-                 with_hub(s,
-                          [&](Hub& hub) { store(hub).add_community_member(community, principal); });
+             [](const Ref& s, const std::string& community, const std::string& member,
+                const std::string& principal) {
+                 with_hub(s, [&](Hub& hub) {
+                     store(hub).add_community_member(community, member, principal);
+                 });
              })
         .def("remove_community_member",
-             [](const Ref& s, const std::string& community, const std::string& principal) {
+             [](const Ref& s, const std::string& community, const std::string& member,
+                const std::string& principal) {
                  with_hub(s, [&](Hub& hub) {
-                     store(hub).remove_community_member(community, principal);
+                     store(hub).remove_community_member(community, member, principal);
                  });
              })
         .def("communities_of",
-             [](const Ref& s, const std::string& principal) {
-                 return with_hub(s, [&](Hub& hub) { return store(hub).communities_of(principal); });
+             [](const Ref& s, const std::string& member, const std::string& principal) {
+                 return with_hub(
+                     s, [&](Hub& hub) { return store(hub).communities_of(member, principal); });
              })
         .def("set_reference",
              [](const Ref& s, const std::string& name, const std::string& version,
@@ -238,15 +257,22 @@ void bind_content_store(py::module_& module) {
                  }));
              })
         .def("resolve_reference",
-             [](const Ref& s, const std::string& name, const std::optional<std::string>& version) {
+             [](const Ref& s, const std::string& name, const std::optional<std::string>& version,
+                const std::string& principal) {
                  return to_py(with_hub(s, [&](Hub& hub) {
-                     return store(hub).resolve_reference(name, optional_view(version));
+                     return store(hub).resolve_reference(name, optional_view(version), principal);
                  }));
              })
         .def("reference_versions",
-             [](const Ref& s, const std::string& name) {
-                 return to_py_list(
-                     with_hub(s, [&](Hub& hub) { return store(hub).reference_versions(name); }));
+             [](const Ref& s, const std::string& name, const std::string& principal) {
+                 return to_py_list(with_hub(
+                     s, [&](Hub& hub) { return store(hub).reference_versions(name, principal); }));
+             })
+        .def("remove_reference",
+             [](const Ref& s, const std::string& name, const std::string& version,
+                const std::string& principal) {
+                 with_hub(s,
+                          [&](Hub& hub) { store(hub).remove_reference(name, version, principal); });
              })
         .def("export_car",
              [](const Ref& s, const std::string& cid, const std::string& principal,
@@ -255,6 +281,13 @@ void bind_content_store(py::module_& module) {
                  auto sink = python_sink(std::move(write), errors);
                  errors->invoke([&] {
                      with_hub(s, [&](Hub& hub) { store(hub).export_car(cid, principal, sink); });
+                 });
+             })
+        .def("export_car_to_file",
+             [](const Ref& s, const std::string& cid, const std::string& principal,
+                const std::string& path) {
+                 return with_hub(s, [&](Hub& hub) {
+                     return store(hub).export_car_to_file(cid, principal, path);
                  });
              })
         .def(
@@ -269,8 +302,9 @@ void bind_content_store(py::module_& module) {
                 }));
             })
         .def("replicas",
-             [](const Ref& s, const std::string& cid) {
-                 return to_py_list(with_hub(s, [&](Hub& hub) { return store(hub).replicas(cid); }));
+             [](const Ref& s, const std::string& cid, const std::string& principal) {
+                 return to_py_list(
+                     with_hub(s, [&](Hub& hub) { return store(hub).replicas(cid, principal); }));
              })
         .def("repair_plan",
              [](const Ref& s, const std::vector<std::string>& offline) {

@@ -26,7 +26,7 @@ rest_server = importlib.util.module_from_spec(spec)
 sys.modules["rest_server"] = rest_server
 spec.loader.exec_module(rest_server)
 
-SESSIONS = {"tok-ann": "ann", "tok-bob": "bob", "tok-op": "operator"}
+SESSIONS = {"tok-ann": "ann", "tok-bob": "bob", "tok-op": "olga"}
 
 
 class Client:
@@ -56,7 +56,7 @@ def server(tmp_path: Path, clock: sihlicon.ManualClock) -> Iterator[tuple[Client
         hub.scheduler.register_hub(hub_spec())
         hub.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool", "cpu": "64",
                                        "memory": "256Gi"})
-        httpd = rest_server.make_server(hub, SESSIONS, {"operator"})
+        httpd = rest_server.make_server(hub, SESSIONS, {"olga"})
         assert httpd.server_address[0] == "127.0.0.1"
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()
@@ -158,9 +158,10 @@ def test_storage_uploads_read_and_delete(server: tuple[Client, sihlicon.Hub, Any
     cid = manifest["contentId"]
     status, _, answer = client.call("GET", f"/api/storage?contentId={cid}")
     assert status == 200 and answer["manifest"]["contentId"] == cid
+    # Content bob may not read looks unknown to him (no existence oracle): 404, not 403.
     status, _, answer = client.call("GET", f"/api/storage?contentId={cid}", token="tok-bob")
-    assert status == 403 and answer["details"]["code"] == "permission_denied"
-    assert client.call("DELETE", f"/api/storage?contentId={cid}", token="tok-bob")[0] == 403
+    assert status == 404 and answer["details"]["code"] == "not_found"
+    assert client.call("DELETE", f"/api/storage?contentId={cid}", token="tok-bob")[0] == 404
     status, _, answer = client.call("DELETE", f"/api/storage?contentId={cid}")
     assert status == 200 and answer == {"success": True, "message": "Content deleted"}
     assert client.call("GET", f"/api/storage?contentId={cid}")[0] == 404
@@ -225,3 +226,8 @@ def test_unknown_routes_and_methods(server: tuple[Client, sihlicon.Hub, Any]) ->
     assert status == 404 and "error" in body
     status, _, body = client.call("DELETE", "/api/heat/stats?hubId=pool")
     assert status == 405 and body["details"]["allow"] == ["GET"]
+
+
+def test_no_session_signs_in_as_the_librarys_operator_principal(hub: sihlicon.Hub) -> None:
+    with pytest.raises(ValueError, match="operator principal"):
+        rest_server.make_server(hub, {"tok": sihlicon.OPERATOR_PRINCIPAL}, set())
