@@ -77,7 +77,8 @@ def test_a_refused_read_to_a_path_leaves_the_file_as_it_was(
 ) -> None:
     store = hub.content_store
     secret = store.put(b"ann's secret", owner="ann").content_id
-    target = tmp_path / "out.bin"
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "out.bin"
     target.write_bytes(b"precious")
     with pytest.raises(sihlicon.NotFound):
         store.get_to(secret, target, principal="mallory")
@@ -86,6 +87,6 @@ def test_a_refused_read_to_a_path_leaves_the_file_as_it_was(
     with pytest.raises(sihlicon.NotFound):
         store.get_to(sihlicon.compute_cid(b"never stored"), str(target), principal="ann")
     assert target.read_bytes() == b"precious"
-    assert os.listdir(tmp_path) == ["out.bin"]  # no temporary file left
+    assert os.listdir(tmp_path / "out") == ["out.bin"]  # no temporary file left
     assert store.get_to(secret, target, principal="ann") == 12
     assert target.read_bytes() == b"ann's secret"
