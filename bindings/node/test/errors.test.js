@@ -56,7 +56,9 @@ test('every code a caller can provoke is mapped', async (t) => {
     codes.CONFLICT);
   await rejects(assert, () => hub.scheduler.submit(job(), 'ann'), codes.INSUFFICIENT_FUNDS);
   const secret = await hub.contentStore.put(Buffer.from('secret'), 'ann');
-  await rejects(assert, () => hub.contentStore.get(secret.contentId, 'eve'), codes.PERMISSION_DENIED);
+  await rejects(assert, () => hub.contentStore.get(secret.contentId, 'eve'), codes.NOT_FOUND, 'contentId');
+  const open = await hub.contentStore.put(Buffer.from('open'), 'ann', { accessLevel: 'public' });
+  await rejects(assert, () => hub.contentStore.remove(open.contentId, 'eve'), codes.PERMISSION_DENIED);
   hub.contentStore.setQuota('eve', { uploadBytesPerHour: 1 });
   await rejects(assert, () => hub.contentStore.put(Buffer.from('too big'), 'eve'), codes.QUOTA_EXCEEDED);
   await rejects(assert, () => hub.scheduler.claim(42), codes.INVALID_ARGUMENT, 'workerId');
