@@ -241,6 +241,8 @@ SIH_API sih_status sih_scheduler_worker(sih_hub* hub, const char* worker_id, cha
 /* `hub_id` NULL: every hub's workers. */
 SIH_API sih_status sih_scheduler_workers(sih_hub* hub, const char* hub_id, char** out_json);
 
+/* Job specs longer than 1 MiB (1,048,576 bytes; arrays: 64 MiB) fail with
+ * SIH_INVALID_ARGUMENT naming "jobSpec" ("specs"), before they are parsed. */
 /* Hot path: submits the seed's POST /api/compute body for `owner` (NULL: the body's "owner")
  * and returns the new job's id (a NUL-terminated string for sih_free). Fails: SIH_NOT_FOUND
  * (unknown hub or dependency), SIH_QUOTA_EXCEEDED (rate limit, queue depth), SIH_CONFLICT
@@ -390,6 +392,14 @@ SIH_API sih_status sih_cas_put_bytes(sih_hub* hub, const uint8_t* bytes, size_t 
 SIH_API sih_status sih_cas_put_stream(sih_hub* hub, sih_read_fn read, void* payload,
                                       const char* owner, const sih_put_options* options,
                                       char** out_cid);
+/* As sih_cas_put_stream, for a stream that yields exactly `declared_size` bytes (an HTTP
+ * Content-Length): the owner's quotas are checked against it before `read` is first called
+ * (SIH_QUOTA_EXCEEDED without reading), and a stream yielding more bytes (refused before the
+ * excess is hashed) or fewer fails with SIH_INVALID_ARGUMENT naming "declaredSize"; nothing is
+ * stored. sih_cas_put_bytes and sih_cas_put_file check their known size the same way. */
+SIH_API sih_status sih_cas_put_stream_sized(sih_hub* hub, sih_read_fn read, void* payload,
+                                            uint64_t declared_size, const char* owner,
+                                            const sih_put_options* options, char** out_cid);
 SIH_API sih_status sih_cas_put_file(sih_hub* hub, const char* path, const char* owner,
                                     const sih_put_options* options, char** out_cid);
 /* Hot path: streams `length` bytes (SIH_TO_END: all) from `offset` to `write`, verifying

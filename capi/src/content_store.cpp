@@ -288,6 +288,18 @@ sih_status sih_cas_put_stream(sih_hub* hub, sih_read_fn read, void* payload, con
     });
 }
 
+sih_status sih_cas_put_stream_sized(sih_hub* hub, sih_read_fn read, void* payload,
+                                    uint64_t declared_size, const char* owner,
+                                    const sih_put_options* options, char** out_cid) {
+    return guard([&] {
+        auto& service = store(hub);
+        const auto source = capi::source_of(read, payload);
+        auto sized = capi::put_options(options);
+        sized.declared_size = declared_size;
+        give(out_cid, service.put_stream(source, text(owner, "owner"), sized).content_id);
+    });
+}
+
 sih_status sih_cas_put_file(sih_hub* hub, const char* path, const char* owner,
                             const sih_put_options* options, char** out_cid) {
     return guard([&] {

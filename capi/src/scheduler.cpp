@@ -107,19 +107,7 @@ std::string claimed_json(const std::vector<ClaimedJob>& claimed) {
 }
 
 std::vector<JobSpec> specs_from(const char* specs_json, const char* owner) {
-    const auto array = json_array_argument(specs_json, "specs_json");
-    std::vector<JobSpec> specs;
-    specs.reserve(array.size());
-    for (std::size_t i = 0; i < array.size(); ++i) {
-        try {
-            specs.push_back(JobSpec::from_json(json::serialize(array[i]), owner ? owner : ""));
-        } catch (const Error& error) {
-            const auto at = "specs[" + std::to_string(i) + "]";
-            throw Error(error.code(), at + (error.field().empty() ? ": " : ".") + error.what(),
-                        error.field().empty() ? at : at + "." + error.field());
-        }
-    }
-    return specs;
+    return JobSpec::array_from_json(text(specs_json, "specs_json"), owner ? owner : "");
 }
 
 }  // namespace

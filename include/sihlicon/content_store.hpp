@@ -32,8 +32,15 @@
 // Durability: a block is written to a staging file of its tier and renamed into place before
 // the manifest that needs it is committed; with Durability::power_loss (the hub's default)
 // the staging file and the folders are fsynced too. A crash leaves no partial block and no
-// manifest (only complete blocks nothing references, which collect_garbage removes). Staging files
-// of dead processes are removed when a hub opens.
+// manifest. Staging files of dead processes are removed when a hub opens; so are the complete
+// blocks a put killed before its manifest committed had renamed into place, found through its
+// put journal (`<blob folder>/.puts`) as soon as no other put is in progress on the hub (else
+// at the next open or collect_garbage). After a power loss, collect_garbage removes what the
+// journals may have missed.
+//
+// Full disk: the hub folder holds `space.reserve`, 8 MiB allocated while there is room.
+// remove and collect_garbage release it when their database write fails with Error(io) and
+// try once more, then allocate it again, so that freeing space works on a full disk.
 //
 // Thread safety: a ContentStore is safe to use from many threads at once. Reads of content
 // being removed by another thread at the same time may fail with Error(integrity).
@@ -128,6 +135,14 @@ struct SIHLICON_API PutOptions {
     // Regions replicas may be placed in (data residency, e.g. {"CH"}); empty: any region.
     std::vector<std::string> allowed_regions;
     UnixfsOptions unixfs;  // how the bytes become a DAG
+    // declaredSize: how many bytes the source will yield, when the caller knows it (an HTTP
+    // Content-Length, a file's size). The owner's quotas are checked against it before any
+    // byte is read, so an upload that cannot fit is refused without hashing it; the real size
+    // is checked again when the manifest commits. A source that yields more bytes (refused
+    // before hashing the excess) or fewer is refused with invalid_argument naming
+    // "declaredSize". put_bytes and put_file fill it in when it is not given. At most
+    // INT64_MAX.
+    std::optional<std::uint64_t> declared_size;
 };
 
 // The seed's manifest plus what the store keeps about it.
@@ -235,15 +250,23 @@ class SIHLICON_API ContentStore {
     // REQUIRES: no other call on this store is in progress.
     void use_backend(std::shared_ptr<BlobBackend> backend);
 
-    // Stores content and returns its manifest. Blocks are written and made durable first,
-    // then the manifest, block list, upload record and wanted replicas (placed over the hubs
-    // table) commit in one transaction. If `owner` already has a manifest for this CID it is
-    // returned unchanged. Memory stays bounded by a few chunks, whatever the size.
+    // Stores content and returns its manifest. Quotas are checked first, from
+    // options.declared_size (put_bytes: the span's size; put_file: the file's size, for a
+    // regular file; put_stream: only if given, else the put is refused up front only when the
+    // hour's volume or the total is already used up). Blocks are then written and made
+    // durable, named in a put journal until the manifest, block list, upload record and
+    // wanted replicas (placed over the hubs table) commit in one transaction, where the quotas
+    // are checked again against the real size. If `owner` already has a manifest for this
+    // CID it is returned unchanged. Memory stays bounded by a few chunks, whatever the size.
     // Throws Error with:
-    // - invalid_argument: an empty owner, or options out of range (the field is named);
-    // - quota_exceeded: the owner's hourly upload volume or total bytes would be exceeded;
+    // - invalid_argument: an empty owner, options out of range (the field is named), a source
+    //   that yields more or fewer bytes than options.declared_size ("declaredSize"), or a
+    //   ByteSource that returns more bytes than its buffer holds ("source");
+    // - quota_exceeded: the owner's hourly upload volume or total bytes would be exceeded
+    //   (from the declared size: before the source is read at all);
     // - io: a block could not be written or the source could not be read.
-    // On a throw no manifest exists and blocks written by this call alone are removed.
+    // On a throw no manifest exists and blocks written by this call alone are removed; if the
+    // process dies first, the next Hub::open (or collect_garbage) removes them.
     Manifest put_bytes(std::span<const std::uint8_t> bytes, std::string_view owner,
                        const PutOptions& options = {});
     Manifest put_stream(const ByteSource& source, std::string_view owner,
@@ -289,7 +312,8 @@ class SIHLICON_API ContentStore {
     // manifest of their tier references them any more. Named references are not consulted:
     // a reference to content whose last manifest is removed resolves as not_found afterwards.
     // Throws Error with not_found (no manifest visible to the principal, as get() does),
-    // permission_denied (the principal may read the content but owns no manifest of it).
+    // permission_denied (the principal may read the content but owns no manifest of it). Works
+    // on a full disk (see "Full disk").
     void remove(std::string_view content_id, std::string_view principal);
 
     // Moves the principal's manifest (and the blocks it needs) to `tier`, verifying every
@@ -374,7 +398,10 @@ class SIHLICON_API ContentStore {
     // marks this hub's replicas (hub id = the hub's instance id) of affected content failed.
     ScrubReport scrub(const ScrubOptions& options = {});
     // Removes blocks that no manifest references (left by a crash between writing blocks
-    // and committing). Returns how many were removed.
+    // and committing), starting with those named by the journals of dead puts; waits for puts
+    // in progress (in any process) to finish first, so it never removes a block a live put is
+    // about to reference. Works on a full disk (see "Full disk"). Returns how many blocks were
+    // removed.
     std::int64_t collect_garbage();
 
     // Sets the limits of `owner` ("*": the default of owners without their own). Throws

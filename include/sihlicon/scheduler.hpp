@@ -196,11 +196,24 @@ struct SIHLICON_API JobSpec {
     std::optional<std::string> region;                   // the hub must be in this region
     std::vector<std::string> depends_on;                 // job ids that must complete first
 
+    // The longest job spec JSON accepted: 1 MiB (1,048,576 bytes). Every entry that takes a
+    // spec as JSON (from_json, Scheduler::submit_json, the C ABI, Python and Node) refuses a
+    // longer one from its length, before parsing it.
+    static constexpr std::size_t kMaxJsonBytes = 1u << 20;
+    // The longest JSON array of specs accepted by array_from_json: 64 MiB.
+    static constexpr std::size_t kMaxArrayJsonBytes = 64u << 20;
+
     // Parses the seed's POST /api/compute body (and the fields beyond it: idempotencyKey,
     // maxAttempts, backoffMs, deadline, constraints{labels, region}, dependsOn; owner only if
     // `owner` is empty). Every field is validated; the first bad one throws
-    // Error::invalid naming it ("workloadConfig.resources.memory").
+    // Error::invalid naming it ("workloadConfig.resources.memory"). A `json` longer than
+    // kMaxJsonBytes is refused unparsed with Error::invalid naming "jobSpec", its size and the
+    // limit.
     static JobSpec from_json(std::string_view json, std::string_view owner = {});
+    // Parses a JSON array of such bodies (for Scheduler::submit_many). Refuses a text longer
+    // than kMaxArrayJsonBytes unparsed (field "specs"), then each element as from_json does,
+    // its errors prefixed with its index ("specs[2].jobSpec", "specs[0].workloadConfig").
+    static std::vector<JobSpec> array_from_json(std::string_view json, std::string_view owner = {});
 };
 
 struct SIHLICON_API Lease {

@@ -44,6 +44,24 @@ void BlobLock::lock() {
     }
 }
 
+bool BlobLock::try_lock() {
+    if (!threads_.try_lock()) {
+        return false;
+    }
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        if (error != EINTR) {
+            threads_.unlock();
+            if (error == EWOULDBLOCK) {
+                return false;
+            }
+            throw Error(ErrorCode::io,
+                        fmt::format("cannot lock the blob folder: {}", std::strerror(error)));
+        }
+    }
+    return true;
+}
+
 void BlobLock::unlock() {
     ::flock(fd_, LOCK_UN);
     threads_.unlock();

@@ -27,6 +27,8 @@ class BlobLock {
     ~BlobLock();
 
     void lock();
+    // lock() if no thread or process holds the lock in any mode; false otherwise.
+    bool try_lock();
     void unlock();
     void lock_shared();
     void unlock_shared();

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "cas/blob_lock.hpp"
+#include "cas/disk_reserve.hpp"
+#include "cas/put_journal.hpp"
 #include "hub/hub_core.hpp"
 #include "store/database.hpp"
 
@@ -29,6 +31,18 @@ Error no_content(std::string_view content_id);
 
 // True if `principal` may read at least one manifest of `content_id` (false when none exists).
 bool readable(store::Transaction& tx, std::string_view content_id, std::string_view principal);
+
+// Validates a put's owner and options; throws Error::invalid naming the field.
+void validate_put(std::string_view owner, const PutOptions& options);
+
+// The limits that apply to `owner` (its own row, else "*", else the defaults).
+Quota quota_in(store::Transaction& tx, std::string_view owner);
+
+// Throws quota_exceeded (field "owner") when `owner` may not upload `bytes` more now: the
+// hour's upload volume or the total would be exceeded. std::nullopt: the size is not known
+// yet; refuse only when the hour's volume or the total is already used up.
+void check_quota(store::Transaction& tx, std::string_view owner, std::optional<std::int64_t> bytes,
+                 Timestamp now);
 
 // True if at least one manifest (of any owner) exists for `content_id`, inside the caller's
 // transaction. For the scheduler's input checks. Never throws on an unknown CID.
@@ -74,11 +88,46 @@ namespace sihlicon {
 
 struct ContentStore::Impl {
     detail::HubCore& core;
-    std::shared_ptr<BlobBackend> backend;
+    // `journaled` wrapping the local folders or a host's backend (see put_journal.hpp).
+    std::shared_ptr<cas::JournaledBackend> journaled;
+    std::shared_ptr<BlobBackend> backend;  // == journaled
     // Between puts and removals, in this process and across processes (see blob_lock.hpp).
     mutable cas::BlobLock blocks_mutex;
+    // Room for a removal to commit on a full disk (see disk_reserve.hpp).
+    cas::DiskReserve reserve;
 
+    // Also removes what puts that died left behind, unless another put is in progress.
     explicit Impl(detail::HubCore& hub_core);
+
+    // Wraps `inner` in a journal under the blob folder and makes it the backend.
+    void set_backend(std::shared_ptr<BlobBackend> inner);
+
+    // Removes the blocks that abandoned put journals name and no manifest of their tier
+    // references, then the journals. Returns how many blocks it removed.
+    // REQUIRES: blocks_mutex held exclusively.
+    std::int64_t drop_abandoned_puts();
+
+    // Runs `action` (a removal's transaction, or a whole collection); when it fails with
+    // Error(io) -- a full disk refuses the log's append -- releases the reserve and runs it
+    // once more. The caller refills the reserve once it has unlinked its blocks (refilling
+    // earlier would take back the room the blocks' unlinks still need the log for).
+    template <typename Action>
+    decltype(auto) freeing_space(const Action& action) {
+        try {
+            return action();
+        } catch (const Error& error) {
+            if (error.code() != ErrorCode::io || !reserve.release()) {
+                throw;
+            }
+        }
+        return action();
+    }
+
+    // core.database->write(body) under freeing_space.
+    template <typename Body>
+    decltype(auto) write_freeing_space(const Body& body) {
+        return freeing_space([&]() -> decltype(auto) { return core.database->write(body); });
+    }
 
     // The manifest of `content_id` that `principal` may read (their own first), checked in
     // the caller's transaction; throws cas::no_content when there is none.

@@ -25,11 +25,9 @@ namespace sihlicon {
 
 namespace {
 
-constexpr std::size_t kReadBuffer = 1 << 20;
 constexpr std::size_t kMaxMetadataBytes = 64 * 1024;
 constexpr std::size_t kMaxFileName = 255;
 constexpr int kMaxReplicas = 64;
-constexpr std::int64_t kHourMs = 3'600'000;
 
 constexpr std::string_view kManifestColumns =
     "content_id, owner, file_name, file_size_bytes, mime_type, storage_tier, access_level, "
@@ -122,55 +120,6 @@ void validate(std::string_view owner, const PutOptions& options) {
     for (const auto& region : options.allowed_regions) {
         if (region.empty() || region.find(',') != std::string::npos) {
             throw Error::invalid("allowedRegions", region, "must be non-empty without commas");
-        }
-    }
-}
-
-Quota quota_in(store::Transaction& tx, std::string_view owner) {
-    for (const std::string_view key : {owner, std::string_view("*")}) {
-        auto row =
-            tx.prepare("SELECT upload_bytes_per_hour, total_bytes FROM cas_quotas WHERE owner = ?");
-        row.bind_all(key);
-        if (row.step()) {
-            return Quota{row.column_int64(0), row.column_optional_int64(1)};
-        }
-    }
-    return Quota{};
-}
-
-std::int64_t uploaded_last_hour(store::Transaction& tx, std::string_view owner, Timestamp now) {
-    auto row = tx.prepare(
-        "SELECT COALESCE(SUM(bytes), 0) FROM cas_uploads WHERE owner = ? AND uploaded_at > ?");
-    row.bind_all(owner, now.ms() - kHourMs);
-    row.step();
-    return row.column_int64(0);
-}
-
-// Throws quota_exceeded when `owner` may not upload `bytes` more now.
-// `before_upload`: the size is not known yet; refuse only when the hour's volume is used up.
-void check_quota(store::Transaction& tx, std::string_view owner, std::int64_t bytes, Timestamp now,
-                 bool before_upload = false) {
-    const Quota quota = quota_in(tx, owner);
-    const auto hourly = uploaded_last_hour(tx, owner, now);
-    if (before_upload ? hourly >= quota.upload_bytes_per_hour
-                      : hourly + bytes > quota.upload_bytes_per_hour) {
-        throw Error(ErrorCode::quota_exceeded,
-                    fmt::format("owner '{}' has uploaded {} bytes in the last hour; {} more would "
-                                "exceed the limit of {} bytes per hour",
-                                owner, hourly, bytes, quota.upload_bytes_per_hour),
-                    "owner");
-    }
-    if (quota.total_bytes) {
-        auto row = tx.prepare(
-            "SELECT COALESCE(SUM(file_size_bytes), 0) FROM cas_manifests WHERE owner = ?");
-        row.bind_all(owner);
-        row.step();
-        if (row.column_int64(0) + bytes > *quota.total_bytes) {
-            throw Error(ErrorCode::quota_exceeded,
-                        fmt::format("owner '{}' stores {} bytes; {} more would exceed the limit "
-                                    "of {} bytes",
-                                    owner, row.column_int64(0), bytes, *quota.total_bytes),
-                        "owner");
         }
     }
 }
@@ -326,6 +275,10 @@ bool readable(store::Transaction& tx, std::string_view content_id, std::string_v
                        [&](const Manifest& manifest) { return can_read(tx, manifest, principal); });
 }
 
+void validate_put(std::string_view owner, const PutOptions& options) {
+    validate(owner, options);
+}
+
 bool manifest_exists(store::Transaction& tx, std::string_view content_id) {
     auto row = tx.prepare("SELECT 1 FROM cas_manifests WHERE content_id = ? LIMIT 1");
     row.bind_all(content_id);
@@ -414,11 +367,6 @@ void walk_dag(BlobBackend& backend, StorageTier tier, const Cid& root,
 
 }  // namespace cas
 
-ContentStore::Impl::Impl(detail::HubCore& hub_core)
-    : core(hub_core),
-      backend(make_local_blob_backend(hub_core.blob_directory, hub_core.durability)),
-      blocks_mutex(hub_core.directory / "blobs.lock") {}
-
 Manifest ContentStore::Impl::visible_manifest(store::Transaction& tx, const std::string& content_id,
                                               std::string_view principal) const {
     auto manifests = cas::manifests_of(tx, content_id);
@@ -468,7 +416,7 @@ Manifest ContentStore::Impl::record(const Cid& root, std::uint64_t file_size,
             }
         }
         const auto size = static_cast<std::int64_t>(file_size);
-        check_quota(tx, owner, size, now);
+        cas::check_quota(tx, owner, size, now);
         tx.prepare(fmt::format("INSERT INTO cas_manifests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
                                "?, ?, ?)",
                                kManifestColumns))
@@ -533,89 +481,7 @@ void ContentStore::use_backend(std::shared_ptr<BlobBackend> backend) {
     if (!backend) {
         throw Error::invalid("backend", "null", "must not be null");
     }
-    impl_->backend = std::move(backend);
-}
-
-Manifest ContentStore::put_bytes(std::span<const std::uint8_t> bytes, std::string_view owner,
-                                 const PutOptions& options) {
-    std::size_t offset = 0;
-    return put_stream(
-        [&](std::span<std::uint8_t> buffer) {
-            const std::size_t take = std::min(buffer.size(), bytes.size() - offset);
-            std::memcpy(buffer.data(), bytes.data() + offset, take);
-            offset += take;
-            return take;
-        },
-        owner, options);
-}
-
-Manifest ContentStore::put_stream(const ByteSource& source, std::string_view owner,
-                                  const PutOptions& options, const Progress& progress) {
-    validate(owner, options);
-    impl_->core.database->read(
-        [&](store::Transaction& tx) { check_quota(tx, owner, 0, impl_->core.now(), true); });
-    const StorageTier tier = options.storage_tier;
-    std::vector<std::pair<Cid, std::uint64_t>> blocks;
-    std::vector<Cid> written;
-    try {
-        std::shared_lock lock(impl_->blocks_mutex);
-        // Blocks are written on a second thread while this one goes on hashing.
-        auto batch = std::make_unique<cas::PipelinedBatch>(impl_->backend->begin_batch(tier));
-        try {
-            cid::DagBuilder builder(options.unixfs,
-                                    [&](const Cid& cid, std::span<const std::uint8_t> bytes) {
-                                        batch->add(cid, bytes);
-                                        blocks.emplace_back(cid, bytes.size());
-                                    });
-            std::vector<std::uint8_t> buffer(kReadBuffer);
-            for (;;) {
-                const std::size_t got = source(buffer);
-                if (got == 0) {
-                    break;
-                }
-                builder.update(std::span<const std::uint8_t>(buffer).first(got));
-                if (progress) {
-                    progress(builder.size());
-                }
-            }
-            const auto result = builder.finish();
-            batch->commit();
-            written = batch->written();
-            return impl_->record(result.root, result.file_size, blocks, owner, options);
-        } catch (...) {
-            written = batch->written();
-            throw;
-        }
-    } catch (...) {
-        if (!written.empty()) {
-            std::unique_lock exclusive(impl_->blocks_mutex);
-            impl_->drop_unreferenced(tier, written);
-        }
-        throw;
-    }
-}
-
-Manifest ContentStore::put_file(const std::filesystem::path& path, std::string_view owner,
-                                const PutOptions& options, const Progress& progress) {
-    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                               &std::fclose);
-    if (!file) {
-        throw Error(ErrorCode::io,
-                    fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)), "file");
-    }
-    PutOptions with_name = options;
-    if (!with_name.file_name && path.has_filename()) {
-        with_name.file_name = path.filename().string();
-    }
-    return put_stream(
-        [&](std::span<std::uint8_t> buffer) {
-            const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), file.get());
-            if (got == 0 && std::ferror(file.get()) != 0) {
-                throw Error(ErrorCode::io, fmt::format("cannot read {}", path.string()), "file");
-            }
-            return got;
-        },
-        owner, with_name, progress);
+    impl_->set_backend(std::move(backend));
 }
 
 void ContentStore::get(std::string_view content_id, std::string_view principal,
@@ -707,7 +573,8 @@ void ContentStore::remove(std::string_view content_id, std::string_view principa
     const std::string id = Cid::parse(content_id, "contentId").to_string();
     std::unique_lock exclusive(impl_->blocks_mutex);
     std::vector<Cid> candidates;
-    const StorageTier tier = impl_->core.database->write([&](store::Transaction& tx) {
+    // On a full disk too (cas_internal.hpp).
+    const StorageTier tier = impl_->write_freeing_space([&](store::Transaction& tx) {
         const auto own = impl_->owned_manifest(tx, id, principal);
         const auto manifests = cas::manifests_of(tx, id);
         tx.prepare("DELETE FROM cas_manifests WHERE content_id = ? AND owner = ?")
@@ -725,6 +592,7 @@ void ContentStore::remove(std::string_view content_id, std::string_view principa
         return own.storage_tier;
     });
     impl_->drop_unreferenced(tier, candidates);
+    impl_->reserve.refill();
 }
 
 Manifest ContentStore::move_to_tier(std::string_view content_id, std::string_view principal,
@@ -777,7 +645,8 @@ void ContentStore::set_quota(std::string_view owner, const Quota& quota) {
 }
 
 Quota ContentStore::quota(std::string_view owner) const {
-    return impl_->core.database->read([&](store::Transaction& tx) { return quota_in(tx, owner); });
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return cas::quota_in(tx, owner); });
 }
 
 }  // namespace sihlicon

@@ -299,16 +299,22 @@ ScrubReport ContentStore::scrub(const ScrubOptions& options) {
 
 std::int64_t ContentStore::collect_garbage() {
     std::unique_lock exclusive(impl_->blocks_mutex);
-    std::int64_t removed = 0;
-    for (const auto tier : {StorageTier::hot, StorageTier::cold, StorageTier::glacier}) {
-        std::vector<Cid> stored;
-        impl_->backend->for_each(tier, [&](const Cid& cid) { stored.push_back(cid); });
-        const std::size_t before = stored.size();
-        std::vector<Cid> remaining;
-        impl_->drop_unreferenced(tier, stored);
-        impl_->backend->for_each(tier, [&](const Cid& cid) { remaining.push_back(cid); });
-        removed += static_cast<std::int64_t>(before - remaining.size());
-    }
+    // Reads only, but a read may first have to commit what the write log holds: on a full
+    // disk, with the reserve's room.
+    const auto removed = impl_->freeing_space([&] {
+        std::int64_t count = impl_->drop_abandoned_puts();
+        for (const auto tier : {StorageTier::hot, StorageTier::cold, StorageTier::glacier}) {
+            std::vector<Cid> stored;
+            impl_->backend->for_each(tier, [&](const Cid& cid) { stored.push_back(cid); });
+            const std::size_t before = stored.size();
+            std::vector<Cid> remaining;
+            impl_->drop_unreferenced(tier, stored);
+            impl_->backend->for_each(tier, [&](const Cid& cid) { remaining.push_back(cid); });
+            count += static_cast<std::int64_t>(before - remaining.size());
+        }
+        return count;
+    });
+    impl_->reserve.refill();
     return removed;
 }
 

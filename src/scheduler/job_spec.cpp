@@ -9,6 +9,9 @@
 #include <sihlicon/id.hpp>
 #include <sihlicon/power_meter.hpp>
 
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -71,6 +74,40 @@ std::optional<Timestamp> read_time(json::ObjectReader& reader, std::string_view 
 }  // namespace
 
 JobSpec JobSpec::from_json(std::string_view text, std::string_view owner) {
+    if (text.size() > kMaxJsonBytes) {
+        throw Error::invalid("jobSpec", fmt::format("{} bytes", text.size()),
+                             fmt::format("must be at most {} bytes of JSON", kMaxJsonBytes));
+    }
+    return scheduler::stored_spec_from_json(text, owner);
+}
+
+std::vector<JobSpec> JobSpec::array_from_json(std::string_view text, std::string_view owner) {
+    if (text.size() > kMaxArrayJsonBytes) {
+        throw Error::invalid("specs", fmt::format("{} bytes", text.size()),
+                             fmt::format("must be at most {} bytes of JSON", kMaxArrayJsonBytes));
+    }
+    const auto value = json::parse(text, "specs");
+    if (!value.is_array()) {
+        throw Error::invalid("specs", text.substr(0, 64), "must be a JSON array");
+    }
+    const auto& array = value.as_array();
+    std::vector<JobSpec> specs;
+    specs.reserve(array.size());
+    for (std::size_t i = 0; i < array.size(); ++i) {
+        try {
+            specs.push_back(from_json(boost::json::serialize(array[i]), owner));
+        } catch (const Error& error) {
+            const auto at = "specs[" + std::to_string(i) + "]";
+            throw Error(error.code(), at + (error.field().empty() ? ": " : ".") + error.what(),
+                        error.field().empty() ? at : at + "." + error.field());
+        }
+    }
+    return specs;
+}
+
+namespace scheduler {
+
+JobSpec stored_spec_from_json(std::string_view text, std::string_view owner) {
     const auto value = json::parse(text);
     json::ObjectReader reader(value, "");
     JobSpec spec;
@@ -109,8 +146,6 @@ JobSpec JobSpec::from_json(std::string_view text, std::string_view owner) {
     reader.finish();
     return spec;
 }
-
-namespace scheduler {
 
 void validate(const JobSpec& spec, Timestamp now) {
     auto require_length = [](std::string_view field, std::string_view text, std::size_t min,

@@ -6,8 +6,13 @@
 #include <sihlicon/scheduler.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace sihlicon::scheduler {
+
+// JobSpec::from_json without its size limit: for the specs the jobs table holds, which the
+// hub stored itself (their canonical form may differ in length from what was submitted).
+JobSpec stored_spec_from_json(std::string_view text, std::string_view owner = {});
 
 // Checks every field of a spec, typed or parsed, against the rules of the seed and the
 // scheduler (lengths, ranges, CIDs, ids). `now` bounds deadlines. Throws Error::invalid naming

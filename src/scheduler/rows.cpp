@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler/rows.hpp"
 
+#include "scheduler/job_spec.hpp"
+
 #include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
@@ -73,7 +75,7 @@ class ParsedSpecs {
                 return *slot.spec;
             }
         }
-        auto parsed = std::make_shared<const JobSpec>(JobSpec::from_json(text));
+        auto parsed = std::make_shared<const JobSpec>(stored_spec_from_json(text));
         std::lock_guard lock(mutex_);
         slot.hash = hash;
         slot.text.assign(text);

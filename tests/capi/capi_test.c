@@ -445,6 +445,21 @@ static void test_scheduler_job_lifecycle(void) {
           SIH_INVALID_ARGUMENT);
     CHECK(error_names("specs[1]"));
     FAILS(sih_scheduler_submit_many(hub, "{}", "alice", &json), SIH_INVALID_ARGUMENT);
+    { /* a spec over 1 MiB is refused by its size, naming jobSpec */
+        const size_t size = ((size_t)1 << 20) + 1;
+        char* big = malloc(size + 1);
+        CHECK(big != NULL);
+        memset(big, ' ', size);
+        memcpy(big, kJob, strlen(kJob));
+        big[size] = '\0';
+        char* big_id = NULL;
+        FAILS(sih_scheduler_submit(hub, big, "alice", &big_id), SIH_INVALID_ARGUMENT);
+        CHECK(error_names("jobSpec"));
+        big[size - 1] = '\0'; /* 1 MiB exactly: accepted */
+        OK(sih_scheduler_submit(hub, big, "alice", &big_id));
+        sih_free(big_id);
+        free(big);
+    }
     OK(sih_scheduler_claim(hub, "worker-1", leases, 2, &count));
     CHECK(count == 2);
     {
@@ -731,6 +746,22 @@ static void test_content_store(void) {
     FAILS(sih_cas_put_bytes(hub, (const uint8_t*)"too many bytes", 14, "erin", NULL, NULL),
           SIH_QUOTA_EXCEEDED);
     FAILS(sih_cas_set_quota(hub, "erin", -1, SIH_NONE), SIH_INVALID_ARGUMENT);
+    { /* a declared size over the quota is refused before the stream is read */
+        reader_state unread = {"too many bytes", 14, 0, 0, 0};
+        FAILS(sih_cas_put_stream_sized(hub, read_chunks, &unread, 14, "erin", NULL, NULL),
+              SIH_QUOTA_EXCEEDED);
+        CHECK(unread.calls == 0);
+        /* a stream yielding more than it declared is refused, naming declaredSize */
+        reader_state liar = {"twelve bytes", 12, 0, 0, 0};
+        char* liar_cid = NULL;
+        FAILS(sih_cas_put_stream_sized(hub, read_chunks, &liar, 4, "alice", NULL, &liar_cid),
+              SIH_INVALID_ARGUMENT);
+        CHECK(error_names("declaredSize"));
+        CHECK(liar_cid == NULL);
+        reader_state honest = {"twelve bytes", 12, 0, 0, 0};
+        OK(sih_cas_put_stream_sized(hub, read_chunks, &honest, 12, "alice", NULL, &liar_cid));
+        sih_free(liar_cid);
+    }
 
     FAILS(sih_cas_remove(hub, kHelloCid, "mallory"), SIH_NOT_FOUND);
     OK(sih_cas_remove(hub, kHelloCid, "dave"));

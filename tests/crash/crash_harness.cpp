@@ -365,8 +365,9 @@ void check_hub(const std::filesystem::path& hub_dir, const Acknowledged& acks,
     auto options = hub_options();
     options.commit_interval = std::chrono::milliseconds(0);
     auto hub = Hub::open(hub_dir, options);
-    const std::set<std::string> allowed = {"hub.db",     "hub.db-wal",   "hub.db-shm",
-                                           "hub.db-log", "operator.key", "blobs.lock"};
+    const std::set<std::string> allowed = {"hub.db",       "hub.db-wal",   "hub.db-shm",
+                                           "hub.db-log",   "operator.key", "blobs.lock",
+                                           "space.reserve"};
     for (const auto& entry : std::filesystem::recursive_directory_iterator(hub_dir)) {
         if (!entry.is_regular_file()) {
             continue;

@@ -22,6 +22,7 @@ struct Fault {
     int error = 0;
     int pass = 0;
     int injected = 0;
+    std::string full_while;  // if not empty: fail only while this file exists
 };
 
 std::mutex& fault_mutex() {
@@ -55,6 +56,9 @@ bool inject(int fd, FaultCall call) {
     if (!armed.armed || armed.call != call || path.find(armed.path_part) == std::string::npos) {
         return false;
     }
+    if (!armed.full_while.empty() && ::access(armed.full_while.c_str(), F_OK) != 0) {
+        return false;
+    }
     if (armed.pass > 0) {
         --armed.pass;
         return false;
@@ -73,7 +77,14 @@ Function real(const char* name) {
 
 void arm_fault(std::string path_part, FaultCall call, int error, int pass) {
     std::lock_guard lock(fault_mutex());
-    fault() = Fault{true, std::move(path_part), call, error, pass, 0};
+    fault() = Fault{true, std::move(path_part), call, error, pass, 0, {}};
+    any_armed.store(true, std::memory_order_release);
+}
+
+void arm_disk_full(std::string path_part, std::string full_while) {
+    std::lock_guard lock(fault_mutex());
+    fault() =
+        Fault{true, std::move(path_part), FaultCall::write, ENOSPC, 0, 0, std::move(full_while)};
     any_armed.store(true, std::memory_order_release);
 }
 

@@ -16,6 +16,10 @@ enum class FaultCall { write, sync };
 // `error` (ENOSPC, EIO, ...) after `pass` of them have gone through. Replaces any armed fault.
 void arm_fault(std::string path_part, FaultCall call, int error, int pass = 0);
 
+// A full disk that one file keeps full: from now on, writes to a file whose path contains
+// `path_part` fail with ENOSPC while the file `full_while` exists. Replaces any armed fault.
+void arm_disk_full(std::string path_part, std::string full_while);
+
 // No more faults.
 void disarm_fault();
 

@@ -197,3 +197,35 @@ TEST_CASE("when the disk fills under eight writing threads, every acknowledged j
     filter.limit = 1000;
     CHECK(hub.scheduler().jobs(filter).size() == static_cast<std::size_t>(acknowledged.load()));
 }
+
+TEST_CASE("on a full disk, remove and collect_garbage still free space") {
+    TempDir dir;
+    const auto path = each_write_path();
+    auto hub = Hub::open(dir / "hub", path.options);
+    const auto reserve = dir / "hub" / "space.reserve";
+    REQUIRE(std::filesystem::file_size(reserve) == 8u << 20);
+    const auto kept = random_bytes(3 * 262'144, 1);
+    hub.content_store().put_bytes(kept, "ann");
+    const auto doomed = hub.content_store().put_bytes(random_bytes(3 * 262'144, 2), "ann");
+    {  // a complete block nothing references, as a crash leaves
+        const auto orphan = random_bytes(1000, 3);
+        const auto backend = make_local_blob_backend(hub.blob_directory());
+        auto batch = backend->begin_batch(StorageTier::hot);
+        batch->add(Cid::of_block(CidCodec::raw, orphan), orphan);
+        batch->commit();
+    }
+    const auto files = blob_files(hub).size();
+
+    // Every write under the hub folder fails with ENOSPC while the reserve takes the room.
+    sihlicon::testing::arm_disk_full((dir / "hub").string(), reserve.string());
+    hub.content_store().remove(doomed.content_id, "ann");
+    CHECK(faults_injected() >= 1);               // the removal met the full disk
+    CHECK(blob_files(hub).size() == files - 4);  // 3 leaves and a root
+    CHECK(std::filesystem::exists(reserve));     // allocated again once they were gone
+    CHECK(hub.content_store().collect_garbage() == 1);
+    CHECK(blob_files(hub).size() == files - 5);
+    disarm_fault();
+
+    CHECK(hub.content_store().list("ann").size() == 1);
+    CHECK(hub.content_store().get_bytes(sihlicon::compute_cid(kept).to_string(), "ann") == kept);
+}
