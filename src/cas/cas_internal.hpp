@@ -46,6 +46,10 @@ std::vector<std::string> place_replicas(std::string_view content_id,
                                         const std::vector<std::string>& used_sites);
 std::vector<HubPlace> all_hubs(store::Transaction& tx);
 
+// Throws Error(invalid_argument) naming the field for an owner or PutOptions that put_stream
+// would refuse.
+void validate_put(std::string_view owner, const PutOptions& options);
+
 // Verifies `bytes` hash to `cid`; throws Error(integrity) naming the block otherwise.
 void verify_block(const Cid& cid, std::span<const std::uint8_t> bytes);
 
@@ -78,6 +82,11 @@ struct ContentStore::Impl {
     Manifest record(const Cid& root, std::uint64_t file_size,
                     const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
                     std::string_view owner, const PutOptions& options);
+    // The same inside the caller's write transaction, so that several roots are recorded (and
+    // counted against the quota) all or none.
+    Manifest record_in(store::Transaction& tx, const Cid& root, std::uint64_t file_size,
+                       const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
+                       std::string_view owner, const PutOptions& options);
 
     // Removes, under the exclusive lock, blocks among `candidates` of `tier` that no manifest
     // of that tier references.
