@@ -5,6 +5,7 @@
 // a strict header, and nothing kept on a refusal.
 #include "cas/car_header.hpp"
 #include "cid/file_dag.hpp"
+#include "hub/hub_internal.hpp"
 #include "support/car_builder.hpp"
 #include "support/errors.hpp"
 #include "support/samples.hpp"
@@ -383,4 +384,31 @@ TEST_CASE("the size check reads a DAG that shares subtrees once per distinct blo
     CHECK_FALSE(checked.missing);
     CHECK(checked.file_size == 6400);
     CHECK(checked.blocks.size() == 2);
+}
+
+TEST_CASE("a read checks every node it visits against the size its parent declares") {
+    // A DAG stored before imports were checked: the root says its child holds 200 file bytes,
+    // the child (and its leaf) hold 100. Planted under the importer's checks.
+    CarFixture f;
+    const auto leaf = raw_block(random_bytes(100, 21));
+    const auto child = file_node({leaf.first}, {100}, 100);
+    const auto root = file_node({child.first}, {200}, 200);
+    auto backend = make_local_blob_backend(f.hub.blob_directory(), Durability::process_crash);
+    auto batch = backend->begin_batch(StorageTier::hot);
+    for (const auto& block : {leaf, child, root}) {
+        batch->add(block.first, block.second);
+    }
+    batch->commit();
+    HubAccess::database(f.hub).write([&](store::Transaction& tx) {
+        tx.prepare(
+              "INSERT INTO cas_manifests (content_id, owner, file_size_bytes, storage_tier, "
+              "access_level, min_replicas, metadata, allowed_regions, created_at) "
+              "VALUES (?, 'alice', 200, 'hot', 'private', 0, '{}', '', 0)")
+            .bind_all(root.first.to_string())
+            .run();
+    });
+    CHECK(error_of([&] { f.store().get_bytes(root.first.to_string(), "alice"); }) ==
+          ErrorCode::integrity);
+    CHECK(error_of([&] { f.store().get_bytes(root.first.to_string(), "alice", 50, 10); }) ==
+          ErrorCode::integrity);
 }

@@ -81,17 +81,22 @@ inline Block file_node(const std::vector<Cid>& links, const std::vector<std::uin
     return {cid, std::move(node)};
 }
 
+// Appends the CAR section of `block`: varint length, CID bytes, block bytes.
+inline void append_section(std::vector<std::uint8_t>& car, const Block& block) {
+    const auto cid_bytes = block.first.to_bytes();
+    cid::append_varint(car, cid_bytes.size() + block.second.size());
+    car.insert(car.end(), cid_bytes.begin(), cid_bytes.end());
+    car.insert(car.end(), block.second.begin(), block.second.end());
+}
+
 // A CAR v1 file: `header` (the DAG-CBOR bytes) and then one section per block.
 inline std::vector<std::uint8_t> car_with_header(std::span<const std::uint8_t> header,
                                                  const std::vector<Block>& blocks) {
     std::vector<std::uint8_t> car;
     cid::append_varint(car, header.size());
     car.insert(car.end(), header.begin(), header.end());
-    for (const auto& [cid, bytes] : blocks) {
-        const auto cid_bytes = cid.to_bytes();
-        cid::append_varint(car, cid_bytes.size() + bytes.size());
-        car.insert(car.end(), cid_bytes.begin(), cid_bytes.end());
-        car.insert(car.end(), bytes.begin(), bytes.end());
+    for (const auto& block : blocks) {
+        append_section(car, block);
     }
     return car;
 }
