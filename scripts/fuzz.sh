@@ -15,7 +15,7 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(fuzz_cid fuzz_dag_pb fuzz_job_spec fuzz_receipt fuzz_car fuzz_capi_json)
+  targets=(fuzz_cid fuzz_dag_pb fuzz_job_spec fuzz_receipt fuzz_car fuzz_car_import fuzz_capi_json)
 fi
 for target in "${targets[@]}"; do
   work="build/fuzz/corpus/$target"

@@ -374,9 +374,23 @@ class SIHLICON_API ContentStore {
     std::uint64_t export_car_to_file(std::string_view content_id, std::string_view principal,
                                      const std::filesystem::path& path) const;
     // Reads a CAR v1 stream, verifies every block against its CID, stores the blocks and
-    // records a manifest (with `options`) for each root, which must be a complete UnixFS file
-    // DAG. Returns the manifests. Throws Error with invalid_argument (malformed CAR, a block
-    // that does not match its CID, an incomplete or non-file DAG) and as put_stream does.
+    // records a manifest (with `options`) for each root, which must be a UnixFS file DAG.
+    // Returns the manifests, in the header's order.
+    // Possession: a root gets a manifest only if every block of its DAG is in the CAR, or if
+    // `owner` can already read that root (a manifest of it visible to them; the blocks the CAR
+    // lacks must then be stored in options.storage_tier). The refusal for a missing block
+    // names the root and the block and reads the same whether or not the hub holds the block.
+    // Sizes: every UnixFS blocksizes and filesize in the DAG must equal the real sizes of the
+    // blocks under it (raw leaves by their length, summed up the tree with overflow checks);
+    // the manifest, the quota and the upload volume count those real bytes.
+    // The header must be canonical DAG-CBOR with exactly the keys roots and version (1), no
+    // root named twice. Blocks no root reaches are not kept. Memory: a few hundred bytes per
+    // distinct block of the CAR (its links), never the blocks themselves.
+    // Throws Error with invalid_argument (malformed CAR or header, a block that does not match
+    // its CID, a missing block, a non-file DAG, a DAG deeper than 256 levels or a file beyond
+    // int64), integrity (a declared size that is not the real one), quota_exceeded (the real
+    // sizes of all roots together), and as put_stream does. Nothing is kept on a throw: no
+    // manifest, and no block this call alone wrote.
     std::vector<Manifest> import_car(const ByteSource& source, std::string_view owner,
                                      const PutOptions& options = {});
 

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // CAR v1 (https://ipld.io/specs/transport/car/carv1/): a varint-prefixed DAG-CBOR header
-// {roots: [CID], version: 1} followed by varint-prefixed sections of CID bytes and block bytes.
+// {roots: [CID], version: 1} (car_header.cpp) followed by varint-prefixed sections of CID
+// bytes and block bytes. Import grants a manifest only for what the CAR proves: every block of
+// a root's DAG, with sizes that add up (possession; see import_car in content_store.hpp).
+#include "cas/car_header.hpp"
 #include "cas/cas_internal.hpp"
 #include "cid/encoding.hpp"
-#include "cid/unixfs.hpp"
+#include "cid/file_dag.hpp"
 
 #include <sihlicon/error.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <map>
 #include <mutex>
+#include <set>
 
 namespace sihlicon {
 
@@ -19,7 +26,6 @@ namespace {
 
 constexpr std::uint64_t kMaxHeader = 1 << 20;
 constexpr std::uint64_t kMaxSection = 8 * 1024 * 1024;
-constexpr std::uint64_t kCborCidTag = 42;
 
 [[noreturn]] void malformed(std::string_view problem) {
     throw Error::invalid("car", "", problem);
@@ -44,12 +50,16 @@ class SourceReader {
         return buffer_[start_++];
     }
 
+    // A minimal unsigned varint of at most 9 bytes, as multiformats requires.
     std::uint64_t varint() {
         std::uint64_t value = 0;
         for (int index = 0; index < 9; ++index) {
             const std::uint8_t next = byte();
             value |= static_cast<std::uint64_t>(next & 0x7f) << (7 * index);
             if ((next & 0x80) == 0) {
+                if (next == 0 && index > 0) {
+                    malformed("a varint is not in its shortest form");
+                }
                 return value;
             }
         }
@@ -87,135 +97,6 @@ class SourceReader {
     bool ended_ = false;
 };
 
-// A DAG-CBOR reader just large enough for the CAR header.
-class CborReader {
-  public:
-    explicit CborReader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
-
-    std::pair<int, std::uint64_t> head() {
-        const std::uint8_t initial = next();
-        const int major = initial >> 5;
-        const std::uint8_t info = initial & 31;
-        if (info < 24) {
-            return {major, info};
-        }
-        if (info > 27) {
-            malformed("the header uses indefinite-length CBOR");
-        }
-        const int width = 1 << (info - 24);
-        std::uint64_t value = 0;
-        for (int i = 0; i < width; ++i) {
-            value = (value << 8) | next();
-        }
-        return {major, value};
-    }
-
-    std::span<const std::uint8_t> take(std::uint64_t size) {
-        if (size > bytes_.size() - position_) {
-            malformed("the header is truncated");
-        }
-        const auto part = bytes_.subspan(position_, static_cast<std::size_t>(size));
-        position_ += static_cast<std::size_t>(size);
-        return part;
-    }
-
-    void skip() {
-        const auto [major, value] = head();
-        switch (major) {
-            case 2:
-            case 3:
-                take(value);
-                break;
-            case 4:
-                for (std::uint64_t i = 0; i < value; ++i) {
-                    skip();
-                }
-                break;
-            case 5:
-                for (std::uint64_t i = 0; i < 2 * value; ++i) {
-                    skip();
-                }
-                break;
-            case 6:
-                skip();
-                break;
-            default:
-                break;
-        }
-    }
-
-    bool done() const { return position_ == bytes_.size(); }
-
-  private:
-    std::uint8_t next() {
-        if (position_ >= bytes_.size()) {
-            malformed("the header is truncated");
-        }
-        return bytes_[position_++];
-    }
-
-    std::span<const std::uint8_t> bytes_;
-    std::size_t position_ = 0;
-};
-
-std::vector<Cid> parse_header(std::span<const std::uint8_t> header) {
-    CborReader cbor(header);
-    const auto [major, entries] = cbor.head();
-    if (major != 5) {
-        malformed("the header is not a CBOR map");
-    }
-    std::vector<Cid> roots;
-    std::optional<std::uint64_t> version;
-    for (std::uint64_t i = 0; i < entries; ++i) {
-        const auto [key_major, key_size] = cbor.head();
-        if (key_major != 3) {
-            malformed("a header key is not text");
-        }
-        const auto key_bytes = cbor.take(key_size);
-        const std::string key(key_bytes.begin(), key_bytes.end());
-        if (key == "version") {
-            const auto [value_major, value] = cbor.head();
-            if (value_major != 0) {
-                malformed("the version is not an unsigned integer");
-            }
-            version = value;
-        } else if (key == "roots") {
-            const auto [array_major, count] = cbor.head();
-            if (array_major != 4) {
-                malformed("roots is not an array");
-            }
-            for (std::uint64_t r = 0; r < count; ++r) {
-                const auto [tag_major, tag] = cbor.head();
-                const auto [bytes_major, size] = cbor.head();
-                if (tag_major != 6 || tag != kCborCidTag || bytes_major != 2 || size < 2) {
-                    malformed("a root is not a CID (tag 42)");
-                }
-                const auto bytes = cbor.take(size);
-                if (bytes[0] != 0) {
-                    malformed("a root CID lacks the 0x00 multibase prefix");
-                }
-                try {
-                    roots.push_back(Cid::from_bytes(bytes.subspan(1), "root"));
-                } catch (const Error& error) {
-                    malformed(error.what());
-                }
-            }
-        } else {
-            cbor.skip();
-        }
-    }
-    if (!cbor.done()) {
-        malformed("the header has trailing bytes");
-    }
-    if (version != 1u) {
-        malformed("only CAR version 1 is supported");
-    }
-    if (roots.empty()) {
-        malformed("the header names no root");
-    }
-    return roots;
-}
-
 // The length of the CID at the start of a section.
 std::size_t cid_length(std::span<const std::uint8_t> section) {
     if (section.size() >= 34 && section[0] == 0x12 && section[1] == 0x20) {
@@ -237,6 +118,115 @@ std::size_t cid_length(std::span<const std::uint8_t> section) {
     return position;
 }
 
+// What an import learnt of one block of the CAR: its shape for the size check, or why it
+// cannot belong to a file DAG (a dag-pb block that is not a UnixFS file node, which refuses
+// the import only if a root reaches it).
+struct CarBlock {
+    cid::FileBlock shape;
+    std::string problem;
+};
+
+// The CAR's blocks by CIDv1. Memory: one entry per distinct block (its links, not its bytes).
+using CarIndex = std::map<Cid, CarBlock>;
+
+// Reads the sections after the header: verifies each block against its CID, stages it in
+// `batch` (as CIDv1, the name every record of the store uses) and describes it in the index.
+CarIndex read_sections(SourceReader& reader, BlobBackend::Batch& batch) {
+    CarIndex index;
+    std::vector<std::uint8_t> section;
+    while (!reader.at_end()) {
+        const std::uint64_t size = reader.varint();
+        if (size == 0 || size > kMaxSection) {
+            malformed(fmt::format("a section length of {} is out of range", size));
+        }
+        section.resize(static_cast<std::size_t>(size));
+        reader.read(section);
+        const std::size_t length = cid_length(section);
+        Cid cid;
+        try {
+            cid = Cid::from_bytes(std::span(section).first(length), "block").to_v1();
+        } catch (const Error& error) {
+            malformed(error.what());
+        }
+        const auto block = std::span<const std::uint8_t>(section).subspan(length);
+        try {
+            cas::verify_block(cid, block);
+        } catch (const Error&) {
+            malformed(fmt::format("block {} does not hash to its CID", cid.to_string()));
+        }
+        batch.add(cid, block);
+        if (index.contains(cid)) {
+            continue;
+        }
+        CarBlock described;
+        try {
+            described.shape = cid::describe_file_block(cid, block);
+        } catch (const Error& error) {
+            described.problem = error.what();
+        }
+        index.emplace(cid, std::move(described));
+    }
+    return index;
+}
+
+// The block `cid` (a CIDv1) if the CAR holds it.
+std::optional<cid::FileBlock> from_car(const CarIndex& index, const Cid& cid) {
+    const auto found = index.find(cid);
+    if (found == index.end()) {
+        return std::nullopt;
+    }
+    if (!found->second.problem.empty()) {
+        throw Error(ErrorCode::invalid_argument, found->second.problem, "block");
+    }
+    return found->second.shape;
+}
+
+// True if `principal` may already read `root`: a manifest of it is visible to them.
+bool can_already_read(store::Database& database, const Cid& root, std::string_view principal) {
+    return database.read([&](store::Transaction& tx) {
+        for (const auto& manifest : cas::manifests_of(tx, root.to_v1().to_string())) {
+            if (cas::can_read(tx, manifest, principal)) {
+                return true;
+            }
+        }
+        return false;
+    });
+}
+
+// The real file under each root, checked (cid::check_file_dag). Possession: every block of a
+// root's DAG must be in the CAR, unless `owner` can already read the root, and then the
+// blocks the CAR lacks must be stored in `tier`. The refusal names the first missing block
+// and reads the same whether or not the hub holds it, so it tells nothing about other
+// principals' content.
+std::vector<cid::CheckedFile> check_roots(const std::vector<Cid>& roots, const CarIndex& index,
+                                          store::Database& database, BlobBackend& backend,
+                                          StorageTier tier, std::string_view owner) {
+    std::vector<cid::CheckedFile> files;
+    for (const auto& root : roots) {
+        auto file = cid::check_file_dag(root, [&](const Cid& cid) { return from_car(index, cid); });
+        if (file.missing && can_already_read(database, root, owner)) {
+            file = cid::check_file_dag(root, [&](const Cid& cid) {
+                auto block = from_car(index, cid);
+                if (!block) {
+                    if (const auto stored = backend.read(tier, cid)) {
+                        cas::verify_block(cid, *stored);
+                        block = cid::describe_file_block(cid, *stored);
+                    }
+                }
+                return block;
+            });
+        }
+        if (file.missing) {
+            throw Error::invalid("roots", root.to_string(),
+                                 fmt::format("is not complete in the CAR: block {} of its DAG "
+                                             "is missing",
+                                             file.missing->to_string()));
+        }
+        files.push_back(std::move(file));
+    }
+    return files;
+}
+
 }  // namespace
 
 void ContentStore::export_car(std::string_view content_id, std::string_view principal,
@@ -245,15 +235,7 @@ void ContentStore::export_car(std::string_view content_id, std::string_view prin
     const Manifest manifest = impl_->core.database->read([&](store::Transaction& tx) {
         return impl_->visible_manifest(tx, root.to_string(), principal);
     });
-    const auto root_bytes = root.to_bytes();
-    std::vector<std::uint8_t> header{
-        0xa2, 0x65, 'r',  'o',  'o',  't',
-        's',  0x81, 0xd8, 0x2a, 0x58, static_cast<std::uint8_t>(root_bytes.size() + 1),
-        0x00};
-    header.insert(header.end(), root_bytes.begin(), root_bytes.end());
-    for (const char c : std::string_view("\x67version\x01")) {
-        header.push_back(static_cast<std::uint8_t>(c));
-    }
+    const auto header = cas::encode_car_header(std::span(&root, 1));
     std::vector<std::uint8_t> prefix;
     cid::append_varint(prefix, header.size());
     sink(prefix);
@@ -271,10 +253,7 @@ void ContentStore::export_car(std::string_view content_id, std::string_view prin
 
 std::vector<Manifest> ContentStore::import_car(const ByteSource& source, std::string_view owner,
                                                const PutOptions& options) {
-    if (owner.empty()) {
-        throw Error::invalid("owner", owner, "must not be empty");
-    }
-    options.unixfs.validate();
+    cas::validate_put(owner, options);
     const StorageTier tier = options.storage_tier;
     SourceReader reader(source);
     const std::uint64_t header_size = reader.varint();
@@ -283,67 +262,34 @@ std::vector<Manifest> ContentStore::import_car(const ByteSource& source, std::st
     }
     std::vector<std::uint8_t> header(static_cast<std::size_t>(header_size));
     reader.read(header);
-    const auto roots = parse_header(header);
+    const auto roots = cas::parse_car_header(header);
 
     std::vector<Cid> written;
+    std::vector<Manifest> manifests;
+    std::set<Cid> reached;
     try {
         std::shared_lock lock(impl_->blocks_mutex);
         auto batch = impl_->backend->begin_batch(tier);
         try {
-            std::vector<std::uint8_t> section;
-            while (!reader.at_end()) {
-                const std::uint64_t size = reader.varint();
-                if (size == 0 || size > kMaxSection) {
-                    malformed(fmt::format("a section length of {} is out of range", size));
-                }
-                section.resize(static_cast<std::size_t>(size));
-                reader.read(section);
-                const std::size_t length = cid_length(section);
-                Cid cid;
-                try {
-                    cid = Cid::from_bytes(std::span(section).first(length), "block");
-                } catch (const Error& error) {
-                    malformed(error.what());
-                }
-                const auto block = std::span<const std::uint8_t>(section).subspan(length);
-                try {
-                    cas::verify_block(cid, block);
-                } catch (const Error&) {
-                    malformed(fmt::format("block {} does not hash to its CID", cid.to_string()));
-                }
-                batch->add(cid, block);
-            }
+            const auto index = read_sections(reader, *batch);
+            const auto files =
+                check_roots(roots, index, *impl_->core.database, *impl_->backend, tier, owner);
             batch->commit();
             written = batch->written();
-            std::vector<Manifest> manifests;
-            for (const auto& root : roots) {
-                std::vector<std::pair<Cid, std::uint64_t>> blocks;
-                std::uint64_t file_size = 0;
-                try {
-                    cas::walk_dag(*impl_->backend, tier, root,
-                                  [&](const Cid& cid, std::span<const std::uint8_t> block) {
-                                      blocks.emplace_back(cid.to_v1(), block.size());
-                                      if (cid != root) {
-                                          return;
-                                      }
-                                      if (cid.codec() == CidCodec::raw) {
-                                          file_size = block.size();
-                                      } else {
-                                          const auto node =
-                                              cid::decode_file_node(block, cid.to_string());
-                                          file_size = node.data.size();
-                                          for (const auto size : node.block_sizes) {
-                                              file_size += size;
-                                          }
-                                      }
-                                  });
-                } catch (const Error& error) {
-                    malformed(fmt::format("root {} is not a complete UnixFS file: {}",
-                                          root.to_string(), error.what()));
+            // One transaction: every root is recorded, and counted against the quota, or none.
+            manifests = impl_->core.database->write([&](store::Transaction& tx) {
+                std::vector<Manifest> recorded;
+                for (std::size_t i = 0; i < roots.size(); ++i) {
+                    recorded.push_back(impl_->record_in(tx, roots[i].to_v1(), files[i].file_size,
+                                                        files[i].blocks, owner, options));
                 }
-                manifests.push_back(impl_->record(root.to_v1(), file_size, blocks, owner, options));
+                return recorded;
+            });
+            for (const auto& file : files) {
+                for (const auto& block : file.blocks) {
+                    reached.insert(block.first);
+                }
             }
-            return manifests;
         } catch (...) {
             written = batch->written();
             throw;
@@ -355,6 +301,15 @@ std::vector<Manifest> ContentStore::import_car(const ByteSource& source, std::st
         }
         throw;
     }
+    // Blocks of the CAR that no root reaches are not kept: no manifest accounts for them.
+    std::vector<Cid> unreached;
+    std::copy_if(written.begin(), written.end(), std::back_inserter(unreached),
+                 [&](const Cid& cid) { return !reached.contains(cid); });
+    if (!unreached.empty()) {
+        std::unique_lock exclusive(impl_->blocks_mutex);
+        impl_->drop_unreferenced(tier, unreached);
+    }
+    return manifests;
 }
 
 }  // namespace sihlicon

@@ -143,6 +143,11 @@ struct ContentStore::Impl {
     Manifest record(const Cid& root, std::uint64_t file_size,
                     const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
                     std::string_view owner, const PutOptions& options);
+    // The same inside the caller's write transaction, so that several roots are recorded (and
+    // counted against the quota) all or none.
+    Manifest record_in(store::Transaction& tx, const Cid& root, std::uint64_t file_size,
+                       const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
+                       std::string_view owner, const PutOptions& options);
 
     // Removes, under the exclusive lock, blocks among `candidates` of `tier` that no manifest
     // of that tier references.

@@ -137,21 +137,39 @@ void emit_overlap(std::span<const std::uint8_t> bytes, std::uint64_t node_start,
 }
 
 // Streams the file bytes of [from, to) of the node `cid`, which starts at file offset `start`
-// and, per its parent, holds `expected` bytes.
+// and, per its parent (or the manifest), holds `expected` bytes. Every block read is checked
+// against that: a raw leaf by its length, a node by its inline bytes plus its declared
+// blocksizes (and its filesize), each of which its child is checked against in turn. Children
+// outside the range are skipped by their declared sizes, which import verified
+// (cid::check_file_dag).
 void read_range(BlobBackend& backend, StorageTier tier, const Cid& cid, std::uint64_t start,
-                std::optional<std::uint64_t> expected, std::uint64_t from, std::uint64_t to,
+                std::uint64_t expected, std::uint64_t from, std::uint64_t to,
                 const ContentStore::ByteSink& sink) {
     const auto block = cas::read_verified(backend, tier, cid);
     if (cid.codec() == CidCodec::raw) {
-        if (expected && *expected != block.size()) {
+        if (expected != block.size()) {
             throw Error(ErrorCode::integrity,
                         fmt::format("block {} holds {} bytes; its parent says {}", cid.to_string(),
-                                    block.size(), *expected));
+                                    block.size(), expected));
         }
         emit_overlap(block, start, from, to, sink);
         return;
     }
     const auto node = cid::decode_file_node(block, cid.to_string());
+    std::uint64_t declared = node.data.size();
+    for (const auto size : node.block_sizes) {
+        if (__builtin_add_overflow(declared, size, &declared)) {
+            declared = UINT64_MAX;  // cannot equal `expected`, which fits int64
+            break;
+        }
+    }
+    const std::uint64_t declared_file_size = node.has_file_size ? node.file_size : declared;
+    if (declared != expected || declared_file_size != expected) {
+        throw Error(ErrorCode::integrity,
+                    fmt::format("node {} declares {} file bytes (blocksizes) and {} (filesize); "
+                                "its parent says {}",
+                                cid.to_string(), declared, declared_file_size, expected));
+    }
     emit_overlap(node.data, start, from, to, sink);
     std::uint64_t position = start + node.data.size();
     for (std::size_t i = 0; i < node.links.size() && position < to; ++i) {
@@ -401,59 +419,64 @@ Manifest ContentStore::Impl::owned_manifest(store::Transaction& tx, const std::s
 Manifest ContentStore::Impl::record(const Cid& root, std::uint64_t file_size,
                                     const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
                                     std::string_view owner, const PutOptions& options) {
+    return core.database->write([&](store::Transaction& tx) {
+        return record_in(tx, root, file_size, blocks, owner, options);
+    });
+}
+
+Manifest ContentStore::Impl::record_in(store::Transaction& tx, const Cid& root,
+                                       std::uint64_t file_size,
+                                       const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
+                                       std::string_view owner, const PutOptions& options) {
     const std::string content_id = root.to_string();
     const Timestamp now = core.now();
-    return core.database->write([&](store::Transaction& tx) {
-        {
-            auto row = tx.prepare(
-                fmt::format("SELECT {} FROM cas_manifests WHERE content_id = ? AND owner = ?",
-                            kManifestColumns));
-            row.bind_all(content_id, owner);
-            if (row.step()) {
-                Manifest existing = read_manifest(row);
-                cas::load_replica_hubs(tx, existing);
-                return existing;
-            }
-        }
-        const auto size = static_cast<std::int64_t>(file_size);
-        cas::check_quota(tx, owner, size, now);
-        tx.prepare(fmt::format("INSERT INTO cas_manifests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?, ?)",
-                               kManifestColumns))
-            .bind_all(content_id, owner, options.file_name, size, options.mime_type,
-                      to_string(options.storage_tier), to_string(options.access_level),
-                      options.min_replicas, options.source_hub_id, options.metadata_json,
-                      join(options.allowed_regions), now.ms())
-            .run();
-        for (const auto& [block, block_size] : blocks) {
-            tx.prepare(
-                  "INSERT INTO cas_dag_blocks (root_cid, block_cid, size) VALUES (?, ?, ?) "
-                  "ON CONFLICT (root_cid, block_cid) DO NOTHING")
-                .bind_all(content_id, block.to_v1().to_string(),
-                          static_cast<std::int64_t>(block_size))
-                .run();
-        }
-        tx.prepare("INSERT INTO cas_uploads (owner, uploaded_at, bytes) VALUES (?, ?, ?)")
-            .bind_all(owner, now.ms(), size)
-            .run();
-        const auto targets = cas::place_replicas(content_id, cas::all_hubs(tx),
-                                                 static_cast<std::size_t>(options.min_replicas),
-                                                 options.allowed_regions, {}, {});
-        for (const auto& hub : targets) {
-            tx.prepare(
-                  "INSERT INTO cas_replicas (content_id, hub_id, state, updated_at) "
-                  "VALUES (?, ?, 'wanted', ?) ON CONFLICT (content_id, hub_id) DO NOTHING")
-                .bind_all(content_id, hub, now.ms())
-                .run();
-        }
+    {
         auto row = tx.prepare(fmt::format(
             "SELECT {} FROM cas_manifests WHERE content_id = ? AND owner = ?", kManifestColumns));
         row.bind_all(content_id, owner);
-        row.step();
-        Manifest manifest = read_manifest(row);
-        cas::load_replica_hubs(tx, manifest);
-        return manifest;
-    });
+        if (row.step()) {
+            Manifest existing = read_manifest(row);
+            cas::load_replica_hubs(tx, existing);
+            return existing;
+        }
+    }
+    const auto size = static_cast<std::int64_t>(file_size);
+    cas::check_quota(tx, owner, size, now);
+    tx.prepare(fmt::format("INSERT INTO cas_manifests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                           "?, ?, ?)",
+                           kManifestColumns))
+        .bind_all(content_id, owner, options.file_name, size, options.mime_type,
+                  to_string(options.storage_tier), to_string(options.access_level),
+                  options.min_replicas, options.source_hub_id, options.metadata_json,
+                  join(options.allowed_regions), now.ms())
+        .run();
+    for (const auto& [block, block_size] : blocks) {
+        tx.prepare(
+              "INSERT INTO cas_dag_blocks (root_cid, block_cid, size) VALUES (?, ?, ?) "
+              "ON CONFLICT (root_cid, block_cid) DO NOTHING")
+            .bind_all(content_id, block.to_v1().to_string(), static_cast<std::int64_t>(block_size))
+            .run();
+    }
+    tx.prepare("INSERT INTO cas_uploads (owner, uploaded_at, bytes) VALUES (?, ?, ?)")
+        .bind_all(owner, now.ms(), size)
+        .run();
+    const auto targets = cas::place_replicas(content_id, cas::all_hubs(tx),
+                                             static_cast<std::size_t>(options.min_replicas),
+                                             options.allowed_regions, {}, {});
+    for (const auto& hub : targets) {
+        tx.prepare(
+              "INSERT INTO cas_replicas (content_id, hub_id, state, updated_at) "
+              "VALUES (?, ?, 'wanted', ?) ON CONFLICT (content_id, hub_id) DO NOTHING")
+            .bind_all(content_id, hub, now.ms())
+            .run();
+    }
+    auto row = tx.prepare(fmt::format(
+        "SELECT {} FROM cas_manifests WHERE content_id = ? AND owner = ?", kManifestColumns));
+    row.bind_all(content_id, owner);
+    row.step();
+    Manifest manifest = read_manifest(row);
+    cas::load_replica_hubs(tx, manifest);
+    return manifest;
 }
 
 void ContentStore::Impl::drop_unreferenced(StorageTier tier, const std::vector<Cid>& candidates) {

@@ -101,6 +101,7 @@ void decode_unixfs_data(std::span<const std::uint8_t> data, DecodedNode& node,
             node.data.assign(field.bytes.begin(), field.bytes.end());
         } else if (field.number == 3 && field.wire_type == 0) {
             node.file_size = field.value;
+            node.has_file_size = true;
         } else if (field.number == 4 && field.wire_type == 0) {
             node.block_sizes.push_back(field.value);
         } else if (field.number == 4 && field.wire_type == 2) {  // packed

@@ -31,10 +31,11 @@ std::vector<std::uint8_t> encode_file_node(std::span<const Link> links);
 struct DecodedNode {
     std::vector<Cid> links;
     std::vector<std::uint64_t> link_tsizes;
-    std::uint64_t unixfs_type = 0;   // 2: File, 0: Raw
-    std::vector<std::uint8_t> data;  // UnixFS Data field (inline file bytes)
-    std::uint64_t file_size = 0;
-    std::vector<std::uint64_t> block_sizes;
+    std::uint64_t unixfs_type = 0;           // 2: File, 0: Raw
+    std::vector<std::uint8_t> data;          // UnixFS Data field (inline file bytes)
+    std::uint64_t file_size = 0;             // UnixFS filesize as declared (0 when absent)
+    bool has_file_size = false;              // whether the node declares a filesize at all
+    std::vector<std::uint64_t> block_sizes;  // as declared; check_file_dag checks them
 };
 
 // Decodes a dag-pb node holding a UnixFS File or Raw. Throws Error(integrity) naming `what`

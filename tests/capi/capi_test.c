@@ -946,6 +946,58 @@ static void test_content_store_on_a_host_blob_backend(void) {
 
 /* ---- heat ------------------------------------------------------------------------------ */
 
+/* Reads the unsigned varint at bytes[*at], advancing *at. */
+static size_t read_varint(const char* bytes, size_t* at) {
+    size_t value = 0;
+    for (int shift = 0;; shift += 7) {
+        const uint8_t byte = (uint8_t)bytes[(*at)++];
+        value |= (size_t)(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0) {
+            return value;
+        }
+    }
+}
+
+/* A stranger importing a CAR that holds only the root block of someone's multi-block file
+ * gets no manifest and still cannot read the file. */
+static void test_car_import_proves_possession(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* cid = NULL;
+    char* json = NULL;
+    sih_put_options options = SIH_PUT_OPTIONS_INIT;
+    options.chunk_size = 64; /* 300 bytes: five leaves under one root */
+    char data[300];
+    for (size_t i = 0; i < sizeof data; ++i) {
+        data[i] = (char)(i * 7 + 3);
+    }
+    OK(sih_cas_put_bytes(hub, (const uint8_t*)data, sizeof data, "alice", &options, &cid));
+    writer_state car = {{0}, 0, 0};
+    OK(sih_cas_export_car(hub, cid, "alice", collect, &car));
+    /* The export is the header, then the root's section first: keep only those. */
+    size_t end = 0;
+    end += read_varint(car.bytes, &end);
+    end += read_varint(car.bytes, &end);
+    CHECK(end < car.size);
+    reader_state root_only = {car.bytes, end, 0, 0, 0};
+    FAILS(sih_cas_import_car(hub, read_chunks, &root_only, "mallory", NULL, &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(json == NULL);
+    CHECK(strstr(sih_last_error(), "is not complete in the CAR") != NULL);
+    CHECK(sih_cas_stat(hub, cid, "mallory", &json) != SIH_OK);
+    writer_state out = {{0}, 0, 0};
+    CHECK(sih_cas_get(hub, cid, "mallory", 0, SIH_TO_END, collect, &out) != SIH_OK);
+    CHECK(out.size == 0);
+    OK(sih_cas_list(hub, "mallory", "mallory", 10, &json));
+    CHECK(has(&json, "[]"));
+    /* The whole CAR proves possession. */
+    reader_state whole = {car.bytes, car.size, 0, 0, 0};
+    OK(sih_cas_import_car(hub, read_chunks, &whole, "mallory", NULL, &json));
+    CHECK(has(&json, "\"owner\":\"mallory\""));
+    sih_free(cid);
+    close_hub(&hub, &clock);
+}
+
 static void test_heat_ledger(void) {
     sih_clock* clock = NULL;
     sih_hub* hub = open_hub(&clock);
@@ -1558,6 +1610,7 @@ static const test_case tests[] = {
     {"scheduler_job_lifecycle", test_scheduler_job_lifecycle},
     {"content_store", test_content_store},
     {"content_store_on_a_host_blob_backend", test_content_store_on_a_host_blob_backend},
+    {"car_import_proves_possession", test_car_import_proves_possession},
     {"heat_ledger", test_heat_ledger},
     {"settlement_journal_and_market", test_settlement_journal_and_market},
     {"epochs_receipts_and_operator_key", test_epochs_receipts_and_operator_key},

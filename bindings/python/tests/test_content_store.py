@@ -245,3 +245,33 @@ def test_cids_need_no_hub() -> None:
     assert sihlicon.normalize_cid(v0).startswith("bafybei")
     with pytest.raises(sihlicon.InvalidArgument):
         sihlicon.normalize_cid("nope")
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, at
+
+
+def test_a_car_holding_only_the_root_of_someones_file_grants_nothing(hub: sihlicon.Hub) -> None:
+    store = hub.content_store
+    cid = store.put(payload(300), owner="ann", chunk_size=64).content_id  # five leaves
+    car = io.BytesIO()
+    store.export_car(cid, car, principal="ann")
+    whole = car.getvalue()
+    header_size, at = _varint(whole, 0)
+    section_size, at = _varint(whole, at + header_size)
+    root_only = whole[: at + section_size]  # the header and the root's section only
+    with pytest.raises(sihlicon.InvalidArgument, match="is not complete in the CAR"):
+        store.import_car(io.BytesIO(root_only), owner="mallory")
+    with pytest.raises(sihlicon.Error):
+        store.stat(cid, principal="mallory")
+    with pytest.raises(sihlicon.Error):
+        store.get(cid, principal="mallory")
+    assert store.list(principal="mallory") == []
+    assert [m.owner for m in store.import_car(io.BytesIO(whole), owner="mallory")] == ["mallory"]
