@@ -184,12 +184,7 @@ std::optional<cid::FileBlock> from_car(const CarIndex& index, const Cid& cid) {
 // True if `principal` may already read `root`: a manifest of it is visible to them.
 bool can_already_read(store::Database& database, const Cid& root, std::string_view principal) {
     return database.read([&](store::Transaction& tx) {
-        for (const auto& manifest : cas::manifests_of(tx, root.to_v1().to_string())) {
-            if (cas::can_read(tx, manifest, principal)) {
-                return true;
-            }
-        }
-        return false;
+        return cas::readable(tx, root.to_v1().to_string(), principal);
     });
 }
 

@@ -596,7 +596,7 @@ JobRecord Scheduler::Impl::insert_job(Moves& moves, const JobSpec& spec) {
         job.wait_reason = "scheduled";
         job.ready_at = spec.scheduled_at;
     }
-    if (job.status == JobStatus::queued && moves.inputs_missing(spec.input_refs)) {
+    if (job.status == JobStatus::queued && moves.inputs_missing(spec.input_refs, spec.owner)) {
         job.status = JobStatus::pending;
         job.wait_reason = "inputs";
         job.ready_at = moves.now + moves.options.input_recheck_interval;

@@ -233,7 +233,7 @@ JobStatus Moves::make_ready_or_wait(std::string_view job_id,
         to = JobStatus::pending;
         wait_reason = "scheduled";
         ready_at = scheduled_at;
-    } else if (inputs_missing(stored_input_refs(job_id))) {
+    } else if (stored_inputs_missing(job_id)) {
         to = JobStatus::pending;
         wait_reason = "inputs";
         ready_at = now.ms() + options.input_recheck_interval.count();
@@ -251,19 +251,21 @@ JobStatus Moves::make_ready_or_wait(std::string_view job_id,
     return to;
 }
 
-bool Moves::inputs_missing(const std::vector<std::string>& input_refs) {
+bool Moves::inputs_missing(const std::vector<std::string>& input_refs, std::string_view owner) {
+    // Readable by the job's owner, not merely present: a job must not learn whether content it
+    // may not read exists (it waits exactly as for content nobody stored).
     return std::any_of(input_refs.begin(), input_refs.end(), [&](const std::string& content_id) {
-        return !cas::manifest_exists(tx, content_id);
+        return !cas::readable(tx, content_id, owner);
     });
 }
 
-std::vector<std::string> Moves::stored_input_refs(std::string_view job_id) {
-    auto row = tx.prepare("SELECT spec FROM jobs WHERE id = ?");
+bool Moves::stored_inputs_missing(std::string_view job_id) {
+    auto row = tx.prepare("SELECT spec, owner FROM jobs WHERE id = ?");
     row.bind_all(job_id);
-    std::vector<std::string> refs;
     if (!row.step()) {
-        return refs;
+        return false;
     }
+    std::vector<std::string> refs;
     // The stored spec is our own JSON: only its inputDataRefs are needed here.
     const auto spec = boost::json::parse(row.column_text(0));
     if (const auto* inputs = spec.as_object().if_contains("inputDataRefs");
@@ -272,7 +274,7 @@ std::vector<std::string> Moves::stored_input_refs(std::string_view job_id) {
             refs.emplace_back(input.as_string());
         }
     }
-    return refs;
+    return !refs.empty() && inputs_missing(refs, row.column_text(1));
 }
 
 void Moves::release_dependents(std::string_view job_id) {

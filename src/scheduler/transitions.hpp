@@ -89,10 +89,11 @@ struct Moves {
                                  std::optional<JobStatus> from, std::string_view actor,
                                  std::string_view reason);
 
-    // Whether some of `input_refs` (CIDs) have no manifest in the content store yet.
-    bool inputs_missing(const std::vector<std::string>& input_refs);
-    // The inputDataRefs of a stored job.
-    std::vector<std::string> stored_input_refs(std::string_view job_id);
+    // Whether some of `input_refs` (CIDs) are not yet readable by `owner` in the content store
+    // (absent, or stored only by others as content `owner` may not read).
+    bool inputs_missing(const std::vector<std::string>& input_refs, std::string_view owner);
+    // inputs_missing() for a stored job's inputDataRefs and owner.
+    bool stored_inputs_missing(std::string_view job_id);
 
     // After `job_id` completed: dependents whose dependencies are all complete move on.
     void release_dependents(std::string_view job_id);

@@ -418,3 +418,28 @@ TEST_CASE("the stored text of a job's spec is written field by field, in one fix
     // and it is what the spec is read back from
     CHECK(JobSpec::from_json(scheduler::to_stored_json(spec)).name == spec.name);
 }
+
+TEST_CASE(
+    "a job whose input is another owner's private content waits exactly as for content "
+    "nobody stored") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool");
+    fixture.add_worker("bee", "pool");
+    const std::string secret = "a private ledger page\n";
+    const auto stored = fixture.hub.content_store().put_bytes(
+        {reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()}, "someone-else");
+    auto spec = SchedulerFixture::job();
+    REQUIRE(spec.owner != "someone-else");
+    spec.input_refs = {stored.content_id};
+    const auto job = fixture.scheduler().submit(spec);
+    CHECK(job.status == JobStatus::pending);  // no existence oracle through the scheduler
+    CHECK(job.wait_reason == "inputs");
+    fixture.advance(fixture.scheduler().options().input_recheck_interval);
+    CHECK(fixture.scheduler().claim("bee").empty());
+
+    // Once the job's owner supplies the bytes itself, the job runs.
+    fixture.hub.content_store().put_bytes(
+        {reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()}, spec.owner);
+    fixture.advance(fixture.scheduler().options().input_recheck_interval);
+    CHECK(fixture.scheduler().claim("bee").size() == 1);
+}
