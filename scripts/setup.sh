@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev  # libFuzzer (scripts/fuzz.sh)
   python3 python3-venv python3-dev  # the Python package: pip builds it in a venv (test.sh)
   redis-server  # benchmarks/node: the BullMQ reference runs on a local Redis
+  bubblewrap  # the sandbox of the worker agent's native jobs
 )
 # Node.js and npm run the interoperability tests against peer implementations (SPECS.md).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

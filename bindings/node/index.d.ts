@@ -619,7 +619,10 @@ export interface AgentOptions {
   /** Job slots (at least 1), bounded by the detected cores. Default 1. */
   slots?: number;
   labels?: Record<string, string>;
-  /** Where attempts get their private folders. Default: <hub>/agent/<worker id>. */
+  /**
+   * Where attempts get their private folders; outside the hub folder (else invalid_argument at
+   * start()). Default: a new private folder, removed with the agent.
+   */
   workRoot?: string;
   /** Reported at registration instead of the detected hardware. */
   hardware?: { cpuCores: number; memoryBytes: number; gpus?: { model: string; vramBytes: number }[] };
@@ -630,6 +633,21 @@ export interface AgentOptions {
   /** How often idle slots ask for work. Default 1000. */
   pollIntervalMs?: number;
   containerSearchPath?: string;
+  /**
+   * Native jobs (containerImage "native") run in a bubblewrap sandbox that sees only a
+   * read-only system and their own input and output folders (no hub folder, no home, no
+   * network). false: every native job fails, not retried. Default true.
+   */
+  nativeJobs?: boolean;
+  /** The only programs native jobs may run (names on their PATH or absolute paths). Default: any. */
+  allowedCommands?: string[];
+  /** The bubblewrap to use. Default: bwrap on /usr/local/bin:/usr/bin:/bin; missing: native jobs fail. */
+  bwrapProgram?: string;
+  /**
+   * DANGER: true runs native jobs WITHOUT A SANDBOX, as this process's user: a job can then read
+   * operator.key and hub.db. Default false.
+   */
+  unsandboxedNative?: boolean;
   /** Runs every job instead of the library's process and container executors. */
   executor?: Executor;
   /** Told every time a job ends or the agent's state changes. */

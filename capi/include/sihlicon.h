@@ -714,7 +714,10 @@ typedef void (*sih_executor_fn)(void* payload, const sih_execution_request* requ
 /* Told each event line of the agent (a job ended, the state changed), from its threads. */
 typedef void (*sih_agent_event_fn)(void* payload, const char* line);
 
-#define SIH_AGENT_OPTIONS_VERSION 1
+/* Version 2 added native_jobs, allowed_commands, allowed_command_count, bwrap_program and
+ * unsandboxed_native. A struct of version 1 (compiled against an older header) is read
+ * without them: native jobs sandboxed, any program allowed. */
+#define SIH_AGENT_OPTIONS_VERSION 2
 typedef struct sih_agent_options {
     uint32_t version;              /* SIH_AGENT_OPTIONS_VERSION */
     const char* worker_id;         /* NULL: "agent-" and the host name */
@@ -723,7 +726,8 @@ typedef struct sih_agent_options {
     const char* hardware_json;     /* {"cpuCores", "memoryBytes", "gpus": [{"model", "vram"}]};
                                       NULL: detected */
     const char* labels_json;       /* {"key": "value"} added to the worker's labels; NULL: none */
-    const char* work_root;         /* NULL: <hub>/agent/<worker id> */
+    const char* work_root;         /* outside the hub folder (else SIH_INVALID_ARGUMENT); NULL:
+                                      a new private folder, removed with the agent */
     int64_t heartbeat_interval_ms; /* 0: the scheduler's */
     int64_t renew_interval_ms;     /* 0: a third of the lease duration */
     int64_t poll_interval_ms;      /* default 1000 */
@@ -731,17 +735,29 @@ typedef struct sih_agent_options {
     void* executor_payload;
     sih_agent_event_fn on_event; /* optional */
     void* event_payload;
+    /* Since version 2. Native jobs (containerImage "native") run in a bubblewrap sandbox that
+     * sees only a read-only system and the job's own folders (see ProcessExecutor in
+     * worker_agent.hpp). A job refused by these rules fails with the reason, not retried. */
+    int native_jobs;                     /* default 1; 0: refuse every native job */
+    const char* const* allowed_commands; /* programs native jobs may run (names on the jobs'
+                                            PATH or absolute paths); NULL/0: any */
+    size_t allowed_command_count;
+    const char* bwrap_program; /* NULL: bwrap on /usr/local/bin:/usr/bin:/bin */
+    /* DANGER: 1 runs native jobs WITHOUT A SANDBOX, as this process's user: a job can then
+     * read operator.key, rewrite hub.db and use the network. Default 0. */
+    int unsandboxed_native;
 } sih_agent_options;
 
 #define SIH_AGENT_OPTIONS_INIT                                                                    \
     {                                                                                             \
         SIH_AGENT_OPTIONS_VERSION, NULL, NULL, 1, NULL, NULL, NULL, 0, 0, 1000, NULL, NULL, NULL, \
-            NULL                                                                                  \
+            NULL, 1, NULL, 0, NULL, 0                                                             \
     }
 SIH_API sih_status sih_agent_options_init(sih_agent_options* options, uint32_t version);
 
 /* Prepares an agent for `hub` (which it keeps open; sih_hub_close stops the agent first).
- * Fails: SIH_INVALID_ARGUMENT (bad options). */
+ * Fails: SIH_INVALID_ARGUMENT (bad options: a work_root inside the hub folder, an allowed
+ * command that is no program, ...). */
 SIH_API sih_status sih_agent_new(sih_hub* hub, const sih_agent_options* options,
                                  sih_agent** out_agent);
 /* Registers the worker and starts heartbeats, renewals and claiming. Returns the worker

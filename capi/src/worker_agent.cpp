@@ -3,6 +3,7 @@
 // The worker agent from C, with the library's executors or a C executor callback.
 #include "capi_internal.hpp"
 
+#include <cstddef>
 #include <cstring>
 #include <stop_token>
 
@@ -141,7 +142,10 @@ sih_status sih_agent_options_init(sih_agent_options* options, uint32_t version) 
     return guard([&] {
         auto& given = capi::required(options, "options");
         capi::check_version(version, SIH_AGENT_OPTIONS_VERSION, "version");
-        given = SIH_AGENT_OPTIONS_INIT;
+        // A version 1 struct ends before native_jobs: write only what it has.
+        const sih_agent_options defaults = SIH_AGENT_OPTIONS_INIT;
+        std::memcpy(&given, &defaults,
+                    version >= 2 ? sizeof defaults : offsetof(sih_agent_options, native_jobs));
         given.version = version;
     });
 }
@@ -177,6 +181,15 @@ sih_status sih_agent_new(sih_hub* hub, const sih_agent_options* options, sih_age
                 std::make_shared<capi::CallbackExecutor>(given.executor, given.executor_payload);
             agent_options.process_executor = executor;
             agent_options.container_executor = executor;
+        }
+        if (given.version >= 2) {
+            agent_options.native_jobs = given.native_jobs != 0;
+            agent_options.allowed_commands = capi::text_list(
+                given.allowed_commands, given.allowed_command_count, "options.allowed_commands");
+            if (given.bwrap_program != nullptr) {
+                agent_options.bwrap_program = given.bwrap_program;
+            }
+            agent_options.unsandboxed_native = given.unsandboxed_native != 0;
         }
         if (given.on_event != nullptr) {
             agent_options.on_event = [callback = given.on_event,

@@ -166,10 +166,26 @@ struct Resources {
     std::int64_t gpu_vram_bytes = 0;  // minimum VRAM of the GPU, when gpu
 };
 
+// Whether a job's `env` may not set `name`: PATH and HOME (the agent sets them), SIHLICON_*
+// (the agent's), and names that make the dynamic loader, the C library, a shell or a common
+// interpreter load or run other code: LD_*, DYLD_*, BASH_FUNC_*, GCONV_PATH, GLIBC_TUNABLES,
+// LOCPATH, NLSPATH, HOSTALIASES, IFS, ENV, BASH_ENV, SHELLOPTS, BASHOPTS, PS4, PYTHONPATH,
+// PYTHONHOME, PYTHONSTARTUP, PERL5LIB, PERL5OPT, PERLLIB, RUBYLIB, RUBYOPT, NODE_OPTIONS,
+// NODE_PATH, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS. Job submission refuses such a spec with
+// invalid_argument naming the key; the agent refuses such a job again before running it.
+SIHLICON_API bool is_reserved_env_name(std::string_view name) noexcept;
+
+// Whether `image` is a plain container image reference: an ASCII letter or digit, then only
+// letters, digits and . _ - / : @ (so that a runtime can never read it as an option). Job
+// submission refuses any other workloadConfig.containerImage; the container executor refuses
+// it again.
+SIHLICON_API bool is_container_image(std::string_view image) noexcept;
+
 struct WorkloadConfig {
+    // "native" (a process on the worker), else an image reference (is_container_image).
     std::string container_image;
     std::vector<std::string> command;
-    std::map<std::string, std::string> env;
+    std::map<std::string, std::string> env;  // no reserved name (is_reserved_env_name)
     Resources resources;
     std::int64_t timeout_seconds = 3600;
 };

@@ -20,6 +20,16 @@
 // a container sees the folders at /input and /output. Its stdout and stderr are stored in the
 // content store; their CIDs, the exit status and the run time go into the job's metrics.
 //
+// Security: a job is hostile. Work folders live outside the hub folder (hub.db and
+// operator.key are never in reach of a job). A native job runs in a bubblewrap sandbox (see
+// ProcessExecutor) that sees a read-only system, its own input (read-only) and output folders,
+// private /tmp and scratch home, no network, no other process; where no sandbox can be made,
+// native jobs are refused unless the operator opts out (AgentOptions::unsandboxed_native). A
+// job's `env` never replaces PATH, HOME, LD_* and the like (is_reserved_env_name), and the
+// agent's own environment is not inherited. The operator can turn native jobs off and
+// allow-list their programs (AgentOptions::native_jobs, allowed_commands); a job refused by
+// any of these rules fails with the reason, not retried.
+//
 // Time: records carry the hub's Clock; the runtime's pacing (heartbeats, lease renewal, job
 // timeouts, polling) is real time on a steady clock, since real processes take real time.
 //
@@ -55,6 +65,10 @@ class Hub;
 
 // The containerImage of a job that runs as a plain process on the worker.
 inline constexpr std::string_view kNativeImage = "native";
+
+// The PATH of every native job, fixed (the agent's own PATH is not inherited): where its
+// command is looked up, on the host and inside the sandbox alike.
+inline constexpr std::string_view kNativeJobPath = "/usr/local/bin:/usr/bin:/bin";
 
 // ---- hardware ----------------------------------------------------------------------------
 
@@ -151,20 +165,54 @@ struct ProcessLimits {
     // Grace between SIGTERM and SIGKILL of the process group when stopping; a timeout kills
     // at once.
     std::chrono::milliseconds stop_grace{200};
+    // Sandboxed: the size of each of the job's in-memory folders (/tmp, and its working folder
+    // = HOME), so that a job cannot fill the machine's memory through them.
+    std::int64_t scratch_bytes = 256LL << 20;
 };
 
-// Runs workloadConfig.command as a child process in a process group of its own, in
-// request.work_dir, with a minimal environment (PATH, HOME = work_dir, LANG=C.UTF-8) plus the
-// job's env and the SIHLICON_* variables. Enforces timeoutSeconds on the wall clock by killing
-// the process group, and kills what is left of the group after the child exits.
+struct SandboxOptions {
+    // DANGER: false runs native jobs unsandboxed, as the agent's user, with everything that
+    // user may read and write in reach (operator.key, hub.db, $HOME, the network). Only for a
+    // machine whose every job submitter is trusted as much as its operator.
+    bool enabled = true;
+    // bubblewrap; empty: `bwrap` on kNativeJobPath.
+    std::filesystem::path program;
+};
+
+// Whether `bwrap` (empty: `bwrap` on kNativeJobPath) can make the sandbox of native jobs on
+// this machine: runs `true` in one, on a scratch folder. None when it can, else why not (the
+// program is missing, or its error). Takes a fraction of a second. Never throws.
+SIHLICON_API std::optional<std::string> sandbox_problem(const std::filesystem::path& bwrap = {});
+
+// Runs workloadConfig.command as a child process in a process group of its own, with a
+// minimal environment (PATH = kNativeJobPath, HOME = work_dir, LANG=C.UTF-8) plus the job's
+// env (reserved names refused: is_reserved_env_name) and the SIHLICON_* variables; nothing of
+// the agent's own environment. command[0] without a slash is looked up on kNativeJobPath.
+// Enforces timeoutSeconds on the wall clock by killing the process group, and kills what is
+// left of the group after the child exits.
+//
+// Sandboxed (the default), the command runs under bubblewrap in new user, mount, pid, ipc,
+// uts, network and cgroup namespaces, with no capabilities, no new user namespaces, a session
+// of its own, and dies with the agent. It sees: /usr and the /bin, /lib* links read-only; of
+// /etc only alternatives, ld.so.*, passwd, group, nsswitch.conf and localtime, read-only; a
+// new /proc and a minimal /dev; a private /tmp and its working folder (HOME) in memory
+// (scratch_bytes each); its input folder read-only and its output folder writable, at their
+// host paths; no network but its own loopback. Nothing else of the host: not the hub folder,
+// not the agent's $HOME, not other jobs. The constructor checks the sandbox (sandbox_problem);
+// when it cannot be made, every run is refused (not retried) with the reason.
 class SIHLICON_API ProcessExecutor final : public Executor {
   public:
-    explicit ProcessExecutor(ProcessLimits limits = {});
+    explicit ProcessExecutor(ProcessLimits limits = {}, SandboxOptions sandbox = {});
     std::string name() const override { return "process"; }
     ExecutionResult run(const ExecutionRequest& request, std::stop_token stop) override;
+    // Whether runs are sandboxed, and why none can run when the sandbox cannot be made.
+    bool sandboxed() const { return sandbox_.enabled; }
+    const std::optional<std::string>& problem() const { return problem_; }
 
   private:
     ProcessLimits limits_;
+    SandboxOptions sandbox_;
+    std::optional<std::string> problem_;
 };
 
 // A usable container runtime on this machine.
@@ -181,8 +229,12 @@ SIHLICON_API std::optional<ContainerRuntime> find_container_runtime(
 
 // Runs containerImage with workloadConfig.command (the image's own when empty) through
 // `<runtime> run --rm`, with the input folder at /input (read-only), the output folder at
-// /output, the job's env, --cpus and --memory from its resources, and no network. A timeout or
-// stop kills the container by name and the client's process group.
+// /output (no other host folder), the job's env (inside the container only), --cpus and
+// --memory from its resources, no network, no new privileges. The runtime's client gets PATH,
+// LANG, and the agent's HOME and XDG_RUNTIME_DIR (a rootless runtime needs them), never the
+// job's env. An image name that is not a plain image reference (one starting with '-' would
+// be read as an option) is refused. A timeout or stop kills the container by name and the
+// client's process group.
 class SIHLICON_API ContainerExecutor final : public Executor {
   public:
     explicit ContainerExecutor(ContainerRuntime runtime);
@@ -206,7 +258,9 @@ struct AgentOptions {
     HardwareSources hardware_sources;
     std::map<std::string, std::string> labels;  // added to the worker's labels
     // Where attempts get their private folders (created; each attempt's folder is removed
-    // when it ends). Empty: the hub directory's `agent/<worker id>`.
+    // when it ends). Refused (invalid_argument) when inside the hub folder, where hub.db and
+    // operator.key live. Empty: a new folder sihlicon-agent-XXXXXX (mode 0700) under
+    // $XDG_RUNTIME_DIR, else the temp folder, removed when the agent is destroyed.
     std::filesystem::path work_root;
     // Pacing, in real time. Zero heartbeat / renewal intervals mean: from the scheduler's
     // options (its heartbeat interval; a third of its lease duration).
@@ -215,8 +269,29 @@ struct AgentOptions {
     std::chrono::milliseconds poll_interval{1000};  // how often idle slots ask for work
     // Energy: RAPL under `rapl.root` when readable, else the hub's power model.
     RaplOptions rapl;
-    // Executors; null: the built-in ones (a ProcessExecutor; a ContainerExecutor when
-    // find_container_runtime(container_search_path) finds a runtime).
+    // Native jobs (containerImage "native"). false: none runs here; each fails, not retried,
+    // with the reason (`agent run --no-native`).
+    bool native_jobs = true;
+    // Not empty: a native job's command[0] must be one of these programs (`agent run
+    // --allow-command CMD`). An entry is a name, looked up on kNativeJobPath, or an absolute
+    // path; a job's command[0] is resolved the same way and must give the same path. Any
+    // other job fails, not retried, naming its command. An entry that is no executable
+    // program is refused (invalid_argument). The programs allowed run with arguments chosen by
+    // the job: allow only programs that run no code or configuration taken from their inputs.
+    std::vector<std::string> allowed_commands;
+    // The bubblewrap of the built-in ProcessExecutor (SandboxOptions::program); empty: `bwrap`
+    // on kNativeJobPath. When it cannot make the sandbox, native jobs fail, not retried,
+    // with the reason.
+    std::filesystem::path bwrap_program;
+    // DANGER: true runs native jobs WITHOUT A SANDBOX, as the agent's user: a job can then read
+    // operator.key (and sign as the hub), rewrite hub.db, read $HOME and use the network.
+    // Only for a machine whose every job submitter is trusted as much as its operator
+    // (`agent run --unsandboxed-native`). The agent says so in an event when it starts.
+    bool unsandboxed_native = false;
+    // Executors; null: the built-in ones (a ProcessExecutor, sandboxed unless
+    // unsandboxed_native; a ContainerExecutor when find_container_runtime(
+    // container_search_path) finds a runtime). A host's own process_executor is responsible
+    // for its own confinement; native_jobs, allowed_commands and the env rule still apply.
     std::shared_ptr<Executor> process_executor;
     std::shared_ptr<Executor> container_executor;
     std::string container_search_path;  // empty: $PATH
@@ -256,8 +331,9 @@ struct SIHLICON_API AgentStatus {
 class SIHLICON_API WorkerAgent {
   public:
     // Prepares an agent for `hub` (which must outlive it). Detects the hardware and the
-    // executors; registers nothing yet. Throws Error::invalid for bad options (slots < 1,
-    // negative intervals).
+    // executors, checks the sandbox and creates the work folder; registers nothing yet. Throws
+    // Error::invalid for bad options (slots < 1, negative intervals, a work_root inside the
+    // hub folder, an allowed command that is no program).
     WorkerAgent(Hub& hub, AgentOptions options);
     // Stops the agent (as stop() with no grace) if it still runs.
     ~WorkerAgent();

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "agent/sandbox.hpp"
 #include "agent/subprocess.hpp"
 
 #include <sihlicon/worker_agent.hpp>
@@ -6,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace sihlicon {
 
@@ -22,14 +24,53 @@ std::string joined_inputs(const std::vector<std::filesystem::path>& inputs) {
     return text;
 }
 
-std::map<std::string, std::string> base_environment(const ExecutionRequest& request) {
+ExecutionResult refused(std::string message) {
+    ExecutionResult result;
+    result.outcome = ExecutionOutcome::refused;
+    result.message = std::move(message);
+    return result;
+}
+
+// The job's own env, or why it cannot be used (defence in depth: submission refuses it too).
+std::optional<std::string> reserved_env_of(const ExecutionRequest& request) {
+    for (const auto& [name, value] : request.job.spec.workload.env) {
+        if (is_reserved_env_name(name)) {
+            return fmt::format("workloadConfig.env: '{}' is reserved and cannot be set by a job",
+                               name);
+        }
+    }
+    return std::nullopt;
+}
+
+// The environment of a native job: nothing of the agent's own.
+std::map<std::string, std::string> job_environment(const ExecutionRequest& request) {
     std::map<std::string, std::string> environment = {
-        {"PATH", agent::default_search_path()},
+        {"PATH", std::string(kNativeJobPath)},
         {"HOME", request.work_dir.string()},
         {"LANG", "C.UTF-8"},
     };
     for (const auto& [name, value] : request.job.spec.workload.env) {
         environment[name] = value;
+    }
+    environment["SIHLICON_JOB_ID"] = request.job.id;
+    environment["SIHLICON_ATTEMPT"] = std::to_string(request.attempt);
+    environment["SIHLICON_INPUT_DIR"] = request.input_dir.string();
+    environment["SIHLICON_OUTPUT_DIR"] = request.output_dir.string();
+    environment["SIHLICON_INPUTS"] = joined_inputs(request.inputs);
+    return environment;
+}
+
+// The environment of a container runtime's client: the operator's, never the job's (which
+// goes into the container through --env).
+std::map<std::string, std::string> client_environment() {
+    std::map<std::string, std::string> environment = {
+        {"PATH", agent::default_search_path()},
+        {"LANG", "C.UTF-8"},
+    };
+    for (const char* name : {"HOME", "XDG_RUNTIME_DIR"}) {
+        if (const char* value = std::getenv(name)) {
+            environment[name] = value;
+        }
     }
     return environment;
 }
@@ -54,36 +95,54 @@ std::string_view to_string(ExecutionOutcome outcome) noexcept {
 
 Executor::~Executor() = default;
 
-ProcessExecutor::ProcessExecutor(ProcessLimits limits) : limits_(limits) {}
+ProcessExecutor::ProcessExecutor(ProcessLimits limits, SandboxOptions sandbox)
+    : limits_(limits), sandbox_(std::move(sandbox)) {
+    if (sandbox_.enabled) {
+        problem_ = sandbox_problem(sandbox_.program);
+    }
+}
 
 ExecutionResult ProcessExecutor::run(const ExecutionRequest& request, std::stop_token stop) {
     const auto& workload = request.job.spec.workload;
+    if (problem_) {
+        return refused(fmt::format(
+            "native jobs run only in a sandbox, and this worker cannot make one: {} (install "
+            "bubblewrap; an operator who trusts every job may run them unsandboxed with "
+            "--unsandboxed-native)",
+            *problem_));
+    }
     if (workload.command.empty()) {
-        ExecutionResult refused;
-        refused.outcome = ExecutionOutcome::refused;
-        refused.message = "workloadConfig.command is empty: a native job needs a command";
-        return refused;
+        return refused("workloadConfig.command is empty: a native job needs a command");
     }
-    auto environment = base_environment(request);
-    const auto program = agent::find_program(workload.command.front(), environment["PATH"]);
-    if (program.empty()) {
-        ExecutionResult refused;
-        refused.outcome = ExecutionOutcome::refused;
-        refused.message =
-            fmt::format("workloadConfig.command: '{}' is not an executable program on PATH",
-                        workload.command.front());
-        return refused;
+    if (auto reserved = reserved_env_of(request)) {
+        return refused(*reserved);
     }
-    environment["SIHLICON_JOB_ID"] = request.job.id;
-    environment["SIHLICON_ATTEMPT"] = std::to_string(request.attempt);
-    environment["SIHLICON_INPUT_DIR"] = request.input_dir.string();
-    environment["SIHLICON_OUTPUT_DIR"] = request.output_dir.string();
-    environment["SIHLICON_INPUTS"] = joined_inputs(request.inputs);
+    const auto environment = job_environment(request);
+    const auto found = sandbox_.enabled
+                           ? agent::resolve_native_program(workload.command.front())
+                           : agent::find_program(workload.command.front(), kNativeJobPath);
+    if (found.empty()) {
+        return refused(
+            fmt::format("workloadConfig.command: '{}' is not an executable program on PATH ({})",
+                        workload.command.front(), kNativeJobPath));
+    }
+    std::filesystem::path program = found;
+    std::vector<std::string> arguments(workload.command.begin() + 1, workload.command.end());
+    std::map<std::string, std::string> child_environment = environment;
+    if (sandbox_.enabled) {
+        program = agent::find_program(
+            sandbox_.program.empty() ? "bwrap" : sandbox_.program.string(), kNativeJobPath);
+        arguments = agent::sandbox_arguments(request, environment, limits_.scratch_bytes);
+        arguments.push_back(found.string());
+        arguments.insert(arguments.end(), workload.command.begin() + 1, workload.command.end());
+        // bubblewrap itself gets no more than it needs; the job's env is set inside.
+        child_environment = {{"PATH", std::string(kNativeJobPath)}, {"LANG", "C.UTF-8"}};
+    }
 
     agent::ChildSpec spec;
     spec.program = program;
-    spec.arguments.assign(workload.command.begin() + 1, workload.command.end());
-    spec.environment = std::move(environment);
+    spec.arguments = std::move(arguments);
+    spec.environment = std::move(child_environment);
     spec.working_dir = request.work_dir;
     spec.stdout_file = request.stdout_file;
     spec.stderr_file = request.stderr_file;
@@ -123,6 +182,14 @@ ContainerExecutor::ContainerExecutor(ContainerRuntime runtime) : runtime_(std::m
 
 ExecutionResult ContainerExecutor::run(const ExecutionRequest& request, std::stop_token stop) {
     const auto& workload = request.job.spec.workload;
+    if (!is_container_image(workload.container_image)) {
+        return refused(
+            fmt::format("workloadConfig.containerImage '{}' is not a container image reference",
+                        workload.container_image));
+    }
+    if (auto reserved = reserved_env_of(request)) {
+        return refused(*reserved);
+    }
     const auto container = fmt::format("sihlicon-{}-{}", request.job.id, request.attempt);
     std::vector<std::string> arguments = {
         "run",
@@ -131,6 +198,8 @@ ExecutionResult ContainerExecutor::run(const ExecutionRequest& request, std::sto
         container,
         "--network",
         "none",
+        "--security-opt",
+        "no-new-privileges",
         "--volume",
         request.input_dir.string() + ":/input:ro",
         "--volume",
@@ -158,7 +227,7 @@ ExecutionResult ContainerExecutor::run(const ExecutionRequest& request, std::sto
     agent::ChildSpec spec;
     spec.program = runtime_.program;
     spec.arguments = std::move(arguments);
-    spec.environment = base_environment(request);
+    spec.environment = client_environment();
     spec.working_dir = request.work_dir;
     spec.stdout_file = request.stdout_file;
     spec.stderr_file = request.stderr_file;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "agent/sandbox.hpp"
 #include "agent/subprocess.hpp"
 
 #include <sihlicon/error.hpp>
@@ -110,7 +111,10 @@ struct WorkerAgent::Impl {
     std::string worker_id;
     std::int64_t slots = 1;
     std::filesystem::path work_root;
-    std::unique_ptr<PowerMeter> rapl;  // null: the hub's power model
+    bool owns_work_root = false;  // made by the agent: removed with it
+    agent::JobPolicy policy;
+    std::optional<std::string> native_problem;  // why native jobs cannot run here
+    std::unique_ptr<PowerMeter> rapl;           // null: the hub's power model
     PowerModel model;
     std::shared_ptr<Executor> process_executor;
     std::shared_ptr<Executor> container_executor;
@@ -138,6 +142,14 @@ struct WorkerAgent::Impl {
     std::optional<MeterSample> last_sample;
 
     Impl(Hub& hub_, AgentOptions options_) : hub(hub_), options(std::move(options_)) {}
+    ~Impl() {
+        if (owns_work_root) {
+            std::error_code ignored;
+            std::filesystem::remove_all(work_root, ignored);
+        }
+    }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
 
     void event(const std::string& line) const {
         if (options.on_event) {
@@ -334,6 +346,10 @@ struct WorkerAgent::Impl {
     }
 
     std::shared_ptr<Executor> executor_for(const JobRecord& job, std::string& problem) const {
+        if (auto refusal = agent::refusal_of(job, policy, worker_id)) {
+            problem = std::move(*refusal);
+            return nullptr;
+        }
         if (job.spec.workload.container_image == kNativeImage) {
             return process_executor;
         }
@@ -401,6 +417,9 @@ struct WorkerAgent::Impl {
         request.stderr_file = folder / "stderr.txt";
         std::filesystem::create_directories(request.input_dir);
         std::filesystem::create_directories(request.output_dir);
+        // Only the agent's user (and the job, in its sandbox) may look into an attempt.
+        std::filesystem::permissions(folder, std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::replace);
         // An executor that writes no logs (one written in Python, say) leaves them empty.
         std::ofstream(request.stdout_file).flush();
         std::ofstream(request.stderr_file).flush();
@@ -614,18 +633,27 @@ WorkerAgent::WorkerAgent(Hub& hub, AgentOptions options)
     impl.hardware = opts.hardware ? *opts.hardware : detect_hardware(opts.hardware_sources);
     impl.worker_id = opts.worker_id.empty() ? "agent-" + host_name() : opts.worker_id;
     impl.slots = std::min(opts.slots, std::max<std::int64_t>(1, impl.hardware.cpu_cores));
+    impl.policy = agent::job_policy(opts);
     // Absolute: the job's command runs with its own folder as the working directory, so a
-    // relative hub path (a hub opened as "demo-hub") would not resolve from inside it.
-    impl.work_root = std::filesystem::absolute(
-        opts.work_root.empty() ? hub.directory() / "agent" / impl.worker_id : opts.work_root);
+    // relative path (a work folder given as "work") would not resolve from inside it.
+    impl.work_root = agent::prepare_work_root(opts.work_root, hub.directory(), impl.owns_work_root);
     const auto& scheduler_options = hub.scheduler().options();
     impl.heartbeat_interval = opts.heartbeat_interval.count() > 0
                                   ? opts.heartbeat_interval
                                   : scheduler_options.heartbeat_interval;
     impl.renew_interval = opts.renew_interval.count() > 0 ? opts.renew_interval
                                                           : scheduler_options.lease_duration / 3;
-    impl.process_executor =
-        opts.process_executor ? opts.process_executor : std::make_shared<ProcessExecutor>();
+    if (opts.process_executor) {
+        impl.process_executor = opts.process_executor;
+    } else {
+        auto process = std::make_shared<ProcessExecutor>(
+            ProcessLimits{}, SandboxOptions{!opts.unsandboxed_native, opts.bwrap_program});
+        impl.native_problem = process->problem();
+        impl.process_executor = std::move(process);
+    }
+    if (!opts.native_jobs) {
+        impl.native_problem = "turned off by the operator";
+    }
     if (opts.container_executor) {
         impl.container_executor = opts.container_executor;
     } else if (auto runtime =
@@ -666,10 +694,22 @@ WorkerRecord WorkerAgent::start() {
     spec.gpus = impl.hardware.gpus;
     spec.labels = impl.options.labels;
     spec.labels["agent"] = "sihlicon";
-    spec.labels["executors"] =
-        impl.container_executor ? "process," + impl.container_executor->name() : "process";
+    std::string executors = impl.native_problem ? "" : "process";
+    if (impl.container_executor) {
+        executors += (executors.empty() ? "" : ",") + impl.container_executor->name();
+    }
+    spec.labels["executors"] = executors.empty() ? "none" : executors;
     auto record = impl.hub.scheduler().register_worker(spec);
     std::filesystem::create_directories(impl.work_root);
+    if (impl.native_problem) {
+        impl.event(fmt::format("agent {}: native jobs will be refused: {}", impl.worker_id,
+                               *impl.native_problem));
+    } else if (impl.options.unsandboxed_native && !impl.options.process_executor) {
+        impl.event(fmt::format(
+            "WARNING: agent {} runs native jobs UNSANDBOXED: a job can read operator.key and "
+            "hub.db, $HOME and the network as this user",
+            impl.worker_id));
+    }
     impl.set_state(AgentState::running);
     impl.send_heartbeat();
     impl.control = std::jthread([&impl](std::stop_token stop) { impl.control_loop(stop); });

@@ -2,7 +2,8 @@
 //
 // `sihlicon agent run`: a WorkerAgent in the foreground, with a live status line on a terminal
 // and plain event lines otherwise, until SIGINT or SIGTERM (or, with --once, until no work is
-// left).
+// left). Native jobs run sandboxed (bubblewrap) unless --unsandboxed-native; --no-native and
+// --allow-command CMD restrict what this machine runs (see AgentOptions).
 #include "cli/command.hpp"
 
 #include <sihlicon/error.hpp>
@@ -18,7 +19,9 @@
 #include <csignal>
 #include <iostream>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace po = boost::program_options;
 
@@ -70,8 +73,17 @@ int agent_run(const Context& context) {
     options.add_options()("hub-id", po::value<std::string>(), "the site (hub id) of this machine")(
         "worker-id", po::value<std::string>(), "the worker id (default: agent-<host name>)")(
         "slots", po::value<std::int64_t>()->default_value(1), "jobs run at once")(
-        "work-dir", po::value<std::string>(), "where attempts get their folders")(
-        "poll-ms", po::value<std::int64_t>()->default_value(1000), "idle polling interval")(
+        "work-dir", po::value<std::string>(),
+        "where attempts get their folders (outside the hub folder; default: a new private one)")(
+        "no-native", "refuse every native job (containerImage \"native\")")(
+        "allow-command", po::value<std::vector<std::string>>()->composing(),
+        "a program native jobs may run (a name on the jobs' PATH or an absolute path; "
+        "repeat it; default: any)")("bwrap", po::value<std::string>(),
+                                    "the bubblewrap of the native jobs' sandbox")(
+        "unsandboxed-native",
+        "DANGER: run native jobs without a sandbox, as this user (they can read operator.key "
+        "and hub.db)")("poll-ms", po::value<std::int64_t>()->default_value(1000),
+                       "idle polling interval")(
         "drain-seconds", po::value<std::int64_t>()->default_value(30),
         "on a stop: how long running jobs may finish before they are handed back")(
         "once", "stop as soon as no job is left to run");
@@ -90,6 +102,14 @@ int agent_run(const Context& context) {
     if (values.count("work-dir")) {
         agent_options.work_root = values["work-dir"].as<std::string>();
     }
+    agent_options.native_jobs = values.count("no-native") == 0;
+    if (values.count("allow-command")) {
+        agent_options.allowed_commands = values["allow-command"].as<std::vector<std::string>>();
+    }
+    if (values.count("bwrap")) {
+        agent_options.bwrap_program = values["bwrap"].as<std::string>();
+    }
+    agent_options.unsandboxed_native = values.count("unsandboxed-native") > 0;
     agent_options.poll_interval = std::chrono::milliseconds(values["poll-ms"].as<std::int64_t>());
     const bool terminal = ::isatty(STDOUT_FILENO) == 1 && !context.json;
     std::mutex output;
@@ -132,7 +152,8 @@ int agent_run(const Context& context) {
 
 void add_agent_commands(std::vector<Command>& commands) {
     commands.push_back({"agent run",
-                        "run this machine's worker agent in the foreground (--slots N, --once)",
+                        "run this machine's worker agent in the foreground (--slots N, --once, "
+                        "--no-native, --allow-command CMD)",
                         agent_run});
 }
 

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 namespace sihlicon {
 
@@ -72,6 +73,31 @@ std::optional<Timestamp> read_time(json::ObjectReader& reader, std::string_view 
 }
 
 }  // namespace
+
+bool is_reserved_env_name(std::string_view name) noexcept {
+    static constexpr std::string_view kPrefixes[] = {"LD_", "DYLD_", "BASH_FUNC_", "SIHLICON_"};
+    static constexpr std::string_view kNames[] = {
+        "PATH",         "HOME",         "GCONV_PATH",  "GLIBC_TUNABLES",
+        "LOCPATH",      "NLSPATH",      "HOSTALIASES", "IFS",
+        "ENV",          "BASH_ENV",     "SHELLOPTS",   "BASHOPTS",
+        "PS4",          "PYTHONPATH",   "PYTHONHOME",  "PYTHONSTARTUP",
+        "PERL5LIB",     "PERL5OPT",     "PERLLIB",     "RUBYLIB",
+        "RUBYOPT",      "NODE_OPTIONS", "NODE_PATH",   "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS"};
+    return std::any_of(std::begin(kPrefixes), std::end(kPrefixes),
+                       [&](std::string_view prefix) { return name.starts_with(prefix); }) ||
+           std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
+}
+
+bool is_container_image(std::string_view image) noexcept {
+    if (image.empty() || std::isalnum(static_cast<unsigned char>(image.front())) == 0) {
+        return false;
+    }
+    return std::all_of(image.begin(), image.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == '@';
+    });
+}
 
 JobSpec JobSpec::from_json(std::string_view text, std::string_view owner) {
     if (text.size() > kMaxJsonBytes) {
@@ -162,9 +188,19 @@ void validate(const JobSpec& spec, Timestamp now) {
     require_length("jobDescription", spec.description, 0, 4096);
     require_length("owner", spec.owner, 1, 256);
     require_length("workloadConfig.containerImage", spec.workload.container_image, 1, 512);
+    if (!is_container_image(spec.workload.container_image)) {
+        throw Error::invalid("workloadConfig.containerImage", spec.workload.container_image,
+                             "is not a container image reference (a letter or digit, then "
+                             "letters, digits and . _ - / : @)");
+    }
     for (const auto& [name, value] : spec.workload.env) {
         if (!is_env_name(name)) {
             throw Error::invalid("workloadConfig.env", name, "is not an environment variable name");
+        }
+        if (is_reserved_env_name(name)) {
+            throw Error::invalid("workloadConfig.env", name,
+                                 "is reserved: the agent sets it, or it changes which code a "
+                                 "program loads (PATH, HOME, LD_*, ...)");
         }
     }
     const auto& resources = spec.workload.resources;

@@ -80,12 +80,12 @@ TEST_CASE("an agent registers its hardware and runs a native job on stored input
     CHECK(agent.status().completed == 1);
     agent.stop();
     CHECK(fixture.scheduler().worker("bee-01").status == WorkerStatus::offline);
-    CHECK_FALSE(std::filesystem::exists(fixture.dir / "work-bee-01" / (job.id + "-1")));
+    CHECK_FALSE(std::filesystem::exists(fixture.work / "work-bee-01" / (job.id + "-1")));
 }
 
 TEST_CASE("an agent's work folder is absolute even when the hub was opened by a relative path") {
     // The demo opens its hub as "demo-hub": the job ran in its own folder and could not find
-    // "demo-hub/agent/.../input" from there.
+    // a relative "work/.../input" from there.
     AgentFixture fixture;
     const auto page = fixture.store(kPage, "page-17.txt");
     auto spec = AgentFixture::shell_job(
@@ -94,9 +94,9 @@ TEST_CASE("an agent's work folder is absolute even when the hub was opened by a 
     spec.input_refs = {page.content_id};
     const auto job = fixture.scheduler().submit(spec);
     const auto previous = std::filesystem::current_path();
-    std::filesystem::current_path(fixture.dir.path().parent_path());
+    std::filesystem::current_path(fixture.work.path().parent_path());
     auto options = fixture.agent_options();
-    options.work_root = fixture.dir.path().filename() / "relative-work";
+    options.work_root = fixture.work.path().filename() / "relative-work";
     JobRecord done;
     {
         WorkerAgent agent(fixture.hub, options);
@@ -129,10 +129,8 @@ TEST_CASE("a job that exits non-zero is retried, then dead-lettered") {
 
 TEST_CASE("a job past its timeout is killed with its whole process group") {
     AgentFixture fixture;
-    const auto pid_file = fixture.dir / "grandchild.pid";
-    auto spec =
-        AgentFixture::shell_job("stuck", "sleep 30 & echo $! > \"$PID_FILE\"; wait; echo never");
-    spec.workload.env = {{"PID_FILE", pid_file.string()}};
+    const auto sleep = AgentFixture::unique_sleep();
+    auto spec = AgentFixture::shell_job("stuck", "sleep " + sleep + " & wait; echo never");
     spec.workload.timeout_seconds = 1;
     spec.max_attempts = 1;
     const auto job = fixture.scheduler().submit(spec);
@@ -143,12 +141,10 @@ TEST_CASE("a job past its timeout is killed with its whole process group") {
     CHECK(done.dead_letter);
     REQUIRE(done.error_message.has_value());
     CHECK(done.error_message->find("timed out after 1 s") != std::string::npos);
-    pid_t grandchild = 0;
-    std::ifstream(pid_file) >> grandchild;
-    REQUIRE(grandchild > 0);
     bool gone = false;
     for (int i = 0; i < 100 && !gone; ++i) {
-        gone = process_gone(grandchild);
+        const auto grandchild = AgentFixture::find_process({"sleep", sleep});
+        gone = grandchild == 0 || process_gone(grandchild);
         std::this_thread::sleep_for(5ms);
     }
     CHECK(gone);
@@ -165,7 +161,9 @@ TEST_CASE("a job whose input left the content store after it was queued fails wi
     const auto job = fixture.scheduler().submit(spec);
     REQUIRE(job.status == JobStatus::queued);
     fixture.hub.content_store().remove(kCidHelloWorld, "client-a");
-    WorkerAgent agent(fixture.hub, fixture.agent_options());
+    auto options = fixture.agent_options();
+    options.unsandboxed_native = true;  // the marker is on the host: a run would leave it
+    WorkerAgent agent(fixture.hub, options);
     agent.start();
     const auto done = fixture.wait_final(agent, job.id);
     CHECK(done.status == JobStatus::failed);
@@ -195,21 +193,25 @@ TEST_CASE("a container job fails with a clear reason where no container runtime 
 
 TEST_CASE("a container job runs through the runtime found on PATH, with its folders mounted") {
     AgentFixture fixture;
-    // A stand-in for docker: `info` succeeds, `run` records its arguments and prints a line.
-    const auto bin = fixture.dir / "runtime-bin";
+    // A stand-in for docker: `info` succeeds, `run` records its arguments and environment and
+    // prints a line.
+    const auto bin = fixture.work / "runtime-bin";
     std::filesystem::create_directories(bin);
+    const auto args_file = fixture.work / "docker-args";
+    const auto env_file = fixture.work / "docker-env";
     {
         std::ofstream script(bin / "docker");
         script << "#!/bin/sh\n"
                   "[ \"$1\" = info ] && exit 0\n"
-                  "printf '%s\\n' \"$@\" > \"$ARGS_FILE\"\n"
+                  "printf '%s\\n' \"$@\" > '"
+               << args_file.string() << "'\nenv > '" << env_file.string()
+               << "'\n"
                   "echo ran in a container\n";
     }
     std::filesystem::permissions(bin / "docker", std::filesystem::perms::owner_all);
-    const auto args_file = fixture.dir / "docker-args";
     auto spec = AgentFixture::job("ocr");
     spec.workload.command = {"tesseract", "/input/page.png", "/output/page"};
-    spec.workload.env = {{"ARGS_FILE", args_file.string()}};
+    spec.workload.env = {{"GREETING", "hello from the job"}};
     const auto job = fixture.scheduler().submit(spec);
     auto options = fixture.agent_options();
     options.container_search_path = bin.string();
@@ -225,13 +227,15 @@ TEST_CASE("a container job runs through the runtime found on PATH, with its fold
     for (std::string line; std::getline(recorded, line);) {
         args.push_back(line);
     }
-    const auto folder = (fixture.dir / "work-bee-01" / (job.id + "-1")).string();
+    const auto folder = (fixture.work / "work-bee-01" / (job.id + "-1")).string();
     const std::vector<std::string> expected = {"run",
                                                "--rm",
                                                "--name",
                                                "sihlicon-" + job.id + "-1",
                                                "--network",
                                                "none",
+                                               "--security-opt",
+                                               "no-new-privileges",
                                                "--volume",
                                                folder + "/input:/input:ro",
                                                "--volume",
@@ -247,12 +251,22 @@ TEST_CASE("a container job runs through the runtime found on PATH, with its fold
                                                "--memory",
                                                std::to_string(1LL << 30),
                                                "--env",
-                                               "ARGS_FILE=" + args_file.string(),
+                                               "GREETING=hello from the job",
                                                "tesseract/tesseract:latest",
                                                "tesseract",
                                                "/input/page.png",
                                                "/output/page"};
     CHECK(args == expected);
+    // The only host folders the container gets are the attempt's input and output; the job's
+    // env goes into the container, never into the runtime's own client.
+    for (const auto& arg : args) {
+        CHECK(arg.find(fixture.dir.path().string()) == std::string::npos);
+    }
+    std::ifstream client_env(env_file);
+    const std::string environment((std::istreambuf_iterator<char>(client_env)),
+                                  std::istreambuf_iterator<char>());
+    CHECK(environment.find("PATH=") != std::string::npos);
+    CHECK(environment.find("GREETING") == std::string::npos);
 }
 
 TEST_CASE("a native job runs under CPU-time and memory limits") {
@@ -274,6 +288,7 @@ TEST_CASE("a native job runs under CPU-time and memory limits") {
 TEST_CASE("slots are bounded by the cores and run jobs side by side") {
     AgentFixture fixture;
     auto options = fixture.agent_options();
+    options.unsandboxed_native = true;  // two sandboxes share nothing: the jobs meet on the host
     options.slots = 8;
     options.hardware = HardwareInfo{2, 8LL << 30, {}};
     const auto both = fixture.dir / "both";
@@ -363,7 +378,8 @@ TEST_CASE("energy comes from the RAPL counters when they are readable, across a 
     const auto job = fixture.scheduler().submit(spec);
     auto options = fixture.agent_options();
     options.rapl.root = fixture.dir / "powercap";
-    options.heartbeat_interval = 1h;  // only the job moves the counter
+    options.unsandboxed_native = true;  // the job stands in for the CPU: it moves the counter
+    options.heartbeat_interval = 1h;    // only the job moves the counter
     WorkerAgent agent(fixture.hub, options);
     agent.start();
     const auto done = fixture.wait_final(agent, job.id);

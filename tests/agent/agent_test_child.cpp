@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // An agent in a process of its own, for the crash test: opens the hub in HUB_DIR on a manual
-// clock frozen at CLOCK_MS and runs worker WORKER_ID with one slot until it is killed.
+// clock frozen at CLOCK_MS and runs worker WORKER_ID with one slot, its work folders in
+// WORK_ROOT, until it is killed.
 //
-//   agent_test_child HUB_DIR CLOCK_MS WORKER_ID
+//   agent_test_child HUB_DIR CLOCK_MS WORKER_ID WORK_ROOT
 #include <sihlicon/hub.hpp>
 #include <sihlicon/worker_agent.hpp>
 
@@ -14,8 +15,8 @@
 #include <thread>
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::cerr << "usage: agent_test_child HUB_DIR CLOCK_MS WORKER_ID\n";
+    if (argc != 5) {
+        std::cerr << "usage: agent_test_child HUB_DIR CLOCK_MS WORKER_ID WORK_ROOT\n";
         return 2;
     }
     sihlicon::HubOptions hub_options;
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
     options.worker_id = argv[3];
     options.hub_id = "pool";
     options.hardware = sihlicon::HardwareInfo{4, 8LL << 30, {}};
-    options.work_root = std::filesystem::path(argv[1]) / ("work-" + options.worker_id);
+    options.work_root = argv[4];
     options.poll_interval = std::chrono::milliseconds(10);
     options.heartbeat_interval = std::chrono::milliseconds(50);
     options.renew_interval = std::chrono::milliseconds(50);

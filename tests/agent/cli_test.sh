@@ -47,6 +47,48 @@ out=$("$sihlicon" --json worker list)
 bee_term=$(grep -o '"workerId":"bee-term".*' <<<"$out")  # the last worker, by id
 check "a stopped agent's worker is offline" grep -q '"status":"offline"' <<<"$bee_term"
 
+# Jobs cannot reach the hub: a native job runs in a sandbox that does not see the hub folder.
+native_job() {  # native_job NAME COMMAND_JSON_ARRAY: submits a native job of one attempt
+  json_field jobId "$("$sihlicon" --json job submit "{\"jobType\":\"custom\",\"jobName\":\"$1\",\"maxAttempts\":1,\"workloadConfig\":{\"containerImage\":\"native\",\"command\":$2,\"env\":{\"HUB\":\"$SIHLICON_HUB\"}}}" --owner ann)"
+}
+job=$(native_job steal '["sh","-c","cat \"$HUB/operator.key\""]')
+out=$("$sihlicon" agent run --worker-id bee-sandbox --poll-ms 20 --once 2>&1); rc=$?
+check "agent run exits 0 after a hostile job" test "$rc" -eq 0
+out=$("$sihlicon" --json job show "$job")
+check "a job reading operator.key fails" grep -q '"status":"failed"' <<<"$out"
+check "it cannot see the key" grep -q 'No such file or directory' <<<"$out"
+
+out=$("$sihlicon" job submit '{"jobType":"custom","jobName":"preload","workloadConfig":{"containerImage":"native","command":["true"],"env":{"LD_PRELOAD":"/tmp/x.so"}}}' --owner ann 2>&1); rc=$?
+check "a job whose env sets LD_PRELOAD is refused" test "$rc" -ne 0
+check "the refusal names LD_PRELOAD" grep -q 'LD_PRELOAD' <<<"$out"
+
+job=$(native_job off '["true"]')
+out=$("$sihlicon" agent run --worker-id bee-off --poll-ms 20 --once --no-native 2>&1); rc=$?
+check "agent run --no-native exits 0" test "$rc" -eq 0
+check "--no-native refuses the native job" grep -q "runs no native jobs" <<<"$out"
+out=$("$sihlicon" --json job show "$job")
+check "the refused job failed for good" grep -q '"status":"failed"' <<<"$out"
+
+job=$(native_job shell '["sh","-c","true"]')
+allowed=$(native_job version '["sha256sum","--version"]')
+out=$("$sihlicon" agent run --worker-id bee-allow --poll-ms 20 --once --allow-command sha256sum \
+  --allow-command wc 2>&1)
+check "--allow-command refuses another program" grep -q "'sh' is not a program worker bee-allow allows (allowed: sha256sum, wc)" <<<"$out"
+check "--allow-command runs the program it names" grep -q "job $allowed attempt 1 completed" <<<"$out"
+
+job=$(native_job nobwrap '["true"]')
+out=$("$sihlicon" agent run --worker-id bee-nobwrap --poll-ms 20 --once --bwrap "$work/no-bwrap" 2>&1)
+check "without bwrap, native jobs are refused" grep -q "this worker cannot make one" <<<"$out"
+job=$(native_job trusted '["sh","-c","ls \"$HUB\""]')
+out=$("$sihlicon" agent run --worker-id bee-trusted --poll-ms 20 --once --bwrap "$work/no-bwrap" \
+  --unsandboxed-native 2>&1)
+check "--unsandboxed-native warns" grep -q "WARNING: agent bee-trusted runs native jobs UNSANDBOXED" <<<"$out"
+check "--unsandboxed-native runs the job" grep -q "job $job attempt 1 completed" <<<"$out"
+
+out=$("$sihlicon" agent run --work-dir "$SIHLICON_HUB/agent" --once 2>&1); rc=$?
+check "a --work-dir inside the hub folder exits 1" test "$rc" -eq 1
+check "the error names work_root" grep -q 'work_root.*inside the hub folder' <<<"$out"
+
 out=$("$sihlicon" agent run --slots 0 2>&1); rc=$?
 check "agent run --slots 0 exits 1" test "$rc" -eq 1
 check "the error names slots" grep -q 'slots' <<<"$out"

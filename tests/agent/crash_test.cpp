@@ -56,12 +56,12 @@ bool eventually(Condition condition, std::chrono::milliseconds limit = 3s) {
 
 TEST_CASE("a job held by an agent killed mid-run returns by lease expiry and completes once") {
     AgentFixture fixture;
-    const auto marker = fixture.dir / "first-attempt.pid";
-    auto spec = AgentFixture::shell_job(
-        "survivor",
-        "if [ -e \"$MARKER\" ]; then printf done > \"$SIHLICON_OUTPUT_DIR/result.txt\"; "
-        "else echo $$ > \"$MARKER\"; sleep 30; fi");
-    spec.workload.env = {{"MARKER", marker.string()}};
+    const auto sleep = AgentFixture::unique_sleep();
+    auto spec = AgentFixture::shell_job("survivor",
+                                        "if [ \"$SIHLICON_ATTEMPT\" -gt 1 ]; then printf done > "
+                                        "\"$SIHLICON_OUTPUT_DIR/result.txt\"; "
+                                        "else sleep " +
+                                            sleep + "; fi");
     const auto job = fixture.scheduler().submit(spec);
 
     // The first agent runs in a process of its own and dies by SIGKILL mid-job.
@@ -69,15 +69,17 @@ TEST_CASE("a job held by an agent killed mid-run returns by lease expiry and com
     const std::string hub_dir = fixture.dir.path().string();
     const std::string clock_ms = std::to_string(fixture.clock->now().ms());
     const std::string worker = "bee-crash";
+    const std::string work_root = (fixture.work / "work-crashed").string();
     std::vector<char*> argv = {
-        const_cast<char*>(program.c_str()), const_cast<char*>(hub_dir.c_str()),
-        const_cast<char*>(clock_ms.c_str()), const_cast<char*>(worker.c_str()), nullptr};
+        const_cast<char*>(program.c_str()),   const_cast<char*>(hub_dir.c_str()),
+        const_cast<char*>(clock_ms.c_str()),  const_cast<char*>(worker.c_str()),
+        const_cast<char*>(work_root.c_str()), nullptr};
     pid_t agent_pid = 0;
     REQUIRE(::posix_spawn(&agent_pid, program.c_str(), nullptr, nullptr, argv.data(), environ) ==
             0);
     pid_t job_pid = 0;
     const bool started = eventually([&] {
-        std::ifstream(marker) >> job_pid;
+        job_pid = AgentFixture::find_process({"sleep", sleep});
         return job_pid > 0;
     });
     if (!started) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // A hub on a manual clock with one site, and options for a WorkerAgent that runs real child
-// processes quickly: short real-time pacing, no container runtime, no RAPL.
+// processes quickly: short real-time pacing, no container runtime, no RAPL, work folders in a
+// folder of their own outside the hub folder (`work`), native jobs sandboxed.
 #pragma once
 
 #include "scheduler/fixture.hpp"
@@ -9,13 +10,20 @@
 #include <sihlicon/content_store.hpp>
 #include <sihlicon/worker_agent.hpp>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 namespace sihlicon::testing {
 
 struct AgentFixture : SchedulerFixture {
+    TempDir work;  // where agents' work folders go: never inside the hub folder (`dir`)
+
     AgentFixture() {
         add_hub("pool");
         std::filesystem::create_directories(dir / "empty-bin");
@@ -27,7 +35,7 @@ struct AgentFixture : SchedulerFixture {
         options.hub_id = "pool";
         options.slots = 2;
         options.hardware = HardwareInfo{4, 8LL << 30, {}};
-        options.work_root = dir / ("work-" + worker_id);
+        options.work_root = work / ("work-" + worker_id);
         options.poll_interval = std::chrono::milliseconds(10);
         options.heartbeat_interval = std::chrono::milliseconds(50);
         options.renew_interval = std::chrono::milliseconds(50);
@@ -48,6 +56,36 @@ struct AgentFixture : SchedulerFixture {
 
     static JobSpec shell_job(const std::string& name, const std::string& script) {
         return native_job(name, {"sh", "-c", script});
+    }
+
+    // A `sleep` argument no other process has: its process can be found in /proc, from outside
+    // any sandbox (find_process).
+    static std::string unique_sleep(int seconds = 30) {
+        static std::atomic<int> counter{0};
+        return std::to_string(seconds) + "." + std::to_string(::getpid() % 100000) +
+               std::to_string(100 + counter.fetch_add(1));
+    }
+
+    // The pid of a process whose command line is exactly `argv`, or 0.
+    static pid_t find_process(const std::vector<std::string>& argv) {
+        std::string wanted;
+        for (const auto& part : argv) {
+            wanted += part + '\0';
+        }
+        std::error_code error;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+            const auto name = entry.path().filename().string();
+            if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+                continue;
+            }
+            std::ifstream file(entry.path() / "cmdline", std::ios::binary);
+            const std::string text((std::istreambuf_iterator<char>(file)),
+                                   std::istreambuf_iterator<char>());
+            if (text == wanted) {
+                return static_cast<pid_t>(std::stol(name));
+            }
+        }
+        return 0;
     }
 
     Manifest store(const std::string& text, const std::string& file_name,

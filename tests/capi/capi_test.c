@@ -1594,6 +1594,118 @@ static void test_every_hub_function_refuses_null(void) {
     CHECK(sih_execution_stop_requested(NULL) == 0);
 }
 
+/* Waits (real time) until job `job_id` has `status` (e.g. "\"status\":\"failed\""); returns
+ * its record (sih_free it) or NULL. */
+static char* wait_for_job(sih_hub* hub, const char* job_id, const char* status) {
+    for (int i = 0; i < 500; ++i) {
+        char* json = NULL;
+        OK(sih_scheduler_job(hub, job_id, &json));
+        if (json != NULL && strstr(json, status) != NULL) {
+            return json;
+        }
+        sih_free(json);
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+/* Native jobs under the library's executors: the operator's rules and the sandbox. */
+static void test_worker_agent_native_job_rules(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    OK(sih_settlement_top_up(hub, "client/alice/USD", "1.00", "tx-1", NULL));
+    char* json = NULL;
+
+    /* A version 1 struct ends before the version 2 fields: init leaves them alone. */
+    sih_agent_options options;
+    options.native_jobs = 7;
+    options.unsandboxed_native = 7;
+    OK(sih_agent_options_init(&options, 1));
+    CHECK(options.native_jobs == 7 && options.unsandboxed_native == 7);
+    OK(sih_agent_options_init(&options, SIH_AGENT_OPTIONS_VERSION));
+    CHECK(options.native_jobs == 1 && options.unsandboxed_native == 0);
+    CHECK(options.allowed_commands == NULL && options.bwrap_program == NULL);
+    options.hub_id = "hub-zurich";
+    options.poll_interval_ms = 20;
+    options.hardware_json = "{\"cpuCores\":2,\"memoryBytes\":4294967296}";
+
+    sih_agent* agent = NULL;
+    char inside[300];
+    snprintf(inside, sizeof inside, "%s/agent", directory);
+    options.work_root = inside;
+    FAILS(sih_agent_new(hub, &options, &agent), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("work_root"));
+    options.work_root = NULL;
+    const char* const unknown[] = {"no-such-program-anywhere"};
+    options.allowed_commands = unknown;
+    options.allowed_command_count = 1;
+    FAILS(sih_agent_new(hub, &options, &agent), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("allowed_commands"));
+
+    /* An allow-list: `true` runs, nothing else. */
+    const char* const allowed[] = {"true"};
+    options.allowed_commands = allowed;
+    options.worker_id = "agent-allow";
+    char* ok_id = NULL;
+    char* refused_id = NULL;
+    OK(sih_scheduler_submit(hub, kJob, "alice", &ok_id));
+    OK(sih_scheduler_submit(hub,
+                            "{\"jobType\":\"ocr\",\"jobName\":\"shell\",\"workloadConfig\":{"
+                            "\"containerImage\":\"native\",\"command\":[\"sh\",\"-c\",\"true\"]}}",
+                            "alice", &refused_id));
+    OK(sih_agent_new(hub, &options, &agent));
+    OK(sih_agent_start(agent, NULL));
+    json = wait_for_job(hub, ok_id, "\"status\":\"completed\"");
+    CHECK(json != NULL);
+    sih_free(json);
+    json = wait_for_job(hub, refused_id, "\"status\":\"failed\"");
+    CHECK(json != NULL && strstr(json, "is not a program worker agent-allow allows") != NULL);
+    sih_free(json);
+    sih_agent_destroy(&agent);
+    sih_free(ok_id);
+    sih_free(refused_id);
+
+    /* Native jobs off. */
+    options.allowed_commands = NULL;
+    options.allowed_command_count = 0;
+    options.native_jobs = 0;
+    options.worker_id = "agent-off";
+    char* job_id = NULL;
+    OK(sih_scheduler_submit(hub, kJob, "alice", &job_id));
+    OK(sih_agent_new(hub, &options, &agent));
+    OK(sih_agent_start(agent, NULL));
+    json = wait_for_job(hub, job_id, "\"status\":\"failed\"");
+    CHECK(json != NULL && strstr(json, "runs no native jobs") != NULL);
+    sih_free(json);
+    sih_agent_destroy(&agent);
+    sih_free(job_id);
+
+    /* No bubblewrap: refused, unless the operator opts out of the sandbox. */
+    options.native_jobs = 1;
+    options.bwrap_program = "/nonexistent/bwrap";
+    options.worker_id = "agent-nobwrap";
+    OK(sih_scheduler_submit(hub, kJob, "alice", &job_id));
+    OK(sih_agent_new(hub, &options, &agent));
+    OK(sih_agent_start(agent, NULL));
+    json = wait_for_job(hub, job_id, "\"status\":\"failed\"");
+    CHECK(json != NULL && strstr(json, "cannot make one") != NULL);
+    sih_free(json);
+    sih_agent_destroy(&agent);
+    sih_free(job_id);
+    options.unsandboxed_native = 1;
+    options.worker_id = "agent-trusted";
+    OK(sih_scheduler_submit(hub, kJob, "alice", &job_id));
+    OK(sih_agent_new(hub, &options, &agent));
+    OK(sih_agent_start(agent, NULL));
+    json = wait_for_job(hub, job_id, "\"status\":\"completed\"");
+    CHECK(json != NULL);
+    sih_free(json);
+    sih_agent_destroy(&agent);
+    sih_free(job_id);
+    close_hub(&hub, &clock);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -1615,6 +1727,7 @@ static const test_case tests[] = {
     {"settlement_journal_and_market", test_settlement_journal_and_market},
     {"epochs_receipts_and_operator_key", test_epochs_receipts_and_operator_key},
     {"worker_agent_with_a_c_executor", test_worker_agent_with_a_c_executor},
+    {"worker_agent_native_job_rules", test_worker_agent_native_job_rules},
     {"every_hub_function_refuses_null", test_every_hub_function_refuses_null},
 };
 

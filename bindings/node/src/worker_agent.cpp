@@ -183,6 +183,10 @@ AgentOptions agent_options(const Napi::Object& given) {
                                                    "renewIntervalMs",
                                                    "pollIntervalMs",
                                                    "containerSearchPath",
+                                                   "nativeJobs",
+                                                   "allowedCommands",
+                                                   "bwrapProgram",
+                                                   "unsandboxedNative",
                                                    "executor",
                                                    "onEvent"};
     const auto keys = given.GetPropertyNames();
@@ -237,6 +241,12 @@ AgentOptions agent_options(const Napi::Object& given) {
     if (auto path = optional_text(given.Get("containerSearchPath"), "containerSearchPath")) {
         result.container_search_path = *path;
     }
+    result.native_jobs = boolean(given.Get("nativeJobs"), "nativeJobs", true);
+    result.allowed_commands = text_list(given.Get("allowedCommands"), "allowedCommands");
+    if (auto bwrap = optional_text(given.Get("bwrapProgram"), "bwrapProgram")) {
+        result.bwrap_program = *bwrap;
+    }
+    result.unsandboxed_native = boolean(given.Get("unsandboxedNative"), "unsandboxedNative", false);
     for (const char* key : {"executor", "onEvent"}) {
         if (!is_absent(given.Get(key)) && !given.Get(key).IsFunction()) {
             throw Error::invalid(key, "", "must be a function");

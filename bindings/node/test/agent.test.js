@@ -164,3 +164,49 @@ test('stopping an agent tells a running JavaScript executor, and the job goes ba
   assert.notEqual(record.status, 'running');
   assert.notEqual(record.status, 'completed');
 });
+
+test('a native job runs sandboxed: it cannot read the operator key', async (t) => {
+  const { hub, directory } = await openHub(t);
+  const agent = hub.workerAgent({ workerId: 'agent-s', hubId: 'zurich-1', hardware: HARDWARE, pollIntervalMs: 20 });
+  const job = nativeJob(['sh', '-c', 'cat "$HUB/operator.key"']);
+  job.workloadConfig.env = { HUB: directory };
+  const submitted = hub.scheduler.submit({ ...job, maxAttempts: 1 }, 'ann');
+  await agent.start();
+  const done = await settled(hub, submitted.jobId);
+  await agent.stop();
+  assert.equal(done.status, 'failed');
+  assert.match(done.errorMessage, /No such file or directory/);
+  const preload = nativeJob(['true']);
+  preload.workloadConfig.env = { LD_PRELOAD: '/tmp/x.so' };
+  assert.throws(() => hub.scheduler.submit(preload, 'ann'),
+    (error) => error.code === 'invalid_argument' && /LD_PRELOAD/.test(error.message));
+});
+
+test('native jobs off, off the allow-list or without bwrap fail with the reason', async (t) => {
+  const { hub, directory } = await openHub(t);
+  const run = async (options, command) => {
+    const submitted = hub.scheduler.submit({ ...nativeJob(command), maxAttempts: 3 }, 'ann');
+    const agent = hub.workerAgent({ workerId: 'agent-r', hubId: 'zurich-1', hardware: HARDWARE,
+      pollIntervalMs: 20, ...options });
+    await agent.start();
+    const done = await settled(hub, submitted.jobId);
+    await agent.stop();
+    return done;
+  };
+  let done = await run({ nativeJobs: false }, ['true']);
+  assert.equal(done.status, 'failed');
+  assert.equal(done.attempts, 1);
+  assert.match(done.errorMessage, /runs no native jobs/);
+  done = await run({ allowedCommands: ['true'] }, ['sh', '-c', 'true']);
+  assert.match(done.errorMessage, /'sh' is not a program worker agent-r allows \(allowed: true\)/);
+  assert.equal((await run({ allowedCommands: ['true'] }, ['true'])).status, 'completed');
+  done = await run({ bwrapProgram: '/nonexistent/bwrap' }, ['true']);
+  assert.match(done.errorMessage, /cannot make one/);
+  done = await run({ bwrapProgram: '/nonexistent/bwrap', unsandboxedNative: true }, ['true']);
+  assert.equal(done.status, 'completed');
+  const inside = hub.workerAgent({ hubId: 'zurich-1', hardware: HARDWARE,
+    workRoot: path.join(directory, 'agent') });
+  await rejects(assert, () => inside.start(), 'invalid_argument', 'workRoot');
+  assert.throws(() => hub.workerAgent({ hubId: 'zurich-1', nativeJobs: 'no' }),
+    (error) => error.code === 'invalid_argument' && error.field === 'nativeJobs');
+});

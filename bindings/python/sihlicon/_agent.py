@@ -12,7 +12,7 @@ import os
 import weakref
 from datetime import timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from . import _core
 from ._records import JobRecord, WorkerRecord, build, duration_ms
@@ -97,6 +97,15 @@ class WorkerAgent:
     ``executor``: a Python callable running each attempt (see :data:`Executor`); None uses the
     library's process executor (``workloadConfig.command`` with its ``env``, timeout, limits).
     ``on_event``: called with one line per event (start, completion, failure, drain).
+
+    Native jobs (``containerImage`` "native") run in a bubblewrap sandbox that sees only a
+    read-only system and the job's own input and output folders (no hub folder, no home, no
+    network). ``native_jobs=False`` refuses them all; ``allowed_commands`` (names on the jobs'
+    PATH or absolute paths) is the only programs they may run; ``bwrap_program`` is the
+    bubblewrap to use. A refused job fails with the reason, not retried; where no sandbox can
+    be made, native jobs are refused. ``unsandboxed_native=True`` is DANGEROUS: native jobs
+    then run as this process's user and can read ``operator.key`` and ``hub.db``. ``work_root``
+    must be outside the hub folder (default: a new private folder, removed with the agent).
     """
 
     def __init__(
@@ -113,6 +122,10 @@ class WorkerAgent:
         labels: dict[str, str] | None = None,
         executor: Executor | None = None,
         on_event: Callable[[str], None] | None = None,
+        native_jobs: bool = True,
+        allowed_commands: Sequence[str] = (),
+        bwrap_program: str | os.PathLike[str] = "",
+        unsandboxed_native: bool = False,
     ) -> None:
         native_executor = None if executor is None else _wrap(executor)
         self._native = _core.WorkerAgent(
@@ -127,6 +140,10 @@ class WorkerAgent:
             dict(labels or {}),
             native_executor,
             on_event,
+            native_jobs,
+            list(allowed_commands),
+            os.fspath(bwrap_program),
+            unsandboxed_native,
         )
         _agents_of.setdefault(hub._native, weakref.WeakSet()).add(self)
 

@@ -64,6 +64,10 @@ class WorkerAgent:
         labels: dict[str, str],
         execute: _Callable[[dict[str, Any], _Callable[[], bool]], dict[str, Any]] | None,
         on_event: _Callable[[str], None] | None,
+        native_jobs: bool,
+        allowed_commands: list[str],
+        bwrap_program: str,
+        unsandboxed_native: bool,
     ) -> None: ...
     def start(self) -> Record: ...
     def drain(self, grace_ms: int) -> int: ...

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace sihlicon::python {
 namespace {
@@ -218,29 +220,35 @@ class AgentHandle {
 
 void bind_worker_agent(py::module_& module) {
     py::class_<AgentHandle>(module, "WorkerAgent")
-        .def(
-            py::init([](const std::shared_ptr<HubHandle>& hub, const std::string& worker_id,
-                        const std::string& hub_id, std::int64_t slots, const std::string& work_root,
-                        std::int64_t poll_interval_ms, std::int64_t heartbeat_interval_ms,
-                        std::int64_t renew_interval_ms,
-                        const std::map<std::string, std::string>& labels,
-                        std::optional<py::function> execute, std::optional<py::function> on_event) {
-                AgentOptions options;
-                options.worker_id = worker_id;
-                options.hub_id = hub_id;
-                options.slots = slots;
-                options.work_root = work_root;
-                options.poll_interval = milliseconds(poll_interval_ms);
-                options.heartbeat_interval = milliseconds(heartbeat_interval_ms);
-                options.renew_interval = milliseconds(renew_interval_ms);
-                options.labels = labels;
-                return std::make_unique<AgentHandle>(hub, std::move(options), std::move(execute),
-                                                     std::move(on_event));
-            }),
-            py::arg("hub"), py::arg("worker_id"), py::arg("hub_id"), py::arg("slots"),
-            py::arg("work_root"), py::arg("poll_interval_ms"), py::arg("heartbeat_interval_ms"),
-            py::arg("renew_interval_ms"), py::arg("labels"), py::arg("execute"),
-            py::arg("on_event"))
+        .def(py::init([](const std::shared_ptr<HubHandle>& hub, const std::string& worker_id,
+                         const std::string& hub_id, std::int64_t slots,
+                         const std::string& work_root, std::int64_t poll_interval_ms,
+                         std::int64_t heartbeat_interval_ms, std::int64_t renew_interval_ms,
+                         const std::map<std::string, std::string>& labels,
+                         std::optional<py::function> execute, std::optional<py::function> on_event,
+                         bool native_jobs, const std::vector<std::string>& allowed_commands,
+                         const std::string& bwrap_program, bool unsandboxed_native) {
+                 AgentOptions options;
+                 options.worker_id = worker_id;
+                 options.hub_id = hub_id;
+                 options.slots = slots;
+                 options.work_root = work_root;
+                 options.poll_interval = milliseconds(poll_interval_ms);
+                 options.heartbeat_interval = milliseconds(heartbeat_interval_ms);
+                 options.renew_interval = milliseconds(renew_interval_ms);
+                 options.labels = labels;
+                 options.native_jobs = native_jobs;
+                 options.allowed_commands = allowed_commands;
+                 options.bwrap_program = bwrap_program;
+                 options.unsandboxed_native = unsandboxed_native;
+                 return std::make_unique<AgentHandle>(hub, std::move(options), std::move(execute),
+                                                      std::move(on_event));
+             }),
+             py::arg("hub"), py::arg("worker_id"), py::arg("hub_id"), py::arg("slots"),
+             py::arg("work_root"), py::arg("poll_interval_ms"), py::arg("heartbeat_interval_ms"),
+             py::arg("renew_interval_ms"), py::arg("labels"), py::arg("execute"),
+             py::arg("on_event"), py::arg("native_jobs"), py::arg("allowed_commands"),
+             py::arg("bwrap_program"), py::arg("unsandboxed_native"))
         .def("start", &AgentHandle::start)
         .def("drain", &AgentHandle::drain)
         .def("stop", &AgentHandle::stop)

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
 import sihlicon
 from conftest import hub_spec, job_request
 
@@ -116,3 +118,77 @@ def test_closing_the_hub_stops_its_running_agent(tmp_path: Path, clock: sihlicon
     hub.close()
     assert not running.running
     assert hub.closed
+
+
+def test_a_native_job_runs_sandboxed_and_cannot_read_the_operator_key(
+    hub: sihlicon.Hub, tmp_path: Path
+) -> None:
+    hub.scheduler.register_hub(hub_spec())
+    request = native_request("steal", "sh", "-c", 'cat "$HUB/operator.key"', maxAttempts=1)
+    request["workloadConfig"]["env"] = {"HUB": hub.directory}  # type: ignore[index]
+    job = hub.scheduler.submit(request, owner="alice")
+    with agent(hub, tmp_path):
+        done = wait_final(hub, job.id)
+    assert done.status == sihlicon.JobStatus.FAILED
+    assert done.error_message is not None and "No such file or directory" in done.error_message
+
+
+def test_a_job_env_that_sets_ld_preload_is_refused(hub: sihlicon.Hub) -> None:
+    hub.scheduler.register_hub(hub_spec())
+    request = native_request("preload", "true")
+    request["workloadConfig"]["env"] = {"LD_PRELOAD": "/tmp/x.so"}  # type: ignore[index]
+    with pytest.raises(sihlicon.InvalidArgument, match="LD_PRELOAD"):
+        hub.scheduler.submit(request, owner="alice")
+
+
+def test_native_jobs_off_or_off_the_allow_list_fail_with_the_reason(
+    hub: sihlicon.Hub, tmp_path: Path
+) -> None:
+    hub.scheduler.register_hub(hub_spec())
+    job = hub.scheduler.submit(native_request("off", "true", maxAttempts=3), owner="alice")
+    with agent(hub, tmp_path, native_jobs=False):
+        done = wait_final(hub, job.id)
+    assert done.status == sihlicon.JobStatus.FAILED and done.attempts == 1
+    assert done.error_message is not None and "runs no native jobs" in done.error_message
+
+    shell = hub.scheduler.submit(native_request("shell", "sh", "-c", "true"), owner="alice")
+    allowed = hub.scheduler.submit(native_request("allowed", "true"), owner="alice")
+    with agent(hub, tmp_path, allowed_commands=["true"]):
+        refused = wait_final(hub, shell.id)
+        assert wait_final(hub, allowed.id).status == sihlicon.JobStatus.COMPLETED
+    assert refused.status == sihlicon.JobStatus.FAILED
+    assert refused.error_message is not None
+    assert "'sh' is not a program worker bee-py allows (allowed: true)" in refused.error_message
+    with pytest.raises(sihlicon.InvalidArgument, match="allowed_commands"):
+        agent(hub, tmp_path, allowed_commands=["no-such-program-anywhere"]).start()
+
+
+def test_without_bwrap_native_jobs_are_refused_unless_the_operator_opts_out(
+    hub: sihlicon.Hub, tmp_path: Path
+) -> None:
+    hub.scheduler.register_hub(hub_spec())
+    job = hub.scheduler.submit(native_request("nobwrap", "true"), owner="alice")
+    with agent(hub, tmp_path, bwrap_program=tmp_path / "no-bwrap"):
+        done = wait_final(hub, job.id)
+    assert done.status == sihlicon.JobStatus.FAILED
+    assert done.error_message is not None and "cannot make one" in done.error_message
+    events: list[str] = []
+    job = hub.scheduler.submit(native_request("trusted", "true"), owner="alice")
+    with agent(
+        hub,
+        tmp_path,
+        bwrap_program=tmp_path / "no-bwrap",
+        unsandboxed_native=True,
+        on_event=events.append,
+    ):
+        assert wait_final(hub, job.id).status == sihlicon.JobStatus.COMPLETED
+    assert any("UNSANDBOXED" in line for line in events)
+
+
+def test_a_work_root_inside_the_hub_folder_is_refused(hub: sihlicon.Hub, tmp_path: Path) -> None:
+    hub.scheduler.register_hub(hub_spec())
+    inside = sihlicon.WorkerAgent(
+        hub, worker_id="bee-py", hub_id="pool", work_root=Path(hub.directory) / "agent"
+    )
+    with pytest.raises(sihlicon.InvalidArgument, match="work_root"):
+        inside.start()
