@@ -15,6 +15,7 @@
 #include <sihlicon/crypto.hpp>
 #include <sihlicon/error.hpp>
 #include <sihlicon/scheduler.hpp>
+#include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
@@ -52,12 +53,15 @@ void check_identifier(std::string_view field, std::string_view text) {
     }
 }
 
+// A name shown to people (a hub's name, site, region, a GPU model, a label): 1..max bytes of
+// plain text, so it can never forge a line in a listing.
 void check_text(std::string_view field, std::string_view text, std::size_t max) {
     if (text.empty() || text.size() > max) {
         throw Error::invalid(
             field, text,
             text.empty() ? "is required" : "is longer than " + std::to_string(max) + " bytes");
     }
+    require_plain_text(field, text);
 }
 
 void check_range(std::string_view field, std::int64_t value, std::int64_t min, std::int64_t max) {
@@ -99,6 +103,7 @@ void validate_worker(const WorkerSpec& spec) {
         if (value.size() > 256) {
             throw Error::invalid("labels." + key, value, "is longer than 256 bytes");
         }
+        require_plain_text("labels." + key, value);
     }
 }
 
@@ -133,9 +138,7 @@ void validate_completion(const JobCompletion& completion) {
     if (completion.result_hash) {
         check_text("resultHash", *completion.result_hash, 256);
     }
-    boost::system::error_code error;
-    const auto metrics = boost::json::parse(completion.metrics_json, error);
-    if (error || !metrics.is_object()) {
+    if (!json::parse(completion.metrics_json, "metrics").is_object()) {
         throw Error::invalid("metrics", completion.metrics_json, "must be a JSON object");
     }
 }
