@@ -61,7 +61,7 @@ void print_list(const Context& context, std::string_view key, const std::vector<
         return;
     }
     for (const auto& record : records) {
-        std::cout << line(record);
+        print_line(line(record));
     }
 }
 
@@ -175,10 +175,9 @@ int command_epoch_list(const Context& context) {
         return 0;
     }
     for (const auto& epoch : epochs) {
-        std::cout << fmt::format("{}  {:9}  {} jobs  revenue {}  root {}\n", epoch.id,
-                                 to_string(epoch.status), epoch.jobs_count,
-                                 epoch.revenue.to_string(),
-                                 epoch.jobs_merkle_root.empty() ? "-" : epoch.jobs_merkle_root);
+        print_line(fmt::format("{}  {:9}  {} jobs  revenue {}  root {}\n", epoch.id,
+                               to_string(epoch.status), epoch.jobs_count, epoch.revenue.to_string(),
+                               epoch.jobs_merkle_root.empty() ? "-" : epoch.jobs_merkle_root));
     }
     return 0;
 }
@@ -201,8 +200,8 @@ int command_epoch_jobs(const Context& context) {
         return 0;
     }
     for (const auto& job : jobs) {
-        std::cout << fmt::format("{}  client {}  worker {}  fee {}\n", job.job_id, job.client,
-                                 job.worker, job.fee.to_string());
+        print_line(fmt::format("{}  client {}  worker {}  fee {}\n", job.job_id, job.client,
+                               job.worker, job.fee.to_string()));
     }
     return 0;
 }
@@ -224,9 +223,9 @@ int command_epoch_payouts(const Context& context) {
         return 0;
     }
     for (const auto& payout : payouts) {
-        std::cout << fmt::format("{}  {} jobs  work {}  readiness {}  total {}\n", payout.worker_id,
-                                 payout.jobs_completed, payout.work_share.to_string(),
-                                 payout.readiness_share.to_string(), payout.total().to_string());
+        print_line(fmt::format("{}  {} jobs  work {}  readiness {}  total {}\n", payout.worker_id,
+                               payout.jobs_completed, payout.work_share.to_string(),
+                               payout.readiness_share.to_string(), payout.total().to_string()));
     }
     return 0;
 }
