@@ -39,7 +39,8 @@ TEST_CASE("an error message never cuts a multi-byte character where it truncates
     // Every offset of a 2-, 3- and 4-byte character at the limit.
     for (const std::string_view character : {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"}) {
         for (std::size_t prefix = 115; prefix <= 121; ++prefix) {
-            const std::string text = std::string(prefix, 'b') + std::string(character) + std::string(character);
+            const std::string text =
+                std::string(prefix, 'b') + std::string(character) + std::string(character);
             CHECK(sihlicon::is_valid_utf8(Error::invalid("f", text, "bad").what()));
         }
     }

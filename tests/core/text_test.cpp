@@ -9,7 +9,7 @@ using namespace sihlicon;
 
 TEST_CASE("a name may hold any printable character, in any script") {
     for (const std::string_view text : {"ann", "Zürich heat pump", "名前", "job name with spaces",
-                                   "a/b:c@d", "\xf0\x9f\x94\xa5"}) {
+                                        "a/b:c@d", "\xf0\x9f\x94\xa5"}) {
         CAPTURE(text);
         CHECK_NOTHROW(require_plain_text("jobName", text));
     }
