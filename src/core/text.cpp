@@ -102,20 +102,20 @@ std::string escape(std::string_view text, std::size_t max_bytes, bool escape_bac
             i = start;
             break;
         }
-        char escape[16];
+        char buffer[16];
         if (code_point < 0) {
-            std::snprintf(escape, sizeof escape, "\\x%02x",
+            std::snprintf(buffer, sizeof buffer, "\\x%02x",
                           static_cast<unsigned>(static_cast<unsigned char>(text[start])));
-            out += escape;
+            out += buffer;
             i = start + 1;
         } else if (code_point == '\\' && escape_backslash) {
             out += "\\\\";
         } else if (code_point < 0x20 || code_point == 0x7f) {
-            std::snprintf(escape, sizeof escape, "\\x%02x", static_cast<unsigned>(code_point));
-            out += escape;
+            std::snprintf(buffer, sizeof buffer, "\\x%02x", static_cast<unsigned>(code_point));
+            out += buffer;
         } else if (is_control_character(static_cast<char32_t>(code_point))) {
-            std::snprintf(escape, sizeof escape, "\\u{%04x}", static_cast<unsigned>(code_point));
-            out += escape;
+            std::snprintf(buffer, sizeof buffer, "\\u{%04x}", static_cast<unsigned>(code_point));
+            out += buffer;
         } else {
             out.append(text.substr(start, end - start));
         }
