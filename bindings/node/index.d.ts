@@ -403,8 +403,14 @@ export interface Receipt {
 }
 
 export interface ReceiptCheck {
+  /** 'valid': a trusted signer signed it; 'unverified': consistent, but no trusted signer was
+   *  given (a receipt carries its own signer, which anyone can make); 'invalid'. */
+  status: 'valid' | 'unverified' | 'invalid';
+  /** True only when status is 'valid'. */
   valid: boolean;
-  /** Empty when valid. */
+  /** The signer is one of the trusted signers. */
+  signerTrusted: boolean;
+  /** Why not valid; empty only when valid. */
   problem: string;
   jobId: string;
   epochId: string;
@@ -780,6 +786,9 @@ export declare class Settlement {
   /** The options in force (the operator key is never returned). */
   options(): Required<SettlementOptions>;
   operatorAddress(): string;
+  /** Whom this hub's receipts may be signed by: the operator's address, then every earlier
+   *  address that signed a finalized epoch. Pass it to verifyReceipt. */
+  trustedSigners(): string[];
   priceOf(jobType: JobType): { amount: Decimal; currency: string };
   jobCharge(jobId: string): { amount: Decimal; currency: string; state: 'reserved' | 'charged' | 'voided' } | null;
   /** The whole charge of a job (demand multiplier and its signals); null for a free job. */
@@ -841,8 +850,16 @@ export declare class Settlement {
 
 // ---- no hub needed ------------------------------------------------------------------------
 
-/** Checks a receipt offline: signature, Merkle proof, root and leaf. Never throws for a bad one. */
-export declare function verifyReceipt(receipt: Receipt | string, expectedSigner?: string): ReceiptCheck;
+/** Checks a receipt offline: signature, Merkle proof, root and leaf (its JSON read strictly:
+ *  a repeated member name is invalid), then its signer against `trustedSigners` (an address or
+ *  several, e.g. settlement.trustedSigners()). Without one the check is 'unverified' and
+ *  `valid` is false. Never throws for a bad receipt; throws invalid_argument for a malformed
+ *  address. */
+export declare function verifyReceipt(receipt: Receipt | string, trustedSigners?: string | string[]): ReceiptCheck;
+/** Parses JSON text (or a Buffer of it) with the library's one strict parser: a repeated
+ *  member name, bytes that are not UTF-8 or a lone surrogate escape ("\ud800") throw
+ *  invalid_argument (field 'body'). For hosts that read request bodies. */
+export declare function parseJson(text: string | Uint8Array): unknown;
 /** The CID IPFS (kubo, CIDv1) computes for the same bytes. */
 export declare function computeCid(data: Bytes, options?: { chunkSize?: number; maxLinks?: number }): Promise<string>;
 /** hex(sha256(jobId ‖ resultHash ‖ workerId)), the seed's proof of execution. */

@@ -24,6 +24,7 @@ module.exports = {
   Settlement: native.Settlement,
   WorkerAgent: native.WorkerAgent,
   verifyReceipt: native.verifyReceipt,
+  parseJson: native.parseJson,
   computeCid: native.computeCid,
   proofOfExecution: native.proofOfExecution,
   version: native.version,

@@ -14,6 +14,7 @@ export const {
   Settlement,
   WorkerAgent,
   verifyReceipt,
+  parseJson,
   computeCid,
   proofOfExecution,
   version,

@@ -556,6 +556,10 @@ SIH_API sih_status sih_heat_unmet_demand_w(sih_hub* hub, const char* hub_id, int
 SIH_API sih_status sih_settlement_options(sih_hub* hub, char** out_json);
 /* The operator's EIP-55 address, which signs every epoch. */
 SIH_API sih_status sih_settlement_operator_address(sih_hub* hub, char** out_address);
+/* Whom this hub's receipts may be signed by, as sih_receipt_verify takes them: the operator's
+ * address, then every earlier address that signed a finalized epoch, separated by commas
+ * ("0xAb..,0xCd.."). */
+SIH_API sih_status sih_settlement_trusted_signers(sih_hub* hub, char** out_signers);
 /* {"amount", "currency", "minorUnits"}: the price table's entry for `job_type`. */
 SIH_API sih_status sih_settlement_price_of(sih_hub* hub, const char* job_type, char** out_json);
 /* The job's charge, or the JSON `null` for a free job or an unknown id. */
@@ -643,29 +647,42 @@ SIH_API sih_status sih_settlement_index(sih_hub* hub, char** out_json);
 SIH_API sih_status sih_proof_of_execution(const char* job_id, const char* result_hash,
                                           const char* worker_id, char** out_hex);
 
-/* What verifying a receipt found. Strings are NUL-terminated and truncated to their arrays. */
+/* What verifying a receipt found. Strings are NUL-terminated and truncated to their arrays
+ * (on a UTF-8 character boundary). */
+typedef enum sih_receipt_status {
+    SIH_RECEIPT_VALID = 0,      /* the proof holds and a trusted signer signed the summary */
+    SIH_RECEIPT_UNVERIFIED = 1, /* the proof holds, but no trusted signer was given */
+    SIH_RECEIPT_INVALID = 2     /* malformed, tampered, or signed by an untrusted key */
+} sih_receipt_status;
 typedef struct sih_receipt_check {
-    int valid;         /* 1: the receipt proves the job is in the signed epoch */
-    char problem[256]; /* why not, "" when valid */
+    int valid;         /* 1 only when status is SIH_RECEIPT_VALID */
+    char problem[256]; /* why not valid, "" when valid */
     char job_id[80];
     char epoch_id[80];
-    char signer[48]; /* the EIP-55 address that signed the summary */
+    char signer[48];    /* the EIP-55 address that signed the summary */
+    int status;         /* a sih_receipt_status */
+    int signer_trusted; /* 1: signer is one of the trusted signers */
 } sih_receipt_check;
 
 /* Hot path: checks a receipt document (as sih_settlement_receipt writes it) with no hub:
- * signature, Merkle proof, leaf and summary. `expected_signer` may be NULL. A malformed or
- * invalid receipt is SIH_OK with out_check->valid 0 and the problem named. Fails:
- * SIH_INVALID_ARGUMENT (receipt or out_check NULL, or a malformed expected_signer). */
+ * signature, Merkle proof, leaf and summary, each JSON text read strictly (see above), then
+ * its signer against `trusted_signers`: one EIP-55 address or several separated by commas
+ * (as sih_settlement_trusted_signers gives them). A receipt carries its own signer, so with
+ * `trusted_signers` NULL or "" nothing vouches for it: status SIH_RECEIPT_UNVERIFIED, valid 0.
+ * A malformed, invalid or untrusted receipt is SIH_OK with out_check->valid 0 and the problem
+ * named. Fails: SIH_INVALID_ARGUMENT (receipt or out_check NULL, or a malformed address in
+ * trusted_signers). */
 SIH_API sih_status sih_receipt_verify(const char* receipt_json, size_t receipt_size,
-                                      const char* expected_signer, sih_receipt_check* out_check);
+                                      const char* trusted_signers, sih_receipt_check* out_check);
 
 /* A verifier that remembers summaries it already checked, so receipts of one epoch cost one
  * signature recovery in all. Not thread-safe: one per thread. */
 typedef struct sih_receipt_verifier sih_receipt_verifier;
 SIH_API sih_status sih_receipt_verifier_new(sih_receipt_verifier** out_verifier);
+/* As sih_receipt_verify. */
 SIH_API sih_status sih_receipt_verifier_verify(sih_receipt_verifier* verifier,
                                                const char* receipt_json, size_t receipt_size,
-                                               const char* expected_signer,
+                                               const char* trusted_signers,
                                                sih_receipt_check* out_check);
 SIH_API void sih_receipt_verifier_destroy(sih_receipt_verifier** verifier);
 

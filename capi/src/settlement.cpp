@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace sihlicon::capi {
 
@@ -65,6 +66,8 @@ void copy_truncated(char (&target)[N], std::string_view value) {
 sih_receipt_check typed(const ReceiptCheck& check) {
     sih_receipt_check result{};
     result.valid = check.valid ? 1 : 0;
+    result.status = static_cast<int>(check.status);
+    result.signer_trusted = check.signer_trusted ? 1 : 0;
     copy_truncated(result.problem, check.problem);
     copy_truncated(result.job_id, check.job_id);
     copy_truncated(result.epoch_id, check.epoch_id);
@@ -72,11 +75,25 @@ sih_receipt_check typed(const ReceiptCheck& check) {
     return result;
 }
 
-std::optional<crypto::Address> expected(const char* signer) {
-    if (signer == nullptr) {
-        return std::nullopt;
+// "0xA,0xB" (or NULL, or "") as addresses; the C form of a list of trusted signers.
+std::vector<crypto::Address> trusted(const char* signers) {
+    std::vector<crypto::Address> addresses;
+    const std::string_view list = signers == nullptr ? std::string_view() : signers;
+    for (std::size_t start = 0; start < list.size();) {
+        const auto comma = std::min(list.find(',', start), list.size());
+        addresses.push_back(
+            crypto::Address::parse(list.substr(start, comma - start), "trusted_signers"));
+        start = comma + 1;
     }
-    return crypto::Address::parse(signer, "expected_signer");
+    return addresses;
+}
+
+std::string joined(const std::vector<crypto::Address>& addresses) {
+    std::string list;
+    for (const auto& address : addresses) {
+        list.append(list.empty() ? "" : ",").append(address.to_string());
+    }
+    return list;
 }
 
 std::string_view receipt_text(const char* receipt_json, std::size_t size) {
@@ -119,6 +136,10 @@ sih_status sih_settlement_options(sih_hub* hub, char** out_json) {
 
 sih_status sih_settlement_operator_address(sih_hub* hub, char** out_address) {
     return guard([&] { give(out_address, settlement(hub).operator_address().to_string()); });
+}
+
+sih_status sih_settlement_trusted_signers(sih_hub* hub, char** out_signers) {
+    return guard([&] { give(out_signers, capi::joined(settlement(hub).trusted_signers())); });
 }
 
 sih_status sih_settlement_price_of(sih_hub* hub, const char* job_type, char** out_json) {
@@ -426,11 +447,11 @@ sih_status sih_proof_of_execution(const char* job_id, const char* result_hash,
 }
 
 sih_status sih_receipt_verify(const char* receipt_json, size_t receipt_size,
-                              const char* expected_signer, sih_receipt_check* out_check) {
+                              const char* trusted_signers, sih_receipt_check* out_check) {
     return guard([&] {
         const auto receipt = capi::receipt_text(receipt_json, receipt_size);
         auto& out = capi::required(out_check, "out_check");
-        out = capi::typed(verify_receipt(receipt, capi::expected(expected_signer)));
+        out = capi::typed(verify_receipt(receipt, capi::trusted(trusted_signers)));
     });
 }
 
@@ -442,13 +463,13 @@ sih_status sih_receipt_verifier_new(sih_receipt_verifier** out_verifier) {
 }
 
 sih_status sih_receipt_verifier_verify(sih_receipt_verifier* verifier, const char* receipt_json,
-                                       size_t receipt_size, const char* expected_signer,
+                                       size_t receipt_size, const char* trusted_signers,
                                        sih_receipt_check* out_check) {
     return guard([&] {
         auto& checker = capi::required(verifier, "verifier");
         const auto receipt = capi::receipt_text(receipt_json, receipt_size);
         auto& out = capi::required(out_check, "out_check");
-        out = capi::typed(checker.verifier.verify(receipt, capi::expected(expected_signer)));
+        out = capi::typed(checker.verifier.verify(receipt, capi::trusted(trusted_signers)));
     });
 }
 

@@ -89,18 +89,19 @@ int main(int argc, char** argv) {
     check(sih_settlement_seal_epoch(hub, &epoch), "seal the epoch");
     printf("epoch   %s\n", epoch);
 
-    /* Anyone can check the job's receipt offline, with no hub. */
+    /* Anyone can check the job's receipt offline, with no hub, given whom to trust: the
+     * operator's published addresses (the key a receipt carries proves nothing by itself). */
     char* receipt = NULL;
     check(sih_settlement_receipt(hub, job_id, &receipt), "read the receipt");
-    char* operator_address = NULL;
-    check(sih_settlement_operator_address(hub, &operator_address), "read the operator");
+    char* trusted_signers = NULL;
+    check(sih_settlement_trusted_signers(hub, &trusted_signers), "read the operator's keys");
     sih_receipt_check result;
-    check(sih_receipt_verify(receipt, strlen(receipt), operator_address, &result),
+    check(sih_receipt_verify(receipt, strlen(receipt), trusted_signers, &result),
           "verify the receipt");
     printf("receipt %s in %s signed by %s: %s\n", result.job_id, result.epoch_id, result.signer,
            result.valid ? "valid" : result.problem);
 
-    sih_free(operator_address);
+    sih_free(trusted_signers);
     sih_free(receipt);
     sih_free(epoch);
     sih_free(credit);

@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 
 // The package (bindings/node, built by `npm install` there); an application depending on
 // `sihlicon` imports it by name.
-import { Hub, SihliconError } from '../../bindings/node/index.mjs';
+import { Hub, SihliconError, parseJson } from '../../bindings/node/index.mjs';
 
 export const API_REQUESTS_PER_HOUR = 1000;
 export const MAX_BODY_BYTES = 110_000_000;  // the seed's 100 MB hourly upload, plus framing
@@ -84,10 +84,13 @@ function integer(value, field) {
   throw invalid(field, String(value), 'must be an integer');
 }
 
+// A JSON object read by the library's strict parser: a repeated member name, bytes that are
+// not UTF-8 or a lone surrogate escape are refused (JSON.parse would keep the last of two
+// names and turn bad bytes into U+FFFD).
 function jsonObject(body, field = 'body') {
   let value;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = parseJson(body);
   } catch (error) {
     throw new ApiError(400, `${field}: not valid JSON (${error.message})`, { field });
   }

@@ -100,7 +100,9 @@ def main(argv: list[str]) -> int:
                   f" for {sihlicon.kwh(credit.total_heat_mwh)} kWh")
 
             epoch = hub.settlement.seal_epoch()
-            check = sihlicon.verify_receipt(hub.settlement.receipt(job.id), epoch.signer)
+            # Checked against the operator's published keys, never the key the receipt carries.
+            trusted = hub.settlement.trusted_signers()
+            check = sihlicon.verify_receipt(hub.settlement.receipt(job.id), trusted)
             print(f"sealed {epoch.id}: {epoch.jobs_count} job(s), root {epoch.jobs_merkle_root[:18]}…,"
                   f" signed by {epoch.signer}; receipt of {job.id} valid: {check.valid}")
             return 0 if check.valid else 1

@@ -261,9 +261,21 @@ def integer(value: object, field: str) -> int:
 
 
 def json_object(body: bytes, field: str = "body") -> dict[str, Any]:
+    """A JSON object read as strictly as the library reads JSON: valid UTF-8, no repeated
+    member name (Python's json would keep the last), no lone surrogate escape ("\\ud800")."""
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        members: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in members:
+                invalid(field, key, "repeats a member name (duplicate member name)")
+            members[key] = value
+        return members
+
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+        value = json.loads(body.decode("utf-8"), object_pairs_hook=unique)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # refuses lone surrogates
+    except (ValueError, UnicodeError) as error:
         raise ApiError(HTTPStatus.BAD_REQUEST, f"{field}: not valid JSON ({error})",
                        {"field": field}) from None
     if not isinstance(value, dict):

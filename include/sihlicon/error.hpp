@@ -40,14 +40,17 @@ SIHLICON_API ErrorCode error_code_from_string(std::string_view name);
 class SIHLICON_API Error : public std::runtime_error {
   public:
     // `field` names the input at fault ("workloadConfig.resources.memory"), or is empty when
-    // the error is not about one input.
+    // the error is not about one input. Both are stored as valid UTF-8 on one line: control
+    // characters and bytes that are not UTF-8 are escaped ("\x0a", "\xff"), so a message
+    // can neither forge a line nor fail to decode in a binding.
     Error(ErrorCode code, const std::string& message, std::string field = {});
 
     ErrorCode code() const noexcept { return code_; }
     const std::string& field() const noexcept { return field_; }
 
     // Error(invalid_argument) with the message "<field>: <problem> (got '<value>')".
-    // The value is shown escaped and truncated to a readable length.
+    // The value is shown as printable() (text.hpp) writes it, quotes escaped, and cut on a
+    // character boundary after 120 bytes.
     static Error invalid(std::string_view field, std::string_view value, std::string_view problem);
 
   private:

@@ -215,12 +215,26 @@ struct EpochBundle {
     std::string signature_txt;
 };
 
+// What checking a receipt established. A receipt carries its own signer, so a signature that
+// merely matches it proves nothing (anyone can sign a made-up epoch with a fresh key): only a
+// signer the caller trusts makes a receipt valid.
+enum class ReceiptStatus : int {
+    valid = 0,       // the proof holds and a trusted signer signed the summary
+    unverified = 1,  // the proof holds, but no trusted signer was given to check the signer by
+    invalid = 2,     // malformed, tampered, or signed by a key that is not trusted
+};
+
+// "valid", "unverified", "invalid".
+SIHLICON_API std::string_view to_string(ReceiptStatus status) noexcept;
+
 struct ReceiptCheck {
-    bool valid = false;
-    std::string problem;  // empty when valid
+    ReceiptStatus status = ReceiptStatus::invalid;
+    bool valid = false;           // status == valid, and only then
+    bool signer_trusted = false;  // `signer` is one of the trusted signers
+    std::string problem;          // why not valid; empty only when valid
     std::string job_id;
     std::string epoch_id;
-    std::string signer;  // the address that signed the summary
+    std::string signer;  // the address that signed the summary (EIP-55), once recovered
 };
 
 struct SettlementOptions {
@@ -297,19 +311,31 @@ SIHLICON_API EpochBundle build_epoch_bundle(const std::vector<EpochJob>& jobs,
                                             const crypto::Signer& signer);
 
 // Checks a receipt document (as Settlement::receipt() writes it) with no hub: the signature
-// over the embedded SUMMARY.json recovers the embedded signer (and equals `expected_signer`
-// when given); the summary's jobs_merkle_root is the receipt's root and its jobs_count the
-// tree size; the leaf names the receipt's job and its inclusion proof leads to the root.
-// Never throws: a malformed document is an invalid check with the problem named.
+// over the embedded SUMMARY.json recovers the embedded signer; the summary's jobs_merkle_root
+// is the receipt's root and its jobs_count the tree size; the leaf names the receipt's job
+// and its inclusion proof leads to the root. Every JSON text in it (the receipt, its summary,
+// its leaf) is read strictly (no duplicate member names, valid UTF-8). Then the signer decides:
+//   - one of `trusted_signers`: status valid (valid and signer_trusted true);
+//   - `trusted_signers` empty: status unverified, valid false: the receipt is consistent, but
+//     only with the key it carries, which anyone can make;
+//   - otherwise: status invalid, the problem naming the signer and the trusted addresses.
+// Whom to trust comes from outside the receipt: an operator's published address, or a hub's
+// Settlement::trusted_signers(). Never throws: a malformed document is an invalid check with
+// the problem named.
 SIHLICON_API ReceiptCheck verify_receipt(std::string_view receipt_json,
-                                         std::optional<crypto::Address> expected_signer = {});
+                                         const std::vector<crypto::Address>& trusted_signers);
+// verify_receipt with the one trusted signer `trusted_signer`.
+SIHLICON_API ReceiptCheck verify_receipt(std::string_view receipt_json,
+                                         const crypto::Address& trusted_signer);
 
 // A verifier that remembers summaries whose signature it already checked, so receipts of one
 // epoch cost one signature recovery in all. Not thread-safe; use one per thread.
 class SIHLICON_API ReceiptVerifier {
   public:
+    // As verify_receipt.
     ReceiptCheck verify(std::string_view receipt_json,
-                        std::optional<crypto::Address> expected_signer = {});
+                        const std::vector<crypto::Address>& trusted_signers);
+    ReceiptCheck verify(std::string_view receipt_json, const crypto::Address& trusted_signer);
 
   private:
     // What a checked summary established, by its signature's hex.
@@ -442,8 +468,12 @@ class SIHLICON_API Settlement {
     Settlement& operator=(const Settlement&) = delete;
 
     const SettlementOptions& options() const;
-    // The operator's address (signer of every epoch).
+    // The operator's address (signer of every epoch sealed from now on).
     crypto::Address operator_address() const;
+    // Whom a receipt of this hub may be signed by: the operator's address first, then every
+    // other address that signed one of its finalized epochs (earlier operator keys), in the
+    // order they first signed. Pass it to verify_receipt to check this hub's receipts.
+    std::vector<crypto::Address> trusted_signers() const;
     // The price of a job of `job_type` ("ocr"): the table's entry, else the default.
     Money price_of(std::string_view job_type) const;
 

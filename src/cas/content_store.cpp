@@ -10,6 +10,7 @@
 #include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
+#include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -84,6 +85,7 @@ void validate_principal(std::string_view principal, std::string_view field) {
     if (principal.size() > 256) {
         throw Error::invalid(field, principal, "must be at most 256 bytes");
     }
+    require_plain_text(field, principal);
 }
 
 void validate(std::string_view owner, const PutOptions& options) {
@@ -112,9 +114,7 @@ void validate(std::string_view owner, const PutOptions& options) {
         throw Error::invalid("metadata", options.metadata_json.substr(0, 64),
                              "must be at most 64 KiB");
     }
-    boost::system::error_code error;
-    const auto parsed = boost::json::parse(options.metadata_json, error);
-    if (error || !parsed.is_object()) {
+    if (!json::parse(options.metadata_json, "metadata").is_object()) {
         throw Error::invalid("metadata", options.metadata_json, "must be a JSON object");
     }
     for (const auto& region : options.allowed_regions) {

@@ -7,6 +7,7 @@
 #include "cli/command.hpp"
 
 #include <sihlicon/error.hpp>
+#include <sihlicon/text.hpp>
 #include <sihlicon/worker_agent.hpp>
 
 #include <fmt/format.h>
@@ -118,7 +119,7 @@ int agent_run(const Context& context) {
             return;
         }
         std::lock_guard lock(output);
-        std::cout << (terminal ? "\r\033[K" : "") << line << std::endl;
+        std::cout << (terminal ? "\r\033[K" : "") << printable(line) << std::endl;
     };
     install_stop_handlers();
     WorkerAgent agent(hub, agent_options);

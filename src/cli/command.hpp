@@ -50,8 +50,17 @@ boost::program_options::variables_map parse_arguments(
 // A JSON argument: the text itself, "@FILE" for a file's contents, or "-" for standard input.
 std::string read_json_argument(const std::string& argument);
 
-// Prints one record: its JSON with --json, else `text`.
+// Prints one record: its JSON with --json, else `text` as print_lines does.
 void print_record(const Context& context, const std::string& json, const std::string& text);
+
+// Writes `text` to standard output line by line (split at '\n', each written with a '\n'
+// after it, a final empty line dropped), every line shown with printable(): whatever a name
+// holds, it can neither move the cursor nor hide a character.
+void print_lines(std::string_view text);
+
+// Writes one record's line of a listing: `line` without one trailing '\n', shown with
+// printable() (a newline inside becomes "\x0a"), then '\n'. No name can forge a line.
+void print_line(std::string_view line);
 
 void add_hub_commands(std::vector<Command>& commands);
 void add_agent_commands(std::vector<Command>& commands);

@@ -6,6 +6,7 @@
 #include "cli/command.hpp"
 
 #include <sihlicon/error.hpp>
+#include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -76,7 +77,29 @@ std::string read_json_argument(const std::string& argument) {
 }
 
 void print_record(const Context& context, const std::string& json, const std::string& text) {
-    std::cout << (context.json ? json : text) << '\n';
+    if (context.json) {
+        std::cout << json << '\n';
+    } else {
+        print_lines(text);
+        if (text.empty() || text.back() == '\n') {
+            std::cout << '\n';  // as before: the text and one more newline
+        }
+    }
+}
+
+void print_line(std::string_view line) {
+    if (!line.empty() && line.back() == '\n') {
+        line.remove_suffix(1);
+    }
+    std::cout << printable(line) << '\n';
+}
+
+void print_lines(std::string_view text) {
+    while (!text.empty()) {
+        const auto end = std::min(text.find('\n'), text.size());
+        std::cout << printable(text.substr(0, end)) << '\n';
+        text.remove_prefix(std::min(end + 1, text.size()));
+    }
 }
 
 }  // namespace sihlicon::cli

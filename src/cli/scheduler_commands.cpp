@@ -60,7 +60,7 @@ void print_list(const Context& context, const std::vector<Record>& records, Line
         return;
     }
     for (const auto& record : records) {
-        std::cout << line(record) << '\n';
+        print_line(line(record));
     }
 }
 
@@ -341,10 +341,9 @@ int job_explain(const Context& context) {
             const auto where = line.hub_id.empty()      ? std::string("job")
                                : line.worker_id.empty() ? "hub " + line.hub_id
                                                         : "  worker " + line.worker_id;
-            std::cout << where << ": "
-                      << (line.eligible ? std::string("can run")
-                                        : fmt::format("{}", fmt::join(line.reasons, "; ")))
-                      << '\n';
+            print_line(where + ": " +
+                       (line.eligible ? std::string("can run")
+                                      : fmt::format("{}", fmt::join(line.reasons, "; "))));
         }
     }
     if (context.json) {

@@ -9,6 +9,7 @@
 #include <sihlicon/checked.hpp>
 #include <sihlicon/error.hpp>
 #include <sihlicon/settlement.hpp>
+#include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -60,7 +61,7 @@ void print_list(const Context& context, std::string_view key, const std::vector<
         return;
     }
     for (const auto& record : records) {
-        std::cout << line(record);
+        print_line(line(record));
     }
 }
 
@@ -174,10 +175,9 @@ int command_epoch_list(const Context& context) {
         return 0;
     }
     for (const auto& epoch : epochs) {
-        std::cout << fmt::format("{}  {:9}  {} jobs  revenue {}  root {}\n", epoch.id,
-                                 to_string(epoch.status), epoch.jobs_count,
-                                 epoch.revenue.to_string(),
-                                 epoch.jobs_merkle_root.empty() ? "-" : epoch.jobs_merkle_root);
+        print_line(fmt::format("{}  {:9}  {} jobs  revenue {}  root {}\n", epoch.id,
+                               to_string(epoch.status), epoch.jobs_count, epoch.revenue.to_string(),
+                               epoch.jobs_merkle_root.empty() ? "-" : epoch.jobs_merkle_root));
     }
     return 0;
 }
@@ -200,8 +200,8 @@ int command_epoch_jobs(const Context& context) {
         return 0;
     }
     for (const auto& job : jobs) {
-        std::cout << fmt::format("{}  client {}  worker {}  fee {}\n", job.job_id, job.client,
-                                 job.worker, job.fee.to_string());
+        print_line(fmt::format("{}  client {}  worker {}  fee {}\n", job.job_id, job.client,
+                               job.worker, job.fee.to_string()));
     }
     return 0;
 }
@@ -223,9 +223,9 @@ int command_epoch_payouts(const Context& context) {
         return 0;
     }
     for (const auto& payout : payouts) {
-        std::cout << fmt::format("{}  {} jobs  work {}  readiness {}  total {}\n", payout.worker_id,
-                                 payout.jobs_completed, payout.work_share.to_string(),
-                                 payout.readiness_share.to_string(), payout.total().to_string());
+        print_line(fmt::format("{}  {} jobs  work {}  readiness {}  total {}\n", payout.worker_id,
+                               payout.jobs_completed, payout.work_share.to_string(),
+                               payout.readiness_share.to_string(), payout.total().to_string()));
     }
     return 0;
 }
@@ -461,10 +461,13 @@ int command_receipt(const Context& context) {
     return 0;
 }
 
+// Exit 0 only for a receipt signed by a trusted signer: an unverified receipt (no --signer
+// and no hub named) and an invalid one both exit non-zero, and neither line starts "valid".
 int command_receipt_verify(const Context& context) {
     po::options_description options;
-    options.add_options()("signer", po::value<std::string>(), "the operator address expected")(
-        "file", po::value<std::string>(), "the receipt");
+    options.add_options()("signer", po::value<std::vector<std::string>>(),
+                          "an address to trust (repeatable)")("file", po::value<std::string>(),
+                                                              "the receipt");
     const auto values = parse_arguments(context, options, {"file"});
     std::ifstream in(text(values, "file"), std::ios::binary);
     if (!in) {
@@ -473,20 +476,35 @@ int command_receipt_verify(const Context& context) {
     }
     std::stringstream content;
     content << in.rdbuf();
-    std::optional<crypto::Address> expected;
+    std::vector<crypto::Address> trusted;
     if (values.count("signer")) {
-        expected = crypto::Address::parse(text(values, "signer"), "signer");
+        for (const auto& signer : values["signer"].as<std::vector<std::string>>()) {
+            trusted.push_back(crypto::Address::parse(signer, "signer"));
+        }
     }
-    const auto check = verify_receipt(content.str(), expected);
-    print_record(context,
-                 boost::json::serialize(boost::json::object{{"valid", check.valid},
-                                                            {"problem", check.problem},
-                                                            {"jobId", check.job_id},
-                                                            {"epochId", check.epoch_id},
-                                                            {"signer", check.signer}}),
-                 check.valid ? fmt::format("valid: job {} is in {}, signed by {}\n", check.job_id,
-                                           check.epoch_id, check.signer)
-                             : fmt::format("INVALID: {}\n", check.problem));
+    if (context.hub_directory) {
+        // The hub named by --hub vouches for its operator's addresses, earlier keys included.
+        for (const auto& address : open_hub(context).settlement().trusted_signers()) {
+            trusted.push_back(address);
+        }
+    }
+    const auto check = verify_receipt(content.str(), trusted);
+    const auto status = std::string(to_string(check.status));
+    print_record(
+        context,
+        boost::json::serialize(boost::json::object{{"status", status},
+                                                   {"valid", check.valid},
+                                                   {"signerTrusted", check.signer_trusted},
+                                                   {"problem", check.problem},
+                                                   {"jobId", check.job_id},
+                                                   {"epochId", check.epoch_id},
+                                                   {"signer", check.signer}}),
+        check.valid
+            ? fmt::format("valid: job {} is in {}, signed by trusted {}\n", printable(check.job_id),
+                          printable(check.epoch_id), check.signer)
+            : fmt::format("{}: {}\n",
+                          check.status == ReceiptStatus::unverified ? "UNVERIFIED" : "INVALID",
+                          printable(check.problem)));
     return check.valid ? 0 : 1;
 }
 
@@ -542,8 +560,10 @@ void add_settlement_commands(std::vector<Command>& commands) {
                         command_key_import});
     commands.push_back(
         {"receipt", "print the receipt of a job in a finalized epoch", command_receipt});
-    commands.push_back(
-        {"receipt verify", "check a receipt offline: receipt verify FILE", command_receipt_verify});
+    commands.push_back({"receipt verify",
+                        "check a receipt offline against a trusted signer: receipt verify FILE "
+                        "[--signer ADDR]... [--hub DIR]; exits 0 only when valid",
+                        command_receipt_verify});
 }
 
 }  // namespace sihlicon::cli

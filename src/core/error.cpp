@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <sihlicon/error.hpp>
+#include "core/utf8.hpp"
 
-#include <algorithm>
+#include <sihlicon/error.hpp>
+#include <sihlicon/text.hpp>
+
 #include <array>
-#include <cstdio>
 #include <utility>
 
 namespace sihlicon {
@@ -22,26 +23,16 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> kErrorNames{{
     {ErrorCode::internal, "internal"},
 }};
 
-// Shows a user-supplied value safely inside a message: control bytes escaped, long values cut.
+// Shows a user-supplied value safely inside a message: printable() (control characters and
+// bytes that are not UTF-8 escaped, cut on a character boundary), with quotes escaped too.
 std::string quote_value(std::string_view value) {
     constexpr std::size_t kMaxShown = 120;
     std::string out;
-    out.reserve(std::min(value.size(), kMaxShown) + 8);
-    for (std::size_t i = 0; i < value.size() && i < kMaxShown; ++i) {
-        const auto c = static_cast<unsigned char>(value[i]);
-        if (c == '\\' || c == '\'') {
+    for (const char c : printable(value, kMaxShown)) {
+        if (c == '\'') {
             out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7f) {
-            char buffer[8];
-            std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
-            out += buffer;
-        } else {
-            out += static_cast<char>(c);
         }
-    }
-    if (value.size() > kMaxShown) {
-        out += "...";
+        out += c;
     }
     return out;
 }
@@ -67,7 +58,9 @@ ErrorCode error_code_from_string(std::string_view name) {
 }
 
 Error::Error(ErrorCode code, const std::string& message, std::string field)
-    : std::runtime_error(message), code_(code), field_(std::move(field)) {}
+    : std::runtime_error(utf8::without_controls(message)),
+      code_(code),
+      field_(utf8::without_controls(field)) {}
 
 Error Error::invalid(std::string_view field, std::string_view value, std::string_view problem) {
     std::string message;

@@ -3,11 +3,16 @@
 
 #include <sihlicon/checked.hpp>
 #include <sihlicon/error.hpp>
+#include <sihlicon/text.hpp>
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace sihlicon::json {
 
@@ -130,6 +135,127 @@ void write(const boost::json::value& value, std::string& out) {
     }
 }
 
+// A Boost.JSON parse handler that builds the value as boost::json::parser does (which already
+// refuses bytes that are not UTF-8 and lone surrogate escapes such as "\ud800"), and also
+// refuses what Boost would accept silently: a duplicate member name (Boost keeps the last), a
+// number that overflows a double, an integer literal too long for 64 bits (Boost would round
+// it into a double).
+class StrictHandler {
+  public:
+    static constexpr std::size_t max_object_size = boost::json::object::max_size();
+    static constexpr std::size_t max_array_size = boost::json::array::max_size();
+    static constexpr std::size_t max_key_size = boost::json::string::max_size();
+    static constexpr std::size_t max_string_size = boost::json::string::max_size();
+
+    StrictHandler() { stack_.reset(); }
+
+    boost::json::value release() { return stack_.release(); }
+    const std::string& problem() const { return problem_; }
+
+    bool on_document_begin(boost::json::error_code&) { return true; }
+    bool on_document_end(boost::json::error_code&) { return true; }
+    bool on_object_begin(boost::json::error_code&) {
+        names_.emplace_back();
+        return true;
+    }
+    bool on_object_end(std::size_t n, boost::json::error_code& ec) {
+        std::vector<std::string>& names = names_.back();
+        std::sort(names.begin(), names.end());
+        const auto duplicate = std::adjacent_find(names.begin(), names.end());
+        if (duplicate != names.end()) {
+            return fail("duplicate member name \"" + printable(*duplicate, 64) + "\"", ec);
+        }
+        names_.pop_back();
+        stack_.push_object(n);
+        return true;
+    }
+    bool on_array_begin(boost::json::error_code&) { return true; }
+    bool on_array_end(std::size_t n, boost::json::error_code&) {
+        stack_.push_array(n);
+        return true;
+    }
+    bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+        key_.append(s.data(), s.size());
+        stack_.push_chars(s);
+        return true;
+    }
+    bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+        key_.append(s.data(), s.size());
+        names_.back().push_back(std::move(key_));
+        key_.clear();
+        stack_.push_key(s);
+        return true;
+    }
+    bool on_string_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+        stack_.push_chars(s);
+        return true;
+    }
+    bool on_string(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+        stack_.push_string(s);
+        return true;
+    }
+    bool on_number_part(boost::json::string_view s, boost::json::error_code&) {
+        number_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_int64(std::int64_t i, boost::json::string_view, boost::json::error_code&) {
+        number_.clear();
+        stack_.push_int64(i);
+        return true;
+    }
+    bool on_uint64(std::uint64_t u, boost::json::string_view, boost::json::error_code&) {
+        number_.clear();
+        stack_.push_uint64(u);
+        return true;
+    }
+    bool on_double(double d, boost::json::string_view s, boost::json::error_code& ec) {
+        number_.append(s.data(), s.size());
+        const std::string literal = std::move(number_);
+        number_.clear();
+        if (!std::isfinite(d)) {
+            return fail("number " + printable(literal, 64) + " is outside the range of a double",
+                        ec);
+        }
+        if (literal.find_first_of(".eE") == std::string::npos) {
+            return fail("integer " + printable(literal, 64) + " does not fit in 64 bits", ec);
+        }
+        // Boost 1.81 may round a long literal 1 ulp off; std::from_chars rounds correctly,
+        // as ECMAScript's JSON.parse does.
+        double exact = d;
+        const auto result = std::from_chars(literal.data(), literal.data() + literal.size(), exact);
+        if (result.ec == std::errc::result_out_of_range) {
+            exact = d;  // an underflow to zero or a subnormal: Boost's value is as good
+        } else if (result.ec != std::errc() || result.ptr != literal.data() + literal.size()) {
+            return fail("number " + printable(literal, 64) + " cannot be read", ec);
+        }
+        stack_.push_double(exact);
+        return true;
+    }
+    bool on_bool(bool b, boost::json::error_code&) {
+        stack_.push_bool(b);
+        return true;
+    }
+    bool on_null(boost::json::error_code&) {
+        stack_.push_null();
+        return true;
+    }
+    bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
+    bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
+
+  private:
+    bool fail(std::string problem, boost::json::error_code& ec) {
+        problem_ = std::move(problem);
+        ec = boost::json::error::syntax;
+        return false;
+    }
+
+    boost::json::value_stack stack_;
+    std::vector<std::vector<std::string>> names_;  // member names of each open object
+    std::string key_;
+    std::string number_;
+    std::string problem_;
+};
+
 }  // namespace
 
 std::string serialize(const boost::json::value& value) {
@@ -223,12 +349,19 @@ boost::json::array string_array(const std::vector<std::string>& items) {
 }
 
 boost::json::value parse(std::string_view text, std::string_view field) {
-    boost::system::error_code error;
-    auto value = boost::json::parse(text, error);
-    if (error) {
-        throw Error::invalid(field, text, "is not valid JSON: " + error.message());
+    boost::json::basic_parser<StrictHandler> parser(boost::json::parse_options{});
+    boost::json::error_code ec;
+    const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+    if (!ec && consumed < text.size()) {
+        ec = boost::json::error::extra_data;
     }
-    return value;
+    if (ec) {
+        const std::string& problem = parser.handler().problem();
+        throw Error::invalid(field, text,
+                             (problem.empty() ? "is not valid JSON: " + ec.message() : problem) +
+                                 " at byte " + std::to_string(consumed));
+    }
+    return parser.handler().release();
 }
 
 ObjectReader::ObjectReader(const boost::json::value& value, std::string path)

@@ -85,7 +85,12 @@ std::string join_array(const Records& records) {
     return join_array(records, [](const auto& record) { return record.to_json(); });
 }
 
-// Parses `text` as one JSON value. Throws Error::invalid(field, text, ...) if it is not JSON.
+// Parses `text` as one JSON value, strictly: the one parser for every JSON input that comes
+// from outside (job specs, receipts and their summaries and leaves, options, hub and worker
+// JSON, the C ABI's and the bindings' JSON). Throws Error::invalid(field, text, ...) naming
+// the problem and its byte offset if `text` is not one JSON value, holds bytes that are not
+// UTF-8 or a lone surrogate escape ("\ud800"), repeats a member name in one object, or holds
+// a number that overflows a double or an integer literal too long for 64 bits.
 boost::json::value parse(std::string_view text, std::string_view field = "body");
 
 // A view of one JSON object under a path. Each getter records the key as known; finish()

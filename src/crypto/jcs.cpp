@@ -5,11 +5,11 @@
 // by name, other controls as \u00xx), numbers in ECMAScript Number::toString form.
 #include "crypto/jcs.hpp"
 
+#include "core/json.hpp"
+#include "core/utf8.hpp"
+
 #include <sihlicon/crypto.hpp>
 #include <sihlicon/error.hpp>
-
-#include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/value_stack.hpp>
 
 #include <algorithm>
 #include <array>
@@ -51,47 +51,6 @@ std::string render(std::string_view field, const Location* location) {
     return path;
 }
 
-// Decodes the UTF-8 sequence at text[i], advancing i; returns -1 if it is malformed (overlong,
-// a surrogate, above U+10FFFF, truncated).
-std::int32_t decode_utf8(std::string_view text, std::size_t& i) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-        ++i;
-        return lead;
-    }
-    int length = 0;
-    std::uint32_t code_point = 0;
-    if ((lead & 0xe0) == 0xc0) {
-        length = 2;
-        code_point = lead & 0x1fU;
-    } else if ((lead & 0xf0) == 0xe0) {
-        length = 3;
-        code_point = lead & 0x0fU;
-    } else if ((lead & 0xf8) == 0xf0) {
-        length = 4;
-        code_point = lead & 0x07U;
-    } else {
-        return -1;
-    }
-    if (text.size() - i < static_cast<std::size_t>(length)) {
-        return -1;
-    }
-    for (int k = 1; k < length; ++k) {
-        const auto next = static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]);
-        if ((next & 0xc0) != 0x80) {
-            return -1;
-        }
-        code_point = (code_point << 6) | (next & 0x3fU);
-    }
-    constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < kMinimum[length] || code_point > 0x10ffff ||
-        (code_point >= 0xd800 && code_point <= 0xdfff)) {
-        return -1;
-    }
-    i += static_cast<std::size_t>(length);
-    return static_cast<std::int32_t>(code_point);
-}
-
 // The first UTF-16 code unit of a code point: what JCS orders member names by.
 std::uint32_t first_utf16_unit(std::int32_t code_point) {
     const auto value = static_cast<std::uint32_t>(code_point);
@@ -120,8 +79,8 @@ bool utf16_less(std::string_view a, std::string_view b) {
     }
     std::size_t at_a = start;
     std::size_t at_b = start;
-    const std::int32_t code_a = decode_utf8(a, at_a);
-    const std::int32_t code_b = decode_utf8(b, at_b);
+    const std::int32_t code_a = utf8::decode(a, at_a);
+    const std::int32_t code_b = utf8::decode(b, at_b);
     const std::uint32_t unit_a = first_utf16_unit(code_a);
     const std::uint32_t unit_b = first_utf16_unit(code_b);
     return unit_a != unit_b ? unit_a < unit_b : code_a < code_b;
@@ -250,7 +209,7 @@ class Writer {
             const auto byte = static_cast<unsigned char>(text[i]);
             if (byte >= 0x80) {
                 const std::size_t start = i;
-                if (decode_utf8(text, i) < 0) {
+                if (utf8::decode(text, i) < 0) {
                     throw Error::invalid(render(field_, &location), text,
                                          "not valid UTF-8 at byte " + std::to_string(start));
                 }
@@ -338,123 +297,6 @@ class Writer {
     std::string_view field_;
 };
 
-// A Boost.JSON parse handler that builds the value as boost::json::parser does, and also
-// refuses what JCS cannot canonicalize faithfully (see parse_json_strict).
-class StrictHandler {
-  public:
-    static constexpr std::size_t max_object_size = boost::json::object::max_size();
-    static constexpr std::size_t max_array_size = boost::json::array::max_size();
-    static constexpr std::size_t max_key_size = boost::json::string::max_size();
-    static constexpr std::size_t max_string_size = boost::json::string::max_size();
-
-    StrictHandler() { stack_.reset(); }
-
-    boost::json::value release() { return stack_.release(); }
-    const std::string& problem() const { return problem_; }
-
-    bool on_document_begin(boost::json::error_code&) { return true; }
-    bool on_document_end(boost::json::error_code&) { return true; }
-    bool on_object_begin(boost::json::error_code&) {
-        names_.emplace_back();
-        return true;
-    }
-    bool on_object_end(std::size_t n, boost::json::error_code& ec) {
-        std::vector<std::string>& names = names_.back();
-        std::sort(names.begin(), names.end());
-        const auto duplicate = std::adjacent_find(names.begin(), names.end());
-        if (duplicate != names.end()) {
-            return fail("duplicate member name \"" + *duplicate + "\"", ec);
-        }
-        names_.pop_back();
-        stack_.push_object(n);
-        return true;
-    }
-    bool on_array_begin(boost::json::error_code&) { return true; }
-    bool on_array_end(std::size_t n, boost::json::error_code&) {
-        stack_.push_array(n);
-        return true;
-    }
-    bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
-        key_.append(s.data(), s.size());
-        stack_.push_chars(s);
-        return true;
-    }
-    bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code&) {
-        key_.append(s.data(), s.size());
-        names_.back().push_back(std::move(key_));
-        key_.clear();
-        stack_.push_key(s);
-        return true;
-    }
-    bool on_string_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
-        stack_.push_chars(s);
-        return true;
-    }
-    bool on_string(boost::json::string_view s, std::size_t, boost::json::error_code&) {
-        stack_.push_string(s);
-        return true;
-    }
-    bool on_number_part(boost::json::string_view s, boost::json::error_code&) {
-        number_.append(s.data(), s.size());
-        return true;
-    }
-    bool on_int64(std::int64_t i, boost::json::string_view, boost::json::error_code&) {
-        number_.clear();
-        stack_.push_int64(i);
-        return true;
-    }
-    bool on_uint64(std::uint64_t u, boost::json::string_view, boost::json::error_code&) {
-        number_.clear();
-        stack_.push_uint64(u);
-        return true;
-    }
-    bool on_double(double d, boost::json::string_view s, boost::json::error_code& ec) {
-        number_.append(s.data(), s.size());
-        const std::string literal = std::move(number_);
-        number_.clear();
-        if (!std::isfinite(d)) {
-            return fail("number " + literal + " is outside the range of a double", ec);
-        }
-        if (literal.find_first_of(".eE") == std::string::npos) {
-            return fail("integer " + literal + " does not fit in 64 bits", ec);
-        }
-        // Boost 1.81 may round a long literal 1 ulp off; std::from_chars rounds correctly,
-        // as ECMAScript's JSON.parse does.
-        double exact = d;
-        const auto result = std::from_chars(literal.data(), literal.data() + literal.size(), exact);
-        if (result.ec == std::errc::result_out_of_range) {
-            exact = d;  // an underflow to zero or a subnormal: Boost's value is as good
-        } else if (result.ec != std::errc() || result.ptr != literal.data() + literal.size()) {
-            return fail("number " + literal + " cannot be read", ec);
-        }
-        stack_.push_double(exact);
-        return true;
-    }
-    bool on_bool(bool b, boost::json::error_code&) {
-        stack_.push_bool(b);
-        return true;
-    }
-    bool on_null(boost::json::error_code&) {
-        stack_.push_null();
-        return true;
-    }
-    bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
-    bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
-
-  private:
-    bool fail(std::string problem, boost::json::error_code& ec) {
-        problem_ = std::move(problem);
-        ec = boost::json::error::syntax;
-        return false;
-    }
-
-    boost::json::value_stack stack_;
-    std::vector<std::vector<std::string>> names_;  // member names of each open object
-    std::string key_;
-    std::string number_;
-    std::string problem_;
-};
-
 }  // namespace
 
 void append_canonical_json(const boost::json::value& value, std::string& out,
@@ -471,19 +313,7 @@ std::string canonical_json(const boost::json::value& value, std::string_view fie
 }
 
 boost::json::value parse_json_strict(std::string_view json, std::string_view field) {
-    boost::json::basic_parser<StrictHandler> parser(boost::json::parse_options{});
-    boost::json::error_code ec;
-    const std::size_t consumed = parser.write_some(false, json.data(), json.size(), ec);
-    if (!ec && consumed < json.size()) {
-        ec = boost::json::error::extra_data;
-    }
-    if (ec) {
-        const std::string& problem = parser.handler().problem();
-        throw Error::invalid(field, json,
-                             (problem.empty() ? "not valid JSON: " + ec.message() : problem) +
-                                 " at byte " + std::to_string(consumed));
-    }
-    return parser.handler().release();
+    return sihlicon::json::parse(json, field);
 }
 
 std::string canonicalize_json(std::string_view json, std::string_view field) {

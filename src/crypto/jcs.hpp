@@ -24,10 +24,9 @@ void append_canonical_json(const boost::json::value& value, std::string& out,
 // The JCS form of `value`, as append_canonical_json.
 std::string canonical_json(const boost::json::value& value, std::string_view field = "json");
 
-// Parses JSON text for canonicalization, stricter than boost::json::parse: valid UTF-8, no
-// duplicate member names (Boost keeps the last one silently), no number that overflows a
-// double, and no integer literal too long for 64 bits (Boost would round it into a double).
-// Throws Error::invalid(field, json, ...) naming the problem and where it is.
+// Parses JSON text for canonicalization: sihlicon::json::parse (core/json.hpp), whose rules
+// (valid UTF-8, no duplicate member names, no number that overflows a double, no integer
+// literal too long for 64 bits) are what JCS needs. Throws Error::invalid(field, json, ...).
 boost::json::value parse_json_strict(std::string_view json, std::string_view field = "json");
 
 }  // namespace sihlicon::crypto

@@ -8,6 +8,7 @@
 #include <sihlicon/error.hpp>
 #include <sihlicon/id.hpp>
 #include <sihlicon/power_meter.hpp>
+#include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -185,8 +186,14 @@ void validate(const JobSpec& spec, Timestamp now) {
         }
     };
     require_length("jobName", spec.name, 1, 256);
+    require_plain_text("jobName", spec.name);
     require_length("jobDescription", spec.description, 0, 4096);
     require_length("owner", spec.owner, 1, 256);
+    require_plain_text("owner", spec.owner);
+    for (const auto& [key, value] : spec.required_labels) {
+        require_plain_text("constraints.labels", key);
+        require_plain_text("constraints.labels." + key, value);
+    }
     require_length("workloadConfig.containerImage", spec.workload.container_image, 1, 512);
     if (!is_container_image(spec.workload.container_image)) {
         throw Error::invalid("workloadConfig.containerImage", spec.workload.container_image,
@@ -235,9 +242,11 @@ void validate(const JobSpec& spec, Timestamp now) {
     }
     if (spec.hub_id) {
         require_length("hubId", *spec.hub_id, 1, 64);
+        require_plain_text("hubId", *spec.hub_id);
     }
     if (spec.idempotency_key) {
         require_length("idempotencyKey", *spec.idempotency_key, 1, 128);
+        require_plain_text("idempotencyKey", *spec.idempotency_key);
     }
     if (spec.max_attempts < 1 || spec.max_attempts > 100) {
         throw Error::invalid("maxAttempts", std::to_string(spec.max_attempts),

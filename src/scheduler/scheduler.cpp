@@ -15,6 +15,7 @@
 #include <sihlicon/crypto.hpp>
 #include <sihlicon/error.hpp>
 #include <sihlicon/scheduler.hpp>
+#include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
@@ -52,12 +53,20 @@ void check_identifier(std::string_view field, std::string_view text) {
     }
 }
 
+// Free text of 1..max bytes (a failure message may span lines; listings escape it).
 void check_text(std::string_view field, std::string_view text, std::size_t max) {
     if (text.empty() || text.size() > max) {
         throw Error::invalid(
             field, text,
             text.empty() ? "is required" : "is longer than " + std::to_string(max) + " bytes");
     }
+}
+
+// A name shown to people or naming someone (a hub's name, site, region, a GPU model, a label,
+// a principal): 1..max bytes of plain text, so it can never forge a line in a listing.
+void check_name(std::string_view field, std::string_view text, std::size_t max) {
+    check_text(field, text, max);
+    require_plain_text(field, text);
 }
 
 void check_range(std::string_view field, std::int64_t value, std::int64_t min, std::int64_t max) {
@@ -69,9 +78,9 @@ void check_range(std::string_view field, std::int64_t value, std::int64_t min, s
 
 void validate_hub(const HubSpec& spec) {
     check_identifier("hubId", spec.id);
-    check_text("name", spec.name, 256);
-    check_text("site", spec.site, 128);
-    check_text("region", spec.region, 64);
+    check_name("name", spec.name, 256);
+    check_name("site", spec.site, 128);
+    check_name("region", spec.region, 64);
     check_range("heatRecoveryPpm", spec.heat_recovery_ppm, 0, 10'000'000);
     check_range("powerCapacityW", spec.power_capacity_w, 0, 1'000'000'000'000);
     check_range("wattsPerCore", spec.watts_per_core, 0, 100'000);
@@ -91,14 +100,15 @@ void validate_worker(const WorkerSpec& spec) {
         throw Error::invalid("gpus", std::to_string(spec.gpus.size()), "at most 64 GPUs");
     }
     for (std::size_t i = 0; i < spec.gpus.size(); ++i) {
-        check_text(fmt::format("gpus[{}].model", i), spec.gpus[i].model, 128);
+        check_name(fmt::format("gpus[{}].model", i), spec.gpus[i].model, 128);
         check_range(fmt::format("gpus[{}].vramBytes", i), spec.gpus[i].vram_bytes, 0, INT64_MAX);
     }
     for (const auto& [key, value] : spec.labels) {
-        check_text("labels", key, 128);
+        check_name("labels", key, 128);
         if (value.size() > 256) {
             throw Error::invalid("labels." + key, value, "is longer than 256 bytes");
         }
+        require_plain_text("labels." + key, value);
     }
 }
 
@@ -131,11 +141,9 @@ void validate_completion(const JobCompletion& completion) {
         throw Error::invalid("energy", completion.energy->to_kwh_string(), "must not be negative");
     }
     if (completion.result_hash) {
-        check_text("resultHash", *completion.result_hash, 256);
+        check_name("resultHash", *completion.result_hash, 256);
     }
-    boost::system::error_code error;
-    const auto metrics = boost::json::parse(completion.metrics_json, error);
-    if (error || !metrics.is_object()) {
+    if (!json::parse(completion.metrics_json, "metrics").is_object()) {
         throw Error::invalid("metrics", completion.metrics_json, "must be a JSON object");
     }
 }
@@ -1047,7 +1055,7 @@ JobRecord Scheduler::fail(std::string_view job_id, std::string_view token, std::
 }
 
 JobRecord Scheduler::cancel(std::string_view job_id, std::string_view by, std::string_view reason) {
-    check_text("by", by, 256);
+    check_name("by", by, 256);
     return impl_->write([&](Moves& moves) {
         const auto row = scheduler::load_job(moves.tx, job_id);
         const auto from = row.record.status;
@@ -1075,7 +1083,7 @@ JobRecord Scheduler::cancel(std::string_view job_id, std::string_view by, std::s
 
 JobRecord Scheduler::requeue(std::string_view job_id, std::string_view by,
                              std::string_view reason) {
-    check_text("by", by, 256);
+    check_name("by", by, 256);
     return impl_->write([&](Moves& moves) {
         const auto row = scheduler::load_job(moves.tx, job_id);
         const auto from = row.record.status;

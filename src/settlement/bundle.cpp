@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // An epoch's files (jobs.json, agents.json, SUMMARY.json, SIGNATURE.txt), the proof of
 // execution, and offline receipt verification: pure functions, no hub.
+#include "core/json.hpp"
 #include "crypto/jcs.hpp"
 #include "settlement/leaves.hpp"
 
@@ -19,27 +20,39 @@ namespace sihlicon {
 
 namespace {
 
-// Parses `text` with the calling thread's parser, whose temporary storage is reused from call
-// to call (a receipt check parses two documents; a fresh parser allocates for each).
-boost::json::value parse_reusing(std::string_view text, boost::system::error_code& error,
-                                 boost::json::storage_ptr storage) {
-    thread_local unsigned char temporary[4096];
-    thread_local boost::json::parser parser({}, {}, temporary, sizeof temporary);
-    parser.reset(std::move(storage));
-    parser.write(text.data(), text.size(), error);
-    if (error) {
-        parser.reset();
-        return nullptr;
-    }
-    auto value = parser.release();
-    parser.reset();  // let go of the caller's storage
-    return value;
-}
-
 ReceiptCheck refuse(ReceiptCheck check, std::string problem) {
+    check.status = ReceiptStatus::invalid;
     check.valid = false;
     check.problem = std::move(problem);
     return check;
+}
+
+// The verdict on a receipt whose proof holds: who signed it decides.
+ReceiptCheck judge_signer(ReceiptCheck check, const crypto::Address& signer,
+                          const std::vector<crypto::Address>& trusted_signers) {
+    check.signer_trusted =
+        std::find(trusted_signers.begin(), trusted_signers.end(), signer) != trusted_signers.end();
+    if (check.signer_trusted) {
+        check.status = ReceiptStatus::valid;
+        check.valid = true;
+        check.problem.clear();
+        return check;
+    }
+    if (trusted_signers.empty()) {
+        check.status = ReceiptStatus::unverified;
+        check.valid = false;
+        check.problem = fmt::format(
+            "signature unverified: no trusted signer was given, and the receipt's own signer {} "
+            "proves nothing (give the operator's address or the hub)",
+            check.signer);
+        return check;
+    }
+    std::string trusted;
+    for (const auto& address : trusted_signers) {
+        trusted.append(trusted.empty() ? "" : ", ").append(address.to_string());
+    }
+    return refuse(check, fmt::format("signed by {}, which is not a trusted signer ({})",
+                                     check.signer, trusted));
 }
 
 const boost::json::string* string_at(const boost::json::object& object, std::string_view key) {
@@ -121,14 +134,11 @@ EpochBundle build_epoch_bundle(const std::vector<EpochJob>& jobs, const EpochFig
 }
 
 ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
-                                     std::optional<crypto::Address> expected_signer) {
+                                     const std::vector<crypto::Address>& trusted_signers) {
     ReceiptCheck check;
     try {
-        boost::system::error_code error;
-        unsigned char buffer[16384];
-        boost::json::monotonic_resource memory(buffer, sizeof buffer);
-        const auto parsed = parse_reusing(receipt_json, error, &memory);
-        if (error || !parsed.is_object()) {
+        const auto parsed = json::parse(receipt_json, "receipt");
+        if (!parsed.is_object()) {
             return refuse(check, "the receipt is not a JSON object");
         }
         const auto& receipt = parsed.as_object();
@@ -158,8 +168,8 @@ ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
             if (!crypto::verify_message(std::string_view(*summary), signature, signer)) {
                 return refuse(check, "the signature over the summary is not the signer's");
             }
-            const auto summary_value = boost::json::parse(*summary, error);
-            if (error || !summary_value.is_object()) {
+            const auto summary_value = json::parse(*summary, "summary");
+            if (!summary_value.is_object()) {
                 return refuse(check, "the summary is not a JSON object");
             }
             const auto& summary_object = summary_value.as_object();
@@ -179,10 +189,6 @@ ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
         }
         const VerifiedSummary& verified = known->second;
         check.signer = verified.signer;
-        if (expected_signer && !(*expected_signer == verified.address)) {
-            return refuse(check, fmt::format("signed by {}, not by {}", verified.signer,
-                                             expected_signer->to_string()));
-        }
         if (verified.epoch_id != *epoch_id) {
             return refuse(check, "the summary is of another epoch");
         }
@@ -193,10 +199,9 @@ ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
             return refuse(check, "the tree size is not the summary's jobs_count");
         }
         const auto jobs_count = verified.jobs_count;
-        const auto leaf_value = parse_reusing(*leaf, error, &memory);
-        const auto* leaf_job = !error && leaf_value.is_object()
-                                   ? string_at(leaf_value.as_object(), "job_id")
-                                   : nullptr;
+        const auto leaf_value = json::parse(*leaf, "leaf");
+        const auto* leaf_job =
+            leaf_value.is_object() ? string_at(leaf_value.as_object(), "job_id") : nullptr;
         if (!leaf_job || *leaf_job != *job_id) {
             return refuse(check, "the leaf is not the record of the receipt's job");
         }
@@ -215,17 +220,37 @@ ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
                                       static_cast<std::uint64_t>(jobs_count), proof, root)) {
             return refuse(check, "the inclusion proof does not lead to the root");
         }
-        check.valid = true;
-        return check;
+        return judge_signer(std::move(check), verified.address, trusted_signers);
     } catch (const std::exception& error) {
         return refuse(check, error.what());
     }
 }
 
+ReceiptCheck ReceiptVerifier::verify(std::string_view receipt_json,
+                                     const crypto::Address& trusted_signer) {
+    return verify(receipt_json, std::vector<crypto::Address>{trusted_signer});
+}
+
 ReceiptCheck verify_receipt(std::string_view receipt_json,
-                            std::optional<crypto::Address> expected_signer) {
+                            const std::vector<crypto::Address>& trusted_signers) {
     ReceiptVerifier verifier;
-    return verifier.verify(receipt_json, expected_signer);
+    return verifier.verify(receipt_json, trusted_signers);
+}
+
+ReceiptCheck verify_receipt(std::string_view receipt_json, const crypto::Address& trusted_signer) {
+    return verify_receipt(receipt_json, std::vector<crypto::Address>{trusted_signer});
+}
+
+std::string_view to_string(ReceiptStatus status) noexcept {
+    switch (status) {
+        case ReceiptStatus::valid:
+            return "valid";
+        case ReceiptStatus::unverified:
+            return "unverified";
+        case ReceiptStatus::invalid:
+            break;
+    }
+    return "invalid";
 }
 
 }  // namespace sihlicon

@@ -2,6 +2,7 @@
 #include "settlement/journal.hpp"
 
 #include <sihlicon/error.hpp>
+#include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
 
@@ -174,11 +175,7 @@ void check_owner(std::string_view field, std::string_view text) {
     if (text.empty() || text.size() > 128) {
         throw Error::invalid(field, text, "must have 1 to 128 bytes");
     }
-    for (const char c : text) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-            throw Error::invalid(field, text, "may not hold control characters");
-        }
-    }
+    require_plain_text(field, text);
 }
 
 std::optional<Transfer> find_transfer(store::Transaction& tx, std::string_view id) {

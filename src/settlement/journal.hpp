@@ -17,7 +17,8 @@ namespace sihlicon::settlement {
 // Checks an account owner or transfer id: 1..max characters of [A-Za-z0-9._:@/-].
 void check_name(std::string_view field, std::string_view text, std::size_t max);
 
-// Checks an account owner: 1..128 bytes without control characters (a scheduler owner, a
+// Checks an account owner: 1..128 bytes of plain text (require_plain_text: no control or
+// bidi characters; a scheduler owner, a
 // worker or hub id). The account id "kind/owner/currency" stays unambiguous: the kind ends at
 // the first '/', the currency starts after the last.
 void check_owner(std::string_view field, std::string_view text);

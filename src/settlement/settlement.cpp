@@ -360,6 +360,27 @@ crypto::Address Settlement::operator_address() const {
     return impl_->current_signer()->address();
 }
 
+std::vector<crypto::Address> Settlement::trusted_signers() const {
+    std::vector<crypto::Address> signers{operator_address()};
+    auto stored = impl_->core.database->read([&](store::Transaction& tx) {
+        std::vector<std::string> texts;
+        auto row = tx.prepare(
+            "SELECT signer FROM settlement_epochs WHERE status = 'finalized' AND signer IS NOT "
+            "NULL GROUP BY signer ORDER BY MIN(number)");
+        while (row.step()) {
+            texts.emplace_back(row.column_text(0));
+        }
+        return texts;
+    });
+    for (const auto& text : stored) {
+        const auto address = crypto::Address::parse(text, "stored signer");
+        if (std::find(signers.begin(), signers.end(), address) == signers.end()) {
+            signers.push_back(address);
+        }
+    }
+    return signers;
+}
+
 std::filesystem::path Settlement::operator_key_file() const {
     if (impl_->options.signer) {
         return {};

@@ -339,6 +339,25 @@ static void test_scheduler_job_lifecycle(void) {
           SIH_INVALID_ARGUMENT);
     CHECK(error_names("memory"));
     CHECK(job_id == NULL);
+    /* Strict JSON: a repeated member name, a lone surrogate, a control character in a name. */
+    FAILS(sih_scheduler_submit(hub,
+                               "{\"jobType\":\"ocr\",\"jobName\":\"a\",\"jobName\":\"b\","
+                               "\"workloadConfig\":{\"containerImage\":\"native\"}}",
+                               "alice", &job_id),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("duplicate member name"));
+    FAILS(sih_scheduler_submit(hub,
+                               "{\"jobType\":\"ocr\",\"jobName\":\"\\ud800\","
+                               "\"workloadConfig\":{\"containerImage\":\"native\"}}",
+                               "alice", &job_id),
+          SIH_INVALID_ARGUMENT);
+    FAILS(sih_scheduler_submit(hub,
+                               "{\"jobType\":\"ocr\",\"jobName\":\"ok\\nforged 1 completed\","
+                               "\"workloadConfig\":{\"containerImage\":\"native\"}}",
+                               "alice", &job_id),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("jobName"));
+    CHECK(job_id == NULL);
     FAILS(sih_scheduler_submit(hub, kJob, "bob", &job_id), SIH_INSUFFICIENT_FUNDS);
     OK(sih_scheduler_submit(hub, kJob, "alice", &job_id));
     CHECK(job_id != NULL && strncmp(job_id, "job-", 4) == 0);
@@ -1277,14 +1296,34 @@ static void test_epochs_receipts_and_operator_key(void) {
     CHECK(check.valid == 1 && check.problem[0] == '\0');
     CHECK(strcmp(check.job_id, job_id) == 0 && strcmp(check.epoch_id, "epoch-000001") == 0);
     CHECK(strcmp(check.signer, address) == 0);
+    CHECK(check.status == SIH_RECEIPT_VALID && check.signer_trusted == 1);
+    /* No trusted signer: the receipt only agrees with the key it carries. Never valid. */
     OK(sih_receipt_verify(receipt, strlen(receipt), NULL, &check));
-    CHECK(check.valid == 1);
-    /* Another signer expected: invalid, not an error. */
+    CHECK(check.valid == 0 && check.status == SIH_RECEIPT_UNVERIFIED);
+    CHECK(check.signer_trusted == 0 && strstr(check.problem, "unverified") != NULL);
+    OK(sih_receipt_verify(receipt, strlen(receipt), "", &check));
+    CHECK(check.valid == 0 && check.status == SIH_RECEIPT_UNVERIFIED);
+    /* Another signer trusted: invalid, not an error. */
     OK(sih_receipt_verify(receipt, strlen(receipt), "0x0000000000000000000000000000000000000001",
                           &check));
-    CHECK(check.valid == 0 && check.problem[0] != '\0');
+    CHECK(check.valid == 0 && check.status == SIH_RECEIPT_INVALID && check.problem[0] != '\0');
+    /* One of several trusted signers. */
+    char list[128];
+    snprintf(list, sizeof list, "0x0000000000000000000000000000000000000001,%s", address);
+    OK(sih_receipt_verify(receipt, strlen(receipt), list, &check));
+    CHECK(check.valid == 1 && check.status == SIH_RECEIPT_VALID);
     FAILS(sih_receipt_verify(receipt, strlen(receipt), "0xnothex", &check), SIH_INVALID_ARGUMENT);
-    CHECK(error_names("expected_signer"));
+    CHECK(error_names("trusted_signers"));
+    /* A receipt repeating a member name is invalid, whoever signed it. */
+    char* doubled = malloc(strlen(receipt) + 32);
+    CHECK(doubled != NULL);
+    if (doubled != NULL) {
+        snprintf(doubled, strlen(receipt) + 32, "{\"job_id\":\"job-other\",%s", receipt + 1);
+        OK(sih_receipt_verify(doubled, strlen(doubled), address, &check));
+        CHECK(check.valid == 0 && check.status == SIH_RECEIPT_INVALID);
+        CHECK(strstr(check.problem, "duplicate member name") != NULL);
+        free(doubled);
+    }
     /* A tampered receipt: the leaf no longer hashes into the root. */
     char* tampered = strdup(receipt);
     char* fee = strstr(tampered, "worker-1");
@@ -1328,9 +1367,16 @@ static void test_epochs_receipts_and_operator_key(void) {
     OK(sih_settlement_import_operator_key(
         hub, "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318", 1, &imported));
     CHECK(imported != NULL && strcmp(imported, "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23") == 0);
-    /* The sealed receipt still verifies against the key that signed it. */
+    /* The sealed receipt still verifies against the key that signed it, and against the hub's
+     * trusted signers, which keep the earlier key that signed a finalized epoch. */
     OK(sih_receipt_verify(receipt, strlen(receipt), address, &check));
     CHECK(check.valid == 1);
+    char* signers = NULL;
+    OK(sih_settlement_trusted_signers(hub, &signers));
+    CHECK(signers != NULL && strncmp(signers, imported, 42) == 0 && strstr(signers, address));
+    OK(sih_receipt_verify(receipt, strlen(receipt), signers, &check));
+    CHECK(check.valid == 1 && check.status == SIH_RECEIPT_VALID);
+    sih_free(signers);
     sih_free(imported);
     sih_free(fresh);
     sih_free(receipt);
@@ -1573,6 +1619,7 @@ static void test_every_hub_function_refuses_null(void) {
         sih_settlement_epoch_payouts(NULL, "e", &json),
         sih_settlement_epoch_bundle(NULL, "e", &json),
         sih_settlement_receipt(NULL, "j", &json),
+        sih_settlement_trusted_signers(NULL, &json),
         sih_settlement_index(NULL, &json),
         sih_agent_new(NULL, NULL, NULL),
         sih_agent_start(NULL, &json),

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/json.hpp"
 
+#include <sihlicon/error.hpp>
+#include <sihlicon/text.hpp>
+
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -67,4 +70,47 @@ TEST_CASE("an ObjectWriter writes what serialize writes for the same object, in 
     };
     CHECK(written == json::serialize(expected));
     CHECK(json::ObjectWriter().finish() == "{}");
+}
+
+TEST_CASE("json::parse refuses duplicate member names, at any depth, naming the name") {
+    for (const std::string_view text :
+         {R"({"jobName":"a","jobName":"b"})", R"({"outer":{"cpu":"1","cpu":"2"}})",
+          R"([{"a":1,"b":2,"a":3}])"}) {
+        CAPTURE(text);
+        try {
+            json::parse(text, "spec");
+            FAIL("a duplicate member name was accepted");
+        } catch (const Error& error) {
+            CHECK(error.code() == ErrorCode::invalid_argument);
+            CHECK(error.field() == "spec");
+            CHECK(std::string(error.what()).find("duplicate member name") != std::string::npos);
+        }
+    }
+    // The same name in sibling objects is no duplicate.
+    CHECK(json::parse(R"([{"a":1},{"a":2}])").as_array().size() == 2);
+}
+
+TEST_CASE("json::parse refuses invalid UTF-8, lone surrogate escapes and overflowing numbers") {
+    for (const std::string& text : {
+             std::string("{\"name\":\"\xff\"}"),                // not UTF-8 at all
+             std::string("{\"name\":\"\xc3\"}"),                // a truncated sequence
+             std::string("{\"name\":\"\xed\xa0\x80\"}"),        // a surrogate encoded in UTF-8
+             std::string("{\"name\":\"\xc0\xaf\"}"),            // an overlong '/'
+             std::string(R"({"name":"\ud800"})"),               // a lone high surrogate
+             std::string(R"({"name":"\udc00x"})"),              // a lone low surrogate
+             std::string(R"({"n":1e400})"),                     // overflows a double
+             std::string(R"({"n":123456789012345678901234})"),  // too long for 64 bits
+             std::string(R"({"a":1} trailing)"),
+         }) {
+        CAPTURE(text);
+        try {
+            json::parse(text, "body");
+            FAIL("accepted");
+        } catch (const Error& error) {
+            CHECK(error.code() == ErrorCode::invalid_argument);
+            CHECK(is_valid_utf8(error.what()));
+        }
+    }
+    // A surrogate pair is one character, and stays accepted.
+    CHECK(json::parse(R"({"name":"\ud83d\ude00"})").at("name").as_string() == "\xf0\x9f\x98\x80");
 }

@@ -33,6 +33,14 @@ out=$("$sihlicon" job submit '{"jobType":"ocr","jobName":"x","workloadConfig":{"
 check "a bad field exits 1" test "$rc" -eq 1
 check "a bad field is named" grep -q 'workloadConfig.resources.memory' <<<"$out"
 
+# Names refuse control characters: a job name with a newline would forge a line of job list.
+out=$("$sihlicon" job submit '{"jobType":"ocr","jobName":"ok\njob-01JFORGED completed","workloadConfig":{"containerImage":"i"}}' --owner ann 2>&1); rc=$?
+check "a job name with a newline exits 1" test "$rc" -eq 1
+check "the job name is named" grep -q 'jobName: may not hold the control character U+000A' <<<"$out"
+out=$("$sihlicon" job submit '{"jobType":"ocr","jobName":"x","jobName":"y","workloadConfig":{"containerImage":"i"}}' --owner ann 2>&1); rc=$?
+check "a repeated member name exits 1" test "$rc" -eq 1
+check "the repeated name is named" grep -q 'duplicate member name' <<<"$out"
+
 out=$("$sihlicon" job explain "$job")
 check "explain says the worker can run it" grep -q 'worker bee-01: can run' <<<"$out"
 
@@ -53,6 +61,14 @@ out=$("$sihlicon" --json job list --hub-id zurich)
 check "job list --hub-id is empty for unpinned jobs" test "$out" = "[]"
 out=$("$sihlicon" --json job list --owner ann)
 check "job list --owner finds the job" grep -q "$job" <<<"$out"
+# Defence in depth: a name stored before the rule (edited into the database here) is shown
+# escaped, one job per line.
+if command -v sqlite3 >/dev/null; then
+  sqlite3 "$work/hub/hub.db" "UPDATE jobs SET spec = replace(spec, '\"jobName\":\"Process historical ledger\"', '\"jobName\":\"old\njob-01JFORGED  completed \u001b[2J\"') WHERE id = '$job'"
+  out=$("$sihlicon" job list)
+  check "job list shows one line per job" test "$(wc -l <<<"$out")" -eq 1
+  check "job list escapes the newline" grep -qF 'old\x0ajob-01JFORGED  completed \x1b[2J' <<<"$out"
+fi
 out=$("$sihlicon" --json hub grid zurich curtail --budget 100)
 check "hub grid sets the signal" grep -q '"gridSignal":"curtail"' <<<"$out"
 out=$("$sihlicon" --json job stats)

@@ -39,6 +39,16 @@ Error submit_error(SchedulerFixture& fixture, const std::string& json) {
     return Error(ErrorCode::internal, "unreachable");
 }
 
+Error submit_error_of(SchedulerFixture& fixture, const JobSpec& spec) {
+    try {
+        fixture.scheduler().submit(spec);
+    } catch (const Error& error) {
+        return error;
+    }
+    FAIL("the spec must be refused");
+    return Error(ErrorCode::internal, "unreachable");
+}
+
 std::string with(const std::string& key, const std::string& value) {
     auto object = boost::json::parse(kSeedExample).as_object();
     object[key] = boost::json::parse(value);
@@ -118,6 +128,53 @@ TEST_CASE("every malformed field is refused by name and nothing is written") {
         CHECK(error.code() == ErrorCode::invalid_argument);
         CHECK(error.field() == field);
     }
+    CHECK(fixture.count_jobs() == 0);
+}
+
+TEST_CASE("a job name, owner, hub, key or label holding a control character is refused") {
+    // A name with a newline would forge a line in `job list`; a bidi override would hide one.
+    SchedulerFixture fixture;
+    struct Case {
+        std::string body;
+        std::string field;
+    };
+    const std::vector<Case> cases{
+        {with("jobName", R"("ok\n01J... completed forged")"), "jobName"},
+        {with("jobName", R"("tab\tname")"), "jobName"},
+        {with("jobName", R"("esc\u001b[2J")"), "jobName"},
+        {with("jobName", R"("c1\u0085")"), "jobName"},
+        {with("jobName", R"("rlo\u202eexe.txt")"), "jobName"},
+        {with("jobName", R"("ls\u2028")"), "jobName"},
+        {with("hubId", R"("hub\u0000")"), "hubId"},
+        {with("idempotencyKey", R"("k\u007f")"), "idempotencyKey"},
+        {with("constraints", R"({"labels":{"zone":"a\nb"}})"), "constraints.labels.zone"},
+    };
+    for (const auto& [body, field] : cases) {
+        CAPTURE(body);
+        const auto error = submit_error(fixture, body);
+        CHECK(error.code() == ErrorCode::invalid_argument);
+        CHECK(error.field() == field);
+        CHECK(std::string(error.what()).find('\n') == std::string::npos);
+    }
+    // Through the C++ API too, not only JSON.
+    auto spec = JobSpec::from_json(kSeedExample, "client-a");
+    spec.name = "two\nlines";
+    CHECK(submit_error_of(fixture, spec).field() == "jobName");
+    spec.name = "fine";
+    spec.owner = "eve\r";
+    CHECK(submit_error_of(fixture, spec).field() == "owner");
+    CHECK(fixture.count_jobs() == 0);
+    // Any script is fine.
+    fixture.scheduler().submit_json(with("jobName", R"("Zürich 名前 \ud83d\udd25")"), "client-a");
+    CHECK(fixture.count_jobs() == 1);
+}
+
+TEST_CASE("a job spec repeating a member name is refused, not read with the last value") {
+    SchedulerFixture fixture;
+    const auto body = R"({"jobName":"first",)" + kSeedExample.substr(1);
+    const auto error = submit_error(fixture, body);
+    CHECK(error.code() == ErrorCode::invalid_argument);
+    CHECK(std::string(error.what()).find("duplicate member name \"jobName\"") != std::string::npos);
     CHECK(fixture.count_jobs() == 0);
 }
 

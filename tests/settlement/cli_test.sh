@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # The settlement commands end to end: a hub with a sealed epoch (built by the interop program),
 # then account, topup, charge, epoch show|seal|export|..., market, reputation, key, receipt and
-# receipt verify (no hub).
+# receipt verify (against --signer or --hub; never valid for a self-signed receipt).
 # Usage: cli_test.sh PATH/TO/sihlicon PATH/TO/settlement_interop_epoch
 set -eu
 cli=$1
@@ -48,12 +48,41 @@ done
 [ -s "$work/export/index.json" ] || fail "export wrote index.json"
 job=$(ls "$work/out/receipts" | head -n 1 | sed 's/\.json$//')
 "$cli" --hub "$hub" receipt "$job" > "$work/receipt.json"
-"$cli" receipt verify "$work/receipt.json" | grep -q '^valid' || fail "receipt verify"
+# With nobody to trust, a receipt is only consistent with the key it carries: unverified.
+if out=$("$cli" receipt verify "$work/receipt.json"); then
+    fail "receipt verify without a trusted signer exits 0"
+fi
+echo "$out" | grep -q '^UNVERIFIED: signature unverified' || fail "receipt verify says unverified: $out"
+"$cli" --json receipt verify "$work/receipt.json" \
+    | grep -q '"status":"unverified","valid":false,"signerTrusted":false' \
+    || fail "--json receipt verify without a signer names the status"
 signer=$(head -n 1 "$work/export/epoch-000001/SIGNATURE.txt")
 "$cli" --json receipt verify --signer "$signer" "$work/receipt.json" | grep -q '"valid":true' \
     || fail "receipt verify with the expected signer"
+"$cli" receipt verify --hub "$hub" "$work/receipt.json" | grep -q '^valid' \
+    || fail "receipt verify trusting the hub's key"
+"$cli" receipt verify --signer 0x0000000000000000000000000000000000000001 --signer "$signer" \
+    "$work/receipt.json" | grep -q '^valid' || fail "receipt verify with one of two signers"
 sed 's/"leaf_index":[0-9]*/"leaf_index":99/' "$work/receipt.json" > "$work/bad.json"
-if "$cli" receipt verify "$work/bad.json" > /dev/null; then fail "a tampered receipt verified"; fi
+if "$cli" receipt verify --signer "$signer" "$work/bad.json" > /dev/null; then
+    fail "a tampered receipt verified"
+fi
+# A forger's own hub: a fresh key signs an epoch of made-up jobs. Never "valid" for our hub.
+"$fixture" "$work/forger" 2 > /dev/null
+forged_job=$(ls "$work/forger/out/receipts" | head -n 1 | sed 's/\.json$//')
+"$cli" --hub "$work/forger/hub" receipt "$forged_job" > "$work/forged.json"
+for trust in "" "--hub $hub" "--signer $signer"; do
+    # shellcheck disable=SC2086
+    if out=$("$cli" receipt verify $trust "$work/forged.json"); then
+        fail "a self-signed receipt exits 0 (trusting: $trust)"
+    fi
+    echo "$out" | grep -q '^valid' && fail "a self-signed receipt printed valid: $out"
+done
+"$cli" receipt verify --hub "$hub" "$work/forged.json" | grep -q '^INVALID: signed by .* not a trusted signer' \
+    || fail "a self-signed receipt names the untrusted signer"
+if "$cli" receipt verify --signer 0xnothex "$work/receipt.json" > /dev/null 2>&1; then
+    fail "a malformed --signer is accepted"
+fi
 signer_before=$("$cli" --hub "$hub" --json key show | sed 's/.*"address":"\([^"]*\)".*/\1/')
 [ "$signer_before" = "$signer" ] || fail "key show names the epoch's signer"
 "$cli" --hub "$hub" --json key show | grep -q '"mode":"0600"' || fail "key show: mode 0600"
@@ -117,6 +146,8 @@ fi
     || fail "key show after import"
 "$cli" receipt verify --signer "$signer" "$work/receipt.json" | grep -q '^valid' \
     || fail "a receipt of the old key still verifies"
+"$cli" receipt verify --hub "$hub" "$work/receipt.json" | grep -q '^valid' \
+    || fail "the hub still trusts its earlier key that signed a finalized epoch"
 
 "$cli" --hub "$hub" --json epoch seal | grep -q '"signer":"0x5ce9454909639D2D17A3F753ce7d93fa0b9aB12E"' \
     || fail "epoch seal signs with the imported key"

@@ -526,6 +526,10 @@ TEST_CASE("an imported operator key signs later epochs; one that signed is repla
     // The sealed epoch keeps its signer: its receipts still verify against it.
     CHECK(verify_receipt(f.settlement().receipt(job), address).valid);
     CHECK(f.settlement().seal_epoch().signer == fresh.to_string());
+    // The hub trusts its current key and the earlier one that signed a finalized epoch, so a
+    // receipt of either epoch verifies against the hub alone.
+    CHECK(f.settlement().trusted_signers() == std::vector<crypto::Address>{fresh, address});
+    CHECK(verify_receipt(f.settlement().receipt(job), f.settlement().trusted_signers()).valid);
 }
 
 TEST_CASE("a host-supplied signer cannot be replaced through the hub") {

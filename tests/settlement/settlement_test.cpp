@@ -492,7 +492,67 @@ TEST_CASE("a receipt verifies offline, and any tampering is caught") {
     CHECK_FALSE(
         verify_receipt(boost::json::serialize(original), crypto::PrivateKey::generate().address())
             .valid);
-    CHECK_FALSE(verify_receipt("not json").valid);
+    CHECK_FALSE(verify_receipt("not json", {}).valid);
+}
+
+TEST_CASE("a receipt signed by a fresh key over a made-up epoch is never valid") {
+    // The forger runs a hub of its own: a new key signs an epoch holding whatever it likes.
+    SettlementFixture operator_hub;
+    operator_hub.add_site();
+    operator_hub.add_worker("bee-01");
+    operator_hub.settlement().top_up("alice", usd("1"), "tx-1");
+    operator_hub.run_job("alice", "bee-01");
+    operator_hub.settlement().seal_epoch();
+    SettlementFixture forger;
+    forger.add_site();
+    forger.add_worker("bee-01");
+    forger.settlement().top_up("alice", usd("1"), "tx-1");
+    const auto forged_job = forger.run_job("alice", "bee-01");
+    forger.settlement().seal_epoch();
+    const auto forged = forger.settlement().receipt(forged_job);
+
+    // Consistent with the key it carries, but nobody said to trust that key: unverified.
+    const auto alone = verify_receipt(forged, {});
+    CHECK(alone.status == ReceiptStatus::unverified);
+    CHECK_FALSE(alone.valid);
+    CHECK_FALSE(alone.signer_trusted);
+    CHECK(alone.signer == forger.settlement().operator_address().to_string());
+    CHECK(alone.problem.find("unverified") != std::string::npos);
+    // Checked against the real operator: invalid, naming both.
+    const auto against = verify_receipt(forged, operator_hub.settlement().trusted_signers());
+    CHECK(against.status == ReceiptStatus::invalid);
+    CHECK_FALSE(against.valid);
+    CHECK_FALSE(against.signer_trusted);
+    CHECK(against.problem.find("not a trusted signer") != std::string::npos);
+    CHECK(against.problem.find(operator_hub.settlement().operator_address().to_string()) !=
+          std::string::npos);
+    ReceiptVerifier verifier;
+    CHECK(verifier.verify(forged, {}).status == ReceiptStatus::unverified);
+    CHECK(verifier.verify(forged, operator_hub.settlement().operator_address()).status ==
+          ReceiptStatus::invalid);
+    // The forger's own hub does trust it: trust is the caller's choice, not the receipt's.
+    const auto own = verify_receipt(forged, forger.settlement().trusted_signers());
+    CHECK(own.status == ReceiptStatus::valid);
+    CHECK(own.valid);
+    CHECK(own.signer_trusted);
+    CHECK(own.problem.empty());
+    CHECK(to_string(ReceiptStatus::unverified) == "unverified");
+}
+
+TEST_CASE("a receipt that repeats a member name is invalid, even with a trusted signer") {
+    SettlementFixture f;
+    f.add_site();
+    f.add_worker("bee-01");
+    f.settlement().top_up("alice", usd("1"), "tx-1");
+    const auto job = f.run_job("alice", "bee-01");
+    f.settlement().seal_epoch();
+    const auto receipt = f.settlement().receipt(job);
+    REQUIRE(verify_receipt(receipt, f.settlement().operator_address()).valid);
+    // A second "job_id" that a lenient parser would let win over the first.
+    const auto doubled = "{\"job_id\":\"job-other\"," + receipt.substr(1);
+    const auto check = verify_receipt(doubled, f.settlement().trusted_signers());
+    CHECK(check.status == ReceiptStatus::invalid);
+    CHECK(check.problem.find("duplicate member name") != std::string::npos);
 }
 
 TEST_CASE("receipts of two epochs asked for in turn each carry their own epoch's tree") {

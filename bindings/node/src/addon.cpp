@@ -6,6 +6,7 @@
 // with .code and .field, records become plain objects parsed from their to_json(), and every
 // handle is type-tagged. The JavaScript layer (index.js) adds the SDK-shaped client.
 #include "common.hpp"
+#include "core/json.hpp"
 
 #include <sihlicon/cid.hpp>
 #include <sihlicon/crypto.hpp>
@@ -223,19 +224,41 @@ class HubObject : public Handle<HubObject> {
 
 // ---- no hub needed --------------------------------------------------------------------------
 
-std::optional<crypto::Address> expected_signer(const Napi::Value& value) {
-    if (auto text_value = optional_text(value, "expectedSigner")) {
-        return crypto::Address::parse(*text_value, "expectedSigner");
+// An address or an array of addresses (undefined or null: none) to trust.
+std::vector<crypto::Address> trusted_signers(const Napi::Value& value) {
+    std::vector<crypto::Address> addresses;
+    if (value.IsArray()) {
+        const auto array = value.As<Napi::Array>();
+        for (std::uint32_t i = 0; i < array.Length(); ++i) {
+            const auto field = "trustedSigners[" + std::to_string(i) + "]";
+            addresses.push_back(crypto::Address::parse(text(array.Get(i), field), field));
+        }
+    } else if (auto one = optional_text(value, "trustedSigners")) {
+        addresses.push_back(crypto::Address::parse(*one, "trustedSigners"));
     }
-    return std::nullopt;
+    return addresses;
 }
 
-// verifyReceipt(receipt, expectedSigner?) → {valid, problem, jobId, epochId, signer}.
+// verifyReceipt(receipt, trustedSigners?) → {status, valid, signerTrusted, problem, jobId,
+// epochId, signer}.
 Napi::Value verify_receipt_function(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
         const auto receipt = json_text(env, info[0], "receipt");
-        return receipt_check_object(env, verify_receipt(receipt, expected_signer(info[1])));
+        return receipt_check_object(env, verify_receipt(receipt, trusted_signers(info[1])));
+    });
+}
+
+// parseJson(text | Buffer) → value: JSON read by the library's one strict parser (a repeated
+// member name, bytes that are not UTF-8 or a lone surrogate escape: invalid_argument), for
+// hosts such as the REST example that read request bodies.
+Napi::Value parse_json_function(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+        std::string storage;
+        const auto raw = bytes(info[0], "text", storage);
+        const std::string_view text(reinterpret_cast<const char*>(raw.data()), raw.size());
+        return parse_json(env, json::serialize(json::parse(text, "body")));
     });
 }
 
@@ -310,6 +333,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("WorkerAgent", worker_agent);
     exports.Set("verifyReceipt",
                 Napi::Function::New(env, verify_receipt_function, "verifyReceipt"));
+    exports.Set("parseJson", Napi::Function::New(env, parse_json_function, "parseJson"));
     exports.Set("computeCid", Napi::Function::New(env, compute_cid_function, "computeCid"));
     exports.Set("proofOfExecution",
                 Napi::Function::New(env, proof_of_execution_function, "proofOfExecution"));

@@ -186,7 +186,9 @@ Napi::Object lease_object(Napi::Env env, const Lease& lease) {
 
 Napi::Object receipt_check_object(Napi::Env env, const ReceiptCheck& check) {
     auto object = Napi::Object::New(env);
+    object.Set("status", std::string(to_string(check.status)));
     object.Set("valid", check.valid);
+    object.Set("signerTrusted", check.signer_trusted);
     object.Set("problem", check.problem);
     object.Set("jobId", check.job_id);
     object.Set("epochId", check.epoch_id);

@@ -144,6 +144,7 @@ class SettlementObject : public Handle<SettlementObject> {
         using S = SettlementObject;
         return define_class(env, {entry<&S::options_in_force>(env, "options"),
                                   entry<&S::operator_address>(env, "operatorAddress"),
+                                  entry<&S::trusted_signers>(env, "trustedSigners"),
                                   entry<&S::price_of>(env, "priceOf"),
                                   entry<&S::job_charge>(env, "jobCharge"),
                                   entry<&S::charge_of>(env, "chargeOf"),
@@ -201,6 +202,15 @@ class SettlementObject : public Handle<SettlementObject> {
     Napi::Value operator_address(const Napi::CallbackInfo& info) {
         return Napi::String::New(
             info.Env(), on([](Settlement& s) { return s.operator_address().to_string(); }));
+    }
+    // trustedSigners() → [address]: the operator's, then earlier keys that signed epochs.
+    Napi::Value trusted_signers(const Napi::CallbackInfo& info) {
+        const auto signers = on([](Settlement& s) { return s.trusted_signers(); });
+        auto array = Napi::Array::New(info.Env(), signers.size());
+        for (std::uint32_t i = 0; i < signers.size(); ++i) {
+            array.Set(i, signers[i].to_string());
+        }
+        return array;
     }
     // priceOf(jobType) → {amount, currency}.
     Napi::Value price_of(const Napi::CallbackInfo& info) {

@@ -91,3 +91,39 @@ test('a method called on a foreign object throws a TypeError instead of misreadi
   }
   await assert.rejects(sihlicon.Hub.open('/tmp/x', { clock: hub }), TypeError);
 });
+
+test('a non-ASCII CID is refused with a message that never cuts a character', async (t) => {
+  const { hub } = await openHub(t);
+  // The message shows 120 bytes of the value: at one of these offsets each character lands
+  // across that limit.
+  for (let prefix = 110; prefix < 124; prefix++) {
+    for (const character of ['é', '€', '🔥']) {
+      const cid = 'baf' + 'y'.repeat(prefix - 3) + character.repeat(4);
+      let caught;
+      try {
+        await hub.contentStore.get(cid, 'ann');
+      } catch (error) {
+        caught = error;
+      }
+      assert.ok(caught instanceof sihlicon.SihliconError, String(caught));
+      assert.equal(caught.code, 'invalid_argument');
+      assert.ok(!caught.message.includes('\ufffd'), caught.message);
+    }
+  }
+});
+
+test('a job name with a control character, or JSON repeating a name, is refused', async (t) => {
+  const { hub } = await openHub(t);
+  for (const jobName of ['two\nlines', 'bell\u0007', 'rlo\u202eexe', 'c1\u0085']) {
+    await rejects(assert, () => hub.scheduler.submit(job({ jobName }), 'ann'), 'invalid_argument', 'jobName');
+  }
+  const text = '{"jobType":"ocr","jobName":"a","jobName":"b","workloadConfig":{"containerImage":"i"}}';
+  let caught;
+  try {
+    hub.scheduler.submit(text, 'ann');
+  } catch (error) {
+    caught = error;
+  }
+  assert.equal(caught.code, 'invalid_argument');
+  assert.match(caught.message, /duplicate member name/);
+});

@@ -99,6 +99,24 @@ test('validation errors are 400 with {error, details}; the seed\'s other codes f
   assert.equal(limited.body.details.code, 'quota_exceeded');
 });
 
+test('request bodies are read by the library\'s strict parser', async (t) => {
+  const { call } = await serve(t);
+  const text = JSON.stringify({ ...ocr, jobName: 'Process ledger' });
+  const headers = { 'content-type': 'application/json' };
+  const bodies = [
+    '{"jobName":"first",' + text.slice(1),  // a repeated member name
+    text.replace('"Process', '"\\ud800Process'),  // a lone surrogate escape
+    Buffer.concat([Buffer.from(text.slice(0, 20)), Buffer.from([0xff]), Buffer.from(text.slice(20))]),
+  ];
+  for (const body of bodies) {
+    const answer = await call('POST', '/api/compute', { body, headers });
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.equal(answer.body.details.field, 'body');
+  }
+  const listed = await call('GET', '/api/compute?hubId=zurich-1');
+  assert.equal(listed.body.jobs.length, 0);
+});
+
 test('storage: multipart upload, manifest, access control and delete', async (t) => {
   const { call } = await serve(t);
   const form = new FormData();

@@ -96,25 +96,63 @@ test('sealEpoch signs the epoch; receipts verify with no hub, and a tampered one
   for (const id of ids) {
     const receipt = m.receipt(id);
     const check = sihlicon.verifyReceipt(receipt, m.operatorAddress());
-    assert.deepEqual(check, { valid: true, problem: '', jobId: id, epochId: sealed.epoch_id,
-      signer: m.operatorAddress() });
-    assert.equal(sihlicon.verifyReceipt(JSON.stringify(receipt)).valid, true);
+    assert.deepEqual(check, { status: 'valid', valid: true, signerTrusted: true, problem: '',
+      jobId: id, epochId: sealed.epoch_id, signer: m.operatorAddress() });
+    assert.equal(sihlicon.verifyReceipt(JSON.stringify(receipt), m.trustedSigners()).valid, true);
+    // No trusted signer: consistent only with the key it carries. Never valid.
+    const alone = sihlicon.verifyReceipt(JSON.stringify(receipt));
+    assert.equal(alone.valid, false);
+    assert.equal(alone.status, 'unverified');
+    assert.equal(alone.signerTrusted, false);
+    assert.match(alone.problem, /unverified/);
   }
   const receipt = m.receipt(ids[0]);
+  assert.deepEqual(m.trustedSigners(), [m.operatorAddress()]);
+  assert.equal(sihlicon.verifyReceipt(receipt, ['0x' + '1'.repeat(40), m.operatorAddress()]).valid, true);
+  // A repeated member name is invalid, not read with the last value.
+  const doubled = '{"job_id":"job-other",' + JSON.stringify(receipt).slice(1);
+  const refused = sihlicon.verifyReceipt(doubled, m.operatorAddress());
+  assert.equal(refused.status, 'invalid');
+  assert.match(refused.problem, /duplicate member name/);
   const tampered = { ...receipt, leaf: receipt.leaf.replace('"client":"ann"', '"client":"eve"') };
-  const bad = sihlicon.verifyReceipt(tampered);
+  const bad = sihlicon.verifyReceipt(tampered, m.operatorAddress());
   assert.equal(bad.valid, false);
   assert.notEqual(bad.problem, '');
   assert.equal(sihlicon.verifyReceipt('{not json').valid, false);
   const other = '0x' + '1'.repeat(40);
   assert.equal(sihlicon.verifyReceipt(receipt, other).valid, false);
-  await rejects(assert, () => sihlicon.verifyReceipt(receipt, '0x12'), 'invalid_argument', 'expectedSigner');
+  assert.equal(sihlicon.verifyReceipt(receipt, other).status, 'invalid');
+  await rejects(assert, () => sihlicon.verifyReceipt(receipt, '0x12'), 'invalid_argument', 'trustedSigners');
+  await rejects(assert, () => sihlicon.verifyReceipt(receipt, ['0x12']), 'invalid_argument', 'trustedSigners[0]');
   await rejects(assert, () => m.receipt('job-unknown'), 'not_found');
   const pendingJob = s.submit(job(), 'ann');
   const [claimed] = s.claim('worker-1');
   s.complete(pendingJob.jobId, claimed.lease.token, {});
   await rejects(assert, () => m.receipt(pendingJob.jobId), 'conflict');
   assert.equal(sihlicon.proofOfExecution('job-1', 'ab', 'worker-1').length, 64);
+});
+
+test('a receipt self-signed by a fresh key over a made-up epoch is never valid', async (t) => {
+  const { hub } = await openHub(t);
+  const forger = (await openHub(t)).hub;
+  const runAndSeal = async (h) => {
+    const submitted = h.scheduler.submit(job(), 'ann');
+    const [claimed] = h.scheduler.claim('worker-1');
+    h.scheduler.complete(submitted.jobId, claimed.lease.token, {});
+    await h.settlement.sealEpoch();
+    return submitted.jobId;
+  };
+  await runAndSeal(hub);
+  const forged = forger.settlement.receipt(await runAndSeal(forger));
+  assert.notEqual(forger.settlement.operatorAddress(), hub.settlement.operatorAddress());
+  const alone = sihlicon.verifyReceipt(forged);
+  assert.equal(alone.status, 'unverified');
+  assert.equal(alone.valid, false);
+  const against = sihlicon.verifyReceipt(forged, hub.settlement.trustedSigners());
+  assert.equal(against.status, 'invalid');
+  assert.equal(against.valid, false);
+  assert.match(against.problem, /not a trusted signer/);
+  assert.equal(sihlicon.verifyReceipt(forged, forger.settlement.trustedSigners()).valid, true);
 });
 
 const OPERATOR_KEY = '0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318';

@@ -668,11 +668,17 @@ class EpochBundle:
 
 @dataclass(frozen=True)
 class ReceiptCheck:
+    """What checking a receipt established. ``status`` is "valid" (a trusted signer signed
+    it), "unverified" (consistent, but no trusted signer was given) or "invalid"; ``valid``
+    is True only for "valid", and so is the check's truth value."""
+
     valid: bool
-    problem: str  # empty when valid
+    problem: str  # why not valid; empty only when valid
     job_id: str
     epoch_id: str
     signer: str
+    status: str = "invalid"
+    signer_trusted: bool = False
 
     def __bool__(self) -> bool:
         return self.valid

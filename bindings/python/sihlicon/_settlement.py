@@ -5,7 +5,7 @@ between hubs, reputation and signed epochs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,11 @@ class Settlement:
     def operator_address(self) -> str:
         """The EIP-55 address of the operator's key, the signer of every epoch."""
         return self._native.operator_address()
+
+    def trusted_signers(self) -> list[str]:
+        """Whom this hub's receipts may be signed by: the operator's address, then every
+        earlier address that signed a finalized epoch. Pass it to :func:`verify_receipt`."""
+        return self._native.trusted_signers()
 
     def price_of(self, job_type: str) -> Money:
         minor_units, currency = self._native.price_of(job_type)
@@ -312,14 +317,27 @@ class Settlement:
         return self._native.index_json()
 
 
+def _trusted(trusted_signers: str | Sequence[str] | None) -> list[str]:
+    if trusted_signers is None:
+        return []
+    if isinstance(trusted_signers, str):
+        return [trusted_signers]
+    return list(trusted_signers)
+
+
 def verify_receipt(
-    receipt: str | Mapping[str, Any], expected_signer: str | None = None
+    receipt: str | Mapping[str, Any], trusted_signers: str | Sequence[str] | None = None
 ) -> ReceiptCheck:
-    """Checks a receipt with no hub: the summary's signature recovers its signer (equal to
-    ``expected_signer`` when given), the leaf's inclusion proof leads to the signed Merkle
-    root. Never raises for a bad document: the check is invalid with the problem named."""
+    """Checks a receipt with no hub: the summary's signature recovers its signer, the leaf's
+    inclusion proof leads to the signed Merkle root, and every JSON text in it is strict (no
+    repeated member names). Then the signer decides: one of ``trusted_signers`` (an address or
+    several, e.g. :meth:`Settlement.trusted_signers` of the hub) makes it ``valid``; with none
+    given it is ``"unverified"`` and ``valid`` is False (a receipt carries its own signer, which
+    anyone can make); another signer makes it ``"invalid"``. Never raises for a bad document:
+    the check is invalid with the problem named. Raises InvalidArgument for a malformed
+    address in ``trusted_signers``."""
     text = receipt if isinstance(receipt, str) else json.dumps(receipt)
-    return build(ReceiptCheck, _core.verify_receipt(text, expected_signer))
+    return build(ReceiptCheck, _core.verify_receipt(text, _trusted(trusted_signers)))
 
 
 class ReceiptVerifier:
@@ -330,8 +348,8 @@ class ReceiptVerifier:
         self._native = _core.ReceiptVerifier()
 
     def verify(
-        self, receipt: str | Mapping[str, Any], expected_signer: str | None = None
+        self, receipt: str | Mapping[str, Any], trusted_signers: str | Sequence[str] | None = None
     ) -> ReceiptCheck:
         """As :func:`verify_receipt`."""
         text = receipt if isinstance(receipt, str) else json.dumps(receipt)
-        return build(ReceiptCheck, self._native.verify(text, expected_signer))
+        return build(ReceiptCheck, self._native.verify(text, _trusted(trusted_signers)))

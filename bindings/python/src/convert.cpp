@@ -463,7 +463,9 @@ py::dict to_py(const EpochBundle& value) {
 
 py::dict to_py(const ReceiptCheck& value) {
     py::dict d;
+    d["status"] = std::string(to_string(value.status));
     d["valid"] = value.valid;
+    d["signer_trusted"] = value.signer_trusted;
     d["problem"] = value.problem;
     d["job_id"] = value.job_id;
     d["epoch_id"] = value.epoch_id;

@@ -20,6 +20,18 @@ namespace {
 // on purpose: it must outlive every translation, up to the interpreter's end.
 py::dict* error_classes = nullptr;
 
+// Text from the library as a Python str. Error messages are valid UTF-8 by the library's own
+// rule; decoding with "replace" is the last resort that keeps a translation from raising
+// UnicodeDecodeError in place of the sihlicon error.
+py::str message_text(const std::string& text) {
+    PyObject* decoded =
+        PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace");
+    if (decoded == nullptr) {
+        throw py::error_already_set();
+    }
+    return py::reinterpret_steal<py::str>(decoded);
+}
+
 void translate_error(std::exception_ptr pointer) {
     try {
         std::rethrow_exception(pointer);
@@ -35,9 +47,18 @@ void translate_error(std::exception_ptr pointer) {
             PyErr_SetString(PyExc_RuntimeError, error.what());
             return;
         }
-        py::object instance = cls(py::str(error.what()), py::str(error.field()));
+        py::object instance = cls(message_text(error.what()), message_text(error.field()));
         PyErr_SetObject(cls.ptr(), instance.ptr());
     }
+}
+
+std::vector<crypto::Address> addresses(const std::vector<std::string>& texts,
+                                       std::string_view field) {
+    std::vector<crypto::Address> result;
+    for (const auto& text : texts) {
+        result.push_back(crypto::Address::parse(text, field));
+    }
+    return result;
 }
 
 HubOptions hub_options(bool create_if_missing, std::int64_t busy_timeout_ms,
@@ -174,14 +195,11 @@ PYBIND11_MODULE(_core, module) {
     // ---- no hub needed ----
     module.def(
         "verify_receipt",
-        [](const std::string& receipt_json, const std::optional<std::string>& expected_signer) {
-            std::optional<crypto::Address> signer;
-            if (expected_signer) {
-                signer = crypto::Address::parse(*expected_signer, "expected_signer");
-            }
-            return to_py(without_gil([&] { return verify_receipt(receipt_json, signer); }));
+        [](const std::string& receipt_json, const std::vector<std::string>& trusted_signers) {
+            const auto trusted = addresses(trusted_signers, "trusted_signers");
+            return to_py(without_gil([&] { return verify_receipt(receipt_json, trusted); }));
         },
-        py::arg("receipt_json"), py::arg("expected_signer") = py::none());
+        py::arg("receipt_json"), py::arg("trusted_signers"));
     // ReceiptVerifier is not thread-safe; the mutex lets Python threads share one.
     struct SharedVerifier {
         std::mutex mutex;
@@ -192,17 +210,14 @@ PYBIND11_MODULE(_core, module) {
         .def(
             "verify",
             [](SharedVerifier& shared, const std::string& receipt_json,
-               const std::optional<std::string>& expected_signer) {
-                std::optional<crypto::Address> signer;
-                if (expected_signer) {
-                    signer = crypto::Address::parse(*expected_signer, "expected_signer");
-                }
+               const std::vector<std::string>& trusted_signers) {
+                const auto trusted = addresses(trusted_signers, "trusted_signers");
                 return to_py(without_gil([&] {
                     std::lock_guard lock(shared.mutex);
-                    return shared.verifier.verify(receipt_json, signer);
+                    return shared.verifier.verify(receipt_json, trusted);
                 }));
             },
-            py::arg("receipt_json"), py::arg("expected_signer") = py::none());
+            py::arg("receipt_json"), py::arg("trusted_signers"));
     module.def(
         "compute_cid",
         [](const py::object& data, std::size_t chunk_size, std::size_t max_links) {

@@ -106,6 +106,16 @@ void bind_settlement(py::module_& module) {
                  return with_hub(
                      s, [](Hub& hub) { return settlement(hub).operator_address().to_string(); });
              })
+        .def("trusted_signers",
+             [](const Ref& s) {
+                 return with_hub(s, [](Hub& hub) {
+                     std::vector<std::string> texts;
+                     for (const auto& address : settlement(hub).trusted_signers()) {
+                         texts.push_back(address.to_string());
+                     }
+                     return texts;
+                 });
+             })
         .def("price_of",
              [](const Ref& s, const std::string& job_type) {
                  return money_to_py(

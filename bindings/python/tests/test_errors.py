@@ -61,3 +61,39 @@ def test_the_library_names_the_field_at_fault(site: sihlicon.Hub) -> None:
 def test_each_service_maps_its_failures(site: sihlicon.Hub, call: object, expected: type) -> None:
     with pytest.raises(expected):
         call(site)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("prefix", range(110, 124))
+def test_a_non_ascii_cid_raises_a_sihlicon_error_not_unicode_decode_error(
+    site: sihlicon.Hub, prefix: int
+) -> None:
+    # The message shows at most 120 bytes of the value: a 2-, 3- or 4-byte character lands
+    # across that limit at one of these offsets, and must not be cut in half.
+    for character in ("é", "€", "🔥"):
+        cid = "baf" + "y" * (prefix - 3) + character * 4
+        with pytest.raises(sihlicon.InvalidArgument) as raised:
+            site.content_store.get(cid, principal="a")
+        assert "\ufffd" not in raised.value.message
+
+
+def test_an_error_message_with_bytes_not_utf8_still_raises_the_sihlicon_error() -> None:
+    with pytest.raises(sihlicon.InvalidArgument) as raised:
+        _core._raise(ErrorCode.INVALID_ARGUMENT.value, b"cid: bad (got 'caf\xc3')", b"cid\n")
+    assert raised.value.message == "cid: bad (got 'caf\\xc3')"
+    assert raised.value.field == "cid\\x0a"
+
+
+def test_a_job_name_with_a_control_character_is_refused(site: sihlicon.Hub) -> None:
+    for name in ("two\nlines", "bell\x07", "rlo\u202eexe", "c1\x85"):
+        request = job_request()
+        request["jobName"] = name
+        with pytest.raises(sihlicon.InvalidArgument) as raised:
+            site.scheduler.submit(request, owner="alice")
+        assert raised.value.field == "jobName" and "\n" not in raised.value.message
+
+
+def test_json_with_a_repeated_member_name_is_refused(site: sihlicon.Hub) -> None:
+    text = '{"jobType":"ocr","jobName":"a","jobName":"b","workloadConfig":{"containerImage":"i"}}'
+    with pytest.raises(sihlicon.InvalidArgument) as raised:
+        site.scheduler.submit(text, owner="alice")
+    assert "duplicate member name" in raised.value.message

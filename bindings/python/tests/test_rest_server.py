@@ -134,6 +134,22 @@ def test_invalid_jobs_get_the_seeds_error_shape(server: tuple[Client, sihlicon.H
     assert client.call("POST", "/api/compute", b"[1]")[0] == 400
 
 
+def test_request_bodies_are_read_as_strictly_as_the_library_reads_json(
+    server: tuple[Client, sihlicon.Hub, Any]
+) -> None:
+    client, hub, _ = server
+    text = json.dumps(job_request("Process ledger"))
+    for body in (
+        b'{"jobName":"first",' + text[1:].encode(),  # a repeated member name
+        text.replace('"Process', '"\\ud800Process').encode(),  # a lone surrogate escape
+        text.replace("Process", "Proc\xffess").encode("latin-1"),  # not UTF-8
+    ):
+        status, _, answer = client.call("POST", "/api/compute", body)
+        assert status == 400, answer
+        assert answer["details"]["field"] == "body"
+    assert hub.scheduler.jobs() == []
+
+
 def test_the_seeds_compute_limit_answers_429(server: tuple[Client, sihlicon.Hub, Any]) -> None:
     client, hub, _ = server
     hub.scheduler.set_options(sihlicon.SchedulerOptions(submissions_per_hour=10))

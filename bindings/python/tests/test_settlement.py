@@ -122,6 +122,32 @@ def test_the_journal_moves_money_in_one_and_two_phases(charged: sihlicon.Hub, cl
     charged.close()
 
 
+def test_a_receipt_self_signed_by_a_fresh_key_is_never_valid(
+    charged: sihlicon.Hub, tmp_path: Path, clock: sihlicon.ManualClock
+) -> None:
+    """A forger's own hub signs a made-up epoch with a fresh key: the receipt is unverified
+    with no trusted signer, invalid against the real operator, valid only for the forger."""
+    charged.settlement.top_up("alice", usd("1"), "tx-1")
+    run_job(charged)
+    charged.settlement.seal_epoch()
+    forger = open_hub(tmp_path / "forger", clock,
+                      settlement=sihlicon.SettlementOptions(charge_jobs=True))
+    forger.scheduler.register_hub(hub_spec())
+    forger.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool", "cpu": "64",
+                                      "memory": "256Gi"})
+    forger.settlement.top_up("alice", usd("1"), "tx-1")
+    job = run_job(forger)
+    forger.settlement.seal_epoch()
+    forged = forger.settlement.receipt(job.id)
+    assert sihlicon.verify_receipt(forged).status == "unverified"
+    assert not sihlicon.verify_receipt(forged)
+    against = sihlicon.verify_receipt(forged, charged.settlement.trusted_signers())
+    assert against.status == "invalid" and not against.valid and not against.signer_trusted
+    assert "not a trusted signer" in against.problem
+    assert sihlicon.verify_receipt(forged, forger.settlement.trusted_signers()).valid
+    forger.close()
+
+
 def test_epochs_seal_sign_pay_and_give_verifiable_receipts(
     charged: sihlicon.Hub, clock: sihlicon.ManualClock
 ) -> None:
@@ -146,18 +172,30 @@ def test_epochs_seal_sign_pay_and_give_verifiable_receipts(
     receipt = s.receipt(jobs[0])
     check = sihlicon.verify_receipt(receipt, sealed.signer)
     assert check and check.valid and check.job_id == jobs[0] and check.epoch_id == sealed.id
-    assert sihlicon.verify_receipt(json.loads(receipt)).valid
+    assert check.status == "valid" and check.signer_trusted
+    # No trusted signer: the receipt is consistent only with the key it carries. Never valid.
+    alone = sihlicon.verify_receipt(json.loads(receipt))
+    assert not alone and not alone.valid and alone.status == "unverified"
+    assert not alone.signer_trusted and "unverified" in alone.problem
+    assert sihlicon.verify_receipt(receipt, s.trusted_signers()).valid
+    assert sihlicon.verify_receipt(receipt, ["0x0000000000000000000000000000000000000001",
+                                             sealed.signer]).valid
+    # A repeated member name is refused, not read with the last value.
+    doubled = '{"job_id":"job-other",' + receipt[1:]
+    refused = sihlicon.verify_receipt(doubled, sealed.signer)
+    assert refused.status == "invalid" and "duplicate member name" in refused.problem
     tampered = json.loads(receipt)
     tampered["leaf"] = tampered["leaf"].replace(jobs[0], jobs[1])
-    assert not sihlicon.verify_receipt(tampered).valid
+    assert not sihlicon.verify_receipt(tampered, sealed.signer).valid
     other = sihlicon.verify_receipt(receipt, "0x0000000000000000000000000000000000000001")
-    assert not other and other.problem
+    assert not other and other.problem and other.status == "invalid"
     assert not sihlicon.verify_receipt("not json").valid
     with pytest.raises(sihlicon.InvalidArgument):
         sihlicon.verify_receipt(receipt, "not an address")
     verifier = sihlicon.ReceiptVerifier()
     assert all(verifier.verify(s.receipt(j), sealed.signer).valid for j in jobs)
-    assert not verifier.verify(tampered).valid
+    assert not verifier.verify(tampered, sealed.signer).valid
+    assert verifier.verify(receipt).status == "unverified"
     assert json.loads(s.index_json())["epochs"][0]["epoch_id"] == sealed.id
     clock.advance(timedelta(days=2))
     due = s.seal_due_epoch()
