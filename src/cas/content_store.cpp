@@ -91,12 +91,14 @@ void validate_principal(std::string_view principal, std::string_view field) {
 void validate(std::string_view owner, const PutOptions& options) {
     validate_principal(owner, "owner");
     options.unixfs.validate();
-    if (options.file_name &&
-        (options.file_name->empty() || options.file_name->size() > kMaxFileName ||
-         options.file_name->find('\0') != std::string::npos)) {
-        throw Error::invalid("fileName", *options.file_name, "must be 1 to 255 bytes without NUL");
+    if (options.file_name) {
+        if (options.file_name->empty() || options.file_name->size() > kMaxFileName) {
+            throw Error::invalid("fileName", *options.file_name, "must be 1 to 255 bytes");
+        }
+        require_plain_text("fileName", *options.file_name);  // no control character, no NUL
     }
     if (options.mime_type) {
+        require_plain_text("mimeType", *options.mime_type);
         const auto slash = options.mime_type->find('/');
         if (slash == std::string::npos || slash == 0 || slash + 1 == options.mime_type->size() ||
             options.mime_type->size() > 255) {

@@ -93,20 +93,21 @@ void print_manifest(const Manifest& manifest, bool json) {
         std::cout << manifest.to_json() << '\n';
         return;
     }
-    fmt::print("contentId     {}\n", manifest.content_id);
-    fmt::print("fileName      {}\n", manifest.file_name.value_or(""));
-    fmt::print("fileSizeBytes {}\n", manifest.file_size_bytes);
-    fmt::print("mimeType      {}\n", manifest.mime_type.value_or(""));
-    fmt::print("storageTier   {}\n", to_string(manifest.storage_tier));
-    fmt::print("accessLevel   {}\n", to_string(manifest.access_level));
-    fmt::print("owner         {}\n", manifest.owner);
-    fmt::print("minReplicas   {}\n", manifest.min_replicas);
     std::string hubs;
     for (const auto& hub : manifest.replica_hubs) {
         hubs += (hubs.empty() ? "" : " ") + hub;
     }
-    fmt::print("replicaHubs   {}\n", hubs);
-    fmt::print("createdAt     {}\n", to_iso8601(manifest.created_at));
+    // One print_line per field: a stored name can neither break a line nor forge one.
+    print_line(fmt::format("contentId     {}", manifest.content_id));
+    print_line(fmt::format("fileName      {}", manifest.file_name.value_or("")));
+    print_line(fmt::format("fileSizeBytes {}", manifest.file_size_bytes));
+    print_line(fmt::format("mimeType      {}", manifest.mime_type.value_or("")));
+    print_line(fmt::format("storageTier   {}", to_string(manifest.storage_tier)));
+    print_line(fmt::format("accessLevel   {}", to_string(manifest.access_level)));
+    print_line(fmt::format("owner         {}", manifest.owner));
+    print_line(fmt::format("minReplicas   {}", manifest.min_replicas));
+    print_line(fmt::format("replicaHubs   {}", hubs));
+    print_line(fmt::format("createdAt     {}", to_iso8601(manifest.created_at)));
 }
 
 int command_cid(const Context& context) {
@@ -256,10 +257,10 @@ int command_ls(const Context& context) {
         return EXIT_SUCCESS;
     }
     for (const auto& manifest : manifests) {
-        fmt::print("{}  {:>12}  {:<7}  {:<9}  {:<12}  {}\n", manifest.content_id,
-                   manifest.file_size_bytes, to_string(manifest.storage_tier),
-                   to_string(manifest.access_level), manifest.owner,
-                   manifest.file_name.value_or(""));
+        print_line(fmt::format("{}  {:>12}  {:<7}  {:<9}  {:<12}  {}", manifest.content_id,
+                               manifest.file_size_bytes, to_string(manifest.storage_tier),
+                               to_string(manifest.access_level), manifest.owner,
+                               manifest.file_name.value_or("")));
     }
     return EXIT_SUCCESS;
 }

@@ -226,6 +226,18 @@ TEST_CASE("bad put options are refused and change nothing") {
     options.mime_type = "text";
     CHECK(error_of([&] { f.store().put_bytes(data, "alice", options); }) ==
           ErrorCode::invalid_argument);
+    // A file name or type that could forge a line of `sihlicon ls` or hide characters.
+    for (const std::string name :
+         {"report\nQmFake  0  hot  public  operator  x", "a\x1b[2Kb", "evil\u202egnp.exe"}) {
+        options = {};
+        options.file_name = name;
+        CHECK(error_of([&] { f.store().put_bytes(data, "alice", options); }) ==
+              ErrorCode::invalid_argument);
+        options = {};
+        options.mime_type = "text/" + name;
+        CHECK(error_of([&] { f.store().put_bytes(data, "alice", options); }) ==
+              ErrorCode::invalid_argument);
+    }
     CHECK(error_of([&] { f.store().put_bytes(data, ""); }) == ErrorCode::invalid_argument);
     CHECK(error_of([&] {
               f.store().get_bytes("QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n", "a");
