@@ -34,6 +34,8 @@ constexpr std::array kMigrations{
     Migration{9, "scheduler_running_and_pinned_job_indexes",
               scheduler::kRunningAndPinnedJobIndexes},
     Migration{10, "scheduler_job_state_lists_and_counts", scheduler::kJobStateListsAndCounts},
+    Migration{11, "settlement_integer_money", settlement::kIntegerMoney},
+    Migration{12, "heat_integer_energy_and_totals", heat::kIntegerEnergy},
 };
 
 constexpr std::array kCountedTables{
