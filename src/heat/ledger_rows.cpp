@@ -213,8 +213,6 @@ void BucketDeltas::flush(store::Transaction& tx) {
                             hub_id, Energy::milliwatt_hours(before.thermal_mwh).to_kwh_string(),
                             Energy::milliwatt_hours(before.electrical_mwh).to_kwh_string()));
         }
-        check_settleable(tx, hub_id, thermal, field,
-                         Energy::milliwatt_hours(delta.thermal).to_kwh_string());
     }
     auto statement = tx.prepare(
         "INSERT INTO heat_buckets (hub_id, resolution, bucket_start, electrical_mwh, thermal_mwh, "
@@ -233,7 +231,16 @@ void BucketDeltas::flush(store::Transaction& tx) {
             .run();
         statement.reset();
     }
+    // The credit bound reads the buckets just written; a throw undoes the caller's writes.
+    for (const auto& [key, delta] : deltas_) {
+        const auto& [hub_id, resolution, start] = key;
+        if (resolution == kTotal) {
+            check_settleable(tx, hub_id, hub_totals(tx, hub_id).thermal_mwh, last_field_.at(hub_id),
+                             Energy::milliwatt_hours(delta.thermal).to_kwh_string());
+        }
+    }
     deltas_.clear();
+    last_field_.clear();
 }
 
 RecordWriter::RecordWriter(store::Transaction& tx)

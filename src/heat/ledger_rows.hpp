@@ -70,8 +70,8 @@ class BucketDeltas {
     void add(const HeatRecord& record, std::string_view field);
     // Adds every gathered delta to heat_buckets and forgets them. Throws Error::invalid naming
     // the field of the hub's last record if a hub's total heat or electricity would exceed
-    // 2^63 - 1 mWh, or if its credits would overflow when settled (check_settleable); nothing
-    // is written to the buckets before the totals are checked.
+    // 2^63 - 1 mWh (checked before any bucket is written), or if its credits would overflow
+    // when settled (check_settleable, after: the caller's transaction must roll back).
     void flush(store::Transaction& tx);
 
   private:
