@@ -91,7 +91,8 @@ CREATE TABLE heat_demand_changes (
 CREATE INDEX heat_demand_by_hub ON heat_demand_changes (hub_id, at, sequence);
 )sql";
 
-// Schema migration 12: the energy and money columns hold integers, always, and every hub has a
+// Schema migration 12 (with the scheduler's jobs, store/schema.cpp): the energy and money
+// columns hold integers, always, and every hub has a
 // 'total' bucket (bucket_start 0): its lifetime sums, which the ledger keeps inside int64 so
 // that no bucket and no SUM over the hub's records can overflow. The CHECK (typeof(...) =
 // 'integer') and the rebuild follow migration 11 (settlement/schema.hpp), which says why;

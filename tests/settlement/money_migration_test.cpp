@@ -41,6 +41,12 @@ constexpr const char* kVersion10Rows[] = {
     "INSERT INTO heat_rates VALUES ('pool', 0, 7, 'CHF', 1767225600000)",
     "INSERT INTO heat_settlements VALUES ('pool', 1767225600000, 1767229200000, 1800, 0, 'CHF', "
     "1, 1767229200000)",
+    "INSERT INTO jobs (id, owner, spec, hub_id, queue_hub, cpu_millicores, memory_bytes, gpu, "
+    "gpu_vram_bytes, required_labels, priority, sort_key, timeout_ms, status, max_attempts, "
+    "backoff_ms, actual_mwh, energy_source, heat_mwh, created_at, updated_at) VALUES ('j1', "
+    "'alice', '{}', 'pool', 'pool', 1000, 1024, 0, 0, '{}', 0, 1, 60000, 'completed', 1, 1000, "
+    "2000, 'measured', 1800, 1767225600000, 1767225600000)",
+    "INSERT INTO job_dependencies VALUES ('j1', 'j1')",
     "INSERT INTO settlement_accounts (id, kind, owner, currency, balance, pending_debits, "
     "pending_credits, created_at) VALUES ('external/bank/USD', 'external', 'bank', 'USD', "
     "-5000000, 0, 0, 1767225600000), ('client/alice/USD', 'client', 'alice', 'USD', 4000000, "
@@ -99,6 +105,8 @@ constexpr std::pair<const char*, const char*> kMoneyColumns[] = {
     {"heat_rates", "rate_minor"},
     {"heat_settlements", "total_heat_mwh"},
     {"heat_settlements", "credit_minor"},
+    {"jobs", "actual_mwh"},
+    {"jobs", "heat_mwh"},
 };
 
 // Makes a hub database at schema 10 holding kVersion10Rows, plus `extra` statements.
@@ -157,6 +165,10 @@ TEST_CASE("a hub made at schema 10 migrates to integer-only money and energy kee
     CHECK(hub.heat_ledger().stats("pool").total_heat == Energy::milliwatt_hours(2500));
     CHECK(hub.heat_ledger().credit_rates("pool").front().per_kwh == Money(7, Currency::of("CHF")));
     CHECK(text_of(database, "SELECT COUNT(*) FROM pragma_foreign_key_check") == "0");
+    CHECK(text_of(database, "SELECT COUNT(*) FROM job_dependencies") == "1");
+    CHECK(text_of(database,
+                  "SELECT COUNT(*) FROM sqlite_schema WHERE tbl_name = 'jobs' AND "
+                  "type = 'index' AND sql IS NOT NULL") == "6");
 
     // From now on the database itself refuses a REAL or TEXT in any money or energy column.
     for (const auto& [table, column] : kMoneyColumns) {
