@@ -95,7 +95,7 @@ Balances balances_of(store::Transaction& tx, std::string_view account_id) {
 
 // Returns `value + delta`, the new `figure` ("balance", "pending debits", ...) of `account`.
 // Throws Error(invalid_argument) naming the account, its figure and the amount if the result
-// lies outside int64: every stored balance is computed here, before anything is written, and
+// lies outside int64: every stored balance is computed here, before it is written, and
 // never by SQL arithmetic (SQLite turns an overflowing integer sum into a REAL).
 std::int64_t moved(const Balances& account, std::string_view figure, std::int64_t value,
                    std::int64_t delta, const Currency& currency) {
@@ -297,7 +297,8 @@ Transfer create_transfer(store::Transaction& tx, const TransferRequest& request,
                 t.amount.to_string()),
             "amount");
     }
-    // Every new figure is computed, and refused on overflow, before the first write.
+    // Every new figure is computed, and refused on overflow, before the transfer is written;
+    // a throw rolls back the caller's transaction, the accounts ensured above included.
     if (request.pending) {
         const auto pending_debits = moved(debit, "pending debits of", debit.pending_debits,
                                           t.amount.minor_units(), t.amount.currency());
