@@ -150,10 +150,12 @@ CREATE UNIQUE INDEX settlement_epoch_jobs_by_id ON settlement_epoch_jobs (job_id
 // SQLite cannot add a CHECK to a table, so each table is rebuilt: copied aside, dropped,
 // created anew and refilled, then its indexes recreated. The accounts and transfers are
 // parents of foreign keys: dropping them with foreign keys on counts every child row as a
-// violation, and refilling them uncounts it, so defer_foreign_keys (reset at commit) lets the
-// transaction pass exactly when every row came back. A row that is not an integer already
-// fails its CHECK and the migration, so the hub stays at version 10 and can be repaired.
-// Safe to run again.
+// violation, and refilling them uncounts it, so foreign keys are deferred meanwhile. Turning
+// the deferral off again forgets that count (and a write-log batch may share this transaction
+// with later writes), so the script proves with foreign_key_check that every child row still
+// has its parent (a CHECK refuses a non-zero count) before it turns immediate checks back on. A row
+// that is not an integer already fails its CHECK and the migration, so the hub stays at version 10
+// and can be repaired. Safe to run again.
 inline constexpr std::string_view kIntegerMoney = R"sql(
 PRAGMA defer_foreign_keys = ON;
 
@@ -341,6 +343,14 @@ INSERT INTO settlement_market_transactions (id, type, buyer_hub, seller_hub, qua
 DROP TABLE settlement_money_copy;
 CREATE INDEX settlement_market_by_buyer ON settlement_market_transactions (buyer_hub, id);
 CREATE INDEX settlement_market_by_seller ON settlement_market_transactions (seller_hub, id);
+
+CREATE TABLE settlement_money_orphans (count INTEGER NOT NULL CHECK (count = 0));
+INSERT INTO settlement_money_orphans (count)
+    SELECT (SELECT COUNT(*) FROM pragma_foreign_key_check('settlement_transfers'))
+         + (SELECT COUNT(*) FROM pragma_foreign_key_check('settlement_entries'))
+         + (SELECT COUNT(*) FROM pragma_foreign_key_check('settlement_market_transactions'));
+DROP TABLE settlement_money_orphans;
+PRAGMA defer_foreign_keys = OFF;
 )sql";
 
 }  // namespace sihlicon::settlement
