@@ -32,6 +32,20 @@
 // one currency (the implicit default counts: a hub crediting in EUR sets its first rate
 // effective from the Unix epoch).
 //
+// Bounds. Energies and credits are int64 (mWh, minor units) and nothing may overflow when a
+// period is settled, so the bound is enforced when heat or a rate is recorded, never later:
+//   1. a hub's total heat and total electricity over all its records stay <= 2^63 - 1 mWh
+//      (each record carries at most 1 TWh), so every bucket, period and sum fits int64;
+//   2. settled + round_half_even(U / 1'000'000) <= 2^63 - 1 minor units, where settled is the
+//      sum of the hub's settled credits and U = sum over its unsettled records of
+//      thermal_mWh x the rate at the record's credit instant (exact, 128-bit). Any future
+//      period's credit is at most round_half_even(U / 1'000'000), so every period settles and
+//      the hub's credits (stats, credits) sum inside int64. With one rate r and nothing
+//      settled: unsettled_mWh x r <= (2^63 - 1) x 1'000'000 + 499'999; e.g. at a rate of
+//      10^10 minor units per kWh a hub can hold up to about 922.3 GWh of unsettled heat.
+// A record, a batch or a rate that would break either is refused with Error::invalid naming
+// the record's energy field (or "ratePerKwh") and the hub; nothing is stored.
+//
 // Settlement posting: once the settlement service exists, each settlement also posts to its
 // journal inside the same transaction (see src/heat/heat_internal.hpp).
 //
@@ -193,8 +207,9 @@ class SIHLICON_API HeatLedger {
 
     // Records heat from a source other than a job. Returns the stored record.
     // Throws Error::invalid for kind job, a missing tag for other, a tag over 128 characters,
-    // `at` after now or before 1970, or an energy outside 0..1 TWh; Error(not_found) for an
-    // unknown hub. Nothing is stored on a throw.
+    // `at` after now or before 1970, an energy outside 0..1 TWh, or heat that would break a
+    // bound above (field "thermal", naming the hub); Error(not_found) for an unknown hub.
+    // Nothing is stored on a throw.
     HeatRecord record(const ManualHeat& heat);
 
     // Records many manual heat records in one transaction: all or none. Returns them in order.
@@ -203,7 +218,9 @@ class SIHLICON_API HeatLedger {
 
     // Sets the hub's credit rate (minor units per kWh thermal) from `effective_from` on,
     // replacing a rate with the same start. Returns the stored rate.
-    // Throws Error::invalid for a negative rate or an instant before 1970; Error(not_found)
+    // Throws Error::invalid for a negative rate, an instant before 1970, or a rate that would
+    // make the hub's unsettled heat unsettleable (bound 2 above, field "ratePerKwh");
+    // Error(not_found)
     // for an unknown hub; Error(conflict) if `effective_from` lies before the end of the hub's
     // last settled period, or if the currency differs from the hub's other rates (the
     // implicit CHF default included, unless effective_from is the epoch).

@@ -15,6 +15,11 @@
 // applied twice. A pending transfer reserves its amount at once (pending debits); it is
 // resolved at most once: posted in full or in part (the rest released) or voided, and after
 // its timeout it can only expire.
+// Every balance, pending amount and balance_after is computed with checked int64 arithmetic
+// before anything is written: a movement that would take one outside int64 (a top-up onto a
+// balance near 2^63 - 1, an external account debited below -2^63) throws invalid_argument
+// naming the account, field "amount", and writes nothing. The tables also CHECK that these
+// columns hold integers (schema migration 11), so no path can store a REAL.
 //
 // Jobs (SettlementOptions::charge_jobs, off by default so a hub without clients runs free):
 // submitting a job reserves its price (a pending client → escrow transfer, in the submit's own
@@ -499,13 +504,15 @@ class SIHLICON_API Settlement {
     crypto::Address import_operator_key(const crypto::PrivateKey& key, bool replace_signer = false);
 
     // ---- journal ----
-    // Creates a transfer (see the file comment). Throws invalid_argument (a bad field),
-    // conflict (the id exists with other fields), insufficient_funds (nothing written).
+    // Creates a transfer (see the file comment). Throws invalid_argument (a bad field, or a
+    // balance or pending amount of either account that would leave int64, naming the
+    // account), conflict (the id exists with other fields), insufficient_funds (nothing
+    // written).
     Transfer transfer(const TransferRequest& request);
     // Posts the pending transfer `pending_id`, capturing `amount` (none: all of it) and
     // releasing the rest, as transfer `id`. Throws not_found (no such pending transfer),
     // conflict (already resolved, expired, or `id` used otherwise), invalid_argument (amount
-    // above the pending amount or not positive).
+    // above the pending amount or not positive, or a balance that would leave int64).
     Transfer post_pending(std::string_view id, std::string_view pending_id,
                           std::optional<Money> amount = std::nullopt);
     // Voids the pending transfer, releasing all of it. Throws as post_pending().
@@ -515,7 +522,8 @@ class SIHLICON_API Settlement {
 
     // A client top-up from outside (e.g. an L1 transaction hash as `external_reference`):
     // idempotent on the reference: a repeat with the same client and amount returns the first
-    // transfer; with other values throws conflict.
+    // transfer; with other values throws conflict. Throws invalid_argument naming the account
+    // if the balance would exceed 2^63 - 1 minor units (nothing written).
     Transfer top_up(std::string_view client, const Money& amount,
                     std::string_view external_reference);
     // Funds a client's or a hub operator's account (`account.kind` client or hub_operator)
@@ -534,7 +542,8 @@ class SIHLICON_API Settlement {
     // Newest first, at most `limit` (1..10,000).
     std::vector<AccountEntry> history(const AccountRef& ref, std::int64_t limit = 100) const;
     Transfer transfer_by_id(std::string_view id) const;  // throws not_found
-    // Total deposits and withdrawals ever, per currency code.
+    // Total deposits and withdrawals ever, per currency code. Throws Error(invalid_argument)
+    // naming the currency if a total lies outside int64 (each amount fits; their sum may not).
     std::map<std::string, std::int64_t> deposits() const;
     std::map<std::string, std::int64_t> withdrawals() const;
 

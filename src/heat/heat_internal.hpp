@@ -31,8 +31,9 @@ namespace sihlicon::detail {
 // Records the heat of a completed job: reads the hub's heat_recovery_ppm, stores
 // thermal = electrical.scale_ppm(ppm) with the job's id, updates the hub's buckets, and returns
 // the record. `at` is the completion instant.
-// Throws Error::invalid for a negative electrical energy (or above 1 TWh) or an `at` before
-// 1970; Error(not_found) for an unknown hub; Error(conflict) if the job already has a heat
+// Throws Error::invalid for a negative electrical energy (or above 1 TWh), an `at` before
+// 1970, or heat that would break a bound of heat_ledger.hpp (field "energy", from finish()
+// for a batch); Error(not_found) for an unknown hub; Error(conflict) if the job already has a heat
 // record. The caller's transaction is left to roll back on a throw.
 // REQUIRES: `tx` is a write transaction.
 HeatRecord record_job_heat(store::Transaction& tx, const HubCore& core, std::string_view hub_id,

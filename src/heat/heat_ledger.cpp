@@ -112,7 +112,8 @@ std::vector<HeatRecord> HeatLedger::Impl::record(const std::vector<ManualHeat>& 
         // Each hub's settled periods are read once per batch: nothing else writes meanwhile.
         std::map<std::string, std::vector<Interval>, std::less<>> settled;
         heat::RecordWriter writer(tx);
-        for (auto& record : records) {
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            auto& record = records[i];
             auto found = settled.find(record.hub_id);
             if (found == settled.end()) {
                 heat::require_hub(tx, record.hub_id);
@@ -121,7 +122,7 @@ std::vector<HeatRecord> HeatLedger::Impl::record(const std::vector<ManualHeat>& 
             }
             record.credit_at =
                 Timestamp::from_ms(heat::credit_instant(found->second, record.at.ms()));
-            writer.insert(record);
+            writer.insert(record, indexed(prefix, i, "thermal"));
         }
         writer.finish();
     });
@@ -180,7 +181,7 @@ HeatRecord detail::JobHeatBatch::record(const HubCore& core, std::string_view hu
     record.heat_recovery_ppm = ppm->second;
     record.recorded_at = core.now();
     try {
-        state_->writer.insert(record);
+        state_->writer.insert(record, "energy");
     } catch (const Error& error) {
         // The unique index on job_id refused a second record of the job (the check costs
         // nothing when there is none, unlike a lookup before each insert).
@@ -245,6 +246,8 @@ CreditRate HeatLedger::set_credit_rate(std::string_view hub_id, const Money& per
             .bind_all(hub_id, effective_from.ms(), per_kwh.minor_units(), per_kwh.currency().code(),
                       now.ms())
             .run();
+        heat::check_settleable(tx, hub_id, heat::hub_totals(tx, hub_id).thermal_mwh, "ratePerKwh",
+                               per_kwh.to_string());
         return CreditRate{std::string(hub_id), per_kwh, effective_from, false};
     });
 }

@@ -14,9 +14,23 @@ namespace {
 
 constexpr int kHour = 0;
 constexpr int kDay = 1;
+constexpr int kTotal = 2;  // one bucket per hub, starting at 0: its lifetime sums
 
 std::string_view resolution_name(int resolution) {
-    return resolution == kHour ? "hour" : "day";
+    return resolution == kHour ? "hour" : resolution == kDay ? "day" : "total";
+}
+
+constexpr Int128 kMinorUnitsPerCredit = 1'000'000;  // the rate is per kWh = 10^6 mWh
+constexpr Int128 kCreditLimit = Int128{kEndOfTime} * kMinorUnitsPerCredit;
+
+// a / 10^6 rounded half to even, in 128 bits. REQUIRES: a >= 0.
+Int128 credit_of(Int128 numerator) {
+    Int128 quotient = numerator / kMinorUnitsPerCredit;
+    const Int128 twice = (numerator % kMinorUnitsPerCredit) * 2;
+    if (twice > kMinorUnitsPerCredit || (twice == kMinorUnitsPerCredit && quotient % 2 != 0)) {
+        ++quotient;
+    }
+    return quotient;
 }
 
 std::int64_t floor_to(std::int64_t value, std::int64_t size) {
@@ -144,8 +158,26 @@ std::int64_t credit_instant(store::Transaction& tx, std::string_view hub_id, std
     }
 }
 
-void BucketDeltas::add(const HeatRecord& record) {
+HubTotals hub_totals(store::Transaction& tx, std::string_view hub_id) {
+    auto statement = tx.prepare(
+        "SELECT electrical_mwh, thermal_mwh FROM heat_buckets WHERE hub_id = ? "
+        "AND resolution = 'total' AND bucket_start = 0");
+    statement.bind_all(hub_id);
+    if (!statement.step()) {
+        return {};
+    }
+    return {statement.column_int64(0), statement.column_int64(1)};
+}
+
+void BucketDeltas::add(const HeatRecord& record, std::string_view field) {
     const std::int64_t electrical = record.electrical ? record.electrical->mwh() : 0;
+    last_field_.insert_or_assign(record.hub_id, std::string(field));
+    Delta& total = deltas_[Key{record.hub_id, kTotal, 0}];
+    total.electrical = checked::add(total.electrical, electrical, "heat total");
+    total.thermal = checked::add(total.thermal, record.thermal.mwh(), "heat total");
+    total.records += 1;
+    total.credited = total.thermal;
+    total.credited_records = total.records;
     for (const auto& [resolution, size] : {std::pair{kHour, kHourMs}, std::pair{kDay, kDayMs}}) {
         Delta& by_delivery =
             deltas_[Key{record.hub_id, resolution, floor_to(record.at.ms(), size)}];
@@ -161,6 +193,27 @@ void BucketDeltas::add(const HeatRecord& record) {
 }
 
 void BucketDeltas::flush(store::Transaction& tx) {
+    // The totals first: every bucket is a part of its hub's total, so if the total stays
+    // inside int64 the SQL additions below cannot overflow (SQLite would turn them REAL).
+    for (const auto& [key, delta] : deltas_) {
+        const auto& [hub_id, resolution, start] = key;
+        if (resolution != kTotal) {
+            continue;
+        }
+        const std::string& field = last_field_.at(hub_id);
+        const HubTotals before = hub_totals(tx, hub_id);
+        std::int64_t thermal = 0;
+        std::int64_t electrical = 0;
+        if (__builtin_add_overflow(before.thermal_mwh, delta.thermal, &thermal) ||
+            __builtin_add_overflow(before.electrical_mwh, delta.electrical, &electrical)) {
+            throw Error::invalid(
+                field, Energy::milliwatt_hours(delta.thermal).to_kwh_string(),
+                fmt::format("would take hub {}'s total heat or electricity (now {} and {} kWh) "
+                            "beyond 2^63 - 1 mWh",
+                            hub_id, Energy::milliwatt_hours(before.thermal_mwh).to_kwh_string(),
+                            Energy::milliwatt_hours(before.electrical_mwh).to_kwh_string()));
+        }
+    }
     auto statement = tx.prepare(
         "INSERT INTO heat_buckets (hub_id, resolution, bucket_start, electrical_mwh, thermal_mwh, "
         "record_count, credited_mwh, credited_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -178,7 +231,16 @@ void BucketDeltas::flush(store::Transaction& tx) {
             .run();
         statement.reset();
     }
+    // The credit bound reads the buckets just written; a throw undoes the caller's writes.
+    for (const auto& [key, delta] : deltas_) {
+        const auto& [hub_id, resolution, start] = key;
+        if (resolution == kTotal) {
+            check_settleable(tx, hub_id, hub_totals(tx, hub_id).thermal_mwh, last_field_.at(hub_id),
+                             Energy::milliwatt_hours(delta.thermal).to_kwh_string());
+        }
+    }
     deltas_.clear();
+    last_field_.clear();
 }
 
 RecordWriter::RecordWriter(store::Transaction& tx)
@@ -188,7 +250,7 @@ RecordWriter::RecordWriter(store::Transaction& tx)
                      "electrical_mwh, thermal_mwh, energy_source, heat_recovery_ppm, recorded_at) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {}
 
-void RecordWriter::insert(HeatRecord& record) {
+void RecordWriter::insert(HeatRecord& record, std::string_view field) {
     std::optional<std::int64_t> electrical;
     if (record.electrical) {
         electrical = record.electrical->mwh();
@@ -206,7 +268,7 @@ void RecordWriter::insert(HeatRecord& record) {
                       to_string(record.source), record.heat_recovery_ppm, record.recorded_at.ms())
             .insert();
     statement_.reset();
-    deltas_.add(record);
+    deltas_.add(record, field);
 }
 
 void RecordWriter::finish() {
@@ -272,6 +334,49 @@ void PeriodSum::add_span(store::Transaction& tx, std::string_view hub_id,
 
 std::int64_t PeriodSum::credit_minor() const {
     return divide_half_even(numerator, 1'000'000);
+}
+
+void check_settleable(store::Transaction& tx, std::string_view hub_id,
+                      std::int64_t total_thermal_mwh, std::string_view field,
+                      std::string_view value) {
+    const auto rates = rate_segments(tx, hub_id);
+    std::int64_t highest_rate = 0;
+    for (const auto& segment : rates) {
+        highest_rate = std::max(highest_rate, segment.rate_minor);
+    }
+    // At most 2^63 settled periods (each lasts at least 1 ms) and one unsettled span, each
+    // rounded up by at most half a minor unit.
+    const Int128 rounding = Int128{500'000} << 63;
+    if (Int128{total_thermal_mwh} * highest_rate <= kCreditLimit - rounding) {
+        return;  // the quick bound: both products are below 2^126
+    }
+    std::vector<Interval> settled;
+    Int128 settled_credits = 0;
+    for (const auto& settlement : load_settlements(tx, hub_id)) {
+        settled.push_back({settlement.period_start.ms(), settlement.period_end.ms()});
+        settled_credits += settlement.credit.minor_units();
+    }
+    PeriodSum unsettled;
+    for (const auto& span : subtract(0, kEndOfTime, settled)) {
+        unsettled.add_span(tx, hub_id, rates, span.start, span.end);
+    }
+    const Int128 unsettled_credit = credit_of(unsettled.numerator);
+    if (settled_credits + unsettled_credit > kEndOfTime) {
+        const auto as_text = [](Int128 number) {
+            std::string digits;
+            do {
+                digits.insert(digits.begin(), static_cast<char>('0' + number % 10));
+                number /= 10;
+            } while (number > 0);
+            return digits;
+        };
+        throw Error::invalid(
+            field, value,
+            fmt::format("would make hub {}'s heat credits overflow when settled: its settled "
+                        "credits ({}) plus the credit of its unsettled heat ({}) exceed "
+                        "2^63 - 1 minor units",
+                        hub_id, as_text(settled_credits), as_text(unsettled_credit)));
+    }
 }
 
 std::vector<Interval> subtract(std::int64_t from, std::int64_t to,

@@ -53,12 +53,25 @@ std::int64_t credit_instant(const std::vector<Interval>& settled, std::int64_t a
 // The same, reading only the settled periods that cover it (for one record).
 std::int64_t credit_instant(store::Transaction& tx, std::string_view hub_id, std::int64_t at);
 
+// The hub's lifetime sums: every record ever, settled or not (the 'total' bucket).
+struct HubTotals {
+    std::int64_t electrical_mwh = 0;
+    std::int64_t thermal_mwh = 0;
+};
+HubTotals hub_totals(store::Transaction& tx, std::string_view hub_id);
+
 // Running sums to add to the buckets, gathered in memory so that a batch of records touches
-// each bucket once.
+// each bucket once. Besides its hour and day buckets each hub has one 'total' bucket, its
+// lifetime sums; every other bucket and every SQL SUM over the hub's records is a part of it,
+// so keeping the total inside int64 keeps them all inside int64.
 class BucketDeltas {
   public:
-    void add(const HeatRecord& record);
-    // Adds every gathered delta to heat_buckets and forgets them.
+    // `field` names the record's energy in errors ("records[3].thermal").
+    void add(const HeatRecord& record, std::string_view field);
+    // Adds every gathered delta to heat_buckets and forgets them. Throws Error::invalid naming
+    // the field of the hub's last record if a hub's total heat or electricity would exceed
+    // 2^63 - 1 mWh (checked before any bucket is written), or if its credits would overflow
+    // when settled (check_settleable, after: the caller's transaction must roll back).
     void flush(store::Transaction& tx);
 
   private:
@@ -71,6 +84,7 @@ class BucketDeltas {
     };
     using Key = std::tuple<std::string, int, std::int64_t>;  // hub, resolution, bucket start
     std::map<Key, Delta> deltas_;
+    std::map<std::string, std::string, std::less<>> last_field_;  // by hub
 };
 
 // Stores records in arrival order, each with the next sequence (the table's rowid).
@@ -79,7 +93,8 @@ class RecordWriter {
     explicit RecordWriter(store::Transaction& tx);
 
     // Stores `record`, writing its sequence back, and adds it to the buckets' deltas.
-    void insert(HeatRecord& record);
+    // `field` names its energy in errors raised by finish().
+    void insert(HeatRecord& record, std::string_view field);
     // Adds the gathered deltas to the buckets. Call once after the last insert.
     void finish();
 
@@ -123,6 +138,18 @@ struct PeriodSum {
     // numerator / 1'000'000 rounded half to even: the credit in minor units.
     std::int64_t credit_minor() const;
 };
+
+// Refuses what would make a period of the hub unsettleable. The rule (heat_ledger.hpp):
+//     settled credits + round_half_even(U / 1'000'000) <= 2^63 - 1 minor units,
+// U = sum over the hub's unsettled records of thermal mWh x the rate at their credit instant.
+// Every future period's credit is at most round_half_even(U / 1'000'000), so while the rule
+// holds every period settles and every sum of credits fits int64. The exact sum is read only
+// when the quick bound fails: thermal total x the highest rate + 500'000 x 2^63 (the rounding
+// of at most 2^63 periods) <= (2^63 - 1) x 1'000'000 implies the rule.
+// Throws Error::invalid(field, value, ...) naming the hub and both figures.
+void check_settleable(store::Transaction& tx, std::string_view hub_id,
+                      std::int64_t total_thermal_mwh, std::string_view field,
+                      std::string_view value);
 
 // [from, to) minus `holes` (sorted, non-overlapping): the spans left, in order.
 std::vector<Interval> subtract(std::int64_t from, std::int64_t to,

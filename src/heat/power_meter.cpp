@@ -9,6 +9,7 @@
 #include <charconv>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <system_error>
 
@@ -155,6 +156,10 @@ MeteredEnergy RaplPowerMeter::energy_between(const MeterSample& begin, const Met
     if (twice_remainder > kMicrojoulesPerMwh ||
         (twice_remainder == kMicrojoulesPerMwh && mwh % 2 != 0)) {
         mwh += 1;
+    }
+    if (mwh > std::numeric_limits<std::int64_t>::max() ||
+        mwh < std::numeric_limits<std::int64_t>::min()) {
+        checked::throw_overflow("metered energy");
     }
     return {Energy::milliwatt_hours(static_cast<std::int64_t>(mwh)), EnergySource::measured};
 }

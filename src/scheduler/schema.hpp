@@ -198,4 +198,89 @@ INSERT INTO job_states (queue_hub, state, job_id, job_created_at)
     WHERE status IN ('pending', 'failed', 'cancelled');
 )sql";
 
+// Part of schema migration 12 (with the heat ledger's; store/schema.cpp joins them): a job's
+// energy columns hold integers, always. They are written from Energy values and never summed
+// in SQL, so only a hand edit could store a REAL there; the CHECK (typeof(...) = 'integer',
+// SQLite's, see settlement/schema.hpp migration 11 for why and how) closes that too. On the
+// scheduler's hot path it adds two comparisons on the row being written, no read and no index
+// (reasoned, not benchmarked separately). The table is rebuilt as migration 11 rebuilds the
+// settlement's (job_dependencies refers to it: foreign keys are deferred while it is refilled, then
+// proved and undeferred) with the indexes of migrations 2, 7, 9 and 10 as they stood. Safe to run
+// again.
+inline constexpr std::string_view kIntegerJobEnergy = R"sql(
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE jobs_energy_copy AS SELECT * FROM jobs;
+DROP TABLE jobs;
+CREATE TABLE jobs (
+    id               TEXT PRIMARY KEY,
+    owner            TEXT NOT NULL,
+    idempotency_key  TEXT,
+    spec             TEXT NOT NULL,
+    hub_id           TEXT REFERENCES hubs (id),
+    queue_hub        TEXT NOT NULL,
+    cpu_millicores   INTEGER NOT NULL,
+    memory_bytes     INTEGER NOT NULL,
+    gpu              INTEGER NOT NULL,
+    gpu_vram_bytes   INTEGER NOT NULL,
+    region           TEXT,
+    required_labels  TEXT NOT NULL,
+    priority         INTEGER NOT NULL,
+    sort_key         INTEGER NOT NULL,
+    timeout_ms       INTEGER NOT NULL,
+    scheduled_at     INTEGER,
+    deadline         INTEGER,
+    status           TEXT NOT NULL,
+    wait_reason      TEXT,
+    ready_at         INTEGER,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    max_attempts     INTEGER NOT NULL,
+    backoff_ms       INTEGER NOT NULL,
+    dead_letter      INTEGER NOT NULL DEFAULT 0,
+    worker_id        TEXT REFERENCES workers (id),
+    lease_token      TEXT,
+    lease_expires_at INTEGER,
+    power_w          INTEGER NOT NULL DEFAULT 0,
+    gpu_index        INTEGER,
+    output_refs      TEXT,
+    actual_mwh       INTEGER CHECK (actual_mwh IS NULL OR typeof(actual_mwh) = 'integer'),
+    energy_source    TEXT,
+    heat_mwh         INTEGER CHECK (heat_mwh IS NULL OR typeof(heat_mwh) = 'integer'),
+    result_hash      TEXT,
+    metrics          TEXT,
+    completion_digest TEXT,
+    error_message    TEXT,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    started_at       INTEGER,
+    attempt_started_at INTEGER,
+    finished_at      INTEGER
+);
+INSERT INTO jobs (id, owner, idempotency_key, spec, hub_id, queue_hub, cpu_millicores,
+    memory_bytes, gpu, gpu_vram_bytes, region, required_labels, priority, sort_key, timeout_ms,
+    scheduled_at, deadline, status, wait_reason, ready_at, attempts, max_attempts, backoff_ms,
+    dead_letter, worker_id, lease_token, lease_expires_at, power_w, gpu_index, output_refs,
+    actual_mwh, energy_source, heat_mwh, result_hash, metrics, completion_digest, error_message,
+    created_at, updated_at, started_at, attempt_started_at, finished_at)
+    SELECT id, owner, idempotency_key, spec, hub_id, queue_hub, cpu_millicores,
+    memory_bytes, gpu, gpu_vram_bytes, region, required_labels, priority, sort_key, timeout_ms,
+    scheduled_at, deadline, status, wait_reason, ready_at, attempts, max_attempts, backoff_ms,
+    dead_letter, worker_id, lease_token, lease_expires_at, power_w, gpu_index, output_refs,
+    actual_mwh, energy_source, heat_mwh, result_hash, metrics, completion_digest, error_message,
+    created_at, updated_at, started_at, attempt_started_at, finished_at
+    FROM jobs_energy_copy;
+DROP TABLE jobs_energy_copy;
+CREATE UNIQUE INDEX jobs_idempotency ON jobs (owner, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX jobs_due ON jobs (ready_at) WHERE status = 'pending' AND ready_at IS NOT NULL;
+CREATE INDEX jobs_by_owner ON jobs (owner, created_at);
+CREATE INDEX jobs_leases ON jobs (lease_expires_at, worker_id) WHERE status = 'running';
+CREATE INDEX jobs_by_hub ON jobs (hub_id, id) WHERE hub_id IS NOT NULL;
+CREATE INDEX jobs_ready ON jobs (queue_hub, sort_key, created_at) WHERE status = 'queued';
+CREATE TABLE jobs_energy_orphans (count INTEGER NOT NULL CHECK (count = 0));
+INSERT INTO jobs_energy_orphans (count)
+    SELECT COUNT(*) FROM pragma_foreign_key_check('job_dependencies');
+DROP TABLE jobs_energy_orphans;
+PRAGMA defer_foreign_keys = OFF;
+)sql";
+
 }  // namespace sihlicon::scheduler

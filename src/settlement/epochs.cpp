@@ -4,6 +4,7 @@
 #include "settlement/journal.hpp"
 #include "settlement/leaves.hpp"
 
+#include <sihlicon/checked.hpp>
 #include <sihlicon/error.hpp>
 
 #include <fmt/format.h>
@@ -230,7 +231,7 @@ EpochFigures figures_of(const SealInput& input, const EpochLeaves& leaves,
         job_weights.push_back(jobs_of.contains(worker) ? jobs_of.at(worker) : 0);
         const auto uptime = input.uptime_ms.contains(worker) ? input.uptime_ms.at(worker) : 0;
         uptime_weights.push_back(uptime);
-        uptime_total += uptime;
+        uptime_total = checked::add(uptime_total, uptime, "uptime total");
     }
     std::vector<std::int64_t> work(workers.size(), 0);
     std::vector<std::int64_t> readiness(workers.size(), 0);

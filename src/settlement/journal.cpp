@@ -75,29 +75,59 @@ void ensure_account(store::Transaction& tx, const AccountRef& ref, Timestamp now
 }
 
 struct Balances {
+    std::string id;
     std::string kind;
     std::int64_t balance = 0;
     std::int64_t pending_debits = 0;
+    std::int64_t pending_credits = 0;
 };
 
 Balances balances_of(store::Transaction& tx, std::string_view account_id) {
-    auto row =
-        tx.prepare("SELECT kind, balance, pending_debits FROM settlement_accounts WHERE id = ?");
+    auto row = tx.prepare(
+        "SELECT kind, balance, pending_debits, pending_credits FROM settlement_accounts "
+        "WHERE id = ?");
     row.bind_all(account_id);
     if (!row.step()) {
         throw Error(ErrorCode::not_found, fmt::format("no account '{}'", account_id), "account");
     }
-    return {row.column_text(0), row.column_int64(1), row.column_int64(2)};
+    return {std::string(account_id), row.column_text(0), row.column_int64(1), row.column_int64(2),
+            row.column_int64(3)};
+}
+
+// Returns `value + delta`, the new `figure` ("balance", "pending debits", ...) of `account`.
+// Throws Error(invalid_argument) naming the account, its figure and the amount if the result
+// lies outside int64: every stored balance is computed here, before it is written, and
+// never by SQL arithmetic (SQLite turns an overflowing integer sum into a REAL).
+std::int64_t moved(const Balances& account, std::string_view figure, std::int64_t value,
+                   std::int64_t delta, const Currency& currency) {
+    std::int64_t result = 0;
+    if (__builtin_add_overflow(value, delta, &result)) {
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("amount: account '{}' has {} {}; adding {} overflows the signed "
+                                "64-bit range, nothing was written",
+                                account.id, figure, Money(value, currency).to_string(),
+                                Money(delta, currency).to_string()),
+                    "amount");
+    }
+    return result;
+}
+
+// The new balances of a posted movement of `amount` from `debit` to `credit`.
+struct Posting {
+    std::int64_t debit_balance = 0;
+    std::int64_t credit_balance = 0;
+};
+
+Posting plan_posting(const Balances& debit, const Balances& credit, const Money& amount) {
+    return {moved(debit, "a balance of", debit.balance, -amount.minor_units(), amount.currency()),
+            moved(credit, "a balance of", credit.balance, amount.minor_units(), amount.currency())};
 }
 
 void post_entry(store::Transaction& tx, std::string_view transfer_id, std::string_view account_id,
-                std::int64_t amount, Timestamp now) {
-    auto update = tx.prepare(
-        "UPDATE settlement_accounts SET balance = balance + ? WHERE id = ? RETURNING balance");
-    update.bind_all(amount, account_id);
-    update.step();
-    const auto balance_after = update.column_int64(0);
-    update.reset();
+                std::int64_t amount, std::int64_t balance_after, Timestamp now) {
+    tx.prepare("UPDATE settlement_accounts SET balance = ? WHERE id = ?")
+        .bind_all(balance_after, account_id)
+        .run();
     tx.prepare(
           "INSERT INTO settlement_entries (transfer_id, account_id, amount, balance_after, at) "
           "VALUES (?, ?, ?, ?, ?)")
@@ -105,12 +135,30 @@ void post_entry(store::Transaction& tx, std::string_view transfer_id, std::strin
         .run();
 }
 
-void adjust_pending(store::Transaction& tx, std::string_view debit, std::string_view credit,
-                    std::int64_t amount) {
-    tx.prepare("UPDATE settlement_accounts SET pending_debits = pending_debits + ? WHERE id = ?")
+void post(store::Transaction& tx, const Transfer& t, const Posting& posting, Timestamp now) {
+    const std::int64_t amount = t.amount.minor_units();
+    post_entry(tx, t.id, t.debit_account, -amount, posting.debit_balance, now);
+    post_entry(tx, t.id, t.credit_account, amount, posting.credit_balance, now);
+}
+
+void set_pending(store::Transaction& tx, std::string_view debit, std::int64_t pending_debits,
+                 std::string_view credit, std::int64_t pending_credits) {
+    tx.prepare("UPDATE settlement_accounts SET pending_debits = ? WHERE id = ?")
+        .bind_all(pending_debits, debit)
+        .run();
+    tx.prepare("UPDATE settlement_accounts SET pending_credits = ? WHERE id = ?")
+        .bind_all(pending_credits, credit)
+        .run();
+}
+
+// Releases `amount` of pending debits and credits. The columns hold at least `amount` (CHECK
+// >= 0 and every release matches an earlier reservation), so the subtraction cannot overflow.
+void release_pending(store::Transaction& tx, std::string_view debit, std::string_view credit,
+                     std::int64_t amount) {
+    tx.prepare("UPDATE settlement_accounts SET pending_debits = pending_debits - ? WHERE id = ?")
         .bind_all(amount, debit)
         .run();
-    tx.prepare("UPDATE settlement_accounts SET pending_credits = pending_credits + ? WHERE id = ?")
+    tx.prepare("UPDATE settlement_accounts SET pending_credits = pending_credits - ? WHERE id = ?")
         .bind_all(amount, credit)
         .run();
 }
@@ -235,6 +283,7 @@ Transfer create_transfer(store::Transaction& tx, const TransferRequest& request,
     ensure_account(tx, request.debit, now);
     ensure_account(tx, request.credit, now);
     const auto debit = balances_of(tx, t.debit_account);
+    const auto credit = balances_of(tx, t.credit_account);
     if (debit.kind != to_string(AccountKind::external) &&
         debit.balance - debit.pending_debits < t.amount.minor_units()) {
         throw Error(
@@ -245,12 +294,19 @@ Transfer create_transfer(store::Transaction& tx, const TransferRequest& request,
                 t.amount.to_string()),
             "amount");
     }
-    insert_transfer(tx, t, phase);
+    // Every new figure is computed, and refused on overflow, before the transfer is written;
+    // a throw rolls back the caller's transaction, the accounts ensured above included.
     if (request.pending) {
-        adjust_pending(tx, t.debit_account, t.credit_account, t.amount.minor_units());
+        const auto pending_debits = moved(debit, "pending debits of", debit.pending_debits,
+                                          t.amount.minor_units(), t.amount.currency());
+        const auto pending_credits = moved(credit, "pending credits of", credit.pending_credits,
+                                           t.amount.minor_units(), t.amount.currency());
+        insert_transfer(tx, t, phase);
+        set_pending(tx, t.debit_account, pending_debits, t.credit_account, pending_credits);
     } else {
-        post_entry(tx, t.id, t.debit_account, -t.amount.minor_units(), now);
-        post_entry(tx, t.id, t.credit_account, t.amount.minor_units(), now);
+        const auto posting = plan_posting(debit, credit, t.amount);
+        insert_transfer(tx, t, phase);
+        post(tx, t, posting, now);
     }
     return t;
 }
@@ -305,14 +361,18 @@ Transfer resolve_pending(store::Transaction& tx, std::string_view id, std::strin
     t.status = post ? TransferStatus::posted : TransferStatus::voided;
     t.pending_id = std::string(pending_id);
     t.created_at = now;
+    std::optional<Posting> posting;
+    if (post) {
+        posting = plan_posting(balances_of(tx, t.debit_account), balances_of(tx, t.credit_account),
+                               t.amount);
+    }
     insert_transfer(tx, t, phase);
-    adjust_pending(tx, p.debit_account, p.credit_account, -p.amount.minor_units());
+    release_pending(tx, p.debit_account, p.credit_account, p.amount.minor_units());
     tx.prepare("UPDATE settlement_transfers SET status = ? WHERE id = ?")
         .bind_all(to_string(t.status), pending_id)
         .run();
-    if (post) {
-        post_entry(tx, t.id, t.debit_account, -captured, now);
-        post_entry(tx, t.id, t.credit_account, captured, now);
+    if (posting) {
+        settlement::post(tx, t, *posting, now);
     }
     return t;
 }
@@ -332,7 +392,7 @@ std::int64_t expire_pending(store::Transaction& tx, Timestamp now) {
         }
     }
     for (std::size_t i = 0; i < due.size(); ++i) {
-        adjust_pending(tx, due[i].second.first, due[i].second.second, -amounts[i]);
+        release_pending(tx, due[i].second.first, due[i].second.second, amounts[i]);
         tx.prepare("UPDATE settlement_transfers SET status = 'expired' WHERE id = ?")
             .bind_all(due[i].first)
             .run();

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <sihlicon/checked.hpp>
 #include <sihlicon/error.hpp>
 
 #include <algorithm>
@@ -276,7 +277,9 @@ void LeafWriter::add(const LeafFields& fields) {
     if ((hashes_.size() - 1) % kMarkEvery == 0) {
         marks_.push_back(LeafMark{std::string(fields.job_id), hashes_.size() - 1});
     }
-    revenue_ += fields.fee;
+    // An epoch's fees were all captured into escrow, whose balance the journal keeps in int64,
+    // so their sum fits too; it is still checked rather than trusted.
+    revenue_ = checked::add(revenue_, fields.fee, "epoch revenue");
     if (const auto found = jobs_of_.find(fields.worker); found != jobs_of_.end()) {
         ++found->second;
     } else {
@@ -328,7 +331,7 @@ EpochLeaves LeafWriter::join(std::vector<LeafWriter>& parts) {
             }
             leaves.hashes.insert(leaves.hashes.end(), part.hashes_.begin(), part.hashes_.end());
         }
-        leaves.revenue += part.revenue_;
+        leaves.revenue = checked::add(leaves.revenue, part.revenue_, "epoch revenue");
         for (const auto& [worker, jobs] : part.jobs_of_) {
             leaves.jobs_of[worker] += jobs;
         }

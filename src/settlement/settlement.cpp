@@ -620,13 +620,21 @@ namespace {
 
 std::map<std::string, std::int64_t> totals_of(store::Database& database, std::string_view kind) {
     return database.read([&](store::Transaction& tx) {
+        // Summed here with checked additions, not by SQL SUM(), which fails with a bare
+        // "integer overflow" (or turns REAL) beyond int64.
         auto rows = tx.prepare(
-            "SELECT currency, SUM(amount) FROM settlement_transfers WHERE kind = ? AND "
-            "status = 'posted' GROUP BY currency");
+            "SELECT currency, amount FROM settlement_transfers WHERE kind = ? AND "
+            "status = 'posted'");
         rows.bind_all(kind);
         std::map<std::string, std::int64_t> result;
         while (rows.step()) {
-            result[rows.column_text(0)] = rows.column_int64(1);
+            auto& total = result[rows.column_text(0)];
+            if (__builtin_add_overflow(total, rows.column_int64(1), &total)) {
+                throw Error(ErrorCode::invalid_argument,
+                            fmt::format("the {} total in {} overflows the signed 64-bit range",
+                                        kind, rows.column_text(0)),
+                            "currency");
+            }
         }
         return result;
     });

@@ -7,6 +7,7 @@
 #include "settlement/market_schema.hpp"
 #include "settlement/schema.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace sihlicon::store {
@@ -22,6 +23,19 @@ CREATE TABLE hub_meta (
 );
 )sql";
 
+// The scripts of a migration that spans services, joined at compile time: each service keeps
+// its own tables' SQL, the migration runs them in one script.
+template <const std::string_view&... Scripts>
+struct Joined {
+    static constexpr auto text = [] {
+        std::array<char, (Scripts.size() + ...)> joined{};
+        auto at = joined.begin();
+        ((at = std::copy(Scripts.begin(), Scripts.end(), at)), ...);
+        return joined;
+    }();
+    static constexpr std::string_view value{text.data(), text.size()};
+};
+
 constexpr std::array kMigrations{
     Migration{1, "hub_meta", kHubMeta},
     Migration{2, "scheduler", scheduler::kSchema},
@@ -34,6 +48,9 @@ constexpr std::array kMigrations{
     Migration{9, "scheduler_running_and_pinned_job_indexes",
               scheduler::kRunningAndPinnedJobIndexes},
     Migration{10, "scheduler_job_state_lists_and_counts", scheduler::kJobStateListsAndCounts},
+    Migration{11, "settlement_integer_money", settlement::kIntegerMoney},
+    Migration{12, "integer_energy_and_heat_totals",
+              Joined<heat::kIntegerEnergy, scheduler::kIntegerJobEnergy>::value},
 };
 
 constexpr std::array kCountedTables{

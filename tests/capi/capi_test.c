@@ -1236,6 +1236,22 @@ static void test_settlement_journal_and_market(void) {
     close_hub(&hub, &clock);
 }
 
+/* A top-up past the int64 balance is refused naming the account, and changes nothing. */
+static void test_settlement_top_up_overflow(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    OK(sih_settlement_top_up(hub, "client/carol/USD", "9223372036854.775807", "tx-max", NULL));
+    FAILS(sih_settlement_top_up(hub, "client/carol/USD", "0.000001", "tx-one", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("client/carol/USD"));
+    CHECK(strstr(sih_last_error(), "overflows") != NULL);
+    OK(sih_settlement_account(hub, "client/carol/USD", &json));
+    CHECK(has(&json, "\"balance\":\"9223372036854.775807\""));
+    FAILS(sih_settlement_transfer_by_id(hub, "deposit:tx-one", &json), SIH_NOT_FOUND);
+    close_hub(&hub, &clock);
+}
+
 static void test_epochs_receipts_and_operator_key(void) {
     sih_clock* clock = NULL;
     sih_hub* hub = open_hub(&clock);
@@ -1772,6 +1788,7 @@ static const test_case tests[] = {
     {"car_import_proves_possession", test_car_import_proves_possession},
     {"heat_ledger", test_heat_ledger},
     {"settlement_journal_and_market", test_settlement_journal_and_market},
+    {"settlement_top_up_overflow", test_settlement_top_up_overflow},
     {"epochs_receipts_and_operator_key", test_epochs_receipts_and_operator_key},
     {"worker_agent_with_a_c_executor", test_worker_agent_with_a_c_executor},
     {"worker_agent_native_job_rules", test_worker_agent_native_job_rules},

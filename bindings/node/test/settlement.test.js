@@ -12,6 +12,16 @@ const assert = require('node:assert/strict');
 const sihlicon = require('..');
 const { openHub, job, rejects, tempDir } = require('./helpers.js');
 
+test('a top-up past the int64 balance is refused naming the account and changes nothing', async (t) => {
+  const { hub } = await openHub(t);
+  const m = hub.settlement;
+  m.topUp('carol', '9223372036854.775807', 'tx-max');
+  await rejects(assert, () => m.topUp('carol', '0.000001', 'tx-one'), 'invalid_argument', 'amount');
+  assert.throws(() => m.topUp('carol', '0.000001', 'tx-one'), /client\/carol\/USD/);
+  assert.equal(m.account('client/carol/USD').balance, '9223372036854.775807');
+  await rejects(assert, () => m.transferById('deposit:tx-one'), 'not_found');
+});
+
 test('top-ups, transfers, pending transfers, withdrawals, accounts and history', async (t) => {
   const { hub } = await openHub(t);
   const m = hub.settlement;

@@ -314,6 +314,22 @@ def test_a_hub_operator_is_topped_up_from_outside(charged: sihlicon.Hub) -> None
     charged.close()
 
 
+def test_a_top_up_past_the_int64_balance_is_refused_and_changes_nothing(
+    charged: sihlicon.Hub,
+) -> None:
+    s = charged.settlement
+    carol = AccountRef(AccountKind.CLIENT, "carol")
+    s.top_up("carol", usd("9223372036854.775807"), "tx-max")
+    with pytest.raises(sihlicon.InvalidArgument) as refused:
+        s.top_up("carol", usd("0.000001"), "tx-one")
+    assert refused.value.field == "amount"
+    assert "client/carol/USD" in str(refused.value)
+    assert s.account(carol).balance == usd("9223372036854.775807")
+    with pytest.raises(sihlicon.NotFound):
+        s.transfer_by_id("deposit:tx-one")
+    charged.close()
+
+
 # ---- marketplace ------------------------------------------------------------------------
 
 
