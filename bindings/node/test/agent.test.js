@@ -55,6 +55,10 @@ test('an agent runs a native job as a process and completes it with its outputs'
   assert.equal(done.outputDataRefs.length, 1);
   const bytes = await hub.contentStore.get(done.outputDataRefs[0], 'ann');
   assert.equal(Buffer.from(bytes).toString(), 'heat');
+  // The agent counts the completion just after the hub has stored it.
+  for (let i = 0; i < 1000 && agent.status().completed !== 1; ++i) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   const status = agent.status();
   assert.equal(status.state, 'running');
   assert.equal(status.completed, 1);
