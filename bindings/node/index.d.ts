@@ -738,6 +738,21 @@ export declare class ContentStore {
   put(data: Bytes, owner: string, options?: PutOptions): Promise<Manifest>;
   putFile(path: string, owner: string, options?: PutOptions): Promise<Manifest>;
   get(contentId: string, principal?: string, range?: { offset?: number; length?: number }): Promise<Buffer>;
+  /**
+   * Imports a CAR v1 (read in place): verifies every block against its CID and records a
+   * manifest (with `options`) as `owner`'s for each root, which must be a UnixFS file; resolves
+   * to the manifests in the header's order. A root is accepted only if the CAR holds every
+   * block of its DAG or `owner` can already read it; otherwise invalid_argument naming the root
+   * and the missing block, whether or not the hub holds that block. Declared UnixFS sizes must
+   * be the real ones (integrity); quotas count the real bytes (quota_exceeded). Nothing is kept
+   * on a rejection.
+   */
+  importCar(data: Bytes, owner: string, options?: PutOptions): Promise<Manifest[]>;
+  /**
+   * The content's DAG as a CAR v1 (header with the root, then every block once, depth-first,
+   * each verified), for a `principal` who may read it (else not_found, as get).
+   */
+  exportCar(contentId: string, principal?: string): Promise<Buffer>;
   stat(contentId: string, principal?: string): Manifest;
   list(principal?: string, options?: { owner?: string; limit?: number }): Manifest[];
   remove(contentId: string, principal: string): void;

@@ -3,9 +3,11 @@
 // sihlicon.ContentStore: puts and gets of content run on the thread pool and return Promises
 // (they hash and write or read whole files); a Buffer being put is read in place, not copied,
 // and is kept alive until the Promise settles; a get resolves to a Buffer that owns the bytes
-// the library produced. Manifest queries and the small writes are synchronous.
+// the library produced (CAR import and export likewise). Manifest queries and the small
+// writes are synchronous.
 #include "common.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace sihlicon::node {
@@ -93,7 +95,9 @@ class ContentStoreObject : public Handle<ContentStoreObject> {
                   entry<&C::reference_versions>(env, "referenceVersions"),
                   entry<&C::remove_reference>(env, "removeReference"),
                   entry<&C::set_quota>(env, "setQuota"), entry<&C::quota>(env, "quota"),
-                  async_entry<&C::collect_garbage>(env, "collectGarbage")});
+                  async_entry<&C::collect_garbage>(env, "collectGarbage"),
+                  async_entry<&C::import_car>(env, "importCar"),
+                  async_entry<&C::export_car>(env, "exportCar")});
     }
 
   private:
@@ -151,6 +155,52 @@ class ContentStoreObject : public Handle<ContentStoreObject> {
             },
             [](Napi::Env env, std::vector<std::uint8_t>& data) {
                 return owned_buffer(env, std::move(data));
+            });
+    }
+
+    // importCar(data, owner, options?) → Promise<Manifest[]>: a CAR v1 read in place (the
+    // Buffer is kept alive until the Promise settles); the core verifies every block and
+    // records a manifest per root only for what `owner` proves to possess.
+    Napi::Value import_car(const Napi::CallbackInfo& info) {
+        Napi::Env env = info.Env();
+        auto storage = std::make_shared<std::string>();
+        const auto data = bytes(info[0], "data", *storage);
+        const auto owner = text(info[1], "owner");
+        const auto put_with = put_options(env, info[2]);
+        return run_on_hub<std::vector<Manifest>>(
+            env, handle_,
+            [data, owner, put_with, storage](Hub& hub) {
+                std::size_t offset = 0;
+                const ContentStore::ByteSource source = [&](std::span<std::uint8_t> buffer) {
+                    const auto count = std::min(buffer.size(), data.size() - offset);
+                    std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(offset), count,
+                                buffer.begin());
+                    offset += count;
+                    return count;
+                };
+                return hub.content_store().import_car(source, owner, put_with);
+            },
+            [](Napi::Env to, std::vector<Manifest>& manifests) { return records(to, manifests); },
+            {info[0]});
+    }
+
+    // exportCar(contentId, principal = '') → Promise<Buffer>: the content's DAG as a CAR v1,
+    // for a principal who may read it (else not_found, as get).
+    Napi::Value export_car(const Napi::CallbackInfo& info) {
+        const auto id = text(info[0], "contentId");
+        const auto principal = optional_text(info[1], "principal").value_or("");
+        return run_on_hub<std::vector<std::uint8_t>>(
+            info.Env(), handle_,
+            [id, principal](Hub& hub) {
+                std::vector<std::uint8_t> car;
+                hub.content_store().export_car(
+                    id, principal, [&](std::span<const std::uint8_t> chunk) {
+                        car.insert(car.end(), chunk.begin(), chunk.end());
+                    });
+                return car;
+            },
+            [](Napi::Env env, std::vector<std::uint8_t>& car) {
+                return owned_buffer(env, std::move(car));
             });
     }
 

@@ -176,3 +176,68 @@ test('quotas limit an owner\'s uploads', async (t) => {
   await rejects(assert, () => c.put(Buffer.alloc(600, 2), 'ann'), 'quota_exceeded');
   await rejects(assert, () => c.setQuota('ann', { uploadBytesPerHour: -1 }), 'invalid_argument');
 });
+
+// A multiformats unsigned varint at `offset` of `bytes`: [value, offset after it].
+function varint(bytes, offset) {
+  let value = 0;
+  for (let shift = 0; ; shift += 7) {
+    const next = bytes[offset++];
+    value += (next & 0x7f) * 2 ** shift;
+    if ((next & 0x80) === 0) return [value, offset];
+  }
+}
+
+// The CAR v1 `car` cut down to its header and its first block section (exportCar writes the
+// root block first): a CAR that names the root but holds none of the blocks under it.
+function rootOnly(car) {
+  const [headerLength, headerStart] = varint(car, 0);
+  const sectionAt = headerStart + headerLength;
+  const [sectionLength, sectionStart] = varint(car, sectionAt);
+  return car.subarray(0, sectionStart + sectionLength);
+}
+
+test('exportCar then importCar round-trips content as the same owner', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const data = Buffer.alloc(700_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+  const original = await c.put(data, 'ann', { fileName: 'ledger.bin' });
+  const car = await c.exportCar(original.contentId, 'ann');
+  assert.ok(Buffer.isBuffer(car));
+  assert.ok(car.length > data.length);
+  const imported = await c.importCar(car, 'ann', { fileName: 'ledger.bin' });
+  assert.equal(imported.length, 1);
+  assert.equal(imported[0].contentId, original.contentId);
+  assert.equal(imported[0].fileSizeBytes, data.length);
+  assert.ok((await c.get(original.contentId, 'ann')).equals(data));
+  // Into a second hub, where nothing is stored yet: the CAR alone brings the content.
+  const { hub: other } = await openHub(t);
+  const [copy] = await other.contentStore.importCar(new Uint8Array(car), 'bob');
+  assert.equal(copy.contentId, original.contentId);
+  assert.ok((await other.contentStore.get(copy.contentId, 'bob')).equals(data));
+  // A reader the content is hidden from cannot export it (not_found, as get).
+  await rejects(assert, () => c.exportCar(original.contentId, 'mallory'), 'not_found');
+  await rejects(assert, () => c.importCar(Buffer.from('not a car'), 'ann'), 'invalid_argument');
+});
+
+test('importCar of only the root block grants a stranger nothing', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const data = require('node:crypto').randomBytes(700_000);
+  const secret = await c.put(data, 'ann');
+  const car = await c.exportCar(secret.contentId, 'ann');
+  const forged = rootOnly(car);
+  assert.ok(forged.length < 1000, `the root block alone is small (${forged.length} bytes)`);
+  const error = await failure(() => c.importCar(forged, 'mallory'));
+  assert.ok(error instanceof sihlicon.SihliconError, `${error} is a SihliconError`);
+  assert.equal(error.code, 'invalid_argument', error.message);
+  assert.equal(error.field, 'roots', error.message);
+  assert.match(error.message, /is missing/);
+  assert.ok(error.message.includes(secret.contentId), error.message);
+  await rejects(assert, () => c.stat(secret.contentId, 'mallory'), 'not_found');
+  await rejects(assert, () => c.get(secret.contentId, 'mallory'), 'not_found');
+  assert.deepEqual(c.list('mallory', { owner: 'mallory' }), []);
+  // The owner, who can already read it, may import the same root-only CAR.
+  const [again] = await c.importCar(forged, 'ann');
+  assert.equal(again.contentId, secret.contentId);
+});

@@ -160,3 +160,17 @@ test('options and setOptions; the seed\'s rate limit answers quota_exceeded', as
   assert.equal(s.submit(job(), 'ann').status, 'queued');
   await rejects(assert, () => s.setOptions({ unknown: 1 }), 'invalid_argument', 'scheduler.unknown');
 });
+
+test('submit refuses a job spec over 1 MiB of JSON, naming jobSpec, and stores nothing', async (t) => {
+  const { hub } = await openHub(t);
+  const s = hub.scheduler;
+  const padded = JSON.stringify(job()) + ' '.repeat(1 << 20);
+  await rejects(assert, () => s.submit(padded, 'ann'), 'invalid_argument', 'jobSpec');
+  await rejects(assert, () => s.submit(job({ jobName: 'x'.repeat(1 << 20) }), 'ann'),
+    'invalid_argument', 'jobSpec');
+  await rejects(assert, () => s.submitMany([job(), padded], 'ann'), 'invalid_argument', 'jobSpec');
+  assert.deepEqual(s.jobs(), []);
+  // Just under the limit, the same request is accepted.
+  const fits = JSON.stringify(job()) + ' '.repeat((1 << 20) - JSON.stringify(job()).length);
+  assert.equal(s.submit(fits, 'ann').owner, 'ann');
+});

@@ -194,14 +194,21 @@ class ContentStore:
         allowed_regions: Iterable[str] = (),
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         max_links: int = DEFAULT_MAX_LINKS,
+        declared_size: int | None = None,
     ) -> Manifest:
         """Stores what a binary file object yields (``readinto`` when it has one, else
         ``read``) until it returns no bytes. An exception from the reader is re-raised after
-        the library has cleaned up (no manifest, no orphan blocks)."""
+        the library has cleaned up (no manifest, no orphan blocks).
+
+        ``declared_size``: how many bytes the reader will yield, when known (a Content-Length,
+        a file's size). The owner's quotas are checked against it before the reader is called
+        at all (QuotaExceeded), and a reader that yields more or fewer bytes is refused
+        (InvalidArgument naming ``declaredSize``); it must be 0 .. 2**63-1."""
         options = _options(
             file_name, mime_type, storage_tier, access_level, min_replicas, source_hub_id,
             metadata, allowed_regions, chunk_size, max_links,
         )  # fmt: skip
+        options["declared_size"] = declared_size
         return build(Manifest, self._native.put_stream(reader, owner, options, progress))
 
     # ---- get ----

@@ -151,7 +151,7 @@ class ContentStore:
         self,
         reader: Any,
         owner: str,
-        options: dict[str, Any],
+        options: dict[str, Any],  # put_bytes' keys, and declared_size: int | None
         progress: Callable[[int], object] | None,
     ) -> Record: ...
     def get_bytes(

@@ -21,6 +21,21 @@ ContentStore& store(Hub& hub) {
     return hub.content_store();
 }
 
+// declared_size: a Python int in 0 .. INT64_MAX (the core's bound), else InvalidArgument
+// naming declaredSize, as the core names it.
+std::uint64_t declared_size(const py::handle& value) {
+    if (!py::isinstance<py::int_>(value) || py::isinstance<py::bool_>(value)) {
+        throw Error::invalid("declaredSize", py::repr(value).cast<std::string>(), "must be an int");
+    }
+    int overflow = 0;
+    const long long size = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    if (overflow != 0 || size < 0) {
+        throw Error::invalid("declaredSize", py::str(value).cast<std::string>(),
+                             "must be 0 .. 9223372036854775807");
+    }
+    return static_cast<std::uint64_t>(size);
+}
+
 PutOptions put_options(const py::dict& values) {
     PutOptions options;
     for (const auto& [key, value] : values) {
@@ -48,6 +63,8 @@ PutOptions put_options(const py::dict& values) {
             options.unixfs.chunk_size = value.cast<std::size_t>();
         } else if (name == "max_links") {
             options.unixfs.max_links = value.cast<std::size_t>();
+        } else if (name == "declared_size") {
+            options.declared_size = declared_size(value);
         } else {
             throw Error::invalid("options", name, "is not a put option");
         }

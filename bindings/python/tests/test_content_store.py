@@ -239,6 +239,46 @@ def test_quotas_limit_uploads(hub: sihlicon.Hub) -> None:
         store.set_quota("ann", sihlicon.Quota(upload_bytes_per_hour=-1))
 
 
+class CountingReader:
+    """Yields `size` bytes through read(), counting the calls."""
+
+    def __init__(self, size: int) -> None:
+        self.stream = io.BytesIO(payload(size))
+        self.calls = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.calls += 1
+        return self.stream.read(size)
+
+
+def test_put_stream_refuses_an_over_quota_declared_size_before_reading(hub: sihlicon.Hub) -> None:
+    store = hub.content_store
+    store.set_quota("ann", sihlicon.Quota(upload_bytes_per_hour=1_000, total_bytes=5_000))
+    reader = CountingReader(10_000)
+    with pytest.raises(sihlicon.QuotaExceeded):
+        store.put_stream(reader, owner="ann", declared_size=10_000)
+    assert reader.calls == 0
+    assert store.list(principal="ann") == []
+    fits = CountingReader(800)
+    assert store.put_stream(fits, owner="ann", declared_size=800).file_size_bytes == 800
+    assert fits.calls > 0
+
+
+def test_put_stream_refuses_a_stream_that_is_not_its_declared_size(hub: sihlicon.Hub) -> None:
+    store = hub.content_store
+    for declared, real in ((100, 300_000), (300_000, 100)):
+        with pytest.raises(sihlicon.InvalidArgument) as refused:
+            store.put_stream(CountingReader(real), owner="ann", declared_size=declared)
+        assert refused.value.field == "declaredSize"
+        assert str(declared) in refused.value.message
+    for bad in (-1, 2**63, True, "100"):
+        with pytest.raises(sihlicon.InvalidArgument) as refused:
+            store.put_stream(CountingReader(1), owner="ann", declared_size=bad)  # type: ignore[arg-type]
+        assert refused.value.field == "declaredSize"
+    assert store.list(principal="ann") == []
+    assert store.collect_garbage() == 0
+
+
 def test_cids_need_no_hub() -> None:
     assert sihlicon.compute_cid(b"") == EMPTY_CID
     v0 = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"  # the empty UnixFS directory

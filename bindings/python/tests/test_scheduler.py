@@ -234,3 +234,18 @@ def test_many_completions_commit_together_or_not_at_all(site: sihlicon.Hub) -> N
     )
     assert sorted(j.id for j in done) == sorted(j.id for j in jobs)
     assert all(j.status is JobStatus.COMPLETED and j.actual_energy_mwh == 1_000 for j in done)
+
+
+def test_submit_refuses_a_job_spec_over_one_mib_naming_job_spec(hub: sihlicon.Hub) -> None:
+    s = hub.scheduler
+    text = json.dumps(job_request())
+    padded = text + " " * (1 << 20)
+    for request in (padded, job_request(jobName="x" * (1 << 20))):
+        with pytest.raises(sihlicon.InvalidArgument) as refused:
+            s.submit(request, owner="ann")
+        assert refused.value.field == "jobSpec"
+    with pytest.raises(sihlicon.InvalidArgument):
+        s.submit_many([job_request(), padded], owner="ann")
+    assert s.jobs() == []
+    fits = text + " " * ((1 << 20) - len(text))
+    assert s.submit(fits, owner="ann").owner == "ann"
