@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Confidentiality and ownership in the content store (issue 25): no existence oracle, names
+// Confidentiality and ownership in the content store: no existence oracle, names
 // that neither leak nor pin other people's content, community membership changed only by
 // members (or the operator), and file outputs that a refused read leaves untouched.
 #include "support/samples.hpp"

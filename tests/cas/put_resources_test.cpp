@@ -3,6 +3,7 @@
 // What a put may cost before it is refused, and what it leaves behind when it dies: quotas
 // from the declared size before any byte is read, sources that lie about their size, and the
 // blocks of puts killed before their manifest committed.
+#include "support/errors.hpp"
 #include "support/samples.hpp"
 #include "support/temp_dir.hpp"
 
@@ -31,6 +32,7 @@ using sihlicon::Hub;
 using sihlicon::HubOptions;
 using sihlicon::PutOptions;
 using sihlicon::Quota;
+using sihlicon::testing::error_from;
 using sihlicon::testing::random_bytes;
 using sihlicon::testing::TempDir;
 
@@ -67,16 +69,6 @@ std::size_t journals_of(const Hub& hub) {
     return count;
 }
 
-Error error_of(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error;
-    }
-    FAIL("no error");
-    return Error(ErrorCode::internal, "");
-}
-
 // A source of `chunks` pieces of `chunk` bytes each, counting its calls.
 struct CountingSource {
     std::size_t chunk = 1 << 20;
@@ -107,7 +99,7 @@ TEST_CASE("a 50 MB file over the owner's total quota is refused before a byte of
     const auto path = dir / "big.bin";
     std::filesystem::resize_file((std::ofstream(path), path), 50'000'000);  // sparse
     std::uint64_t progress_calls = 0;
-    const auto error = error_of([&] {
+    const auto error = error_from([&] {
         hub.content_store().put_file(path, "ann", {}, [&](std::uint64_t) { ++progress_calls; });
     });
     CHECK(error.code() == ErrorCode::quota_exceeded);
@@ -124,13 +116,13 @@ TEST_CASE("a stream declaring more than the hour's upload volume left is refused
     CountingSource counting;
     PutOptions options;
     options.declared_size = 3u << 20;
-    CHECK(error_of([&] {
+    CHECK(error_from([&] {
               hub.content_store().put_stream(counting.source(), "ann", options);
           }).code() == ErrorCode::quota_exceeded);
     CHECK(counting.calls == 0);
     // The same stream without a declared size is only refused once its real size is known.
     CountingSource unsized;
-    CHECK(error_of([&] { hub.content_store().put_stream(unsized.source(), "ann"); }).code() ==
+    CHECK(error_from([&] { hub.content_store().put_stream(unsized.source(), "ann"); }).code() ==
           ErrorCode::quota_exceeded);
     CHECK(unsized.produced == 3u << 20);
     CHECK(blocks_of(hub.blob_directory() / "hot") == 0);
@@ -143,7 +135,7 @@ TEST_CASE("a stream yielding more bytes than it declared is refused before the e
     PutOptions options;
     options.declared_size = (1u << 20) + 1000;
     std::uint64_t hashed = 0;
-    const auto error = error_of([&] {
+    const auto error = error_from([&] {
         hub.content_store().put_stream(counting.source(), "ann", options,
                                        [&](std::uint64_t done) { hashed = done; });
     });
@@ -164,7 +156,7 @@ TEST_CASE("a stream yielding fewer bytes than it declared is refused and keeps n
     PutOptions options;
     options.declared_size = 4u << 20;
     const auto error =
-        error_of([&] { hub.content_store().put_stream(counting.source(), "ann", options); });
+        error_from([&] { hub.content_store().put_stream(counting.source(), "ann", options); });
     CHECK(error.code() == ErrorCode::invalid_argument);
     CHECK(error.field() == "declaredSize");
     CHECK(std::string(error.what()).find("yielded 3145728 bytes") != std::string::npos);
@@ -179,10 +171,10 @@ TEST_CASE("a declared size beyond int64 or unequal to put_bytes' span is refused
     PutOptions options;
     options.declared_size = std::numeric_limits<std::uint64_t>::max();
     const auto data = random_bytes(100, 1);
-    CHECK(error_of([&] { hub.content_store().put_bytes(data, "ann", options); }).field() ==
+    CHECK(error_from([&] { hub.content_store().put_bytes(data, "ann", options); }).field() ==
           "declaredSize");
     options.declared_size = 99;
-    CHECK(error_of([&] { hub.content_store().put_bytes(data, "ann", options); }).field() ==
+    CHECK(error_from([&] { hub.content_store().put_bytes(data, "ann", options); }).field() ==
           "declaredSize");
     options.declared_size = 100;
     CHECK(hub.content_store().put_bytes(data, "ann", options).file_size_bytes == 100);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Heat that would make a period unsettleable is refused when it is recorded, never when it is
-// settled (issue 25; the bounds of heat_ledger.hpp).
+// settled (the bounds of heat_ledger.hpp).
 #include "heat/fixture.hpp"
 #include "heat/heat_internal.hpp"
 #include "support/errors.hpp"
@@ -15,6 +15,7 @@
 #include <vector>
 
 using namespace sihlicon;
+using sihlicon::testing::error_from;
 using sihlicon::testing::error_of;
 using sihlicon::testing::HeatFixture;
 using sihlicon::testing::kDay;
@@ -24,16 +25,6 @@ namespace {
 
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kTerawattHour = 1'000'000'000'000'000;  // mWh
-
-Error error_from(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error;
-    }
-    FAIL("expected an Error");
-    return Error(ErrorCode::internal, "unreachable");
-}
 
 bool mentions(const Error& error, std::string_view text) {
     return std::string(error.what()).find(text) != std::string::npos;

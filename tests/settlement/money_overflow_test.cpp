@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Money never overflows silently (issue 25): every balance, pending amount, balance_after,
+// Money never overflows silently: every balance, pending amount, balance_after,
 // market settlement, payout and total is computed with checked int64 arithmetic before it is
 // written, and a result outside int64 is refused with invalid_argument naming the account.
 #include "settlement/fixture.hpp"
@@ -15,6 +15,7 @@
 #include <string>
 
 using namespace sihlicon;
+using sihlicon::testing::error_from;
 using sihlicon::testing::error_of;
 using sihlicon::testing::kUsd;
 using sihlicon::testing::SettlementFixture;
@@ -24,15 +25,6 @@ namespace {
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
 // The Error `action` throws; fails the test if it throws nothing.
-Error error_from(const std::function<void()>& action) {
-    try {
-        action();
-    } catch (const Error& error) {
-        return error;
-    }
-    FAIL("expected an Error");
-    return Error(ErrorCode::internal, "unreachable");
-}
 
 bool mentions(const Error& error, std::string_view text) {
     return std::string(error.what()).find(text) != std::string::npos;

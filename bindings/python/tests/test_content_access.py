@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Confidentiality and ownership in the content store (issue 25), through the Python binding."""
+"""Confidentiality and ownership in the content store, through the Python binding."""
 
 from __future__ import annotations
 
