@@ -114,8 +114,10 @@ inline ContentStore::ByteSource source_of(std::vector<std::uint8_t> bytes,
     return [state, chunk](std::span<std::uint8_t> buffer) {
         auto& [data, offset] = *state;
         const std::size_t take = std::min({buffer.size(), data.size() - offset, chunk});
-        std::memcpy(buffer.data(), data.data() + offset, take);
-        offset += take;
+        if (take > 0) {  // an empty vector's data() may be null
+            std::memcpy(buffer.data(), data.data() + offset, take);
+            offset += take;
+        }
         return take;
     };
 }
