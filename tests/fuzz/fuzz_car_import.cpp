@@ -153,7 +153,8 @@ BuiltCar build_car(FuzzedDataProvider& in, const World& w, int importer) {
                 blocks.push_back(pick().block);
                 break;
             case 1: {  // a fresh leaf
-                auto bytes = in.ConsumeBytes<std::uint8_t>(in.ConsumeIntegralInRange(0, 600));
+                auto bytes =
+                    in.ConsumeBytes<std::uint8_t>(in.ConsumeIntegralInRange<std::size_t>(0, 600));
                 const auto size = bytes.size();
                 pool.push_back({testing::raw_block(std::move(bytes)), size});
                 blocks.push_back(pool.back().block);
