@@ -163,11 +163,14 @@ Manifest ContentStore::put_stream(const ByteSource& source, std::string_view own
                                   const PutOptions& options, const Progress& progress) {
     cas::validate_put(owner, options);
     const auto declared = declared_bytes(options);
-    impl_->core.database->read(
-        [&](store::Transaction& tx) { cas::check_quota(tx, owner, declared, impl_->core.now()); });
+    impl_->core.database->read([&](store::Transaction& tx) {
+        cas::check_source_hub(tx, options.source_hub_id);  // before any byte is read
+        cas::check_quota(tx, owner, declared, impl_->core.now());
+    });
     const StorageTier tier = options.storage_tier;
     std::vector<std::pair<Cid, std::uint64_t>> blocks;
     bool journaled = false;  // a block reached the batch, so its journal exists
+    ContentStore::Impl::Recorded recorded;
     try {
         std::shared_lock lock(impl_->blocks_mutex);
         // Blocks are written on a second thread while this one goes on hashing.
@@ -203,7 +206,7 @@ Manifest ContentStore::put_stream(const ByteSource& source, std::string_view own
         }
         const auto result = builder.finish();
         batch->commit();
-        return impl_->record(result.root, result.file_size, blocks, owner, options);
+        recorded = impl_->record(result.root, result.file_size, blocks, owner, options);
     } catch (...) {
         // The batch's journal names every block it may have written (put_journal.hpp).
         if (journaled) {
@@ -212,6 +215,9 @@ Manifest ContentStore::put_stream(const ByteSource& source, std::string_view own
         }
         throw;
     }
+    // A manifest that moved to this tier leaves no copy behind in its old one.
+    impl_->vacate(recorded, blocks);
+    return std::move(recorded.manifest);
 }
 
 Manifest ContentStore::put_file(const std::filesystem::path& path, std::string_view owner,
