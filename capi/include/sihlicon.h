@@ -383,7 +383,10 @@ typedef struct sih_put_options {
 SIH_API sih_status sih_put_options_init(sih_put_options* options, uint32_t version);
 
 /* Stores `size` bytes for `owner` and returns their CID (CIDv1, as IPFS computes it).
- * `options` may be NULL. Fails: SIH_QUOTA_EXCEEDED, SIH_IO. */
+ * `options` may be NULL. Bytes the owner already stored keep their manifest when the options
+ * state the same metadata, else the manifest is updated to the options (a new tier moves it,
+ * leaving no copy in the old one), as ContentStore::put_stream says. Fails: SIH_QUOTA_EXCEEDED,
+ * SIH_IO, SIH_NOT_FOUND (source_hub_id names no registered hub). */
 SIH_API sih_status sih_cas_put_bytes(sih_hub* hub, const uint8_t* bytes, size_t size,
                                      const char* owner, const sih_put_options* options,
                                      char** out_cid);

@@ -1017,6 +1017,51 @@ static void test_car_import_proves_possession(void) {
     close_hub(&hub, &clock);
 }
 
+/* Issue 26: the same bytes put again with other metadata update the owner's manifest and
+ * leave no copy in the old tier; sourceHubId names a registered hub. */
+static void test_content_store_reput_and_source_hub(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    char* cid = NULL;
+    sih_put_options options = SIH_PUT_OPTIONS_INIT;
+    options.file_name = "a.txt";
+    OK(sih_cas_put_bytes(hub, (const uint8_t*)"hello world", 11, "alice", &options, &cid));
+    sih_free(cid);
+    cid = NULL;
+    options.file_name = "b.txt";
+    options.storage_tier = SIH_TIER_COLD;
+    options.access_level = SIH_ACCESS_PUBLIC;
+    options.source_hub_id = "hub-zurich";
+    OK(sih_cas_put_bytes(hub, (const uint8_t*)"hello world", 11, "alice", &options, &cid));
+    sih_free(cid);
+    cid = NULL;
+    OK(sih_cas_stat(hub, kHelloCid, "bob", &json)); /* public now */
+    CHECK(has(&json, "\"fileName\":\"b.txt\""));
+    OK(sih_cas_stat(hub, kHelloCid, "alice", &json));
+    CHECK(has(&json, "\"storageTier\":\"cold\""));
+    OK(sih_cas_stat(hub, kHelloCid, "alice", &json));
+    CHECK(has(&json, "\"sourceHubId\":\"hub-zurich\""));
+    /* No copy is left in the hot tier: <hub>/blobs/hot holds no block file. */
+    char command[400];
+    snprintf(command, sizeof command,
+             "test -z \"$(find '%s' -path '*/hot/*' -type f ! -path '*/.staging/*' "
+             "2>/dev/null)\"",
+             directory);
+    CHECK(system(command) == 0);
+
+    options.source_hub_id = "hub-nowhere";
+    FAILS(sih_cas_put_bytes(hub, (const uint8_t*)"other bytes", 11, "alice", &options, &cid),
+          SIH_NOT_FOUND);
+    CHECK(error_names("sourceHubId"));
+    OK(sih_cas_list(hub, "alice", "alice", 100, &json));
+    const char* first = json != NULL ? strstr(json, "\"contentId\"") : NULL;
+    CHECK(first != NULL && strstr(first + 1, "\"contentId\"") == NULL); /* nothing stored */
+    sih_free(json);
+    json = NULL;
+    close_hub(&hub, &clock);
+}
+
 static void test_heat_ledger(void) {
     sih_clock* clock = NULL;
     sih_hub* hub = open_hub(&clock);
@@ -1786,6 +1831,7 @@ static const test_case tests[] = {
     {"content_store", test_content_store},
     {"content_store_on_a_host_blob_backend", test_content_store_on_a_host_blob_backend},
     {"car_import_proves_possession", test_car_import_proves_possession},
+    {"content_store_reput_and_source_hub", test_content_store_reput_and_source_hub},
     {"heat_ledger", test_heat_ledger},
     {"settlement_journal_and_market", test_settlement_journal_and_market},
     {"settlement_top_up_overflow", test_settlement_top_up_overflow},
