@@ -1135,6 +1135,31 @@ static void test_heat_ledger(void) {
     OK(sih_heat_unmet_demand_w(hub, "hub-zurich", SIH_NONE, &unmet));
     CHECK(unmet >= 0 && unmet <= 10000);
     FAILS(sih_heat_unmet_demand_w(hub, "hub-zurich", 0, &unmet), SIH_INVALID_ARGUMENT);
+
+    /* Totals over the hubs of a site or region (issue 26). */
+    OK(sih_scheduler_register_hub(hub,
+                                  "{\"hubId\":\"hub-zurich-2\",\"name\":\"Zurich 2\","
+                                  "\"site\":\"zh-1\",\"region\":\"CH\",\"heatRecoveryPpm\":900000,"
+                                  "\"powerCapacityW\":20000}",
+                                  NULL));
+    OK(sih_heat_record(hub,
+                       "{\"hubId\":\"hub-zurich-2\",\"kind\":\"other\",\"tag\":\"t\","
+                       "\"thermalKwh\":\"0.5\"}",
+                       NULL));
+    OK(sih_heat_group_stats(hub, "site", "zh-1", &json));
+    CHECK(has(&json, "\"totalHeatKwh\":2.5"));
+    OK(sih_heat_group_stats(hub, "region", "CH", &json));
+    CHECK(has(&json, "\"hubIds\":[\"hub-zurich\",\"hub-zurich-2\"]"));
+    FAILS(sih_heat_group_stats(hub, "site", "nowhere", &json), SIH_NOT_FOUND);
+    CHECK(error_names("site"));
+    FAILS(sih_heat_group_stats(hub, "district", "zh-1", &json), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("group_by"));
+    FAILS(sih_heat_group_stats(hub, "site", NULL, &json), SIH_INVALID_ARGUMENT);
+    OK(sih_clock_now(clock, &now));
+    OK(sih_heat_group_series(hub, "region", "CH", "day", kStart, now, &json));
+    CHECK(has(&json, "\"heatKwh\":2.5"));
+    FAILS(sih_heat_group_series(hub, "region", "CH", "week", kStart, now, &json),
+          SIH_INVALID_ARGUMENT);
     close_hub(&hub, &clock);
 }
 
@@ -1640,6 +1665,8 @@ static void test_every_hub_function_refuses_null(void) {
         sih_heat_credit_rates(NULL, "h", &json),
         sih_heat_credits(NULL, "h", SIH_NONE, SIH_NONE, &json),
         sih_heat_stats(NULL, "h", &json),
+        sih_heat_group_stats(NULL, "site", "s", &json),
+        sih_heat_group_series(NULL, "site", "s", "hour", 0, 1, &json),
         sih_heat_settle(NULL, "h", 0, 1, &json),
         sih_heat_settlements(NULL, "h", &json),
         sih_heat_series(NULL, "h", "hour", 0, 1, &json),
