@@ -170,6 +170,11 @@ test('heat: credits, stats and settle (operators only)', async (t) => {
   assert.equal((await call('GET', '/api/heat/credits?hubId=nowhere')).status, 404);
   const stats = await call('GET', '/api/heat/stats?hubId=zurich-1');
   assert.equal(stats.body.stats.unsettledCreditChf, 50);
+  const bySite = await call('GET', '/api/heat/stats?site=s');
+  assert.equal(bySite.status, 200);
+  assert.deepEqual(bySite.body.stats.hubIds, ['zurich-1']);
+  assert.equal(bySite.body.stats.unsettledCreditChf, 50);
+  assert.equal((await call('GET', '/api/heat/stats?region=MARS')).status, 404);
   const request = { hubId: 'zurich-1', periodStart: new Date(START).toISOString(),
     periodEnd: new Date(START + 3_600_000).toISOString() };
   assert.equal((await call('POST', '/api/heat/settle', { json: request })).status, 403);

@@ -209,6 +209,9 @@ def test_heat_credits_stats_and_operator_settlement(
     assert client.call("GET", "/api/heat/credits?hubId=atlantis")[0] == 404
     status, _, body = client.call("GET", "/api/heat/stats?hubId=pool")
     assert status == 200 and body["stats"]["totalHeatKwh"] == 3 and body["stats"]["periodCount"] == 0
+    status, _, body = client.call("GET", "/api/heat/stats?region=CH")
+    assert status == 200 and body["stats"]["totalHeatKwh"] == 3 and body["stats"]["groupBy"] == "region"
+    assert client.call("GET", "/api/heat/stats?site=atlantis")[0] == 404
     settle = {"hubId": "pool", "periodStart": start, "periodEnd": "2026-01-01T02:00:00Z"}
     status, _, body = client.json("POST", "/api/heat/settle", settle)
     assert status == 403 and body == {"error": "only an operator may settle heat credits"}
