@@ -33,6 +33,15 @@ Error no_content(std::string_view content_id);
 // True if `principal` may read at least one manifest of `content_id` (false when none exists).
 bool readable(store::Transaction& tx, std::string_view content_id, std::string_view principal);
 
+// The columns of cas_manifests in the order read_manifest() reads them.
+inline constexpr std::string_view kManifestColumns =
+    "content_id, owner, file_name, file_size_bytes, mime_type, storage_tier, access_level, "
+    "min_replicas, source_hub_id, metadata, allowed_regions, created_at";
+// A manifest from a row of kManifestColumns (replica_hubs left empty).
+Manifest read_manifest(store::Statement& row);
+// allowed_regions as stored: joined by commas (regions hold none).
+std::string join_regions(const std::vector<std::string>& regions);
+
 // Validates a put's owner and options; throws Error::invalid naming the field.
 void validate_put(std::string_view owner, const PutOptions& options);
 
