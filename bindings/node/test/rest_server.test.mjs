@@ -142,6 +142,12 @@ test('storage: multipart upload, manifest, access control and delete', async (t)
     { success: true, message: 'Content deleted' });
   assert.equal((await call('GET', `/api/storage?contentId=${manifest.contentId}`)).status, 404);
   // Bad uploads.
+  const unknownHub = new FormData();
+  unknownHub.append('file', new Blob(['x']), 'x.txt');
+  unknownHub.append('metadata', JSON.stringify({ sourceHubId: 'atlantis' }));
+  const refused = await call('POST', '/api/storage', { body: unknownHub });
+  assert.equal(refused.status, 404);
+  assert.equal(refused.body.details.field, 'sourceHubId');
   const noFile = new FormData();
   noFile.append('metadata', '{}');
   assert.deepEqual((await call('POST', '/api/storage', { body: noFile })).body.details, { field: 'file' });

@@ -189,6 +189,10 @@ def test_storage_uploads_read_and_delete(server: tuple[Client, sihlicon.Hub, Any
     status, _, answer = client.call("POST", "/api/storage", bad, content_type=content_type)
     assert status == 400 and answer["details"]["field"] == "storage_tier"
     assert client.call("POST", "/api/storage", b"{}")[0] == 400  # not multipart
+    unknown_hub, content_type = multipart({"file": (b"x", "x"),
+                                           "metadata": (b'{"sourceHubId":"atlantis"}', None)})
+    status, _, answer = client.call("POST", "/api/storage", unknown_hub, content_type=content_type)
+    assert status == 404 and answer["details"]["field"] == "sourceHubId"
 
 
 def test_heat_credits_stats_and_operator_settlement(
