@@ -241,6 +241,29 @@ export interface HeatSeries {
   points: Array<{ start: string; electricityKwh: number; heatKwh: number; heatDemandKwh: number; records: number }>;
 }
 
+/** Stats summed exactly over every hub of a site or region (district heating). */
+export interface HeatGroupStats {
+  groupBy: 'site' | 'region';
+  group: string;
+  hubIds: string[];
+  totalHeatKwh: number;
+  totalCreditChf: number;
+  unsettledCreditChf: number;
+  periodCount: number;
+  lastPeriodEnd: string | null;
+  currency: string;
+  hubs: HeatStats[];
+}
+
+/** A series summed bucket by bucket over every hub of a site or region. */
+export interface HeatGroupSeries {
+  groupBy: 'site' | 'region';
+  group: string;
+  hubIds: string[];
+  resolution: 'hour' | 'day';
+  points: HeatSeries['points'];
+}
+
 /** Amounts as exact decimal strings. */
 export interface Account {
   account: string;
@@ -793,6 +816,9 @@ export declare class HeatLedger {
   settle(hubId: string, periodStart: Instant, periodEnd: Instant): HeatSettlement;
   settlements(hubId: string): HeatSettlement[];
   series(hubId: string, resolution: 'hour' | 'day', from: Instant, to: Instant): HeatSeries;
+  /** Throws NotFound (no hub there), Conflict (credits in different currencies). */
+  groupStats(groupBy: 'site' | 'region', group: string): HeatGroupStats;
+  groupSeries(groupBy: 'site' | 'region', group: string, resolution: 'hour' | 'day', from: Instant, to: Instant): HeatGroupSeries;
   unmetHeatDemandW(hubId: string, windowMs?: number): number;
 }
 

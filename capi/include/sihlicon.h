@@ -383,7 +383,10 @@ typedef struct sih_put_options {
 SIH_API sih_status sih_put_options_init(sih_put_options* options, uint32_t version);
 
 /* Stores `size` bytes for `owner` and returns their CID (CIDv1, as IPFS computes it).
- * `options` may be NULL. Fails: SIH_QUOTA_EXCEEDED, SIH_IO. */
+ * `options` may be NULL. Bytes the owner already stored keep their manifest when the options
+ * state the same metadata, else the manifest is updated to the options (a new tier moves it,
+ * leaving no copy in the old one), as ContentStore::put_stream says. Fails: SIH_QUOTA_EXCEEDED,
+ * SIH_IO, SIH_NOT_FOUND (source_hub_id names no registered hub). */
 SIH_API sih_status sih_cas_put_bytes(sih_hub* hub, const uint8_t* bytes, size_t size,
                                      const char* owner, const sih_put_options* options,
                                      char** out_cid);
@@ -543,6 +546,15 @@ SIH_API sih_status sih_heat_settlements(sih_hub* hub, const char* hub_id, char**
 /* `resolution`: "hour" or "day". */
 SIH_API sih_status sih_heat_series(sih_hub* hub, const char* hub_id, const char* resolution,
                                    int64_t from_ms, int64_t to_ms, char** out_json);
+/* Stats and series summed over every hub of a site or region (HeatGroupStats /
+ * HeatGroupSeries ::to_json). `group_by`: "site" or "region"; `group`: its name. Fails:
+ * SIH_NOT_FOUND (no hub there), SIH_CONFLICT (stats of hubs crediting in different
+ * currencies), SIH_INVALID_ARGUMENT (bad names or bounds, a sum beyond int64). */
+SIH_API sih_status sih_heat_group_stats(sih_hub* hub, const char* group_by, const char* group,
+                                        char** out_json);
+SIH_API sih_status sih_heat_group_series(sih_hub* hub, const char* group_by, const char* group,
+                                         const char* resolution, int64_t from_ms, int64_t to_ms,
+                                         char** out_json);
 /* `window_ms` SIH_NONE: 15 minutes. */
 SIH_API sih_status sih_heat_unmet_demand_w(sih_hub* hub, const char* hub_id, int64_t window_ms,
                                            int64_t* out_watts);

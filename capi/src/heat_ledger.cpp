@@ -133,6 +133,36 @@ sih_status sih_heat_series(sih_hub* hub, const char* hub_id, const char* resolut
     });
 }
 
+namespace {
+
+HubGroup group_of(const char* group_by, const char* group) {
+    return {parse_hub_group_kind(text(group_by, "group_by"), "group_by"),
+            std::string(text(group, "group"))};
+}
+
+}  // namespace
+
+sih_status sih_heat_group_stats(sih_hub* hub, const char* group_by, const char* group,
+                                char** out_json) {
+    return guard([&] {
+        auto& service = ledger(hub);
+        give(out_json, service.group_stats(group_of(group_by, group)).to_json());
+    });
+}
+
+sih_status sih_heat_group_series(sih_hub* hub, const char* group_by, const char* group,
+                                 const char* resolution, int64_t from_ms, int64_t to_ms,
+                                 char** out_json) {
+    return guard([&] {
+        auto& service = ledger(hub);
+        const auto parsed = parse_series_resolution(text(resolution, "resolution"));
+        give(out_json, service
+                           .group_series(group_of(group_by, group), parsed,
+                                         Timestamp::from_ms(from_ms), Timestamp::from_ms(to_ms))
+                           .to_json());
+    });
+}
+
 sih_status sih_heat_unmet_demand_w(sih_hub* hub, const char* hub_id, int64_t window_ms,
                                    int64_t* out_watts) {
     return guard([&] {

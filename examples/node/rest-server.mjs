@@ -12,7 +12,7 @@
 //   GET    /api/storage?contentId=             manifest            -> {success, manifest}
 //   DELETE /api/storage?contentId=             delete              -> {success, message}
 //   GET    /api/heat/credits?hubId=&start=&end=                    -> {success, credit}
-//   GET    /api/heat/stats?hubId=                                  -> {success, stats}
+//   GET    /api/heat/stats?hubId= (or ?site= / ?region=: summed)   -> {success, stats}
 //   POST   /api/heat/settle {hubId, periodStart, periodEnd}        -> {success, settledCreditChf}
 //
 // Errors are {error, details?} with the seed's status codes (400 validation, 401 no session,
@@ -235,7 +235,13 @@ class Api {
     return { success: true, credit };
   }
 
+  // ?hubId=H, or ?site=S / ?region=R: summed over every hub there (district heating).
   heatStats(user, body, query) {
+    for (const groupBy of ['site', 'region']) {
+      if (query.has(groupBy)) {
+        return { success: true, stats: this.hub.heatLedger.groupStats(groupBy, query.get(groupBy)) };
+      }
+    }
     return { success: true, stats: this.hub.heatLedger.stats(required(query, 'hubId')) };
   }
 

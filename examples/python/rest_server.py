@@ -11,7 +11,7 @@ but the standard library's ThreadingHTTPServer:
     GET    /api/storage?contentId=            manifest               -> {success, manifest}
     DELETE /api/storage?contentId=            delete                 -> {success, message}
     GET    /api/heat/credits?hubId=&start=&end=                      -> {success, credit}
-    GET    /api/heat/stats?hubId=                                    -> {success, stats}
+    GET    /api/heat/stats?hubId= (or ?site= / ?region=: summed)     -> {success, stats}
     POST   /api/heat/settle {hubId, periodStart, periodEnd}          -> {success, settledCreditChf}
 
 Errors are {error, details?} with the seed's status codes (400 validation, 401 no session, 403
@@ -210,6 +210,13 @@ class Api:
         return '{"success":true,"credit":' + credit.to_json() + "}"
 
     def heat_stats(self, user: str, body: bytes, query: dict[str, str]) -> str:
+        """?hubId=H, or ?site=S / ?region=R: summed over every hub there (district heating)."""
+        if "site" in query:
+            group = self.hub.heat_ledger.group_stats("site", query["site"])
+            return '{"success":true,"stats":' + group.to_json() + "}"
+        if "region" in query:
+            group = self.hub.heat_ledger.group_stats("region", query["region"])
+            return '{"success":true,"stats":' + group.to_json() + "}"
         stats = self.hub.heat_ledger.stats(required(query, "hubId"))
         return '{"success":true,"stats":' + stats.to_json() + "}"
 

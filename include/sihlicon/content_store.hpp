@@ -129,9 +129,9 @@ struct SIHLICON_API PutOptions {
     std::optional<std::string> mime_type;  // mimeType, "type/subtype"
     StorageTier storage_tier = StorageTier::hot;
     AccessLevel access_level = AccessLevel::private_;
-    int min_replicas = 3;  // minReplicas, 0 .. 64
-    std::optional<std::string> source_hub_id;
-    std::string metadata_json = "{}";  // metadata: a JSON object, at most 64 KiB
+    int min_replicas = 3;                      // minReplicas, 0 .. 64
+    std::optional<std::string> source_hub_id;  // sourceHubId: a registered hub's id
+    std::string metadata_json = "{}";          // metadata: a JSON object, at most 64 KiB
     // Regions replicas may be placed in (data residency, e.g. {"CH"}); empty: any region.
     std::vector<std::string> allowed_regions;
     UnixfsOptions unixfs;  // how the bytes become a DAG
@@ -256,12 +256,25 @@ class SIHLICON_API ContentStore {
     // hour's volume or the total is already used up). Blocks are then written and made
     // durable, named in a put journal until the manifest, block list, upload record and
     // wanted replicas (placed over the hubs table) commit in one transaction, where the quotas
-    // are checked again against the real size. If `owner` already has a manifest for this
-    // CID it is returned unchanged. Memory stays bounded by a few chunks, whatever the size.
+    // are checked again against the real size. Memory stays bounded by a few chunks, whatever
+    // the size.
+    // The same bytes again: if `owner` already has a manifest for this CID, a put stating the
+    // same metadata (fileName, mimeType, storageTier, accessLevel, minReplicas, sourceHubId,
+    // metadata compared as JSON, allowedRegions as a set) returns it unchanged; a put stating
+    // other metadata UPDATES the owner's manifest to exactly what the put states (an absent
+    // fileName or mimeType clears it; createdAt stays), never silently keeps the old one.
+    // Neither stores nor counts a byte anew at commit (the up-front quota check from the
+    // declared size applies as to any put). A new storageTier
+    // moves the manifest: its blocks are written to the new tier and, once the update
+    // commits, removed from the old one unless another manifest of that tier still needs
+    // them, so no stray copy is left. Wanted replicas are placed for a larger minReplicas;
+    // those already recorded stay. Other owners' manifests never change.
     // Throws Error with:
     // - invalid_argument: an empty owner, options out of range (the field is named), a source
     //   that yields more or fewer bytes than options.declared_size ("declaredSize"), or a
     //   ByteSource that returns more bytes than its buffer holds ("source");
+    // - not_found: options.source_hub_id names no hub registered with
+    //   Scheduler::register_hub (field "sourceHubId"; checked before any byte is read);
     // - quota_exceeded: the owner's hourly upload volume or total bytes would be exceeded
     //   (from the declared size: before the source is read at all);
     // - io: a block could not be written or the source could not be read.
@@ -375,7 +388,9 @@ class SIHLICON_API ContentStore {
                                      const std::filesystem::path& path) const;
     // Reads a CAR v1 stream, verifies every block against its CID, stores the blocks and
     // records a manifest (with `options`) for each root, which must be a UnixFS file DAG.
-    // Returns the manifests, in the header's order.
+    // Returns the manifests, in the header's order. A root `owner` already has a manifest of
+    // is recorded as put_stream() records the same bytes again (unchanged, or updated to
+    // `options`, leaving no copy in its old tier).
     // Possession: a root gets a manifest only if every block of its DAG is in the CAR, or if
     // `owner` can already read that root (a manifest of it visible to them; the blocks the CAR
     // lacks must then be stored in options.storage_tier). The refusal for a missing block

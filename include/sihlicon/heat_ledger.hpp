@@ -197,6 +197,50 @@ struct SIHLICON_API HeatSeries {
     std::string to_json() const;
 };
 
+// Heat totals across hubs: every registered hub of one site, or of one region (district
+// heating is fed by several hubs). The hubs are those of the hubs table
+// (Scheduler::register_hub) whose site, or region, equals the group's name exactly.
+enum class HubGroupKind { site, region };
+SIHLICON_API std::string_view to_string(HubGroupKind kind) noexcept;  // "site", "region"
+SIHLICON_API HubGroupKind parse_hub_group_kind(std::string_view text,
+                                               std::string_view field = "groupBy");
+
+struct SIHLICON_API HubGroup {
+    HubGroupKind kind = HubGroupKind::site;
+    std::string name;  // the site or region; 1 to 256 bytes of plain text
+};
+
+// The stats of every hub of a group and their exact sums (checked int64: heat in mWh, credit
+// in minor units of the hubs' one currency, settled period counts); last_period_end is the
+// latest of the hubs' own.
+struct SIHLICON_API HeatGroupStats {
+    HubGroup group;
+    std::vector<std::string> hub_ids;  // sorted
+    Energy total_heat;
+    Money total_credit{0, Currency::of("CHF")};
+    Money unsettled_credit{0, Currency::of("CHF")};
+    std::int64_t period_count = 0;
+    std::optional<Timestamp> last_period_end;
+    std::vector<HeatStats> hubs;  // each hub's own stats, in hub_ids' order
+
+    // {"groupBy": "site" | "region", "group", "hubIds", "totalHeatKwh", "totalCreditChf",
+    //  "unsettledCreditChf", "periodCount", "lastPeriodEnd" (or null), "currency",
+    //  "hubs": [HeatStats JSON, ...]}.
+    std::string to_json() const;
+};
+
+// The time series of a group: each bucket the exact sum of its hubs' buckets (electricity,
+// heat, heat demand, records), as HeatLedger::series computes them.
+struct SIHLICON_API HeatGroupSeries {
+    HubGroup group;
+    std::vector<std::string> hub_ids;  // sorted
+    SeriesResolution resolution = SeriesResolution::hour;
+    std::vector<HeatSeriesPoint> points;
+
+    // {"groupBy", "group", "hubIds", "resolution", "points": [...]} (points as HeatSeries).
+    std::string to_json() const;
+};
+
 class SIHLICON_API HeatLedger {
   public:
     // Constructed by Hub::open; hosts use Hub::heat_ledger().
@@ -260,6 +304,17 @@ class SIHLICON_API HeatLedger {
     // Error(not_found) for an unknown hub.
     HeatSeries series(std::string_view hub_id, SeriesResolution resolution, Timestamp from,
                       Timestamp to) const;
+
+    // Stats and series summed over every hub of a site or region, read in one transaction.
+    // Throw Error::invalid for an empty, over-long or non-plain group name (field "site" or
+    // "region"), and for arguments series() refuses; Error(not_found) (field "site" or
+    // "region") when no registered hub belongs to the group; Error(conflict) (field
+    // "currency") when the group's hubs credit heat in different currencies (their credits
+    // cannot be summed); Error(invalid_argument) naming the group when a sum would overflow
+    // int64 (nothing is rounded or wrapped).
+    HeatGroupStats group_stats(const HubGroup& group) const;
+    HeatGroupSeries group_series(const HubGroup& group, SeriesResolution resolution, Timestamp from,
+                                 Timestamp to) const;
 
     // The hub's heat demand (watts) not met by recently delivered heat, for heat-demand-first
     // routing: max(0, demand - delivered), where demand is the level last reported for the

@@ -249,6 +249,9 @@ void ContentStore::export_car(std::string_view content_id, std::string_view prin
 std::vector<Manifest> ContentStore::import_car(const ByteSource& source, std::string_view owner,
                                                const PutOptions& options) {
     cas::validate_put(owner, options);
+    impl_->core.database->read([&](store::Transaction& tx) {
+        cas::check_source_hub(tx, options.source_hub_id);  // before any byte is read
+    });
     const StorageTier tier = options.storage_tier;
     SourceReader reader(source);
     const std::uint64_t header_size = reader.varint();
@@ -260,7 +263,8 @@ std::vector<Manifest> ContentStore::import_car(const ByteSource& source, std::st
     const auto roots = cas::parse_car_header(header);
 
     std::vector<Cid> written;
-    std::vector<Manifest> manifests;
+    std::vector<ContentStore::Impl::Recorded> recorded;
+    std::vector<std::vector<std::pair<Cid, std::uint64_t>>> vacated_blocks;
     std::set<Cid> reached;
     try {
         std::shared_lock lock(impl_->blocks_mutex);
@@ -272,14 +276,18 @@ std::vector<Manifest> ContentStore::import_car(const ByteSource& source, std::st
             batch->commit();
             written = batch->written();
             // One transaction: every root is recorded, and counted against the quota, or none.
-            manifests = impl_->core.database->write([&](store::Transaction& tx) {
-                std::vector<Manifest> recorded;
+            recorded = impl_->core.database->write([&](store::Transaction& tx) {
+                std::vector<ContentStore::Impl::Recorded> all;
                 for (std::size_t i = 0; i < roots.size(); ++i) {
-                    recorded.push_back(impl_->record_in(tx, roots[i].to_v1(), files[i].file_size,
-                                                        files[i].blocks, owner, options));
+                    all.push_back(impl_->record_in(tx, roots[i].to_v1(), files[i].file_size,
+                                                   files[i].blocks, owner, options));
                 }
-                return recorded;
+                return all;
             });
+            for (std::size_t i = 0; i < recorded.size(); ++i) {
+                vacated_blocks.push_back(recorded[i].vacated ? files[i].blocks
+                                                             : decltype(files[i].blocks){});
+            }
             for (const auto& file : files) {
                 for (const auto& block : file.blocks) {
                     reached.insert(block.first);
@@ -303,6 +311,12 @@ std::vector<Manifest> ContentStore::import_car(const ByteSource& source, std::st
     if (!unreached.empty()) {
         std::unique_lock exclusive(impl_->blocks_mutex);
         impl_->drop_unreferenced(tier, unreached);
+    }
+    // A manifest that moved to this tier leaves no copy behind in its old one.
+    std::vector<Manifest> manifests;
+    for (std::size_t i = 0; i < recorded.size(); ++i) {
+        impl_->vacate(recorded[i], vacated_blocks[i]);
+        manifests.push_back(std::move(recorded[i].manifest));
     }
     return manifests;
 }

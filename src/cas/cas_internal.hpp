@@ -14,6 +14,7 @@
 #include <sihlicon/error.hpp>
 
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -31,6 +32,15 @@ Error no_content(std::string_view content_id);
 
 // True if `principal` may read at least one manifest of `content_id` (false when none exists).
 bool readable(store::Transaction& tx, std::string_view content_id, std::string_view principal);
+
+// The columns of cas_manifests in the order read_manifest() reads them.
+inline constexpr std::string_view kManifestColumns =
+    "content_id, owner, file_name, file_size_bytes, mime_type, storage_tier, access_level, "
+    "min_replicas, source_hub_id, metadata, allowed_regions, created_at";
+// A manifest from a row of kManifestColumns (replica_hubs left empty).
+Manifest read_manifest(store::Statement& row);
+// allowed_regions as stored: joined by commas (regions hold none).
+std::string join_regions(const std::vector<std::string>& regions);
 
 // Validates a put's owner and options; throws Error::invalid naming the field.
 void validate_put(std::string_view owner, const PutOptions& options);
@@ -71,6 +81,10 @@ std::vector<std::string> place_replicas(std::string_view content_id,
                                         const std::vector<std::string>& excluded,
                                         const std::vector<std::string>& used_sites);
 std::vector<HubPlace> all_hubs(store::Transaction& tx);
+
+// Throws Error(not_found, field "sourceHubId") when `source_hub_id` is given and names no hub
+// of the hubs table (read through all_hubs).
+void check_source_hub(store::Transaction& tx, const std::optional<std::string>& source_hub_id);
 
 // Verifies `bytes` hash to `cid`; throws Error(integrity) naming the block otherwise.
 void verify_block(const Cid& cid, std::span<const std::uint8_t> bytes);
@@ -138,16 +152,30 @@ struct ContentStore::Impl {
     Manifest owned_manifest(store::Transaction& tx, const std::string& content_id,
                             std::string_view principal) const;
 
+    // What record() did: the owner's manifest as it now is, and the tier its blocks left
+    // when an existing manifest moved to options.storage_tier (the caller then drops the
+    // blocks no manifest of that tier references any more, see vacate()).
+    struct Recorded {
+        Manifest manifest;
+        std::optional<StorageTier> vacated;
+    };
     // Records a manifest for an already stored DAG (blocks durable in `options.storage_tier`)
-    // in one transaction: quota checks, block list, upload volume, replica placement.
-    Manifest record(const Cid& root, std::uint64_t file_size,
+    // in one transaction: quota checks, block list, upload volume, replica placement. When
+    // the owner already has a manifest of the root, it is returned unchanged if `options`
+    // states the same metadata, else updated to them (see put_stream in content_store.hpp);
+    // no bytes are counted either way.
+    Recorded record(const Cid& root, std::uint64_t file_size,
                     const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
                     std::string_view owner, const PutOptions& options);
     // The same inside the caller's write transaction, so that several roots are recorded (and
     // counted against the quota) all or none.
-    Manifest record_in(store::Transaction& tx, const Cid& root, std::uint64_t file_size,
+    Recorded record_in(store::Transaction& tx, const Cid& root, std::uint64_t file_size,
                        const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
                        std::string_view owner, const PutOptions& options);
+    // After a committed record() whose manifest left `recorded.vacated`: removes, under the
+    // exclusive lock, the DAG's `blocks` that no manifest of that tier references any more.
+    // REQUIRES: blocks_mutex not held by the caller.
+    void vacate(const Recorded& recorded, const std::vector<std::pair<Cid, std::uint64_t>>& blocks);
 
     // Removes, under the exclusive lock, blocks among `candidates` of `tier` that no manifest
     // of that tier references.

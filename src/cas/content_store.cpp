@@ -30,53 +30,12 @@ constexpr std::size_t kMaxMetadataBytes = 64 * 1024;
 constexpr std::size_t kMaxFileName = 255;
 constexpr int kMaxReplicas = 64;
 
-constexpr std::string_view kManifestColumns =
-    "content_id, owner, file_name, file_size_bytes, mime_type, storage_tier, access_level, "
-    "min_replicas, source_hub_id, metadata, allowed_regions, created_at";
-
 // Who may read a manifest row named m: the SQL twin of cas::can_read, bound to the principal
 // twice (?1).
 constexpr std::string_view kVisibleTo =
     "(m.access_level = 'public' OR (?1 <> '' AND (m.owner = ?1 OR (m.access_level = "
     "'community' AND EXISTS (SELECT 1 FROM cas_community_members a JOIN cas_community_members b "
     "ON a.community_id = b.community_id WHERE a.principal = m.owner AND b.principal = ?1)))))";
-
-std::string join(const std::vector<std::string>& parts) {
-    std::string text;
-    for (const auto& part : parts) {
-        text += (text.empty() ? "" : ",") + part;
-    }
-    return text;
-}
-
-std::vector<std::string> split(const std::string& text) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        const auto comma = text.find(',', start);
-        const auto end = comma == std::string::npos ? text.size() : comma;
-        parts.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return parts;
-}
-
-Manifest read_manifest(store::Statement& row) {
-    Manifest manifest;
-    manifest.content_id = row.column_text(0);
-    manifest.owner = row.column_text(1);
-    manifest.file_name = row.column_optional_text(2);
-    manifest.file_size_bytes = row.column_int64(3);
-    manifest.mime_type = row.column_optional_text(4);
-    manifest.storage_tier = parse_storage_tier(row.column_text(5));
-    manifest.access_level = parse_access_level(row.column_text(6));
-    manifest.min_replicas = static_cast<int>(row.column_int64(7));
-    manifest.source_hub_id = row.column_optional_text(8);
-    manifest.metadata_json = row.column_text(9);
-    manifest.allowed_regions = split(row.column_text(10));
-    manifest.created_at = Timestamp::from_ms(row.column_int64(11));
-    return manifest;
-}
 
 void validate_principal(std::string_view principal, std::string_view field) {
     if (principal.empty()) {
@@ -111,6 +70,9 @@ void validate(std::string_view owner, const PutOptions& options) {
     }
     if (options.source_hub_id && options.source_hub_id->empty()) {
         throw Error::invalid("sourceHubId", "", "must not be empty when given");
+    }
+    if (options.source_hub_id) {
+        require_plain_text("sourceHubId", *options.source_hub_id);
     }
     if (options.metadata_json.size() > kMaxMetadataBytes) {
         throw Error::invalid("metadata", options.metadata_json.substr(0, 64),
@@ -281,6 +243,47 @@ std::string Manifest::to_json() const {
 
 namespace cas {
 
+std::string join_regions(const std::vector<std::string>& parts) {
+    std::string text;
+    for (const auto& part : parts) {
+        text += (text.empty() ? "" : ",") + part;
+    }
+    return text;
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& text) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const auto comma = text.find(',', start);
+        const auto end = comma == std::string::npos ? text.size() : comma;
+        parts.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return parts;
+}
+
+}  // namespace
+
+Manifest read_manifest(store::Statement& row) {
+    Manifest manifest;
+    manifest.content_id = row.column_text(0);
+    manifest.owner = row.column_text(1);
+    manifest.file_name = row.column_optional_text(2);
+    manifest.file_size_bytes = row.column_int64(3);
+    manifest.mime_type = row.column_optional_text(4);
+    manifest.storage_tier = parse_storage_tier(row.column_text(5));
+    manifest.access_level = parse_access_level(row.column_text(6));
+    manifest.min_replicas = static_cast<int>(row.column_int64(7));
+    manifest.source_hub_id = row.column_optional_text(8);
+    manifest.metadata_json = row.column_text(9);
+    manifest.allowed_regions = split(row.column_text(10));
+    manifest.created_at = Timestamp::from_ms(row.column_int64(11));
+    return manifest;
+}
+
 void check_principal(std::string_view principal, std::string_view field) {
     validate_principal(principal, field);
 }
@@ -308,11 +311,11 @@ bool manifest_exists(store::Transaction& tx, std::string_view content_id) {
 std::vector<Manifest> manifests_of(store::Transaction& tx, std::string_view content_id) {
     auto row = tx.prepare(
         fmt::format("SELECT {} FROM cas_manifests WHERE content_id = ? ORDER BY created_at, owner",
-                    kManifestColumns));
+                    cas::kManifestColumns));
     row.bind_all(content_id);
     std::vector<Manifest> manifests;
     while (row.step()) {
-        manifests.push_back(read_manifest(row));
+        manifests.push_back(cas::read_manifest(row));
     }
     return manifests;
 }
@@ -418,69 +421,6 @@ Manifest ContentStore::Impl::owned_manifest(store::Transaction& tx, const std::s
     return visible;
 }
 
-Manifest ContentStore::Impl::record(const Cid& root, std::uint64_t file_size,
-                                    const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
-                                    std::string_view owner, const PutOptions& options) {
-    return core.database->write([&](store::Transaction& tx) {
-        return record_in(tx, root, file_size, blocks, owner, options);
-    });
-}
-
-Manifest ContentStore::Impl::record_in(store::Transaction& tx, const Cid& root,
-                                       std::uint64_t file_size,
-                                       const std::vector<std::pair<Cid, std::uint64_t>>& blocks,
-                                       std::string_view owner, const PutOptions& options) {
-    const std::string content_id = root.to_string();
-    const Timestamp now = core.now();
-    {
-        auto row = tx.prepare(fmt::format(
-            "SELECT {} FROM cas_manifests WHERE content_id = ? AND owner = ?", kManifestColumns));
-        row.bind_all(content_id, owner);
-        if (row.step()) {
-            Manifest existing = read_manifest(row);
-            cas::load_replica_hubs(tx, existing);
-            return existing;
-        }
-    }
-    const auto size = static_cast<std::int64_t>(file_size);
-    cas::check_quota(tx, owner, size, now);
-    tx.prepare(fmt::format("INSERT INTO cas_manifests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                           "?, ?, ?)",
-                           kManifestColumns))
-        .bind_all(content_id, owner, options.file_name, size, options.mime_type,
-                  to_string(options.storage_tier), to_string(options.access_level),
-                  options.min_replicas, options.source_hub_id, options.metadata_json,
-                  join(options.allowed_regions), now.ms())
-        .run();
-    for (const auto& [block, block_size] : blocks) {
-        tx.prepare(
-              "INSERT INTO cas_dag_blocks (root_cid, block_cid, size) VALUES (?, ?, ?) "
-              "ON CONFLICT (root_cid, block_cid) DO NOTHING")
-            .bind_all(content_id, block.to_v1().to_string(), static_cast<std::int64_t>(block_size))
-            .run();
-    }
-    tx.prepare("INSERT INTO cas_uploads (owner, uploaded_at, bytes) VALUES (?, ?, ?)")
-        .bind_all(owner, now.ms(), size)
-        .run();
-    const auto targets = cas::place_replicas(content_id, cas::all_hubs(tx),
-                                             static_cast<std::size_t>(options.min_replicas),
-                                             options.allowed_regions, {}, {});
-    for (const auto& hub : targets) {
-        tx.prepare(
-              "INSERT INTO cas_replicas (content_id, hub_id, state, updated_at) "
-              "VALUES (?, ?, 'wanted', ?) ON CONFLICT (content_id, hub_id) DO NOTHING")
-            .bind_all(content_id, hub, now.ms())
-            .run();
-    }
-    auto row = tx.prepare(fmt::format(
-        "SELECT {} FROM cas_manifests WHERE content_id = ? AND owner = ?", kManifestColumns));
-    row.bind_all(content_id, owner);
-    row.step();
-    Manifest manifest = read_manifest(row);
-    cas::load_replica_hubs(tx, manifest);
-    return manifest;
-}
-
 void ContentStore::Impl::drop_unreferenced(StorageTier tier, const std::vector<Cid>& candidates) {
     std::vector<Cid> unreferenced;
     core.database->read([&](store::Transaction& tx) {
@@ -579,13 +519,13 @@ std::vector<Manifest> ContentStore::list(std::string_view principal,
         auto row = tx.prepare(
             fmt::format("SELECT {} FROM cas_manifests m WHERE {} AND (?2 IS NULL OR m.owner = ?2) "
                         "ORDER BY m.created_at DESC, m.content_id LIMIT ?3",
-                        kManifestColumns, kVisibleTo));
+                        cas::kManifestColumns, kVisibleTo));
         row.bind(1, principal);
         row.bind(2, owner ? std::optional<std::string>(*owner) : std::nullopt);
         row.bind(3, static_cast<std::int64_t>(limit));
         std::vector<Manifest> manifests;
         while (row.step()) {
-            manifests.push_back(read_manifest(row));
+            manifests.push_back(cas::read_manifest(row));
         }
         for (auto& manifest : manifests) {
             cas::load_replica_hubs(tx, manifest);

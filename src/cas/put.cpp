@@ -2,10 +2,12 @@
 //
 // ContentStore puts: quotas checked from the declared size before any byte is read and again
 // from the real size at commit; blocks journaled (put_journal.hpp) until the manifest commits,
-// and what dead or failed puts left behind dropped.
+// and what dead or failed puts left behind dropped; the same bytes put again keep or update
+// the owner's manifest (record_in).
 #include "cas/cas_internal.hpp"
 #include "cas/pipelined_batch.hpp"
 #include "cid/unixfs.hpp"
+#include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
 
@@ -13,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -142,6 +145,145 @@ std::int64_t ContentStore::Impl::drop_abandoned_puts() {
     return removed;
 }
 
+ContentStore::Impl::Recorded ContentStore::Impl::record(
+    const Cid& root, std::uint64_t file_size,
+    const std::vector<std::pair<Cid, std::uint64_t>>& blocks, std::string_view owner,
+    const PutOptions& options) {
+    return core.database->write([&](store::Transaction& tx) {
+        return record_in(tx, root, file_size, blocks, owner, options);
+    });
+}
+
+namespace {
+
+// The metadata a put states, in a manifest's shape (regions sorted, as compared).
+Manifest stated(const PutOptions& options) {
+    Manifest manifest;
+    manifest.file_name = options.file_name;
+    manifest.mime_type = options.mime_type;
+    manifest.storage_tier = options.storage_tier;
+    manifest.access_level = options.access_level;
+    manifest.min_replicas = options.min_replicas;
+    manifest.source_hub_id = options.source_hub_id;
+    manifest.metadata_json = options.metadata_json;
+    manifest.allowed_regions = options.allowed_regions;
+    return manifest;
+}
+
+bool same_metadata(const Manifest& stored, const Manifest& given) {
+    auto sorted = [](std::vector<std::string> regions) {
+        std::sort(regions.begin(), regions.end());
+        return regions;
+    };
+    return stored.file_name == given.file_name && stored.mime_type == given.mime_type &&
+           stored.storage_tier == given.storage_tier && stored.access_level == given.access_level &&
+           stored.min_replicas == given.min_replicas &&
+           stored.source_hub_id == given.source_hub_id &&
+           sorted(stored.allowed_regions) == sorted(given.allowed_regions) &&
+           // Compared as JSON values: {"a": 1} states what {"a":1} does.
+           json::parse(stored.metadata_json, "metadata") ==
+               json::parse(given.metadata_json, "metadata");
+}
+
+// Records wanted replicas of `content_id` for up to min_replicas hubs (existing ones stay).
+void place_wanted(store::Transaction& tx, const std::string& content_id, const PutOptions& options,
+                  Timestamp now) {
+    const auto targets = cas::place_replicas(content_id, cas::all_hubs(tx),
+                                             static_cast<std::size_t>(options.min_replicas),
+                                             options.allowed_regions, {}, {});
+    for (const auto& hub : targets) {
+        tx.prepare(
+              "INSERT INTO cas_replicas (content_id, hub_id, state, updated_at) "
+              "VALUES (?, ?, 'wanted', ?) ON CONFLICT (content_id, hub_id) DO NOTHING")
+            .bind_all(content_id, hub, now.ms())
+            .run();
+    }
+}
+
+}  // namespace
+
+ContentStore::Impl::Recorded ContentStore::Impl::record_in(
+    store::Transaction& tx, const Cid& root, std::uint64_t file_size,
+    const std::vector<std::pair<Cid, std::uint64_t>>& blocks, std::string_view owner,
+    const PutOptions& options) {
+    const std::string content_id = root.to_string();
+    const Timestamp now = core.now();
+    cas::check_source_hub(tx, options.source_hub_id);
+    const auto owned = [&] {
+        auto row = tx.prepare(
+            fmt::format("SELECT {} FROM cas_manifests WHERE content_id = ? AND owner = ?",
+                        cas::kManifestColumns));
+        row.bind_all(content_id, owner);
+        std::optional<Manifest> manifest;
+        if (row.step()) {
+            manifest = cas::read_manifest(row);
+            cas::load_replica_hubs(tx, *manifest);
+        }
+        return manifest;
+    };
+    const auto existing = owned();
+    Recorded recorded;
+    if (existing && same_metadata(*existing, stated(options))) {
+        recorded.manifest = *existing;  // the same put again: nothing changes
+        return recorded;
+    }
+    if (existing) {
+        // The same bytes with other metadata: the owner's manifest takes the put's metadata.
+        // No byte is stored or counted anew; blocks left in the old tier are the caller's to
+        // drop once this commits.
+        tx.prepare(
+              "UPDATE cas_manifests SET file_name = ?, mime_type = ?, storage_tier = ?, "
+              "access_level = ?, min_replicas = ?, source_hub_id = ?, metadata = ?, "
+              "allowed_regions = ? WHERE content_id = ? AND owner = ?")
+            .bind_all(options.file_name, options.mime_type, to_string(options.storage_tier),
+                      to_string(options.access_level), options.min_replicas, options.source_hub_id,
+                      options.metadata_json, cas::join_regions(options.allowed_regions), content_id,
+                      owner)
+            .run();
+        if (existing->storage_tier != options.storage_tier) {
+            recorded.vacated = existing->storage_tier;
+        }
+    } else {
+        const auto size = static_cast<std::int64_t>(file_size);
+        cas::check_quota(tx, owner, size, now);
+        tx.prepare(fmt::format("INSERT INTO cas_manifests ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                               "?, ?, ?, ?)",
+                               cas::kManifestColumns))
+            .bind_all(content_id, owner, options.file_name, size, options.mime_type,
+                      to_string(options.storage_tier), to_string(options.access_level),
+                      options.min_replicas, options.source_hub_id, options.metadata_json,
+                      cas::join_regions(options.allowed_regions), now.ms())
+            .run();
+        for (const auto& [block, block_size] : blocks) {
+            tx.prepare(
+                  "INSERT INTO cas_dag_blocks (root_cid, block_cid, size) VALUES (?, ?, ?) "
+                  "ON CONFLICT (root_cid, block_cid) DO NOTHING")
+                .bind_all(content_id, block.to_v1().to_string(),
+                          static_cast<std::int64_t>(block_size))
+                .run();
+        }
+        tx.prepare("INSERT INTO cas_uploads (owner, uploaded_at, bytes) VALUES (?, ?, ?)")
+            .bind_all(owner, now.ms(), size)
+            .run();
+    }
+    place_wanted(tx, content_id, options, now);
+    recorded.manifest = *owned();
+    return recorded;
+}
+
+void ContentStore::Impl::vacate(const Recorded& recorded,
+                                const std::vector<std::pair<Cid, std::uint64_t>>& blocks) {
+    if (!recorded.vacated) {
+        return;
+    }
+    std::vector<Cid> candidates;
+    for (const auto& block : blocks) {
+        candidates.push_back(block.first);
+    }
+    std::unique_lock exclusive(blocks_mutex);
+    drop_unreferenced(*recorded.vacated, candidates);
+}
+
 Manifest ContentStore::put_bytes(std::span<const std::uint8_t> bytes, std::string_view owner,
                                  const PutOptions& options) {
     PutOptions sized = options;
@@ -163,11 +305,14 @@ Manifest ContentStore::put_stream(const ByteSource& source, std::string_view own
                                   const PutOptions& options, const Progress& progress) {
     cas::validate_put(owner, options);
     const auto declared = declared_bytes(options);
-    impl_->core.database->read(
-        [&](store::Transaction& tx) { cas::check_quota(tx, owner, declared, impl_->core.now()); });
+    impl_->core.database->read([&](store::Transaction& tx) {
+        cas::check_source_hub(tx, options.source_hub_id);  // before any byte is read
+        cas::check_quota(tx, owner, declared, impl_->core.now());
+    });
     const StorageTier tier = options.storage_tier;
     std::vector<std::pair<Cid, std::uint64_t>> blocks;
     bool journaled = false;  // a block reached the batch, so its journal exists
+    ContentStore::Impl::Recorded recorded;
     try {
         std::shared_lock lock(impl_->blocks_mutex);
         // Blocks are written on a second thread while this one goes on hashing.
@@ -203,7 +348,7 @@ Manifest ContentStore::put_stream(const ByteSource& source, std::string_view own
         }
         const auto result = builder.finish();
         batch->commit();
-        return impl_->record(result.root, result.file_size, blocks, owner, options);
+        recorded = impl_->record(result.root, result.file_size, blocks, owner, options);
     } catch (...) {
         // The batch's journal names every block it may have written (put_journal.hpp).
         if (journaled) {
@@ -212,6 +357,9 @@ Manifest ContentStore::put_stream(const ByteSource& source, std::string_view own
         }
         throw;
     }
+    // A manifest that moved to this tier leaves no copy behind in its old one.
+    impl_->vacate(recorded, blocks);
+    return std::move(recorded.manifest);
 }
 
 Manifest ContentStore::put_file(const std::filesystem::path& path, std::string_view owner,

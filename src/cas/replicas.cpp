@@ -43,6 +43,19 @@ std::vector<HubPlace> all_hubs(store::Transaction& tx) {
     return hubs;
 }
 
+void check_source_hub(store::Transaction& tx, const std::optional<std::string>& source_hub_id) {
+    if (!source_hub_id) {
+        return;
+    }
+    const auto hubs = all_hubs(tx);
+    if (std::none_of(hubs.begin(), hubs.end(),
+                     [&](const HubPlace& hub) { return hub.id == *source_hub_id; })) {
+        throw Error(ErrorCode::not_found,
+                    fmt::format("sourceHubId '{}' names no registered hub", *source_hub_id),
+                    "sourceHubId");
+    }
+}
+
 std::vector<std::string> place_replicas(std::string_view content_id,
                                         const std::vector<HubPlace>& hubs, std::size_t count,
                                         const std::vector<std::string>& allowed_regions,

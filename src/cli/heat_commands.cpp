@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The heat ledger's commands: `heat record|credits|stats|settle|series|rate HUB_ID ...`.
+// The heat ledger's commands: `heat record|credits|stats|settle|series|rate HUB_ID ...`;
+// `heat stats` and `heat series` also take --site S or --region R instead of HUB_ID.
 // With --json each prints the library's JSON shape (the seed's, where the seed has one).
 #include "cli/command.hpp"
 #include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/heat_ledger.hpp>
+#include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
@@ -42,6 +44,29 @@ Timestamp required_instant(const po::variables_map& values, const char* name) {
         throw UsageError{fmt::format("missing option --{}", name)};
     }
     return parse_iso8601(text(values, name), name);
+}
+
+// For stats and series: HUB_ID, or --site S or --region R (every hub there, summed).
+po::variables_map parse_with_group(const Context& context, po::options_description& options) {
+    options.add_options()("hub-id", po::value<std::string>(), "the hub whose heat is meant")(
+        "site", po::value<std::string>(), "sum every hub of this site")(
+        "region", po::value<std::string>(), "sum every hub of this region");
+    return parse_arguments(context, options, {"hub-id"}, false, 0);
+}
+
+// The group named by --site or --region, or std::nullopt for HUB_ID. Exactly one of the three.
+std::optional<HubGroup> group_of(const po::variables_map& values) {
+    const auto given = values.count("hub-id") + values.count("site") + values.count("region");
+    if (given != 1) {
+        throw UsageError{"give exactly one of HUB_ID, --site and --region"};
+    }
+    if (values.count("site")) {
+        return HubGroup{HubGroupKind::site, text(values, "site")};
+    }
+    if (values.count("region")) {
+        return HubGroup{HubGroupKind::region, text(values, "region")};
+    }
+    return std::nullopt;
 }
 
 void print_credit(const HeatCredit& credit) {
@@ -108,8 +133,29 @@ int command_credits(const Context& context) {
 
 int command_stats(const Context& context) {
     po::options_description options;
-    const auto values = parse(context, options);
+    const auto values = parse_with_group(context, options);
+    const auto group = group_of(values);
     const Hub hub = open_hub(context);
+    if (group) {
+        const auto totals = hub.heat_ledger().group_stats(*group);
+        if (context.json) {
+            std::cout << totals.to_json() << '\n';
+            return EXIT_SUCCESS;
+        }
+        fmt::print("{:<17}{}\n", to_string(group->kind), printable(group->name));
+        fmt::print("hubs             {}\n", totals.hub_ids.size());
+        fmt::print("heat             {} kWh\n", totals.total_heat.to_kwh_string());
+        fmt::print("credit           {}\n", totals.total_credit.to_string());
+        fmt::print("unsettled        {}\n", totals.unsettled_credit.to_string());
+        fmt::print("periods          {}\n", totals.period_count);
+        fmt::print("last period end  {}\n",
+                   totals.last_period_end ? to_iso8601(*totals.last_period_end) : "none");
+        for (const auto& stats : totals.hubs) {
+            fmt::print("  {}  {} kWh  {}\n", printable(stats.hub_id),
+                       stats.total_heat.to_kwh_string(), stats.total_credit.to_string());
+        }
+        return EXIT_SUCCESS;
+    }
     const auto stats = hub.heat_ledger().stats(text(values, "hub-id"));
     if (context.json) {
         std::cout << stats.to_json() << '\n';
@@ -150,19 +196,31 @@ int command_series(const Context& context) {
     options.add_options()("resolution", po::value<std::string>()->default_value("hour"),
                           "hour or day")("from", po::value<std::string>(), "ISO 8601")(
         "to", po::value<std::string>(), "ISO 8601");
-    const auto values = parse(context, options);
+    const auto values = parse_with_group(context, options);
+    const auto group = group_of(values);
     const auto resolution = parse_series_resolution(text(values, "resolution"), "resolution");
     const Timestamp from = required_instant(values, "from");
     const Timestamp to = required_instant(values, "to");
     const Hub hub = open_hub(context);
-    const auto series = hub.heat_ledger().series(text(values, "hub-id"), resolution, from, to);
-    if (context.json) {
-        std::cout << series.to_json() << '\n';
-        return EXIT_SUCCESS;
+    std::vector<HeatSeriesPoint> points;
+    if (group) {
+        const auto series = hub.heat_ledger().group_series(*group, resolution, from, to);
+        if (context.json) {
+            std::cout << series.to_json() << '\n';
+            return EXIT_SUCCESS;
+        }
+        points = series.points;
+    } else {
+        const auto series = hub.heat_ledger().series(text(values, "hub-id"), resolution, from, to);
+        if (context.json) {
+            std::cout << series.to_json() << '\n';
+            return EXIT_SUCCESS;
+        }
+        points = series.points;
     }
     fmt::print("{:<24}  {:>16}  {:>16}  {:>16}  {:>8}\n", "start", "electricity kWh", "heat kWh",
                "demand kWh", "records");
-    for (const auto& point : series.points) {
+    for (const auto& point : points) {
         fmt::print("{:<24}  {:>16}  {:>16}  {:>16}  {:>8}\n", to_iso8601(point.start),
                    point.electricity.to_kwh_string(), point.heat.to_kwh_string(),
                    point.heat_demand.to_kwh_string(), point.records);
@@ -205,12 +263,15 @@ void add_heat_commands(std::vector<Command>& commands) {
                         command_record});
     commands.push_back(
         {"heat credits", "heat and credit of a hub over a period (HUB_ID)", command_credits});
-    commands.push_back(
-        {"heat stats", "a hub's heat and credit statistics (HUB_ID)", command_stats});
+    commands.push_back({"heat stats",
+                        "heat and credit statistics of a hub (HUB_ID), or summed over a site or "
+                        "region (--site S | --region R)",
+                        command_stats});
     commands.push_back(
         {"heat settle", "settle a hub's period once (HUB_ID --start --end)", command_settle});
-    commands.push_back(
-        {"heat series", "hourly or daily electricity, heat and demand (HUB_ID)", command_series});
+    commands.push_back({"heat series",
+                        "hourly or daily electricity, heat and demand (HUB_ID | --site | --region)",
+                        command_series});
     commands.push_back(
         {"heat rate", "show or set a hub's credit rate per kWh (HUB_ID [--set])", command_rate});
 }

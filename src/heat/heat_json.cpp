@@ -2,6 +2,8 @@
 //
 // Names of the heat ledger's enumerations and the JSON shapes of its values. Energies are
 // written as exact decimal kWh numbers ("totalHeatKwh":1.5), never through a double.
+#include "core/json.hpp"
+
 #include <sihlicon/error.hpp>
 #include <sihlicon/heat_ledger.hpp>
 
@@ -173,8 +175,10 @@ std::string HeatSettlement::to_json() const {
     return object.finish();
 }
 
-std::string HeatSeries::to_json() const {
-    std::string points_json = "[";
+namespace {
+
+std::string points_json(const std::vector<HeatSeriesPoint>& points) {
+    std::string json = "[";
     for (const auto& point : points) {
         JsonObject object;
         object.instant("start", point.start)
@@ -182,14 +186,47 @@ std::string HeatSeries::to_json() const {
             .kwh("heatKwh", point.heat)
             .kwh("heatDemandKwh", point.heat_demand)
             .number("records", point.records);
-        points_json += points_json.size() > 1 ? "," : "";
-        points_json += object.finish();
+        json += json.size() > 1 ? "," : "";
+        json += object.finish();
     }
-    points_json += ']';
+    return json + ']';
+}
+
+}  // namespace
+
+std::string HeatSeries::to_json() const {
     JsonObject object;
     object.string("hubId", hub_id)
         .string("resolution", to_string(resolution))
-        .raw("points", points_json);
+        .raw("points", points_json(points));
+    return object.finish();
+}
+
+std::string HeatGroupStats::to_json() const {
+    JsonObject object;
+    object.string("groupBy", to_string(group.kind))
+        .string("group", group.name)
+        .raw("hubIds", boost::json::serialize(json::string_array(hub_ids)))
+        .kwh("totalHeatKwh", total_heat)
+        .number("totalCreditChf", total_credit.minor_units())
+        .number("unsettledCreditChf", unsettled_credit.minor_units())
+        .number("periodCount", period_count)
+        .optional("lastPeriodEnd", last_period_end,
+                  [](JsonObject& o, std::string_view k, Timestamp v) -> JsonObject& {
+                      return o.instant(k, v);
+                  })
+        .string("currency", total_credit.currency().code())
+        .raw("hubs", json::join_array(hubs));
+    return object.finish();
+}
+
+std::string HeatGroupSeries::to_json() const {
+    JsonObject object;
+    object.string("groupBy", to_string(group.kind))
+        .string("group", group.name)
+        .raw("hubIds", boost::json::serialize(json::string_array(hub_ids)))
+        .string("resolution", to_string(resolution))
+        .raw("points", points_json(points));
     return object.finish();
 }
 

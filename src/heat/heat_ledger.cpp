@@ -375,41 +375,43 @@ std::vector<HeatSettlement> HeatLedger::settlements(std::string_view hub_id) con
     });
 }
 
+HeatStats heat::stats_in(store::Transaction& tx, std::string_view hub_id) {
+    heat::require_hub(tx, hub_id);
+    const auto rates = heat::rate_segments(tx, hub_id);
+    const auto settlements = heat::load_settlements(tx, hub_id);
+    HeatStats stats{std::string(hub_id),
+                    Energy(),
+                    in_currency(0, rates),
+                    in_currency(0, rates),
+                    static_cast<std::int64_t>(settlements.size()),
+                    std::nullopt};
+    std::vector<Interval> settled;
+    for (const auto& settlement : settlements) {
+        settled.push_back({settlement.period_start.ms(), settlement.period_end.ms()});
+        stats.total_heat += settlement.total_heat;
+        stats.total_credit += settlement.credit;
+        if (!stats.last_period_end || settlement.period_end > *stats.last_period_end) {
+            stats.last_period_end = settlement.period_end;
+        }
+    }
+    PeriodSum unsettled;
+    for (const auto& span : heat::subtract(0, heat::kEndOfTime, settled)) {
+        unsettled.add_span(tx, hub_id, rates, span.start, span.end);
+    }
+    stats.total_heat += Energy::milliwatt_hours(unsettled.heat_mwh);
+    stats.unsettled_credit = in_currency(unsettled.credit_minor(), rates);
+    stats.total_credit += stats.unsettled_credit;
+    return stats;
+}
+
 HeatStats HeatLedger::stats(std::string_view hub_id) const {
-    return impl_->core.database->read([&](store::Transaction& tx) {
-        heat::require_hub(tx, hub_id);
-        const auto rates = heat::rate_segments(tx, hub_id);
-        const auto settlements = heat::load_settlements(tx, hub_id);
-        HeatStats stats{std::string(hub_id),
-                        Energy(),
-                        in_currency(0, rates),
-                        in_currency(0, rates),
-                        static_cast<std::int64_t>(settlements.size()),
-                        std::nullopt};
-        std::vector<Interval> settled;
-        for (const auto& settlement : settlements) {
-            settled.push_back({settlement.period_start.ms(), settlement.period_end.ms()});
-            stats.total_heat += settlement.total_heat;
-            stats.total_credit += settlement.credit;
-            if (!stats.last_period_end || settlement.period_end > *stats.last_period_end) {
-                stats.last_period_end = settlement.period_end;
-            }
-        }
-        PeriodSum unsettled;
-        for (const auto& span : heat::subtract(0, heat::kEndOfTime, settled)) {
-            unsettled.add_span(tx, hub_id, rates, span.start, span.end);
-        }
-        stats.total_heat += Energy::milliwatt_hours(unsettled.heat_mwh);
-        stats.unsettled_credit = in_currency(unsettled.credit_minor(), rates);
-        stats.total_credit += stats.unsettled_credit;
-        return stats;
-    });
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return heat::stats_in(tx, hub_id); });
 }
 
 // ---- series and heat demand ---------------------------------------------------------------
 
-HeatSeries HeatLedger::series(std::string_view hub_id, SeriesResolution resolution, Timestamp from,
-                              Timestamp to) const {
+heat::SeriesSpan heat::series_span(SeriesResolution resolution, Timestamp from, Timestamp to) {
     check_instant(from, "from");
     if (to <= from) {
         throw Error::invalid("to", to_iso8601(to), "must lie after from");
@@ -423,32 +425,58 @@ HeatSeries HeatLedger::series(std::string_view hub_id, SeriesResolution resoluti
             "to", to_iso8601(to),
             fmt::format("spans {} buckets; at most {} at a time", count, kMaxSeriesPoints));
     }
+    return {start, size, count};
+}
+
+HeatSeries heat::series_in(store::Transaction& tx, std::string_view hub_id,
+                           SeriesResolution resolution, const SeriesSpan& buckets, Timestamp now) {
+    const auto [start, size, count] = buckets;
+    heat::require_hub(tx, hub_id);
+    HeatSeries series{std::string(hub_id), resolution, {}};
+    for (std::int64_t i = 0; i < count; ++i) {
+        series.points.push_back({Timestamp::from_ms(start + i * size), {}, {}, {}, 0});
+    }
+    auto statement = tx.prepare(
+        "SELECT bucket_start, electrical_mwh, thermal_mwh, record_count FROM heat_buckets "
+        "WHERE hub_id = ? AND resolution = ? AND bucket_start >= ? AND bucket_start < ?");
+    statement.bind_all(hub_id, to_string(resolution), start, start + count * size);
+    while (statement.step()) {
+        auto& point =
+            series.points[static_cast<std::size_t>((statement.column_int64(0) - start) / size)];
+        point.electricity = Energy::milliwatt_hours(statement.column_int64(1));
+        point.heat = Energy::milliwatt_hours(statement.column_int64(2));
+        point.records = statement.column_int64(3);
+    }
+    std::vector<heat::Int128> watt_ms(series.points.size());
+    heat::integrate_demand(tx, hub_id, start, size, now.ms(), watt_ms);
+    for (std::size_t i = 0; i < watt_ms.size(); ++i) {
+        // watts x ms / 3600 = mWh
+        series.points[i].heat_demand =
+            Energy::milliwatt_hours(heat::divide_half_even(watt_ms[i], 3600));
+    }
+    return series;
+}
+
+HeatSeries HeatLedger::series(std::string_view hub_id, SeriesResolution resolution, Timestamp from,
+                              Timestamp to) const {
+    const auto buckets = heat::series_span(resolution, from, to);
     const Timestamp now = impl_->core.now();
     return impl_->core.database->read([&](store::Transaction& tx) {
-        heat::require_hub(tx, hub_id);
-        HeatSeries series{std::string(hub_id), resolution, {}};
-        for (std::int64_t i = 0; i < count; ++i) {
-            series.points.push_back({Timestamp::from_ms(start + i * size), {}, {}, {}, 0});
-        }
-        auto statement = tx.prepare(
-            "SELECT bucket_start, electrical_mwh, thermal_mwh, record_count FROM heat_buckets "
-            "WHERE hub_id = ? AND resolution = ? AND bucket_start >= ? AND bucket_start < ?");
-        statement.bind_all(hub_id, to_string(resolution), start, start + count * size);
-        while (statement.step()) {
-            auto& point =
-                series.points[static_cast<std::size_t>((statement.column_int64(0) - start) / size)];
-            point.electricity = Energy::milliwatt_hours(statement.column_int64(1));
-            point.heat = Energy::milliwatt_hours(statement.column_int64(2));
-            point.records = statement.column_int64(3);
-        }
-        std::vector<heat::Int128> watt_ms(series.points.size());
-        heat::integrate_demand(tx, hub_id, start, size, now.ms(), watt_ms);
-        for (std::size_t i = 0; i < watt_ms.size(); ++i) {
-            // watts x ms / 3600 = mWh
-            series.points[i].heat_demand =
-                Energy::milliwatt_hours(heat::divide_half_even(watt_ms[i], 3600));
-        }
-        return series;
+        return heat::series_in(tx, hub_id, resolution, buckets, now);
+    });
+}
+
+HeatGroupStats HeatLedger::group_stats(const HubGroup& group) const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return heat::group_stats_in(tx, group); });
+}
+
+HeatGroupSeries HeatLedger::group_series(const HubGroup& group, SeriesResolution resolution,
+                                         Timestamp from, Timestamp to) const {
+    const auto buckets = heat::series_span(resolution, from, to);
+    const Timestamp now = impl_->core.now();
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        return heat::group_series_in(tx, group, resolution, buckets, now);
     });
 }
 

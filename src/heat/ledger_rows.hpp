@@ -170,4 +170,26 @@ void integrate_demand(store::Transaction& tx, std::string_view hub_id, std::int6
 // a / b rounded half to even. REQUIRES: b > 0.
 std::int64_t divide_half_even(Int128 a, std::int64_t b);
 
+// HeatLedger::stats inside the caller's transaction (heat_ledger.cpp), also used for the
+// totals over a site or region (heat_groups.cpp).
+HeatStats stats_in(store::Transaction& tx, std::string_view hub_id);
+
+// The buckets of a series: [start, start + count x size). Throws Error::invalid as
+// HeatLedger::series does (from before 1970, to not after from, over 10,000 buckets).
+struct SeriesSpan {
+    std::int64_t start = 0;
+    std::int64_t size = 0;
+    std::int64_t count = 0;
+};
+SeriesSpan series_span(SeriesResolution resolution, Timestamp from, Timestamp to);
+// HeatLedger::series inside the caller's transaction.
+HeatSeries series_in(store::Transaction& tx, std::string_view hub_id, SeriesResolution resolution,
+                     const SeriesSpan& buckets, Timestamp now);
+
+// HeatLedger::group_stats and group_series inside the caller's transaction (heat_groups.cpp).
+HeatGroupStats group_stats_in(store::Transaction& tx, const HubGroup& group);
+HeatGroupSeries group_series_in(store::Transaction& tx, const HubGroup& group,
+                                SeriesResolution resolution, const SeriesSpan& buckets,
+                                Timestamp now);
+
 }  // namespace sihlicon::heat

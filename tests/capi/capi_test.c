@@ -1017,6 +1017,51 @@ static void test_car_import_proves_possession(void) {
     close_hub(&hub, &clock);
 }
 
+/* Issue 26: the same bytes put again with other metadata update the owner's manifest and
+ * leave no copy in the old tier; sourceHubId names a registered hub. */
+static void test_content_store_reput_and_source_hub(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    char* cid = NULL;
+    sih_put_options options = SIH_PUT_OPTIONS_INIT;
+    options.file_name = "a.txt";
+    OK(sih_cas_put_bytes(hub, (const uint8_t*)"hello world", 11, "alice", &options, &cid));
+    sih_free(cid);
+    cid = NULL;
+    options.file_name = "b.txt";
+    options.storage_tier = SIH_TIER_COLD;
+    options.access_level = SIH_ACCESS_PUBLIC;
+    options.source_hub_id = "hub-zurich";
+    OK(sih_cas_put_bytes(hub, (const uint8_t*)"hello world", 11, "alice", &options, &cid));
+    sih_free(cid);
+    cid = NULL;
+    OK(sih_cas_stat(hub, kHelloCid, "bob", &json)); /* public now */
+    CHECK(has(&json, "\"fileName\":\"b.txt\""));
+    OK(sih_cas_stat(hub, kHelloCid, "alice", &json));
+    CHECK(has(&json, "\"storageTier\":\"cold\""));
+    OK(sih_cas_stat(hub, kHelloCid, "alice", &json));
+    CHECK(has(&json, "\"sourceHubId\":\"hub-zurich\""));
+    /* No copy is left in the hot tier: <hub>/blobs/hot holds no block file. */
+    char command[400];
+    snprintf(command, sizeof command,
+             "test -z \"$(find '%s' -path '*/hot/*' -type f ! -path '*/.staging/*' "
+             "2>/dev/null)\"",
+             directory);
+    CHECK(system(command) == 0);
+
+    options.source_hub_id = "hub-nowhere";
+    FAILS(sih_cas_put_bytes(hub, (const uint8_t*)"other bytes", 11, "alice", &options, &cid),
+          SIH_NOT_FOUND);
+    CHECK(error_names("sourceHubId"));
+    OK(sih_cas_list(hub, "alice", "alice", 100, &json));
+    const char* first = json != NULL ? strstr(json, "\"contentId\"") : NULL;
+    CHECK(first != NULL && strstr(first + 1, "\"contentId\"") == NULL); /* nothing stored */
+    sih_free(json);
+    json = NULL;
+    close_hub(&hub, &clock);
+}
+
 static void test_heat_ledger(void) {
     sih_clock* clock = NULL;
     sih_hub* hub = open_hub(&clock);
@@ -1090,6 +1135,31 @@ static void test_heat_ledger(void) {
     OK(sih_heat_unmet_demand_w(hub, "hub-zurich", SIH_NONE, &unmet));
     CHECK(unmet >= 0 && unmet <= 10000);
     FAILS(sih_heat_unmet_demand_w(hub, "hub-zurich", 0, &unmet), SIH_INVALID_ARGUMENT);
+
+    /* Totals over the hubs of a site or region (issue 26). */
+    OK(sih_scheduler_register_hub(hub,
+                                  "{\"hubId\":\"hub-zurich-2\",\"name\":\"Zurich 2\","
+                                  "\"site\":\"zh-1\",\"region\":\"CH\",\"heatRecoveryPpm\":900000,"
+                                  "\"powerCapacityW\":20000}",
+                                  NULL));
+    OK(sih_heat_record(hub,
+                       "{\"hubId\":\"hub-zurich-2\",\"kind\":\"other\",\"tag\":\"t\","
+                       "\"thermalKwh\":\"0.5\"}",
+                       NULL));
+    OK(sih_heat_group_stats(hub, "site", "zh-1", &json));
+    CHECK(has(&json, "\"totalHeatKwh\":2.5"));
+    OK(sih_heat_group_stats(hub, "region", "CH", &json));
+    CHECK(has(&json, "\"hubIds\":[\"hub-zurich\",\"hub-zurich-2\"]"));
+    FAILS(sih_heat_group_stats(hub, "site", "nowhere", &json), SIH_NOT_FOUND);
+    CHECK(error_names("site"));
+    FAILS(sih_heat_group_stats(hub, "district", "zh-1", &json), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("group_by"));
+    FAILS(sih_heat_group_stats(hub, "site", NULL, &json), SIH_INVALID_ARGUMENT);
+    OK(sih_clock_now(clock, &now));
+    OK(sih_heat_group_series(hub, "region", "CH", "day", kStart, now, &json));
+    CHECK(has(&json, "\"heatKwh\":2.5"));
+    FAILS(sih_heat_group_series(hub, "region", "CH", "week", kStart, now, &json),
+          SIH_INVALID_ARGUMENT);
     close_hub(&hub, &clock);
 }
 
@@ -1595,6 +1665,8 @@ static void test_every_hub_function_refuses_null(void) {
         sih_heat_credit_rates(NULL, "h", &json),
         sih_heat_credits(NULL, "h", SIH_NONE, SIH_NONE, &json),
         sih_heat_stats(NULL, "h", &json),
+        sih_heat_group_stats(NULL, "site", "s", &json),
+        sih_heat_group_series(NULL, "site", "s", "hour", 0, 1, &json),
         sih_heat_settle(NULL, "h", 0, 1, &json),
         sih_heat_settlements(NULL, "h", &json),
         sih_heat_series(NULL, "h", "hour", 0, 1, &json),
@@ -1786,6 +1858,7 @@ static const test_case tests[] = {
     {"content_store", test_content_store},
     {"content_store_on_a_host_blob_backend", test_content_store_on_a_host_blob_backend},
     {"car_import_proves_possession", test_car_import_proves_possession},
+    {"content_store_reput_and_source_hub", test_content_store_reput_and_source_hub},
     {"heat_ledger", test_heat_ledger},
     {"settlement_journal_and_market", test_settlement_journal_and_market},
     {"settlement_top_up_overflow", test_settlement_top_up_overflow},

@@ -22,6 +22,14 @@ big=$("$sihlicon" --hub "$hub" put "$work/big.bin" --owner alice --mime-type app
 check "put prints the same CID as cid" test "$big" = "$("$sihlicon" cid "$work/big.bin")"
 out=$("$sihlicon" --hub "$hub" --json put "$work/hello.txt" --owner alice --access public --tier cold)
 check "put --json prints the manifest" grep -q '"storageTier":"cold"' <<<"$out"
+out=$("$sihlicon" --hub "$hub" --json put "$work/big.bin" --owner alice --tier glacier --mime-type text/plain)
+check "a re-put with other metadata updates the manifest" grep -q '"storageTier":"glacier","accessLevel":"private".*' <<<"$out"
+check "a re-put in another tier leaves no block in the old one" \
+  test -z "$(find "$hub" -path '*/hot/*' -type f ! -path '*/.staging/*')"
+out=$("$sihlicon" --hub "$hub" --json stat "$big" --as alice)
+check "the updated manifest is stored" grep -q '"mimeType":"text/plain"' <<<"$out"
+err=$("$sihlicon" --hub "$hub" --json put "$work/big.bin" --owner alice --source-hub hub-nowhere 2>&1 >/dev/null)
+check "a sourceHubId naming no hub is refused naming the field" grep -q 'sourceHubId .hub-nowhere.*"code":"not_found"' <<<"$err"
 
 "$sihlicon" --hub "$hub" get "$big" --as alice -o "$work/back.bin"
 check "get returns the bytes" cmp -s "$work/big.bin" "$work/back.bin"

@@ -64,6 +64,25 @@ check "a heat command without HUB_ID is a usage error" test "$rc" -eq 2
 check "recording job heat by hand exits 1" test "$rc" -eq 1
 err=$("$sihlicon" --hub "$hub" heat stats nowhere --json 2>&1 >/dev/null); rc=$?
 check "an unknown hub is not_found" grep -q '"code":"not_found"' <<<"$err"
+# Totals over the hubs of a site or region (district heating fed by several hubs).
+"$sihlicon" --hub "$hub" hub register \
+  '{"hubId":"pool-2","name":"Pool 2","site":"site-pool","region":"CH","heatRecoveryPpm":900000,"powerCapacityW":100000}' \
+  >/dev/null
+"$sihlicon" --hub "$hub" heat record pool-2 --kind battery-losses --kwh 0.25 \
+  --at 2020-01-10T06:00:00Z >/dev/null
+out=$("$sihlicon" --hub "$hub" heat stats --site site-pool --json)
+check "stats --site sums the site's hubs" grep -q '"totalHeatKwh":3.05' <<<"$out"
+check "stats --site names the hubs" grep -q '"hubIds":\["pool","pool-2"\]' <<<"$out"
+out=$("$sihlicon" --hub "$hub" heat stats --region CH)
+check "stats --region prints readable lines" grep -q '^hubs             2' <<<"$out"
+out=$("$sihlicon" --hub "$hub" heat series --region CH --resolution day --from 2020-01-10T00:00:00Z \
+  --to 2020-01-11T00:00:00Z --json)
+check "series --region sums each bucket" grep -q '"heatKwh":1.75' <<<"$out"
+err=$("$sihlicon" --hub "$hub" heat stats --site nowhere --json 2>&1 >/dev/null); rc=$?
+check "a site without hubs is not_found" grep -q '"code":"not_found"' <<<"$err"
+"$sihlicon" --hub "$hub" heat stats pool --site site-pool >/dev/null 2>&1; rc=$?
+check "HUB_ID and --site together are a usage error" test "$rc" -eq 2
+
 out=$("$sihlicon" --help)
 check "--help lists the heat commands" grep -q 'heat settle' <<<"$out"
 

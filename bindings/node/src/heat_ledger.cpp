@@ -42,12 +42,14 @@ class HeatLedgerObject : public Handle<HeatLedgerObject> {
     static Napi::Function define(Napi::Env env) {
         using H = HeatLedgerObject;
         return define_class(
-            env, {entry<&H::record_>(env, "record"), entry<&H::record_many>(env, "recordMany"),
-                  entry<&H::set_credit_rate>(env, "setCreditRate"),
-                  entry<&H::credit_rates>(env, "creditRates"), entry<&H::credits>(env, "credits"),
-                  entry<&H::stats>(env, "stats"), entry<&H::settle>(env, "settle"),
-                  entry<&H::settlements>(env, "settlements"), entry<&H::series>(env, "series"),
-                  entry<&H::unmet_heat_demand_w>(env, "unmetHeatDemandW")});
+            env,
+            {entry<&H::record_>(env, "record"), entry<&H::record_many>(env, "recordMany"),
+             entry<&H::set_credit_rate>(env, "setCreditRate"),
+             entry<&H::credit_rates>(env, "creditRates"), entry<&H::credits>(env, "credits"),
+             entry<&H::stats>(env, "stats"), entry<&H::settle>(env, "settle"),
+             entry<&H::settlements>(env, "settlements"), entry<&H::series>(env, "series"),
+             entry<&H::group_stats>(env, "groupStats"), entry<&H::group_series>(env, "groupSeries"),
+             entry<&H::unmet_heat_demand_w>(env, "unmetHeatDemandW")});
     }
 
   private:
@@ -114,6 +116,23 @@ class HeatLedgerObject : public Handle<HeatLedgerObject> {
         const auto to = timestamp(info[3], "to");
         return record(info.Env(),
                       on([&](HeatLedger& h) { return h.series(hub_id, resolution, from, to); }));
+    }
+    // groupStats(groupBy ("site" | "region"), group): stats summed over the group's hubs.
+    Napi::Value group_stats(const Napi::CallbackInfo& info) {
+        const HubGroup group{parse_hub_group_kind(text(info[0], "groupBy")),
+                             std::string(text(info[1], "group"))};
+        return record(info.Env(), on([&](HeatLedger& h) { return h.group_stats(group); }));
+    }
+    // groupSeries(groupBy, group, resolution, from, to): series summed bucket by bucket.
+    Napi::Value group_series(const Napi::CallbackInfo& info) {
+        const HubGroup group{parse_hub_group_kind(text(info[0], "groupBy")),
+                             std::string(text(info[1], "group"))};
+        const auto resolution = parse_series_resolution(text(info[2], "resolution"));
+        const auto from = timestamp(info[3], "from");
+        const auto to = timestamp(info[4], "to");
+        return record(info.Env(), on([&](HeatLedger& h) {
+                          return h.group_series(group, resolution, from, to);
+                      }));
     }
     // unmetHeatDemandW(hubId, windowMs = 15 minutes).
     Napi::Value unmet_heat_demand_w(const Napi::CallbackInfo& info) {

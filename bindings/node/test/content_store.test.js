@@ -241,3 +241,23 @@ test('importCar of only the root block grants a stranger nothing', async (t) => 
   const [again] = await c.importCar(forged, 'ann');
   assert.equal(again.contentId, secret.contentId);
 });
+
+test('stored bytes put again with other metadata update the manifest and leave no copy', async (t) => {
+  const { hub } = await openHub(t);
+  const c = hub.contentStore;
+  const first = await c.put(Buffer.from('district heat'), 'ann', { fileName: 'a.txt' });
+  const again = await c.put(Buffer.from('district heat'), 'ann', { fileName: 'a.txt' });
+  assert.deepEqual(again, first);
+  const moved = await c.put(Buffer.from('district heat'), 'ann', { fileName: 'b.txt',
+    storageTier: 'cold', accessLevel: 'public', sourceHubId: 'zurich-1' });
+  assert.equal(moved.contentId, first.contentId);
+  assert.equal(moved.storageTier, 'cold');
+  assert.equal(c.stat(first.contentId, 'bob').fileName, 'b.txt');
+  const hot = path.join(hub.info().blobDirectory, 'hot');
+  const files = fs.readdirSync(hot, { recursive: true })
+    .filter((name) => !name.includes('.staging') && fs.statSync(path.join(hot, name)).isFile());
+  assert.deepEqual(files, []);
+  await rejects(assert, () => c.put(Buffer.from('other'), 'ann', { sourceHubId: 'atlantis' }),
+    'not_found', 'sourceHubId');
+  assert.deepEqual(c.list('ann').map((m) => m.contentId), [first.contentId]);
+});

@@ -79,3 +79,29 @@ test('manual heat, credit rates, series and unmet demand', async (t) => {
   assert.equal(h.unmetHeatDemandW('zurich-1', HOUR), 5000 - 500);
   await rejects(assert, () => h.unmetHeatDemandW('zurich-1', 0), 'invalid_argument');
 });
+
+test('heat stats and series by site and region sum their hubs exactly', async (t) => {
+  const { hub, clock } = await openHub(t);
+  const h = hub.heatLedger;
+  hub.scheduler.registerHub({ hubId: 'zurich-2', name: 'Zurich 2', site: 'sihlquai', region: 'CH',
+    heatRecoveryPpm: 900000, powerCapacityW: 20000 });
+  hub.scheduler.registerHub({ hubId: 'lyon-1', name: 'Lyon 1', site: 'lyon', region: 'FR',
+    heatRecoveryPpm: 900000, powerCapacityW: 20000 });
+  clock.advanceMs(HOUR / 2);
+  h.record({ hubId: 'zurich-1', tag: 'a', thermalMwh: 1_000_001 });
+  h.record({ hubId: 'zurich-2', tag: 'b', thermalMwh: 2_000_000 });
+  h.record({ hubId: 'lyon-1', tag: 'c', thermalMwh: 4_000_000 });
+  const stats = h.groupStats('site', 'sihlquai');
+  assert.deepEqual(stats.hubIds, ['zurich-1', 'zurich-2']);
+  assert.equal(stats.groupBy, 'site');
+  assert.equal(stats.totalHeatKwh, 3.000001);
+  assert.deepEqual(stats.hubs.map((s) => s.totalHeatKwh), [1.000001, 2]);
+  assert.equal(stats.totalCreditChf, stats.hubs[0].totalCreditChf + stats.hubs[1].totalCreditChf);
+  assert.deepEqual(h.groupStats('region', 'FR').hubIds, ['lyon-1']);
+  const series = h.groupSeries('region', 'CH', 'hour', START, START + HOUR);
+  assert.equal(series.points.length, 1);
+  assert.equal(series.points[0].heatKwh, 3.000001);
+  assert.equal(series.points[0].records, 2);
+  await rejects(assert, () => h.groupStats('site', 'nowhere'), 'not_found', 'site');
+  await rejects(assert, () => h.groupStats('district', 'sihlquai'), 'invalid_argument', 'groupBy');
+});

@@ -142,6 +142,12 @@ test('storage: multipart upload, manifest, access control and delete', async (t)
     { success: true, message: 'Content deleted' });
   assert.equal((await call('GET', `/api/storage?contentId=${manifest.contentId}`)).status, 404);
   // Bad uploads.
+  const unknownHub = new FormData();
+  unknownHub.append('file', new Blob(['x']), 'x.txt');
+  unknownHub.append('metadata', JSON.stringify({ sourceHubId: 'atlantis' }));
+  const refused = await call('POST', '/api/storage', { body: unknownHub });
+  assert.equal(refused.status, 404);
+  assert.equal(refused.body.details.field, 'sourceHubId');
   const noFile = new FormData();
   noFile.append('metadata', '{}');
   assert.deepEqual((await call('POST', '/api/storage', { body: noFile })).body.details, { field: 'file' });
@@ -170,6 +176,11 @@ test('heat: credits, stats and settle (operators only)', async (t) => {
   assert.equal((await call('GET', '/api/heat/credits?hubId=nowhere')).status, 404);
   const stats = await call('GET', '/api/heat/stats?hubId=zurich-1');
   assert.equal(stats.body.stats.unsettledCreditChf, 50);
+  const bySite = await call('GET', '/api/heat/stats?site=s');
+  assert.equal(bySite.status, 200);
+  assert.deepEqual(bySite.body.stats.hubIds, ['zurich-1']);
+  assert.equal(bySite.body.stats.unsettledCreditChf, 50);
+  assert.equal((await call('GET', '/api/heat/stats?region=MARS')).status, 404);
   const request = { hubId: 'zurich-1', periodStart: new Date(START).toISOString(),
     periodEnd: new Date(START + 3_600_000).toISOString() };
   assert.equal((await call('POST', '/api/heat/settle', { json: request })).status, 403);

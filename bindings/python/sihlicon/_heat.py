@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 from datetime import timedelta
 
 from . import _core
@@ -11,6 +12,8 @@ from ._enums import EnergySource, HeatKind, SeriesResolution, name_of
 from ._records import (
     CreditRate,
     HeatCredit,
+    HeatGroupSeries,
+    HeatGroupStats,
     HeatRecord,
     HeatSeries,
     HeatSettlement,
@@ -96,6 +99,27 @@ class HeatLedger:
             HeatSeries,
             self._native.series(
                 hub_id, name_of(resolution), to_ms(start), to_ms(end)
+            ),
+        )
+
+    def group_stats(self, group_by: Literal["site", "region"], group: str) -> HeatGroupStats:
+        """Stats summed exactly over every hub of the site or region ``group``. Raises NotFound
+        when no hub is there, Conflict when their credits are in different currencies."""
+        return build(HeatGroupStats, self._native.group_stats(group_by, group))
+
+    def group_series(
+        self,
+        group_by: Literal["site", "region"],
+        group: str,
+        resolution: SeriesResolution,
+        start: Instant,
+        end: Instant,
+    ) -> HeatGroupSeries:
+        """``series`` summed bucket by bucket over every hub of the site or region ``group``."""
+        return build(
+            HeatGroupSeries,
+            self._native.group_series(
+                group_by, group, name_of(resolution), to_ms(start), to_ms(end)
             ),
         )
 

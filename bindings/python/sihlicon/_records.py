@@ -543,6 +543,34 @@ class HeatSeries(_Json):
     raw_json: str = _raw()
 
 
+@dataclass(frozen=True)
+class HeatGroupStats(_Json):
+    """Stats summed over every hub of a site or region (group_by "site" or "region")."""
+
+    group_by: str
+    group: str
+    hub_ids: list[str]
+    total_heat_mwh: int
+    total_credit: Money
+    unsettled_credit: Money
+    period_count: int
+    last_period_end: datetime | None
+    hubs: list[HeatStats]
+    raw_json: str = _raw()
+
+
+@dataclass(frozen=True)
+class HeatGroupSeries(_Json):
+    """A series summed, bucket by bucket, over every hub of a site or region."""
+
+    group_by: str
+    group: str
+    hub_ids: list[str]
+    resolution: SeriesResolution
+    points: list[HeatSeriesPoint]
+    raw_json: str = _raw()
+
+
 # ---- settlement -------------------------------------------------------------------------
 
 

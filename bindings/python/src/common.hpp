@@ -90,6 +90,8 @@ py::dict to_py(const HeatCredit& value);
 py::dict to_py(const HeatStats& value);
 py::dict to_py(const HeatSettlement& value);
 py::dict to_py(const HeatSeries& value);
+py::dict to_py(const HeatGroupStats& value);
+py::dict to_py(const HeatGroupSeries& value);
 
 py::dict to_py(const Account& value);
 py::dict to_py(const Transfer& value);

@@ -343,21 +343,59 @@ py::dict to_py(const HeatSettlement& value) {
     return d;
 }
 
-py::dict to_py(const HeatSeries& value) {
-    py::dict d;
-    d["hub_id"] = value.hub_id;
-    d["resolution"] = name(to_string(value.resolution));
-    py::list points;
-    for (const auto& point : value.points) {
+namespace {
+
+py::list points_to_py(const std::vector<HeatSeriesPoint>& points) {
+    py::list list;
+    for (const auto& point : points) {
         py::dict p;
         p["start"] = to_py(point.start);
         p["electricity_mwh"] = point.electricity.mwh();
         p["heat_mwh"] = point.heat.mwh();
         p["heat_demand_mwh"] = point.heat_demand.mwh();
         p["records"] = point.records;
-        points.append(p);
+        list.append(p);
     }
-    d["points"] = points;
+    return list;
+}
+
+}  // namespace
+
+py::dict to_py(const HeatSeries& value) {
+    py::dict d;
+    d["hub_id"] = value.hub_id;
+    d["resolution"] = name(to_string(value.resolution));
+    d["points"] = points_to_py(value.points);
+    d["json"] = value.to_json();
+    return d;
+}
+
+py::dict to_py(const HeatGroupStats& value) {
+    py::dict d;
+    d["group_by"] = name(to_string(value.group.kind));
+    d["group"] = value.group.name;
+    d["hub_ids"] = value.hub_ids;
+    d["total_heat_mwh"] = value.total_heat.mwh();
+    d["total_credit"] = money_to_py(value.total_credit);
+    d["unsettled_credit"] = money_to_py(value.unsettled_credit);
+    d["period_count"] = value.period_count;
+    d["last_period_end"] = to_py(value.last_period_end);
+    py::list hubs;
+    for (const auto& stats : value.hubs) {
+        hubs.append(to_py(stats));
+    }
+    d["hubs"] = hubs;
+    d["json"] = value.to_json();
+    return d;
+}
+
+py::dict to_py(const HeatGroupSeries& value) {
+    py::dict d;
+    d["group_by"] = name(to_string(value.group.kind));
+    d["group"] = value.group.name;
+    d["hub_ids"] = value.hub_ids;
+    d["resolution"] = name(to_string(value.resolution));
+    d["points"] = points_to_py(value.points);
     d["json"] = value.to_json();
     return d;
 }

@@ -110,6 +110,23 @@ void bind_heat_ledger(py::module_& module) {
                                                Timestamp::from_ms(to));
                  }));
              })
+        .def("group_stats",
+             [](const Ref& s, const std::string& group_by, const std::string& group) {
+                 const HubGroup parsed{parse_hub_group_kind(group_by), group};
+                 return to_py(
+                     with_hub(s, [&](Hub& hub) { return ledger(hub).group_stats(parsed); }));
+             })
+        .def("group_series",
+             [](const Ref& s, const std::string& group_by, const std::string& group,
+                const std::string& resolution, std::int64_t from, std::int64_t to) {
+                 const HubGroup parsed{parse_hub_group_kind(group_by), group};
+                 const auto parsed_resolution = parse_series_resolution(resolution);
+                 return to_py(with_hub(s, [&](Hub& hub) {
+                     return ledger(hub).group_series(parsed, parsed_resolution,
+                                                     Timestamp::from_ms(from),
+                                                     Timestamp::from_ms(to));
+                 }));
+             })
         .def("unmet_heat_demand_w",
              [](const Ref& s, const std::string& hub_id, std::int64_t window_ms) {
                  return with_hub(s, [&](Hub& hub) {

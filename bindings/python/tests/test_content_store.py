@@ -315,3 +315,24 @@ def test_a_car_holding_only_the_root_of_someones_file_grants_nothing(hub: sihlic
         store.get(cid, principal="mallory")
     assert store.list(principal="mallory") == []
     assert [m.owner for m in store.import_car(io.BytesIO(whole), owner="mallory")] == ["mallory"]
+
+
+def test_stored_bytes_put_again_update_the_manifest_and_leave_no_copy(site: sihlicon.Hub) -> None:
+    """Issue 26: other metadata update the owner's manifest; a new tier moves it wholly."""
+    store = site.content_store
+    first = store.put(b"district heat", owner="ann", file_name="a.txt")
+    again = store.put(b"district heat", owner="ann", file_name="a.txt")
+    assert again == first  # the same metadata: unchanged
+    moved = store.put(
+        b"district heat", owner="ann", file_name="b.txt", storage_tier=StorageTier.COLD,
+        access_level=AccessLevel.PUBLIC, source_hub_id="pool", metadata={"v": 2},
+    )
+    assert moved.content_id == first.content_id and moved.file_name == "b.txt"
+    assert moved.storage_tier is StorageTier.COLD and moved.source_hub_id == "pool"
+    assert store.stat(first.content_id, principal="bob").file_name == "b.txt"  # public now
+    hot = Path(site.blob_directory) / "hot"
+    assert [p for p in hot.rglob("*") if p.is_file() and ".staging" not in p.parts] == []
+    with pytest.raises(sihlicon.NotFound) as refused:
+        store.put(b"other bytes", owner="ann", source_hub_id="atlantis")
+    assert refused.value.field == "sourceHubId"
+    assert [m.content_id for m in store.list(principal="ann")] == [first.content_id]

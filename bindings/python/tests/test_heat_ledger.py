@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 import sihlicon
-from conftest import START, run_job
+from conftest import START, hub_spec, run_job
 from sihlicon import EnergySource, HeatKind, Money
 
 
@@ -102,3 +102,33 @@ def test_series_and_unmet_demand(site: sihlicon.Hub, clock: sihlicon.ManualClock
     assert heat.unmet_heat_demand_w("pool", timedelta(hours=1)) == 9_000
     with pytest.raises(sihlicon.InvalidArgument):
         heat.unmet_heat_demand_w("pool", 0)
+
+
+def test_heat_totals_by_site_and_region(site: sihlicon.Hub, clock: sihlicon.ManualClock) -> None:
+    """District heating is fed by several hubs: stats and series sum them exactly."""
+    heat = site.heat_ledger
+    site.scheduler.register_hub(hub_spec("pool-2", site="site-pool"))
+    site.scheduler.register_hub(hub_spec("lyon", region="FR"))
+    clock.advance(timedelta(minutes=30))
+    heat.record("pool", thermal_mwh=1_000_001, tag="x")
+    heat.record("pool-2", thermal_mwh=2_000_000, tag="y")
+    heat.record("lyon", thermal_mwh=4_000_000, tag="z")
+    stats = heat.group_stats("site", "site-pool")
+    assert stats.hub_ids == ["pool", "pool-2"] and stats.group_by == "site"
+    assert stats.total_heat_mwh == 3_000_001
+    assert [hub.total_heat_mwh for hub in stats.hubs] == [1_000_001, 2_000_000]
+    assert stats.total_credit == sum(
+        (hub.total_credit for hub in stats.hubs), Money(0, "CHF")
+    )
+    assert json.loads(stats.to_json())["groupBy"] == "site"
+    assert heat.group_stats("region", "CH").total_heat_mwh == 3_000_001
+    assert heat.group_stats("region", "FR").hub_ids == ["lyon"]
+    series = heat.group_series(
+        "region", "CH", sihlicon.SeriesResolution.HOUR, START, START + timedelta(hours=1)
+    )
+    assert len(series.points) == 1 and series.points[0].heat_mwh == 3_000_001
+    assert series.points[0].records == 2
+    with pytest.raises(sihlicon.NotFound):
+        heat.group_stats("site", "nowhere")
+    with pytest.raises(sihlicon.InvalidArgument):
+        heat.group_stats("district", "site-pool")  # type: ignore[arg-type]

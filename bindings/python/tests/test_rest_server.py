@@ -189,6 +189,10 @@ def test_storage_uploads_read_and_delete(server: tuple[Client, sihlicon.Hub, Any
     status, _, answer = client.call("POST", "/api/storage", bad, content_type=content_type)
     assert status == 400 and answer["details"]["field"] == "storage_tier"
     assert client.call("POST", "/api/storage", b"{}")[0] == 400  # not multipart
+    unknown_hub, content_type = multipart({"file": (b"x", "x"),
+                                           "metadata": (b'{"sourceHubId":"atlantis"}', None)})
+    status, _, answer = client.call("POST", "/api/storage", unknown_hub, content_type=content_type)
+    assert status == 404 and answer["details"]["field"] == "sourceHubId"
 
 
 def test_heat_credits_stats_and_operator_settlement(
@@ -209,6 +213,9 @@ def test_heat_credits_stats_and_operator_settlement(
     assert client.call("GET", "/api/heat/credits?hubId=atlantis")[0] == 404
     status, _, body = client.call("GET", "/api/heat/stats?hubId=pool")
     assert status == 200 and body["stats"]["totalHeatKwh"] == 3 and body["stats"]["periodCount"] == 0
+    status, _, body = client.call("GET", "/api/heat/stats?region=CH")
+    assert status == 200 and body["stats"]["totalHeatKwh"] == 3 and body["stats"]["groupBy"] == "region"
+    assert client.call("GET", "/api/heat/stats?site=atlantis")[0] == 404
     settle = {"hubId": "pool", "periodStart": start, "periodEnd": "2026-01-01T02:00:00Z"}
     status, _, body = client.json("POST", "/api/heat/settle", settle)
     assert status == 403 and body == {"error": "only an operator may settle heat credits"}
