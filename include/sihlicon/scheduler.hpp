@@ -196,7 +196,10 @@ struct SIHLICON_API JobSpec {
     std::string name;
     std::string description;
     WorkloadConfig workload;
-    std::vector<std::string> input_refs;  // CIDs
+    // Content the job reads, as users write it: CIDv1 ("bafy…"), CIDv0 ("Qm…") or
+    // "ipfs://<cid>". from_json and submit store each as the equivalent CIDv1 (base32 text);
+    // any other text is refused naming "inputDataRefs[i]" and the text as given.
+    std::vector<std::string> input_refs;
     std::optional<Energy> estimated_energy;
     std::int64_t priority = 0;  // higher runs first; ages by one point per aging interval
     std::optional<Timestamp> scheduled_at;

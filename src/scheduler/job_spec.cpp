@@ -105,7 +105,7 @@ JobSpec JobSpec::from_json(std::string_view text, std::string_view owner) {
         throw Error::invalid("jobSpec", fmt::format("{} bytes", text.size()),
                              fmt::format("must be at most {} bytes of JSON", kMaxJsonBytes));
     }
-    return scheduler::stored_spec_from_json(text, owner);
+    return scheduler::normalized(scheduler::stored_spec_from_json(text, owner));
 }
 
 std::vector<JobSpec> JobSpec::array_from_json(std::string_view text, std::string_view owner) {
@@ -133,6 +133,26 @@ std::vector<JobSpec> JobSpec::array_from_json(std::string_view text, std::string
 }
 
 namespace scheduler {
+
+std::string normalize_input_ref(std::string_view text, std::string_view field) {
+    constexpr std::string_view kIpfsScheme = "ipfs://";
+    if (!text.starts_with(kIpfsScheme)) {
+        return Cid::parse_any_version(text, field).to_v1().to_string();
+    }
+    try {
+        return Cid::parse_any_version(text.substr(kIpfsScheme.size()), field).to_v1().to_string();
+    } catch (const Error&) {
+        throw Error::invalid(field, text, "is not ipfs://<cid> with a valid CID");
+    }
+}
+
+JobSpec normalized(JobSpec spec) {
+    for (std::size_t i = 0; i < spec.input_refs.size(); ++i) {
+        spec.input_refs[i] =
+            normalize_input_ref(spec.input_refs[i], "inputDataRefs[" + std::to_string(i) + "]");
+    }
+    return spec;
+}
 
 JobSpec stored_spec_from_json(std::string_view text, std::string_view owner) {
     const auto value = json::parse(text);

@@ -659,8 +659,11 @@ JobRecord Scheduler::submit_json(std::string_view json, std::string_view owner) 
 std::vector<JobRecord> Scheduler::submit_many(const std::vector<JobSpec>& specs) {
     const auto now = impl_->core.now();
     std::map<std::string, std::int64_t> per_owner;
+    std::vector<JobSpec> prepared;
+    prepared.reserve(specs.size());
     for (const auto& spec : specs) {
-        scheduler::validate(spec, now);
+        prepared.push_back(scheduler::normalized(spec));
+        scheduler::validate(prepared.back(), now);
         per_owner[spec.owner] += 1;
     }
     return impl_->write([&](Moves& moves) {
@@ -668,8 +671,8 @@ std::vector<JobRecord> Scheduler::submit_many(const std::vector<JobSpec>& specs)
             impl_->check_rate_limit(moves, owner, count);
         }
         std::vector<JobRecord> jobs;
-        jobs.reserve(specs.size());
-        for (const auto& spec : specs) {
+        jobs.reserve(prepared.size());
+        for (const auto& spec : prepared) {
             jobs.push_back(impl_->insert_job(moves, spec));
         }
         return jobs;
