@@ -99,6 +99,8 @@ export interface JobRecord {
   status: JobStatus;
   outputDataRefs: string[];
   actualComputeKwh: number | null;
+  /** The client's estimate in kWh; null when none was given. */
+  estimatedComputeKwh: number | null;
   heatGeneratedKwh: number | null;
   errorMessage: string | null;
   jobType: JobType;
@@ -147,6 +149,8 @@ export interface Placement {
   workerId: string;
   eligible: boolean;
   reasons: string[];
+  /** estimatedComputeKwh x the hub's heat recovery; null when the job has no estimate. */
+  expectedHeatKwh: number | null;
 }
 
 export interface Manifest {

@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::int64_t kMaxTimeoutSeconds = 7 * 24 * 3600;
 constexpr int kKwhFractionDigits = 6;  // kWh with six decimals is exactly mWh
+constexpr std::int64_t kMwhPerKwh = 1'000'000;
 
 bool is_env_name(std::string_view name) {
     if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) {
@@ -255,6 +256,12 @@ void validate(const JobSpec& spec, Timestamp now) {
     if (spec.estimated_energy && spec.estimated_energy->mwh() < 0) {
         throw Error::invalid("estimatedComputeKwh", spec.estimated_energy->to_kwh_string(),
                              "must not be negative");
+    }
+    if (spec.estimated_energy &&
+        spec.estimated_energy->mwh() > JobSpec::kMaxEstimatedComputeKwh * kMwhPerKwh) {
+        throw Error::invalid(
+            "estimatedComputeKwh", spec.estimated_energy->to_kwh_string(),
+            fmt::format("must be at most {} kWh", JobSpec::kMaxEstimatedComputeKwh));
     }
     if (spec.priority < -1000 || spec.priority > 1000) {
         throw Error::invalid("priority", std::to_string(spec.priority),

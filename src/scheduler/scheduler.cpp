@@ -683,12 +683,20 @@ std::vector<JobRecord> Scheduler::submit_many(const std::vector<JobSpec>& specs)
 
 namespace {
 
+// The head of one queue. `with_estimate` also reads each job's estimatedComputeKwh (in mWh,
+// from the stored spec), which only heat-demand-first ordering needs.
 std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_view queue_hub,
-                                         std::int64_t limit) {
-    auto rows = tx.prepare(
+                                         std::int64_t limit, bool with_estimate = false) {
+    static constexpr std::string_view kSelect =
         "SELECT id, hub_id, region, required_labels, cpu_millicores, memory_bytes, gpu, "
-        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline FROM jobs "
-        "WHERE status = 'queued' AND queue_hub = ? ORDER BY sort_key LIMIT ?");
+        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline, {} FROM jobs "
+        "WHERE status = 'queued' AND queue_hub = ? ORDER BY sort_key LIMIT ?";
+    static const std::string plain_sql = fmt::format(kSelect, "NULL");
+    // The stored spec writes the estimate as exact kWh text with at most six decimals, so
+    // kWh x 10^6 rounded is its mWh exactly (the bound keeps it far below 2^53).
+    static const std::string estimate_sql = fmt::format(
+        kSelect, "CAST(round(json_extract(spec, '$.estimatedComputeKwh') * 1000000) AS INTEGER)");
+    auto rows = tx.prepare(with_estimate ? estimate_sql : plain_sql);
     rows.bind_all(queue_hub, limit);
     std::vector<Candidate> result;
     while (rows.step()) {
@@ -711,17 +719,17 @@ std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_vie
         if (!rows.is_null(11)) {
             needs.deadline = Timestamp::from_ms(rows.column_int64(11));
         }
+        if (!rows.is_null(12)) {
+            needs.estimated_energy = Energy::milliwatt_hours(rows.column_int64(12));
+        }
         result.push_back(std::move(candidate));
     }
     return result;
 }
 
-// Whether another hub wants heat that this one does not, so unpinned work should go there.
+// Whether another hub wants heat (this one does not), so unpinned work should go there.
 // The unmet demand of each hub comes from the heat ledger.
 bool heat_wanted_elsewhere(store::Transaction& tx, const HubRecord& hub, Timestamp now) {
-    if (detail::unmet_heat_demand_w(tx, hub.spec.id, now) > 0) {
-        return false;
-    }
     auto others = tx.prepare(
         "SELECT h.id FROM hubs h WHERE h.id <> ? AND h.grid_signal <> 'curtail' AND EXISTS "
         "(SELECT 1 FROM workers w WHERE w.hub_id = h.id AND w.status IN ('online', 'busy'))");
@@ -736,8 +744,10 @@ bool heat_wanted_elsewhere(store::Transaction& tx, const HubRecord& hub, Timesta
 }
 
 // Orders the candidates as the hub's routing policy wants them offered to this worker.
+// `wants_heat`: the hub is heat-demand-first and has unmet heat demand, so the jobs expected
+// to give it the most heat go first (estimatedComputeKwh; no estimate counts as none).
 void order_for_policy(std::vector<Candidate>& candidates, const HubRecord& hub,
-                      const WorkerRecord& worker) {
+                      const WorkerRecord& worker, bool wants_heat) {
     auto by_key = [](const Candidate& a, const Candidate& b) {
         return a.needs.sort_key < b.needs.sort_key ||
                (a.needs.sort_key == b.needs.sort_key && a.needs.id < b.needs.id);
@@ -749,6 +759,23 @@ void order_for_policy(std::vector<Candidate>& candidates, const HubRecord& hub,
                                  [&](const Candidate& a, const Candidate& b) {
                                      if (a.needs.resources.gpu != b.needs.resources.gpu) {
                                          return a.needs.resources.gpu;
+                                     }
+                                     return by_key(a, b);
+                                 });
+                return;
+            }
+            break;
+        case RoutingPolicy::heat_demand_first:
+            if (wants_heat) {
+                auto heat_mwh = [](const Candidate& candidate) {
+                    return candidate.needs.estimated_energy
+                               ? candidate.needs.estimated_energy->mwh()
+                               : std::int64_t{0};
+                };
+                std::stable_sort(candidates.begin(), candidates.end(),
+                                 [&](const Candidate& a, const Candidate& b) {
+                                     if (heat_mwh(a) != heat_mwh(b)) {
+                                         return heat_mwh(a) > heat_mwh(b);
                                      }
                                      return by_key(a, b);
                                  });
@@ -778,15 +805,16 @@ void order_for_policy(std::vector<Candidate>& candidates, const HubRecord& hub,
 std::vector<Candidate> gather_candidates(store::Transaction& tx, const HubRecord& hub,
                                          const WorkerRecord& worker, std::int64_t window,
                                          Timestamp now) {
-    auto candidates = queued_candidates(tx, hub.spec.id, window);
-    auto unpinned = queued_candidates(tx, "", window);
-    if (!unpinned.empty() && hub.spec.routing_policy == RoutingPolicy::heat_demand_first &&
-        heat_wanted_elsewhere(tx, hub, now)) {
+    const bool heat_first = hub.spec.routing_policy == RoutingPolicy::heat_demand_first;
+    const bool wants_heat = heat_first && detail::unmet_heat_demand_w(tx, hub.spec.id, now) > 0;
+    auto candidates = queued_candidates(tx, hub.spec.id, window, wants_heat);
+    auto unpinned = queued_candidates(tx, "", window, wants_heat);
+    if (!unpinned.empty() && heat_first && !wants_heat && heat_wanted_elsewhere(tx, hub, now)) {
         unpinned.clear();
     }
     candidates.insert(candidates.end(), std::make_move_iterator(unpinned.begin()),
                       std::make_move_iterator(unpinned.end()));
-    order_for_policy(candidates, hub, worker);
+    order_for_policy(candidates, hub, worker, wants_heat);
     return candidates;
 }
 
@@ -1358,8 +1386,10 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
             tx.prepare(fmt::format("SELECT {} FROM hubs ORDER BY id", scheduler::kHubColumns));
         while (hubs.step()) {
             const auto hub = scheduler::read_hub(hubs);
+            const auto heat = scheduler::expected_heat(needs, hub.spec);
             Placement hub_line{hub.spec.id, "", false,
-                               scheduler::hub_problems(needs, hub, now, options.lease_duration)};
+                               scheduler::hub_problems(needs, hub, now, options.lease_duration),
+                               heat};
             hub_line.eligible = hub_line.reasons.empty();
             lines.push_back(hub_line);
             auto workers = tx.prepare(
@@ -1379,7 +1409,8 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
             for (const auto& [worker, score] : ranked) {
                 Placement line{
                     hub.spec.id, worker.spec.id, false,
-                    scheduler::placement_problems(needs, worker, hub, now, options.lease_duration)};
+                    scheduler::placement_problems(needs, worker, hub, now, options.lease_duration),
+                    heat};
                 line.eligible = line.reasons.empty();
                 lines.push_back(std::move(line));
             }

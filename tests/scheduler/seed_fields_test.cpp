@@ -89,3 +89,98 @@ TEST_CASE("a bad ipfs:// input is refused naming the field and the value as writ
     }
     CHECK(fixture.count_jobs() == 0);
 }
+
+TEST_CASE("estimatedComputeKwh is shown in the job record, in kWh") {
+    SchedulerFixture fixture;
+    const auto estimated =
+        fixture.scheduler().submit_json(body_with("estimatedComputeKwh", "12.5"), "client-a");
+    CHECK(boost::json::parse(estimated.to_json()).at("estimatedComputeKwh") ==
+          boost::json::parse("12.5"));
+    CHECK(boost::json::parse(fixture.scheduler().job(estimated.id).to_json())
+              .at("estimatedComputeKwh") == boost::json::parse("12.5"));
+    const auto unestimated = fixture.scheduler().submit(SchedulerFixture::job());
+    CHECK(boost::json::parse(unestimated.to_json()).at("estimatedComputeKwh").is_null());
+}
+
+TEST_CASE("estimatedComputeKwh must be between 0 and 100000 kWh, else it is refused by name") {
+    SchedulerFixture fixture;
+    CHECK(JobSpec::kMaxEstimatedComputeKwh == 100'000);
+    for (const std::string bad : {"-0.5", "100000.000001", "1e30", "9223372036854775807"}) {
+        CAPTURE(bad);
+        const auto error = submit_error(fixture, body_with("estimatedComputeKwh", bad));
+        CHECK(error.code() == ErrorCode::invalid_argument);
+        CHECK(error.field() == "estimatedComputeKwh");
+    }
+    auto typed = SchedulerFixture::job();
+    typed.estimated_energy = Energy::milliwatt_hours(100'000'000'001);
+    try {
+        fixture.scheduler().submit(typed);
+        FAIL("an estimate above the bound must be refused");
+    } catch (const Error& error) {
+        CHECK(error.field() == "estimatedComputeKwh");
+        CHECK(std::string(error.what()).find("100000 kWh") != std::string::npos);
+    }
+    CHECK(fixture.count_jobs() == 0);
+    for (const std::string good : {"0", "100000", "0.000001"}) {
+        CAPTURE(good);
+        CHECK_NOTHROW(
+            fixture.scheduler().submit_json(body_with("estimatedComputeKwh", good), "client-a"));
+    }
+}
+
+TEST_CASE("explain gives each hub the heat a job is expected to give it") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool");  // recovers 900,000 ppm of the electricity as heat
+    fixture.add_worker("bee", "pool");
+    const auto job =
+        fixture.scheduler().submit_json(body_with("estimatedComputeKwh", "10"), "client-a");
+    const auto lines = fixture.scheduler().explain(job.id);
+    REQUIRE(lines.size() == 2);
+    for (const auto& line : lines) {
+        REQUIRE(line.expected_heat);
+        CHECK(line.expected_heat->mwh() == 9'000'000);
+        CHECK(boost::json::parse(line.to_json()).at("expectedHeatKwh") == boost::json::parse("9"));
+    }
+    const auto plain = fixture.scheduler().submit(SchedulerFixture::job());
+    const auto plain_line = fixture.scheduler().explain(plain.id).front();
+    CHECK_FALSE(plain_line.expected_heat);
+    CHECK(boost::json::parse(plain_line.to_json()).at("expectedHeatKwh").is_null());
+}
+
+TEST_CASE("a heat-demand-first hub that wants heat hands out the largest expected heat first") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool", RoutingPolicy::heat_demand_first);
+    fixture.add_worker("bee", "pool");
+    auto job_with = [&](const std::string& name, std::optional<std::int64_t> mwh) {
+        auto spec = SchedulerFixture::job(name);
+        if (mwh) {
+            spec.estimated_energy = Energy::milliwatt_hours(*mwh);
+        }
+        return fixture.scheduler().submit(spec);
+    };
+    job_with("unestimated", std::nullopt);
+    job_with("small", 1'000'000);
+    job_with("big", 50'000'000);
+    auto next_name = [&] {
+        const auto claimed = fixture.scheduler().claim("bee", 1);
+        REQUIRE(claimed.size() == 1);
+        return claimed.front().job.spec.name;
+    };
+    fixture.scheduler().set_heat_demand("pool", 5000);
+    CHECK(next_name() == "big");
+    CHECK(next_name() == "small");
+    CHECK(next_name() == "unestimated");
+}
+
+TEST_CASE("a heat-demand-first hub without heat demand keeps the queue's priority order") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool", RoutingPolicy::heat_demand_first);
+    fixture.add_worker("bee", "pool");
+    fixture.scheduler().submit(SchedulerFixture::job("first"));
+    auto big = SchedulerFixture::job("big");
+    big.estimated_energy = Energy::milliwatt_hours(50'000'000);
+    fixture.scheduler().submit(big);
+    const auto claimed = fixture.scheduler().claim("bee", 1);
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed.front().job.spec.name == "first");
+}
