@@ -333,6 +333,11 @@ struct JobFilter {
     std::optional<std::string> hub_id;  // jobs pinned to this hub
     std::optional<JobStatus> status;
     std::optional<std::string> owner;
+    // Jobs whose running or last attempt was leased to this worker (a job put back in the
+    // queue for a retry has none until claimed again).
+    std::optional<std::string> worker_id;
+    // true: only dead-lettered jobs (failed after their last attempt); false: only the others.
+    std::optional<bool> dead_letter;
     std::int64_t limit = 50;  // the seed's default; at most 1000
     // Paging: the id of the last job of the prior page; the page continues after it in the
     // listing's order. For queued jobs it must name a job (one since claimed is fine).

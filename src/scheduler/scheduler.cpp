@@ -1153,6 +1153,16 @@ JobRecord Scheduler::job(std::string_view job_id) const {
 
 namespace {
 
+// The filter's worker and dead-letter conditions, the same in every listing; bound as
+// (worker_id, worker_id, dead_letter, dead_letter).
+constexpr std::string_view kWorkerAndDeadLetter =
+    "(? IS NULL OR jobs.worker_id = ?) AND (? IS NULL OR jobs.dead_letter = ?)";
+
+std::optional<std::int64_t> dead_letter_of(const JobFilter& filter) {
+    return filter.dead_letter ? std::optional<std::int64_t>(*filter.dead_letter ? 1 : 0)
+                              : std::nullopt;
+}
+
 // The queue hubs a listing visits: the filter's hub, or every hub and "" (jobs pinned to none).
 std::vector<std::string> queue_hubs_of(store::Transaction& tx, const JobFilter& filter) {
     if (filter.hub_id) {
@@ -1172,18 +1182,20 @@ std::vector<JobRecord> jobs_in_id_order(store::Transaction& tx, const JobFilter&
                                         std::optional<std::string_view> status) {
     static const std::string all_sql = fmt::format(
         "SELECT {} FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR owner = ?) AND "
-        "id > ? ORDER BY id LIMIT ?",
-        scheduler::kJobColumns);
+        "{} AND id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     static const std::string hub_sql = fmt::format(
         "SELECT {} FROM jobs INDEXED BY jobs_by_hub WHERE hub_id = ? AND (? IS NULL OR "
-        "status = ?) AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
-        scheduler::kJobColumns);
+        "status = ?) AND (? IS NULL OR owner = ?) AND {} AND id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     auto rows = tx.prepare(filter.hub_id ? hub_sql : all_sql);
+    const auto dead_letter = dead_letter_of(filter);
     if (filter.hub_id) {
-        rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.after,
-                      filter.limit);
+        rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
     } else {
-        rows.bind_all(status, status, filter.owner, filter.owner, filter.after, filter.limit);
+        rows.bind_all(status, status, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
     }
     std::vector<JobRecord> result;
     while (rows.step()) {
@@ -1197,11 +1209,12 @@ std::vector<JobRecord> jobs_in_id_order(store::Transaction& tx, const JobFilter&
 std::vector<JobRecord> running_jobs(store::Transaction& tx, const JobFilter& filter) {
     static const std::string sql = fmt::format(
         "SELECT {} FROM jobs INDEXED BY jobs_leases WHERE status = 'running' AND (? IS NULL OR "
-        "hub_id = ?) AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
-        scheduler::kJobColumns);
+        "hub_id = ?) AND (? IS NULL OR owner = ?) AND {} AND id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     auto rows = tx.prepare(sql);
-    rows.bind_all(filter.hub_id, filter.hub_id, filter.owner, filter.owner, filter.after,
-                  filter.limit);
+    const auto dead_letter = dead_letter_of(filter);
+    rows.bind_all(filter.hub_id, filter.hub_id, filter.owner, filter.owner, filter.worker_id,
+                  filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
     std::vector<JobRecord> result;
     while (rows.step()) {
         result.push_back(scheduler::read_job(rows).record);
@@ -1215,13 +1228,15 @@ std::vector<JobRecord> jobs_in_state(store::Transaction& tx, const JobFilter& fi
                                      std::string_view status) {
     static const std::string sql = fmt::format(
         "SELECT {} FROM job_states s JOIN jobs ON jobs.id = s.job_id WHERE s.queue_hub = ? AND "
-        "s.state = ? AND s.job_id > ? AND (? IS NULL OR jobs.owner = ?) ORDER BY s.job_id "
-        "LIMIT ?",
-        scheduler::kJobColumns);
+        "s.state = ? AND s.job_id > ? AND (? IS NULL OR jobs.owner = ?) AND {} ORDER BY "
+        "s.job_id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     std::vector<JobRecord> result;
+    const auto dead_letter = dead_letter_of(filter);
     for (const auto& queue_hub : queue_hubs_of(tx, filter)) {
         auto rows = tx.prepare(sql);
-        rows.bind_all(queue_hub, status, filter.after, filter.owner, filter.owner, filter.limit);
+        rows.bind_all(queue_hub, status, filter.after, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.limit);
         while (rows.step()) {
             result.push_back(scheduler::read_job(rows).record);
         }
@@ -1252,13 +1267,15 @@ std::vector<JobRecord> queued_jobs(store::Transaction& tx, const JobFilter& filt
     static const std::string sql = fmt::format(
         "SELECT {}, sort_key, created_at, rowid FROM jobs INDEXED BY jobs_ready WHERE queue_hub "
         "= ? AND status = 'queued' AND (sort_key, created_at, rowid) > (?, ?, ?) AND (? IS NULL "
-        "OR owner = ?) ORDER BY sort_key, created_at, rowid LIMIT ?",
-        scheduler::kJobColumns);
+        "OR owner = ?) AND {} ORDER BY sort_key, created_at, rowid LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     std::vector<std::pair<Place, JobRecord>> found;
+    const auto dead_letter = dead_letter_of(filter);
     for (const auto& queue_hub : queue_hubs_of(tx, filter)) {
         auto rows = tx.prepare(sql);
         rows.bind_all(queue_hub, std::get<0>(cursor), std::get<1>(cursor), std::get<2>(cursor),
-                      filter.owner, filter.owner, filter.limit);
+                      filter.owner, filter.owner, filter.worker_id, filter.worker_id, dead_letter,
+                      dead_letter, filter.limit);
         while (rows.step()) {
             constexpr int at = scheduler::kJobColumnCount;  // the place follows the job
             Place place{rows.column_int64(at), rows.column_int64(at + 1),

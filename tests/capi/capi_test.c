@@ -465,6 +465,12 @@ static void test_scheduler_job_lifecycle(void) {
     CHECK(error_names("colour"));
     OK(sih_scheduler_jobs(hub, NULL, &json));
     CHECK(has(&json, job_id));
+    OK(sih_scheduler_jobs(hub, "{\"workerId\":\"worker-1\",\"deadLetter\":false}", &json));
+    CHECK(has(&json, job_id));
+    OK(sih_scheduler_jobs(hub, "{\"deadLetter\":true}", &json));
+    CHECK(has(&json, "[]"));
+    FAILS(sih_scheduler_jobs(hub, "{\"deadLetter\":\"yes\"}", &json), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("deadLetter"));
     CHECK(events_seen >= 3);
 
     /* JSON forms: submit, claim, complete; many; fail, cancel, requeue. */

@@ -61,6 +61,16 @@ out=$("$sihlicon" --json job list --hub-id zurich)
 check "job list --hub-id is empty for unpinned jobs" test "$out" = "[]"
 out=$("$sihlicon" --json job list --owner ann)
 check "job list --owner finds the job" grep -q "$job" <<<"$out"
+out=$("$sihlicon" --json job list --worker-id bee-01)
+check "job list --worker-id finds the job bee-01 ran" grep -q "$job" <<<"$out"
+out=$("$sihlicon" --json job list --worker-id bee-02)
+check "job list --worker-id of another worker is empty" test "$out" = "[]"
+out=$("$sihlicon" --json job list --dead-letter)
+check "job list --dead-letter is empty without dead letters" test "$out" = "[]"
+out=$("$sihlicon" --json job list --not-dead-letter)
+check "job list --not-dead-letter finds the job" grep -q "$job" <<<"$out"
+out=$("$sihlicon" job list --dead-letter --not-dead-letter 2>&1); rc=$?
+check "--dead-letter with --not-dead-letter exits 1" test "$rc" -eq 1
 # Defence in depth: a name stored before the rule (edited into the database here) is shown
 # escaped, one job per line.
 if command -v sqlite3 >/dev/null; then

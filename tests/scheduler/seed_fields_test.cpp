@@ -9,6 +9,8 @@
 #include <sihlicon/error.hpp>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <boost/json.hpp>
 
 using namespace sihlicon;
@@ -183,4 +185,65 @@ TEST_CASE("a heat-demand-first hub without heat demand keeps the queue's priorit
     const auto claimed = fixture.scheduler().claim("bee", 1);
     REQUIRE(claimed.size() == 1);
     CHECK(claimed.front().job.spec.name == "first");
+}
+
+TEST_CASE("job listings filter by the worker that ran a job and by dead letter, in every state") {
+    SchedulerFixture fixture;
+    fixture.add_hub("pool");
+    fixture.add_worker("ann-bee", "pool");
+    fixture.add_worker("bob-bee", "pool");
+    auto submit = [&](const std::string& name) {
+        auto spec = SchedulerFixture::job(name);
+        spec.max_attempts = 1;
+        return fixture.scheduler().submit(spec);
+    };
+    auto run_on = [&](const std::string& name, const std::string& worker) {
+        submit(name);
+        const auto claimed = fixture.scheduler().claim(worker, 1);
+        REQUIRE(claimed.size() == 1);
+        REQUIRE(claimed.front().job.spec.name == name);
+        return claimed.front();
+    };
+    const auto done = run_on("done-by-ann", "ann-bee");
+    fixture.scheduler().complete(done.lease.job_id, done.lease.token, fixture.completion());
+    const auto dead = run_on("dead-on-ann", "ann-bee");
+    fixture.scheduler().fail(dead.lease.job_id, dead.lease.token, "boom");
+    const auto final_failure = run_on("refused-on-bob", "bob-bee");
+    fixture.scheduler().fail(final_failure.lease.job_id, final_failure.lease.token, "bad input",
+                             false);
+    run_on("running-on-bob", "bob-bee");
+    submit("still-queued");
+    auto names = [&](JobFilter filter) {
+        std::vector<std::string> result;
+        for (const auto& job : fixture.scheduler().jobs(filter)) {
+            result.push_back(job.spec.name);
+        }
+        std::sort(result.begin(), result.end());
+        return result;
+    };
+    JobFilter by_ann;
+    by_ann.worker_id = "ann-bee";
+    CHECK(names(by_ann) == std::vector<std::string>{"dead-on-ann", "done-by-ann"});
+    JobFilter by_bob;
+    by_bob.worker_id = "bob-bee";
+    CHECK(names(by_bob) == std::vector<std::string>{"refused-on-bob", "running-on-bob"});
+    by_bob.status = JobStatus::running;
+    CHECK(names(by_bob) == std::vector<std::string>{"running-on-bob"});
+    by_ann.status = JobStatus::completed;
+    CHECK(names(by_ann) == std::vector<std::string>{"done-by-ann"});
+    JobFilter dead_letters;
+    dead_letters.dead_letter = true;
+    CHECK(names(dead_letters) == std::vector<std::string>{"dead-on-ann"});
+    dead_letters.status = JobStatus::failed;
+    CHECK(names(dead_letters) == std::vector<std::string>{"dead-on-ann"});
+    JobFilter failed_alive;
+    failed_alive.status = JobStatus::failed;
+    failed_alive.dead_letter = false;
+    CHECK(names(failed_alive) == std::vector<std::string>{"refused-on-bob"});
+    JobFilter queued_by_ann;
+    queued_by_ann.status = JobStatus::queued;
+    queued_by_ann.worker_id = "ann-bee";
+    CHECK(names(queued_by_ann).empty());
+    queued_by_ann.worker_id.reset();
+    CHECK(names(queued_by_ann) == std::vector<std::string>{"still-queued"});
 }

@@ -286,7 +286,7 @@ class SchedulerObject : public Handle<SchedulerObject> {
         const auto id = text(info[0], "jobId");
         return record(info.Env(), on([&](Scheduler& s) { return s.job(id); }));
     }
-    // jobs({hubId?, status?, owner?, limit?, after?}).
+    // jobs({hubId?, status?, owner?, workerId?, deadLetter?, limit?, after?}).
     Napi::Value jobs(const Napi::CallbackInfo& info) {
         const auto given = options(info[0], "filter");
         JobFilter filter;
@@ -295,6 +295,10 @@ class SchedulerObject : public Handle<SchedulerObject> {
             filter.status = parse_job_status(*status);
         }
         filter.owner = optional_text(given.Get("owner"), "owner");
+        filter.worker_id = optional_text(given.Get("workerId"), "workerId");
+        if (!is_absent(given.Get("deadLetter"))) {
+            filter.dead_letter = boolean(given.Get("deadLetter"), "deadLetter", false);
+        }
         filter.limit = optional_integer(given.Get("limit"), "limit").value_or(50);
         filter.after = optional_text(given.Get("after"), "after").value_or("");
         return records(info.Env(), on([&](Scheduler& s) { return s.jobs(filter); }));

@@ -102,6 +102,19 @@ test('inputs as users write them: ipfs:// and CIDv0 are stored as CIDv1; estimat
     'invalid_argument', 'estimatedComputeKwh');
 });
 
+test('jobs lists by the worker that ran a job and by dead letter', async (t) => {
+  const { hub } = await openHub(t);
+  const s = hub.scheduler;
+  const dead = s.submit(job({ maxAttempts: 1 }), 'ann');
+  const [claimed] = s.claim('worker-1');
+  assert.equal(s.fail(dead.jobId, claimed.lease.token, 'boom').deadLetter, true);
+  const waiting = s.submit(job(), 'ann');
+  assert.deepEqual(s.jobs({ workerId: 'worker-1' }).map((j) => j.jobId), [dead.jobId]);
+  assert.deepEqual(s.jobs({ deadLetter: true }).map((j) => j.jobId), [dead.jobId]);
+  assert.deepEqual(s.jobs({ deadLetter: false }).map((j) => j.jobId), [waiting.jobId]);
+  await rejects(assert, () => s.jobs({ deadLetter: 'yes' }), 'invalid_argument', 'deadLetter');
+});
+
 test('submitMany and completeMany are all or none', async (t) => {
   const { hub } = await openHub(t, { hub: { scheduler: { submissionsPerHour: 0 } } });
   const s = hub.scheduler;

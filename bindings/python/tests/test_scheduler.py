@@ -192,6 +192,17 @@ def test_inputs_written_as_ipfs_urls_or_cidv0_are_stored_as_cidv1(site: sihlicon
         site.scheduler.submit(job_request(inputDataRefs=["ipfs://nope"]), owner="alice")
 
 
+def test_jobs_list_by_the_worker_that_ran_them_and_by_dead_letter(site: sihlicon.Hub) -> None:
+    s = site.scheduler
+    dead = s.submit(job_request(), owner="alice")  # maxAttempts 1
+    lease = s.claim("bee-01")[0].lease
+    assert s.fail(dead.id, lease.token, "boom").dead_letter
+    waiting = s.submit(job_request(), owner="alice")
+    assert [j.id for j in s.jobs(worker_id="bee-01")] == [dead.id]
+    assert [j.id for j in s.jobs(dead_letter=True)] == [dead.id]
+    assert [j.id for j in s.jobs(dead_letter=False)] == [waiting.id]
+
+
 def test_listeners_see_every_change_until_unsubscribed(site: sihlicon.Hub) -> None:
     s = site.scheduler
     seen: list[sihlicon.JobEvent] = []
