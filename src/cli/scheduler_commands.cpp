@@ -353,9 +353,14 @@ int job_explain(const Context& context) {
             const auto where = line.hub_id.empty()      ? std::string("job")
                                : line.worker_id.empty() ? "hub " + line.hub_id
                                                         : "  worker " + line.worker_id;
+            const auto heat =
+                line.expected_heat && line.worker_id.empty()
+                    ? fmt::format(" (expected heat {} kWh)", line.expected_heat->to_kwh_string())
+                    : std::string();
             print_line(where + ": " +
                        (line.eligible ? std::string("can run")
-                                      : fmt::format("{}", fmt::join(line.reasons, "; "))));
+                                      : fmt::format("{}", fmt::join(line.reasons, "; "))) +
+                       heat);
         }
     }
     if (context.json) {

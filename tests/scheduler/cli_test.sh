@@ -22,7 +22,7 @@ check "worker register prints the worker" grep -q '"workerId":"bee-01"' <<<"$out
 check "worker memory is parsed exactly" grep -q '"memoryBytes":34359738368' <<<"$out"
 
 cat >"$work/job.json" <<'JSON'
-{"jobType":"ocr","jobName":"Process historical ledger","workloadConfig":{"containerImage":"tesseract/tesseract:latest","resources":{"cpu":"2","memory":"2Gi"}},"priority":10}
+{"jobType":"ocr","jobName":"Process historical ledger","workloadConfig":{"containerImage":"tesseract/tesseract:latest","resources":{"cpu":"2","memory":"2Gi"}},"priority":10,"estimatedComputeKwh":2}
 JSON
 out=$("$sihlicon" --json job submit "@$work/job.json" --owner ann)
 job=$(json_field jobId "$out")
@@ -43,6 +43,9 @@ check "the repeated name is named" grep -q 'duplicate member name' <<<"$out"
 
 out=$("$sihlicon" job explain "$job")
 check "explain says the worker can run it" grep -q 'worker bee-01: can run' <<<"$out"
+check "explain gives the hub's expected heat" grep -q 'hub zurich: can run (expected heat 1.8 kWh)' <<<"$out"
+out=$("$sihlicon" --json job show "$job")
+check "the job record shows estimatedComputeKwh" grep -q '"estimatedComputeKwh":2' <<<"$out"
 
 out=$("$sihlicon" --json job claim bee-01 --max 5)
 token=$(json_field token "$out")
