@@ -99,6 +99,8 @@ export interface JobRecord {
   status: JobStatus;
   outputDataRefs: string[];
   actualComputeKwh: number | null;
+  /** The client's estimate in kWh; null when none was given. */
+  estimatedComputeKwh: number | null;
   heatGeneratedKwh: number | null;
   errorMessage: string | null;
   jobType: JobType;
@@ -147,6 +149,8 @@ export interface Placement {
   workerId: string;
   eligible: boolean;
   reasons: string[];
+  /** estimatedComputeKwh x the hub's heat recovery; null when the job has no estimate. */
+  expectedHeatKwh: number | null;
 }
 
 export interface Manifest {
@@ -749,7 +753,12 @@ export declare class Scheduler {
    * `after`. Jobs come in id order (submission order), except queued jobs listed by status,
    * which come in the order claims take them (highest aged priority first, then oldest).
    */
-  jobs(filter?: { hubId?: string; status?: JobStatus; owner?: string; limit?: number; after?: string }): JobRecord[];
+  /** `workerId`: jobs whose running or last attempt was leased to that worker; `deadLetter`:
+   * only dead-lettered jobs (true) or only the others (false). */
+  jobs(filter?: {
+    hubId?: string; status?: JobStatus; owner?: string; workerId?: string; deadLetter?: boolean;
+    limit?: number; after?: string;
+  }): JobRecord[];
   events(jobId: string): JobEvent[];
   queueStats(hubId: string): QueueStats;
   explain(jobId: string): Placement[];

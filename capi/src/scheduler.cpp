@@ -395,6 +395,8 @@ sih_status sih_scheduler_jobs(sih_hub* hub, const char* filter_json, char** out_
             filter.status = parse_job_status(*status);
         }
         filter.owner = reader.optional_string("owner", 256);
+        filter.worker_id = reader.optional_string("workerId", 64);
+        filter.dead_letter = reader.optional_bool("deadLetter");
         filter.limit = reader.optional_int64("limit", 1, 1000).value_or(filter.limit);
         filter.after = reader.optional_string("after", 128).value_or("");
         reader.finish();

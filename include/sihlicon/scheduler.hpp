@@ -48,6 +48,10 @@ enum class JobType { ocr, ai_inference, time_series, video_processing, scientifi
 enum class JobStatus { pending, queued, running, completed, failed, cancelled };
 enum class GridSignal { surplus, normal, throttle, curtail };
 enum class WorkerStatus { online, busy, offline, draining };
+// heat_demand_first: while the hub has unmet heat demand (HeatLedger::unmet_heat_demand_w) it
+// offers the jobs with the largest estimatedComputeKwh first (no estimate counts as 0), then
+// by effective priority; while it has none and another hub wants heat, it leaves jobs pinned to
+// no hub to that hub.
 enum class RoutingPolicy { least_loaded, round_robin, gpu_match, bin_packing, heat_demand_first };
 
 SIHLICON_API std::string_view to_string(JobType value) noexcept;        // "ai-inference"
@@ -196,7 +200,15 @@ struct SIHLICON_API JobSpec {
     std::string name;
     std::string description;
     WorkloadConfig workload;
-    std::vector<std::string> input_refs;  // CIDs
+    // Content the job reads, as users write it: CIDv1 ("bafy…"), CIDv0 ("Qm…") or
+    // "ipfs://<cid>". from_json and submit store each as the equivalent CIDv1 (base32 text);
+    // any other text is refused naming "inputDataRefs[i]" and the text as given.
+    std::vector<std::string> input_refs;
+    // estimatedComputeKwh: the electricity the client expects the job to use, in kWh (exact to
+    // the mWh). None: not estimated. 0 to kMaxEstimatedComputeKwh; submission refuses a
+    // negative or larger value naming "estimatedComputeKwh". Shown in JobRecord::to_json,
+    // turned into the expected heat on each hub (x its heat recovery) by explain(), and
+    // ordering a heat-demand-first hub's queue while the hub wants heat.
     std::optional<Energy> estimated_energy;
     std::int64_t priority = 0;  // higher runs first; ages by one point per aging interval
     std::optional<Timestamp> scheduled_at;
@@ -211,6 +223,11 @@ struct SIHLICON_API JobSpec {
     std::map<std::string, std::string> required_labels;  // the worker must carry all of them
     std::optional<std::string> region;                   // the hub must be in this region
     std::vector<std::string> depends_on;                 // job ids that must complete first
+
+    // The largest estimatedComputeKwh accepted: 100,000 kWh (100 MWh), more than a 500 kW rack
+    // draws in the longest timeout a job may have (7 days); anything above is a typo or an
+    // attempt to skew heat-demand routing.
+    static constexpr std::int64_t kMaxEstimatedComputeKwh = 100'000;
 
     // The longest job spec JSON accepted: 1 MiB (1,048,576 bytes). Every entry that takes a
     // spec as JSON (from_json, Scheduler::submit_json, the C ABI, Python and Node) refuses a
@@ -316,6 +333,11 @@ struct JobFilter {
     std::optional<std::string> hub_id;  // jobs pinned to this hub
     std::optional<JobStatus> status;
     std::optional<std::string> owner;
+    // Jobs whose running or last attempt was leased to this worker (a job put back in the
+    // queue for a retry has none until claimed again).
+    std::optional<std::string> worker_id;
+    // true: only dead-lettered jobs (failed after their last attempt); false: only the others.
+    std::optional<bool> dead_letter;
     std::int64_t limit = 50;  // the seed's default; at most 1000
     // Paging: the id of the last job of the prior page; the page continues after it in the
     // listing's order. For queued jobs it must name a job (one since claimed is fine).
@@ -340,8 +362,12 @@ struct SIHLICON_API Placement {
     std::string worker_id;  // empty: the line is about the hub as a whole
     bool eligible = false;
     std::vector<std::string> reasons;  // empty when eligible
+    // The heat the job is expected to give this hub: its estimatedComputeKwh x the hub's
+    // heat_recovery_ppm (Energy::scale_ppm). None when the job has no estimate.
+    std::optional<Energy> expected_heat;
 
-    // {"hubId", "workerId" (empty: the hub as a whole), "eligible", "reasons": [...]}.
+    // {"hubId", "workerId" (empty: the hub as a whole), "eligible", "reasons": [...],
+    //  "expectedHeatKwh" (a number of kWh, or null)}.
     std::string to_json() const;
 };
 

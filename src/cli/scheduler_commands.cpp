@@ -213,9 +213,21 @@ int job_list(const Context& context) {
         "status", po::value<std::string>(), "job status")("owner", po::value<std::string>(),
                                                           "owner")(
         "limit", po::value<std::int64_t>()->default_value(50), "page size")(
-        "after", po::value<std::string>(), "the last job id of the previous page");
+        "after", po::value<std::string>(), "the last job id of the previous page")(
+        "worker-id", po::value<std::string>(), "jobs whose running or last attempt it holds")(
+        "dead-letter", "only dead-lettered jobs")("not-dead-letter",
+                                                  "only jobs that are not dead-lettered");
     const auto values = parse_arguments(context, options, {});
     JobFilter filter;
+    if (values.count("worker-id")) {
+        filter.worker_id = values["worker-id"].as<std::string>();
+    }
+    if (values.count("dead-letter") && values.count("not-dead-letter")) {
+        throw Error::invalid("dead-letter", "", "cannot be given with --not-dead-letter");
+    }
+    if (values.count("dead-letter") || values.count("not-dead-letter")) {
+        filter.dead_letter = values.count("dead-letter") > 0;
+    }
     if (values.count("hub-id")) {
         filter.hub_id = values["hub-id"].as<std::string>();
     }
@@ -341,9 +353,14 @@ int job_explain(const Context& context) {
             const auto where = line.hub_id.empty()      ? std::string("job")
                                : line.worker_id.empty() ? "hub " + line.hub_id
                                                         : "  worker " + line.worker_id;
+            const auto heat =
+                line.expected_heat && line.worker_id.empty()
+                    ? fmt::format(" (expected heat {} kWh)", line.expected_heat->to_kwh_string())
+                    : std::string();
             print_line(where + ": " +
                        (line.eligible ? std::string("can run")
-                                      : fmt::format("{}", fmt::join(line.reasons, "; "))));
+                                      : fmt::format("{}", fmt::join(line.reasons, "; "))) +
+                       heat);
         }
     }
     if (context.json) {

@@ -467,7 +467,10 @@ std::optional<std::int64_t> ObjectReader::optional_decimal(std::string_view key,
         if (whole < 0) {
             throw Error::invalid(path_of(key), shown(*value), "must not be negative");
         }
-        return checked::multiply(whole, power_of_ten(fraction_digits), path_of(key));
+        if (whole > INT64_MAX / power_of_ten(fraction_digits)) {
+            throw Error::invalid(path_of(key), shown(*value), "is too large");
+        }
+        return whole * power_of_ten(fraction_digits);
     }
     if (!value->is_double()) {
         throw Error::invalid(path_of(key), shown(*value), "must be a number");

@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::int64_t kMaxTimeoutSeconds = 7 * 24 * 3600;
 constexpr int kKwhFractionDigits = 6;  // kWh with six decimals is exactly mWh
+constexpr std::int64_t kMwhPerKwh = 1'000'000;
 
 bool is_env_name(std::string_view name) {
     if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) {
@@ -105,7 +106,7 @@ JobSpec JobSpec::from_json(std::string_view text, std::string_view owner) {
         throw Error::invalid("jobSpec", fmt::format("{} bytes", text.size()),
                              fmt::format("must be at most {} bytes of JSON", kMaxJsonBytes));
     }
-    return scheduler::stored_spec_from_json(text, owner);
+    return scheduler::normalized(scheduler::stored_spec_from_json(text, owner));
 }
 
 std::vector<JobSpec> JobSpec::array_from_json(std::string_view text, std::string_view owner) {
@@ -133,6 +134,26 @@ std::vector<JobSpec> JobSpec::array_from_json(std::string_view text, std::string
 }
 
 namespace scheduler {
+
+std::string normalize_input_ref(std::string_view text, std::string_view field) {
+    constexpr std::string_view kIpfsScheme = "ipfs://";
+    if (!text.starts_with(kIpfsScheme)) {
+        return Cid::parse_any_version(text, field).to_v1().to_string();
+    }
+    try {
+        return Cid::parse_any_version(text.substr(kIpfsScheme.size()), field).to_v1().to_string();
+    } catch (const Error&) {
+        throw Error::invalid(field, text, "is not ipfs://<cid> with a valid CID");
+    }
+}
+
+JobSpec normalized(JobSpec spec) {
+    for (std::size_t i = 0; i < spec.input_refs.size(); ++i) {
+        spec.input_refs[i] =
+            normalize_input_ref(spec.input_refs[i], "inputDataRefs[" + std::to_string(i) + "]");
+    }
+    return spec;
+}
 
 JobSpec stored_spec_from_json(std::string_view text, std::string_view owner) {
     const auto value = json::parse(text);
@@ -235,6 +256,12 @@ void validate(const JobSpec& spec, Timestamp now) {
     if (spec.estimated_energy && spec.estimated_energy->mwh() < 0) {
         throw Error::invalid("estimatedComputeKwh", spec.estimated_energy->to_kwh_string(),
                              "must not be negative");
+    }
+    if (spec.estimated_energy &&
+        spec.estimated_energy->mwh() > JobSpec::kMaxEstimatedComputeKwh * kMwhPerKwh) {
+        throw Error::invalid(
+            "estimatedComputeKwh", spec.estimated_energy->to_kwh_string(),
+            fmt::format("must be at most {} kWh", JobSpec::kMaxEstimatedComputeKwh));
     }
     if (spec.priority < -1000 || spec.priority > 1000) {
         throw Error::invalid("priority", std::to_string(spec.priority),

@@ -14,6 +14,15 @@ namespace sihlicon::scheduler {
 // hub stored itself (their canonical form may differ in length from what was submitted).
 JobSpec stored_spec_from_json(std::string_view text, std::string_view owner = {});
 
+// An input reference as users write it: a CIDv1, a CIDv0 ("Qm…") or "ipfs://<either>".
+// Returns the equivalent CIDv1 text (base32), the one form jobs store and compare. Throws
+// Error::invalid(field, text, problem) naming the whole text as given when it is none of these.
+std::string normalize_input_ref(std::string_view text, std::string_view field);
+
+// The spec with every input reference in its CIDv1 form (normalize_input_ref); the form
+// submit() validates, stores and compares idempotency keys against.
+JobSpec normalized(JobSpec spec);
+
 // Checks every field of a spec, typed or parsed, against the rules of the seed and the
 // scheduler (lengths, ranges, CIDs, ids). `now` bounds deadlines. Throws Error::invalid naming
 // the field with its JSON name.

@@ -55,6 +55,13 @@ void check_resources(const JobNeeds& job, const WorkerRecord& worker,
 
 }  // namespace
 
+std::optional<Energy> expected_heat(const JobNeeds& job, const HubSpec& hub) {
+    if (!job.estimated_energy) {
+        return std::nullopt;
+    }
+    return job.estimated_energy->scale_ppm(hub.heat_recovery_ppm);
+}
+
 std::optional<int> free_gpu(const WorkerRecord& worker, std::int64_t vram_bytes) {
     std::optional<int> best;
     for (std::size_t i = 0; i < worker.spec.gpus.size() && i < 64; ++i) {

@@ -37,7 +37,13 @@ struct JobNeeds {
     std::int64_t sort_key = 0;
     std::int64_t timeout_ms = 0;
     std::optional<Timestamp> deadline;
+    // estimatedComputeKwh; read for claims only on a heat-demand-first hub.
+    std::optional<Energy> estimated_energy;
 };
+
+// The heat `job` is expected to give `hub`: its estimated energy x the hub's heat recovery.
+// None when the job has no estimate.
+std::optional<Energy> expected_heat(const JobNeeds& job, const HubSpec& hub);
 
 // A queued job considered by claim(), with its bin-packing score.
 struct Candidate {

@@ -277,6 +277,7 @@ JobNeeds needs_of(const JobRecord& job) {
     needs.priority = job.spec.priority;
     needs.timeout_ms = job.spec.workload.timeout_seconds * 1000;
     needs.deadline = job.spec.deadline;
+    needs.estimated_energy = job.spec.estimated_energy;
     return needs;
 }
 
@@ -390,6 +391,7 @@ std::string JobRecord::to_json() const {
         .field("leaseExpiresAt", time_or_null(lease_expires_at))
         .field("energySource",
                energy_source ? std::optional<std::string>(to_string(*energy_source)) : std::nullopt)
+        .field("estimatedComputeKwh", kwh_or_null(spec.estimated_energy))
         .field("resultHash", result_hash)
         .field("inputDataRefs", spec.input_refs)
         .field("dependsOn", spec.depends_on)

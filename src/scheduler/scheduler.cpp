@@ -659,8 +659,11 @@ JobRecord Scheduler::submit_json(std::string_view json, std::string_view owner) 
 std::vector<JobRecord> Scheduler::submit_many(const std::vector<JobSpec>& specs) {
     const auto now = impl_->core.now();
     std::map<std::string, std::int64_t> per_owner;
+    std::vector<JobSpec> prepared;
+    prepared.reserve(specs.size());
     for (const auto& spec : specs) {
-        scheduler::validate(spec, now);
+        prepared.push_back(scheduler::normalized(spec));
+        scheduler::validate(prepared.back(), now);
         per_owner[spec.owner] += 1;
     }
     return impl_->write([&](Moves& moves) {
@@ -668,8 +671,8 @@ std::vector<JobRecord> Scheduler::submit_many(const std::vector<JobSpec>& specs)
             impl_->check_rate_limit(moves, owner, count);
         }
         std::vector<JobRecord> jobs;
-        jobs.reserve(specs.size());
-        for (const auto& spec : specs) {
+        jobs.reserve(prepared.size());
+        for (const auto& spec : prepared) {
             jobs.push_back(impl_->insert_job(moves, spec));
         }
         return jobs;
@@ -680,12 +683,20 @@ std::vector<JobRecord> Scheduler::submit_many(const std::vector<JobSpec>& specs)
 
 namespace {
 
+// The head of one queue. `with_estimate` also reads each job's estimatedComputeKwh (in mWh,
+// from the stored spec), which only heat-demand-first ordering needs.
 std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_view queue_hub,
-                                         std::int64_t limit) {
-    auto rows = tx.prepare(
+                                         std::int64_t limit, bool with_estimate = false) {
+    static constexpr std::string_view kSelect =
         "SELECT id, hub_id, region, required_labels, cpu_millicores, memory_bytes, gpu, "
-        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline FROM jobs "
-        "WHERE status = 'queued' AND queue_hub = ? ORDER BY sort_key LIMIT ?");
+        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline, {} FROM jobs "
+        "WHERE status = 'queued' AND queue_hub = ? ORDER BY sort_key LIMIT ?";
+    static const std::string plain_sql = fmt::format(kSelect, "NULL");
+    // The stored spec writes the estimate as exact kWh text with at most six decimals, so
+    // kWh x 10^6 rounded is its mWh exactly (the bound keeps it far below 2^53).
+    static const std::string estimate_sql = fmt::format(
+        kSelect, "CAST(round(json_extract(spec, '$.estimatedComputeKwh') * 1000000) AS INTEGER)");
+    auto rows = tx.prepare(with_estimate ? estimate_sql : plain_sql);
     rows.bind_all(queue_hub, limit);
     std::vector<Candidate> result;
     while (rows.step()) {
@@ -708,17 +719,17 @@ std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_vie
         if (!rows.is_null(11)) {
             needs.deadline = Timestamp::from_ms(rows.column_int64(11));
         }
+        if (!rows.is_null(12)) {
+            needs.estimated_energy = Energy::milliwatt_hours(rows.column_int64(12));
+        }
         result.push_back(std::move(candidate));
     }
     return result;
 }
 
-// Whether another hub wants heat that this one does not, so unpinned work should go there.
+// Whether another hub wants heat (this one does not), so unpinned work should go there.
 // The unmet demand of each hub comes from the heat ledger.
 bool heat_wanted_elsewhere(store::Transaction& tx, const HubRecord& hub, Timestamp now) {
-    if (detail::unmet_heat_demand_w(tx, hub.spec.id, now) > 0) {
-        return false;
-    }
     auto others = tx.prepare(
         "SELECT h.id FROM hubs h WHERE h.id <> ? AND h.grid_signal <> 'curtail' AND EXISTS "
         "(SELECT 1 FROM workers w WHERE w.hub_id = h.id AND w.status IN ('online', 'busy'))");
@@ -733,8 +744,10 @@ bool heat_wanted_elsewhere(store::Transaction& tx, const HubRecord& hub, Timesta
 }
 
 // Orders the candidates as the hub's routing policy wants them offered to this worker.
+// `wants_heat`: the hub is heat-demand-first and has unmet heat demand, so the jobs expected
+// to give it the most heat go first (estimatedComputeKwh; no estimate counts as none).
 void order_for_policy(std::vector<Candidate>& candidates, const HubRecord& hub,
-                      const WorkerRecord& worker) {
+                      const WorkerRecord& worker, bool wants_heat) {
     auto by_key = [](const Candidate& a, const Candidate& b) {
         return a.needs.sort_key < b.needs.sort_key ||
                (a.needs.sort_key == b.needs.sort_key && a.needs.id < b.needs.id);
@@ -746,6 +759,23 @@ void order_for_policy(std::vector<Candidate>& candidates, const HubRecord& hub,
                                  [&](const Candidate& a, const Candidate& b) {
                                      if (a.needs.resources.gpu != b.needs.resources.gpu) {
                                          return a.needs.resources.gpu;
+                                     }
+                                     return by_key(a, b);
+                                 });
+                return;
+            }
+            break;
+        case RoutingPolicy::heat_demand_first:
+            if (wants_heat) {
+                auto heat_mwh = [](const Candidate& candidate) {
+                    return candidate.needs.estimated_energy
+                               ? candidate.needs.estimated_energy->mwh()
+                               : std::int64_t{0};
+                };
+                std::stable_sort(candidates.begin(), candidates.end(),
+                                 [&](const Candidate& a, const Candidate& b) {
+                                     if (heat_mwh(a) != heat_mwh(b)) {
+                                         return heat_mwh(a) > heat_mwh(b);
                                      }
                                      return by_key(a, b);
                                  });
@@ -775,15 +805,16 @@ void order_for_policy(std::vector<Candidate>& candidates, const HubRecord& hub,
 std::vector<Candidate> gather_candidates(store::Transaction& tx, const HubRecord& hub,
                                          const WorkerRecord& worker, std::int64_t window,
                                          Timestamp now) {
-    auto candidates = queued_candidates(tx, hub.spec.id, window);
-    auto unpinned = queued_candidates(tx, "", window);
-    if (!unpinned.empty() && hub.spec.routing_policy == RoutingPolicy::heat_demand_first &&
-        heat_wanted_elsewhere(tx, hub, now)) {
+    const bool heat_first = hub.spec.routing_policy == RoutingPolicy::heat_demand_first;
+    const bool wants_heat = heat_first && detail::unmet_heat_demand_w(tx, hub.spec.id, now) > 0;
+    auto candidates = queued_candidates(tx, hub.spec.id, window, wants_heat);
+    auto unpinned = queued_candidates(tx, "", window, wants_heat);
+    if (!unpinned.empty() && heat_first && !wants_heat && heat_wanted_elsewhere(tx, hub, now)) {
         unpinned.clear();
     }
     candidates.insert(candidates.end(), std::make_move_iterator(unpinned.begin()),
                       std::make_move_iterator(unpinned.end()));
-    order_for_policy(candidates, hub, worker);
+    order_for_policy(candidates, hub, worker, wants_heat);
     return candidates;
 }
 
@@ -1122,6 +1153,16 @@ JobRecord Scheduler::job(std::string_view job_id) const {
 
 namespace {
 
+// The filter's worker and dead-letter conditions, the same in every listing; bound as
+// (worker_id, worker_id, dead_letter, dead_letter).
+constexpr std::string_view kWorkerAndDeadLetter =
+    "(? IS NULL OR jobs.worker_id = ?) AND (? IS NULL OR jobs.dead_letter = ?)";
+
+std::optional<std::int64_t> dead_letter_of(const JobFilter& filter) {
+    return filter.dead_letter ? std::optional<std::int64_t>(*filter.dead_letter ? 1 : 0)
+                              : std::nullopt;
+}
+
 // The queue hubs a listing visits: the filter's hub, or every hub and "" (jobs pinned to none).
 std::vector<std::string> queue_hubs_of(store::Transaction& tx, const JobFilter& filter) {
     if (filter.hub_id) {
@@ -1141,18 +1182,20 @@ std::vector<JobRecord> jobs_in_id_order(store::Transaction& tx, const JobFilter&
                                         std::optional<std::string_view> status) {
     static const std::string all_sql = fmt::format(
         "SELECT {} FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR owner = ?) AND "
-        "id > ? ORDER BY id LIMIT ?",
-        scheduler::kJobColumns);
+        "{} AND id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     static const std::string hub_sql = fmt::format(
         "SELECT {} FROM jobs INDEXED BY jobs_by_hub WHERE hub_id = ? AND (? IS NULL OR "
-        "status = ?) AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
-        scheduler::kJobColumns);
+        "status = ?) AND (? IS NULL OR owner = ?) AND {} AND id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     auto rows = tx.prepare(filter.hub_id ? hub_sql : all_sql);
+    const auto dead_letter = dead_letter_of(filter);
     if (filter.hub_id) {
-        rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.after,
-                      filter.limit);
+        rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
     } else {
-        rows.bind_all(status, status, filter.owner, filter.owner, filter.after, filter.limit);
+        rows.bind_all(status, status, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
     }
     std::vector<JobRecord> result;
     while (rows.step()) {
@@ -1166,11 +1209,12 @@ std::vector<JobRecord> jobs_in_id_order(store::Transaction& tx, const JobFilter&
 std::vector<JobRecord> running_jobs(store::Transaction& tx, const JobFilter& filter) {
     static const std::string sql = fmt::format(
         "SELECT {} FROM jobs INDEXED BY jobs_leases WHERE status = 'running' AND (? IS NULL OR "
-        "hub_id = ?) AND (? IS NULL OR owner = ?) AND id > ? ORDER BY id LIMIT ?",
-        scheduler::kJobColumns);
+        "hub_id = ?) AND (? IS NULL OR owner = ?) AND {} AND id > ? ORDER BY id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     auto rows = tx.prepare(sql);
-    rows.bind_all(filter.hub_id, filter.hub_id, filter.owner, filter.owner, filter.after,
-                  filter.limit);
+    const auto dead_letter = dead_letter_of(filter);
+    rows.bind_all(filter.hub_id, filter.hub_id, filter.owner, filter.owner, filter.worker_id,
+                  filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
     std::vector<JobRecord> result;
     while (rows.step()) {
         result.push_back(scheduler::read_job(rows).record);
@@ -1184,13 +1228,15 @@ std::vector<JobRecord> jobs_in_state(store::Transaction& tx, const JobFilter& fi
                                      std::string_view status) {
     static const std::string sql = fmt::format(
         "SELECT {} FROM job_states s JOIN jobs ON jobs.id = s.job_id WHERE s.queue_hub = ? AND "
-        "s.state = ? AND s.job_id > ? AND (? IS NULL OR jobs.owner = ?) ORDER BY s.job_id "
-        "LIMIT ?",
-        scheduler::kJobColumns);
+        "s.state = ? AND s.job_id > ? AND (? IS NULL OR jobs.owner = ?) AND {} ORDER BY "
+        "s.job_id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     std::vector<JobRecord> result;
+    const auto dead_letter = dead_letter_of(filter);
     for (const auto& queue_hub : queue_hubs_of(tx, filter)) {
         auto rows = tx.prepare(sql);
-        rows.bind_all(queue_hub, status, filter.after, filter.owner, filter.owner, filter.limit);
+        rows.bind_all(queue_hub, status, filter.after, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.limit);
         while (rows.step()) {
             result.push_back(scheduler::read_job(rows).record);
         }
@@ -1221,13 +1267,15 @@ std::vector<JobRecord> queued_jobs(store::Transaction& tx, const JobFilter& filt
     static const std::string sql = fmt::format(
         "SELECT {}, sort_key, created_at, rowid FROM jobs INDEXED BY jobs_ready WHERE queue_hub "
         "= ? AND status = 'queued' AND (sort_key, created_at, rowid) > (?, ?, ?) AND (? IS NULL "
-        "OR owner = ?) ORDER BY sort_key, created_at, rowid LIMIT ?",
-        scheduler::kJobColumns);
+        "OR owner = ?) AND {} ORDER BY sort_key, created_at, rowid LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     std::vector<std::pair<Place, JobRecord>> found;
+    const auto dead_letter = dead_letter_of(filter);
     for (const auto& queue_hub : queue_hubs_of(tx, filter)) {
         auto rows = tx.prepare(sql);
         rows.bind_all(queue_hub, std::get<0>(cursor), std::get<1>(cursor), std::get<2>(cursor),
-                      filter.owner, filter.owner, filter.limit);
+                      filter.owner, filter.owner, filter.worker_id, filter.worker_id, dead_letter,
+                      dead_letter, filter.limit);
         while (rows.step()) {
             constexpr int at = scheduler::kJobColumnCount;  // the place follows the job
             Place place{rows.column_int64(at), rows.column_int64(at + 1),
@@ -1355,8 +1403,10 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
             tx.prepare(fmt::format("SELECT {} FROM hubs ORDER BY id", scheduler::kHubColumns));
         while (hubs.step()) {
             const auto hub = scheduler::read_hub(hubs);
+            const auto heat = scheduler::expected_heat(needs, hub.spec);
             Placement hub_line{hub.spec.id, "", false,
-                               scheduler::hub_problems(needs, hub, now, options.lease_duration)};
+                               scheduler::hub_problems(needs, hub, now, options.lease_duration),
+                               heat};
             hub_line.eligible = hub_line.reasons.empty();
             lines.push_back(hub_line);
             auto workers = tx.prepare(
@@ -1376,7 +1426,8 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
             for (const auto& [worker, score] : ranked) {
                 Placement line{
                     hub.spec.id, worker.spec.id, false,
-                    scheduler::placement_problems(needs, worker, hub, now, options.lease_duration)};
+                    scheduler::placement_problems(needs, worker, hub, now, options.lease_duration),
+                    heat};
                 line.eligible = line.reasons.empty();
                 lines.push_back(std::move(line));
             }

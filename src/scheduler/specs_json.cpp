@@ -78,10 +78,15 @@ std::string ClaimedJob::to_json() const {
 }
 
 std::string Placement::to_json() const {
+    // Exact kWh text as a JSON number, as JobRecord::to_json writes energies.
+    const auto expected_heat_kwh = expected_heat
+                                       ? boost::json::parse(expected_heat->to_kwh_string())
+                                       : boost::json::value(nullptr);
     return json::serialize(boost::json::object{{"hubId", hub_id},
                                                {"workerId", worker_id},
                                                {"eligible", eligible},
-                                               {"reasons", json::string_array(reasons)}});
+                                               {"reasons", json::string_array(reasons)},
+                                               {"expectedHeatKwh", expected_heat_kwh}});
 }
 
 }  // namespace sihlicon

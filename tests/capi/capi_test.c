@@ -319,6 +319,45 @@ static void test_scheduler_hubs_and_workers(void) {
     "\"native\",\"command\":[\"true\"],\"resources\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}"
 static const char* kJob = JOB_JSON("ocr");
 
+/* Inputs as users write them (ipfs://, CIDv0) are stored as CIDv1; estimatedComputeKwh is
+   shown, bounded, and turned into each hub's expected heat by explain. */
+static void test_scheduler_seed_fields(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    OK(sih_settlement_top_up(hub, "client/alice/USD", "5.00", "bank-1", NULL));
+#define SEED_JOB(extra)                                                                 \
+    "{\"jobType\":\"ocr\",\"jobName\":\"scan\",\"workloadConfig\":{\"containerImage\":" \
+    "\"native\",\"resources\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}," extra "}"
+    FAILS(sih_scheduler_submit_json(hub, SEED_JOB("\"inputDataRefs\":[\"ipfs://nope\"]"), "alice",
+                                    &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("inputDataRefs[0]") && error_names("ipfs://nope"));
+    FAILS(
+        sih_scheduler_submit_json(hub, SEED_JOB("\"estimatedComputeKwh\":100001"), "alice", &json),
+        SIH_INVALID_ARGUMENT);
+    CHECK(error_names("estimatedComputeKwh"));
+    OK(sih_scheduler_submit_json(
+        hub,
+        SEED_JOB("\"estimatedComputeKwh\":2,\"inputDataRefs\":"
+                 "[\"ipfs://QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR\"]"),
+        "alice", &json));
+#undef SEED_JOB
+    CHECK(json != NULL && strstr(json, "\"estimatedComputeKwh\":2") != NULL);
+    char job_id[80] = {0};
+    {
+        const char* at = json != NULL ? strstr(json, "\"jobId\":\"") : NULL;
+        CHECK(at != NULL);
+        if (at != NULL) {
+            sscanf(at + 9, "%79[^\"]", job_id);
+        }
+    }
+    CHECK(has(&json, "\"bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi\""));
+    OK(sih_scheduler_explain(hub, job_id, &json));
+    CHECK(has(&json, "\"expectedHeatKwh\":1.8"));
+    close_hub(&hub, &clock);
+}
+
 static void test_scheduler_job_lifecycle(void) {
     sih_clock* clock = NULL;
     sih_hub* hub = open_hub(&clock);
@@ -426,6 +465,12 @@ static void test_scheduler_job_lifecycle(void) {
     CHECK(error_names("colour"));
     OK(sih_scheduler_jobs(hub, NULL, &json));
     CHECK(has(&json, job_id));
+    OK(sih_scheduler_jobs(hub, "{\"workerId\":\"worker-1\",\"deadLetter\":false}", &json));
+    CHECK(has(&json, job_id));
+    OK(sih_scheduler_jobs(hub, "{\"deadLetter\":true}", &json));
+    CHECK(has(&json, "[]"));
+    FAILS(sih_scheduler_jobs(hub, "{\"deadLetter\":\"yes\"}", &json), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("deadLetter"));
     CHECK(events_seen >= 3);
 
     /* JSON forms: submit, claim, complete; many; fail, cancel, requeue. */
@@ -1855,6 +1900,7 @@ static const test_case tests[] = {
     {"hub_options_and_open_errors", test_hub_options_and_open_errors},
     {"scheduler_hubs_and_workers", test_scheduler_hubs_and_workers},
     {"scheduler_job_lifecycle", test_scheduler_job_lifecycle},
+    {"scheduler_seed_fields", test_scheduler_seed_fields},
     {"content_store", test_content_store},
     {"content_store_on_a_host_blob_backend", test_content_store_on_a_host_blob_backend},
     {"car_import_proves_possession", test_car_import_proves_possession},

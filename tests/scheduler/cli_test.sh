@@ -22,7 +22,7 @@ check "worker register prints the worker" grep -q '"workerId":"bee-01"' <<<"$out
 check "worker memory is parsed exactly" grep -q '"memoryBytes":34359738368' <<<"$out"
 
 cat >"$work/job.json" <<'JSON'
-{"jobType":"ocr","jobName":"Process historical ledger","workloadConfig":{"containerImage":"tesseract/tesseract:latest","resources":{"cpu":"2","memory":"2Gi"}},"priority":10}
+{"jobType":"ocr","jobName":"Process historical ledger","workloadConfig":{"containerImage":"tesseract/tesseract:latest","resources":{"cpu":"2","memory":"2Gi"}},"priority":10,"estimatedComputeKwh":2}
 JSON
 out=$("$sihlicon" --json job submit "@$work/job.json" --owner ann)
 job=$(json_field jobId "$out")
@@ -43,6 +43,9 @@ check "the repeated name is named" grep -q 'duplicate member name' <<<"$out"
 
 out=$("$sihlicon" job explain "$job")
 check "explain says the worker can run it" grep -q 'worker bee-01: can run' <<<"$out"
+check "explain gives the hub's expected heat" grep -q 'hub zurich: can run (expected heat 1.8 kWh)' <<<"$out"
+out=$("$sihlicon" --json job show "$job")
+check "the job record shows estimatedComputeKwh" grep -q '"estimatedComputeKwh":2' <<<"$out"
 
 out=$("$sihlicon" --json job claim bee-01 --max 5)
 token=$(json_field token "$out")
@@ -61,6 +64,16 @@ out=$("$sihlicon" --json job list --hub-id zurich)
 check "job list --hub-id is empty for unpinned jobs" test "$out" = "[]"
 out=$("$sihlicon" --json job list --owner ann)
 check "job list --owner finds the job" grep -q "$job" <<<"$out"
+out=$("$sihlicon" --json job list --worker-id bee-01)
+check "job list --worker-id finds the job bee-01 ran" grep -q "$job" <<<"$out"
+out=$("$sihlicon" --json job list --worker-id bee-02)
+check "job list --worker-id of another worker is empty" test "$out" = "[]"
+out=$("$sihlicon" --json job list --dead-letter)
+check "job list --dead-letter is empty without dead letters" test "$out" = "[]"
+out=$("$sihlicon" --json job list --not-dead-letter)
+check "job list --not-dead-letter finds the job" grep -q "$job" <<<"$out"
+out=$("$sihlicon" job list --dead-letter --not-dead-letter 2>&1); rc=$?
+check "--dead-letter with --not-dead-letter exits 1" test "$rc" -eq 1
 # Defence in depth: a name stored before the rule (edited into the database here) is shown
 # escaped, one job per line.
 if command -v sqlite3 >/dev/null; then

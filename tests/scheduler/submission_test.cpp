@@ -473,7 +473,7 @@ TEST_CASE("the stored text of a job's spec is written field by field, in one fix
           R"("owner":"bob","maxAttempts":3,"backoffMs":1000,"constraints":{"labels":{}},)"
           R"("dependsOn":[]})");
     // and it is what the spec is read back from
-    CHECK(JobSpec::from_json(scheduler::to_stored_json(spec)).name == spec.name);
+    CHECK(scheduler::stored_spec_from_json(scheduler::to_stored_json(spec)).name == spec.name);
 }
 
 TEST_CASE(

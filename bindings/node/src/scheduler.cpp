@@ -286,7 +286,7 @@ class SchedulerObject : public Handle<SchedulerObject> {
         const auto id = text(info[0], "jobId");
         return record(info.Env(), on([&](Scheduler& s) { return s.job(id); }));
     }
-    // jobs({hubId?, status?, owner?, limit?, after?}).
+    // jobs({hubId?, status?, owner?, workerId?, deadLetter?, limit?, after?}).
     Napi::Value jobs(const Napi::CallbackInfo& info) {
         const auto given = options(info[0], "filter");
         JobFilter filter;
@@ -295,6 +295,10 @@ class SchedulerObject : public Handle<SchedulerObject> {
             filter.status = parse_job_status(*status);
         }
         filter.owner = optional_text(given.Get("owner"), "owner");
+        filter.worker_id = optional_text(given.Get("workerId"), "workerId");
+        if (!is_absent(given.Get("deadLetter"))) {
+            filter.dead_letter = boolean(given.Get("deadLetter"), "deadLetter", false);
+        }
         filter.limit = optional_integer(given.Get("limit"), "limit").value_or(50);
         filter.after = optional_text(given.Get("after"), "after").value_or("");
         return records(info.Env(), on([&](Scheduler& s) { return s.jobs(filter); }));
@@ -307,21 +311,11 @@ class SchedulerObject : public Handle<SchedulerObject> {
         const auto id = text(info[0], "hubId");
         return record(info.Env(), on([&](Scheduler& s) { return s.queue_stats(id); }));
     }
-    // explain(jobId) → [{hubId, workerId, eligible, reasons}].
+    // explain(jobId) → [{hubId, workerId, eligible, reasons, expectedHeatKwh}]
+    // (Placement::to_json).
     Napi::Value explain(const Napi::CallbackInfo& info) {
-        Napi::Env env = info.Env();
         const auto id = text(info[0], "jobId");
-        const auto placements = on([&](Scheduler& s) { return s.explain(id); });
-        auto array = Napi::Array::New(env, placements.size());
-        for (std::size_t i = 0; i < placements.size(); ++i) {
-            auto item = Napi::Object::New(env);
-            item.Set("hubId", placements[i].hub_id);
-            item.Set("workerId", placements[i].worker_id);
-            item.Set("eligible", placements[i].eligible);
-            item.Set("reasons", strings(env, placements[i].reasons));
-            array.Set(static_cast<std::uint32_t>(i), item);
-        }
-        return array;
+        return records(info.Env(), on([&](Scheduler& s) { return s.explain(id); }));
     }
 
     std::shared_ptr<HubHandle> handle_;

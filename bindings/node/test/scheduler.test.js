@@ -60,10 +60,11 @@ test('the job lifecycle: submit, claim, renew, complete, events and stats', asyn
   const submitted = s.submit(job({ hubId: 'zurich-1', estimatedComputeKwh: 0.5 }), 'ann');
   assert.equal(submitted.status, 'queued');
   assert.equal(submitted.owner, 'ann');
+  assert.equal(submitted.estimatedComputeKwh, 0.5);
   assert.equal(s.queueStats('zurich-1').byStatus.queued, 1);
   const placements = s.explain(submitted.jobId);
   assert.deepEqual(placements.find((p) => p.workerId === 'worker-1'),
-    { hubId: 'zurich-1', workerId: 'worker-1', eligible: true, reasons: [] });
+    { hubId: 'zurich-1', workerId: 'worker-1', eligible: true, reasons: [], expectedHeatKwh: 0.45 });
   const [claimed] = s.claim('worker-1');
   assert.equal(claimed.job.jobId, submitted.jobId);
   assert.equal(claimed.job.status, 'running');
@@ -86,6 +87,32 @@ test('the job lifecycle: submit, claim, renew, complete, events and stats', asyn
   assert.equal(s.queueStats('zurich-1').byStatus.completed, 1);
   // A repeat with the same token and payload returns the job; a stale token is refused.
   await rejects(assert, () => s.complete(submitted.jobId, 'f'.repeat(32), {}), 'conflict');
+});
+
+test('inputs as users write them: ipfs:// and CIDv0 are stored as CIDv1; estimates are bounded', async (t) => {
+  const { hub } = await openHub(t);
+  const s = hub.scheduler;
+  const v0 = 'QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR';
+  const v1 = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+  const submitted = s.submit(job({ inputDataRefs: [`ipfs://${v0}`, v0] }), 'ann');
+  assert.deepEqual(submitted.inputDataRefs, [v1, v1]);
+  await rejects(assert, () => s.submit(job({ inputDataRefs: ['ipfs://nope'] }), 'ann'),
+    'invalid_argument', 'inputDataRefs[0]');
+  await rejects(assert, () => s.submit(job({ estimatedComputeKwh: 100001 }), 'ann'),
+    'invalid_argument', 'estimatedComputeKwh');
+});
+
+test('jobs lists by the worker that ran a job and by dead letter', async (t) => {
+  const { hub } = await openHub(t);
+  const s = hub.scheduler;
+  const dead = s.submit(job({ maxAttempts: 1 }), 'ann');
+  const [claimed] = s.claim('worker-1');
+  assert.equal(s.fail(dead.jobId, claimed.lease.token, 'boom').deadLetter, true);
+  const waiting = s.submit(job(), 'ann');
+  assert.deepEqual(s.jobs({ workerId: 'worker-1' }).map((j) => j.jobId), [dead.jobId]);
+  assert.deepEqual(s.jobs({ deadLetter: true }).map((j) => j.jobId), [dead.jobId]);
+  assert.deepEqual(s.jobs({ deadLetter: false }).map((j) => j.jobId), [waiting.jobId]);
+  await rejects(assert, () => s.jobs({ deadLetter: 'yes' }), 'invalid_argument', 'deadLetter');
 });
 
 test('submitMany and completeMany are all or none', async (t) => {

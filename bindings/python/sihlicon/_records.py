@@ -363,6 +363,8 @@ class Placement:
     worker_id: str  # empty: the line is about the hub as a whole
     eligible: bool
     reasons: list[str]
+    # estimatedComputeKwh x the hub's heat recovery, in mWh; None when the job has no estimate
+    expected_heat_mwh: int | None
 
 
 # ---- content store ----------------------------------------------------------------------

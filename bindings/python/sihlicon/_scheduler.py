@@ -217,16 +217,26 @@ class Scheduler:
         owner: str | None = None,
         limit: int = 50,
         after: str = "",
+        worker_id: str | None = None,
+        dead_letter: bool | None = None,
     ) -> list[JobRecord]:
         """One page of at most ``limit`` jobs, continuing after the job whose id is ``after``.
 
         Jobs come in id order (submission order), except queued jobs listed by status, which
         come in the order claims take them (highest aged priority first, then oldest).
+        ``worker_id``: jobs whose running or last attempt was leased to that worker;
+        ``dead_letter``: only dead-lettered jobs (True) or only the others (False).
         """
         return build_all(
             JobRecord,
             self._native.jobs(
-                hub_id, None if status is None else name_of(status), owner, limit, after
+                hub_id,
+                None if status is None else name_of(status),
+                owner,
+                limit,
+                after,
+                worker_id,
+                dead_letter,
             ),
         )
 

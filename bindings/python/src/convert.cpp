@@ -205,6 +205,7 @@ py::dict to_py(const Placement& value) {
     d["worker_id"] = value.worker_id;
     d["eligible"] = value.eligible;
     d["reasons"] = value.reasons;
+    d["expected_heat_mwh"] = energy(value.expected_heat);
     return d;
 }
 

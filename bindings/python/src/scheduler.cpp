@@ -239,13 +239,16 @@ void bind_scheduler(py::module_& module) {
         .def("jobs",
              [](const Ref& s, const std::optional<std::string>& hub_id,
                 const std::optional<std::string>& status, const std::optional<std::string>& owner,
-                std::int64_t limit, const std::string& after) {
+                std::int64_t limit, const std::string& after,
+                const std::optional<std::string>& worker_id, std::optional<bool> dead_letter) {
                  JobFilter filter;
                  filter.hub_id = hub_id;
                  if (status) {
                      filter.status = parse_job_status(*status);
                  }
                  filter.owner = owner;
+                 filter.worker_id = worker_id;
+                 filter.dead_letter = dead_letter;
                  filter.limit = limit;
                  filter.after = after;
                  return to_py_list(

@@ -172,6 +172,37 @@ def test_explain_says_why_a_job_cannot_run(site: sihlicon.Hub) -> None:
     assert any(line.worker_id == "bee-01" and not line.eligible and line.reasons for line in lines)
 
 
+def test_explain_gives_the_heat_a_job_is_expected_to_give_each_hub(site: sihlicon.Hub) -> None:
+    s = site.scheduler
+    job = s.submit(job_request(estimatedComputeKwh=2), owner="alice")
+    assert job.estimated_energy_mwh == 2_000_000
+    assert json.loads(job.raw_json)["estimatedComputeKwh"] == 2
+    # the hub recovers 900,000 ppm of the electricity as heat
+    assert {line.expected_heat_mwh for line in s.explain(job.id)} == {1_800_000}
+    with pytest.raises(sihlicon.InvalidArgument, match="estimatedComputeKwh"):
+        s.submit(job_request(estimatedComputeKwh=100_001), owner="alice")
+
+
+def test_inputs_written_as_ipfs_urls_or_cidv0_are_stored_as_cidv1(site: sihlicon.Hub) -> None:
+    v0 = "QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR"
+    v1 = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+    job = site.scheduler.submit(job_request(inputDataRefs=[f"ipfs://{v0}", v0]), owner="alice")
+    assert job.input_refs == [v1, v1]
+    with pytest.raises(sihlicon.InvalidArgument, match="ipfs://nope"):
+        site.scheduler.submit(job_request(inputDataRefs=["ipfs://nope"]), owner="alice")
+
+
+def test_jobs_list_by_the_worker_that_ran_them_and_by_dead_letter(site: sihlicon.Hub) -> None:
+    s = site.scheduler
+    dead = s.submit(job_request(), owner="alice")  # maxAttempts 1
+    lease = s.claim("bee-01")[0].lease
+    assert s.fail(dead.id, lease.token, "boom").dead_letter
+    waiting = s.submit(job_request(), owner="alice")
+    assert [j.id for j in s.jobs(worker_id="bee-01")] == [dead.id]
+    assert [j.id for j in s.jobs(dead_letter=True)] == [dead.id]
+    assert [j.id for j in s.jobs(dead_letter=False)] == [waiting.id]
+
+
 def test_listeners_see_every_change_until_unsubscribed(site: sihlicon.Hub) -> None:
     s = site.scheduler
     seen: list[sihlicon.JobEvent] = []
