@@ -206,6 +206,9 @@ struct SIHLICON_API Payout {
     Money work_share{0, Currency::of("USD")};
     Money readiness_share{0, Currency::of("USD")};
     std::int64_t jobs_completed = 0;
+    // The worker's uptime within the epoch, the same figure its Reputation counts (time
+    // covered by heartbeats no further apart than the missed-heartbeat limit); the readiness
+    // pool is shared in proportion to it.
     std::int64_t uptime_ms = 0;
 
     Money total() const { return work_share + readiness_share; }
@@ -248,8 +251,8 @@ struct SettlementOptions {
     Currency currency = Currency::of("USD");
     Money default_price{100'000, Currency::of("USD")};  // the seed's USD 0.10
     std::map<std::string, Money> prices;                // per job type ("ocr"), overriding
-    // Shares in parts per million: protocol 2 %, operator 5 %; the rest 70 % work, 30 %
-    // readiness.
+    // Shares in parts per million: protocol 2 %, operator 5 %; the rest 70 % work (by jobs
+    // completed), 30 % readiness (by uptime within the epoch; by jobs if no worker was up).
     std::int64_t protocol_fee_ppm = 20'000;
     std::int64_t operator_fee_ppm = 50'000;
     std::int64_t work_pool_ppm = 700'000;  // of the rest; readiness gets the remainder
@@ -439,9 +442,10 @@ SIHLICON_API std::string_view to_string(ReputationSubject value) noexcept;  // "
 // success), failed, retried or timed out (a failure); a cancellation does not count. An
 // attempt is on time when it completed within its job's timeout and, if the job has a
 // deadline, by it. Uptime is the time covered by heartbeats no further apart than the
-// scheduler's offline threshold, of the time since registration. A hub's figures are the sums
-// of its workers'. Rates are in ppm; with nothing to measure a rate is 0 (a newcomer earns its
-// reputation).
+// scheduler's offline threshold (plus the time since the last one while that is within it), of
+// the time since registration; Payout::uptime_ms is the same figure within an epoch. A hub's
+// figures are the sums of its workers'. Rates are in ppm; with nothing to measure a rate is 0 (a
+// newcomer earns its reputation).
 struct SIHLICON_API Reputation {
     ReputationSubject subject = ReputationSubject::worker;
     std::string id;

@@ -3,6 +3,7 @@
 
 #include "settlement/journal.hpp"
 #include "settlement/leaves.hpp"
+#include "settlement/reputation.hpp"
 
 #include <sihlicon/checked.hpp>
 #include <sihlicon/error.hpp>
@@ -90,7 +91,8 @@ struct SealInput {
     std::map<std::string, std::int64_t> uptime_ms;  // worker → uptime within the epoch
 };
 
-SealInput read_seal_input(store::Transaction& tx, std::int64_t number) {
+SealInput read_seal_input(store::Transaction& tx, std::int64_t number,
+                          std::chrono::milliseconds offline_after) {
     SealInput input;
     input.epoch = load_epoch_by_number(tx, number);
     if (input.epoch.status == EpochStatus::finalized) {
@@ -98,13 +100,15 @@ SealInput read_seal_input(store::Transaction& tx, std::int64_t number) {
     }
     const auto start = input.epoch.start.ms();
     const auto end = input.epoch.end.value_or(input.epoch.start).ms();
-    // Readiness: the part of the epoch between a worker's registration and its last heartbeat.
-    auto rows = tx.prepare("SELECT id, registered_at, last_heartbeat_at FROM workers ORDER BY id");
+    // Readiness: each worker's uptime within the epoch, the figure its reputation counts.
+    auto rows = tx.prepare("SELECT id, last_heartbeat_at, status FROM workers ORDER BY id");
     while (rows.step()) {
-        const auto from = std::max(start, rows.column_int64(1));
-        const auto to = std::min(end, rows.column_int64(2));
-        if (to > from) {
-            input.uptime_ms[rows.column_text(0)] = to - from;
+        const auto id = rows.column_text(0);
+        const auto uptime = uptime_within(
+            tx, UptimeSubject{id, rows.column_int64(1), rows.column_text(2) == "offline"}, start,
+            end, offline_after);
+        if (uptime > 0) {
+            input.uptime_ms[id] = uptime;
         }
     }
     return input;
@@ -364,14 +368,15 @@ std::int64_t begin_seal(store::Transaction& tx, const Currency& currency, Timest
 
 EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
                         const crypto::Signer& signer, const SettlementOptions& options,
-                        std::int64_t number, const SealFaultPoint& fault) {
+                        std::chrono::milliseconds offline_after, std::int64_t number,
+                        const SealFaultPoint& fault) {
     const auto reach = [&](std::string_view point) {
         if (fault) {
             fault(point);
         }
     };
-    const auto input =
-        core.database->read([&](store::Transaction& tx) { return read_seal_input(tx, number); });
+    const auto input = core.database->read(
+        [&](store::Transaction& tx) { return read_seal_input(tx, number, offline_after); });
     if (input.epoch.status == EpochStatus::finalized) {
         return input.epoch;
     }

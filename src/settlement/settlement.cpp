@@ -728,8 +728,8 @@ EpochRecord Settlement::seal_epoch() {
     const auto number = core.database->write([&](store::Transaction& tx) {
         return settlement::begin_seal(tx, impl_->options.currency, core.now());
     });
-    return settlement::finish_seal(core, impl_->content_store, *signer, impl_->options, number,
-                                   impl_->seal_fault);
+    return settlement::finish_seal(core, impl_->content_store, *signer, impl_->options,
+                                   impl_->offline_after(), number, impl_->seal_fault);
 }
 
 std::optional<EpochRecord> Settlement::seal_due_epoch() {
