@@ -362,6 +362,10 @@ export interface Epoch {
   jobs_count: number;
   jobs_merkle_root: string;
   total_revenue: Decimal;
+  /** What the epoch paid its workers (the sum of its payouts). */
+  total_distributed: Decimal;
+  /** The previous epoch's jobs_merkle_root, as SUMMARY.json signs it; null for epoch 1. */
+  previous_root: string | null;
   currency: string;
   signature: string;
   signer: string;
@@ -842,6 +846,7 @@ export declare class Settlement {
   epoch(epochId: string): Epoch;
   epochs(): Epoch[];
   epochJobs(epochId: string): EpochJob[];
+  /** Each payout's `status` is 'pending' until withdrawals (oldest first) pay it: 'paid'. */
   epochPayouts(epochId: string): Array<Record<string, unknown>>;
   epochBundle(epochId: string): EpochBundle;
   receipt(jobId: string): Receipt;

@@ -629,10 +629,14 @@ SIH_API sih_status sih_settlement_current_epoch(sih_hub* hub, char** out_json);
 SIH_API sih_status sih_settlement_seal_epoch(sih_hub* hub, char** out_json);
 /* Seals when due; the JSON `null` when nothing was due. */
 SIH_API sih_status sih_settlement_seal_due_epoch(sih_hub* hub, char** out_json);
+/* The epoch's JSON carries "total_distributed" (its payouts' sum) and "previous_root" (the
+ * previous epoch's jobs_merkle_root, signed in SUMMARY.json; null for epoch 1). */
 SIH_API sih_status sih_settlement_epoch(sih_hub* hub, const char* epoch_id, char** out_json);
 SIH_API sih_status sih_settlement_epochs(sih_hub* hub, char** out_json);
 /* The epoch's jobs.json leaves as a JSON array of their JCS texts' objects. */
 SIH_API sih_status sih_settlement_epoch_jobs(sih_hub* hub, const char* epoch_id, char** out_json);
+/* Each payout's "status" is "pending" until withdrawals of the worker's account
+ * (sih_settlement_withdraw, oldest payout first) cover it, then "paid". */
 SIH_API sih_status sih_settlement_epoch_payouts(sih_hub* hub, const char* epoch_id,
                                                 char** out_json);
 /* {"jobs.json", "agents.json", "SUMMARY.json", "signature.txt"} as strings, byte for byte.

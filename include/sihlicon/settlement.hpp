@@ -194,11 +194,26 @@ struct SIHLICON_API EpochRecord {
     std::string signature;                             // 0x…, over SUMMARY.json
     std::map<std::string, std::string> artifact_cids;  // file name → CID
     std::string summary_json;                          // the exact signed bytes
+    // What the epoch paid its workers (the sum of its payouts); 0 until finalized.
+    Money total_distributed{0, Currency::of("USD")};
+    // The jobs_merkle_root of the epoch before this one, as this one's SUMMARY.json signs it
+    // ("previous_root"): empty for epoch 1 (null in JSON) and until the previous one is
+    // finalized. A chain of bundles whose previous roots do not link shows a missing epoch.
+    std::string previous_root;
 
     // The seed's epoch shape: {"epoch_id", "status", "start_time", "end_time", "jobs_count",
-    // "jobs_merkle_root", "total_revenue", "signature", "signer", "artifacts"}.
+    // "jobs_merkle_root", "total_revenue", "total_distributed", "previous_root" (null for
+    // epoch 1), "signature", "signer", "artifacts"}.
     std::string to_json() const;
 };
+
+// A payout is `pending` while it sits in the worker's account and `paid` once withdrawn: paid
+// out of the hub (Settlement::withdraw, whose external reference records where it was posted,
+// e.g. an L1 transaction). Withdrawals pay a worker's payouts oldest first: a payout is paid
+// when the worker's withdrawals in its currency cover it and every earlier one. A payout of
+// nothing is paid.
+enum class PayoutStatus { pending, paid };
+SIHLICON_API std::string_view to_string(PayoutStatus value) noexcept;
 
 struct SIHLICON_API Payout {
     std::string epoch_id;
@@ -210,8 +225,11 @@ struct SIHLICON_API Payout {
     // covered by heartbeats no further apart than the missed-heartbeat limit); the readiness
     // pool is shared in proportion to it.
     std::int64_t uptime_ms = 0;
+    PayoutStatus status = PayoutStatus::pending;  // as of when it was read
 
     Money total() const { return work_share + readiness_share; }
+    // {"epoch_id", "worker", "work_share", "readiness_share", "total_payout", "currency",
+    //  "jobs_completed", "uptime_ms", "status"}.
     std::string to_json() const;
 };
 
@@ -313,6 +331,9 @@ struct EpochFigures {
     Money work_pool{0, Currency::of("USD")};
     Money readiness_pool{0, Currency::of("USD")};
     std::vector<Payout> payouts;
+    // The previous epoch's jobs_merkle_root, signed as "previous_root" in SUMMARY.json (null
+    // when empty: epoch 1). SUMMARY.json also signs "total_distributed", the payouts' sum.
+    std::string previous_root;
 };
 SIHLICON_API EpochBundle build_epoch_bundle(const std::vector<EpochJob>& jobs,
                                             const EpochFigures& figures,

@@ -1289,11 +1289,28 @@ static void test_epochs_receipts_and_operator_key(void) {
     CHECK(has(&json, "epoch-000001"));
     OK(sih_settlement_epoch(hub, "epoch-000001", &json));
     CHECK(has(&json, "jobs_merkle_root"));
+    OK(sih_settlement_epoch(hub, "epoch-000001", &json));
+    CHECK(has(&json, "\"previous_root\":null")); /* epoch 1 has none */
+    OK(sih_settlement_epoch(hub, "epoch-000001", &json));
+    CHECK(has(&json, "\"total_distributed\":\""));
     FAILS(sih_settlement_epoch(hub, "epoch-999999", &json), SIH_NOT_FOUND);
     OK(sih_settlement_epoch_jobs(hub, "epoch-000001", &json));
     CHECK(has(&json, job_id));
     OK(sih_settlement_epoch_payouts(hub, "epoch-000001", &json));
     CHECK(has(&json, "worker-1"));
+    /* Pending until a withdrawal of the worker's payout pays it. */
+    OK(sih_settlement_epoch_payouts(hub, "epoch-000001", &json));
+    {
+        char total[32] = "";
+        const char* at = json != NULL ? strstr(json, "\"total_payout\":\"") : NULL;
+        CHECK(at != NULL && sscanf(at, "\"total_payout\":\"%31[0-9.]", total) == 1);
+        CHECK(has(&json, "\"status\":\"pending\""));
+        OK(sih_settlement_withdraw(hub, "worker/worker-1/USD", total, "payout-w-1", "0xl1", &json));
+        sih_free(json);
+        json = NULL;
+        OK(sih_settlement_epoch_payouts(hub, "epoch-000001", &json));
+        CHECK(has(&json, "\"status\":\"paid\""));
+    }
     OK(sih_settlement_epoch_bundle(hub, "epoch-000001", &json));
     CHECK(has(&json, "SUMMARY.json"));
     FAILS(sih_settlement_epoch_bundle(hub, "epoch-000002", &json), SIH_CONFLICT);

@@ -100,6 +100,14 @@ test('sealEpoch signs the epoch; receipts verify with no hub, and a tampered one
   assert.equal(m.epochPayouts(sealed.epoch_id)[0].worker, 'worker-1');
   const bundle = m.epochBundle(sealed.epoch_id);
   assert.equal(JSON.parse(bundle.summaryJson).jobs_merkle_root, sealed.jobs_merkle_root);
+  // Epoch 1 links to no previous root; a payout is pending until withdrawn.
+  assert.equal(sealed.previous_root, null);
+  assert.equal(JSON.parse(bundle.summaryJson).previous_root, null);
+  const [payout] = m.epochPayouts(sealed.epoch_id);
+  assert.equal(payout.status, 'pending');
+  assert.equal(sealed.total_distributed, payout.total_payout);
+  m.withdraw('worker', 'worker-1', payout.total_payout, 'payout-out-1', { externalReference: '0xl1' });
+  assert.equal(m.epochPayouts(sealed.epoch_id)[0].status, 'paid');
   assert.equal(m.index().epochs[0].epoch_id, sealed.epoch_id);
   assert.equal(await m.sealDueEpoch(), null);
 

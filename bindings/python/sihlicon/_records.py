@@ -24,6 +24,7 @@ from ._enums import (
     AccountKind,
     EnergySource,
     EpochStatus,
+    PayoutStatus,
     GridSignal,
     HeatKind,
     JobStatus,
@@ -626,6 +627,8 @@ class EpochRecord(_Json):
     signature: str  # 0x..., EIP-191 over summary_json
     artifact_cids: dict[str, str]
     summary_json: str  # the exact signed bytes
+    total_distributed: Money  # the sum of its payouts; 0 until finalized
+    previous_root: str | None  # the previous epoch's jobs_merkle_root; None for epoch 1
     raw_json: str = _raw()
 
 
@@ -650,7 +653,8 @@ class Payout(_Json):
     work_share: Money
     readiness_share: Money
     jobs_completed: int
-    uptime_ms: int
+    uptime_ms: int  # within the epoch, the figure reputation counts
+    status: PayoutStatus  # pending until withdrawals pay it
     raw_json: str = _raw()
 
     @property
