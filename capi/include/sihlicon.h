@@ -639,7 +639,8 @@ SIH_API sih_status sih_settlement_epoch_jobs(sih_hub* hub, const char* epoch_id,
  * (sih_settlement_withdraw, oldest payout first) cover it, then "paid". */
 SIH_API sih_status sih_settlement_epoch_payouts(sih_hub* hub, const char* epoch_id,
                                                 char** out_json);
-/* {"jobs.json", "agents.json", "SUMMARY.json", "signature.txt"} as strings, byte for byte.
+/* {"jobs.json", "agents.json", "SUMMARY.json", "SIGNATURE.txt"} as strings, byte for byte: the
+ * bundle's files under their file names.
  * Fails: SIH_NOT_FOUND, SIH_CONFLICT (not finalized). */
 SIH_API sih_status sih_settlement_epoch_bundle(sih_hub* hub, const char* epoch_id, char** out_json);
 /* The receipt document of a job in a finalized epoch. Fails: SIH_NOT_FOUND, SIH_CONFLICT. */

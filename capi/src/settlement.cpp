@@ -426,7 +426,7 @@ sih_status sih_settlement_epoch_bundle(sih_hub* hub, const char* epoch_id, char*
              json::serialize(boost::json::object{{"jobs.json", bundle.jobs_json},
                                                  {"agents.json", bundle.agents_json},
                                                  {"SUMMARY.json", bundle.summary_json},
-                                                 {"signature.txt", bundle.signature_txt}}));
+                                                 {"SIGNATURE.txt", bundle.signature_txt}}));
     });
 }
 

@@ -1313,6 +1313,8 @@ static void test_epochs_receipts_and_operator_key(void) {
     }
     OK(sih_settlement_epoch_bundle(hub, "epoch-000001", &json));
     CHECK(has(&json, "SUMMARY.json"));
+    OK(sih_settlement_epoch_bundle(hub, "epoch-000001", &json));
+    CHECK(has(&json, "\"SIGNATURE.txt\":\"0x")); /* named as the file is */
     FAILS(sih_settlement_epoch_bundle(hub, "epoch-000002", &json), SIH_CONFLICT);
     OK(sih_settlement_index(hub, &json));
     CHECK(has(&json, "\"epochs\""));
