@@ -266,6 +266,11 @@ struct ReceiptCheck {
 struct SettlementOptions {
     // Charge jobs at submission (see the file comment). Off: jobs run free; epochs still seal.
     bool charge_jobs = false;
+    // requireWorkerSignatures: refuse a completion without a worker signature, an EIP-191
+    // signature of its proof of execution (sha256(job_id ‖ result_hash ‖ worker_id), computed
+    // when not given) by the key of the worker's "address" label. Off: a signature, when
+    // given, is still checked.
+    bool require_worker_signatures = false;
     Currency currency = Currency::of("USD");
     Money default_price{100'000, Currency::of("USD")};  // the seed's USD 0.10
     std::map<std::string, Money> prices;                // per job type ("ocr"), overriding
