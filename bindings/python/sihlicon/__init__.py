@@ -114,6 +114,8 @@ from ._settlement import ReceiptVerifier, Settlement, verify_receipt
 from ._util import (
     compute_cid,
     compute_file_cid,
+    eip191_sign,
+    eip191_verify,
     normalize_cid,
     parse_iso8601,
     proof_of_execution,
@@ -141,6 +143,6 @@ __all__ = [
     "Scheduler", "SchedulerOptions", "ScrubProblem", "ScrubReport", "SeriesResolution", "Settlement", "SettlementOptions",
     "StorageTier", "Transfer", "TransferKind", "TransferRequest", "TransferStatus", "WorkerRecord",
     "WorkerStatus", "compute_cid", "compute_file_cid", "from_ms", "kwh", "model_watts",
-    "normalize_cid", "parse_iso8601", "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms",
+    "eip191_sign", "eip191_verify", "normalize_cid", "parse_iso8601", "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms",
     "verify_receipt",
 ]  # fmt: skip

@@ -774,6 +774,8 @@ class SchedulerOptions:
 @dataclass(frozen=True)
 class SettlementOptions:
     charge_jobs: bool = False
+    # requireWorkerSignatures: refuse completions without a valid worker signature
+    require_worker_signatures: bool = False
     currency: str = "USD"
     default_price: int = 100_000  # minor units of `currency` (the seed's USD 0.10)
     prices: dict[str, int] = field(default_factory=dict)  # per job type, minor units
