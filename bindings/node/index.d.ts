@@ -523,6 +523,8 @@ export interface SchedulerOptions {
 
 export interface SettlementOptions {
   chargeJobs?: boolean;
+  /** Refuse completions without a valid EIP-191 worker signature of the proof of execution. */
+  requireWorkerSignatures?: boolean;
   currency?: string;
   defaultPrice?: Decimal;
   prices?: Partial<Record<JobType, Decimal>>;
@@ -869,6 +871,14 @@ export declare function parseJson(text: string | Uint8Array): unknown;
 export declare function computeCid(data: Bytes, options?: { chunkSize?: number; maxLinks?: number }): Promise<string>;
 /** hex(sha256(jobId ‖ resultHash ‖ workerId)), the seed's proof of execution. */
 export declare function proofOfExecution(jobId: string, resultHash: string, workerId: string): string;
+/**
+ * EIP-191 personal_sign of `message` (a string as UTF-8, or bytes) by the secp256k1 key
+ * `privateKey` (64 hex digits, "0x" optional): "0x" + 130 hex digits, as ethers' signMessage.
+ * A worker signs its proofOfExecution so; requireWorkerSignatures refuses completions without.
+ */
+export declare function eip191Sign(privateKey: string, message: string | Uint8Array): string;
+/** Whether `signature` over `message` (EIP-191) was made by the key of `address`. */
+export declare function eip191Verify(message: string | Uint8Array, signature: string, address: string): boolean;
 
 // ---- the SDK-shaped client ----------------------------------------------------------------
 
@@ -907,6 +917,8 @@ declare const sihlicon: {
   verifyReceipt: typeof verifyReceipt;
   computeCid: typeof computeCid;
   proofOfExecution: typeof proofOfExecution;
+  eip191Sign: typeof eip191Sign;
+  eip191Verify: typeof eip191Verify;
   version: string;
   ErrorCode: typeof ErrorCode;
   SihliconError: typeof SihliconError;
