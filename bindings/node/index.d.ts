@@ -389,6 +389,10 @@ export interface Epoch {
   jobs_count: number;
   jobs_merkle_root: string;
   total_revenue: Decimal;
+  /** What the epoch paid its workers (the sum of its payouts). */
+  total_distributed: Decimal;
+  /** The previous epoch's jobs_merkle_root, as SUMMARY.json signs it; null for epoch 1. */
+  previous_root: string | null;
   currency: string;
   signature: string;
   signer: string;
@@ -546,6 +550,8 @@ export interface SchedulerOptions {
 
 export interface SettlementOptions {
   chargeJobs?: boolean;
+  /** Refuse completions without a valid EIP-191 worker signature of the proof of execution. */
+  requireWorkerSignatures?: boolean;
   currency?: string;
   defaultPrice?: Decimal;
   prices?: Partial<Record<JobType, Decimal>>;
@@ -892,6 +898,7 @@ export declare class Settlement {
   epoch(epochId: string): Epoch;
   epochs(): Epoch[];
   epochJobs(epochId: string): EpochJob[];
+  /** Each payout's `status` is 'pending' until withdrawals (oldest first) pay it: 'paid'. */
   epochPayouts(epochId: string): Array<Record<string, unknown>>;
   epochBundle(epochId: string): EpochBundle;
   receipt(jobId: string): Receipt;
@@ -914,6 +921,14 @@ export declare function parseJson(text: string | Uint8Array): unknown;
 export declare function computeCid(data: Bytes, options?: { chunkSize?: number; maxLinks?: number }): Promise<string>;
 /** hex(sha256(jobId ‖ resultHash ‖ workerId)), the seed's proof of execution. */
 export declare function proofOfExecution(jobId: string, resultHash: string, workerId: string): string;
+/**
+ * EIP-191 personal_sign of `message` (a string as UTF-8, or bytes) by the secp256k1 key
+ * `privateKey` (64 hex digits, "0x" optional): "0x" + 130 hex digits, as ethers' signMessage.
+ * A worker signs its proofOfExecution so; requireWorkerSignatures refuses completions without.
+ */
+export declare function eip191Sign(privateKey: string, message: string | Uint8Array): string;
+/** Whether `signature` over `message` (EIP-191) was made by the key of `address`. */
+export declare function eip191Verify(message: string | Uint8Array, signature: string, address: string): boolean;
 
 // ---- the SDK-shaped client ----------------------------------------------------------------
 
@@ -952,6 +967,8 @@ declare const sihlicon: {
   verifyReceipt: typeof verifyReceipt;
   computeCid: typeof computeCid;
   proofOfExecution: typeof proofOfExecution;
+  eip191Sign: typeof eip191Sign;
+  eip191Verify: typeof eip191Verify;
   version: string;
   ErrorCode: typeof ErrorCode;
   SihliconError: typeof SihliconError;

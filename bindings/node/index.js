@@ -27,6 +27,8 @@ module.exports = {
   parseJson: native.parseJson,
   computeCid: native.computeCid,
   proofOfExecution: native.proofOfExecution,
+  eip191Sign: native.eip191Sign,
+  eip191Verify: native.eip191Verify,
   version: native.version,
   ErrorCode,
   SihliconError,

@@ -17,6 +17,8 @@ export const {
   parseJson,
   computeCid,
   proofOfExecution,
+  eip191Sign,
+  eip191Verify,
   version,
   ErrorCode,
   SihliconError,

@@ -165,7 +165,8 @@ typedef struct sih_hub_options {
      * "missedHeartbeats", "agingIntervalMs", "submissionsPerHour", "claimScanLimit",
      * "inputRecheckIntervalMs"}, all optional), or NULL for the defaults. */
     const char* scheduler_options_json;
-    /* The settlement's options as JSON ({"chargeJobs", "currency", "defaultPrice" ("0.10"),
+    /* The settlement's options as JSON ({"chargeJobs", "requireWorkerSignatures" (refuse
+     * completions without a valid worker signature), "currency", "defaultPrice" ("0.10"),
      * "prices": {"ocr": "0.05"}, "protocolFeePpm", "operatorFeePpm", "workPoolPpm",
      * "demandMinPpm", "demandMaxPpm", "demandFullQueueDepth", "epochDurationMs"}, all
      * optional), or NULL for the defaults. */
@@ -642,13 +643,18 @@ SIH_API sih_status sih_settlement_current_epoch(sih_hub* hub, char** out_json);
 SIH_API sih_status sih_settlement_seal_epoch(sih_hub* hub, char** out_json);
 /* Seals when due; the JSON `null` when nothing was due. */
 SIH_API sih_status sih_settlement_seal_due_epoch(sih_hub* hub, char** out_json);
+/* The epoch's JSON carries "total_distributed" (its payouts' sum) and "previous_root" (the
+ * previous epoch's jobs_merkle_root, signed in SUMMARY.json; null for epoch 1). */
 SIH_API sih_status sih_settlement_epoch(sih_hub* hub, const char* epoch_id, char** out_json);
 SIH_API sih_status sih_settlement_epochs(sih_hub* hub, char** out_json);
 /* The epoch's jobs.json leaves as a JSON array of their JCS texts' objects. */
 SIH_API sih_status sih_settlement_epoch_jobs(sih_hub* hub, const char* epoch_id, char** out_json);
+/* Each payout's "status" is "pending" until withdrawals of the worker's account
+ * (sih_settlement_withdraw, oldest payout first) cover it, then "paid". */
 SIH_API sih_status sih_settlement_epoch_payouts(sih_hub* hub, const char* epoch_id,
                                                 char** out_json);
-/* {"jobs.json", "agents.json", "SUMMARY.json", "signature.txt"} as strings, byte for byte.
+/* {"jobs.json", "agents.json", "SUMMARY.json", "SIGNATURE.txt"} as strings, byte for byte: the
+ * bundle's files under their file names.
  * Fails: SIH_NOT_FOUND, SIH_CONFLICT (not finalized). */
 SIH_API sih_status sih_settlement_epoch_bundle(sih_hub* hub, const char* epoch_id, char** out_json);
 /* The receipt document of a job in a finalized epoch. Fails: SIH_NOT_FOUND, SIH_CONFLICT. */
@@ -659,6 +665,20 @@ SIH_API sih_status sih_settlement_index(sih_hub* hub, char** out_json);
 /* Hex of sha256(job_id ‖ result_hash ‖ worker_id): the seed's proof of execution. */
 SIH_API sih_status sih_proof_of_execution(const char* job_id, const char* result_hash,
                                           const char* worker_id, char** out_hex);
+
+/* Worker signatures (EIP-191 personal_sign) of a proof of execution (sih_proof_of_execution), as
+ * a worker makes them and the settlement checks them (requireWorkerSignatures). No hub needed. */
+/* Signs `message` (`length` bytes) with the secp256k1 key `private_key` (64 hex digits, "0x"
+ * optional): `*out_signature` is "0x" + 130 hex digits (r ‖ s ‖ v, v 27 or 28), deterministic
+ * (RFC 6979), as ethers' signMessage makes it. Fails: SIH_INVALID_ARGUMENT naming
+ * "private_key" (the message never repeats the key). */
+SIH_API sih_status sih_eip191_sign(const char* private_key, const uint8_t* message, size_t length,
+                                   char** out_signature);
+/* `*out_valid` 1 if `signature` over `message` was made by the key of `address` (EIP-55 or
+ * lowercase hex), else 0 (including a signature no key recovers from). Fails:
+ * SIH_INVALID_ARGUMENT naming "signature" or "address" when either is malformed. */
+SIH_API sih_status sih_eip191_verify(const uint8_t* message, size_t length, const char* signature,
+                                     const char* address, int* out_valid);
 
 /* What verifying a receipt found. Strings are NUL-terminated and truncated to their arrays
  * (on a UTF-8 character boundary). */

@@ -49,6 +49,8 @@ void apply_settlement_options(SettlementOptions& options, const char* json,
         next.prices.clear();
     }
     next.charge_jobs = reader.optional_bool("chargeJobs").value_or(next.charge_jobs);
+    next.require_worker_signatures =
+        reader.optional_bool("requireWorkerSignatures").value_or(next.require_worker_signatures);
     if (auto price = reader.optional_string("defaultPrice", 40)) {
         next.default_price = Money::parse(*price, next.currency, reader.path_of("defaultPrice"));
     }

@@ -121,6 +121,7 @@ sih_status sih_settlement_options(sih_hub* hub, char** out_json) {
         }
         give(out_json, json::serialize(boost::json::object{
                            {"chargeJobs", options.charge_jobs},
+                           {"requireWorkerSignatures", options.require_worker_signatures},
                            {"currency", options.currency.code()},
                            {"defaultPrice", options.default_price.to_decimal_string()},
                            {"prices", prices},
@@ -426,7 +427,7 @@ sih_status sih_settlement_epoch_bundle(sih_hub* hub, const char* epoch_id, char*
              json::serialize(boost::json::object{{"jobs.json", bundle.jobs_json},
                                                  {"agents.json", bundle.agents_json},
                                                  {"SUMMARY.json", bundle.summary_json},
-                                                 {"signature.txt", bundle.signature_txt}}));
+                                                 {"SIGNATURE.txt", bundle.signature_txt}}));
     });
 }
 
@@ -452,6 +453,30 @@ sih_status sih_receipt_verify(const char* receipt_json, size_t receipt_size,
         const auto receipt = capi::receipt_text(receipt_json, receipt_size);
         auto& out = capi::required(out_check, "out_check");
         out = capi::typed(verify_receipt(receipt, capi::trusted(trusted_signers)));
+    });
+}
+
+sih_status sih_eip191_sign(const char* private_key, const uint8_t* message, size_t length,
+                           char** out_signature) {
+    return guard([&] {
+        const auto key = crypto::PrivateKey::parse(text(private_key, "private_key"));
+        if (message == nullptr && length > 0) {
+            throw Error::invalid("message", "NULL", "is NULL with a length above 0");
+        }
+        give(out_signature, key.sign_message(std::span(message, length)).to_hex());
+    });
+}
+
+sih_status sih_eip191_verify(const uint8_t* message, size_t length, const char* signature,
+                             const char* address, int* out_valid) {
+    return guard([&] {
+        if (message == nullptr && length > 0) {
+            throw Error::invalid("message", "NULL", "is NULL with a length above 0");
+        }
+        const auto parsed = crypto::Signature::parse(text(signature, "signature"));
+        const auto signer = crypto::Address::parse(text(address, "address"), "address");
+        auto& valid = capi::required(out_valid, "out_valid");
+        valid = crypto::verify_message(std::span(message, length), parsed, signer) ? 1 : 0;
     });
 }
 

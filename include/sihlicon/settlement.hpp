@@ -194,11 +194,26 @@ struct SIHLICON_API EpochRecord {
     std::string signature;                             // 0x…, over SUMMARY.json
     std::map<std::string, std::string> artifact_cids;  // file name → CID
     std::string summary_json;                          // the exact signed bytes
+    // What the epoch paid its workers (the sum of its payouts); 0 until finalized.
+    Money total_distributed{0, Currency::of("USD")};
+    // The jobs_merkle_root of the epoch before this one, as this one's SUMMARY.json signs it
+    // ("previous_root"): empty for epoch 1 (null in JSON) and until the previous one is
+    // finalized. A chain of bundles whose previous roots do not link shows a missing epoch.
+    std::string previous_root;
 
     // The seed's epoch shape: {"epoch_id", "status", "start_time", "end_time", "jobs_count",
-    // "jobs_merkle_root", "total_revenue", "signature", "signer", "artifacts"}.
+    // "jobs_merkle_root", "total_revenue", "total_distributed", "previous_root" (null for
+    // epoch 1), "signature", "signer", "artifacts"}.
     std::string to_json() const;
 };
+
+// A payout is `pending` while it sits in the worker's account and `paid` once withdrawn: paid
+// out of the hub (Settlement::withdraw, whose external reference records where it was posted,
+// e.g. an L1 transaction). Withdrawals pay a worker's payouts oldest first: a payout is paid
+// when the worker's withdrawals in its currency cover it and every earlier one. A payout of
+// nothing is paid.
+enum class PayoutStatus { pending, paid };
+SIHLICON_API std::string_view to_string(PayoutStatus value) noexcept;
 
 struct SIHLICON_API Payout {
     std::string epoch_id;
@@ -206,9 +221,15 @@ struct SIHLICON_API Payout {
     Money work_share{0, Currency::of("USD")};
     Money readiness_share{0, Currency::of("USD")};
     std::int64_t jobs_completed = 0;
+    // The worker's uptime within the epoch, the same figure its Reputation counts (time
+    // covered by heartbeats no further apart than the missed-heartbeat limit); the readiness
+    // pool is shared in proportion to it.
     std::int64_t uptime_ms = 0;
+    PayoutStatus status = PayoutStatus::pending;  // as of when it was read
 
     Money total() const { return work_share + readiness_share; }
+    // {"epoch_id", "worker", "work_share", "readiness_share", "total_payout", "currency",
+    //  "jobs_completed", "uptime_ms", "status"}.
     std::string to_json() const;
 };
 
@@ -245,11 +266,16 @@ struct ReceiptCheck {
 struct SettlementOptions {
     // Charge jobs at submission (see the file comment). Off: jobs run free; epochs still seal.
     bool charge_jobs = false;
+    // requireWorkerSignatures: refuse a completion without a worker signature, an EIP-191
+    // signature of its proof of execution (sha256(job_id ‖ result_hash ‖ worker_id), computed
+    // when not given) by the key of the worker's "address" label. Off: a signature, when
+    // given, is still checked.
+    bool require_worker_signatures = false;
     Currency currency = Currency::of("USD");
     Money default_price{100'000, Currency::of("USD")};  // the seed's USD 0.10
     std::map<std::string, Money> prices;                // per job type ("ocr"), overriding
-    // Shares in parts per million: protocol 2 %, operator 5 %; the rest 70 % work, 30 %
-    // readiness.
+    // Shares in parts per million: protocol 2 %, operator 5 %; the rest 70 % work (by jobs
+    // completed), 30 % readiness (by uptime within the epoch; by jobs if no worker was up).
     std::int64_t protocol_fee_ppm = 20'000;
     std::int64_t operator_fee_ppm = 50'000;
     std::int64_t work_pool_ppm = 700'000;  // of the rest; readiness gets the remainder
@@ -310,6 +336,9 @@ struct EpochFigures {
     Money work_pool{0, Currency::of("USD")};
     Money readiness_pool{0, Currency::of("USD")};
     std::vector<Payout> payouts;
+    // The previous epoch's jobs_merkle_root, signed as "previous_root" in SUMMARY.json (null
+    // when empty: epoch 1). SUMMARY.json also signs "total_distributed", the payouts' sum.
+    std::string previous_root;
 };
 SIHLICON_API EpochBundle build_epoch_bundle(const std::vector<EpochJob>& jobs,
                                             const EpochFigures& figures,
@@ -439,9 +468,10 @@ SIHLICON_API std::string_view to_string(ReputationSubject value) noexcept;  // "
 // success), failed, retried or timed out (a failure); a cancellation does not count. An
 // attempt is on time when it completed within its job's timeout and, if the job has a
 // deadline, by it. Uptime is the time covered by heartbeats no further apart than the
-// scheduler's offline threshold, of the time since registration. A hub's figures are the sums
-// of its workers'. Rates are in ppm; with nothing to measure a rate is 0 (a newcomer earns its
-// reputation).
+// scheduler's offline threshold (plus the time since the last one while that is within it), of
+// the time since registration; Payout::uptime_ms is the same figure within an epoch. A hub's
+// figures are the sums of its workers'. Rates are in ppm; with nothing to measure a rate is 0 (a
+// newcomer earns its reputation).
 struct SIHLICON_API Reputation {
     ReputationSubject subject = ReputationSubject::worker;
     std::string id;

@@ -42,6 +42,7 @@
 // agent runs its own threads (one control thread, one per running job) until stop().
 #pragma once
 
+#include <sihlicon/crypto.hpp>
 #include <sihlicon/energy.hpp>
 #include <sihlicon/export.hpp>
 #include <sihlicon/power_meter.hpp>
@@ -257,6 +258,12 @@ struct AgentOptions {
     std::optional<HardwareInfo> hardware;
     HardwareSources hardware_sources;
     std::map<std::string, std::string> labels;  // added to the worker's labels
+    // The worker's key. Each completion carries the proof of execution, hex of
+    // sha256(job_id ‖ result_hash ‖ worker_id) over the attempt's real outputs (result_hash is
+    // the first output's CID, else stdout's); with a key the agent also signs it (EIP-191) and
+    // registers the worker with the key's "address" label, so a hub with
+    // requireWorkerSignatures takes its completions. None: unsigned completions.
+    std::optional<crypto::PrivateKey> worker_key;
     // Where attempts get their private folders (created; each attempt's folder is removed
     // when it ends). Refused (invalid_argument) when inside the hub folder, where hub.db and
     // operator.key live. Empty: a new folder sihlicon-agent-XXXXXX (mode 0700) under

@@ -4,6 +4,7 @@
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/hub.hpp>
+#include <sihlicon/settlement.hpp>
 #include <sihlicon/worker_agent.hpp>
 
 #include <fmt/format.h>
@@ -531,6 +532,12 @@ struct WorkerAgent::Impl {
         }
         metrics["energySource"] = to_string(done.energy_source);
         done.result_hash = done.output_refs.empty() ? out.content_id : done.output_refs.front();
+        done.proof_of_execution = proof_of_execution(job.id, *done.result_hash, worker_id);
+        if (options.worker_key) {
+            done.worker_signature =
+                options.worker_key->sign_message(std::string_view(*done.proof_of_execution))
+                    .to_hex();
+        }
         done.metrics_json = boost::json::serialize(metrics);
         try {
             const auto record = hub.scheduler().complete(lease.job_id, lease.token, done);
@@ -694,6 +701,9 @@ WorkerRecord WorkerAgent::start() {
     spec.gpus = impl.hardware.gpus;
     spec.labels = impl.options.labels;
     spec.labels["agent"] = "sihlicon";
+    if (impl.options.worker_key) {
+        spec.labels["address"] = impl.options.worker_key->address().to_string();
+    }
     std::string executors = impl.native_problem ? "" : "process";
     if (impl.container_executor) {
         executors += (executors.empty() ? "" : ",") + impl.container_executor->name();

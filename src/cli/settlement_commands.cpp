@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The settlement commands: `account`, `topup`, `charge JOB`, `epoch seal|show|current|list|
-// jobs|payouts|index|export`, `market create|settle|cancel|show|list`, `reputation worker|hub|
-// list`, `key generate|import|show`, `receipt JOB` and `receipt verify FILE` (the only one that
-// needs no hub). With --json each prints the library's JSON shape.
+// The settlement commands: `account`, `topup`, `withdraw`, `charge JOB`, `epoch seal|show|
+// current|list|jobs|payouts|index|export`, `market create|settle|cancel|show|list`, `reputation
+// worker|hub| list`, `key generate|import|show`, `receipt JOB` and `receipt verify FILE` (the only
+// one that needs no hub). With --json each prints the library's JSON shape.
 #include "cli/command.hpp"
 
 #include <sihlicon/checked.hpp>
@@ -77,11 +77,14 @@ void write_file(const std::filesystem::path& path, std::string_view bytes) {
 void print_epoch(const Context& context, const EpochRecord& epoch) {
     print_record(context, epoch.to_json(),
                  fmt::format("epoch      {}\nstatus     {}\nstart      {}\nend        {}\n"
-                             "jobs       {}\nroot       {}\nrevenue    {}\nsigner     {}\n",
+                             "jobs       {}\nroot       {}\nprevious   {}\nrevenue    {}\n"
+                             "paid out   {}\nsigner     {}\n",
                              epoch.id, to_string(epoch.status), to_iso8601(epoch.start),
                              epoch.end ? to_iso8601(*epoch.end) : "-", epoch.jobs_count,
                              epoch.jobs_merkle_root.empty() ? "-" : epoch.jobs_merkle_root,
-                             epoch.revenue.to_string(), epoch.signer.empty() ? "-" : epoch.signer));
+                             epoch.previous_root.empty() ? "-" : epoch.previous_root,
+                             epoch.revenue.to_string(), epoch.total_distributed.to_string(),
+                             epoch.signer.empty() ? "-" : epoch.signer));
 }
 
 int command_account(const Context& context) {
@@ -133,6 +136,34 @@ int command_topup(const Context& context) {
         context, transfer.to_json(),
         fmt::format("{} {} to {} {}\n", transfer.exists ? "already credited" : "credited",
                     transfer.amount.to_string(), text(values, "kind"), text(values, "client")));
+    return 0;
+}
+
+int command_withdraw(const Context& context) {
+    po::options_description options;
+    options.add_options()("currency", po::value<std::string>()->default_value("USD"),
+                          "the amount's currency")(
+        "kind", po::value<std::string>()->default_value("worker"), "worker or client")(
+        "id", po::value<std::string>(), "the withdrawal's id (idempotency key)")(
+        "reference", po::value<std::string>()->default_value(""),
+        "where it was paid (L1 transaction hash)")(
+        "owner", po::value<std::string>(), "whose account")("amount", po::value<std::string>(),
+                                                            "exact decimal amount");
+    const auto values = parse_arguments(context, options, {"owner", "amount"});
+    if (!values.count("id")) {
+        throw UsageError{"missing option --id"};
+    }
+    const auto hub = open_hub(context);
+    const auto currency = Currency::of(text(values, "currency"));
+    const auto transfer =
+        hub.settlement().withdraw(parse_account_kind(text(values, "kind")), text(values, "owner"),
+                                  Money::parse(text(values, "amount"), currency),
+                                  text(values, "id"), text(values, "reference"));
+    print_record(
+        context, transfer.to_json(),
+        fmt::format("{} {} from {} {}\n", transfer.exists ? "already withdrawn" : "withdrew",
+                    transfer.amount.to_string(), text(values, "kind"),
+                    printable(text(values, "owner"))));
     return 0;
 }
 
@@ -223,9 +254,10 @@ int command_epoch_payouts(const Context& context) {
         return 0;
     }
     for (const auto& payout : payouts) {
-        print_line(fmt::format("{}  {} jobs  work {}  readiness {}  total {}\n", payout.worker_id,
-                               payout.jobs_completed, payout.work_share.to_string(),
-                               payout.readiness_share.to_string(), payout.total().to_string()));
+        print_line(fmt::format("{}  {} jobs  work {}  readiness {}  total {}  {}\n",
+                               payout.worker_id, payout.jobs_completed,
+                               payout.work_share.to_string(), payout.readiness_share.to_string(),
+                               payout.total().to_string(), to_string(payout.status)));
     }
     return 0;
 }
@@ -515,6 +547,10 @@ void add_settlement_commands(std::vector<Command>& commands) {
         {"account", "show an account and its history: account OWNER [--kind K]", command_account});
     commands.push_back(
         {"topup", "credit a client: topup CLIENT AMOUNT --reference REF", command_topup});
+    commands.push_back({"withdraw",
+                        "pay out of an account, e.g. a worker's payouts: withdraw OWNER AMOUNT "
+                        "--id ID [--reference L1_TX] [--kind worker|client]",
+                        command_withdraw});
     commands.push_back({"epoch seal", "seal the active epoch (or finish an interrupted seal)",
                         command_epoch_seal});
     commands.push_back({"charge",

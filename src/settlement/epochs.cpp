@@ -3,6 +3,7 @@
 
 #include "settlement/journal.hpp"
 #include "settlement/leaves.hpp"
+#include "settlement/reputation.hpp"
 
 #include <sihlicon/checked.hpp>
 #include <sihlicon/error.hpp>
@@ -26,7 +27,10 @@ constexpr std::string_view kBundleOwner = "settlement";
 constexpr std::int64_t kUnlimited = std::numeric_limits<std::int64_t>::max();
 constexpr std::string_view kEpochColumns =
     "id, number, status, start_at, end_at, jobs_count, merkle_root, revenue, currency, signer, "
-    "signature, summary, artifacts";
+    "signature, summary, artifacts, "
+    "(SELECT COALESCE(SUM(p.work_share + p.readiness_share), 0) FROM settlement_payouts p "
+    "WHERE p.epoch_id = settlement_epochs.id), "
+    "(SELECT b.merkle_root FROM settlement_epochs b WHERE b.number = settlement_epochs.number - 1)";
 
 EpochStatus parse_epoch_status(std::string_view text) {
     if (text == "active") {
@@ -62,6 +66,8 @@ EpochRecord read_epoch(const store::Statement& row) {
             epoch.artifact_cids[std::string(name)] = std::string(cid.as_string());
         }
     }
+    epoch.total_distributed = Money(row.column_int64(13), epoch.revenue.currency());
+    epoch.previous_root = row.column_optional_text(14).value_or("");
     return epoch;
 }
 
@@ -90,7 +96,8 @@ struct SealInput {
     std::map<std::string, std::int64_t> uptime_ms;  // worker → uptime within the epoch
 };
 
-SealInput read_seal_input(store::Transaction& tx, std::int64_t number) {
+SealInput read_seal_input(store::Transaction& tx, std::int64_t number,
+                          std::chrono::milliseconds offline_after) {
     SealInput input;
     input.epoch = load_epoch_by_number(tx, number);
     if (input.epoch.status == EpochStatus::finalized) {
@@ -98,13 +105,15 @@ SealInput read_seal_input(store::Transaction& tx, std::int64_t number) {
     }
     const auto start = input.epoch.start.ms();
     const auto end = input.epoch.end.value_or(input.epoch.start).ms();
-    // Readiness: the part of the epoch between a worker's registration and its last heartbeat.
-    auto rows = tx.prepare("SELECT id, registered_at, last_heartbeat_at FROM workers ORDER BY id");
+    // Readiness: each worker's uptime within the epoch, the figure its reputation counts.
+    auto rows = tx.prepare("SELECT id, last_heartbeat_at, status FROM workers ORDER BY id");
     while (rows.step()) {
-        const auto from = std::max(start, rows.column_int64(1));
-        const auto to = std::min(end, rows.column_int64(2));
-        if (to > from) {
-            input.uptime_ms[rows.column_text(0)] = to - from;
+        const auto id = rows.column_text(0);
+        const auto uptime = uptime_within(
+            tx, UptimeSubject{id, rows.column_int64(1), rows.column_text(2) == "offline"}, start,
+            end, offline_after);
+        if (uptime > 0) {
+            input.uptime_ms[id] = uptime;
         }
     }
     return input;
@@ -212,6 +221,7 @@ EpochFigures figures_of(const SealInput& input, const EpochLeaves& leaves,
     figures.epoch_id = input.epoch.id;
     figures.start = input.epoch.start;
     figures.end = input.epoch.end.value_or(input.epoch.start);
+    figures.previous_root = input.epoch.previous_root;
     const std::int64_t revenue = leaves.revenue;
     const auto& jobs_of = leaves.jobs_of;
     std::vector<std::string> workers;
@@ -364,14 +374,15 @@ std::int64_t begin_seal(store::Transaction& tx, const Currency& currency, Timest
 
 EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
                         const crypto::Signer& signer, const SettlementOptions& options,
-                        std::int64_t number, const SealFaultPoint& fault) {
+                        std::chrono::milliseconds offline_after, std::int64_t number,
+                        const SealFaultPoint& fault) {
     const auto reach = [&](std::string_view point) {
         if (fault) {
             fault(point);
         }
     };
-    const auto input =
-        core.database->read([&](store::Transaction& tx) { return read_seal_input(tx, number); });
+    const auto input = core.database->read(
+        [&](store::Transaction& tx) { return read_seal_input(tx, number, offline_after); });
     if (input.epoch.status == EpochStatus::finalized) {
         return input.epoch;
     }
@@ -510,11 +521,15 @@ std::vector<EpochJob> load_epoch_jobs(store::Transaction& tx, std::int64_t numbe
 }
 
 std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_id) {
+    // Each payout with the sum of its worker's payouts up to it, in its currency.
     auto rows = tx.prepare(
-        "SELECT worker_id, work_share, readiness_share, currency, jobs_completed, uptime_ms "
-        "FROM settlement_payouts WHERE epoch_id = ? ORDER BY worker_id");
+        "SELECT p.worker_id, p.work_share, p.readiness_share, p.currency, p.jobs_completed, "
+        "p.uptime_ms, (SELECT SUM(q.work_share + q.readiness_share) FROM settlement_payouts q "
+        "JOIN settlement_epochs e ON e.id = q.epoch_id WHERE q.worker_id = p.worker_id AND "
+        "q.currency = p.currency AND e.number <= (SELECT number FROM settlement_epochs WHERE id "
+        "= p.epoch_id)) FROM settlement_payouts p WHERE p.epoch_id = ? ORDER BY p.worker_id");
     rows.bind_all(epoch_id);
-    std::vector<Payout> result;
+    std::vector<std::pair<Payout, std::int64_t>> result;
     while (rows.step()) {
         const auto currency = Currency::of(rows.column_text(3));
         Payout payout;
@@ -524,9 +539,24 @@ std::vector<Payout> load_payouts(store::Transaction& tx, std::string_view epoch_
         payout.readiness_share = Money(rows.column_int64(2), currency);
         payout.jobs_completed = rows.column_int64(4);
         payout.uptime_ms = rows.column_int64(5);
-        result.push_back(payout);
+        result.emplace_back(payout, rows.column_int64(6));
     }
-    return result;
+    rows.reset();
+    std::vector<Payout> payouts;
+    for (auto& [payout, through] : result) {
+        // Withdrawals pay a worker's payouts oldest first (see PayoutStatus).
+        const AccountRef account{AccountKind::worker, payout.worker_id,
+                                 payout.work_share.currency()};
+        auto withdrawn = tx.prepare(
+            "SELECT COALESCE(SUM(amount), 0) FROM settlement_transfers WHERE debit_account = ? "
+            "AND kind = 'withdrawal' AND status = 'posted'");
+        withdrawn.bind_all(account.id());
+        withdrawn.step();
+        payout.status =
+            withdrawn.column_int64(0) >= through ? PayoutStatus::paid : PayoutStatus::pending;
+        payouts.push_back(std::move(payout));
+    }
+    return payouts;
 }
 
 EpochTree epoch_tree(store::Database& database, std::int64_t number) {

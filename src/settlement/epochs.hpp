@@ -16,6 +16,7 @@
 #include <sihlicon/content_store.hpp>
 #include <sihlicon/settlement.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,10 +40,13 @@ std::int64_t begin_seal(store::Transaction& tx, const Currency& currency, Timest
 // "committed" after it. Empty in production.
 using SealFaultPoint = std::function<void(std::string_view point)>;
 
-// Finishes the seal of epoch `number` (see the file comment); returns it finalized.
+// Finishes the seal of epoch `number` (see the file comment); returns it finalized. The
+// readiness pool is shared by each worker's uptime within the epoch (uptime_within, with the
+// scheduler's missed-heartbeat limit `offline_after`).
 EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
                         const crypto::Signer& signer, const SettlementOptions& options,
-                        std::int64_t number, const SealFaultPoint& fault = {});
+                        std::chrono::milliseconds offline_after, std::int64_t number,
+                        const SealFaultPoint& fault = {});
 
 // True if an epoch is sealing, or the active one started at least `duration_ms` before `now`.
 bool seal_is_due(store::Transaction& tx, Timestamp now, std::int64_t duration_ms);

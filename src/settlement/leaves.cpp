@@ -383,6 +383,10 @@ EpochBundle bundle_from_leaves(EpochLeaves& leaves, const EpochFigures& figures,
         {"end", to_iso8601(figures.end)},
         {"jobs_count", count},
         {"jobs_merkle_root", crypto::to_hex(root)},
+        {"previous_root", figures.previous_root.empty()
+                              ? boost::json::value(nullptr)
+                              : boost::json::value(figures.previous_root)},
+        {"total_distributed", Money(paid, figures.revenue.currency()).to_decimal_string()},
         {"treasury",
          boost::json::object{
              {"currency", figures.revenue.currency().code()},

@@ -74,4 +74,27 @@ LEFT JOIN (
 ) a ON a.worker_id = w.id;
 )sql";
 
+// Schema migration 13: the stretches each worker was online, as its heartbeats recorded them
+// (a gap between two heartbeats at most the missed-heartbeat limit apart extends the stretch
+// that ends at the earlier one, a longer gap starts none). Uptime within any window, for
+// reputation (since registration) and for the readiness pool (within an epoch), is the overlap
+// of these stretches with it (see settlement::uptime_within). It replaces the running total
+// settlement_reputation.uptime_ms, which could not say when the time was online: that total
+// becomes one stretch ending at the worker's last heartbeat, and the column stays at 0, unused.
+// Safe to run again. The key's columns come first: SQLite 3.40's quick_check misreads a
+// WITHOUT ROWID table whose key columns are not its first ones (a false "NULL value").
+inline constexpr std::string_view kUptimeSpans = R"sql(
+CREATE TABLE IF NOT EXISTS settlement_uptime (
+    worker_id TEXT NOT NULL,
+    end_at    INTEGER NOT NULL,
+    start_at  INTEGER NOT NULL CHECK (end_at > start_at),
+    PRIMARY KEY (worker_id, end_at)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO settlement_uptime (worker_id, start_at, end_at)
+    SELECT r.worker_id, w.last_heartbeat_at - r.uptime_ms, w.last_heartbeat_at
+    FROM settlement_reputation r JOIN workers w ON w.id = r.worker_id
+    WHERE r.uptime_ms > 0;
+UPDATE settlement_reputation SET uptime_ms = 0 WHERE uptime_ms <> 0;
+)sql";
+
 }  // namespace sihlicon::settlement::market

@@ -94,6 +94,9 @@ std::string_view to_string(TransferStatus value) noexcept {
     }
     return "unknown";
 }
+std::string_view to_string(PayoutStatus value) noexcept {
+    return value == PayoutStatus::paid ? "paid" : "pending";
+}
 std::string_view to_string(EpochStatus value) noexcept {
     switch (value) {
         case EpochStatus::active:
@@ -215,12 +218,15 @@ std::string EpochRecord::to_json() const {
         {"jobs_count", jobs_count},
         {"jobs_merkle_root", jobs_merkle_root},
         {"total_revenue", revenue.to_decimal_string()},
+        {"total_distributed", total_distributed.to_decimal_string()},
         {"currency", revenue.currency().code()},
         {"signature", signature},
         {"signer", signer},
         {"artifacts", artifacts},
     };
     object["end_time"] = end ? boost::json::value(to_iso8601(*end)) : boost::json::value(nullptr);
+    object["previous_root"] =
+        previous_root.empty() ? boost::json::value(nullptr) : boost::json::value(previous_root);
     return boost::json::serialize(object);
 }
 
@@ -290,6 +296,7 @@ std::string Payout::to_json() const {
         {"currency", work_share.currency().code()},
         {"jobs_completed", jobs_completed},
         {"uptime_ms", uptime_ms},
+        {"status", to_string(status)},
     };
     return boost::json::serialize(object);
 }

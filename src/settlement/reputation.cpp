@@ -31,7 +31,6 @@ struct WorkerRow {
     std::int64_t attempts = 0;
     std::int64_t successes = 0;
     std::int64_t on_time = 0;
-    std::int64_t uptime_ms = 0;
     std::int64_t registered_at = 0;
     std::int64_t last_heartbeat_at = 0;
     bool offline = false;
@@ -39,7 +38,7 @@ struct WorkerRow {
 
 constexpr std::string_view kWorkerSelect =
     "SELECT w.id, w.hub_id, COALESCE(r.attempts, 0), COALESCE(r.successes, 0), "
-    "COALESCE(r.on_time, 0), COALESCE(r.uptime_ms, 0), w.registered_at, w.last_heartbeat_at, "
+    "COALESCE(r.on_time, 0), w.registered_at, w.last_heartbeat_at, "
     "w.status FROM workers w LEFT JOIN settlement_reputation r ON r.worker_id = w.id";
 
 WorkerRow read_row(const store::Statement& row) {
@@ -49,15 +48,14 @@ WorkerRow read_row(const store::Statement& row) {
     worker.attempts = row.column_int64(2);
     worker.successes = row.column_int64(3);
     worker.on_time = row.column_int64(4);
-    worker.uptime_ms = row.column_int64(5);
-    worker.registered_at = row.column_int64(6);
-    worker.last_heartbeat_at = row.column_int64(7);
-    worker.offline = row.column_text(8) == "offline";
+    worker.registered_at = row.column_int64(5);
+    worker.last_heartbeat_at = row.column_int64(6);
+    worker.offline = row.column_text(7) == "offline";
     return worker;
 }
 
-// The row's figures at `now`: a worker still alive has also been up since its last heartbeat.
-Reputation reputation_of(const WorkerRow& worker, Timestamp now,
+// The row's figures at `now`: uptime since its registration.
+Reputation reputation_of(store::Transaction& tx, const WorkerRow& worker, Timestamp now,
                          std::chrono::milliseconds offline_after) {
     Reputation reputation;
     reputation.subject = ReputationSubject::worker;
@@ -65,13 +63,10 @@ Reputation reputation_of(const WorkerRow& worker, Timestamp now,
     reputation.attempts = worker.attempts;
     reputation.successes = worker.successes;
     reputation.on_time = worker.on_time;
-    const auto since_beat = std::max<std::int64_t>(0, now.ms() - worker.last_heartbeat_at);
-    reputation.uptime_ms = worker.uptime_ms;
-    if (!worker.offline && since_beat <= offline_after.count()) {
-        reputation.uptime_ms += since_beat;
-    }
     reputation.observed_ms = std::max<std::int64_t>(0, now.ms() - worker.registered_at);
-    reputation.uptime_ms = std::min(reputation.uptime_ms, reputation.observed_ms);
+    reputation.uptime_ms =
+        uptime_within(tx, UptimeSubject{worker.id, worker.last_heartbeat_at, worker.offline},
+                      worker.registered_at, now.ms(), offline_after);
     compute_rates(reputation);
     return reputation;
 }
@@ -174,12 +169,39 @@ void record_heartbeat(store::Transaction& tx, std::string_view worker_id, Timest
     if (gap <= 0 || gap > offline_after.count()) {
         return;
     }
-    tx.prepare(
-          "INSERT INTO settlement_reputation (worker_id, uptime_ms) VALUES (?, ?) "
-          "ON CONFLICT (worker_id) DO UPDATE SET "
-          "uptime_ms = settlement_reputation.uptime_ms + excluded.uptime_ms")
-        .bind_all(worker_id, gap)
-        .run();
+    const auto previous = now.ms() - gap;
+    const auto extended = tx.prepare(
+                                "UPDATE settlement_uptime SET end_at = ? WHERE worker_id = ? "
+                                "AND end_at = ?")
+                              .bind_all(now.ms(), worker_id, previous)
+                              .run();
+    if (extended == 0) {
+        tx.prepare("INSERT INTO settlement_uptime (worker_id, start_at, end_at) VALUES (?, ?, ?)")
+            .bind_all(worker_id, previous, now.ms())
+            .run();
+    }
+}
+
+std::int64_t uptime_within(store::Transaction& tx, const UptimeSubject& worker,
+                           std::int64_t from_ms, std::int64_t to_ms,
+                           std::chrono::milliseconds offline_after) {
+    if (to_ms <= from_ms) {
+        return 0;
+    }
+    std::int64_t uptime = 0;
+    {
+        auto row = tx.prepare(
+            "SELECT COALESCE(SUM(MIN(end_at, ?2) - MAX(start_at, ?3)), 0) FROM settlement_uptime "
+            "WHERE worker_id = ?1 AND end_at > ?3 AND start_at < ?2");
+        row.bind_all(worker.worker_id, to_ms, from_ms);
+        row.step();
+        uptime = row.column_int64(0);
+    }
+    const auto since_beat = to_ms - worker.last_heartbeat_at;
+    if (!worker.offline && since_beat > 0 && since_beat <= offline_after.count()) {
+        uptime += to_ms - std::max(from_ms, worker.last_heartbeat_at);
+    }
+    return std::min(uptime, to_ms - from_ms);
 }
 
 Reputation load_worker_reputation(store::Transaction& tx, std::string_view worker_id, Timestamp now,
@@ -189,7 +211,7 @@ Reputation load_worker_reputation(store::Transaction& tx, std::string_view worke
     if (!row.step()) {
         throw Error(ErrorCode::not_found, fmt::format("no worker '{}'", worker_id), "workerId");
     }
-    return reputation_of(read_row(row), now, offline_after);
+    return reputation_of(tx, read_row(row), now, offline_after);
 }
 
 Reputation load_hub_reputation(store::Transaction& tx, std::string_view hub_id, Timestamp now,
@@ -207,7 +229,7 @@ Reputation load_hub_reputation(store::Transaction& tx, std::string_view hub_id, 
     auto rows = tx.prepare(fmt::format("{} WHERE w.hub_id = ?", kWorkerSelect));
     rows.bind_all(hub_id);
     while (rows.step()) {
-        add_into(sum, reputation_of(read_row(rows), now, offline_after));
+        add_into(sum, reputation_of(tx, read_row(rows), now, offline_after));
     }
     compute_rates(sum);
     return sum;
@@ -219,7 +241,7 @@ std::vector<Reputation> load_reputations(store::Transaction& tx, ReputationSubje
     if (subject == ReputationSubject::worker) {
         auto rows = tx.prepare(fmt::format("{} ORDER BY w.id", kWorkerSelect));
         while (rows.step()) {
-            result.push_back(reputation_of(read_row(rows), now, offline_after));
+            result.push_back(reputation_of(tx, read_row(rows), now, offline_after));
         }
     } else {
         std::map<std::string, Reputation> hubs;
@@ -232,7 +254,7 @@ std::vector<Reputation> load_reputations(store::Transaction& tx, ReputationSubje
         auto rows = tx.prepare(fmt::format("{} ORDER BY w.id", kWorkerSelect));
         while (rows.step()) {
             const auto worker = read_row(rows);
-            add_into(hubs[worker.hub_id], reputation_of(worker, now, offline_after));
+            add_into(hubs[worker.hub_id], reputation_of(tx, worker, now, offline_after));
         }
         for (auto& [id, hub] : hubs) {
             compute_rates(hub);

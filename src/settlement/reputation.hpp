@@ -45,11 +45,30 @@ class AttemptTally {
     std::map<std::string, Counts, std::less<>> by_worker_;
 };
 
-// Adds the time since the worker's previous heartbeat to its uptime if the worker is not
-// offline and that gap is at most `offline_after` (it was alive all along). Unknown workers
-// are ignored. REQUIRES: `tx` is a write transaction, called before the heartbeat is stored.
+// Records that `worker_id` was online from its previous heartbeat until `now`, if it is not
+// offline and that gap is at most `offline_after` (it was alive all along): the online stretch
+// ending at the previous heartbeat now ends at `now`, or one starts there. A longer gap is not
+// counted. Unknown workers are ignored. REQUIRES: `tx` is a write transaction, called before
+// the heartbeat is stored.
 void record_heartbeat(store::Transaction& tx, std::string_view worker_id, Timestamp now,
                       std::chrono::milliseconds offline_after);
+
+// What uptime_within needs to know of a worker besides its recorded stretches.
+struct UptimeSubject {
+    std::string_view worker_id;
+    std::int64_t last_heartbeat_at = 0;  // ms since the epoch
+    bool offline = false;
+};
+
+// The one definition of uptime, used for reputation and for the readiness pool: the time, in
+// ms, that the worker was online within [from_ms, to_ms). That is the overlap of the window
+// with the stretches record_heartbeat stored (gaps between heartbeats past `offline_after` are
+// not counted) plus, if the worker is still alive at `to_ms` (not offline, last heartbeat at
+// most `offline_after` before `to_ms`), the time since its last heartbeat. 0 for an empty
+// window.
+std::int64_t uptime_within(store::Transaction& tx, const UptimeSubject& worker,
+                           std::int64_t from_ms, std::int64_t to_ms,
+                           std::chrono::milliseconds offline_after);
 
 // Throws not_found for an unknown worker or hub.
 Reputation load_worker_reputation(store::Transaction& tx, std::string_view worker_id, Timestamp now,

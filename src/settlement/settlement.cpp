@@ -268,6 +268,12 @@ void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& eve
 void Settlement::Impl::check_completion(store::Transaction& tx, std::string_view job_id,
                                         std::string_view worker_id,
                                         const JobCompletion& completion) const {
+    if (options.require_worker_signatures && !completion.worker_signature) {
+        throw Error::invalid("worker_signature", "",
+                             fmt::format("is required (requireWorkerSignatures): worker '{}' "
+                                         "must sign the proof of execution of job '{}'",
+                                         worker_id, job_id));
+    }
     if (!completion.proof_of_execution && !completion.worker_signature) {
         return;
     }
@@ -728,8 +734,8 @@ EpochRecord Settlement::seal_epoch() {
     const auto number = core.database->write([&](store::Transaction& tx) {
         return settlement::begin_seal(tx, impl_->options.currency, core.now());
     });
-    return settlement::finish_seal(core, impl_->content_store, *signer, impl_->options, number,
-                                   impl_->seal_fault);
+    return settlement::finish_seal(core, impl_->content_store, *signer, impl_->options,
+                                   impl_->offline_after(), number, impl_->seal_fault);
 }
 
 std::optional<EpochRecord> Settlement::seal_due_epoch() {

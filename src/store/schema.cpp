@@ -51,6 +51,7 @@ constexpr std::array kMigrations{
     Migration{11, "settlement_integer_money", settlement::kIntegerMoney},
     Migration{12, "integer_energy_and_heat_totals",
               Joined<heat::kIntegerEnergy, scheduler::kIntegerJobEnergy>::value},
+    Migration{13, "settlement_uptime_spans", settlement::market::kUptimeSpans},
 };
 
 constexpr std::array kCountedTables{

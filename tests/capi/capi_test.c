@@ -1367,6 +1367,74 @@ static void test_settlement_top_up_overflow(void) {
     close_hub(&hub, &clock);
 }
 
+/* EIP-191 sign and verify with no hub; a hub with requireWorkerSignatures refuses a completion
+ * its worker did not sign, and takes the one it did. */
+static void test_worker_signatures_and_eip191(void) {
+    /* Hardhat's first test account: a well-known key and its address. */
+    const char* key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    const char* address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    const uint8_t message[] = {'h', 'e', 'l', 'l', 'o'};
+    char* signature = NULL;
+    OK(sih_eip191_sign(key, message, sizeof message, &signature));
+    CHECK(signature != NULL && strlen(signature) == 132 && strncmp(signature, "0x", 2) == 0);
+    int valid = -1;
+    OK(sih_eip191_verify(message, sizeof message, signature, address, &valid));
+    CHECK(valid == 1);
+    OK(sih_eip191_verify(message, 4, signature, address, &valid));
+    CHECK(valid == 0); /* another message */
+    OK(sih_eip191_verify(message, sizeof message, signature,
+                         "0x0000000000000000000000000000000000000001", &valid));
+    CHECK(valid == 0); /* another signer */
+    FAILS(sih_eip191_verify(message, sizeof message, "0x1234", address, &valid),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("signature"));
+    FAILS(sih_eip191_sign("0x12", message, sizeof message, &signature), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("private_key"));
+    sih_free(signature);
+
+    fresh_directory();
+    sih_clock* clock = NULL;
+    OK(sih_clock_new_manual(kStart, &clock));
+    sih_hub_options options = SIH_HUB_OPTIONS_INIT;
+    options.clock = clock;
+    options.durability = SIH_DURABILITY_PROCESS_CRASH;
+    options.scheduler_options_json = "{\"submissionsPerHour\":0}";
+    options.settlement_options_json = "{\"requireWorkerSignatures\":true}";
+    sih_hub* hub = NULL;
+    OK(sih_hub_open(directory, &options, &hub));
+    if (hub == NULL) {
+        exit(1);
+    }
+    char* json = NULL;
+    OK(sih_settlement_options(hub, &json));
+    CHECK(has(&json, "\"requireWorkerSignatures\":true"));
+    OK(sih_scheduler_register_hub(hub, kHubSpec, NULL));
+    OK(sih_scheduler_register_worker(hub,
+                                     "{\"workerId\":\"worker-1\",\"hubId\":\"hub-zurich\","
+                                     "\"cpu\":\"8\",\"memory\":\"16Gi\",\"labels\":{\"address\":"
+                                     "\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"}}",
+                                     NULL));
+    char* job_id = NULL;
+    OK(sih_scheduler_submit(hub, kJob, "alice", &job_id));
+    sih_lease lease;
+    size_t count = 0;
+    OK(sih_scheduler_claim(hub, "worker-1", &lease, 1, &count));
+    CHECK(count == 1);
+    sih_completion completion = SIH_COMPLETION_INIT;
+    completion.result_hash = "result-1";
+    FAILS(sih_scheduler_complete(hub, job_id, lease.token, &completion), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("worker_signature"));
+    char* proof = NULL;
+    OK(sih_proof_of_execution(job_id, "result-1", "worker-1", &proof));
+    OK(sih_eip191_sign(key, (const uint8_t*)proof, strlen(proof), &signature));
+    completion.worker_signature = signature;
+    OK(sih_scheduler_complete(hub, job_id, lease.token, &completion));
+    sih_free(signature);
+    sih_free(proof);
+    sih_free(job_id);
+    close_hub(&hub, &clock);
+}
+
 static void test_epochs_receipts_and_operator_key(void) {
     sih_clock* clock = NULL;
     sih_hub* hub = open_hub(&clock);
@@ -1404,13 +1472,32 @@ static void test_epochs_receipts_and_operator_key(void) {
     CHECK(has(&json, "epoch-000001"));
     OK(sih_settlement_epoch(hub, "epoch-000001", &json));
     CHECK(has(&json, "jobs_merkle_root"));
+    OK(sih_settlement_epoch(hub, "epoch-000001", &json));
+    CHECK(has(&json, "\"previous_root\":null")); /* epoch 1 has none */
+    OK(sih_settlement_epoch(hub, "epoch-000001", &json));
+    CHECK(has(&json, "\"total_distributed\":\""));
     FAILS(sih_settlement_epoch(hub, "epoch-999999", &json), SIH_NOT_FOUND);
     OK(sih_settlement_epoch_jobs(hub, "epoch-000001", &json));
     CHECK(has(&json, job_id));
     OK(sih_settlement_epoch_payouts(hub, "epoch-000001", &json));
     CHECK(has(&json, "worker-1"));
+    /* Pending until a withdrawal of the worker's payout pays it. */
+    OK(sih_settlement_epoch_payouts(hub, "epoch-000001", &json));
+    {
+        char total[32] = "";
+        const char* at = json != NULL ? strstr(json, "\"total_payout\":\"") : NULL;
+        CHECK(at != NULL && sscanf(at, "\"total_payout\":\"%31[0-9.]", total) == 1);
+        CHECK(has(&json, "\"status\":\"pending\""));
+        OK(sih_settlement_withdraw(hub, "worker/worker-1/USD", total, "payout-w-1", "0xl1", &json));
+        sih_free(json);
+        json = NULL;
+        OK(sih_settlement_epoch_payouts(hub, "epoch-000001", &json));
+        CHECK(has(&json, "\"status\":\"paid\""));
+    }
     OK(sih_settlement_epoch_bundle(hub, "epoch-000001", &json));
     CHECK(has(&json, "SUMMARY.json"));
+    OK(sih_settlement_epoch_bundle(hub, "epoch-000001", &json));
+    CHECK(has(&json, "\"SIGNATURE.txt\":\"0x")); /* named as the file is */
     FAILS(sih_settlement_epoch_bundle(hub, "epoch-000002", &json), SIH_CONFLICT);
     OK(sih_settlement_index(hub, &json));
     CHECK(has(&json, "\"epochs\""));
@@ -1912,6 +1999,7 @@ static const test_case tests[] = {
     {"worker_agent_with_a_c_executor", test_worker_agent_with_a_c_executor},
     {"worker_agent_native_job_rules", test_worker_agent_native_job_rules},
     {"every_hub_function_refuses_null", test_every_hub_function_refuses_null},
+    {"worker_signatures_and_eip191", test_worker_signatures_and_eip191},
 };
 
 int main(int argc, char** argv) {

@@ -37,6 +37,27 @@ fi
 [ "$("$cli" --hub "$hub" epoch jobs epoch-000001 | wc -l)" -eq 5 ] || fail "epoch jobs: 5 lines"
 "$cli" --hub "$hub" --json epoch payouts epoch-000001 | grep -q '"payouts":\[{' \
     || fail "epoch payouts"
+"$cli" --hub "$hub" --json epoch payouts epoch-000001 | grep -q '"status":"pending"' \
+    || fail "payouts are pending before any withdrawal"
+"$cli" --hub "$hub" --json epoch show epoch-000001 | grep -q '"previous_root":null' \
+    || fail "epoch 1 has no previous root"
+# bee-02 withdraws its whole balance: its payout is paid, bee-01's stays pending.
+balance=$("$cli" --hub "$hub" --json account bee-02 --kind worker \
+    | sed 's/.*"balance":"\([0-9.]*\)".*/\1/')
+"$cli" --hub "$hub" withdraw bee-02 "$balance" --id w-1 --reference 0xl1 \
+    | grep -q "^withdrew $balance USD from worker bee-02" || fail "withdraw"
+"$cli" --hub "$hub" --json withdraw bee-02 "$balance" --id w-1 --reference 0xl1 \
+    | grep -q '"exists":true' || fail "a repeated withdrawal is recognised"
+if "$cli" --hub "$hub" withdraw bee-02 1 --reference 0xl1 > /dev/null 2>&1; then
+    fail "withdraw without --id"
+fi
+if "$cli" --hub "$hub" withdraw bee-02 1 --id w-2 > /dev/null 2>&1; then
+    fail "withdraw beyond the balance"
+fi
+"$cli" --hub "$hub" epoch payouts epoch-000001 | grep -q '^bee-02 .* paid$' \
+    || fail "bee-02's payout is paid"
+"$cli" --hub "$hub" epoch payouts epoch-000001 | grep -q '^bee-01 .* pending$' \
+    || fail "bee-01's payout is pending"
 "$cli" --hub "$hub" epoch index | grep -q '"epochs":\[' || fail "epoch index"
 if "$cli" --hub "$hub" epoch jobs epoch-000404 > /dev/null 2>&1; then
     fail "epoch jobs of an unknown epoch"

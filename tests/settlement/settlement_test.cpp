@@ -442,9 +442,10 @@ TEST_CASE("a seal interrupted by a crash is finished by the next seal and pays o
     CHECK(sealed.jobs_count == 2);
     CHECK(f.balance(AccountKind::worker, "bee-01") == usd("0.186"));
     // Finishing the same seal again (as a second process would) changes nothing.
-    settlement::finish_seal(HubAccess::core(*f.hub), f.hub->content_store(),
-                            crypto::LocalKeySigner::load(f.dir.path() / "operator.key"),
-                            f.settlement().options(), 1);
+    settlement::finish_seal(
+        HubAccess::core(*f.hub), f.hub->content_store(),
+        crypto::LocalKeySigner::load(f.dir.path() / "operator.key"), f.settlement().options(),
+        f.scheduler().options().heartbeat_interval * f.scheduler().options().missed_heartbeats, 1);
     CHECK(f.balance(AccountKind::worker, "bee-01") == usd("0.186"));
     CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers WHERE kind = 'payout'") == 1);
 }

@@ -293,6 +293,29 @@ Napi::Value proof_of_execution_function(const Napi::CallbackInfo& info) {
     });
 }
 
+// eip191Sign(privateKey, message) → "0x" + 130 hex digits; message a string (UTF-8) or bytes.
+Napi::Value eip191_sign_function(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+        const auto key = crypto::PrivateKey::parse(text(info[0], "privateKey"), "privateKey");
+        std::string storage;
+        return Napi::String::New(env,
+                                 key.sign_message(bytes(info[1], "message", storage)).to_hex());
+    });
+}
+
+// eip191Verify(message, signature, address) → whether the address's key signed the message.
+Napi::Value eip191_verify_function(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+        std::string storage;
+        const auto message = bytes(info[0], "message", storage);
+        const auto signature = crypto::Signature::parse(text(info[1], "signature"), "signature");
+        const auto address = crypto::Address::parse(text(info[2], "address"), "address");
+        return Napi::Boolean::New(env, crypto::verify_message(message, signature, address));
+    });
+}
+
 // The package's SihliconError class, registered by index.js at load.
 Napi::Value set_error_class(const Napi::CallbackInfo& info) {
     if (!info[0].IsFunction()) {
@@ -337,6 +360,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("computeCid", Napi::Function::New(env, compute_cid_function, "computeCid"));
     exports.Set("proofOfExecution",
                 Napi::Function::New(env, proof_of_execution_function, "proofOfExecution"));
+    exports.Set("eip191Sign", Napi::Function::New(env, eip191_sign_function, "eip191Sign"));
+    exports.Set("eip191Verify", Napi::Function::New(env, eip191_verify_function, "eip191Verify"));
     exports.Set("_setErrorClass", Napi::Function::New(env, set_error_class, "_setErrorClass"));
     exports.Set("version", Napi::String::New(env, std::string(library_version())));
     return exports;

@@ -24,6 +24,8 @@ void apply_settlement_options(SettlementOptions& options, const Napi::Object& va
             continue;
         } else if (name == "chargeJobs") {
             options.charge_jobs = boolean(value, field, false);
+        } else if (name == "requireWorkerSignatures") {
+            options.require_worker_signatures = boolean(value, field, false);
         } else if (name == "defaultPrice") {
             options.default_price = money(value, options.currency, field);
         } else if (name == "prices") {
@@ -64,6 +66,8 @@ Napi::Object settlement_options_object(Napi::Env env, const SettlementOptions& o
         object.Set(name, Napi::Number::New(env, static_cast<double>(value)));
     };
     object.Set("chargeJobs", Napi::Boolean::New(env, options.charge_jobs));
+    object.Set("requireWorkerSignatures",
+               Napi::Boolean::New(env, options.require_worker_signatures));
     object.Set("currency", std::string(options.currency.code()));
     object.Set("defaultPrice", options.default_price.to_decimal_string());
     auto prices = Napi::Object::New(env);

@@ -12,7 +12,7 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 
-import { Hub, ManualClock, computeCid } from '../index.mjs';
+import { Hub, ManualClock, computeCid, eip191Sign, eip191Verify, proofOfExecution } from '../index.mjs';
 
 async function openHub(t) {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'sihlicon-node-interop-'));
@@ -84,4 +84,43 @@ test('multiformats computes the CIDs of single-block content, and parses multi-b
   // Each 256 KiB leaf of it is a raw block whose CID multiformats computes the same way.
   const leaf = big.subarray(0, 262_144);
   assert.equal(await computeCid(leaf), await rawCid(leaf));
+});
+
+test('eip191Sign signs as ethers verifies; eip191Verify checks what ethers signs', async () => {
+  const { Wallet } = await import('ethers');
+  const wallet = Wallet.createRandom();
+  const proof = proofOfExecution('job-1', 'result-1', 'worker-1');
+  const signature = eip191Sign(wallet.privateKey, proof);
+  assert.equal(verifyMessage(proof, signature), wallet.address);
+  assert.equal(signature, await wallet.signMessage(proof));  // RFC 6979: the same bytes
+  assert.equal(eip191Verify(proof, await wallet.signMessage(proof), wallet.address), true);
+  assert.equal(eip191Verify(Buffer.from(proof), signature, wallet.address), true);
+  assert.equal(eip191Verify('another message', signature, wallet.address), false);
+  assert.equal(eip191Verify(proof, signature, Wallet.createRandom().address), false);
+  assert.throws(() => eip191Sign('0x12', proof), (e) => e.code === 'invalid_argument' && e.field === 'privateKey');
+  assert.throws(() => eip191Verify(proof, '0x12', wallet.address), (e) => e.code === 'invalid_argument' && e.field === 'signature');
+});
+
+test('with requireWorkerSignatures a completion needs the worker\'s EIP-191 signature', async (t) => {
+  const { Wallet } = await import('ethers');
+  const wallet = Wallet.createRandom();
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'sihlicon-node-signed-'));
+  const hub = await Hub.open(directory, { clock: new ManualClock(Date.parse('2026-01-05T08:00:00Z')),
+    settlement: { requireWorkerSignatures: true } });
+  t.after(async () => {
+    await hub.close();
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+  assert.equal(hub.settlement.options().requireWorkerSignatures, true);
+  hub.scheduler.registerHub({ hubId: 'zurich-1', name: 'Zurich', site: 's', region: 'CH', heatRecoveryPpm: 900000, powerCapacityW: 20000 });
+  hub.scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', cpu: '4', memory: '8Gi',
+    labels: { address: wallet.address } });
+  const submitted = hub.scheduler.submit({ jobType: 'ocr', jobName: 'a', workloadConfig: { containerImage: 'x/y:z' } }, 'ann');
+  const [claimed] = hub.scheduler.claim('worker-1');
+  assert.throws(() => hub.scheduler.complete(submitted.jobId, claimed.lease.token, { resultHash: 'result-1' }),
+    (e) => e.code === 'invalid_argument' && e.field === 'workerSignature');
+  const proof = proofOfExecution(submitted.jobId, 'result-1', 'worker-1');
+  const done = hub.scheduler.complete(submitted.jobId, claimed.lease.token,
+    { resultHash: 'result-1', workerSignature: await wallet.signMessage(proof) });
+  assert.equal(done.status, 'completed');
 });

@@ -100,6 +100,9 @@ test('sealEpoch signs the epoch; receipts verify with no hub, and a tampered one
   assert.equal(m.epochPayouts(sealed.epoch_id)[0].worker, 'worker-1');
   const bundle = m.epochBundle(sealed.epoch_id);
   assert.equal(JSON.parse(bundle.summaryJson).jobs_merkle_root, sealed.jobs_merkle_root);
+  // Epoch 1 links to no previous root.
+  assert.equal(sealed.previous_root, null);
+  assert.equal(JSON.parse(bundle.summaryJson).previous_root, null);
   assert.equal(m.index().epochs[0].epoch_id, sealed.epoch_id);
   assert.equal(await m.sealDueEpoch(), null);
 
@@ -335,4 +338,23 @@ test('reputation counts a worker\'s ended attempts and sums them per hub', async
   await rejects(assert, () => m.workerReputation('worker-99'), 'not_found', 'workerId');
   await rejects(assert, () => m.hubReputation('nowhere'), 'not_found', 'hubId');
   await rejects(assert, () => m.reputations('team'), 'invalid_argument', 'subject');
+});
+
+test('a payout is pending until withdrawn; each epoch signs the previous root', async (t) => {
+  const { hub } = await openHub(t, { hub: { settlement: { chargeJobs: true } } });
+  const m = hub.settlement;
+  m.topUp('ann', '1.00', 'tx-1');
+  const submitted = hub.scheduler.submit(job(), 'ann');
+  const [claimed] = hub.scheduler.claim('worker-1');
+  hub.scheduler.complete(submitted.jobId, claimed.lease.token, { resultHash: 'r'.repeat(64) });
+  const sealed = await m.sealEpoch();
+  const [payout] = m.epochPayouts(sealed.epoch_id);
+  assert.equal(payout.total_payout, '0.093000');
+  assert.equal(payout.status, 'pending');
+  assert.equal(sealed.total_distributed, '0.093000');
+  m.withdraw('worker', 'worker-1', '0.093000', 'payout-out-1', { externalReference: '0xl1' });
+  assert.equal(m.epochPayouts(sealed.epoch_id)[0].status, 'paid');
+  const next = await m.sealEpoch();
+  assert.equal(next.previous_root, sealed.jobs_merkle_root);
+  assert.equal(JSON.parse(m.epochBundle(next.epoch_id).summaryJson).previous_root, sealed.jobs_merkle_root);
 });

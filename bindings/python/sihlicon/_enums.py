@@ -128,6 +128,13 @@ class EpochStatus(str, Enum):
     FINALIZED = "finalized"
 
 
+class PayoutStatus(str, Enum):
+    """``pending`` in the worker's account; ``paid`` once withdrawals cover it (oldest first)."""
+
+    PENDING = "pending"
+    PAID = "paid"
+
+
 class MarketType(str, Enum):
     """What hubs trade; quantities are integers in :attr:`unit`."""
 

@@ -24,6 +24,7 @@ from ._enums import (
     AccountKind,
     EnergySource,
     EpochStatus,
+    PayoutStatus,
     GridSignal,
     HeatKind,
     JobStatus,
@@ -656,6 +657,8 @@ class EpochRecord(_Json):
     signature: str  # 0x..., EIP-191 over summary_json
     artifact_cids: dict[str, str]
     summary_json: str  # the exact signed bytes
+    total_distributed: Money  # the sum of its payouts; 0 until finalized
+    previous_root: str | None  # the previous epoch's jobs_merkle_root; None for epoch 1
     raw_json: str = _raw()
 
 
@@ -680,7 +683,8 @@ class Payout(_Json):
     work_share: Money
     readiness_share: Money
     jobs_completed: int
-    uptime_ms: int
+    uptime_ms: int  # within the epoch, the figure reputation counts
+    status: PayoutStatus  # pending until withdrawals pay it
     raw_json: str = _raw()
 
     @property
@@ -800,6 +804,8 @@ class SchedulerOptions:
 @dataclass(frozen=True)
 class SettlementOptions:
     charge_jobs: bool = False
+    # requireWorkerSignatures: refuse completions without a valid worker signature
+    require_worker_signatures: bool = False
     currency: str = "USD"
     default_price: int = 100_000  # minor units of `currency` (the seed's USD 0.10)
     prices: dict[str, int] = field(default_factory=dict)  # per job type, minor units

@@ -38,6 +38,25 @@ def proof_of_execution(job_id: str, result_hash: str, worker_id: str) -> str:
     return _core.proof_of_execution(job_id, result_hash, worker_id)
 
 
+def _message_bytes(message: str | bytes) -> bytes:
+    return message.encode() if isinstance(message, str) else bytes(message)
+
+
+def eip191_sign(private_key: str, message: str | bytes) -> str:
+    """EIP-191 personal_sign of ``message`` (text as UTF-8) by the secp256k1 key ``private_key``
+    (64 hex digits, "0x" optional): "0x" + 130 hex digits, r || s || v, as eth_account and
+    ethers sign it. A worker signs its proof_of_execution so; a hub with
+    require_worker_signatures refuses completions without it. Raises InvalidArgument naming
+    "private_key" (the message never repeats the key)."""
+    return _core.eip191_sign(private_key, _message_bytes(message))
+
+
+def eip191_verify(message: str | bytes, signature: str, address: str) -> bool:
+    """True if ``signature`` over ``message`` (EIP-191) was made by the key of ``address``.
+    Raises InvalidArgument naming "signature" or "address" when either is malformed."""
+    return _core.eip191_verify(_message_bytes(message), signature, address)
+
+
 def parse_iso8601(text: str, field: str = "timestamp") -> datetime:
     """The instant of a strict ISO 8601 / RFC 3339 date-time with a zone ("...Z" or "+01:00"),
     as the library reads it. Raises InvalidArgument naming ``field``."""

@@ -460,6 +460,9 @@ py::dict to_py(const EpochRecord& value) {
     d["signature"] = value.signature;
     d["artifact_cids"] = value.artifact_cids;
     d["summary_json"] = value.summary_json;
+    d["total_distributed"] = money_to_py(value.total_distributed);
+    d["previous_root"] = value.previous_root.empty() ? py::object(py::none())
+                                                     : py::object(py::str(value.previous_root));
     d["json"] = value.to_json();
     return d;
 }
@@ -487,6 +490,7 @@ py::dict to_py(const Payout& value) {
     d["readiness_share"] = money_to_py(value.readiness_share);
     d["jobs_completed"] = value.jobs_completed;
     d["uptime_ms"] = value.uptime_ms;
+    d["status"] = name(to_string(value.status));
     d["json"] = value.to_json();
     return d;
 }

@@ -240,6 +240,21 @@ PYBIND11_MODULE(_core, module) {
     module.def("proof_of_execution", &proof_of_execution, py::arg("job_id"), py::arg("result_hash"),
                py::arg("worker_id"));
     module.def(
+        "eip191_sign",
+        [](const std::string& private_key, const py::bytes& message) {
+            const std::string_view bytes = message;
+            return crypto::PrivateKey::parse(private_key).sign_message(bytes).to_hex();
+        },
+        py::arg("private_key"), py::arg("message"));
+    module.def(
+        "eip191_verify",
+        [](const py::bytes& message, const std::string& signature, const std::string& address) {
+            const std::string_view bytes = message;
+            return crypto::verify_message(bytes, crypto::Signature::parse(signature, "signature"),
+                                          crypto::Address::parse(address, "address"));
+        },
+        py::arg("message"), py::arg("signature"), py::arg("address"));
+    module.def(
         "market_unit",
         [](const std::string& type) { return std::string(unit_of(parse_market_type(type))); },
         py::arg("type"));

@@ -12,6 +12,8 @@ void apply_settlement_options(SettlementOptions& options, const py::dict& values
         const auto name = key.cast<std::string>();
         if (name == "charge_jobs") {
             options.charge_jobs = value.cast<bool>();
+        } else if (name == "require_worker_signatures") {
+            options.require_worker_signatures = value.cast<bool>();
         } else if (name == "currency") {
             options.currency = Currency::of(value.cast<std::string>());
         } else if (name == "default_price") {
@@ -49,6 +51,7 @@ void apply_settlement_options(SettlementOptions& options, const py::dict& values
 py::dict settlement_options_to_py(const SettlementOptions& options) {
     py::dict d;
     d["charge_jobs"] = options.charge_jobs;
+    d["require_worker_signatures"] = options.require_worker_signatures;
     d["currency"] = std::string(options.currency.code());
     d["default_price"] = options.default_price.minor_units();
     std::map<std::string, std::int64_t> prices;

@@ -119,3 +119,48 @@ def test_multi_block_cids_match_the_javascript_importer(
     manifest = hub.content_store.put_file(path, owner="ann", chunk_size=chunk, max_links=width)
     assert manifest.content_id == expected
     assert CID.decode(expected).codec.name == "dag-pb"
+
+
+def test_eip191_sign_and_verify_agree_with_eth_account() -> None:
+    account = Account.create()
+    proof = sihlicon.proof_of_execution("job-1", "result-1", "worker-1")
+    signature = sihlicon.eip191_sign(account.key.hex(), proof)
+    assert Account.recover_message(encode_defunct(text=proof), signature=signature) == account.address
+    theirs = Account.sign_message(encode_defunct(text=proof), account.key).signature.hex()
+    theirs = theirs if theirs.startswith("0x") else "0x" + theirs
+    assert signature == theirs  # RFC 6979: the same bytes
+    assert sihlicon.eip191_verify(proof, theirs, account.address)
+    assert sihlicon.eip191_verify(proof.encode(), signature, account.address)
+    assert not sihlicon.eip191_verify("another message", signature, account.address)
+    assert not sihlicon.eip191_verify(proof, signature, Account.create().address)
+    with pytest.raises(sihlicon.InvalidArgument) as refused:
+        sihlicon.eip191_sign("0x12", proof)
+    assert refused.value.field == "private_key"
+    with pytest.raises(sihlicon.InvalidArgument) as malformed:
+        sihlicon.eip191_verify(proof, "0x12", account.address)
+    assert malformed.value.field == "signature"
+
+
+def test_require_worker_signatures_refuses_an_unsigned_completion(
+    tmp_path: Path, clock: sihlicon.ManualClock
+) -> None:
+    worker_key = Account.create()
+    settlement = sihlicon.SettlementOptions(require_worker_signatures=True)
+    with open_hub(tmp_path / "h", clock, settlement=settlement) as hub:
+        assert hub.settlement.options().require_worker_signatures
+        hub.scheduler.register_hub(hub_spec())
+        hub.scheduler.register_worker(
+            {"workerId": "bee-01", "hubId": "pool", "cpu": "4", "memory": "8Gi",
+             "labels": {"address": worker_key.address}}
+        )
+        job = hub.scheduler.submit(job_request(), owner="alice")
+        lease = hub.scheduler.claim("bee-01")[0].lease
+        with pytest.raises(sihlicon.InvalidArgument) as refused:
+            hub.scheduler.complete(job.id, lease.token, result_hash="result-1")
+        assert refused.value.field == "worker_signature"
+        proof = sihlicon.proof_of_execution(job.id, "result-1", "bee-01")
+        done = hub.scheduler.complete(
+            job.id, lease.token, result_hash="result-1",
+            worker_signature=sihlicon.eip191_sign(worker_key.key.hex(), proof),
+        )
+        assert done.status is sihlicon.JobStatus.COMPLETED

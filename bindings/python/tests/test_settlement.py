@@ -167,6 +167,13 @@ def test_epochs_seal_sign_pay_and_give_verifiable_receipts(
     assert [j.job_id for j in s.epoch_jobs(sealed.id)] == sorted(jobs)
     payouts = s.epoch_payouts(sealed.id)
     assert [p.worker_id for p in payouts] == ["bee-01"] and payouts[0].total.minor_units > 0
+    # Pending until withdrawn; the epoch records what it paid and, as epoch 1, no previous root.
+    assert payouts[0].status is sihlicon.PayoutStatus.PENDING
+    assert sealed.total_distributed == payouts[0].total and sealed.previous_root is None
+    assert json.loads(sealed.summary_json)["previous_root"] is None
+    s.withdraw(AccountKind.WORKER, "bee-01", payouts[0].total, "w-1", "0xl1")
+    assert s.epoch_payouts(sealed.id)[0].status is sihlicon.PayoutStatus.PAID
+    assert json.loads(s.epoch_payouts(sealed.id)[0].to_json())["status"] == "paid"
     bundle = s.epoch_bundle(sealed.id)
     assert bundle.summary_json == sealed.summary_json and sealed.signature in bundle.signature_txt
     receipt = s.receipt(jobs[0])
@@ -200,6 +207,8 @@ def test_epochs_seal_sign_pay_and_give_verifiable_receipts(
     clock.advance(timedelta(days=2))
     due = s.seal_due_epoch()
     assert due is not None and due.number == 2
+    assert due.previous_root == sealed.jobs_merkle_root
+    assert json.loads(due.summary_json)["previous_root"] == sealed.jobs_merkle_root
     with pytest.raises(sihlicon.NotFound):
         s.epoch("epoch-999999")
     with pytest.raises(sihlicon.NotFound):
