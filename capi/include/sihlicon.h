@@ -231,10 +231,18 @@ SIH_API sih_status sih_scheduler_set_heat_demand(sih_hub* hub, const char* hub_i
 /* Fails: SIH_NOT_FOUND (unknown hub). */
 SIH_API sih_status sih_scheduler_register_worker(sih_hub* hub, const char* spec_json,
                                                  char** out_json);
-/* Fails: SIH_NOT_FOUND. */
+/* Fails: SIH_NOT_FOUND. Records no GPU stats (see sih_scheduler_heartbeat_json). */
 SIH_API sih_status sih_scheduler_heartbeat(sih_hub* hub, const char* worker_id,
                                            int64_t utilisation_ppm, int64_t power_draw_w,
                                            char** out_json);
+/* A heartbeat as JSON: {"utilisationPpm"?, "powerDrawW"?, "gpus"?: [{"utilisationPpm"?,
+   "vramUsed"? (bytes)}]}, absent numbers 0. gpus[i] is the worker's i-th registered GPU: more
+   GPUs than registered ("gpus"), a utilisation outside 0..1,000,000 ("gpus[i].utilisationPpm")
+   or VRAM in use above the GPU's ("gpus[i].vramUsed") fail with SIH_INVALID_ARGUMENT naming
+   the value, and nothing is stored. The worker's record shows them as "gpuStats".
+   Fails: SIH_NOT_FOUND, SIH_INVALID_ARGUMENT. */
+SIH_API sih_status sih_scheduler_heartbeat_json(sih_hub* hub, const char* worker_id,
+                                                const char* beat_json, char** out_json);
 /* `status`: "online", "draining" or "offline". Fails: SIH_NOT_FOUND. */
 SIH_API sih_status sih_scheduler_set_worker_status(sih_hub* hub, const char* worker_id,
                                                    const char* status, char** out_json);

@@ -206,7 +206,17 @@ sih_status sih_scheduler_register_worker(sih_hub* hub, const char* spec_json, ch
 sih_status sih_scheduler_heartbeat(sih_hub* hub, const char* worker_id, int64_t utilisation_ppm,
                                    int64_t power_draw_w, char** out_json) {
     return guard([&] {
-        const Heartbeat beat{utilisation_ppm, power_draw_w};
+        Heartbeat beat;
+        beat.utilisation_ppm = utilisation_ppm;
+        beat.power_draw_w = power_draw_w;
+        give(out_json, scheduler(hub).heartbeat(text(worker_id, "worker_id"), beat).to_json());
+    });
+}
+
+sih_status sih_scheduler_heartbeat_json(sih_hub* hub, const char* worker_id, const char* beat_json,
+                                        char** out_json) {
+    return guard([&] {
+        const auto beat = Heartbeat::from_json(text(beat_json, "beat_json"));
         give(out_json, scheduler(hub).heartbeat(text(worker_id, "worker_id"), beat).to_json());
     });
 }

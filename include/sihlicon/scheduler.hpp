@@ -141,9 +141,27 @@ struct SIHLICON_API WorkerSpec {
     static WorkerSpec from_json(std::string_view json);
 };
 
-struct Heartbeat {
+// One GPU's state as a heartbeat reports it (SwarmOS's hardware stats).
+struct GpuStats {
+    std::int64_t utilisation_ppm = 0;  // 0..1,000,000
+    std::int64_t vram_used_bytes = 0;  // 0..that GPU's registered vram_bytes
+};
+
+struct SIHLICON_API Heartbeat {
     std::int64_t utilisation_ppm = 0;  // CPU utilisation, 0..1,000,000
-    std::int64_t power_draw_w = 0;
+    std::int64_t power_draw_w = 0;     // 0..1,000,000,000
+    // The worker's GPUs in registration order: gpus[i] is WorkerSpec::gpus[i]. At most as
+    // many as the worker registered (fewer: no stats for the rest, empty: none). Scheduler::
+    // heartbeat refuses more GPUs than registered ("gpus"), a utilisation out of range
+    // ("gpus[i].utilisationPpm") or VRAM in use above the GPU's ("gpus[i].vramUsed"), naming
+    // the value, and stores nothing then.
+    std::vector<GpuStats> gpus;
+
+    // Reads {utilisationPpm?, powerDrawW?, gpus?: [{utilisationPpm?, vramUsed? (bytes)}]}
+    // (absent numbers are 0; at most 64 GPUs), the names of WorkerRecord::to_json. The one
+    // codec of a heartbeat for the CLI, the C ABI and the bindings; ranges are checked by
+    // Scheduler::heartbeat. Throws Error::invalid naming a bad or unknown field.
+    static Heartbeat from_json(std::string_view json);
 };
 
 struct SIHLICON_API WorkerRecord {
@@ -155,9 +173,13 @@ struct SIHLICON_API WorkerRecord {
     std::int64_t running_jobs = 0;
     std::int64_t utilisation_ppm = 0;
     std::int64_t power_draw_w = 0;
+    // The last heartbeat's GPU stats (Heartbeat::gpus); registering again clears them.
+    std::vector<GpuStats> gpu_stats;
     Timestamp last_heartbeat_at;
     Timestamp registered_at;
 
+    // {workerId, hubId, ..., utilisationPpm, powerDrawW, gpuStats: [{utilisationPpm,
+    // vramUsed}], lastHeartbeatAt, registeredAt}.
     std::string to_json() const;
 };
 
@@ -416,7 +438,9 @@ class SIHLICON_API Scheduler {
     // unknown hub, invalid_argument for a bad field; re-registering with running jobs keeps
     // them.
     WorkerRecord register_worker(const WorkerSpec& spec);
-    // Records a heartbeat; brings an offline worker back online. Throws not_found.
+    // Records a heartbeat (its CPU and GPU stats, validated against the worker's registered
+    // GPUs: see Heartbeat); brings an offline worker back online. Throws not_found, and
+    // invalid_argument for a value out of range (nothing stored then).
     WorkerRecord heartbeat(std::string_view worker_id, const Heartbeat& beat);
     // Draining: the worker finishes its jobs but is given no new ones. set_worker_status
     // accepts online and draining; offline releases its leases at once.

@@ -2,11 +2,12 @@
 //
 // WorkerAgent: the runtime of one machine of a hub, in the manner of the seeds' agents
 // (ComputeHive's core agent, SwarmOS's Bee-2 workers). It registers the machine as a worker
-// with the hardware it detects, sends heartbeats with its utilisation and power draw, claims
-// jobs into N slots, runs each through an Executor, renews the job's lease while it runs,
-// measures its energy and reports the outcome: completion (outputs ingested into the content
-// store as CIDs, energy with its source) or failure (retried by the scheduler, then
-// dead-lettered).
+// with the hardware it detects, sends heartbeats with its utilisation and power draw (and,
+// when it registered GPUs, their utilisation and VRAM in use: probe_gpu_stats; stats the hub
+// refuses are left out of that heartbeat, with an event), claims jobs into N slots, runs each
+// through an Executor, renews the job's lease while it runs, measures its energy and reports
+// the outcome: completion (outputs ingested into the content store as CIDs, energy with its
+// source) or failure (retried by the scheduler, then dead-lettered).
 //
 // Which executor runs a job: a job whose workloadConfig.containerImage is "native"
 // (kNativeImage) runs as a child process of this machine (ProcessExecutor); any other image
@@ -84,8 +85,9 @@ struct SIHLICON_API HardwareInfo {
 
 struct HardwareSources {
     std::filesystem::path proc_root = "/proc";  // cpuinfo, meminfo, driver/nvidia/gpus/*
-    // The nvidia-smi to ask for models and VRAM; empty: look it up on PATH. Not run when the
-    // driver's folder lists no GPU.
+    // The nvidia-smi to ask for models and VRAM, and for GPU stats at each heartbeat
+    // (probe_gpu_stats); empty: look it up on PATH. Not run when the driver's folder lists no
+    // GPU, nor at heartbeats when the worker registered none.
     std::filesystem::path nvidia_smi;
 };
 
@@ -105,6 +107,17 @@ SIHLICON_API std::optional<std::string> parse_nvidia_gpu_model(std::string_view 
 // The lines "NVIDIA A100-SXM4-80GB, 81920" (MiB) of nvidia-smi's CSV query. Throws
 // Error::invalid("nvidia-smi", line, ...) for a malformed line.
 SIHLICON_API std::vector<GpuSpec> parse_nvidia_smi_csv(std::string_view csv);
+
+// The lines "75, 12288" (utilization.gpu in %, memory.used in MiB) of `nvidia-smi
+// --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits`, one per GPU in
+// nvidia-smi's order, as GpuStats (ppm, bytes). Throws Error::invalid("nvidia-smi", line, ...)
+// for a malformed line or a value out of range ("[N/A]", 101 %, a negative MiB).
+SIHLICON_API std::vector<GpuStats> parse_nvidia_smi_stats(std::string_view csv);
+// The GPUs' utilisation and VRAM in use now, from that query of `sources.nvidia_smi` (empty:
+// nvidia-smi on PATH) with a 2-second timeout. Empty when the tool is absent, fails, times out
+// or prints what parse_nvidia_smi_stats refuses. Never throws. The agent sends these in its
+// heartbeats when the worker registered GPUs.
+SIHLICON_API std::vector<GpuStats> probe_gpu_stats(const HardwareSources& sources = {});
 
 // Busy and total jiffies of the "cpu" line of /proc/stat; utilisation over an interval is
 // delta busy / delta total. Throws Error::invalid("stat", ...) when the line is absent.

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 
 namespace sihlicon {
@@ -135,6 +136,47 @@ std::vector<GpuSpec> parse_nvidia_smi_csv(std::string_view csv) {
         gpus.push_back({std::string(trim(line.substr(0, comma))), *mebibytes * kMebibyte});
     });
     return gpus;
+}
+
+std::vector<GpuStats> parse_nvidia_smi_stats(std::string_view csv) {
+    std::vector<GpuStats> stats;
+    for_each_line(csv, [&](std::string_view raw) {
+        const auto line = trim(raw);
+        if (line.empty()) {
+            return;
+        }
+        const auto comma = line.find(',');
+        const auto percent =
+            comma == std::string_view::npos ? std::nullopt : to_int64(line.substr(0, comma));
+        const auto mebibytes =
+            comma == std::string_view::npos ? std::nullopt : to_int64(line.substr(comma + 1));
+        if (!percent || *percent < 0 || *percent > 100 || !mebibytes || *mebibytes < 0 ||
+            *mebibytes > std::numeric_limits<std::int64_t>::max() / kMebibyte) {
+            throw Error::invalid("nvidia-smi", std::string(line),
+                                 "is not 'utilization.gpu, memory.used' in % and MiB");
+        }
+        stats.push_back({*percent * 10'000, *mebibytes * kMebibyte});
+    });
+    return stats;
+}
+
+std::vector<GpuStats> probe_gpu_stats(const HardwareSources& sources) {
+    const auto program =
+        sources.nvidia_smi.empty() ? agent::find_program("nvidia-smi", {}) : sources.nvidia_smi;
+    if (program.empty()) {
+        return {};
+    }
+    const auto output = agent::capture_output(
+        program, {"--query-gpu=utilization.gpu,memory.used", "--format=csv,noheader,nounits"},
+        std::chrono::seconds(2));
+    if (!output) {
+        return {};
+    }
+    try {
+        return parse_nvidia_smi_stats(*output);
+    } catch (const Error&) {
+        return {};
+    }
 }
 
 CpuTimes parse_proc_stat(std::string_view stat) {

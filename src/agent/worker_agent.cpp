@@ -197,8 +197,21 @@ struct WorkerAgent::Impl {
             }
         }
         beat.power_draw_w = current_power_w();
+        if (!hardware.gpus.empty()) {
+            beat.gpus = probe_gpu_stats(options.hardware_sources);
+        }
         try {
-            hub.scheduler().heartbeat(worker_id, beat);
+            try {
+                hub.scheduler().heartbeat(worker_id, beat);
+            } catch (const Error& error) {
+                // GPU stats that do not fit the registered GPUs must not cost the heartbeat.
+                if (error.code() != ErrorCode::invalid_argument || beat.gpus.empty()) {
+                    throw;
+                }
+                event(fmt::format("GPU stats left out of a heartbeat: {}", error.what()));
+                beat.gpus.clear();
+                hub.scheduler().heartbeat(worker_id, beat);
+            }
         } catch (const Error& error) {
             event(fmt::format("heartbeat failed: {}", error.what()));
         }

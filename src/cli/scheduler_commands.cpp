@@ -27,11 +27,18 @@ std::string hub_line(const HubRecord& hub) {
 }
 
 std::string worker_line(const WorkerRecord& worker) {
-    return fmt::format("{}  hub {}  {}  cpu {}/{}m  memory {}/{} bytes  gpus {}  jobs {}",
-                       worker.spec.id, worker.spec.hub_id, to_string(worker.status),
-                       worker.used_cpu_millicores, worker.spec.cpu_millicores,
-                       worker.used_memory_bytes, worker.spec.memory_bytes, worker.spec.gpus.size(),
-                       worker.running_jobs);
+    auto line = fmt::format("{}  hub {}  {}  cpu {}/{}m  memory {}/{} bytes  gpus {}  jobs {}",
+                            worker.spec.id, worker.spec.hub_id, to_string(worker.status),
+                            worker.used_cpu_millicores, worker.spec.cpu_millicores,
+                            worker.used_memory_bytes, worker.spec.memory_bytes,
+                            worker.spec.gpus.size(), worker.running_jobs);
+    // The last heartbeat's GPU stats (never more than the GPUs registered).
+    for (std::size_t i = 0; i < worker.gpu_stats.size() && i < worker.spec.gpus.size(); ++i) {
+        line +=
+            fmt::format("  gpu{} {} ppm vram {}/{} bytes", i, worker.gpu_stats[i].utilisation_ppm,
+                        worker.gpu_stats[i].vram_used_bytes, worker.spec.gpus[i].vram_bytes);
+    }
+    return line;
 }
 
 std::string job_line(const JobRecord& job) {
@@ -147,11 +154,21 @@ int worker_heartbeat(const Context& context) {
     po::options_description options;
     options.add_options()("worker", po::value<std::string>(), "worker id")(
         "utilisation", po::value<std::int64_t>()->default_value(0), "CPU utilisation in ppm")(
-        "power", po::value<std::int64_t>()->default_value(0), "power draw in W");
+        "power", po::value<std::int64_t>()->default_value(0), "power draw in W")(
+        "gpus", po::value<std::string>(),
+        R"(per-GPU stats in registration order: [{"utilisationPpm", "vramUsed" (bytes)}])");
     const auto values = parse_arguments(context, options, {"worker"});
-    const auto record = open_hub(context).scheduler().heartbeat(
-        values["worker"].as<std::string>(),
-        {values["utilisation"].as<std::int64_t>(), values["power"].as<std::int64_t>()});
+    // Through the heartbeat's one codec, Heartbeat::from_json. Its strict parser refuses a
+    // --gpus that is not one JSON value or that adds or repeats a member.
+    auto beat =
+        fmt::format(R"({{"utilisationPpm":{},"powerDrawW":{})",
+                    values["utilisation"].as<std::int64_t>(), values["power"].as<std::int64_t>());
+    if (values.count("gpus")) {
+        beat += R"(,"gpus":)" + values["gpus"].as<std::string>();
+    }
+    beat += "}";
+    const auto record = open_hub(context).scheduler().heartbeat(values["worker"].as<std::string>(),
+                                                                Heartbeat::from_json(beat));
     print_record(context, record.to_json(), worker_line(record));
     return EXIT_SUCCESS;
 }

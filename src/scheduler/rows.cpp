@@ -26,7 +26,8 @@ const std::string_view kHubColumns =
 const std::string_view kWorkerColumns =
     "id, hub_id, cpu_millicores, memory_bytes, gpus, labels, status, used_cpu_millicores, "
     "used_memory_bytes, gpus_in_use, running_jobs, utilisation_ppm, power_draw_w, "
-    "last_heartbeat_at, registered_at";
+    "last_heartbeat_at, registered_at, "
+    "(SELECT stats FROM worker_gpu_stats WHERE worker_id = workers.id)";
 
 namespace {
 constexpr std::string_view kJobColumnList =
@@ -107,6 +108,28 @@ boost::json::array gpus_to_json(const std::vector<GpuSpec>& gpus) {
         array.push_back(boost::json::object{{"model", gpu.model}, {"vramBytes", gpu.vram_bytes}});
     }
     return array;
+}
+
+boost::json::array gpu_stats_to_json(const std::vector<GpuStats>& stats) {
+    boost::json::array array;
+    for (const auto& gpu : stats) {
+        array.push_back(boost::json::object{{"utilisationPpm", gpu.utilisation_ppm},
+                                            {"vramUsed", gpu.vram_used_bytes}});
+    }
+    return array;
+}
+
+std::vector<GpuStats> gpu_stats_from_json(std::string_view text) {
+    std::vector<GpuStats> stats;
+    if (text.empty() || text == "[]") {
+        return stats;
+    }
+    const auto parsed = json::parse(text, "stored gpu_stats");
+    for (const auto& gpu : parsed.as_array()) {
+        const auto& object = gpu.as_object();
+        stats.push_back({object.at("utilisationPpm").as_int64(), object.at("vramUsed").as_int64()});
+    }
+    return stats;
 }
 
 boost::json::object to_json_object(const std::map<std::string, std::string>& map) {
@@ -194,6 +217,7 @@ WorkerRecord read_worker(const store::Statement& row) {
     worker.power_draw_w = row.column_int64(12);
     worker.last_heartbeat_at = Timestamp::from_ms(row.column_int64(13));
     worker.registered_at = Timestamp::from_ms(row.column_int64(14));
+    worker.gpu_stats = gpu_stats_from_json(row.column_optional_text(15).value_or(""));
     return worker;
 }
 
@@ -362,6 +386,7 @@ std::string WorkerRecord::to_json() const {
         {"runningJobs", running_jobs},
         {"utilisationPpm", utilisation_ppm},
         {"powerDrawW", power_draw_w},
+        {"gpuStats", scheduler::gpu_stats_to_json(gpu_stats)},
         {"lastHeartbeatAt", to_iso8601(last_heartbeat_at)},
         {"registeredAt", to_iso8601(registered_at)},
     };

@@ -49,6 +49,11 @@ JobNeeds needs_of(const JobRecord& job);
 // The stored form of a worker's GPUs, [{"model", "vramBytes"}], which read_worker reads
 // back; also HardwareInfo::to_json's "gpus".
 boost::json::array gpus_to_json(const std::vector<GpuSpec>& gpus);
+// The stored form of a worker's last GPU stats, [{"utilisationPpm", "vramUsed"}] (table
+// worker_gpu_stats, migration 17), which gpu_stats_from_json reads back; also WorkerRecord's
+// "gpuStats".
+boost::json::array gpu_stats_to_json(const std::vector<GpuStats>& stats);
+std::vector<GpuStats> gpu_stats_from_json(std::string_view text);
 boost::json::object to_json_object(const std::map<std::string, std::string>& map);
 std::map<std::string, std::string> string_map_from_json(std::string_view text);
 std::vector<std::string> strings_from_json(std::string_view text);

@@ -454,6 +454,10 @@ WorkerRecord Scheduler::register_worker(const WorkerSpec& requested) {
                       boost::json::serialize(scheduler::to_json_object(spec.labels)),
                       moves.now.ms(), moves.now.ms())
             .run();
+        // Stats of the GPUs registered before are not stats of these.
+        moves.tx.prepare("DELETE FROM worker_gpu_stats WHERE worker_id = ?")
+            .bind_all(spec.id)
+            .run();
         return scheduler::load_worker(moves.tx, spec.id);
     });
 }
@@ -461,7 +465,27 @@ WorkerRecord Scheduler::register_worker(const WorkerSpec& requested) {
 WorkerRecord Scheduler::heartbeat(std::string_view worker_id, const Heartbeat& beat) {
     check_range("utilisationPpm", beat.utilisation_ppm, 0, 1'000'000);
     check_range("powerDrawW", beat.power_draw_w, 0, 1'000'000'000);
+    if (beat.gpus.size() > 64) {
+        throw Error::invalid("gpus", std::to_string(beat.gpus.size()), "at most 64 GPUs");
+    }
+    for (std::size_t i = 0; i < beat.gpus.size(); ++i) {
+        check_range(fmt::format("gpus[{}].utilisationPpm", i), beat.gpus[i].utilisation_ppm, 0,
+                    1'000'000);
+    }
     return impl_->write([&](Moves& moves) {
+        // The GPU stats against the GPUs the worker registered (an unknown worker: not_found).
+        const auto registered = beat.gpus.empty()
+                                    ? std::vector<GpuSpec>{}
+                                    : scheduler::load_worker(moves.tx, worker_id).spec.gpus;
+        if (beat.gpus.size() > registered.size()) {
+            throw Error::invalid("gpus", std::to_string(beat.gpus.size()),
+                                 fmt::format("names more GPUs than the {} worker '{}' registered",
+                                             registered.size(), worker_id));
+        }
+        for (std::size_t i = 0; i < beat.gpus.size(); ++i) {
+            check_range(fmt::format("gpus[{}].vramUsed", i), beat.gpus[i].vram_used_bytes, 0,
+                        registered[i].vram_bytes);
+        }
         if (impl_->settlement_hooks.on_heartbeat) {
             impl_->settlement_hooks.on_heartbeat(
                 moves.tx, worker_id, moves.now,
@@ -477,6 +501,19 @@ WorkerRecord Scheduler::heartbeat(std::string_view worker_id, const Heartbeat& b
                 .run();
         if (changed == 0) {
             throw Error(ErrorCode::not_found, fmt::format("no worker '{}'", worker_id), "workerId");
+        }
+        if (beat.gpus.empty()) {
+            moves.tx.prepare("DELETE FROM worker_gpu_stats WHERE worker_id = ?")
+                .bind_all(worker_id)
+                .run();
+        } else {
+            moves.tx
+                .prepare(
+                    "INSERT INTO worker_gpu_stats (worker_id, stats) VALUES (?, ?) "
+                    "ON CONFLICT (worker_id) DO UPDATE SET stats = excluded.stats")
+                .bind_all(worker_id,
+                          boost::json::serialize(scheduler::gpu_stats_to_json(beat.gpus)))
+                .run();
         }
         return scheduler::load_worker(moves.tx, worker_id);
     });

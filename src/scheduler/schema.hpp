@@ -283,4 +283,14 @@ DROP TABLE jobs_energy_orphans;
 PRAGMA defer_foreign_keys = OFF;
 )sql";
 
+// Schema migration 17: each worker's last heartbeat's GPU stats, a JSON array
+// [{"utilisationPpm", "vramUsed"}] in registration order (rows.hpp gpu_stats_to_json); no row:
+// none. A table of its own, so that the migration can run again on a hub that has it.
+inline constexpr std::string_view kWorkerGpuStats = R"sql(
+CREATE TABLE IF NOT EXISTS worker_gpu_stats (
+    worker_id TEXT PRIMARY KEY REFERENCES workers (id),
+    stats     TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace sihlicon::scheduler

@@ -63,6 +63,35 @@ WorkerSpec WorkerSpec::from_json(std::string_view json) {
     return spec;
 }
 
+Heartbeat Heartbeat::from_json(std::string_view json) {
+    // Wide bounds, exact as doubles: the ranges are Scheduler::heartbeat's, in one place.
+    constexpr std::int64_t kAny = std::int64_t{1} << 62;
+    const auto value = json::parse(json);
+    json::ObjectReader reader(value, "");
+    Heartbeat beat;
+    beat.utilisation_ppm = reader.optional_int64("utilisationPpm", -kAny, kAny).value_or(0);
+    beat.power_draw_w = reader.optional_int64("powerDrawW", -kAny, kAny).value_or(0);
+    if (const auto* gpus = reader.optional_value("gpus")) {
+        if (!gpus->is_array()) {
+            throw Error::invalid("gpus", boost::json::serialize(*gpus), "must be an array");
+        }
+        const auto& array = gpus->get_array();
+        if (array.size() > 64) {
+            throw Error::invalid("gpus", std::to_string(array.size()), "at most 64 GPUs");
+        }
+        for (std::size_t i = 0; i < array.size(); ++i) {
+            json::ObjectReader gpu(array[i], "gpus[" + std::to_string(i) + "]");
+            GpuStats stats;
+            stats.utilisation_ppm = gpu.optional_int64("utilisationPpm", -kAny, kAny).value_or(0);
+            stats.vram_used_bytes = gpu.optional_int64("vramUsed", -kAny, kAny).value_or(0);
+            gpu.finish();
+            beat.gpus.push_back(stats);
+        }
+    }
+    reader.finish();
+    return beat;
+}
+
 std::string Lease::to_json() const {
     return json::ObjectWriter()
         .field("jobId", job_id)

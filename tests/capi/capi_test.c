@@ -313,6 +313,42 @@ static void test_scheduler_hubs_and_workers(void) {
     close_hub(&hub, &clock);
 }
 
+/* A heartbeat's GPU stats (sih_scheduler_heartbeat_json), checked against the registered
+   GPUs and shown in the worker's record. */
+static void test_scheduler_heartbeat_gpu_stats(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    OK(sih_scheduler_register_worker(hub,
+                                     "{\"workerId\":\"worker-gpu\",\"hubId\":\"hub-zurich\","
+                                     "\"cpu\":\"8\",\"gpus\":[{\"model\":\"NVIDIA L4\","
+                                     "\"vram\":\"1Gi\"}]}",
+                                     NULL));
+    OK(sih_scheduler_heartbeat_json(
+        hub, "worker-gpu",
+        "{\"utilisationPpm\":5,\"gpus\":[{\"utilisationPpm\":750000,\"vramUsed\":1024}]}", &json));
+    CHECK(has(&json, "\"gpuStats\":[{\"utilisationPpm\":750000,\"vramUsed\":1024}]"));
+    OK(sih_scheduler_workers(hub, "hub-zurich", &json));
+    CHECK(has(&json, "\"vramUsed\":1024"));
+    FAILS(sih_scheduler_heartbeat_json(hub, "worker-gpu", "{\"gpus\":[{\"vramUsed\":1073741825}]}",
+                                       &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("gpus[0].vramUsed"));
+    CHECK(strstr(sih_last_error(), "1073741825") != NULL);
+    FAILS(sih_scheduler_heartbeat_json(hub, "worker-gpu", "{\"gpus\":[{},{}]}", NULL),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("gpus"));
+    FAILS(sih_scheduler_heartbeat_json(hub, "worker-gpu", "{\"gpu\":[]}", NULL),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("gpu"));
+    FAILS(sih_scheduler_heartbeat_json(hub, "worker-gpu", NULL, NULL), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("beat_json"));
+    FAILS(sih_scheduler_heartbeat_json(hub, "worker-9", "{}", NULL), SIH_NOT_FOUND);
+    OK(sih_scheduler_worker(hub, "worker-gpu", &json)); /* the refused beats stored nothing */
+    CHECK(has(&json, "\"vramUsed\":1024"));
+    close_hub(&hub, &clock);
+}
+
 #define JOB_JSON(type)                                                \
     "{\"jobType\":\"" type                                            \
     "\",\"jobName\":\"scan\",\"workloadConfig\":{\"containerImage\":" \
@@ -1741,6 +1777,7 @@ static void test_every_hub_function_refuses_null(void) {
         sih_scheduler_set_heat_demand(NULL, "h", 1, SIH_NONE, &json),
         sih_scheduler_register_worker(NULL, kWorkerSpec, &json),
         sih_scheduler_heartbeat(NULL, "w", 0, 0, &json),
+        sih_scheduler_heartbeat_json(NULL, "w", "{}", &json),
         sih_scheduler_set_worker_status(NULL, "w", "online", &json),
         sih_scheduler_worker(NULL, "w", &json),
         sih_scheduler_workers(NULL, NULL, &json),
@@ -1986,6 +2023,7 @@ static const test_case tests[] = {
     {"manual_clock", test_manual_clock},
     {"hub_options_and_open_errors", test_hub_options_and_open_errors},
     {"scheduler_hubs_and_workers", test_scheduler_hubs_and_workers},
+    {"scheduler_heartbeat_gpu_stats", test_scheduler_heartbeat_gpu_stats},
     {"scheduler_job_lifecycle", test_scheduler_job_lifecycle},
     {"scheduler_seed_fields", test_scheduler_seed_fields},
     {"content_store", test_content_store},

@@ -21,6 +21,17 @@ out=$("$sihlicon" --json worker register '{"workerId":"bee-01","hubId":"zurich",
 check "worker register prints the worker" grep -q '"workerId":"bee-01"' <<<"$out"
 check "worker memory is parsed exactly" grep -q '"memoryBytes":34359738368' <<<"$out"
 
+# GPU stats in heartbeats, shown by worker list; VRAM above the GPU's is refused, named.
+out=$("$sihlicon" --json worker heartbeat --worker bee-01 --utilisation 500000 --gpus '[{"utilisationPpm":750000,"vramUsed":1073741824}]')
+check "worker heartbeat records GPU stats" grep -q '"gpuStats":\[{"utilisationPpm":750000,"vramUsed":1073741824}\]' <<<"$out"
+out=$("$sihlicon" worker list)
+check "worker list shows GPU stats" grep -q 'gpu0 750000 ppm vram 1073741824/85899345920 bytes' <<<"$out"
+out=$("$sihlicon" worker heartbeat --worker bee-01 --gpus '[{"vramUsed":85899345921}]' 2>&1); rc=$?
+check "VRAM above the GPU's exits 1" test "$rc" -eq 1
+check "VRAM above the GPU's is named" grep -q 'gpus\[0\].vramUsed.*85899345921' <<<"$out"
+out=$("$sihlicon" worker heartbeat --worker bee-01 --gpus '[], "powerDrawW": 9' 2>&1); rc=$?
+check "a --gpus that repeats a member exits 1" test "$rc" -eq 1
+
 cat >"$work/job.json" <<'JSON'
 {"jobType":"ocr","jobName":"Process historical ledger","workloadConfig":{"containerImage":"tesseract/tesseract:latest","resources":{"cpu":"2","memory":"2Gi"}},"priority":10,"estimatedComputeKwh":2}
 JSON
