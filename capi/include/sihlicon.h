@@ -774,8 +774,9 @@ typedef void (*sih_agent_event_fn)(void* payload, const char* line);
 
 /* Version 2 added native_jobs, allowed_commands, allowed_command_count, bwrap_program and
  * unsandboxed_native. A struct of version 1 (compiled against an older header) is read
- * without them: native jobs sandboxed, any program allowed. */
-#define SIH_AGENT_OPTIONS_VERSION 2
+ * without them: native jobs sandboxed, any program allowed. Version 3 added worker_key_hex;
+ * an older struct is read without it: no key, unsigned completions. */
+#define SIH_AGENT_OPTIONS_VERSION 3
 typedef struct sih_agent_options {
     uint32_t version;              /* SIH_AGENT_OPTIONS_VERSION */
     const char* worker_id;         /* NULL: "agent-" and the host name */
@@ -804,12 +805,20 @@ typedef struct sih_agent_options {
     /* DANGER: 1 runs native jobs WITHOUT A SANDBOX, as this process's user: a job can then
      * read operator.key, rewrite hub.db and use the network. Default 0. */
     int unsandboxed_native;
+    /* Since version 3. The worker's secp256k1 private key, 64 hex digits ("0x" optional), or
+     * NULL. With a key, each completion carries the proof of execution signed with it
+     * (EIP-191) and the worker registers with the key's "address" label, so a hub with
+     * requireWorkerSignatures takes its work; without, completions are unsigned. A malformed
+     * key fails sih_agent_new with SIH_INVALID_ARGUMENT naming "worker_key" (the key itself
+     * never appears in an error). The library copies the key; the caller may wipe its
+     * buffer once sih_agent_new returns. */
+    const char* worker_key_hex;
 } sih_agent_options;
 
 #define SIH_AGENT_OPTIONS_INIT                                                                    \
     {                                                                                             \
         SIH_AGENT_OPTIONS_VERSION, NULL, NULL, 1, NULL, NULL, NULL, 0, 0, 1000, NULL, NULL, NULL, \
-            NULL, 1, NULL, 0, NULL, 0                                                             \
+            NULL, 1, NULL, 0, NULL, 0, NULL                                                       \
     }
 SIH_API sih_status sih_agent_options_init(sih_agent_options* options, uint32_t version);
 

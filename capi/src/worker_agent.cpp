@@ -3,6 +3,8 @@
 // The worker agent from C, with the library's executors or a C executor callback.
 #include "capi_internal.hpp"
 
+#include <sihlicon/crypto.hpp>
+
 #include <cstddef>
 #include <cstring>
 #include <stop_token>
@@ -142,10 +144,13 @@ sih_status sih_agent_options_init(sih_agent_options* options, uint32_t version) 
     return guard([&] {
         auto& given = capi::required(options, "options");
         capi::check_version(version, SIH_AGENT_OPTIONS_VERSION, "version");
-        // A version 1 struct ends before native_jobs: write only what it has.
+        // A version 1 struct ends before native_jobs, a version 2 one before worker_key_hex:
+        // write only what it has.
         const sih_agent_options defaults = SIH_AGENT_OPTIONS_INIT;
-        std::memcpy(&given, &defaults,
-                    version >= 2 ? sizeof defaults : offsetof(sih_agent_options, native_jobs));
+        const auto size = version >= 3   ? sizeof defaults
+                          : version == 2 ? offsetof(sih_agent_options, worker_key_hex)
+                                         : offsetof(sih_agent_options, native_jobs);
+        std::memcpy(&given, &defaults, size);
         given.version = version;
     });
 }
@@ -190,6 +195,10 @@ sih_status sih_agent_new(sih_hub* hub, const sih_agent_options* options, sih_age
                 agent_options.bwrap_program = given.bwrap_program;
             }
             agent_options.unsandboxed_native = given.unsandboxed_native != 0;
+        }
+        if (given.version >= 3 && given.worker_key_hex != nullptr) {
+            agent_options.worker_key =
+                crypto::PrivateKey::parse(given.worker_key_hex, "worker_key");
         }
         if (given.on_event != nullptr) {
             agent_options.on_event = [callback = given.on_event,

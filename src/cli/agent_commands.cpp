@@ -6,6 +6,7 @@
 // --allow-command CMD restrict what this machine runs (see AgentOptions).
 #include "cli/command.hpp"
 
+#include <sihlicon/crypto.hpp>
 #include <sihlicon/error.hpp>
 #include <sihlicon/text.hpp>
 #include <sihlicon/worker_agent.hpp>
@@ -85,6 +86,9 @@ int agent_run(const Context& context) {
         "DANGER: run native jobs without a sandbox, as this user (they can read operator.key "
         "and hub.db)")("poll-ms", po::value<std::int64_t>()->default_value(1000),
                        "idle polling interval")(
+        "worker-key-file", po::value<std::string>(),
+        "a file with the worker's private key in hex (mode 0600, like operator.key): each "
+        "completion is signed with it, as hubs with requireWorkerSignatures ask")(
         "drain-seconds", po::value<std::int64_t>()->default_value(30),
         "on a stop: how long running jobs may finish before they are handed back")(
         "once", "stop as soon as no job is left to run");
@@ -111,6 +115,11 @@ int agent_run(const Context& context) {
         agent_options.bwrap_program = values["bwrap"].as<std::string>();
     }
     agent_options.unsandboxed_native = values.count("unsandboxed-native") > 0;
+    if (values.count("worker-key-file")) {
+        // Read as operator.key is: refused when group or others may access it.
+        agent_options.worker_key =
+            crypto::LocalKeySigner::load(values["worker-key-file"].as<std::string>()).key();
+    }
     agent_options.poll_interval = std::chrono::milliseconds(values["poll-ms"].as<std::int64_t>());
     const bool terminal = ::isatty(STDOUT_FILENO) == 1 && !context.json;
     std::mutex output;
@@ -154,7 +163,7 @@ int agent_run(const Context& context) {
 void add_agent_commands(std::vector<Command>& commands) {
     commands.push_back({"agent run",
                         "run this machine's worker agent in the foreground (--slots N, --once, "
-                        "--no-native, --allow-command CMD)",
+                        "--no-native, --allow-command CMD, --worker-key-file F)",
                         agent_run});
 }
 

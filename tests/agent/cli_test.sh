@@ -32,6 +32,26 @@ sum="a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447  page.txt"
 sum_cid=$(printf '%s\n' "$sum" >"$work/sum.txt" && "$sihlicon" cid "$work/sum.txt")
 check "its output is the sha256sum line, by CID" grep -q "$sum_cid" <<<"$out"
 
+# --worker-key-file: the worker signs its completions with the key (its address a label);
+# the file is refused, as operator.key is, when group or others may read it.
+printf 'ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n' >"$work/worker.key"
+chmod 600 "$work/worker.key"
+signed=$(json_field jobId "$("$sihlicon" --json job submit "@$work/job.json" --owner ann)")
+out=$("$sihlicon" agent run --worker-id bee-key --poll-ms 20 --once --worker-key-file "$work/worker.key" 2>&1); rc=$?
+check "agent run --worker-key-file exits 0" test "$rc" -eq 0
+check "the keyed agent completes the job" grep -q "job $signed attempt 1 completed" <<<"$out"
+out=$("$sihlicon" --json worker list)
+check "the keyed worker carries its key's address" grep -q '"address":"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"' <<<"$out"
+chmod 644 "$work/worker.key"
+out=$("$sihlicon" agent run --worker-id bee-key --once --worker-key-file "$work/worker.key" 2>&1); rc=$?
+check "a worker key file others may read is refused" test "$rc" -ne 0
+check "the refusal names the mode" grep -q 'has mode 0644' <<<"$out"
+printf 'zc0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n' >"$work/bad.key"
+chmod 600 "$work/bad.key"
+out=$("$sihlicon" agent run --worker-id bee-key --once --worker-key-file "$work/bad.key" 2>&1); rc=$?
+check "a malformed worker key is refused" test "$rc" -ne 0
+check "the refusal never shows the key" bash -c '! grep -q c0974bec39a <<<"$0"' "$out"
+
 out=$("$sihlicon" --json agent run --worker-id bee-cli --once); rc=$?
 check "agent run --json exits 0" test "$rc" -eq 0
 check "agent run --json prints the final status" grep -q '"state":"stopped"' <<<"$out"

@@ -1757,6 +1757,80 @@ static void test_worker_agent_with_a_c_executor(void) {
     remove_directory();
 }
 
+/* An agent given worker_key_hex (version 3) signs each completion's proof of execution, so a
+   hub with requireWorkerSignatures takes its work; a bad key is named, never shown. */
+static void test_worker_agent_with_a_worker_key(void) {
+    const char* key = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    fresh_directory();
+    sih_clock* clock = NULL;
+    OK(sih_clock_new_manual(kStart, &clock));
+    sih_hub_options hub_options = SIH_HUB_OPTIONS_INIT;
+    hub_options.clock = clock;
+    hub_options.durability = SIH_DURABILITY_PROCESS_CRASH;
+    hub_options.scheduler_options_json = "{\"submissionsPerHour\":0}";
+    hub_options.settlement_options_json = "{\"requireWorkerSignatures\":true}";
+    sih_hub* hub = NULL;
+    OK(sih_hub_open(directory, &hub_options, &hub));
+    if (hub == NULL) {
+        exit(1);
+    }
+    OK(sih_scheduler_register_hub(hub, kHubSpec, NULL));
+    char* json = NULL;
+
+    sih_agent_options options;
+    options.worker_key_hex = "untouched";
+    OK(sih_agent_options_init(&options, 2)); /* a version 2 struct ends before the key */
+    CHECK(strcmp(options.worker_key_hex, "untouched") == 0);
+    OK(sih_agent_options_init(&options, SIH_AGENT_OPTIONS_VERSION));
+    CHECK(SIH_AGENT_OPTIONS_VERSION == 3 && options.worker_key_hex == NULL);
+    options.hub_id = "hub-zurich";
+    options.worker_id = "agent-signed";
+    options.hardware_json = "{\"cpuCores\":2,\"memoryBytes\":4294967296}";
+    options.poll_interval_ms = 20;
+    options.executor = write_output;
+
+    sih_agent* agent = NULL;
+    /* One character off: refused, named, and no digit of the key in the error. */
+    options.worker_key_hex = "zc0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    FAILS(sih_agent_new(hub, &options, &agent), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("worker_key"));
+    CHECK(strstr(sih_last_error(), "c0974bec39a17e") == NULL);
+    options.worker_key_hex = "0x1234";
+    FAILS(sih_agent_new(hub, &options, &agent), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("worker_key"));
+    CHECK(strstr(sih_last_error(), "1234") == NULL);
+    /* A version 2 struct is read without its key (so whatever lies there is not read). */
+    options.version = 2;
+    OK(sih_agent_new(hub, &options, &agent));
+    sih_agent_destroy(&agent);
+    options.version = SIH_AGENT_OPTIONS_VERSION;
+
+    options.worker_key_hex = key;
+    OK(sih_agent_new(hub, &options, &agent));
+    OK(sih_agent_start(agent, &json));
+    CHECK(has(&json, "\"address\":\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\""));
+    char* job_id = NULL;
+    OK(sih_scheduler_submit(hub, kJob, "alice", &job_id));
+    int done = 0;
+    for (int i = 0; i < 500 && !done; ++i) {
+        OK(sih_scheduler_job(hub, job_id, &json));
+        done = json != NULL && strstr(json, "\"status\":\"completed\"") != NULL;
+        sih_free(json);
+        json = NULL;
+        if (!done) {
+            struct timespec pause = {0, 10 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    /* Completed on a hub that verifies each completion's signature against the worker's
+       address: the agent signed the proof with the key. */
+    CHECK(done);
+    OK(sih_agent_stop(agent, 0));
+    sih_agent_destroy(&agent);
+    sih_free(job_id);
+    close_hub(&hub, &clock);
+}
+
 /* ---- every function refuses a NULL hub --------------------------------------------------- */
 
 static void test_every_hub_function_refuses_null(void) {
@@ -2036,6 +2110,7 @@ static const test_case tests[] = {
     {"epochs_receipts_and_operator_key", test_epochs_receipts_and_operator_key},
     {"worker_agent_with_a_c_executor", test_worker_agent_with_a_c_executor},
     {"worker_agent_native_job_rules", test_worker_agent_native_job_rules},
+    {"worker_agent_with_a_worker_key", test_worker_agent_with_a_worker_key},
     {"every_hub_function_refuses_null", test_every_hub_function_refuses_null},
     {"worker_signatures_and_eip191", test_worker_signatures_and_eip191},
 };
