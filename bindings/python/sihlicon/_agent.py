@@ -106,6 +106,11 @@ class WorkerAgent:
     be made, native jobs are refused. ``unsandboxed_native=True`` is DANGEROUS: native jobs
     then run as this process's user and can read ``operator.key`` and ``hub.db``. ``work_root``
     must be outside the hub folder (default: a new private folder, removed with the agent).
+
+    ``worker_key``: the worker's secp256k1 private key (64 hex digits, or 32 bytes). With it the
+    worker registers with the key's ``address`` label and each completion carries its proof of
+    execution signed with the key (EIP-191), so a hub with ``require_worker_signatures`` takes
+    its work. A malformed key raises InvalidArgument naming ``worker_key`` (never showing it).
     """
 
     def __init__(
@@ -126,8 +131,10 @@ class WorkerAgent:
         allowed_commands: Sequence[str] = (),
         bwrap_program: str | os.PathLike[str] = "",
         unsandboxed_native: bool = False,
+        worker_key: str | bytes | None = None,
     ) -> None:
         native_executor = None if executor is None else _wrap(executor)
+        key = worker_key.hex() if isinstance(worker_key, bytes) else worker_key
         self._native = _core.WorkerAgent(
             hub._native,
             worker_id,
@@ -144,6 +151,7 @@ class WorkerAgent:
             list(allowed_commands),
             os.fspath(bwrap_program),
             unsandboxed_native,
+            key,
         )
         _agents_of.setdefault(hub._native, weakref.WeakSet()).add(self)
 

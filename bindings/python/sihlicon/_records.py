@@ -246,6 +246,8 @@ class WorkerRecord(_Json):
     running_jobs: int
     utilisation_ppm: int
     power_draw_w: int
+    # The last heartbeat's, per registered GPU: (utilisation ppm, VRAM in use in bytes).
+    gpu_stats: list[tuple[int, int]]
     last_heartbeat_at: datetime
     registered_at: datetime
     raw_json: str = _raw()

@@ -108,11 +108,23 @@ class Scheduler:
         return build(WorkerRecord, self._native.register_worker(_json_text(spec)))
 
     def heartbeat(
-        self, worker_id: str, *, utilisation_ppm: int = 0, power_draw_w: int = 0
+        self,
+        worker_id: str,
+        *,
+        utilisation_ppm: int = 0,
+        power_draw_w: int = 0,
+        gpus: Iterable[tuple[int, int]] = (),
     ) -> WorkerRecord:
-        return build(
-            WorkerRecord, self._native.heartbeat(worker_id, utilisation_ppm, power_draw_w)
-        )
+        """Records a heartbeat. ``gpus``: (utilisation ppm, VRAM in use in bytes) of the
+        worker's registered GPUs, in order (stored as its ``gpu_stats``). Raises NotFound,
+        InvalidArgument naming e.g. ``gpus[1].vramUsed`` (more GPUs than registered, VRAM
+        above the GPU's, utilisation outside 0..1,000,000); nothing is stored then."""
+        beat = {
+            "utilisationPpm": utilisation_ppm,
+            "powerDrawW": power_draw_w,
+            "gpus": [{"utilisationPpm": ppm, "vramUsed": used} for ppm, used in gpus],
+        }
+        return build(WorkerRecord, self._native.heartbeat(worker_id, _json_text(beat)))
 
     def set_worker_status(self, worker_id: str, status: WorkerStatus) -> WorkerRecord:
         """online or draining; offline releases the worker's leases at once."""

@@ -104,6 +104,11 @@ py::dict to_py(const WorkerRecord& value) {
     d["running_jobs"] = value.running_jobs;
     d["utilisation_ppm"] = value.utilisation_ppm;
     d["power_draw_w"] = value.power_draw_w;
+    py::list gpu_stats;
+    for (const auto& stats : value.gpu_stats) {
+        gpu_stats.append(py::make_tuple(stats.utilisation_ppm, stats.vram_used_bytes));
+    }
+    d["gpu_stats"] = gpu_stats;
     d["last_heartbeat_at"] = to_py(value.last_heartbeat_at);
     d["registered_at"] = to_py(value.registered_at);
     d["json"] = value.to_json();

@@ -131,11 +131,10 @@ void bind_scheduler(py::module_& module) {
                  }));
              })
         .def("heartbeat",
-             [](const Ref& s, const std::string& id, std::int64_t utilisation_ppm,
-                std::int64_t power_draw_w) {
-                 return to_py(with_hub(s, [&](Hub& hub) {
-                     return scheduler(hub).heartbeat(id, Heartbeat{utilisation_ppm, power_draw_w});
-                 }));
+             [](const Ref& s, const std::string& id, const std::string& json) {
+                 const auto beat = Heartbeat::from_json(json);
+                 return to_py(
+                     with_hub(s, [&](Hub& hub) { return scheduler(hub).heartbeat(id, beat); }));
              })
         .def("set_worker_status",
              [](const Ref& s, const std::string& id, const std::string& status) {

@@ -7,6 +7,7 @@
 #include "common.hpp"
 #include "handle.hpp"
 
+#include <sihlicon/crypto.hpp>
 #include <sihlicon/worker_agent.hpp>
 
 #include <chrono>
@@ -227,7 +228,8 @@ void bind_worker_agent(py::module_& module) {
                          const std::map<std::string, std::string>& labels,
                          std::optional<py::function> execute, std::optional<py::function> on_event,
                          bool native_jobs, const std::vector<std::string>& allowed_commands,
-                         const std::string& bwrap_program, bool unsandboxed_native) {
+                         const std::string& bwrap_program, bool unsandboxed_native,
+                         const std::optional<std::string>& worker_key) {
                  AgentOptions options;
                  options.worker_id = worker_id;
                  options.hub_id = hub_id;
@@ -241,6 +243,9 @@ void bind_worker_agent(py::module_& module) {
                  options.allowed_commands = allowed_commands;
                  options.bwrap_program = bwrap_program;
                  options.unsandboxed_native = unsandboxed_native;
+                 if (worker_key) {
+                     options.worker_key = crypto::PrivateKey::parse(*worker_key, "worker_key");
+                 }
                  return std::make_unique<AgentHandle>(hub, std::move(options), std::move(execute),
                                                       std::move(on_event));
              }),
@@ -248,7 +253,7 @@ void bind_worker_agent(py::module_& module) {
              py::arg("work_root"), py::arg("poll_interval_ms"), py::arg("heartbeat_interval_ms"),
              py::arg("renew_interval_ms"), py::arg("labels"), py::arg("execute"),
              py::arg("on_event"), py::arg("native_jobs"), py::arg("allowed_commands"),
-             py::arg("bwrap_program"), py::arg("unsandboxed_native"))
+             py::arg("bwrap_program"), py::arg("unsandboxed_native"), py::arg("worker_key"))
         .def("start", &AgentHandle::start)
         .def("drain", &AgentHandle::drain)
         .def("stop", &AgentHandle::stop)

@@ -64,6 +64,27 @@ def test_workers_register_beat_drain_and_list(hub: sihlicon.Hub, clock: sihlicon
         s.register_worker({"hubId": "absent", "cpu": "1", "memory": "1Gi"})
 
 
+def test_heartbeats_carry_gpu_stats_checked_against_the_registered_gpus(
+    site: sihlicon.Hub,
+) -> None:
+    s = site.scheduler
+    s.register_worker(
+        {"workerId": "gpu-01", "hubId": "pool", "cpu": "8", "gpus": [{"model": "L4", "vram": "1Gi"}]}
+    )
+    beat = s.heartbeat("gpu-01", utilisation_ppm=5, gpus=[(750_000, 1 << 30)])
+    assert beat.gpu_stats == [(750_000, 1 << 30)]
+    listed = {w.id: w.gpu_stats for w in s.workers("pool")}
+    assert listed == {"bee-01": [], "gpu-01": [(750_000, 1 << 30)]}
+    with pytest.raises(sihlicon.InvalidArgument) as refused:
+        s.heartbeat("gpu-01", gpus=[(0, (1 << 30) + 1)])
+    assert refused.value.field == "gpus[0].vramUsed" and "1073741825" in str(refused.value)
+    with pytest.raises(sihlicon.InvalidArgument) as refused:
+        s.heartbeat("gpu-01", gpus=[(0, 0), (0, 0)])
+    assert refused.value.field == "gpus"
+    assert s.worker("gpu-01").gpu_stats == [(750_000, 1 << 30)]  # nothing stored
+    assert s.heartbeat("gpu-01").gpu_stats == []
+
+
 def test_a_job_runs_from_submission_to_completion(site: sihlicon.Hub) -> None:
     s = site.scheduler
     job = s.submit(job_request("page", priority=5, inputDataRefs=[]), owner="alice")

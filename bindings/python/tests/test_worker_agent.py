@@ -196,3 +196,43 @@ def test_a_work_root_inside_the_hub_folder_is_refused(hub: sihlicon.Hub, tmp_pat
     )
     with pytest.raises(sihlicon.InvalidArgument, match="work_root"):
         inside.start()
+
+
+def test_an_agent_with_a_worker_key_signs_its_work_for_a_hub_requiring_signatures(
+    tmp_path: Path, clock: sihlicon.ManualClock
+) -> None:
+    from conftest import open_hub
+
+    key = pytest.importorskip("eth_account").Account.create()
+    digits = key.key.hex().removeprefix("0x")
+    settlement = sihlicon.SettlementOptions(require_worker_signatures=True)
+
+    def execute(
+        request: sihlicon.ExecutionRequest, stopped: Callable[[], bool]
+    ) -> sihlicon.ExecutionResult:
+        Path(request.output_dir, "result.txt").write_text("hello world")
+        return sihlicon.ExecutionResult(sihlicon.ExecutionOutcome.SUCCEEDED, exit_code=0)
+
+    with open_hub(tmp_path / "h", clock, settlement=settlement) as hub:
+        hub.scheduler.register_hub(hub_spec())
+        with pytest.raises(sihlicon.InvalidArgument) as refused:
+            agent(hub, tmp_path, worker_key="zz" + digits[2:])
+        assert refused.value.field == "worker_key"
+        assert digits[2:18] not in str(refused.value)
+        with pytest.raises(sihlicon.InvalidArgument) as refused:
+            agent(hub, tmp_path, worker_key=b"\x01" * 31)
+        assert refused.value.field == "worker_key"
+
+        for name, worker_key in (("hex", digits), ("bytes", bytes(key.key))):
+            job = hub.scheduler.submit(job_request(name), owner="alice")
+            with agent(hub, tmp_path, executor=execute, worker_key=worker_key):
+                # The worker's address, as eth-account derives it from the same key.
+                assert hub.scheduler.worker("bee-py").labels["address"] == key.address
+                done = wait_final(hub, job.id)
+            # Completed on a hub that checks each completion's EIP-191 signature of the proof.
+            assert done.status == sihlicon.JobStatus.COMPLETED, (name, done.error_message)
+
+        unsigned = hub.scheduler.submit(job_request("unsigned", maxAttempts=1), owner="alice")
+        with agent(hub, tmp_path, executor=execute):
+            done = wait_final(hub, unsigned.id)
+        assert done.status == sihlicon.JobStatus.FAILED
