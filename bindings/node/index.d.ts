@@ -90,7 +90,15 @@ export interface WorkerRecord {
   hubId: string;
   status: 'online' | 'busy' | 'offline' | 'draining';
   labels: Record<string, string>;
+  /** The last heartbeat's stats of the registered GPUs, in order (vramUsed in bytes). */
+  gpuStats: GpuStats[];
   [key: string]: unknown;
+}
+
+/** One GPU's state in a heartbeat: utilisation 0..1,000,000 ppm, VRAM in use in bytes. */
+export interface GpuStats {
+  utilisationPpm: number;
+  vramUsed: number;
 }
 
 /** The seed's job shape and the rest of the record in camelCase. */
@@ -687,6 +695,13 @@ export interface AgentOptions {
    * operator.key and hub.db. Default false.
    */
   unsandboxedNative?: boolean;
+  /**
+   * The worker's secp256k1 private key: 64 hex digits ("0x" optional) or its 32 bytes. With it
+   * the worker registers with the key's `address` label and signs each completion's proof of
+   * execution (EIP-191), so a hub with requireWorkerSignatures takes its work. A malformed key
+   * throws invalid_argument naming `workerKey` (the key is never shown).
+   */
+  workerKey?: string | Uint8Array;
   /** Runs every job instead of the library's process and container executors. */
   executor?: Executor;
   /** Told every time a job ends or the agent's state changes. */
@@ -737,7 +752,14 @@ export declare class Scheduler {
   setGridState(hubId: string, state: { signal: 'surplus' | 'normal' | 'throttle' | 'curtail'; powerBudgetW?: number; validUntil?: Instant }): HubRecord;
   setHeatDemand(hubId: string, watts: number, validUntil?: Instant): HubRecord;
   registerWorker(spec: WorkerSpec | string): WorkerRecord;
-  heartbeat(workerId: string, beat?: { utilisationPpm?: number; powerDrawW?: number }): WorkerRecord;
+  /**
+   * gpus[i] is the worker's i-th registered GPU. Throws invalid_argument naming e.g.
+   * `gpus[1].vramUsed` (more GPUs than registered, VRAM above the GPU's); nothing is stored then.
+   */
+  heartbeat(
+    workerId: string,
+    beat?: { utilisationPpm?: number; powerDrawW?: number; gpus?: Partial<GpuStats>[] },
+  ): WorkerRecord;
   setWorkerStatus(workerId: string, status: 'online' | 'draining' | 'offline'): WorkerRecord;
   worker(workerId: string): WorkerRecord;
   workers(hubId?: string): WorkerRecord[];

@@ -172,14 +172,12 @@ class SchedulerObject : public Handle<SchedulerObject> {
         const auto spec = WorkerSpec::from_json(json_text(info.Env(), info[0], "spec"));
         return record(info.Env(), on([&](Scheduler& s) { return s.register_worker(spec); }));
     }
-    // heartbeat(workerId, {utilisationPpm?, powerDrawW?}).
+    // heartbeat(workerId, {utilisationPpm?, powerDrawW?, gpus?: [{utilisationPpm?, vramUsed?}]}),
+    // read by Heartbeat::from_json.
     Napi::Value heartbeat(const Napi::CallbackInfo& info) {
         const auto id = text(info[0], "workerId");
-        const auto given = options(info[1], "heartbeat");
-        Heartbeat beat;
-        beat.utilisation_ppm =
-            optional_integer(given.Get("utilisationPpm"), "utilisationPpm").value_or(0);
-        beat.power_draw_w = optional_integer(given.Get("powerDrawW"), "powerDrawW").value_or(0);
+        const auto beat =
+            Heartbeat::from_json(json_text(info.Env(), options(info[1], "heartbeat"), "heartbeat"));
         return record(info.Env(), on([&](Scheduler& s) { return s.heartbeat(id, beat); }));
     }
     Napi::Value set_worker_status(const Napi::CallbackInfo& info) {

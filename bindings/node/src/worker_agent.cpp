@@ -12,6 +12,7 @@
 // event loop alive until it is stopped, as a server does.
 #include "common.hpp"
 
+#include <sihlicon/crypto.hpp>
 #include <sihlicon/worker_agent.hpp>
 
 #include <algorithm>
@@ -187,6 +188,7 @@ AgentOptions agent_options(const Napi::Object& given) {
                                                    "allowedCommands",
                                                    "bwrapProgram",
                                                    "unsandboxedNative",
+                                                   "workerKey",
                                                    "executor",
                                                    "onEvent"};
     const auto keys = given.GetPropertyNames();
@@ -247,6 +249,17 @@ AgentOptions agent_options(const Napi::Object& given) {
         result.bwrap_program = *bwrap;
     }
     result.unsandboxed_native = boolean(given.Get("unsandboxedNative"), "unsandboxedNative", false);
+    // The worker's private key: 64 hex digits, or its 32 bytes. Never shown in an error.
+    if (const auto key = given.Get("workerKey"); !is_absent(key)) {
+        std::string digits;
+        if (key.IsString()) {
+            digits = key.As<Napi::String>().Utf8Value();
+        } else {
+            std::string storage;
+            digits = crypto::to_hex(bytes(key, "workerKey", storage));
+        }
+        result.worker_key = crypto::PrivateKey::parse(digits, "workerKey");
+    }
     for (const char* key : {"executor", "onEvent"}) {
         if (!is_absent(given.Get(key)) && !given.Get(key).IsFunction()) {
             throw Error::invalid(key, "", "must be a function");

@@ -124,3 +124,44 @@ test('with requireWorkerSignatures a completion needs the worker\'s EIP-191 sign
     { resultHash: 'result-1', workerSignature: await wallet.signMessage(proof) });
   assert.equal(done.status, 'completed');
 });
+
+test('an agent with workerKey signs its completions; a hub requiring signatures takes them', async (t) => {
+  const { Wallet } = await import('ethers');
+  const wallet = Wallet.createRandom();
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'sihlicon-node-agent-key-'));
+  const hub = await Hub.open(directory, { clock: new ManualClock(Date.parse('2026-01-05T08:00:00Z')),
+    settlement: { requireWorkerSignatures: true } });
+  t.after(async () => {
+    await hub.close();
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+  hub.scheduler.registerHub({ hubId: 'zurich-1', name: 'Zurich', site: 's', region: 'CH', heatRecoveryPpm: 900000, powerCapacityW: 20000 });
+  const options = {
+    workerId: 'agent-key', hubId: 'zurich-1', hardware: { cpuCores: 2, memoryBytes: 4 * 1024 ** 3 },
+    pollIntervalMs: 20,
+    executor: async (request) => {
+      await fs.promises.writeFile(path.join(request.outputDir, 'answer.txt'), '42');
+      return { outcome: 'succeeded', exitCode: 0 };
+    },
+  };
+  const digits = wallet.privateKey.slice(2);
+  assert.throws(() => hub.workerAgent({ ...options, workerKey: `zz${digits.slice(2)}` }),
+    (e) => e.code === 'invalid_argument' && e.field === 'workerKey' && !e.message.includes(digits.slice(2, 18)));
+  assert.throws(() => hub.workerAgent({ ...options, workerKey: new Uint8Array(31) }),
+    (e) => e.code === 'invalid_argument' && e.field === 'workerKey');
+  for (const workerKey of [wallet.privateKey, Buffer.from(digits, 'hex')]) {
+    const agent = hub.workerAgent({ ...options, workerKey });
+    const worker = await agent.start();
+    // The address ethers derives from the same key.
+    assert.equal(worker.labels.address, wallet.address);
+    const submitted = hub.scheduler.submit({ jobType: 'ocr', jobName: 'a', workloadConfig: { containerImage: 'x/y:z' } }, 'ann');
+    let record = hub.scheduler.job(submitted.jobId);
+    for (let i = 0; i < 1000 && !['completed', 'failed'].includes(record.status); ++i) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      record = hub.scheduler.job(submitted.jobId);
+    }
+    await agent.stop();
+    // Completed on a hub that checks each completion's EIP-191 signature of the proof.
+    assert.equal(record.status, 'completed', record.errorMessage ?? '');
+  }
+});

@@ -54,6 +54,21 @@ test('workers: register, heartbeat, status, read and list', async (t) => {
   await rejects(assert, () => s.heartbeat('worker-none', {}), 'not_found');
 });
 
+test('heartbeats carry GPU stats, checked against the registered GPUs', async (t) => {
+  const { hub } = await openHub(t);
+  const s = hub.scheduler;
+  const gpu = s.registerWorker({ hubId: 'zurich-1', cpu: '8', gpus: [{ model: 'L4', vram: '1Gi' }] });
+  const beat = s.heartbeat(gpu.workerId, { gpus: [{ utilisationPpm: 750000, vramUsed: 1024 }] });
+  assert.deepEqual(beat.gpuStats, [{ utilisationPpm: 750000, vramUsed: 1024 }]);
+  assert.deepEqual(s.worker(gpu.workerId).gpuStats, [{ utilisationPpm: 750000, vramUsed: 1024 }]);
+  await rejects(assert, () => s.heartbeat(gpu.workerId, { gpus: [{ vramUsed: 2 ** 30 + 1 }] }),
+    'invalid_argument', 'gpus[0].vramUsed');
+  await rejects(assert, () => s.heartbeat(gpu.workerId, { gpus: [{}, {}] }), 'invalid_argument', 'gpus');
+  await rejects(assert, () => s.heartbeat(gpu.workerId, { gpu: [] }), 'invalid_argument', 'gpu');
+  assert.deepEqual(s.worker(gpu.workerId).gpuStats, [{ utilisationPpm: 750000, vramUsed: 1024 }]);
+  assert.deepEqual(s.heartbeat(gpu.workerId).gpuStats, []);
+});
+
 test('the job lifecycle: submit, claim, renew, complete, events and stats', async (t) => {
   const { hub, clock } = await openHub(t);
   const s = hub.scheduler;
