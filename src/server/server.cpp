@@ -75,13 +75,29 @@ struct ServerCore {
     std::atomic<std::uint16_t> port{0};
     std::atomic<bool> started{false};
     std::atomic<bool> stopping{false};
+    std::mutex stop_mutex;  // one stop() at a time; a second waits for the first
+    bool stopped = false;   // guarded by stop_mutex
 
     ServerCore(Hub& h, ServerOptions o) : hub(h), options(std::move(o)), api(h) {}
 
     void accept();
     void log(std::string_view line) const {
-        if (options.access_log) {
+        try {
             options.access_log(line);
+        } catch (...) {
+            // A failing log sink loses its line, never the request.
+        }
+    }
+
+    // Runs the connections' handlers until stop(). A handler that throws (only
+    // std::bad_alloc can) loses its connection; the thread goes on serving the others.
+    void serve() {
+        while (true) {
+            try {
+                io.run();
+                return;
+            } catch (...) {
+            }
         }
     }
 };
@@ -458,7 +474,7 @@ void Server::start() {
     impl.port = impl.acceptor->local_endpoint().port();
     impl.accept();
     for (int i = 0; i < options.threads; ++i) {
-        impl.threads.emplace_back([&impl] { impl.io.run(); });
+        impl.threads.emplace_back([&impl] { impl.serve(); });
     }
 }
 
@@ -468,12 +484,17 @@ std::uint16_t Server::port() const {
 
 void Server::stop() {
     auto& impl = *impl_;
-    if (!impl.started || impl.stopping.exchange(true)) {
+    std::lock_guard stopping(impl.stop_mutex);
+    if (!impl.started || impl.stopped) {
         return;
     }
+    impl.stopped = true;
+    impl.stopping = true;
     net::post(impl.io, [&impl] {
         beast::error_code ignored;
-        impl.acceptor->close(ignored);
+        if (impl.acceptor) {
+            impl.acceptor->close(ignored);
+        }
     });
     std::vector<std::shared_ptr<SessionBase>> live;
     {

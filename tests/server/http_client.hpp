@@ -125,8 +125,9 @@ class HttpClient {
             value.erase(0, value.find_first_not_of(' '));
             response.headers[name] = value;
         }
+        const auto declared = response.header("content-length");  // none in a 1xx answer
         const auto length =
-            static_cast<std::size_t>(std::stoull(response.header("content-length")));
+            declared.empty() ? std::size_t{0} : static_cast<std::size_t>(std::stoull(declared));
         while (pending_.size() < length) {
             if (!fill(deadline)) {
                 return std::nullopt;

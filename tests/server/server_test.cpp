@@ -350,6 +350,40 @@ TEST_CASE("submit, list and get round trip; a client sees only its own jobs") {
     CHECK(f.hub.scheduler().jobs({}).size() == 2);
 }
 
+TEST_CASE("Expect: 100-continue gets 100 Continue once admitted, and 413 at once when too large") {
+    ServerOptions options;
+    options.body_limit = 4096;
+    ServerFixture f(options);
+    HttpClient client(f.port());
+    client.send("POST /api/compute HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + f.ann +
+                "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(kSpec.size()) +
+                "\r\n\r\n");
+    const auto interim = client.read_response();
+    REQUIRE(interim);
+    CHECK(interim->status == 100);
+    client.send(kSpec);
+    CHECK(client.read_response()->status == 200);
+
+    HttpClient large(f.port());
+    large.send("POST /api/compute HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + f.ann +
+               "\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+    check_error(*large.read_response(), 413);
+}
+
+TEST_CASE("a quota refusal of the library is 429 with Retry-After") {
+    ServerFixture f;
+    auto scheduler_options = f.hub.scheduler().options();
+    scheduler_options.submissions_per_hour = 1;
+    f.hub.scheduler().set_options(scheduler_options);
+    CHECK(f.call("POST", "/api/compute", f.ann, kSpec).status == 200);
+    const auto refused = f.call("POST", "/api/compute", f.ann, kSpec);
+    check_error(refused, 429);
+    const auto seconds = std::stoi(refused.header("retry-after"));
+    CHECK(seconds > 3500);
+    CHECK(seconds <= 3600);
+    check_error(f.call("GET", "/api/compute?limit=5000", f.ann), 400);
+}
+
 TEST_CASE("a chunked request body is accepted") {
     ServerFixture f;
     HttpClient client(f.port());
