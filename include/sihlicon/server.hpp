@@ -9,7 +9,7 @@
 //                                     (the settlement signer's EIP-55 address)
 //   POST /api/compute                 client, operator: submits the seed's body for the
 //                                     token's principal -> {"success", "jobId"}
-//   GET  /api/compute?hubId=&status=&limit=&after=
+//   GET  /api/compute?hubId=&status=&limit=
 //                                     client, operator -> {"success", "jobs": [JobRecord]};
 //                                     a client lists only its own jobs
 //   GET  /api/compute/{jobId}         client, operator -> {"success", "job": JobRecord}; a

@@ -92,15 +92,21 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-// The token of "Bearer <token>", else of the session cookie; empty when neither is there.
-std::string_view presented_token(std::string_view authorization, std::string_view cookie) {
+// What a request presents as its credential.
+struct Presented {
+    bool any = false;        // an Authorization header or the session cookie is there
+    std::string_view token;  // the token, empty for another scheme than Bearer
+};
+
+// The token of "Authorization: Bearer <token>", else of the session cookie.
+Presented presented_token(std::string_view authorization, std::string_view cookie) {
     authorization = trim(authorization);
     if (!authorization.empty()) {
         const auto space = authorization.find(' ');
         if (space != std::string_view::npos && iequals(authorization.substr(0, space), "Bearer")) {
-            return trim(authorization.substr(space + 1));
+            return {true, trim(authorization.substr(space + 1))};
         }
-        return authorization;  // another scheme: not a token we issued, so refused
+        return {true, {}};  // another scheme (or none): never one of our tokens
     }
     while (!cookie.empty()) {
         const auto end = cookie.find(';');
@@ -111,7 +117,7 @@ std::string_view presented_token(std::string_view authorization, std::string_vie
             if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
                 value = value.substr(1, value.size() - 2);
             }
-            return value;
+            return {true, value};
         }
         cookie.remove_prefix(end == std::string_view::npos ? cookie.size() : end + 1);
     }
@@ -260,8 +266,8 @@ Admission Api::admit(std::string_view method, std::string_view target,
         methods = {"GET"};
     }
     if (admission.route != well_known) {
-        const auto token = presented_token(authorization, cookie);
-        if (token.empty()) {
+        const auto presented = presented_token(authorization, cookie);
+        if (!presented.any) {
             auto refusal = error_response(401,
                                           "authentication required: send an API token as "
                                           "'Authorization: Bearer <token>'");
@@ -270,7 +276,9 @@ Admission Api::admit(std::string_view method, std::string_view target,
             return admission;
         }
         try {
-            admission.identity = tokens_.authenticate(token);
+            if (!presented.token.empty()) {
+                admission.identity = tokens_.authenticate(presented.token);
+            }
         } catch (const Error& error) {
             admission.refusal = response_for(error);
             return admission;
@@ -337,7 +345,9 @@ Response Api::run(const Admission& admission, std::string_view target,
         case compute: {
             const auto& identity = *admission.identity;
             if (admission.method == "GET") {
-                const auto query = query_of(target, {"hubId", "status", "limit", "after"});
+                // No `after` (paging from a job id): a client's page must not reveal whether
+                // another owner's job id exists.
+                const auto query = query_of(target, {"hubId", "status", "limit"});
                 JobFilter filter;
                 if (identity.role != Role::hub_operator) {
                     filter.owner = identity.principal;  // a client lists only its own jobs
@@ -350,9 +360,6 @@ Response Api::run(const Admission& admission, std::string_view target,
                 }
                 if (const auto it = query.find("limit"); it != query.end()) {
                     filter.limit = integer_parameter("limit", it->second);
-                }
-                if (const auto it = query.find("after"); it != query.end()) {
-                    filter.after = it->second;
                 }
                 return {200, success_with("jobs", json::join_array(scheduler.jobs(filter))), {}};
             }

@@ -361,7 +361,6 @@ void ServerCore::accept() {
             return;  // the acceptor was closed by stop()
         }
         if (!ec) {
-            std::shared_ptr<SessionBase> session;
             std::unique_lock lock(mutex);
             const auto count = sessions.size();
             if (count < options.max_connections + kRejectBacklog) {

@@ -127,11 +127,16 @@ TEST_CASE("a request without a live token is 401 JSON: missing, unknown, malform
     check_error(revoked, 401);
     CHECK(revoked.header("www-authenticate").starts_with("Bearer"));
 
-    // Another scheme than Bearer is not a token.
+    // Another scheme than Bearer, or none, is not a token.
     HttpClient client(f.port());
     client.send("GET /api/compute HTTP/1.1\r\nHost: t\r\nAuthorization: Basic " + f.ann +
                 "\r\n\r\n");
     check_error(*client.read_response(), 401);
+    client.send("GET /api/compute HTTP/1.1\r\nHost: t\r\nAuthorization: " + f.ann + "\r\n\r\n");
+    check_error(*client.read_response(), 401);
+    client.send("GET /api/compute HTTP/1.1\r\nHost: t\r\nAuthorization: bearer  " + f.ann +
+                "\r\n\r\n");
+    CHECK(client.read_response()->status == 200);
 }
 
 TEST_CASE("the session cookie carries the same token as the bearer header") {
@@ -346,6 +351,7 @@ TEST_CASE("submit, list and get round trip; a client sees only its own jobs") {
     check_error(f.call("GET", "/api/compute?limit=ten", f.ann), 400);
     check_error(f.call("GET", "/api/compute?status=lost", f.ann), 400);
     check_error(f.call("GET", "/api/compute?owner=bob", f.ann), 400);
+    check_error(f.call("GET", "/api/compute?status=queued&after=" + job_id, f.bob), 400);
     check_error(f.call("GET", "/api/compute?limit=1&limit=2", f.ann), 400);
     CHECK(f.hub.scheduler().jobs({}).size() == 2);
 }
