@@ -29,8 +29,9 @@
 // its connection closed, so a client that announces a huge body never gets to send it.
 //
 // Connections: HTTP/1.1 keep-alive; at most max_connections at once (each one beyond gets
-// 503 and is closed); each waits at most idle_timeout for (the whole header of) its next
-// request, read_timeout for a request's body and write_timeout for a response, then is closed.
+// 503 and is closed); each waits at most idle_timeout for the first byte of its next request,
+// read_timeout for the rest of its header and again for its body (a client trickling bytes is
+// cut off) and write_timeout for a response, then is closed.
 // Requests run on the server's own threads, each on one of them at a time.
 //
 // An access log line for every answered request goes to ServerOptions::access_log:

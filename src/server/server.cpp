@@ -45,6 +45,8 @@ constexpr std::size_t kRejectBacklog = 64;
 // (closing with unread data would reset the connection and could lose the answer).
 constexpr std::size_t kDiscardBytes = 64 * 1024;
 constexpr auto kDiscardTime = std::chrono::milliseconds(500);
+// The most read at once while waiting for a request's first bytes.
+constexpr std::size_t kFirstRead = 4096;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // What every connection of a server shares.
@@ -161,7 +163,25 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
         // The body's limit is set once the request is admitted (admit() comes first).
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+        if (buffer_.size() > 0) {
+            return read_rest_of_header();  // a pipelined request has begun already
+        }
+        // Idle until the first byte of the next request, then read_timeout for its header: a
+        // client that trickles a header byte by byte is cut off like one that stalls a body.
         beast::get_lowest_layer(stream_).expires_after(server_.options.idle_timeout);
+        stream_.async_read_some(
+            buffer_.prepare(kFirstRead),
+            [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                self->buffer_.commit(bytes);
+                if (ec) {
+                    return self->close_now();  // closed, reset, or idle too long
+                }
+                self->read_rest_of_header();
+            });
+    }
+
+    void read_rest_of_header() {
+        beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
         http::async_read_header(stream_, buffer_, *parser_,
                                 [self = this->shared_from_this()](
                                     beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -452,7 +472,8 @@ void Server::start() {
     }
     beast::error_code ec;
     const tcp::endpoint endpoint(net::ip::make_address(options.address), options.port);
-    impl.acceptor.emplace(impl.io);
+    // On a strand of its own: its accept handlers and stop()'s close never run at once.
+    impl.acceptor.emplace(net::make_strand(impl.io));
     impl.acceptor->open(endpoint.protocol(), ec);
     if (!ec) {
         impl.acceptor->set_option(net::socket_base::reuse_address(true), ec);
@@ -489,12 +510,12 @@ void Server::stop() {
     }
     impl.stopped = true;
     impl.stopping = true;
-    net::post(impl.io, [&impl] {
-        beast::error_code ignored;
-        if (impl.acceptor) {
+    if (impl.acceptor) {
+        net::post(impl.acceptor->get_executor(), [&impl] {
+            beast::error_code ignored;
             impl.acceptor->close(ignored);
-        }
-    });
+        });
+    }
     std::vector<std::shared_ptr<SessionBase>> live;
     {
         std::lock_guard lock(impl.mutex);

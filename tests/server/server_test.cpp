@@ -259,6 +259,25 @@ TEST_CASE("a body that stalls is cut off after the read timeout") {
     CHECK(f.hub.scheduler().jobs({}).empty());
 }
 
+TEST_CASE("a header trickled byte by byte is cut off after the read timeout, not the idle one") {
+    ServerOptions options;
+    options.read_timeout = 300ms;
+    options.idle_timeout = 30s;
+    ServerFixture f(options);
+    HttpClient client(f.port());
+    const auto message = request("GET", "/api/compute", f.ann);
+    const auto start = std::chrono::steady_clock::now();
+    bool cut = false;
+    for (const char c : message) {
+        if (!client.send(std::string(1, c)) || client.closed_within(100ms)) {
+            cut = true;
+            break;
+        }
+    }
+    CHECK(cut);
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
 TEST_CASE("connections beyond max_connections get 503 JSON and are closed") {
     ServerOptions options;
     options.max_connections = 2;
@@ -354,6 +373,15 @@ TEST_CASE("submit, list and get round trip; a client sees only its own jobs") {
     check_error(f.call("GET", "/api/compute?status=queued&after=" + job_id, f.bob), 400);
     check_error(f.call("GET", "/api/compute?limit=1&limit=2", f.ann), 400);
     CHECK(f.hub.scheduler().jobs({}).size() == 2);
+
+    // A state conflict is 409: the same idempotency key for a different request.
+    const auto keyed = R"({"idempotencyKey":"k1",)" + kSpec.substr(1);
+    CHECK(f.call("POST", "/api/compute", f.ann, keyed).status == 200);
+    auto changed = keyed;
+    changed.replace(changed.find("ledger"), 6, "ledgex");
+    const auto conflict = f.call("POST", "/api/compute", f.ann, changed);
+    check_error(conflict, 409);
+    CHECK(json_of(conflict).at("details").as_object().at("field").as_string() == "idempotencyKey");
 }
 
 TEST_CASE("Expect: 100-continue gets 100 Continue once admitted, and 413 at once when too large") {
