@@ -14,7 +14,7 @@ token=$("$sihlicon" --hub "$hub" --json token create ann --role client |
 
 "$sihlicon" --hub "$hub" serve --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 server=$!
-for _ in $(seq 100); do
+for _ in $(seq 400); do
   grep -q '^listening on' "$work/out" && break
   sleep 0.05
 done
