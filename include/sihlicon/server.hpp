@@ -11,13 +11,14 @@
 //                                     token's principal -> {"success", "jobId"}
 //   GET  /api/compute?hubId=&status=&limit=
 //                                     client, operator -> {"success", "jobs": [JobRecord]};
-//                                     a client lists only its own jobs
+//                                     a client lists only its own jobs, an operator all
 //   GET  /api/compute/{jobId}         client, operator -> {"success", "job": JobRecord}; a
 //                                     client's request for someone else's job is 404, worded
 //                                     as for a job that does not exist
 // Every error is {"error": message, "details": {...}} (never HTML, never a stack trace):
-// 400 malformed HTTP or an invalid field, 401 no or no live token, 403 a role the endpoint
-// does not allow, 404 no such route or object, 405 a method the route lacks, 409 a conflict,
+// 400 malformed HTTP or an invalid field, 401 no or no live token, 402 insufficient funds,
+// 403 a role the endpoint does not allow (or the core's refusal), 404 no such route or object,
+// 405 a method the route lacks, 409 a conflict,
 // 413 a header or body over its limit, 429 a quota (with Retry-After), 500 a fault of the hub
 // (its details are not sent), 503 too many connections or the hub busy. The statuses of the
 // library's errors come from one table (ErrorCode -> status) in src/server/api.cpp.
@@ -25,8 +26,10 @@
 // Order of checks for each request: the header is read (at most header_limit bytes), the
 // token is authenticated, the route and role are checked, the declared body size is checked
 // against body_limit, and only then is the body read (chunked bodies are accepted and
-// limited as they arrive). A request refused before its body is read is answered at once and
-// its connection closed, so a client that announces a huge body never gets to send it.
+// limited as they arrive). A request with a body refused before the body is read is answered
+// at once and its connection closed, so a client that announces a huge body never gets to send
+// it. So do 400, 413 and 503 answers; the others keep the connection open when the client
+// asks for keep-alive.
 //
 // Connections: HTTP/1.1 keep-alive; at most max_connections at once (each one beyond gets
 // 503 and is closed); each waits at most idle_timeout for the first byte of its next request,
@@ -35,8 +38,8 @@
 // Requests run on the server's own threads, each on one of them at a time.
 //
 // An access log line for every answered request goes to ServerOptions::access_log:
-//   <ISO 8601 time> <peer> "<method> <target>" <status> <response body bytes> <ms>ms <principal or
-//   ->
+//   TIME PEER "METHOD TARGET" STATUS BYTES MSms PRINCIPAL
+// (TIME in ISO 8601, BYTES of the response body, PRINCIPAL "-" when no live token was shown),
 // with method and target made printable (text.hpp), never the token.
 //
 // Thread safety: start(), stop() and port() may be called from any thread; the Hub must
