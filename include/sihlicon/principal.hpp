@@ -13,6 +13,8 @@ namespace sihlicon {
 // grants it more than other principals, its contract says so (e.g. community membership in
 // content_store.hpp). Hosts must never authenticate a remote user as this principal; the local
 // `sihlicon` CLI acts as it by default where an operator acts (`community`, `job cancel --by`).
+// The one remote way to act as it is an API token of role operator (tokens.hpp), which only
+// this principal can create; no token of another role can name it.
 inline constexpr std::string_view kOperatorPrincipal = "operator";
 
 }  // namespace sihlicon

@@ -122,6 +122,8 @@ const std::vector<Command>& commands() {
         sihlicon::cli::add_scheduler_commands(all);
         sihlicon::cli::add_settlement_commands(all);
         sihlicon::cli::add_agent_commands(all);
+        sihlicon::cli::add_token_commands(all);
+        sihlicon::cli::add_serve_commands(all);
         return all;
     }();
     return table;

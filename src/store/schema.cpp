@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/schema.hpp"
 
+#include "auth/schema.hpp"
 #include "cas/schema.hpp"
 #include "heat/schema.hpp"
 #include "scheduler/schema.hpp"
@@ -52,8 +53,8 @@ constexpr std::array kMigrations{
     Migration{12, "integer_energy_and_heat_totals",
               Joined<heat::kIntegerEnergy, scheduler::kIntegerJobEnergy>::value},
     Migration{13, "settlement_uptime_spans", settlement::market::kUptimeSpans},
-    // Migration 17 of issue 26 (14..16 are other branches'): numbered in order here.
     Migration{14, "scheduler_worker_gpu_stats", scheduler::kWorkerGpuStats},
+    Migration{15, "api_tokens", auth::kSchema},
 };
 
 constexpr std::array kCountedTables{

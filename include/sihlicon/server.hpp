@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The hub on the network: an HTTP/1.1 server (TLS when given a certificate) over one Hub, a
+// thin edge over the public API that holds no rule of its own. `sihlicon serve` runs one.
+//
+// Requests authenticate with an API token (tokens.hpp) sent as `Authorization: Bearer <token>`
+// or as the seed's session cookie `sihlhack_session=<token>`. The endpoints of this version:
+//   GET  /.well-known/sihlicon.json   no token: {"instanceId", "libraryVersion", "signer"}
+//                                     (the settlement signer's EIP-55 address)
+//   POST /api/compute                 client, operator: submits the seed's body for the
+//                                     token's principal -> {"success", "jobId"}
+//   GET  /api/compute?hubId=&status=&limit=
+//                                     client, operator -> {"success", "jobs": [JobRecord]};
+//                                     a client lists only its own jobs, an operator all
+//   GET  /api/compute/{jobId}         client, operator -> {"success", "job": JobRecord}; a
+//                                     client's request for someone else's job is 404, worded
+//                                     as for a job that does not exist
+// Every error is {"error": message, "details": {...}} (never HTML, never a stack trace):
+// 400 malformed HTTP or an invalid field, 401 no or no live token, 402 insufficient funds,
+// 403 a role the endpoint does not allow (or the core's refusal), 404 no such route or object,
+// 405 a method the route lacks, 409 a conflict,
+// 413 a header or body over its limit, 429 a quota (with Retry-After), 500 a fault of the hub
+// (its details are not sent), 503 too many connections or the hub busy. The statuses of the
+// library's errors come from one table (ErrorCode -> status) in src/server/api.cpp.
+//
+// Order of checks for each request: the header is read (at most header_limit bytes), the
+// token is authenticated, the route and role are checked, the declared body size is checked
+// against body_limit, and only then is the body read (chunked bodies are accepted and
+// limited as they arrive). A request with a body refused before the body is read is answered
+// at once and its connection closed, so a client that announces a huge body never gets to send
+// it. So do 400, 413 and 503 answers; the others keep the connection open when the client
+// asks for keep-alive.
+//
+// Connections: HTTP/1.1 keep-alive; at most max_connections at once (each one beyond gets
+// 503 and is closed); each waits at most idle_timeout for the first byte of its next request,
+// read_timeout for the rest of its header and again for its body (a client trickling bytes is
+// cut off) and write_timeout for a response, then is closed.
+// Requests run on the server's own threads, each on one of them at a time.
+//
+// An access log line for every answered request goes to ServerOptions::access_log:
+//   TIME PEER "METHOD TARGET" STATUS BYTES MSms PRINCIPAL
+// (TIME in ISO 8601, BYTES of the response body, PRINCIPAL "-" when no live token was shown),
+// with method and target made printable (text.hpp), never the token.
+//
+// Thread safety: start(), stop() and port() may be called from any thread; the Hub must
+// outlive the Server.
+#pragma once
+
+#include <sihlicon/export.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sihlicon {
+
+class Hub;
+
+struct ServerOptions {
+    // The address to listen on (an IPv4 or IPv6 literal) and the port; port 0 picks a free one,
+    // which Server::port() returns after start().
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;
+    // TLS: both set, or neither (plain HTTP). PEM files: the certificate chain and its key.
+    std::optional<std::filesystem::path> tls_certificate;
+    std::optional<std::filesystem::path> tls_private_key;
+    // Connections served at once (at least 1).
+    std::size_t max_connections = 512;
+    // The longest request line plus headers (bytes, at least 1024).
+    std::size_t header_limit = 16 * 1024;
+    // The longest request body (bytes): a job spec's limit (JobSpec::kMaxJsonBytes).
+    std::uint64_t body_limit = 1u << 20;
+    // See the file comment. Each at least 1 ms.
+    std::chrono::milliseconds read_timeout{30'000};
+    std::chrono::milliseconds write_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{60'000};
+    // Threads serving connections (at least 1).
+    int threads = 2;
+    // Receives one access log line (without a newline) per request; null: no log. Called from
+    // the server's threads, possibly from several at once.
+    std::function<void(std::string_view line)> access_log;
+};
+
+class SIHLICON_API Server {
+  public:
+    // Checks the options; throws Error::invalid naming the first bad one ("address",
+    // "tlsCertificate", "maxConnections", ...). Does not listen yet.
+    Server(Hub& hub, ServerOptions options);
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    // Stops the server (as stop() does).
+    ~Server();
+
+    // Listens and starts serving. Throws Error(io) when the address cannot be bound,
+    // Error::invalid naming "tlsCertificate" or "tlsPrivateKey" for a file OpenSSL refuses,
+    // Error(conflict) when already started.
+    void start();
+    // The port listened on (the one chosen when options.port was 0); 0 before start().
+    std::uint16_t port() const;
+    // Stops accepting, closes idle connections, lets every request already being read or
+    // answered finish (at most read_timeout + write_timeout), then closes everything and
+    // joins the threads. Idempotent; a stopped server cannot be started again.
+    void stop();
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sihlicon

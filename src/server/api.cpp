@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The server's endpoints over the hub's public API (server/api.hpp).
+#include "server/api.hpp"
+
+#include "core/json.hpp"
+
+#include <sihlicon/hub.hpp>
+#include <sihlicon/principal.hpp>
+#include <sihlicon/scheduler.hpp>
+#include <sihlicon/settlement.hpp>
+#include <sihlicon/text.hpp>
+#include <sihlicon/version.hpp>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+
+namespace sihlicon::server {
+
+namespace {
+
+// The one table from the library's error codes to HTTP statuses.
+constexpr std::array<std::pair<ErrorCode, int>, 10> kStatusOfError{{
+    {ErrorCode::invalid_argument, 400},
+    {ErrorCode::not_found, 404},
+    {ErrorCode::conflict, 409},
+    {ErrorCode::permission_denied, 403},
+    {ErrorCode::quota_exceeded, 429},
+    {ErrorCode::insufficient_funds, 402},
+    {ErrorCode::integrity, 500},
+    {ErrorCode::io, 500},
+    {ErrorCode::busy, 503},
+    {ErrorCode::internal, 500},
+}};
+
+constexpr std::string_view kSessionCookie = "sihlhack_session";
+// How long a client is told to wait after a quota refusal whose message names no time.
+constexpr std::string_view kDefaultRetryAfterSeconds = "60";
+
+enum Route : int { well_known = 1, compute = 2, compute_job = 3 };
+
+// Which roles each route admits.
+bool allows(Route route, Role role) {
+    switch (route) {
+        case well_known:
+            return true;
+        case compute:
+        case compute_job:
+            return role == Role::client || role == Role::hub_operator;
+    }
+    return false;
+}
+
+std::string_view path_of(std::string_view target) {
+    return target.substr(0, target.find('?'));
+}
+
+bool is_job_id_character(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) {
+            return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+        };
+        if (lower(a[i]) != lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// What a request presents as its credential.
+struct Presented {
+    bool any = false;        // an Authorization header or the session cookie is there
+    std::string_view token;  // the token, empty for another scheme than Bearer
+};
+
+// The token of "Authorization: Bearer <token>", else of the session cookie.
+Presented presented_token(std::string_view authorization, std::string_view cookie) {
+    authorization = trim(authorization);
+    if (!authorization.empty()) {
+        const auto space = authorization.find(' ');
+        if (space != std::string_view::npos && iequals(authorization.substr(0, space), "Bearer")) {
+            return {true, trim(authorization.substr(space + 1))};
+        }
+        return {true, {}};  // another scheme (or none): never one of our tokens
+    }
+    while (!cookie.empty()) {
+        const auto end = cookie.find(';');
+        const auto pair = trim(cookie.substr(0, end));
+        const auto equals = pair.find('=');
+        if (equals != std::string_view::npos && trim(pair.substr(0, equals)) == kSessionCookie) {
+            auto value = trim(pair.substr(equals + 1));
+            if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+                value = value.substr(1, value.size() - 2);
+            }
+            return {true, value};
+        }
+        cookie.remove_prefix(end == std::string_view::npos ? cookie.size() : end + 1);
+    }
+    return {};
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+std::string percent_decoded(std::string_view field, std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '+') {
+            out += ' ';
+        } else if (text[i] == '%') {
+            const int high = i + 2 < text.size() ? hex_digit(text[i + 1]) : -1;
+            const int low = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+            if (high < 0 || low < 0) {
+                throw Error::invalid(field, text, "has a malformed percent escape");
+            }
+            out += static_cast<char>(high * 16 + low);
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+// The query's parameters, each named at most once and each one of `allowed`.
+std::map<std::string, std::string> query_of(std::string_view target,
+                                            std::initializer_list<std::string_view> allowed) {
+    std::map<std::string, std::string> parameters;
+    const auto mark = target.find('?');
+    if (mark == std::string_view::npos) {
+        return parameters;
+    }
+    std::string_view query = target.substr(mark + 1);
+    while (!query.empty()) {
+        const auto end = query.find('&');
+        const auto pair = query.substr(0, end);
+        query.remove_prefix(end == std::string_view::npos ? query.size() : end + 1);
+        if (pair.empty()) {
+            continue;
+        }
+        const auto equals = pair.find('=');
+        auto name = percent_decoded("query", pair.substr(0, equals));
+        auto value = equals == std::string_view::npos
+                         ? std::string()
+                         : percent_decoded(name, pair.substr(equals + 1));
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+            throw Error::invalid(name, value, "is not a parameter of this endpoint");
+        }
+        if (!parameters.emplace(name, std::move(value)).second) {
+            throw Error::invalid(name, parameters[name], "is given more than once");
+        }
+    }
+    return parameters;
+}
+
+std::int64_t integer_parameter(std::string_view field, const std::string& text) {
+    std::int64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+        throw Error::invalid(field, text, "is not an integer");
+    }
+    return value;
+}
+
+std::string success_with(std::string_view name, std::string_view json) {
+    return fmt::format(R"({{"success":true,"{}":{}}})", name, json);
+}
+
+}  // namespace
+
+Response error_response(int status, std::string_view message, std::string_view details_json) {
+    std::string body = R"({"error":)" + boost::json::serialize(boost::json::string(message));
+    if (!details_json.empty()) {
+        body += R"(,"details":)";
+        body += details_json;
+    }
+    return {status, body + "}", {}};
+}
+
+Response response_for(const Error& error) {
+    int status = 500;
+    for (const auto& [code, mapped] : kStatusOfError) {
+        if (code == error.code()) {
+            status = mapped;
+        }
+    }
+    if (status == 500) {
+        return error_response(500, "internal server error");
+    }
+    const boost::json::object details{
+        {"code", to_string(error.code())},
+        {"field",
+         error.field().empty() ? boost::json::value(nullptr) : boost::json::value(error.field())},
+    };
+    auto response = error_response(status, error.what(), boost::json::serialize(details));
+    if (status == 429) {
+        // The scheduler's quota messages end with "retry in N s".
+        const std::string_view message = error.what();
+        const auto at = message.rfind("retry in ");
+        std::string seconds(kDefaultRetryAfterSeconds);
+        if (at != std::string_view::npos) {
+            const auto digits = message.substr(at + 9);
+            const auto end = digits.find_first_not_of("0123456789");
+            if (end != 0 && end != std::string_view::npos && digits.substr(end).starts_with(" s")) {
+                seconds = std::string(digits.substr(0, end));
+            }
+        }
+        response.headers.emplace_back("Retry-After", seconds);
+    }
+    return response;
+}
+
+Api::Api(Hub& hub) : hub_(&hub), tokens_(hub), instance_id_(hub.info().instance_id) {}
+
+Admission Api::admit(std::string_view method, std::string_view target,
+                     std::string_view authorization, std::string_view cookie) const {
+    const auto path = path_of(target);
+    Admission admission;
+    admission.method = std::string(method);
+    std::vector<std::string_view> methods;
+    if (path == "/.well-known/sihlicon.json") {
+        admission.route = well_known;
+        methods = {"GET"};
+    } else if (path == "/api/compute") {
+        admission.route = compute;
+        methods = {"GET", "POST"};
+    } else if (path.starts_with("/api/compute/") && path.size() > 13 && path.size() <= 13 + 128 &&
+               std::all_of(path.begin() + 13, path.end(), is_job_id_character)) {
+        admission.route = compute_job;
+        admission.path_parameter = std::string(path.substr(13));
+        methods = {"GET"};
+    }
+    if (admission.route != well_known) {
+        const auto presented = presented_token(authorization, cookie);
+        if (!presented.any) {
+            auto refusal = error_response(401,
+                                          "authentication required: send an API token as "
+                                          "'Authorization: Bearer <token>'");
+            refusal.headers.emplace_back("WWW-Authenticate", "Bearer");
+            admission.refusal = std::move(refusal);
+            return admission;
+        }
+        try {
+            if (!presented.token.empty()) {
+                admission.identity = tokens_.authenticate(presented.token);
+            }
+        } catch (const Error& error) {
+            admission.refusal = response_for(error);
+            return admission;
+        }
+        if (!admission.identity) {
+            auto refusal = error_response(401, "the API token is not valid (unknown or revoked)");
+            refusal.headers.emplace_back("WWW-Authenticate", R"(Bearer error="invalid_token")");
+            admission.refusal = std::move(refusal);
+            return admission;
+        }
+    }
+    if (admission.route == 0) {
+        admission.refusal = error_response(404, fmt::format("no route {}", printable(path, 200)));
+        return admission;
+    }
+    if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+        std::string allow;
+        for (const auto name : methods) {
+            allow += (allow.empty() ? "" : ", ") + std::string(name);
+        }
+        auto refusal = error_response(
+            405,
+            fmt::format("{} is not allowed on {}", printable(method, 20), printable(path, 200)),
+            boost::json::serialize(boost::json::object{{"allow", allow}}));
+        refusal.headers.emplace_back("Allow", allow);
+        admission.refusal = std::move(refusal);
+        return admission;
+    }
+    if (admission.identity &&
+        !allows(static_cast<Route>(admission.route), admission.identity->role)) {
+        admission.refusal = error_response(
+            403, fmt::format("a token of role {} may not call {} {}",
+                             to_string(admission.identity->role), method, printable(path, 200)));
+    }
+    return admission;
+}
+
+Response Api::handle(const Admission& admission, std::string_view target,
+                     std::string_view body) const {
+    try {
+        return run(admission, target, body);
+    } catch (const Error& error) {
+        return response_for(error);
+    } catch (const std::bad_alloc&) {
+        return error_response(503, "the server is out of memory");
+    } catch (...) {
+        return error_response(500, "internal server error");
+    }
+}
+
+Response Api::run(const Admission& admission, std::string_view target,
+                  std::string_view body) const {
+    auto& scheduler = hub_->scheduler();
+    switch (admission.route) {
+        case well_known: {
+            query_of(target, {});
+            const boost::json::object document{
+                {"instanceId", instance_id_},
+                {"libraryVersion", library_version()},
+                {"signer", hub_->settlement().operator_address().to_string()},
+            };
+            return {200, boost::json::serialize(document), {}};
+        }
+        case compute: {
+            const auto& identity = *admission.identity;
+            if (admission.method == "GET") {
+                // No `after` (paging from a job id): a client's page must not reveal whether
+                // another owner's job id exists.
+                const auto query = query_of(target, {"hubId", "status", "limit"});
+                JobFilter filter;
+                if (identity.role != Role::hub_operator) {
+                    filter.owner = identity.principal;  // a client lists only its own jobs
+                }
+                if (const auto it = query.find("hubId"); it != query.end()) {
+                    filter.hub_id = it->second;
+                }
+                if (const auto it = query.find("status"); it != query.end()) {
+                    filter.status = parse_job_status(it->second, "status");
+                }
+                if (const auto it = query.find("limit"); it != query.end()) {
+                    filter.limit = integer_parameter("limit", it->second);
+                }
+                return {200, success_with("jobs", json::join_array(scheduler.jobs(filter))), {}};
+            }
+            query_of(target, {});
+            const auto job = scheduler.submit_json(body, identity.principal);
+            return {
+                200,
+                boost::json::serialize(boost::json::object{{"success", true}, {"jobId", job.id}}),
+                {}};
+        }
+        case compute_job: {
+            query_of(target, {});
+            const auto& identity = *admission.identity;
+            const auto not_found = [&] {
+                return Error(ErrorCode::not_found,
+                             fmt::format("no job '{}'", admission.path_parameter), "jobId");
+            };
+            std::optional<JobRecord> job;
+            try {
+                job = scheduler.job(admission.path_parameter);
+            } catch (const Error& error) {
+                if (error.code() == ErrorCode::not_found ||
+                    error.code() == ErrorCode::invalid_argument) {
+                    throw not_found();
+                }
+                throw;
+            }
+            // Someone else's job is answered as one that does not exist: no existence oracle.
+            if (identity.role != Role::hub_operator && job->spec.owner != identity.principal) {
+                throw not_found();
+            }
+            return {200, success_with("job", job->to_json()), {}};
+        }
+        default:
+            return error_response(404, "no route");
+    }
+}
+
+}  // namespace sihlicon::server

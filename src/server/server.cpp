@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sihlicon::Server (include/sihlicon/server.hpp): connections, HTTP/1.1 and TLS on
+// Boost.Beast and Asio. The only file of the library that includes Beast; what a request
+// means is decided by server/api.hpp.
+#include "server/api.hpp"
+
+#include <sihlicon/error.hpp>
+#include <sihlicon/hub.hpp>
+#include <sihlicon/server.hpp>
+#include <sihlicon/text.hpp>
+#include <sihlicon/time.hpp>
+
+#include <fmt/format.h>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <variant>
+#include <vector>
+
+namespace sihlicon {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+// Connections accepted beyond max_connections only to be told 503; more are closed at once.
+constexpr std::size_t kRejectBacklog = 64;
+// What is read and thrown away of a refused request's body before its connection is closed
+// (closing with unread data would reset the connection and could lose the answer).
+constexpr std::size_t kDiscardBytes = 64 * 1024;
+constexpr auto kDiscardTime = std::chrono::milliseconds(500);
+// The most read at once while waiting for a request's first bytes.
+constexpr std::size_t kFirstRead = 4096;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// What every connection of a server shares.
+class SessionBase {
+  public:
+    virtual ~SessionBase() = default;
+    // The server is stopping: close now if idle, else after the current response.
+    virtual void stop_soon() = 0;
+};
+
+}  // namespace
+
+// What the connections of a server share (Server::Impl is this).
+struct ServerCore {
+    Hub& hub;
+    ServerOptions options;
+    server::Api api;
+    // Declared before the io_context: destroying it destroys the handlers still queued, and
+    // with them sessions, which deregister themselves here and use the TLS context.
+    std::mutex mutex;  // guards sessions and next_session
+    std::condition_variable drained;
+    std::map<std::uint64_t, std::weak_ptr<SessionBase>> sessions;
+    std::uint64_t next_session = 0;
+    std::optional<ssl::context> tls;
+    net::io_context io{};
+    std::optional<tcp::acceptor> acceptor;
+    std::vector<std::thread> threads;
+    std::atomic<std::uint16_t> port{0};
+    std::atomic<bool> started{false};
+    std::atomic<bool> stopping{false};
+    std::mutex stop_mutex;  // one stop() at a time; a second waits for the first
+    bool stopped = false;   // guarded by stop_mutex
+
+    ServerCore(Hub& h, ServerOptions o) : hub(h), options(std::move(o)), api(h) {}
+
+    void accept();
+    void log(std::string_view line) const {
+        try {
+            options.access_log(line);
+        } catch (...) {
+            // A failing log sink loses its line, never the request.
+        }
+    }
+
+    // Runs the connections' handlers until stop(). A handler that throws (only
+    // std::bad_alloc can) loses its connection; the thread goes on serving the others.
+    void serve() {
+        while (true) {
+            try {
+                io.run();
+                return;
+            } catch (...) {
+            }
+        }
+    }
+};
+
+namespace {
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  public:
+    static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+    Session(ServerCore& server, Stream stream, bool reject, std::uint64_t id)
+        : server_(server), stream_(std::move(stream)), reject_(reject), id_(id) {
+        beast::error_code ec;
+        const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+        peer_ = ec ? std::string("-")
+                   : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+    }
+
+    ~Session() override {
+        std::lock_guard lock(server_.mutex);
+        server_.sessions.erase(id_);
+        server_.drained.notify_all();
+    }
+
+    void run() {
+        net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+            if constexpr (kTls) {
+                beast::get_lowest_layer(self->stream_)
+                    .expires_after(self->server_.options.read_timeout);
+                self->stream_.async_handshake(ssl::stream_base::server,
+                                              [self](beast::error_code ec) {
+                                                  if (ec) {
+                                                      return self->close_now();
+                                                  }
+                                                  self->read_header();
+                                              });
+            } else {
+                self->read_header();
+            }
+        });
+    }
+
+    void stop_soon() override {
+        net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+            if (!self->busy_) {
+                self->close_now();
+            }  // else: respond() sees stopping and closes after the answer
+        });
+    }
+
+  private:
+    void read_header() {
+        if (server_.stopping) {
+            return close_now();
+        }
+        busy_ = false;
+        method_ = "-";
+        target_ = "-";
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+        // The body's limit is set once the request is admitted (admit() comes first).
+        parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+        if (buffer_.size() > 0) {
+            return read_rest_of_header();  // a pipelined request has begun already
+        }
+        // Idle until the first byte of the next request, then read_timeout for its header: a
+        // client that trickles a header byte by byte is cut off like one that stalls a body.
+        beast::get_lowest_layer(stream_).expires_after(server_.options.idle_timeout);
+        stream_.async_read_some(
+            buffer_.prepare(kFirstRead),
+            [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                self->buffer_.commit(bytes);
+                if (ec) {
+                    return self->close_now();  // closed, reset, or idle too long
+                }
+                self->read_rest_of_header();
+            });
+    }
+
+    void read_rest_of_header() {
+        beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = this->shared_from_this()](
+                                    beast::error_code ec, std::size_t) { self->on_header(ec); });
+    }
+
+    void on_header(beast::error_code ec) {
+        busy_ = true;
+        started_ = std::chrono::steady_clock::now();
+        if (ec) {
+            return refuse_unreadable(ec);
+        }
+        auto& request = parser_->get();
+        method_ = std::string(request.method_string());
+        target_ = std::string(request.target());
+        if (reject_) {
+            auto response = server::error_response(503, "the server has too many connections");
+            response.headers.emplace_back("Retry-After", "1");
+            return respond(std::move(response), false);
+        }
+        admission_ = server_.api.admit(method_, target_, request[http::field::authorization],
+                                       request[http::field::cookie]);
+        if (admission_.refusal) {
+            return respond(std::move(*admission_.refusal),
+                           parser_->is_done() && request.keep_alive());
+        }
+        if (const auto length = parser_->content_length();
+            length && *length > server_.options.body_limit) {
+            return respond(too_large(), false);
+        }
+        parser_->body_limit(server_.options.body_limit);
+        if (parser_->is_done()) {
+            return on_body({});
+        }
+        beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+        if (beast::iequals(request[http::field::expect], "100-continue")) {
+            net::async_write(
+                stream_, net::buffer(kContinue.data(), kContinue.size()),
+                [self = this->shared_from_this()](beast::error_code error, std::size_t) {
+                    if (error) {
+                        return self->close_now();
+                    }
+                    self->read_body();
+                });
+            return;
+        }
+        read_body();
+    }
+
+    void read_body() {
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->on_body(ec);
+                         });
+    }
+
+    void on_body(beast::error_code ec) {
+        if (ec == http::error::body_limit) {
+            return respond(too_large(), false);
+        }
+        if (ec) {
+            return refuse_unreadable(ec);
+        }
+        auto& request = parser_->get();
+        auto response = server_.api.handle(admission_, target_, request.body());
+        respond(std::move(response), request.keep_alive());
+    }
+
+    server::Response too_large() const {
+        return server::error_response(
+            413, fmt::format("the request body exceeds the server's limit of {} bytes",
+                             server_.options.body_limit));
+    }
+
+    // A request that could not be read: malformed (400), a header over its limit (413), or
+    // a connection that closed or timed out (closed without an answer).
+    void refuse_unreadable(beast::error_code ec) {
+        if (ec == http::error::header_limit) {
+            return respond(server::error_response(
+                               413, fmt::format("the request header exceeds the server's limit of "
+                                                "{} bytes",
+                                                server_.options.header_limit)),
+                           false);
+        }
+        if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+            ec != http::error::end_of_stream && ec != http::error::partial_message) {
+            return respond(server::error_response(
+                               400, fmt::format("malformed HTTP request: {}", ec.message())),
+                           false);
+        }
+        close_now();
+    }
+
+    void respond(server::Response answer, bool keep_alive) {
+        keep_alive = keep_alive && !server_.stopping;
+        response_ = {};
+        response_.version(11);
+        response_.result(static_cast<unsigned>(answer.status));
+        response_.set(http::field::content_type, "application/json");
+        response_.set(http::field::cache_control, "no-store");
+        for (const auto& [name, value] : answer.headers) {
+            response_.set(name, value);
+        }
+        response_.body() = std::move(answer.body);
+        response_.keep_alive(keep_alive);
+        response_.prepare_payload();
+        status_ = answer.status;
+        beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+        http::async_write(
+            stream_, response_,
+            [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                self->log();
+                if (ec) {
+                    return self->close_now();
+                }
+                if (!keep_alive) {
+                    return self->close_gracefully();
+                }
+                self->read_header();
+            });
+    }
+
+    void log() {
+        if (!server_.options.access_log) {
+            return;
+        }
+        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started_);
+        const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now());
+        const auto principal =
+            admission_.identity ? admission_.identity->principal : std::string("-");
+        server_.log(fmt::format(
+            "{} {} \"{} {}\" {} {} {}ms {}", to_iso8601(Timestamp::from_time_point(now)), peer_,
+            printable(method_, 32), printable(target_, 2048), status_, response_.body().size(),
+            elapsed.count(), printable(principal, 256)));
+        admission_ = {};
+    }
+
+    // Ends the connection after an answer: TLS close_notify, a FIN, then up to kDiscardBytes
+    // of what the client still sends are read and dropped before closing, so the answer is
+    // not lost to a reset.
+    void close_gracefully() {
+        if constexpr (kTls) {
+            beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+            stream_.async_shutdown(
+                [self = this->shared_from_this()](beast::error_code) { self->close_now(); });
+        } else {
+            beast::error_code ignored;
+            stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            stream_.expires_after(kDiscardTime);
+            discard();
+        }
+    }
+
+    void discard() {
+        if constexpr (!kTls) {
+            stream_.async_read_some(
+                net::buffer(discard_buffer_),
+                [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                    self->discarded_ += bytes;
+                    if (ec || self->discarded_ >= kDiscardBytes) {
+                        return self->close_now();
+                    }
+                    self->discard();
+                });
+        }
+    }
+
+    void close_now() {
+        beast::error_code ignored;
+        beast::get_lowest_layer(stream_).socket().close(ignored);
+    }
+
+    ServerCore& server_;
+    Stream stream_;
+    bool reject_;
+    std::uint64_t id_;
+    std::string peer_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::response<http::string_body> response_;
+    server::Admission admission_;
+    std::string method_;
+    std::string target_;
+    int status_ = 0;
+    bool busy_ = false;
+    std::chrono::steady_clock::time_point started_;
+    std::array<char, 4096> discard_buffer_{};
+    std::size_t discarded_ = 0;
+};
+
+}  // namespace
+
+void ServerCore::accept() {
+    acceptor->async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted || stopping) {
+            return;  // the acceptor was closed by stop()
+        }
+        if (!ec) {
+            std::unique_lock lock(mutex);
+            const auto count = sessions.size();
+            if (count < options.max_connections + kRejectBacklog) {
+                const bool reject = count >= options.max_connections;
+                const auto id = next_session++;
+                if (tls) {
+                    auto tls_session =
+                        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+                            *this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls),
+                            reject, id);
+                    sessions.emplace(id, tls_session);
+                    lock.unlock();
+                    tls_session->run();
+                } else {
+                    auto plain_session = std::make_shared<Session<beast::tcp_stream>>(
+                        *this, beast::tcp_stream(std::move(socket)), reject, id);
+                    sessions.emplace(id, plain_session);
+                    lock.unlock();
+                    plain_session->run();
+                }
+            }  // else the socket closes here
+        }
+        accept();
+    });
+}
+
+struct Server::Impl : ServerCore {
+    using ServerCore::ServerCore;
+};
+
+Server::Server(Hub& hub, ServerOptions options) {
+    beast::error_code ec;
+    net::ip::make_address(options.address, ec);
+    if (ec) {
+        throw Error::invalid("address", options.address, "is not an IPv4 or IPv6 address");
+    }
+    if (options.tls_certificate.has_value() != options.tls_private_key.has_value()) {
+        throw Error::invalid(options.tls_certificate ? "tlsPrivateKey" : "tlsCertificate", "",
+                             "must be given with the other TLS file, or neither");
+    }
+    if (options.max_connections < 1) {
+        throw Error::invalid("maxConnections", "0", "must be at least 1");
+    }
+    if (options.header_limit < 1024 ||
+        options.header_limit > std::numeric_limits<std::uint32_t>::max()) {
+        throw Error::invalid("headerLimit", std::to_string(options.header_limit),
+                             "must be 1024 to 4294967295 bytes");
+    }
+    for (const auto& [field, value] : {std::pair{"readTimeout", options.read_timeout},
+                                       std::pair{"writeTimeout", options.write_timeout},
+                                       std::pair{"idleTimeout", options.idle_timeout}}) {
+        if (value.count() < 1) {
+            throw Error::invalid(field, std::to_string(value.count()), "must be at least 1 ms");
+        }
+    }
+    if (options.threads < 1 || options.threads > 1024) {
+        throw Error::invalid("threads", std::to_string(options.threads), "must be 1 to 1024");
+    }
+    impl_ = std::make_unique<Impl>(hub, std::move(options));
+}
+
+Server::~Server() {
+    stop();
+}
+
+void Server::start() {
+    auto& impl = *impl_;
+    if (impl.started.exchange(true)) {
+        throw Error(ErrorCode::conflict, "the server was already started");
+    }
+    const auto& options = impl.options;
+    if (options.tls_certificate) {
+        impl.tls.emplace(ssl::context::tls_server);
+        impl.tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                              ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                              ssl::context::no_tlsv1_1);
+        beast::error_code ec;
+        impl.tls->use_certificate_chain_file(options.tls_certificate->string(), ec);
+        if (ec) {
+            throw Error::invalid("tlsCertificate", options.tls_certificate->string(),
+                                 "is not a readable PEM certificate chain: " + ec.message());
+        }
+        impl.tls->use_private_key_file(options.tls_private_key->string(), ssl::context::pem, ec);
+        if (ec) {
+            throw Error::invalid(
+                "tlsPrivateKey", options.tls_private_key->string(),
+                "is not a readable PEM private key for the certificate: " + ec.message());
+        }
+    }
+    beast::error_code ec;
+    const tcp::endpoint endpoint(net::ip::make_address(options.address), options.port);
+    // On a strand of its own: its accept handlers and stop()'s close never run at once.
+    impl.acceptor.emplace(net::make_strand(impl.io));
+    impl.acceptor->open(endpoint.protocol(), ec);
+    if (!ec) {
+        impl.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        impl.acceptor->bind(endpoint, ec);
+    }
+    if (!ec) {
+        impl.acceptor->listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        impl.acceptor.reset();
+        throw Error(ErrorCode::io,
+                    fmt::format("cannot listen on {} port {}: {}", options.address, options.port,
+                                ec.message()),
+                    "address");
+    }
+    impl.port = impl.acceptor->local_endpoint().port();
+    impl.accept();
+    for (int i = 0; i < options.threads; ++i) {
+        impl.threads.emplace_back([&impl] { impl.serve(); });
+    }
+}
+
+std::uint16_t Server::port() const {
+    return impl_->port;
+}
+
+void Server::stop() {
+    auto& impl = *impl_;
+    std::lock_guard stopping(impl.stop_mutex);
+    if (!impl.started || impl.stopped) {
+        return;
+    }
+    impl.stopped = true;
+    impl.stopping = true;
+    if (impl.acceptor) {
+        net::post(impl.acceptor->get_executor(), [&impl] {
+            beast::error_code ignored;
+            impl.acceptor->close(ignored);
+        });
+    }
+    std::vector<std::shared_ptr<SessionBase>> live;
+    {
+        std::lock_guard lock(impl.mutex);
+        for (const auto& [id, weak] : impl.sessions) {
+            if (auto session = weak.lock()) {
+                live.push_back(std::move(session));
+            }
+        }
+    }
+    for (const auto& session : live) {
+        session->stop_soon();
+    }
+    live.clear();
+    {
+        std::unique_lock lock(impl.mutex);
+        impl.drained.wait_for(
+            lock, impl.options.read_timeout + impl.options.write_timeout + std::chrono::seconds(1),
+            [&impl] { return impl.sessions.empty(); });
+    }
+    impl.io.stop();
+    for (auto& thread : impl.threads) {
+        thread.join();
+    }
+    impl.threads.clear();
+}
+
+}  // namespace sihlicon
