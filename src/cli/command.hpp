@@ -68,5 +68,6 @@ void add_cas_commands(std::vector<Command>& commands);
 void add_heat_commands(std::vector<Command>& commands);
 void add_scheduler_commands(std::vector<Command>& commands);
 void add_settlement_commands(std::vector<Command>& commands);
+void add_settings_commands(std::vector<Command>& commands);
 
 }  // namespace sihlicon::cli
