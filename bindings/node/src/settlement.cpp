@@ -9,7 +9,7 @@
 
 namespace sihlicon::node {
 
-void apply_settlement_options(SettlementOptions& options, const Napi::Object& values) {
+void apply_settlement_options(HubSettings& options, const Napi::Object& values) {
     const auto names = values.GetPropertyNames();
     // The currency first: the prices are read in it.
     if (auto code = optional_text(values.Get("currency"), "settlement.currency")) {
@@ -59,8 +59,8 @@ void apply_settlement_options(SettlementOptions& options, const Napi::Object& va
 
 namespace {
 
-// The options in force, with Hub.open's keys (the operator key is never returned).
-Napi::Object settlement_options_object(Napi::Env env, const SettlementOptions& options) {
+// The hub settings in force, with Hub.open's keys (the operator key is never returned).
+Napi::Object settlement_options_object(Napi::Env env, const HubSettings& options) {
     auto object = Napi::Object::New(env);
     const auto number = [&](const char* name, std::int64_t value) {
         object.Set(name, Napi::Number::New(env, static_cast<double>(value)));
@@ -197,11 +197,12 @@ class SettlementObject : public Handle<SettlementObject> {
         if (auto code = optional_text(value, field)) {
             return Currency::of(*code);
         }
-        return on([](Settlement& s) { return s.options().currency; });
+        return with_hub(handle_, [](Hub& hub) { return hub.settings().currency; });
     }
 
     Napi::Value options_in_force(const Napi::CallbackInfo& info) {
-        return settlement_options_object(info.Env(), on([](Settlement& s) { return s.options(); }));
+        return settlement_options_object(
+            info.Env(), with_hub(handle_, [](Hub& hub) { return hub.settings(); }));
     }
     Napi::Value operator_address(const Napi::CallbackInfo& info) {
         return Napi::String::New(
