@@ -237,6 +237,12 @@ TEST_CASE("the default upload quota setting is the content store's quota of owne
     own.upload_bytes_per_hour = 7;
     hub.content_store().set_quota("*", own);
     CHECK(hub.settings().default_upload_bytes_per_hour == 7);
+    // Through the content store too, a change of the default is audited.
+    const auto history = hub.settings_history();
+    REQUIRE(history.size() == 2);
+    CHECK(history[1].key == "defaultUploadBytesPerHour");
+    CHECK(history[1].old_value == "4");
+    CHECK(history[1].new_value == "7");
 }
 
 TEST_CASE("a changed price applies to this process's next job at once") {
