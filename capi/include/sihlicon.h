@@ -804,7 +804,7 @@ typedef struct sih_agent_options {
     const char* labels_json;       /* {"key": "value"} added to the worker's labels; NULL: none */
     const char* work_root;         /* outside the hub folder (else SIH_INVALID_ARGUMENT); NULL:
                                       a new private folder, removed with the agent */
-    int64_t heartbeat_interval_ms; /* 0: the scheduler's */
+    int64_t heartbeat_interval_ms; /* 0: the hub setting heartbeatIntervalMs */
     int64_t renew_interval_ms;     /* 0: a third of the lease duration */
     int64_t poll_interval_ms;      /* default 1000 */
     sih_executor_fn executor;      /* NULL: the built-in process and container executors */

@@ -595,7 +595,7 @@ class SIHLICON_API Settlement {
     // epoch id, so a resumed seal never pays twice) and marks it finalized, in one
     // transaction. Returns the finalized epoch.
     EpochRecord seal_epoch();
-    // Seals the active epoch if it is older than options().epoch_duration_ms (or finishes an
+    // Seals the active epoch if it is older than the hub setting epochDurationMs (or finishes an
     // interrupted seal). Returns it, or none.
     std::optional<EpochRecord> seal_due_epoch();
     EpochRecord epoch(std::string_view epoch_id) const;  // throws not_found

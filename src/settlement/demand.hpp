@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Demand pricing (SettlementOptions::demand_*): the signals read inside a submission's
+// Demand pricing (the hub settings demand_*, HubSettings): the signals read inside a submission's
 // transaction and the exact integer rule that turns them and a table price into a price.
 // Not installed.
 #pragma once

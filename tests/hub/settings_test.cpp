@@ -13,7 +13,9 @@
 
 #include <sys/wait.h>
 #include <unistd.h>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -319,6 +321,35 @@ TEST_CASE("the scheduler's hub-wide rules are settings every process reads: the 
           ErrorCode::quota_exceeded);
     f.hub->set_setting("submissionsPerHour", "0", kOperator);
     CHECK_NOTHROW(f.scheduler().submit(SettlementFixture::job("bob")));
+}
+
+}  // namespace sihlicon
+
+namespace sihlicon {
+
+// Scheduler::options() returned a reference to the options after releasing their lock, so a
+// caller copying it raced a set_options() on another thread (the tsan preset reports it on the
+// old code); it returns a copy made under the lock.
+TEST_CASE("Scheduler::options() is a copy, safe while another thread replaces the options") {
+    TempDir dir;
+    auto hub = Hub::open(dir.path());
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        for (int i = 0; i < 2'000; ++i) {
+            auto options = hub.scheduler().options();
+            options.lease_duration = std::chrono::milliseconds(i % 2 == 0 ? 30'000 : 90'000);
+            hub.scheduler().set_options(options);
+        }
+        done = true;
+    });
+    bool every_read_whole = true;
+    while (!done) {
+        const auto lease = hub.scheduler().options().lease_duration.count();
+        every_read_whole =
+            every_read_whole && (lease == 30'000 || lease == 90'000 || lease == 60'000);
+    }
+    writer.join();
+    CHECK(every_read_whole);
 }
 
 }  // namespace sihlicon
