@@ -46,7 +46,8 @@ struct SIHLICON_API HubSettings {
     // of the worker's "address" label. false: a signature, when given, is still checked.
     bool require_worker_signatures = false;
     // currency: the ISO code every account and price is in. Default USD. Changing it keeps
-    // the prices' minor units, re-denominated.
+    // the prices' decimal amounts (0.10 USD becomes 0.10 CHF); an amount with more decimals
+    // than the new currency keeps is refused, naming its key.
     Currency currency = Currency::of("USD");
     // defaultPrice: the price of a job whose type has no entry in `prices`, ≥ 0 in
     // `currency`. Default 0.10.
@@ -104,8 +105,9 @@ struct SIHLICON_API HubSettings {
 
     // Reads a JSON object of any of those keys (read strictly: an unknown key, a wrong type or
     // a duplicate name is refused naming it) over `base`: missing keys keep base's values (a
-    // patch). A "currency" given re-denominates base's prices; "prices" replaces the whole
-    // table. The result is validated. Throws Error::invalid naming the key and the value.
+    // patch). A "currency" given re-denominates base's prices (same decimal amounts); "prices"
+    // replaces the whole table. The result is validated. Throws Error::invalid naming the key and
+    // the value.
     static HubSettings from_json(std::string_view json, const HubSettings& base);
     // The same over the defaults.
     static HubSettings from_json(std::string_view json);

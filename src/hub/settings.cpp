@@ -139,6 +139,19 @@ boost::json::value value_of(const Key& key, std::string_view text) {
     throw bad("has an unknown kind");
 }
 
+// The same decimal amount in `currency` ("0.100000" USD is 0.10 CHF). Throws Error::invalid
+// naming `key` when it has more decimals than `currency` keeps.
+Money redenominate(const Money& amount, Currency currency, std::string_view key) {
+    auto text = amount.to_decimal_string();
+    if (text.find('.') != std::string::npos) {
+        text.erase(text.find_last_not_of('0') + 1);
+        if (text.ends_with('.')) {
+            text.pop_back();
+        }
+    }
+    return Money::parse(text, currency, key);
+}
+
 }  // namespace
 
 void HubSettings::validate() const {
@@ -233,9 +246,9 @@ HubSettings HubSettings::from_json(std::string_view text, const HubSettings& bas
     // The currency first: the prices are read in it.
     if (auto code = reader.optional_string("currency", 16)) {
         next.currency = Currency::of(*code);
-        next.default_price = Money(next.default_price.minor_units(), next.currency);
+        next.default_price = redenominate(next.default_price, next.currency, "defaultPrice");
         for (auto& [type, price] : next.prices) {
-            price = Money(price.minor_units(), next.currency);
+            price = redenominate(price, next.currency, fmt::format("prices.{}", type));
         }
     }
     next.charge_jobs = reader.optional_bool("chargeJobs").value_or(next.charge_jobs);

@@ -157,6 +157,21 @@ TEST_CASE("the CLI form of a setting: booleans, amounts, durations with units, p
     CHECK_FALSE(settings.default_total_bytes);
 }
 
+TEST_CASE("changing the currency keeps the prices' amounts, or names one it cannot keep") {
+    TempDir dir;
+    auto hub = Hub::open(dir.path());
+    hub.set_setting("prices.ocr", "0.05", kOperator);
+    auto settings = hub.set_setting("currency", "CHF", kOperator);
+    const auto chf = Currency::of("CHF");
+    CHECK(settings.default_price == Money::parse("0.10", chf));
+    CHECK(settings.prices.at("ocr") == Money::parse("0.05", chf));
+    hub.set_setting("currency", "USD", kOperator);
+    hub.set_setting("prices.ocr", "0.055", kOperator);
+    const auto error = error_from([&] { hub.set_setting("currency", "CHF", kOperator); });
+    CHECK(error.field() == "prices.ocr");
+    CHECK(hub.settings().currency == Currency::of("USD"));
+}
+
 TEST_CASE("a settings change is audited: who, when, the key, its old and new value") {
     TempDir dir;
     HubOptions options;

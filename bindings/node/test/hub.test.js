@@ -97,7 +97,7 @@ test('Hub.open rejects bad options and a missing hub with named errors', async (
   await rejects(assert, () => sihlicon.Hub.open(directory, { scheduler: { leaseMs: 5 } }),
     'invalid_argument', 'scheduler.leaseMs');
   await rejects(assert, () => sihlicon.Hub.open(directory, { settlement: { currency: 'XYZ' } }),
-    'invalid_argument', 'currency');
+    'invalid_argument', 'settlement.currency');
   await rejects(assert, () => sihlicon.Hub.open(directory, { busyTimeoutMs: 1.5 }),
     'invalid_argument', 'busyTimeoutMs');
   await rejects(assert, () => sihlicon.Hub.open(directory, { commitIntervalMs: -1 }),
