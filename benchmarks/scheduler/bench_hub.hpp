@@ -25,7 +25,7 @@ inline HubOptions hub_options() {
     HubOptions options;
     options.durability = Durability::process_crash;
     options.integrity_check = IntegrityCheck::none;
-    options.scheduler.submissions_per_hour = 0;
+    options.initial_settings.emplace().submissions_per_hour = 0;
     return options;
 }
 

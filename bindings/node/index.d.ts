@@ -546,6 +546,11 @@ export interface ManualHeat {
 
 export type AccountRef = string | { kind: AccountKind; owner: string; currency?: string };
 
+/**
+ * This process's scheduler options (leaseDurationMs, claimScanLimit, inputRecheckIntervalMs).
+ * The others are hub settings: given to Hub.open they are the initial settings of a hub that
+ * open creates (ignored for an existing hub); setOptions refuses to change them (setSetting).
+ */
 export interface SchedulerOptions {
   leaseDurationMs?: number;
   heartbeatIntervalMs?: number;
@@ -556,6 +561,10 @@ export interface SchedulerOptions {
   inputRecheckIntervalMs?: number;
 }
 
+/**
+ * Hub settings given to Hub.open: the initial settings of a hub that open creates, ignored for
+ * an existing hub (change those with hub.setSetting / hub.updateSettings).
+ */
 export interface SettlementOptions {
   chargeJobs?: boolean;
   /** Refuse completions without a valid EIP-191 worker signature of the proof of execution. */
@@ -573,6 +582,42 @@ export interface SettlementOptions {
   /** The queue depth at which the queue's demand is full (100). */
   demandFullQueueDepth?: number;
   epochDurationMs?: number;
+}
+
+/** The hub's stored settings (include/sihlicon/settings.hpp): money and routing for the whole hub. */
+export interface HubSettings {
+  chargeJobs: boolean;
+  requireWorkerSignatures: boolean;
+  currency: string;
+  defaultPrice: Decimal;
+  prices: Partial<Record<JobType, Decimal>>;
+  protocolFeePpm: number;
+  operatorFeePpm: number;
+  workPoolPpm: number;
+  demandMinPpm: number;
+  demandMaxPpm: number;
+  demandFullQueueDepth: number;
+  epochDurationMs: number;
+  /** How long a job waits for its preferred hub, 0 .. 1 day. */
+  preferenceWindowMs: number;
+  submissionsPerHour: number;
+  agingIntervalMs: number;
+  heartbeatIntervalMs: number;
+  missedHeartbeats: number;
+  /** The default upload quota (the content store's owner "*"). */
+  defaultUploadBytesPerHour: number;
+  defaultTotalBytes: number | null;
+}
+
+/** One row of the settings' audit trail. */
+export interface SettingsChange {
+  seq: number;
+  /** ms since the epoch */
+  at: number;
+  by: string;
+  key: string;
+  old: unknown;
+  new: unknown;
 }
 
 export interface HubOptions {
@@ -623,6 +668,18 @@ export declare class Hub {
   isClosed(): boolean;
   /** A worker agent for this machine on this hub, not yet started (see WorkerAgent). */
   workerAgent(options: AgentOptions): WorkerAgent;
+  /** The stored hub settings, as every process that opens the hub applies them. */
+  settings(): HubSettings;
+  /**
+   * Changes one setting from its text ("true", "0.05", "60s"; key "prices.ocr"), validated,
+   * written and audited in one transaction. Throws permission_denied unless `by` is
+   * "operator" (the default), invalid_argument naming the key and the value.
+   */
+  setSetting(key: string, value: string, by?: string): HubSettings;
+  /** The keys of `patch` over the stored settings; throws as setSetting. */
+  updateSettings(patch: Partial<HubSettings> | string, by?: string): HubSettings;
+  /** The audit trail, oldest first. */
+  settingsHistory(options?: { afterSeq?: number; limit?: number }): SettingsChange[];
 }
 
 /** One attempt of a job, as a JavaScript executor sees it. */

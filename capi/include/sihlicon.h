@@ -161,15 +161,16 @@ typedef struct sih_hub_options {
     sih_integrity_check integrity_check; /* default SIH_INTEGRITY_CHECK_QUICK */
     int32_t reader_connections;          /* default 4, at least 1 */
     sih_clock* clock;                    /* NULL: the system clock */
-    /* The scheduler's options as JSON ({"leaseDurationMs", "heartbeatIntervalMs",
-     * "missedHeartbeats", "agingIntervalMs", "submissionsPerHour", "claimScanLimit",
-     * "inputRecheckIntervalMs"}, all optional), or NULL for the defaults. */
+    /* This process's scheduler options as JSON ({"leaseDurationMs", "claimScanLimit",
+     * "inputRecheckIntervalMs"}, all optional), or NULL for the defaults. The hub-wide ones
+     * (submissionsPerHour, agingIntervalMs, heartbeatIntervalMs, missedHeartbeats) are hub
+     * settings: see settlement_options_json and sih_hub_settings. */
     const char* scheduler_options_json;
-    /* The settlement's options as JSON ({"chargeJobs", "requireWorkerSignatures" (refuse
-     * completions without a valid worker signature), "currency", "defaultPrice" ("0.10"),
-     * "prices": {"ocr": "0.05"}, "protocolFeePpm", "operatorFeePpm", "workPoolPpm",
-     * "demandMinPpm", "demandMaxPpm", "demandFullQueueDepth", "epochDurationMs"}, all
-     * optional), or NULL for the defaults. */
+    /* The initial hub settings of a NEW hub, as JSON: any keys of sih_hub_settings
+     * ({"chargeJobs": true, "defaultPrice": "0.10", "prices": {"ocr": "0.05"}, ...}), the
+     * others at their defaults; NULL for the defaults. Written when this open creates the
+     * hub, IGNORED when the hub exists (change those with sih_hub_update_settings).
+     * Validated either way (SIH_INVALID_ARGUMENT naming the key and the value). */
     const char* settlement_options_json;
     /* Since version 2. 0 (default): every write is committed to hub.db before it returns.
      * Above 0: a write returns once it is in the hub's write log (hub.db-log), and hub.db
@@ -203,6 +204,30 @@ SIH_API void sih_hub_close(sih_hub** hub);
 SIH_API sih_status sih_hub_info(sih_hub* hub, char** out_json);
 /* The schema version this library creates and migrates to. */
 SIH_API int sih_hub_latest_schema_version(void);
+
+/* Hub settings (include/sihlicon/settings.hpp): what decides money or routing for the whole
+ * hub, stored in the hub and applied by every process that opens it. The JSON object:
+ * {"chargeJobs", "requireWorkerSignatures", "currency", "defaultPrice" ("0.10"), "prices"
+ * ({"ocr": "0.05"}), "protocolFeePpm", "operatorFeePpm", "workPoolPpm", "demandMinPpm",
+ * "demandMaxPpm", "demandFullQueueDepth", "epochDurationMs", "preferenceWindowMs",
+ * "submissionsPerHour", "agingIntervalMs", "heartbeatIntervalMs", "missedHeartbeats",
+ * "defaultUploadBytesPerHour", "defaultTotalBytes" (or null)}. */
+SIH_API sih_status sih_hub_settings(sih_hub* hub, char** out_json);
+/* Applies the keys of `patch_json` over the stored settings; validates, writes and audits in
+ * one transaction; *out_json is the stored settings. `by` must be "operator". Fails:
+ * SIH_PERMISSION_DENIED (another principal), SIH_INVALID_ARGUMENT (a bad key or value, named;
+ * nothing changed). */
+SIH_API sih_status sih_hub_update_settings(sih_hub* hub, const char* patch_json, const char* by,
+                                           char** out_json);
+/* One key from its text, as `sihlicon settings set KEY VALUE` takes it ("true", "0.05",
+ * "60s", "prices.ocr" = "0.05", "defaultTotalBytes" = "none"). Fails as
+ * sih_hub_update_settings. */
+SIH_API sih_status sih_hub_set_setting(sih_hub* hub, const char* key, const char* value,
+                                       const char* by, char** out_json);
+/* The audit trail: a JSON array of {"seq", "at" (ms), "by", "key", "old", "new"}, oldest
+ * first, the changes with seq > after_seq, at most `limit` (1..10000). */
+SIH_API sih_status sih_hub_settings_history(sih_hub* hub, int64_t after_seq, int64_t limit,
+                                            char** out_json);
 
 /* ---- scheduler ---------------------------------------------------------------------------
  * Records are the JSON of the C++ HubRecord / WorkerRecord / JobRecord / JobEvent /
@@ -575,6 +600,7 @@ SIH_API sih_status sih_heat_unmet_demand_w(sih_hub* hub, const char* hub_id, int
  * Transfer / AccountEntry / EpochRecord / Payout / JobCharge / MarketTransaction /
  * Reputation ::to_json. */
 
+/* The hub settings, as sih_hub_settings gives them (kept for older hosts). */
 SIH_API sih_status sih_settlement_options(sih_hub* hub, char** out_json);
 /* The operator's EIP-55 address, which signs every epoch. */
 SIH_API sih_status sih_settlement_operator_address(sih_hub* hub, char** out_address);
@@ -787,7 +813,7 @@ typedef struct sih_agent_options {
     const char* labels_json;       /* {"key": "value"} added to the worker's labels; NULL: none */
     const char* work_root;         /* outside the hub folder (else SIH_INVALID_ARGUMENT); NULL:
                                       a new private folder, removed with the agent */
-    int64_t heartbeat_interval_ms; /* 0: the scheduler's */
+    int64_t heartbeat_interval_ms; /* 0: the hub setting heartbeatIntervalMs */
     int64_t renew_interval_ms;     /* 0: a third of the lease duration */
     int64_t poll_interval_ms;      /* default 1000 */
     sih_executor_fn executor;      /* NULL: the built-in process and container executors */

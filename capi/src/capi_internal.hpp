@@ -152,7 +152,6 @@ namespace sihlicon::capi {
 
 // Applies the options present in a JSON object to `options` (the keys of sih_hub_options).
 void apply_scheduler_options(SchedulerOptions& options, const char* json, std::string_view field);
-void apply_settlement_options(SettlementOptions& options, const char* json, std::string_view field);
 
 }  // namespace sihlicon::capi
 

@@ -23,56 +23,10 @@ void apply_scheduler_options(SchedulerOptions& options, const char* json, std::s
     json::ObjectReader reader(value, std::string(field));
     auto next = options;
     next.lease_duration = duration(reader, "leaseDurationMs", next.lease_duration);
-    next.heartbeat_interval = duration(reader, "heartbeatIntervalMs", next.heartbeat_interval);
-    next.missed_heartbeats =
-        reader.optional_int64("missedHeartbeats", 1, 1'000'000).value_or(next.missed_heartbeats);
-    next.aging_interval = duration(reader, "agingIntervalMs", next.aging_interval);
-    next.submissions_per_hour = reader.optional_int64("submissionsPerHour", 0, INT64_MAX)
-                                    .value_or(next.submissions_per_hour);
     next.claim_scan_limit =
         reader.optional_int64("claimScanLimit", 1, 1'000'000).value_or(next.claim_scan_limit);
     next.input_recheck_interval =
         duration(reader, "inputRecheckIntervalMs", next.input_recheck_interval);
-    reader.finish();
-    options = next;
-}
-
-void apply_settlement_options(SettlementOptions& options, const char* json,
-                              std::string_view field) {
-    const auto value = json_argument(json, field);
-    json::ObjectReader reader(value, std::string(field));
-    auto next = options;
-    // The currency first: the prices are read in it.
-    if (auto code = reader.optional_string("currency", 3)) {
-        next.currency = Currency::of(*code);
-        next.default_price = Money(next.default_price.minor_units(), next.currency);
-        next.prices.clear();
-    }
-    next.charge_jobs = reader.optional_bool("chargeJobs").value_or(next.charge_jobs);
-    next.require_worker_signatures =
-        reader.optional_bool("requireWorkerSignatures").value_or(next.require_worker_signatures);
-    if (auto price = reader.optional_string("defaultPrice", 40)) {
-        next.default_price = Money::parse(*price, next.currency, reader.path_of("defaultPrice"));
-    }
-    if (auto prices = reader.optional_string_map("prices", 64, 40)) {
-        for (const auto& [type, price] : *prices) {
-            const auto path = reader.path_of("prices") + "." + type;
-            parse_job_type(type, path);
-            next.prices.insert_or_assign(type, Money::parse(price, next.currency, path));
-        }
-    }
-    const auto ppm = [&](std::string_view key, std::int64_t current) {
-        return reader.optional_int64(key, 0, 100'000'000).value_or(current);
-    };
-    next.protocol_fee_ppm = ppm("protocolFeePpm", next.protocol_fee_ppm);
-    next.operator_fee_ppm = ppm("operatorFeePpm", next.operator_fee_ppm);
-    next.work_pool_ppm = ppm("workPoolPpm", next.work_pool_ppm);
-    next.demand_min_ppm = ppm("demandMinPpm", next.demand_min_ppm);
-    next.demand_max_ppm = ppm("demandMaxPpm", next.demand_max_ppm);
-    next.demand_full_queue_depth = reader.optional_int64("demandFullQueueDepth", 1, 1'000'000)
-                                       .value_or(next.demand_full_queue_depth);
-    next.epoch_duration_ms =
-        reader.optional_int64("epochDurationMs", 1, INT64_MAX).value_or(next.epoch_duration_ms);
     reader.finish();
     options = next;
 }
@@ -126,8 +80,10 @@ sih_status sih_hub_open(const char* directory, const sih_hub_options* options, s
             }
             capi::apply_scheduler_options(hub_options.scheduler, options->scheduler_options_json,
                                           "options.scheduler_options_json");
-            capi::apply_settlement_options(hub_options.settlement, options->settlement_options_json,
-                                           "options.settlement_options_json");
+            if (options->settlement_options_json != nullptr) {
+                hub_options.initial_settings =
+                    HubSettings::from_json(options->settlement_options_json);
+            }
         }
         auto hub = std::unique_ptr<sih_hub>(new sih_hub{Hub::open(path, hub_options)});
         *out_hub = hub.release();
@@ -154,6 +110,42 @@ void sih_hub_close(sih_hub** hub) {
 sih_status sih_hub_info(sih_hub* hub, char** out_json) {
     return capi::guard(
         [&] { capi::give(out_json, capi::required(hub, "hub").hub.info().to_json()); });
+}
+
+sih_status sih_hub_settings(sih_hub* hub, char** out_json) {
+    return capi::guard(
+        [&] { capi::give(out_json, capi::required(hub, "hub").hub.settings().to_json()); });
+}
+
+sih_status sih_hub_update_settings(sih_hub* hub, const char* patch_json, const char* by,
+                                   char** out_json) {
+    return capi::guard([&] {
+        auto& target = capi::required(hub, "hub").hub;
+        const auto patch = capi::text(patch_json, "patch_json");
+        const auto principal = capi::text(by, "by");
+        capi::required(out_json, "out_json");
+        capi::give(out_json, target.patch_settings(patch, principal).to_json());
+    });
+}
+
+sih_status sih_hub_set_setting(sih_hub* hub, const char* key, const char* value, const char* by,
+                               char** out_json) {
+    return capi::guard([&] {
+        auto& target = capi::required(hub, "hub").hub;
+        const auto name = capi::text(key, "key");
+        const auto text = capi::text(value, "value");
+        const auto principal = capi::text(by, "by");
+        capi::required(out_json, "out_json");
+        capi::give(out_json, target.set_setting(name, text, principal).to_json());
+    });
+}
+
+sih_status sih_hub_settings_history(sih_hub* hub, int64_t after_seq, int64_t limit,
+                                    char** out_json) {
+    return capi::guard([&] {
+        const auto changes = capi::required(hub, "hub").hub.settings_history(after_seq, limit);
+        capi::give(out_json, json::join_array(changes));
+    });
 }
 
 int sih_hub_latest_schema_version(void) {

@@ -124,13 +124,9 @@ extern "C" {
 
 sih_status sih_scheduler_options(sih_hub* hub, char** out_json) {
     return guard([&] {
-        const auto& options = scheduler(hub).options();
+        const auto options = scheduler(hub).options();
         give(out_json, json::serialize(boost::json::object{
                            {"leaseDurationMs", options.lease_duration.count()},
-                           {"heartbeatIntervalMs", options.heartbeat_interval.count()},
-                           {"missedHeartbeats", options.missed_heartbeats},
-                           {"agingIntervalMs", options.aging_interval.count()},
-                           {"submissionsPerHour", options.submissions_per_hour},
                            {"claimScanLimit", options.claim_scan_limit},
                            {"inputRecheckIntervalMs", options.input_recheck_interval.count()}}));
     });

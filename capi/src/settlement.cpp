@@ -113,26 +113,7 @@ using capi::text;
 extern "C" {
 
 sih_status sih_settlement_options(sih_hub* hub, char** out_json) {
-    return guard([&] {
-        const auto& options = settlement(hub).options();
-        boost::json::object prices;
-        for (const auto& [type, price] : options.prices) {
-            prices[type] = price.to_decimal_string();
-        }
-        give(out_json, json::serialize(boost::json::object{
-                           {"chargeJobs", options.charge_jobs},
-                           {"requireWorkerSignatures", options.require_worker_signatures},
-                           {"currency", options.currency.code()},
-                           {"defaultPrice", options.default_price.to_decimal_string()},
-                           {"prices", prices},
-                           {"protocolFeePpm", options.protocol_fee_ppm},
-                           {"operatorFeePpm", options.operator_fee_ppm},
-                           {"workPoolPpm", options.work_pool_ppm},
-                           {"demandMinPpm", options.demand_min_ppm},
-                           {"demandMaxPpm", options.demand_max_ppm},
-                           {"demandFullQueueDepth", options.demand_full_queue_depth},
-                           {"epochDurationMs", options.epoch_duration_ms}}));
-    });
+    return guard([&] { give(out_json, capi::required(hub, "hub").hub.settings().to_json()); });
 }
 
 sih_status sih_settlement_operator_address(sih_hub* hub, char** out_address) {
@@ -310,7 +291,7 @@ sih_status sih_settlement_create_market_transaction(sih_hub* hub, const char* re
         request.quantity = *quantity;
         const auto currency =
             Currency::of(reader.optional_string("currency", 3)
-                             .value_or(std::string(service.options().currency.code())));
+                             .value_or(std::string(hub->hub.settings().currency.code())));
         request.unit_price =
             Money::parse(reader.required_string("unitPrice", 40), currency, "unitPrice");
         request.reference = reader.optional_string("reference", 256).value_or("");

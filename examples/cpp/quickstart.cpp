@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
         auto clock = std::make_shared<sih::ManualClock>(day);
         sih::HubOptions hub_options;
         hub_options.clock = clock;
-        hub_options.settlement.charge_jobs = true;  // USD 0.10 a job, the seed's price
+        hub_options.initial_settings.emplace().charge_jobs = true;  // USD 0.10 a job
         auto hub = sih::Hub::open(argv[1], hub_options);
         auto& scheduler = hub.scheduler();
         std::cout << "sihlicon " << sih::library_version() << ": hub " << hub.info().instance_id

@@ -433,8 +433,10 @@ class SIHLICON_API ContentStore {
     // removed.
     std::int64_t collect_garbage();
 
-    // Sets the limits of `owner` ("*": the default of owners without their own). Throws
-    // Error::invalid for negative limits.
+    // Sets the limits of `owner` ("*": the default of owners without their own, which is the
+    // hub setting defaultUploadBytesPerHour / defaultTotalBytes: set_quota("*") changes it as
+    // Hub::update_settings does, with its audit row, by the operator). Throws Error::invalid
+    // for negative limits.
     void set_quota(std::string_view owner, const Quota& quota);
     // The limits that apply to `owner`.
     Quota quota(std::string_view owner) const;

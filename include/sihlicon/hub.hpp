@@ -23,6 +23,7 @@
 #include <sihlicon/export.hpp>
 #include <sihlicon/heat_ledger.hpp>
 #include <sihlicon/scheduler.hpp>
+#include <sihlicon/settings.hpp>
 #include <sihlicon/settlement.hpp>
 #include <sihlicon/time.hpp>
 
@@ -30,7 +31,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -72,9 +75,17 @@ struct HubOptions {
     // The source of time for every timestamp the hub records. Null: the system clock.
     // Tests pass a ManualClock.
     std::shared_ptr<const Clock> clock;
-    // Options of the services (each can be changed later through the service too).
+    // Per-process options of the services (Scheduler::set_options changes the scheduler's).
+    // What decides money or routing for the whole hub is not here: it is stored in the hub
+    // (Hub::settings, include/sihlicon/settings.hpp).
     SchedulerOptions scheduler;
     SettlementOptions settlement;
+    // The settings a NEW hub starts with, written (and audited, by "initial_settings") in the
+    // transaction that creates the hub — or that first opens a hub made by a version without
+    // stored settings, so an upgraded hub keeps what its processes ran with. Ignored once any
+    // setting is stored: change an existing hub's settings with Hub::update_settings.
+    // Validated either way (invalid_argument naming the key). Empty: the defaults.
+    std::optional<HubSettings> initial_settings;
 };
 
 // A snapshot of a hub's identity and size, as `sihlicon info` shows it.
@@ -127,6 +138,24 @@ class SIHLICON_API Hub {
     ContentStore& content_store() const;
     HeatLedger& heat_ledger() const;
     Settlement& settlement() const;
+
+    // ---- settings (include/sihlicon/settings.hpp) ----
+    // The hub's stored settings, as every process that opens the hub applies them.
+    HubSettings settings() const;
+    // Replaces the settings with `next`. Validates, writes every changed key and appends one
+    // audit row per changed key (by, now, old and new value), all in one transaction; a
+    // change applies to the next operation of every process on the hub. Returns the stored
+    // settings. Throws Error with permission_denied unless `by` is kOperatorPrincipal
+    // ("operator"; the hub has no roles yet), invalid_argument naming the key and the value
+    // (nothing changed).
+    HubSettings update_settings(const HubSettings& next, std::string_view by);
+    // The same with a JSON patch: the keys given (HubSettings::from_json) over the stored ones.
+    HubSettings patch_settings(std::string_view patch_json, std::string_view by);
+    // The same with one key in its text form (HubSettings::with): the CLI's `settings set`.
+    HubSettings set_setting(std::string_view key, std::string_view value_text, std::string_view by);
+    // The audit trail, oldest first: changes with seq > after_seq, at most `limit` (1..10,000).
+    std::vector<SettingsChange> settings_history(std::int64_t after_seq = 0,
+                                                 std::int64_t limit = 1000) const;
 
     // Reads the hub's identity, schema version and record counts in one consistent snapshot.
     HubInfo info() const;

@@ -393,12 +393,13 @@ struct SIHLICON_API Placement {
     std::string to_json() const;
 };
 
+// The scheduler's per-process options. What decides routing or money for the whole hub (the
+// rate limit submissionsPerHour, priority aging, the heartbeat interval and missed-heartbeat
+// limit that decide when a worker is offline, the preference window) is a stored hub setting
+// (include/sihlicon/settings.hpp, Hub::settings), read in each transaction that needs it.
 struct SchedulerOptions {
+    // How long a claim's lease lasts before the job may be handed out again (1 ms..7 days).
     std::chrono::milliseconds lease_duration{60'000};
-    std::chrono::milliseconds heartbeat_interval{30'000};
-    std::int64_t missed_heartbeats = 3;                // silent this many intervals: offline
-    std::chrono::milliseconds aging_interval{60'000};  // waiting this long adds 1 priority
-    std::int64_t submissions_per_hour = 10;            // per owner (the seed); 0: unlimited
     // Queued jobs a claim examines at most, or its `max` if that is larger: the jobs at the
     // head of the queue that do not fit the worker are skipped up to this many.
     std::int64_t claim_scan_limit = 256;
@@ -418,8 +419,10 @@ class SIHLICON_API Scheduler {
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
 
-    const SchedulerOptions& options() const;
-    // Replaces the options (rate limits, lease duration, ...) for later calls.
+    // A copy of this process's options (a copy: another thread may replace them).
+    SchedulerOptions options() const;
+    // Replaces this process's options for later calls. Throws invalid_argument naming the
+    // option out of range (nothing changed).
     void set_options(const SchedulerOptions& options);
 
     // ---- hubs ----

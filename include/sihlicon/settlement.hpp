@@ -21,18 +21,30 @@
 // naming the account, field "amount", and writes nothing. The tables also CHECK that these
 // columns hold integers (schema migration 11), so no path can store a REAL.
 //
-// Jobs (SettlementOptions::charge_jobs, off by default so a hub without clients runs free):
-// submitting a job reserves its price (a pending client → escrow transfer, in the submit's own
-// transaction; insufficient funds refuses the job and nothing is queued); completion posts it
-// (the money waits in escrow for the epoch's payouts); a final failure or a cancellation voids
-// it. A completion may carry the seed's proof of execution sha256(job_id ‖ result_hash ‖
-// worker_id) and an EIP-191 worker signature over that proof's hex; a wrong one refuses the
-// completion. Every completed job (charged or not) joins the active epoch.
+// Jobs (the hub setting chargeJobs, HubSettings::charge_jobs, off by default so a hub without
+// clients runs free): submitting a job reserves its price (a pending client → escrow transfer, in
+// the submit's own transaction; insufficient funds refuses the job and nothing is queued);
+// completion posts it (the money waits in escrow for the epoch's payouts); a final failure or a
+// cancellation voids it. A completion may carry the seed's proof of execution sha256(job_id ‖
+// result_hash ‖ worker_id) and an EIP-191 worker signature over that proof's hex; a wrong one
+// refuses the completion. Every completed job (charged or not) joins the active epoch.
 //
 // Demand pricing (the seeds' dynamic pricing): a job's price is its type's table price times a
-// demand multiplier between SettlementOptions::demand_min_ppm and demand_max_ppm, computed in
+// demand multiplier between the hub settings demand_min_ppm and demand_max_ppm, computed in
 // the submission's transaction from the depth of the job's queue and the utilisation of the
-// workers that could run it, and recorded on the job's charge (charge_of()).
+// workers that could run it, and recorded on the job's charge (charge_of()). In ppm of 1×:
+//   queue       = min(queued jobs ahead in the job's queue, demand_full_queue_depth)
+//                 × 1,000,000 / demand_full_queue_depth
+//   utilisation = CPU leased / CPU offered by the online and busy workers of the job's hub
+//                 (every hub's for a job pinned to none), in ppm; 1,000,000 with no worker
+//   demand      = (queue + utilisation) / 2
+//   multiplier  = demand_min_ppm + (demand_max_ppm − demand_min_ppm) × demand / 1,000,000
+//   price       = table price × multiplier / 1,000,000, rounded half up to a minor unit
+// (every division rounds down unless said otherwise). The defaults keep the seed's flat
+// price; e.g. 800,000 and 2,000,000 let it fall to 0.8× when idle and rise to 2× when busy.
+// Shares of an epoch's revenue (hub settings): protocol 2 %, operator 5 %; the rest 70 % work
+// (by jobs completed), 30 % readiness (by uptime within the epoch; by jobs if no worker was
+// up).
 //
 // Marketplace: transactions between hubs (compute, storage, heat, energy) move money between
 // the hubs' hub_operator accounts: creating one reserves its total (a pending transfer from the
@@ -263,39 +275,10 @@ struct ReceiptCheck {
     std::string signer;  // the address that signed the summary (EIP-55), once recovered
 };
 
+// The settlement's per-process options. What decides money for the whole hub (charging,
+// prices, demand pricing, fees, the 70/30 split, the epoch length, requireWorkerSignatures)
+// is a stored hub setting (include/sihlicon/settings.hpp, Hub::settings), read at use.
 struct SettlementOptions {
-    // Charge jobs at submission (see the file comment). Off: jobs run free; epochs still seal.
-    bool charge_jobs = false;
-    // requireWorkerSignatures: refuse a completion without a worker signature, an EIP-191
-    // signature of its proof of execution (sha256(job_id ‖ result_hash ‖ worker_id), computed
-    // when not given) by the key of the worker's "address" label. Off: a signature, when
-    // given, is still checked.
-    bool require_worker_signatures = false;
-    Currency currency = Currency::of("USD");
-    Money default_price{100'000, Currency::of("USD")};  // the seed's USD 0.10
-    std::map<std::string, Money> prices;                // per job type ("ocr"), overriding
-    // Shares in parts per million: protocol 2 %, operator 5 %; the rest 70 % work (by jobs
-    // completed), 30 % readiness (by uptime within the epoch; by jobs if no worker was up).
-    std::int64_t protocol_fee_ppm = 20'000;
-    std::int64_t operator_fee_ppm = 50'000;
-    std::int64_t work_pool_ppm = 700'000;  // of the rest; readiness gets the remainder
-    // Demand pricing. The multiplier applied to the table price, in ppm of 1×, runs from
-    // demand_min_ppm (no demand) to demand_max_ppm (full demand):
-    //   queue       = min(queued jobs ahead in the job's queue, demand_full_queue_depth)
-    //                 × 1,000,000 / demand_full_queue_depth
-    //   utilisation = CPU leased / CPU offered by the online and busy workers of the job's hub
-    //                 (every hub's for a job pinned to none), in ppm; 1,000,000 with no worker
-    //   demand      = (queue + utilisation) / 2
-    //   multiplier  = demand_min_ppm + (demand_max_ppm − demand_min_ppm) × demand / 1,000,000
-    //   price       = table price × multiplier / 1,000,000, rounded half up to a minor unit
-    // (every division rounds down unless said otherwise). The defaults keep the seed's flat
-    // price; e.g. 800,000 and 2,000,000 let it fall to 0.8× when idle and rise to 2× when busy.
-    // 1 ≤ demand_min_ppm ≤ demand_max_ppm ≤ 100,000,000; demand_full_queue_depth 1..1,000,000.
-    std::int64_t demand_min_ppm = 1'000'000;
-    std::int64_t demand_max_ppm = 1'000'000;
-    std::int64_t demand_full_queue_depth = 100;
-    // Epoch length for seal_due_epoch(): the seed's 24 hours.
-    std::int64_t epoch_duration_ms = 24LL * 3600 * 1000;
     // The operator's key: a host-supplied signer, else the 0600 file `operator.key` in the
     // hub directory (generated when absent).
     std::shared_ptr<const crypto::Signer> signer;
@@ -612,7 +595,7 @@ class SIHLICON_API Settlement {
     // epoch id, so a resumed seal never pays twice) and marks it finalized, in one
     // transaction. Returns the finalized epoch.
     EpochRecord seal_epoch();
-    // Seals the active epoch if it is older than options().epoch_duration_ms (or finishes an
+    // Seals the active epoch if it is older than the hub setting epochDurationMs (or finishes an
     // interrupted seal). Returns it, or none.
     std::optional<EpochRecord> seal_due_epoch();
     EpochRecord epoch(std::string_view epoch_id) const;  // throws not_found

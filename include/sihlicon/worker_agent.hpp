@@ -282,8 +282,8 @@ struct AgentOptions {
     // operator.key live. Empty: a new folder sihlicon-agent-XXXXXX (mode 0700) under
     // $XDG_RUNTIME_DIR, else the temp folder, removed when the agent is destroyed.
     std::filesystem::path work_root;
-    // Pacing, in real time. Zero heartbeat / renewal intervals mean: from the scheduler's
-    // options (its heartbeat interval; a third of its lease duration).
+    // Pacing, in real time. Zero heartbeat / renewal intervals mean: the hub setting
+    // heartbeatIntervalMs when the agent is made; a third of the scheduler's lease duration.
     std::chrono::milliseconds heartbeat_interval{0};
     std::chrono::milliseconds renew_interval{0};
     std::chrono::milliseconds poll_interval{1000};  // how often idle slots ask for work

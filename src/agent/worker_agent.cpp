@@ -657,10 +657,11 @@ WorkerAgent::WorkerAgent(Hub& hub, AgentOptions options)
     // Absolute: the job's command runs with its own folder as the working directory, so a
     // relative path (a work folder given as "work") would not resolve from inside it.
     impl.work_root = agent::prepare_work_root(opts.work_root, hub.directory(), impl.owns_work_root);
-    const auto& scheduler_options = hub.scheduler().options();
+    const auto scheduler_options = hub.scheduler().options();
+    // The hub's setting when the agent starts (a later change applies at its next start).
     impl.heartbeat_interval = opts.heartbeat_interval.count() > 0
                                   ? opts.heartbeat_interval
-                                  : scheduler_options.heartbeat_interval;
+                                  : hub.settings().heartbeat_interval;
     impl.renew_interval = opts.renew_interval.count() > 0 ? opts.renew_interval
                                                           : scheduler_options.lease_duration / 3;
     if (opts.process_executor) {

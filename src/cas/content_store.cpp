@@ -10,6 +10,7 @@
 #include "core/json.hpp"
 
 #include <sihlicon/error.hpp>
+#include <sihlicon/principal.hpp>
 #include <sihlicon/text.hpp>
 
 #include <fmt/format.h>
@@ -599,6 +600,14 @@ void ContentStore::set_quota(std::string_view owner, const Quota& quota) {
                              "must not be negative");
     }
     impl_->core.database->write([&](store::Transaction& tx) {
+        if (owner == "*") {
+            // The default quota is a hub setting: changed, and audited, as the settings are.
+            auto next = detail::read_settings(tx);
+            next.default_upload_bytes_per_hour = quota.upload_bytes_per_hour;
+            next.default_total_bytes = quota.total_bytes;
+            detail::write_settings(tx, next, kOperatorPrincipal, impl_->core.now());
+            return;
+        }
         tx.prepare(
               "INSERT INTO cas_quotas (owner, upload_bytes_per_hour, total_bytes) VALUES (?, ?, ?) "
               "ON CONFLICT (owner) DO UPDATE SET upload_bytes_per_hour = "

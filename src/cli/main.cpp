@@ -121,6 +121,7 @@ const std::vector<Command>& commands() {
         sihlicon::cli::add_heat_commands(all);
         sihlicon::cli::add_scheduler_commands(all);
         sihlicon::cli::add_settlement_commands(all);
+        sihlicon::cli::add_settings_commands(all);
         sihlicon::cli::add_agent_commands(all);
         sihlicon::cli::add_token_commands(all);
         sihlicon::cli::add_serve_commands(all);

@@ -3,6 +3,7 @@
 #include "store/schema.hpp"
 
 #include <sihlicon/error.hpp>
+#include <sihlicon/principal.hpp>
 #include <sihlicon/version.hpp>
 
 #include <fmt/format.h>
@@ -70,9 +71,15 @@ void make_blob_folder(const std::filesystem::path& folder) {
     }
 }
 
-// Records the hub's identity once, at creation; later opens keep the first values.
-void record_identity(store::Database& database, IdGenerator& ids, const Clock& clock) {
+// Records the hub's identity once, at creation; later opens keep the first values. Initial
+// settings are written in the same transaction when no setting was ever stored.
+void record_identity(store::Database& database, IdGenerator& ids, const Clock& clock,
+                     const std::optional<HubSettings>& initial_settings) {
     database.write([&](store::Transaction& tx) {
+        const bool created = [&] {
+            auto existing = tx.prepare("SELECT 1 FROM hub_meta WHERE key = 'instance_id'");
+            return !existing.step();
+        }();
         const std::pair<std::string_view, std::string> facts[] = {
             {"instance_id", ids.next("hub")},
             {"created_at", std::to_string(clock.now().ms())},
@@ -84,7 +91,24 @@ void record_identity(store::Database& database, IdGenerator& ids, const Clock& c
                 .bind_all(key, value)
                 .run();
         }
+        // A hub upgraded from a version without stored settings has none yet: its first open
+        // with initial settings stores them (what its processes ran with before).
+        const bool never_set = [&] {
+            auto any = tx.prepare("SELECT 1 FROM settings_changes LIMIT 1");
+            return !any.step();
+        }();
+        if ((created || never_set) && initial_settings) {
+            detail::write_settings(tx, *initial_settings, "initial_settings", clock.now());
+        }
     });
+}
+
+void require_operator(std::string_view by) {
+    if (by != kOperatorPrincipal) {
+        throw Error(
+            ErrorCode::permission_denied,
+            fmt::format("'{}' may not change the hub's settings: only the operator may", by), "by");
+    }
 }
 
 std::string meta_value(store::Transaction& tx, std::string_view key) {
@@ -121,6 +145,9 @@ Hub Hub::open(const std::filesystem::path& directory, const HubOptions& options)
     core.clock = options.clock ? options.clock : system_clock();
     core.ids = std::make_unique<IdGenerator>(core.clock);
     const auto settings = database_options(options);  // validated by the database below
+    if (options.initial_settings) {
+        options.initial_settings->validate();
+    }
 
     prepare_directory(directory, options.create_if_missing);
     const auto database_path = directory / kDatabaseFile;
@@ -132,7 +159,7 @@ Hub Hub::open(const std::filesystem::path& directory, const HubOptions& options)
     }
     core.database = std::make_unique<store::Database>(database_path, settings);
     store::migrate(*core.database, store::hub_migrations(), core.now().ms());
-    record_identity(*core.database, *core.ids, *core.clock);
+    record_identity(*core.database, *core.ids, *core.clock, options.initial_settings);
     make_blob_folder(core.blob_directory);
     // (services: constructed here, each with a reference to `core`)
     impl->scheduler = std::make_unique<Scheduler>(core, options.scheduler);
@@ -167,6 +194,44 @@ HeatLedger& Hub::heat_ledger() const {
 
 Settlement& Hub::settlement() const {
     return *impl_->settlement;
+}
+
+HubSettings Hub::settings() const {
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return detail::read_settings(tx); });
+}
+
+HubSettings Hub::update_settings(const HubSettings& next, std::string_view by) {
+    require_operator(by);
+    auto& core = impl_->core;
+    return core.database->write(
+        [&](store::Transaction& tx) { return detail::write_settings(tx, next, by, core.now()); });
+}
+
+HubSettings Hub::patch_settings(std::string_view patch_json, std::string_view by) {
+    require_operator(by);
+    auto& core = impl_->core;
+    return core.database->write([&](store::Transaction& tx) {
+        const auto next = HubSettings::from_json(patch_json, detail::read_settings(tx));
+        return detail::write_settings(tx, next, by, core.now());
+    });
+}
+
+HubSettings Hub::set_setting(std::string_view key, std::string_view value_text,
+                             std::string_view by) {
+    require_operator(by);
+    auto& core = impl_->core;
+    return core.database->write([&](store::Transaction& tx) {
+        const auto next = detail::read_settings(tx).with(key, value_text);
+        return detail::write_settings(tx, next, by, core.now());
+    });
+}
+
+std::vector<SettingsChange> Hub::settings_history(std::int64_t after_seq,
+                                                  std::int64_t limit) const {
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        return detail::read_settings_history(tx, after_seq, limit);
+    });
 }
 
 int Hub::latest_schema_version() {

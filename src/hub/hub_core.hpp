@@ -5,6 +5,7 @@
 // Hub that owns it. Not installed.
 #pragma once
 
+#include "hub/settings_store.hpp"
 #include "store/database.hpp"
 
 #include <sihlicon/hub.hpp>
@@ -22,6 +23,13 @@ struct HubCore {
     std::shared_ptr<const Clock> clock;
     std::unique_ptr<store::Database> database;
     std::unique_ptr<IdGenerator> ids;
+    mutable SettingsCache settings_cache;
+
+    // The hub's settings as of `tx` (see SettingsCache): what every decision of money or
+    // routing reads, in the transaction that makes it.
+    std::shared_ptr<const HubSettings> settings(store::Transaction& tx) const {
+        return settings_cache.get(tx);
+    }
 
     Timestamp now() const { return clock->now(); }
 };

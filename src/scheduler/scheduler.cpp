@@ -247,7 +247,9 @@ struct Scheduler::Impl {
         const auto options_now = current_options();
         auto run = [&](store::Transaction& tx) {
             changes.clear();
-            Moves moves{tx, changes, core.now(), options_now, std::nullopt};
+            // The hub's settings as of this transaction: a change by any process applies.
+            const auto rules = scheduler::Rules::of(options_now, *core.settings(tx));
+            Moves moves{tx, changes, core.now(), rules, std::nullopt};
             if constexpr (std::is_void_v<decltype(body(moves))>) {
                 body(moves);
                 settle(tx, changes);
@@ -293,17 +295,12 @@ void detail::SchedulerAccess::set_settlement_hooks(Scheduler& scheduler, JobSett
     scheduler.impl_->settlement_hooks = std::move(hooks);
 }
 
-const SchedulerOptions& Scheduler::options() const {
-    std::lock_guard lock(impl_->options_mutex);
-    return impl_->options;
+SchedulerOptions Scheduler::options() const {
+    return impl_->current_options();
 }
 
 void Scheduler::set_options(const SchedulerOptions& options) {
     check_range("lease_duration", options.lease_duration.count(), 1, 7LL * 24 * 3600 * 1000);
-    check_range("heartbeat_interval", options.heartbeat_interval.count(), 1, 24LL * 3600 * 1000);
-    check_range("missed_heartbeats", options.missed_heartbeats, 1, 1000);
-    check_range("aging_interval", options.aging_interval.count(), 1, 365LL * 24 * 3600 * 1000);
-    check_range("submissions_per_hour", options.submissions_per_hour, 0, 1'000'000'000);
     check_range("claim_scan_limit", options.claim_scan_limit, 1, 100'000);
     check_range("input_recheck_interval", options.input_recheck_interval.count(), 1,
                 24LL * 3600 * 1000);
@@ -1422,9 +1419,10 @@ QueueStats Scheduler::queue_stats(std::string_view hub_id) const {
 }
 
 std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
-    const auto options = impl_->current_options();
+    const auto process_options = impl_->current_options();
     const auto now = impl_->core.now();
     return impl_->core.database->read([&](store::Transaction& tx) {
+        const auto options = scheduler::Rules::of(process_options, *impl_->core.settings(tx));
         const auto job = scheduler::load_job(tx, job_id).record;
         std::vector<Placement> lines;
         if (job.status != JobStatus::queued) {

@@ -53,11 +53,31 @@ struct HeldCounters {
     std::map<std::string, std::int64_t, std::less<>> hub_power_w;
 };
 
+// What a write decides by: this process's SchedulerOptions and the hub's settings as of the
+// write's transaction (include/sihlicon/settings.hpp), under the names the rules use.
+struct Rules {
+    std::chrono::milliseconds lease_duration{60'000};
+    std::chrono::milliseconds heartbeat_interval{30'000};
+    std::int64_t missed_heartbeats = 3;
+    std::chrono::milliseconds aging_interval{60'000};
+    std::int64_t submissions_per_hour = 10;
+    std::int64_t claim_scan_limit = 256;
+    std::chrono::milliseconds input_recheck_interval{1'000};
+    std::chrono::milliseconds preference_window{60'000};
+
+    static Rules of(const SchedulerOptions& options, const HubSettings& settings) {
+        return Rules{options.lease_duration,         settings.heartbeat_interval,
+                     settings.missed_heartbeats,     settings.aging_interval,
+                     settings.submissions_per_hour,  options.claim_scan_limit,
+                     options.input_recheck_interval, settings.preference_window};
+    }
+};
+
 struct Moves {
     store::Transaction& tx;
     Changes& changes;
     Timestamp now;
-    const SchedulerOptions& options;
+    const Rules& options;
     // While set, release_resources gathers here instead of updating the worker and hub rows
     // at once; store_held_counters() writes one update per worker and per hub. A batch of
     // completions holds them, and reads none of those counters until it stores them.

@@ -18,24 +18,8 @@ constexpr std::int64_t kOne = 1'000'000;
 
 }  // namespace
 
-void check_demand_options(const SettlementOptions& options) {
-    if (options.demand_min_ppm < 1 || options.demand_min_ppm > 100 * kOne) {
-        throw Error::invalid("demand_min_ppm", std::to_string(options.demand_min_ppm),
-                             "must be 1 to 100,000,000 ppm");
-    }
-    if (options.demand_max_ppm < options.demand_min_ppm || options.demand_max_ppm > 100 * kOne) {
-        throw Error::invalid("demand_max_ppm", std::to_string(options.demand_max_ppm),
-                             "must be demand_min_ppm to 100,000,000 ppm");
-    }
-    if (options.demand_full_queue_depth < 1 || options.demand_full_queue_depth > kOne) {
-        throw Error::invalid("demand_full_queue_depth",
-                             std::to_string(options.demand_full_queue_depth),
-                             "must be 1 to 1,000,000 jobs");
-    }
-}
-
 DemandPrice demand_price(std::int64_t base_price, const DemandSignals& signals,
-                         const SettlementOptions& options) {
+                         const HubSettings& options) {
     DemandPrice result;
     const auto depth =
         std::clamp<std::int64_t>(signals.queue_depth, 0, options.demand_full_queue_depth);
@@ -65,8 +49,7 @@ DemandPrice demand_price(std::int64_t base_price, const DemandSignals& signals,
 }
 
 DemandSignals read_demand(store::Transaction& tx, std::string_view job_id,
-                          const std::optional<std::string>& hub_id,
-                          const SettlementOptions& options) {
+                          const std::optional<std::string>& hub_id, const HubSettings& options) {
     DemandSignals signals;
     {
         // Counting stops at the depth where the queue's pressure is full, so a long queue

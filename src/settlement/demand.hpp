@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Demand pricing (SettlementOptions::demand_*): the signals read inside a submission's
+// Demand pricing (the hub settings demand_*, HubSettings): the signals read inside a submission's
 // transaction and the exact integer rule that turns them and a table price into a price.
 // Not installed.
 #pragma once
 
 #include "store/database.hpp"
 
+#include <sihlicon/settings.hpp>
 #include <sihlicon/settlement.hpp>
 
 #include <cstdint>
@@ -29,18 +30,15 @@ struct DemandPrice {
     std::int64_t price = 0;  // minor units
 };
 
-// Validates the demand options. Throws Error::invalid naming the option.
-void check_demand_options(const SettlementOptions& options);
-
-// The price of `base_price` minor units under `signals` (the rule of SettlementOptions).
-// Throws Error::invalid("price", ...) if the price does not fit int64.
+// The price of `base_price` minor units under `signals` (the rule of settlement.hpp's file comment;
+// the bounds are hub settings, validated by HubSettings::validate). Throws Error::invalid("price",
+// ...) if the price does not fit int64.
 DemandPrice demand_price(std::int64_t base_price, const DemandSignals& signals,
-                         const SettlementOptions& options);
+                         const HubSettings& options);
 
 // Reads the signals for job `job_id` whose queue is `queue_hub` ("" for jobs pinned to no hub)
 // and whose hub is `hub_id` (none: every hub's workers). REQUIRES: `tx` is open.
 DemandSignals read_demand(store::Transaction& tx, std::string_view job_id,
-                          const std::optional<std::string>& hub_id,
-                          const SettlementOptions& options);
+                          const std::optional<std::string>& hub_id, const HubSettings& options);
 
 }  // namespace sihlicon::settlement

@@ -215,7 +215,7 @@ EpochLeaves collect_leaves(store::Database& database, std::int64_t number,
 }
 
 EpochFigures figures_of(const SealInput& input, const EpochLeaves& leaves,
-                        const SettlementOptions& options) {
+                        const HubSettings& options) {
     const auto currency = input.epoch.revenue.currency();
     EpochFigures figures;
     figures.epoch_id = input.epoch.id;
@@ -373,7 +373,7 @@ std::int64_t begin_seal(store::Transaction& tx, const Currency& currency, Timest
 }
 
 EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
-                        const crypto::Signer& signer, const SettlementOptions& options,
+                        const crypto::Signer& signer, const HubSettings& options,
                         std::chrono::milliseconds offline_after, std::int64_t number,
                         const SealFaultPoint& fault) {
     const auto reach = [&](std::string_view point) {

@@ -44,7 +44,7 @@ using SealFaultPoint = std::function<void(std::string_view point)>;
 // readiness pool is shared by each worker's uptime within the epoch (uptime_within, with the
 // scheduler's missed-heartbeat limit `offline_after`).
 EpochRecord finish_seal(detail::HubCore& core, ContentStore& content_store,
-                        const crypto::Signer& signer, const SettlementOptions& options,
+                        const crypto::Signer& signer, const HubSettings& options,
                         std::chrono::milliseconds offline_after, std::int64_t number,
                         const SealFaultPoint& fault = {});
 

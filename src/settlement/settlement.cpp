@@ -29,38 +29,6 @@ namespace {
 constexpr std::string_view kHubOwner = "hub";
 constexpr std::string_view kBundleOwner = "settlement";
 
-void validate_options(const SettlementOptions& options) {
-    const auto check_ppm = [](std::string_view field, std::int64_t value) {
-        if (value < 0 || value > 1'000'000) {
-            throw Error::invalid(field, std::to_string(value), "must be 0 to 1,000,000 ppm");
-        }
-    };
-    check_ppm("protocol_fee_ppm", options.protocol_fee_ppm);
-    check_ppm("operator_fee_ppm", options.operator_fee_ppm);
-    check_ppm("work_pool_ppm", options.work_pool_ppm);
-    if (options.protocol_fee_ppm + options.operator_fee_ppm > 1'000'000) {
-        throw Error::invalid("operator_fee_ppm", std::to_string(options.operator_fee_ppm),
-                             "the fees together may not exceed 1,000,000 ppm");
-    }
-    if (options.epoch_duration_ms <= 0) {
-        throw Error::invalid("epoch_duration_ms", std::to_string(options.epoch_duration_ms),
-                             "must be above zero");
-    }
-    const auto check_price = [&](std::string_view field, const Money& price) {
-        if (price.currency() != options.currency || price.minor_units() < 0) {
-            throw Error::invalid(
-                field, price.to_string(),
-                fmt::format("must be a non-negative amount in {}", options.currency.code()));
-        }
-    };
-    settlement::check_demand_options(options);
-    check_price("default_price", options.default_price);
-    for (const auto& [type, price] : options.prices) {
-        parse_job_type(type, "prices");
-        check_price(fmt::format("prices.{}", type), price);
-    }
-}
-
 std::shared_ptr<const crypto::Signer> load_signer(const detail::HubCore& core,
                                                   const SettlementOptions& options) {
     if (options.signer) {
@@ -76,7 +44,7 @@ struct Settlement::Impl {
     detail::HubCore& core;
     Scheduler& scheduler;
     ContentStore& content_store;
-    SettlementOptions options;
+    SettlementOptions process_options;
     mutable std::mutex signer_mutex;
     std::shared_ptr<const crypto::Signer> signer;  // guarded by signer_mutex
     settlement::SealFaultPoint seal_fault;         // tests only
@@ -90,36 +58,36 @@ struct Settlement::Impl {
         : core(core_),
           scheduler(scheduler_),
           content_store(content_store_),
-          options(std::move(options_)),
+          process_options(std::move(options_)),
           signer(std::move(signer_)) {}
 
     std::shared_ptr<const crypto::Signer> current_signer() const {
         std::lock_guard lock(signer_mutex);
         return signer;
     }
-    std::chrono::milliseconds offline_after() const {
-        const auto scheduling = scheduler.options();
-        return scheduling.heartbeat_interval * scheduling.missed_heartbeats;
+    // The hub's settings as of `tx`: every decision of money reads them in its transaction.
+    std::shared_ptr<const HubSettings> settings(store::Transaction& tx) const {
+        return core.settings(tx);
+    }
+    static std::chrono::milliseconds offline_after(const HubSettings& settings) {
+        return settings.heartbeat_interval * settings.missed_heartbeats;
     }
     crypto::Address replace_key(const crypto::PrivateKey& key, bool replace_signer);
 
-    Money price_of(std::string_view job_type) const {
-        const auto found = options.prices.find(std::string(job_type));
-        return found != options.prices.end() ? found->second : options.default_price;
-    }
-
-    AccountRef account(AccountKind kind, std::string_view owner) const {
-        return AccountRef{kind, std::string(owner), options.currency};
+    static Money price_of(const HubSettings& settings, std::string_view job_type) {
+        const auto found = settings.prices.find(std::string(job_type));
+        return found != settings.prices.end() ? found->second : settings.default_price;
     }
 
     void on_transitions(store::Transaction& tx, const std::vector<JobEvent>& events,
                         const std::map<std::size_t, detail::CompletedAttempt>& completed) const;
     // One of them. `active_epoch` is the epoch completions join, looked up at the first.
-    void on_transition(store::Transaction& tx, const JobEvent& event,
+    void on_transition(store::Transaction& tx, const HubSettings& options, const JobEvent& event,
                        const detail::CompletedAttempt* completed,
                        settlement::AttemptTally& attempts,
                        std::optional<std::int64_t>& active_epoch) const;
-    void reserve(store::Transaction& tx, const JobRecord& job, Timestamp now) const;
+    void reserve(store::Transaction& tx, const HubSettings& options, const JobRecord& job,
+                 Timestamp now) const;
     void check_completion(store::Transaction& tx, std::string_view job_id,
                           std::string_view worker_id, const JobCompletion& completion) const;
     void post_heat(store::Transaction& tx, const HeatSettlement& settlement) const;
@@ -127,9 +95,10 @@ struct Settlement::Impl {
 
 // ---- the scheduler's jobs ---------------------------------------------------------------
 
-void Settlement::Impl::reserve(store::Transaction& tx, const JobRecord& job, Timestamp now) const {
+void Settlement::Impl::reserve(store::Transaction& tx, const HubSettings& options,
+                               const JobRecord& job, Timestamp now) const {
     const auto type = std::string(to_string(job.spec.type));
-    const auto base = options.charge_jobs ? price_of(type) : Money::zero(options.currency);
+    const auto base = options.charge_jobs ? price_of(options, type) : Money::zero(options.currency);
     if (base.minor_units() == 0) {
         return;  // a free job: nothing to reserve or to record
     }
@@ -156,8 +125,8 @@ void Settlement::Impl::reserve(store::Transaction& tx, const JobRecord& job, Tim
     const auto transfer_id = fmt::format("job:{}:reserve:{}", job.id, reservation);
     TransferRequest request;
     request.id = transfer_id;
-    request.debit = account(AccountKind::client, job.spec.owner);
-    request.credit = account(AccountKind::escrow, kHubOwner);
+    request.debit = AccountRef{AccountKind::client, job.spec.owner, options.currency};
+    request.credit = AccountRef{AccountKind::escrow, std::string(kHubOwner), options.currency};
     request.amount = price;
     request.kind = TransferKind::job_charge;
     request.reference = job.id;
@@ -183,15 +152,17 @@ void Settlement::Impl::on_transitions(
     const std::map<std::size_t, detail::CompletedAttempt>& completed) const {
     settlement::AttemptTally attempts;
     std::optional<std::int64_t> active_epoch;
+    const auto settings_now = settings(tx);  // one read for the write's transitions
     for (std::size_t i = 0; i < events.size(); ++i) {
         const auto found = completed.find(i);
-        on_transition(tx, events[i], found == completed.end() ? nullptr : &found->second, attempts,
-                      active_epoch);
+        on_transition(tx, *settings_now, events[i],
+                      found == completed.end() ? nullptr : &found->second, attempts, active_epoch);
     }
     attempts.store(tx);
 }
 
-void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& event,
+void Settlement::Impl::on_transition(store::Transaction& tx, const HubSettings& options,
+                                     const JobEvent& event,
                                      const detail::CompletedAttempt* completed,
                                      settlement::AttemptTally& attempts,
                                      std::optional<std::int64_t>& active_epoch) const {
@@ -205,7 +176,7 @@ void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& eve
         if (!options.charge_jobs) {
             return;  // jobs run free: nothing to reserve, so the job need not be read
         }
-        reserve(tx, scheduler::load_job(tx, event.job_id).record, event.at);
+        reserve(tx, options, scheduler::load_job(tx, event.job_id).record, event.at);
         return;
     }
     if (event.to != JobStatus::completed && event.to != JobStatus::failed &&
@@ -268,7 +239,7 @@ void Settlement::Impl::on_transition(store::Transaction& tx, const JobEvent& eve
 void Settlement::Impl::check_completion(store::Transaction& tx, std::string_view job_id,
                                         std::string_view worker_id,
                                         const JobCompletion& completion) const {
-    if (options.require_worker_signatures && !completion.worker_signature) {
+    if (settings(tx)->require_worker_signatures && !completion.worker_signature) {
         throw Error::invalid("worker_signature", "",
                              fmt::format("is required (requireWorkerSignatures): worker '{}' "
                                          "must sign the proof of execution of job '{}'",
@@ -324,7 +295,6 @@ void Settlement::Impl::post_heat(store::Transaction& tx, const HeatSettlement& s
 
 Settlement::Settlement(detail::HubCore& core, Scheduler& scheduler, ContentStore& content_store,
                        HeatLedger& heat_ledger, SettlementOptions options) {
-    validate_options(options);
     auto signer = load_signer(core, options);
     impl_ = std::make_unique<Impl>(core, scheduler, content_store, std::move(options),
                                    std::move(signer));
@@ -359,7 +329,7 @@ Settlement::~Settlement() {
 }
 
 const SettlementOptions& Settlement::options() const {
-    return impl_->options;
+    return impl_->process_options;
 }
 
 crypto::Address Settlement::operator_address() const {
@@ -388,14 +358,14 @@ std::vector<crypto::Address> Settlement::trusted_signers() const {
 }
 
 std::filesystem::path Settlement::operator_key_file() const {
-    if (impl_->options.signer) {
+    if (impl_->process_options.signer) {
         return {};
     }
     return impl_->core.directory / "operator.key";
 }
 
 crypto::Address Settlement::Impl::replace_key(const crypto::PrivateKey& key, bool replace_signer) {
-    if (options.signer) {
+    if (process_options.signer) {
         throw Error(ErrorCode::conflict,
                     "the operator key is the host's signer; replace it in the host", "key");
     }
@@ -437,7 +407,8 @@ void SettlementAccess::set_seal_fault_point(Settlement& settlement,
 
 Money Settlement::price_of(std::string_view job_type) const {
     parse_job_type(job_type, "job_type");
-    return impl_->price_of(job_type);
+    return impl_->core.database->read(
+        [&](store::Transaction& tx) { return Impl::price_of(*impl_->settings(tx), job_type); });
 }
 
 std::optional<std::pair<Money, std::string>> Settlement::job_charge(std::string_view job_id) const {
@@ -695,24 +666,24 @@ std::vector<MarketTransaction> Settlement::market_transactions(const MarketFilte
 
 Reputation Settlement::worker_reputation(std::string_view worker_id) const {
     const auto now = impl_->core.now();
-    const auto offline_after = impl_->offline_after();
     return impl_->core.database->read([&](store::Transaction& tx) {
+        const auto offline_after = Impl::offline_after(*impl_->settings(tx));
         return settlement::load_worker_reputation(tx, worker_id, now, offline_after);
     });
 }
 
 Reputation Settlement::hub_reputation(std::string_view hub_id) const {
     const auto now = impl_->core.now();
-    const auto offline_after = impl_->offline_after();
     return impl_->core.database->read([&](store::Transaction& tx) {
+        const auto offline_after = Impl::offline_after(*impl_->settings(tx));
         return settlement::load_hub_reputation(tx, hub_id, now, offline_after);
     });
 }
 
 std::vector<Reputation> Settlement::reputations(ReputationSubject subject) const {
     const auto now = impl_->core.now();
-    const auto offline_after = impl_->offline_after();
     return impl_->core.database->read([&](store::Transaction& tx) {
+        const auto offline_after = Impl::offline_after(*impl_->settings(tx));
         return settlement::load_reputations(tx, subject, now, offline_after);
     });
 }
@@ -722,7 +693,7 @@ std::vector<Reputation> Settlement::reputations(ReputationSubject subject) const
 EpochRecord Settlement::current_epoch() const {
     auto& core = impl_->core;
     const auto number = core.database->write([&](store::Transaction& tx) {
-        return settlement::ensure_active_epoch(tx, impl_->options.currency, core.now());
+        return settlement::ensure_active_epoch(tx, impl_->settings(tx)->currency, core.now());
     });
     return core.database->read(
         [&](store::Transaction& tx) { return settlement::load_epoch_by_number(tx, number); });
@@ -731,17 +702,20 @@ EpochRecord Settlement::current_epoch() const {
 EpochRecord Settlement::seal_epoch() {
     auto& core = impl_->core;
     const auto signer = impl_->current_signer();
+    // The settings the seal splits by are those of the transaction that begins it.
+    std::shared_ptr<const HubSettings> settings;
     const auto number = core.database->write([&](store::Transaction& tx) {
-        return settlement::begin_seal(tx, impl_->options.currency, core.now());
+        settings = impl_->settings(tx);
+        return settlement::begin_seal(tx, settings->currency, core.now());
     });
-    return settlement::finish_seal(core, impl_->content_store, *signer, impl_->options,
-                                   impl_->offline_after(), number, impl_->seal_fault);
+    return settlement::finish_seal(core, impl_->content_store, *signer, *settings,
+                                   Impl::offline_after(*settings), number, impl_->seal_fault);
 }
 
 std::optional<EpochRecord> Settlement::seal_due_epoch() {
     auto& core = impl_->core;
     const auto due = core.database->read([&](store::Transaction& tx) {
-        return settlement::seal_is_due(tx, core.now(), impl_->options.epoch_duration_ms);
+        return settlement::seal_is_due(tx, core.now(), impl_->settings(tx)->epoch_duration_ms);
     });
     if (!due) {
         return std::nullopt;

@@ -24,6 +24,25 @@ CREATE TABLE hub_meta (
 );
 )sql";
 
+// Version 14: the hub's settings (include/sihlicon/settings.hpp), key -> JSON value text (a key
+// never set has its default), and their audit trail. The default upload quota is not here: it
+// is the content store's quota of owner "*" (cas_quotas). IF NOT EXISTS: a hub taken back to
+// an older version (as the migration tests do) runs it again.
+constexpr std::string_view kHubSettings = R"sql(
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at  INTEGER NOT NULL,
+    by  TEXT NOT NULL,
+    key TEXT NOT NULL,
+    old TEXT NOT NULL,
+    new TEXT NOT NULL
+);
+)sql";
+
 // The scripts of a migration that spans services, joined at compile time: each service keeps
 // its own tables' SQL, the migration runs them in one script.
 template <const std::string_view&... Scripts>
@@ -55,6 +74,7 @@ constexpr std::array kMigrations{
     Migration{13, "settlement_uptime_spans", settlement::market::kUptimeSpans},
     Migration{14, "scheduler_worker_gpu_stats", scheduler::kWorkerGpuStats},
     Migration{15, "api_tokens", auth::kSchema},
+    Migration{16, "hub_settings", kHubSettings},
 };
 
 constexpr std::array kCountedTables{

@@ -12,8 +12,7 @@ namespace sihlicon::testing {
 
 TEST_CASE("an agent with a worker key signs its proofs; a hub requiring signatures takes them") {
     AgentFixture fixture;
-    fixture.hub = fixture.open_hub(
-        [](HubOptions& options) { options.settlement.require_worker_signatures = true; });
+    fixture.hub.set_setting("requireWorkerSignatures", "true", "operator");
     const auto key = crypto::PrivateKey::generate();
     const auto job = fixture.scheduler().submit(
         AgentFixture::shell_job("signed", "printf 'result' > \"$SIHLICON_OUTPUT_DIR/out.txt\""));
@@ -37,8 +36,7 @@ TEST_CASE("an agent with a worker key signs its proofs; a hub requiring signatur
 
 TEST_CASE("an agent without a key cannot complete on a hub that requires signatures") {
     AgentFixture fixture;
-    fixture.hub = fixture.open_hub(
-        [](HubOptions& options) { options.settlement.require_worker_signatures = true; });
+    fixture.hub.set_setting("requireWorkerSignatures", "true", "operator");
     auto spec = AgentFixture::shell_job("unsigned", "true");
     spec.max_attempts = 1;
     const auto job = fixture.scheduler().submit(spec);

@@ -88,8 +88,8 @@ static sih_hub* open_hub(sih_clock** out_clock) {
     sih_hub_options options = SIH_HUB_OPTIONS_INIT;
     options.clock = clock;
     options.durability = SIH_DURABILITY_PROCESS_CRASH;
-    options.scheduler_options_json = "{\"submissionsPerHour\":0}";
-    options.settlement_options_json = "{\"chargeJobs\":true,\"defaultPrice\":\"0.10\"}";
+    options.settlement_options_json =
+        "{\"chargeJobs\":true,\"defaultPrice\":\"0.10\",\"submissionsPerHour\":0}";
     sih_hub* hub = NULL;
     OK(sih_hub_open(directory, &options, &hub));
     CHECK(hub != NULL);
@@ -304,7 +304,10 @@ static void test_scheduler_hubs_and_workers(void) {
     CHECK(error_names("cpu"));
 
     OK(sih_scheduler_options(hub, &json));
-    CHECK(has(&json, "\"submissionsPerHour\":0"));
+    CHECK(has(&json, "\"claimScanLimit\":256"));
+    /* A hub-wide setting is not a process option. */
+    FAILS(sih_scheduler_set_options(hub, "{\"submissionsPerHour\":5}"), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("submissionsPerHour"));
     OK(sih_scheduler_set_options(hub, "{\"leaseDurationMs\":120000}"));
     OK(sih_scheduler_options(hub, &json));
     CHECK(has(&json, "\"leaseDurationMs\":120000"));
@@ -1434,8 +1437,7 @@ static void test_worker_signatures_and_eip191(void) {
     sih_hub_options options = SIH_HUB_OPTIONS_INIT;
     options.clock = clock;
     options.durability = SIH_DURABILITY_PROCESS_CRASH;
-    options.scheduler_options_json = "{\"submissionsPerHour\":0}";
-    options.settlement_options_json = "{\"requireWorkerSignatures\":true}";
+    options.settlement_options_json = "{\"requireWorkerSignatures\":true,\"submissionsPerHour\":0}";
     sih_hub* hub = NULL;
     OK(sih_hub_open(directory, &options, &hub));
     if (hub == NULL) {
@@ -1915,6 +1917,10 @@ static void test_every_hub_function_refuses_null(void) {
         sih_heat_series(NULL, "h", "hour", 0, 1, &json),
         sih_heat_unmet_demand_w(NULL, "h", SIH_NONE, &number),
         sih_settlement_options(NULL, &json),
+        sih_hub_settings(NULL, &json),
+        sih_hub_update_settings(NULL, "{}", "operator", &json),
+        sih_hub_set_setting(NULL, "chargeJobs", "true", "operator", &json),
+        sih_hub_settings_history(NULL, 0, 10, &json),
         sih_settlement_operator_address(NULL, &json),
         sih_settlement_price_of(NULL, "ocr", &json),
         sih_settlement_charge_of(NULL, "j", &json),
@@ -2084,6 +2090,58 @@ static void test_worker_agent_native_job_rules(void) {
     close_hub(&hub, &clock);
 }
 
+/* ---- hub settings ----------------------------------------------------------------------- */
+
+static void test_hub_settings(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    OK(sih_hub_settings(hub, &json));
+    CHECK(has(&json, "\"chargeJobs\":true"));
+    OK(sih_hub_settings(hub, &json));
+    CHECK(has(&json, "\"submissionsPerHour\":0"));
+
+    /* One key in its text form: the stored price applies to the next price. */
+    OK(sih_hub_set_setting(hub, "defaultPrice", "0.25", "operator", &json));
+    CHECK(has(&json, "\"defaultPrice\":\"0.250000\""));
+    OK(sih_settlement_price_of(hub, "ocr", &json));
+    CHECK(has(&json, "\"amount\":\"0.250000\""));
+    OK(sih_hub_update_settings(hub, "{\"prices\":{\"ocr\":\"0.05\"}}", "operator", &json));
+    CHECK(has(&json, "\"prices\":{\"ocr\":\"0.050000\"}"));
+    OK(sih_settlement_price_of(hub, "ocr", &json));
+    CHECK(has(&json, "\"amount\":\"0.050000\""));
+
+    /* Only the operator; a bad value names the key and changes nothing. */
+    FAILS(sih_hub_set_setting(hub, "defaultPrice", "0.30", "alice", &json), SIH_PERMISSION_DENIED);
+    FAILS(sih_hub_set_setting(hub, "protocolFeePpm", "2000000", "operator", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("protocolFeePpm"));
+    FAILS(sih_hub_update_settings(hub, "{\"epochDurationMs\":0}", "operator", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("epochDurationMs"));
+    OK(sih_hub_settings(hub, &json));
+    CHECK(has(&json, "\"defaultPrice\":\"0.250000\""));
+    OK(sih_hub_settings(hub, &json));
+    CHECK(has(&json, "\"protocolFeePpm\":20000"));
+
+    OK(sih_hub_settings_history(hub, 0, 100, &json));
+    CHECK(has(&json, "\"key\":\"defaultPrice\",\"old\":\"0.100000\",\"new\":\"0.250000\""));
+    OK(sih_hub_settings_history(hub, 0, 100, &json));
+    CHECK(has(&json, "\"by\":\"operator\""));
+    FAILS(sih_hub_settings_history(hub, 0, 0, &json), SIH_INVALID_ARGUMENT);
+    sih_hub_close(&hub);
+
+    /* Initial settings apply only when the hub is created. */
+    sih_hub_options options = SIH_HUB_OPTIONS_INIT;
+    options.clock = clock;
+    options.settlement_options_json = "{\"chargeJobs\":false}";
+    OK(sih_hub_open(directory, &options, &hub));
+    OK(sih_hub_settings(hub, &json));
+    CHECK(has(&json, "\"chargeJobs\":true"));
+    sih_free(json);
+    close_hub(&hub, &clock);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -2113,6 +2171,7 @@ static const test_case tests[] = {
     {"worker_agent_with_a_worker_key", test_worker_agent_with_a_worker_key},
     {"every_hub_function_refuses_null", test_every_hub_function_refuses_null},
     {"worker_signatures_and_eip191", test_worker_signatures_and_eip191},
+    {"hub_settings", test_hub_settings},
 };
 
 int main(int argc, char** argv) {

@@ -48,6 +48,23 @@ check "an unknown command is a usage error" test "$rc" -eq 2
 "$sihlicon" --hub "$hub" info extra >/dev/null 2>&1; rc=$?
 check "an unexpected argument is a usage error" test "$rc" -eq 2
 
+# Hub settings: stored in the hub, changed by the operator, audited.
+out=$("$sihlicon" --hub "$hub" settings show)
+check "settings show lists the default price" grep -q '^defaultPrice  *0.100000$' <<<"$out"
+out=$("$sihlicon" --hub "$hub" settings set prices.ocr 0.05 --json)
+check "settings set prints the stored settings as JSON" grep -q '"prices":{"ocr":"0.050000"}' <<<"$out"
+"$sihlicon" --hub "$hub" settings set epochDurationMs 2h >/dev/null
+out=$("$sihlicon" --hub "$hub" --json settings show)
+check "a later process reads the stored setting" grep -q '"epochDurationMs":7200000' <<<"$out"
+err=$("$sihlicon" --hub "$hub" settings set protocolFeePpm 2000000 2>&1 >/dev/null); rc=$?
+check "a bad setting exits 1" test "$rc" -eq 1
+check "a bad setting names the key and the value" grep -q 'protocolFeePpm.*2000000' <<<"$err"
+err=$("$sihlicon" --hub "$hub" settings set chargeJobs true --by alice 2>&1 >/dev/null); rc=$?
+check "only the operator may change a setting" grep -q '^sihlicon: permission_denied:' <<<"$err"
+out=$("$sihlicon" --hub "$hub" settings history)
+check "settings history shows each change" test "$(wc -l <<<"$out")" -eq 2
+check "settings history shows who changed what" grep -q 'operator epochDurationMs: 86400000 -> 7200000' <<<"$out"
+
 out=$("$sihlicon" version --json)
 check "version --json names the ABI" grep -q '"abiVersion":0' <<<"$out"
 out=$("$sihlicon" --help)

@@ -65,9 +65,9 @@ constexpr std::string_view kHubId = "pool";
 HubOptions hub_options() {
     HubOptions options;
     options.durability = Durability::process_crash;  // survives kill -9, which is what we test
-    options.scheduler.submissions_per_hour = 0;
     options.scheduler.lease_duration = std::chrono::milliseconds(300);
-    options.settlement.charge_jobs = true;
+    options.initial_settings.emplace().submissions_per_hour = 0;
+    options.initial_settings->charge_jobs = true;
     // --commit-interval: the children write through the hub's write log.
     if (const char* interval = std::getenv("SIHLICON_HARNESS_COMMIT_INTERVAL_MS")) {
         options.commit_interval = std::chrono::milliseconds(std::atoi(interval));

@@ -165,9 +165,7 @@ TEST_CASE("when the disk fills under eight writing threads, every acknowledged j
     const auto path = each_write_path();
     auto hub = Hub::open(dir / "hub", path.options);
     hub.scheduler().register_hub(pool_hub());
-    auto options = hub.scheduler().options();
-    options.submissions_per_hour = 0;
-    hub.scheduler().set_options(options);
+    hub.set_setting("submissionsPerHour", "0", "operator");
     arm_fault(path.file, FaultCall::write, ENOSPC, 40);  // room for some writes, then full
     std::atomic<int> acknowledged{0};
     std::atomic<int> refused{0};

@@ -24,7 +24,7 @@ sih_hub* hub() {
         sih_hub_options options = SIH_HUB_OPTIONS_INIT;
         options.durability = SIH_DURABILITY_PROCESS_CRASH;
         options.integrity_check = SIH_INTEGRITY_CHECK_NONE;
-        options.scheduler_options_json = R"({"submissionsPerHour":0})";
+        options.settlement_options_json = R"({"submissionsPerHour":0})";
         sih_hub* opened = nullptr;
         sihlicon::fuzz::require(sih_hub_open(folder.c_str(), &options, &opened) == SIH_OK,
                                 "the fuzz hub opens");

@@ -35,7 +35,7 @@ struct SchedulerFixture {
         HubOptions options;
         options.clock = clock;
         options.durability = Durability::process_crash;
-        options.scheduler.submissions_per_hour = 0;
+        options.initial_settings.emplace().submissions_per_hour = 0;
         if (adjust) {
             adjust(options);
         }

@@ -216,9 +216,7 @@ TEST_CASE("an idempotency key returns the first job for the same request, and re
 
 TEST_CASE("the per-owner rate limit refuses the eleventh job in an hour with the time to wait") {
     SchedulerFixture fixture;
-    auto options = fixture.scheduler().options();
-    options.submissions_per_hour = 10;  // the seed's default
-    fixture.scheduler().set_options(options);
+    fixture.hub.set_setting("submissionsPerHour", "10", "operator");  // the seed's default
     for (int i = 0; i < 10; ++i) {
         fixture.scheduler().submit(SchedulerFixture::job());
         fixture.clock->advance(std::chrono::minutes(1));

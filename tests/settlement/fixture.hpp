@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <sihlicon/hub.hpp>
+#include <sihlicon/principal.hpp>
 #include <sihlicon/settlement.hpp>
 
 #include <memory>
@@ -22,6 +23,16 @@ inline Money usd(std::string_view decimal) {
     return Money::parse(decimal, kUsd);
 }
 
+// Opens the hub in `directory` with `options` and gives it `settings`, whether this open
+// creates it (initial_settings) or it exists (Hub::update_settings, as the operator).
+inline std::unique_ptr<Hub> open_with_settings(const std::filesystem::path& directory,
+                                               HubOptions options, const HubSettings& settings) {
+    options.initial_settings = settings;
+    auto hub = std::make_unique<Hub>(Hub::open(directory, options));
+    hub->update_settings(settings, kOperatorPrincipal);
+    return hub;
+}
+
 struct SettlementFixture {
     TempDir dir;
     std::shared_ptr<ManualClock> clock =
@@ -33,9 +44,10 @@ struct SettlementFixture {
         HubOptions options;
         options.clock = clock;
         options.durability = Durability::process_crash;
-        options.scheduler.submissions_per_hour = 0;
-        options.settlement.charge_jobs = charge_jobs;
-        return std::make_unique<Hub>(Hub::open(dir.path(), options));
+        HubSettings settings;
+        settings.submissions_per_hour = 0;
+        settings.charge_jobs = charge_jobs;
+        return open_with_settings(dir.path(), options, settings);
     }
     void reopen() {
         hub.reset();

@@ -22,9 +22,9 @@ using sihlicon::testing::usd;
 
 namespace {
 
-SettlementOptions demand_options(std::int64_t min_ppm, std::int64_t max_ppm,
-                                 std::int64_t full_depth = 100) {
-    SettlementOptions options;
+HubSettings demand_options(std::int64_t min_ppm, std::int64_t max_ppm,
+                           std::int64_t full_depth = 100) {
+    HubSettings options;
     options.demand_min_ppm = min_ppm;
     options.demand_max_ppm = max_ppm;
     options.demand_full_queue_depth = full_depth;
@@ -45,12 +45,13 @@ struct DemandFixture : SettlementFixture {
         HubOptions options;
         options.clock = clock;
         options.durability = Durability::process_crash;
-        options.scheduler.submissions_per_hour = 0;
-        options.settlement.charge_jobs = true;
-        options.settlement.demand_min_ppm = 800'000;
-        options.settlement.demand_max_ppm = 2'000'000;
-        options.settlement.demand_full_queue_depth = 4;
-        return std::make_unique<Hub>(Hub::open(dir.path(), options));
+        HubSettings settings;
+        settings.submissions_per_hour = 0;
+        settings.charge_jobs = true;
+        settings.demand_min_ppm = 800'000;
+        settings.demand_max_ppm = 2'000'000;
+        settings.demand_full_queue_depth = 4;
+        return sihlicon::testing::open_with_settings(dir.path(), options, settings);
     }
 };
 
@@ -112,11 +113,11 @@ TEST_CASE("a demand price is exact: rounded half up to a minor unit, refused whe
           }) == ErrorCode::invalid_argument);
 }
 
-TEST_CASE("demand options outside their bounds are refused when the hub opens") {
+TEST_CASE("demand settings outside their bounds are refused when the hub opens") {
     testing::TempDir dir;
     const auto refused = [&](std::int64_t min_ppm, std::int64_t max_ppm, std::int64_t depth) {
         HubOptions options;
-        options.settlement = demand_options(min_ppm, max_ppm, depth);
+        options.initial_settings = demand_options(min_ppm, max_ppm, depth);
         return error_of([&] { Hub::open(dir.path(), options); });
     };
     CHECK(refused(0, 1'000'000, 100) == ErrorCode::invalid_argument);

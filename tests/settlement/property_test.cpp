@@ -112,12 +112,13 @@ class Run {
         HubOptions options;
         options.clock = f_.clock;
         options.durability = Durability::process_crash;
-        options.scheduler.submissions_per_hour = 0;
-        options.settlement.charge_jobs = true;
-        options.settlement.demand_min_ppm = 500'000;
-        options.settlement.demand_max_ppm = 3'000'000;
-        options.settlement.demand_full_queue_depth = 5;
-        return std::make_unique<Hub>(Hub::open(f_.dir.path(), options));
+        HubSettings settings;
+        settings.submissions_per_hour = 0;
+        settings.charge_jobs = true;
+        settings.demand_min_ppm = 500'000;
+        settings.demand_max_ppm = 3'000'000;
+        settings.demand_full_queue_depth = 5;
+        return sihlicon::testing::open_with_settings(f_.dir.path(), options, settings);
     }
 
     void top_up(const std::string& id) {

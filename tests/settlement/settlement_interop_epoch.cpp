@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
     const int jobs = argc > 2 ? std::stoi(argv[2]) : 11;
     HubOptions options;
     options.durability = Durability::process_crash;
-    options.scheduler.submissions_per_hour = 0;
-    options.settlement.charge_jobs = true;
+    options.initial_settings.emplace().submissions_per_hour = 0;
+    options.initial_settings->charge_jobs = true;
     auto hub = Hub::open(dir / "hub", options);
     HubSpec site;
     site.id = "zurich";

@@ -291,8 +291,8 @@ TEST_CASE("a requeued job reserves its price again and is charged once when it c
 TEST_CASE("a job type's price comes from the table, the seed's USD 0.10 otherwise") {
     testing::TempDir dir;
     HubOptions options;
-    options.settlement.charge_jobs = true;
-    options.settlement.prices.emplace("ai-inference", usd("0.25"));
+    options.initial_settings.emplace().charge_jobs = true;
+    options.initial_settings->prices.emplace("ai-inference", usd("0.25"));
     const auto hub = Hub::open(dir.path(), options);
     CHECK(hub.settlement().price_of("ai-inference") == usd("0.25"));
     CHECK(hub.settlement().price_of("ocr") == usd("0.1"));
@@ -444,8 +444,8 @@ TEST_CASE("a seal interrupted by a crash is finished by the next seal and pays o
     // Finishing the same seal again (as a second process would) changes nothing.
     settlement::finish_seal(
         HubAccess::core(*f.hub), f.hub->content_store(),
-        crypto::LocalKeySigner::load(f.dir.path() / "operator.key"), f.settlement().options(),
-        f.scheduler().options().heartbeat_interval * f.scheduler().options().missed_heartbeats, 1);
+        crypto::LocalKeySigner::load(f.dir.path() / "operator.key"), f.hub->settings(),
+        f.hub->settings().heartbeat_interval * f.hub->settings().missed_heartbeats, 1);
     CHECK(f.balance(AccountKind::worker, "bee-01") == usd("0.186"));
     CHECK(f.count("SELECT COUNT(*) FROM settlement_transfers WHERE kind = 'payout'") == 1);
 }

@@ -19,10 +19,11 @@ TEST_CASE("with requireWorkerSignatures an unsigned or wrongly signed completion
     HubOptions options;
     options.clock = f.clock;
     options.durability = Durability::process_crash;
-    options.scheduler.submissions_per_hour = 0;
-    options.settlement.require_worker_signatures = true;
-    f.hub = std::make_unique<Hub>(Hub::open(f.dir.path(), options));
-    CHECK(f.settlement().options().require_worker_signatures);
+    HubSettings settings;
+    settings.submissions_per_hour = 0;
+    settings.require_worker_signatures = true;
+    f.hub = sihlicon::testing::open_with_settings(f.dir.path(), options, settings);
+    CHECK(f.hub->settings().require_worker_signatures);
 
     const auto key = crypto::PrivateKey::generate();
     f.add_site();
@@ -74,7 +75,7 @@ TEST_CASE("with requireWorkerSignatures an unsigned or wrongly signed completion
 TEST_CASE("without requireWorkerSignatures an unsigned completion is accepted") {
     SettlementFixture f;
     f.charge_jobs = false;
-    CHECK_FALSE(f.settlement().options().require_worker_signatures);
+    CHECK_FALSE(f.hub->settings().require_worker_signatures);
     f.add_site();
     f.add_worker("bee-01");
     f.settlement().top_up("alice", sihlicon::testing::usd("1"), "tx-1");

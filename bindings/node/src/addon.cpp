@@ -6,6 +6,8 @@
 // with .code and .field, records become plain objects parsed from their to_json(), and every
 // handle is type-tagged. The JavaScript layer (index.js) adds the SDK-shaped client.
 #include "common.hpp"
+
+#include <sihlicon/principal.hpp>
 #include "core/json.hpp"
 
 #include <sihlicon/cid.hpp>
@@ -113,7 +115,11 @@ class HubObject : public Handle<HubObject> {
             env, {entry<&HubObject::info>(env, "info"), entry<&HubObject::now_ms>(env, "nowMs"),
                   async_entry<&HubObject::close>(env, "close"),
                   entry<&HubObject::is_closed>(env, "isClosed"),
-                  entry<&HubObject::worker_agent>(env, "workerAgent")});
+                  entry<&HubObject::worker_agent>(env, "workerAgent"),
+                  entry<&HubObject::settings>(env, "settings"),
+                  entry<&HubObject::set_setting>(env, "setSetting"),
+                  entry<&HubObject::update_settings>(env, "updateSettings"),
+                  entry<&HubObject::settings_history>(env, "settingsHistory")});
         cls.DefineProperty(Napi::PropertyDescriptor::Function(env, cls, "open", open));
         cls.DefineProperty(Napi::PropertyDescriptor::Value(
             "latestSchemaVersion", Napi::Number::New(env, Hub::latest_schema_version())));
@@ -172,10 +178,12 @@ class HubObject : public Handle<HubObject> {
             if (!is_absent(given.Get("clock"))) {
                 hub_options.clock = ManualClockObject::clock_of(env, given.Get("clock"));
             }
-            apply_scheduler_options(hub_options.scheduler,
-                                    options(given.Get("scheduler"), "scheduler"));
-            apply_settlement_options(hub_options.settlement,
-                                     options(given.Get("settlement"), "settlement"));
+            // The hub-wide keys are the initial settings of a hub this open creates.
+            HubSettings initial;
+            apply_scheduler_options(hub_options.scheduler, initial,
+                                    options(given.Get("scheduler"), "scheduler"), false);
+            apply_settlement_options(initial, options(given.Get("settlement"), "settlement"));
+            hub_options.initial_settings = initial;
             return run_async<std::shared_ptr<HubHandle>>(
                 env,
                 [directory, hub_options] {
@@ -190,6 +198,35 @@ class HubObject : public Handle<HubObject> {
 
     Napi::Value info(const Napi::CallbackInfo& info) {
         return record(info.Env(), with_hub(handle_, [](Hub& hub) { return hub.info(); }));
+    }
+
+    // ---- settings (the one JSON codec of HubSettings) ----
+    Napi::Value settings(const Napi::CallbackInfo& info) {
+        return record(info.Env(), with_hub(handle_, [](Hub& hub) { return hub.settings(); }));
+    }
+    // setSetting(key, value, by = 'operator'): one key from its text ("0.05", "60s", "true").
+    Napi::Value set_setting(const Napi::CallbackInfo& info) {
+        const auto key = text(info[0], "key");
+        const auto value = text(info[1], "value");
+        const auto by = optional_text(info[2], "by").value_or(std::string(kOperatorPrincipal));
+        return record(info.Env(),
+                      with_hub(handle_, [&](Hub& hub) { return hub.set_setting(key, value, by); }));
+    }
+    // updateSettings(patch, by = 'operator'): the keys of `patch` (an object or its JSON).
+    Napi::Value update_settings(const Napi::CallbackInfo& info) {
+        const auto patch = json_text(info.Env(), info[0], "patch");
+        const auto by = optional_text(info[1], "by").value_or(std::string(kOperatorPrincipal));
+        return record(info.Env(),
+                      with_hub(handle_, [&](Hub& hub) { return hub.patch_settings(patch, by); }));
+    }
+    // settingsHistory({afterSeq = 0, limit = 1000}?) → [{seq, at, by, key, old, new}].
+    Napi::Value settings_history(const Napi::CallbackInfo& info) {
+        const auto given = options(info[0], "options");
+        const auto after = optional_integer(given.Get("afterSeq"), "afterSeq").value_or(0);
+        const auto limit = optional_integer(given.Get("limit"), "limit").value_or(1000);
+        return records(info.Env(), with_hub(handle_, [&](Hub& hub) {
+                           return hub.settings_history(after, limit);
+                       }));
     }
 
     Napi::Value now_ms(const Napi::CallbackInfo& info) {

@@ -377,9 +377,14 @@ std::span<const std::uint8_t> bytes(const Napi::Value& value, std::string_view f
                                     std::string& storage);
 
 // Hub.open's `scheduler` and `settlement` options (camelCase keys; unknown keys are refused).
-void apply_scheduler_options(SchedulerOptions& options, const Napi::Object& values);
-Napi::Object scheduler_options_object(Napi::Env env, const SchedulerOptions& options);
-void apply_settlement_options(SettlementOptions& options, const Napi::Object& values);
+// Their hub-wide keys are hub settings (include/sihlicon/settings.hpp): they go to `settings`
+// (the initial settings of a hub the open creates), or, with `settings_fixed`, must equal it
+// (scheduler.setOptions changes this process's options only; hub.setSetting the settings).
+void apply_scheduler_options(SchedulerOptions& options, HubSettings& settings,
+                             const Napi::Object& values, bool settings_fixed);
+Napi::Object scheduler_options_object(Napi::Env env, const SchedulerOptions& options,
+                                      const HubSettings& settings);
+void apply_settlement_options(HubSettings& settings, const Napi::Object& values);
 
 // ---- the parts of the addon, each defined in its own file -----------------------------------
 

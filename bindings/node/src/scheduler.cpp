@@ -7,7 +7,21 @@
 
 namespace sihlicon::node {
 
-void apply_scheduler_options(SchedulerOptions& options, const Napi::Object& values) {
+void apply_scheduler_options(SchedulerOptions& options, HubSettings& settings,
+                             const Napi::Object& values, bool settings_fixed) {
+    const auto hub_wide = [&](const std::string& field, std::int64_t& target, std::int64_t number) {
+        if (settings_fixed && target != number) {
+            throw Error::invalid(field, std::to_string(number),
+                                 "is a hub setting: change it with hub.setSetting");
+        }
+        target = number;
+    };
+    const auto hub_wide_ms = [&](const std::string& field, std::chrono::milliseconds& target,
+                                 std::int64_t number) {
+        auto count = static_cast<std::int64_t>(target.count());
+        hub_wide(field, count, number);
+        target = std::chrono::milliseconds(count);
+    };
     const auto names = values.GetPropertyNames();
     for (std::uint32_t i = 0; i < names.Length(); ++i) {
         const auto name = names.Get(i).As<Napi::String>().Utf8Value();
@@ -16,13 +30,13 @@ void apply_scheduler_options(SchedulerOptions& options, const Napi::Object& valu
         if (name == "leaseDurationMs") {
             options.lease_duration = std::chrono::milliseconds(integer(value, field));
         } else if (name == "heartbeatIntervalMs") {
-            options.heartbeat_interval = std::chrono::milliseconds(integer(value, field));
+            hub_wide_ms(field, settings.heartbeat_interval, integer(value, field));
         } else if (name == "missedHeartbeats") {
-            options.missed_heartbeats = integer(value, field);
+            hub_wide(field, settings.missed_heartbeats, integer(value, field));
         } else if (name == "agingIntervalMs") {
-            options.aging_interval = std::chrono::milliseconds(integer(value, field));
+            hub_wide_ms(field, settings.aging_interval, integer(value, field));
         } else if (name == "submissionsPerHour") {
-            options.submissions_per_hour = integer(value, field);
+            hub_wide(field, settings.submissions_per_hour, integer(value, field));
         } else if (name == "claimScanLimit") {
             options.claim_scan_limit = integer(value, field);
         } else if (name == "inputRecheckIntervalMs") {
@@ -33,16 +47,17 @@ void apply_scheduler_options(SchedulerOptions& options, const Napi::Object& valu
     }
 }
 
-Napi::Object scheduler_options_object(Napi::Env env, const SchedulerOptions& options) {
+Napi::Object scheduler_options_object(Napi::Env env, const SchedulerOptions& options,
+                                      const HubSettings& settings) {
     auto object = Napi::Object::New(env);
     const auto number = [&](const char* name, std::int64_t value) {
         object.Set(name, Napi::Number::New(env, static_cast<double>(value)));
     };
     number("leaseDurationMs", options.lease_duration.count());
-    number("heartbeatIntervalMs", options.heartbeat_interval.count());
-    number("missedHeartbeats", options.missed_heartbeats);
-    number("agingIntervalMs", options.aging_interval.count());
-    number("submissionsPerHour", options.submissions_per_hour);
+    number("heartbeatIntervalMs", settings.heartbeat_interval.count());
+    number("missedHeartbeats", settings.missed_heartbeats);
+    number("agingIntervalMs", settings.aging_interval.count());
+    number("submissionsPerHour", settings.submissions_per_hour);
     number("claimScanLimit", options.claim_scan_limit);
     number("inputRecheckIntervalMs", options.input_recheck_interval.count());
     return object;
@@ -119,17 +134,22 @@ class SchedulerObject : public Handle<SchedulerObject> {
     }
 
     Napi::Value options_(const Napi::CallbackInfo& info) {
-        return scheduler_options_object(info.Env(), on([](Scheduler& s) { return s.options(); }));
+        const auto [options, settings] = with_hub(handle_, [](Hub& hub) {
+            return std::make_pair(hub.scheduler().options(), hub.settings());
+        });
+        return scheduler_options_object(info.Env(), options, settings);
     }
 
     Napi::Value set_options(const Napi::CallbackInfo& info) {
-        auto updated = on([](Scheduler& s) { return s.options(); });
-        apply_scheduler_options(updated, options(info[0], "options"));
+        auto [updated, settings] = with_hub(handle_, [](Hub& hub) {
+            return std::make_pair(hub.scheduler().options(), hub.settings());
+        });
+        apply_scheduler_options(updated, settings, options(info[0], "options"), true);
         on([&](Scheduler& s) {
             s.set_options(updated);
             return 0;
         });
-        return scheduler_options_object(info.Env(), updated);
+        return scheduler_options_object(info.Env(), updated, settings);
     }
 
     // ---- hubs ----

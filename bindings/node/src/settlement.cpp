@@ -9,58 +9,22 @@
 
 namespace sihlicon::node {
 
-void apply_settlement_options(SettlementOptions& options, const Napi::Object& values) {
-    const auto names = values.GetPropertyNames();
-    // The currency first: the prices are read in it.
-    if (auto code = optional_text(values.Get("currency"), "settlement.currency")) {
-        options.currency = Currency::of(*code);
-        options.default_price = Money(options.default_price.minor_units(), options.currency);
-    }
-    for (std::uint32_t i = 0; i < names.Length(); ++i) {
-        const auto name = names.Get(i).As<Napi::String>().Utf8Value();
-        const auto field = "settlement." + name;
-        const auto value = values.Get(name);
-        if (name == "currency") {
-            continue;
-        } else if (name == "chargeJobs") {
-            options.charge_jobs = boolean(value, field, false);
-        } else if (name == "requireWorkerSignatures") {
-            options.require_worker_signatures = boolean(value, field, false);
-        } else if (name == "defaultPrice") {
-            options.default_price = money(value, options.currency, field);
-        } else if (name == "prices") {
-            const auto prices = node::options(value, field);
-            const auto types = prices.GetPropertyNames();
-            for (std::uint32_t j = 0; j < types.Length(); ++j) {
-                const auto type = types.Get(j).As<Napi::String>().Utf8Value();
-                parse_job_type(type, field + "." + type);
-                options.prices.insert_or_assign(
-                    type, money(prices.Get(type), options.currency, field + "." + type));
-            }
-        } else if (name == "protocolFeePpm") {
-            options.protocol_fee_ppm = integer(value, field);
-        } else if (name == "operatorFeePpm") {
-            options.operator_fee_ppm = integer(value, field);
-        } else if (name == "workPoolPpm") {
-            options.work_pool_ppm = integer(value, field);
-        } else if (name == "demandMinPpm") {
-            options.demand_min_ppm = integer(value, field);
-        } else if (name == "demandMaxPpm") {
-            options.demand_max_ppm = integer(value, field);
-        } else if (name == "demandFullQueueDepth") {
-            options.demand_full_queue_depth = integer(value, field);
-        } else if (name == "epochDurationMs") {
-            options.epoch_duration_ms = integer(value, field);
-        } else {
-            throw Error::invalid(field, name, "is not a settlement option");
-        }
+void apply_settlement_options(HubSettings& options, const Napi::Object& values) {
+    // The one codec of the settings (HubSettings::from_json), its errors named under
+    // "settlement.".
+    const auto text = json_text(values.Env(), values, "settlement");
+    try {
+        options = HubSettings::from_json(text, options);
+    } catch (const Error& error) {
+        throw Error(error.code(), std::string("settlement.") + error.what(),
+                    error.field().empty() ? "settlement" : "settlement." + error.field());
     }
 }
 
 namespace {
 
-// The options in force, with Hub.open's keys (the operator key is never returned).
-Napi::Object settlement_options_object(Napi::Env env, const SettlementOptions& options) {
+// The hub settings in force, with Hub.open's keys (the operator key is never returned).
+Napi::Object settlement_options_object(Napi::Env env, const HubSettings& options) {
     auto object = Napi::Object::New(env);
     const auto number = [&](const char* name, std::int64_t value) {
         object.Set(name, Napi::Number::New(env, static_cast<double>(value)));
@@ -197,11 +161,12 @@ class SettlementObject : public Handle<SettlementObject> {
         if (auto code = optional_text(value, field)) {
             return Currency::of(*code);
         }
-        return on([](Settlement& s) { return s.options().currency; });
+        return with_hub(handle_, [](Hub& hub) { return hub.settings().currency; });
     }
 
     Napi::Value options_in_force(const Napi::CallbackInfo& info) {
-        return settlement_options_object(info.Env(), on([](Settlement& s) { return s.options(); }));
+        return settlement_options_object(
+            info.Env(), with_hub(handle_, [](Hub& hub) { return hub.settings(); }));
     }
     Napi::Value operator_address(const Napi::CallbackInfo& info) {
         return Napi::String::New(

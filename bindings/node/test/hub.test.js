@@ -97,7 +97,7 @@ test('Hub.open rejects bad options and a missing hub with named errors', async (
   await rejects(assert, () => sihlicon.Hub.open(directory, { scheduler: { leaseMs: 5 } }),
     'invalid_argument', 'scheduler.leaseMs');
   await rejects(assert, () => sihlicon.Hub.open(directory, { settlement: { currency: 'XYZ' } }),
-    'invalid_argument', 'currency');
+    'invalid_argument', 'settlement.currency');
   await rejects(assert, () => sihlicon.Hub.open(directory, { busyTimeoutMs: 1.5 }),
     'invalid_argument', 'busyTimeoutMs');
   await rejects(assert, () => sihlicon.Hub.open(directory, { commitIntervalMs: -1 }),
@@ -121,4 +121,30 @@ test('options given at open reach the scheduler and settlement', async (t) => {
   assert.equal(hub.scheduler.options().submissionsPerHour, 0);
   assert.deepEqual(hub.settlement.priceOf('ocr'), { amount: '0.15', currency: 'CHF' });
   assert.deepEqual(hub.settlement.priceOf('custom'), { amount: '0.20', currency: 'CHF' });
+});
+
+test('hub settings are stored, changed by the operator only, validated and audited', async (t) => {
+  const { hub, directory, clock } = await openHub(t, { hub: { settlement: { chargeJobs: true } } });
+  assert.equal(hub.settings().chargeJobs, true);
+  assert.equal(hub.settings().preferenceWindowMs, 60000);
+  assert.equal(hub.setSetting('defaultPrice', '0.25').defaultPrice, '0.250000');
+  assert.deepEqual(hub.settlement.priceOf('ocr'), { amount: '0.250000', currency: 'USD' });
+  assert.equal(hub.updateSettings({ epochDurationMs: 3600000 }).epochDurationMs, 3600000);
+  await rejects(assert, () => hub.setSetting('chargeJobs', 'false', 'alice'), 'permission_denied', 'by');
+  await rejects(assert, () => hub.setSetting('workPoolPpm', '2000000'), 'invalid_argument', 'workPoolPpm');
+  await rejects(assert, () => hub.updateSettings({ nope: 1 }), 'invalid_argument', 'nope');
+  assert.equal(hub.settings().chargeJobs, true);
+  const history = hub.settingsHistory().filter((change) => change.by === 'operator');
+  assert.deepEqual(history.map((change) => [change.key, change.old, change.new]),
+    [['defaultPrice', '0.100000', '0.250000'], ['epochDurationMs', 86400000, 3600000]]);
+  // A second Hub on the directory (as another process would) reads the same settings, and
+  // initial settings given to it are ignored: the hub exists.
+  const other = await sihlicon.Hub.open(directory, { clock, settlement: { defaultPrice: '9.00' } });
+  try {
+    assert.equal(other.settings().defaultPrice, '0.250000');
+    other.setSetting('prices.ocr', '0.05');
+    assert.deepEqual(hub.settlement.priceOf('ocr'), { amount: '0.050000', currency: 'USD' });
+  } finally {
+    await other.close();
+  }
 });

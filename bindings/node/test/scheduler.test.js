@@ -198,7 +198,12 @@ test('options and setOptions; the seed\'s rate limit answers quota_exceeded', as
   assert.equal(s.options().submissionsPerHour, 10);
   for (let i = 0; i < 10; i++) s.submit(job(), 'ann');
   await rejects(assert, () => s.submit(job(), 'ann'), 'quota_exceeded');
-  assert.equal(s.setOptions({ submissionsPerHour: 11 }).submissionsPerHour, 11);
+  // The rate limit is a hub setting, not a process option.
+  await rejects(assert, () => s.setOptions({ submissionsPerHour: 11 }), 'invalid_argument',
+    'scheduler.submissionsPerHour');
+  assert.equal(s.setOptions({ leaseDurationMs: 90000 }).leaseDurationMs, 90000);
+  assert.equal(hub.setSetting('submissionsPerHour', '11').submissionsPerHour, 11);
+  assert.equal(s.options().submissionsPerHour, 11);
   assert.equal(s.submit(job(), 'ann').status, 'queued');
   await rejects(assert, () => s.setOptions({ unknown: 1 }), 'invalid_argument', 'scheduler.unknown');
 });

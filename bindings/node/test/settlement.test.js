@@ -198,7 +198,8 @@ test('demand options out of order or of the wrong type are refused at open', asy
   const directory = tempDir();
   t.after(() => fs.rmSync(directory, { recursive: true, force: true }));
   await rejects(assert, () => sihlicon.Hub.open(directory, {
-    settlement: { demandMinPpm: 2000000, demandMaxPpm: 1000000 } }), 'invalid_argument', 'demandMaxPpm');
+    settlement: { demandMinPpm: 2000000, demandMaxPpm: 1000000 } }), 'invalid_argument',
+    'settlement.demandMaxPpm');
   await rejects(assert, () => sihlicon.Hub.open(directory, {
     settlement: { demandFullQueueDepth: 'deep' } }), 'invalid_argument', 'settlement.demandFullQueueDepth');
 });

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import Any
 
 from . import _core
 from ._content import ContentStore
@@ -14,8 +16,10 @@ from ._enums import Durability, IntegrityCheck, name_of
 from ._heat import HeatLedger
 from ._records import (
     HubInfo,
+    HubSettings,
     Instant,
     SchedulerOptions,
+    SettingsChange,
     SettlementOptions,
     build,
     duration_ms,
@@ -58,6 +62,9 @@ class Hub:
     oldest record is this old, before any read, and at close. Same crash guarantee as
     ``durability``; with process_crash, 3 to 4 times the scheduler's calls per second. Another
     process's reads and writes of the hub wait up to this long for the commit.
+
+    ``scheduler`` and ``settlement``: their hub-wide fields are the initial hub settings of a
+    hub this open creates, ignored when the hub exists (see :meth:`settings`).
 
     Raises :class:`sihlicon.NotFound` (no hub and ``create_if_missing`` false),
     :class:`sihlicon.IntegrityError` (not a healthy hub database), :class:`sihlicon.Conflict`
@@ -168,6 +175,42 @@ class Hub:
     def info(self) -> HubInfo:
         """The hub's identity, schema version and record counts, in one snapshot."""
         return build(HubInfo, self._native.info())
+
+    # ---- settings ----
+
+    def settings(self) -> HubSettings:
+        """The hub's stored settings (money and routing for the whole hub), as every process
+        that opens the hub applies them."""
+        return HubSettings.from_json(self._native.settings())
+
+    def set_setting(self, key: str, value: str, by: str = "operator") -> HubSettings:
+        """Changes one setting from its text, as ``sihlicon settings set`` takes it ("true",
+        "0.05", "60s", key "prices.ocr"), validated, written and audited in one transaction;
+        returns the stored settings. Raises PermissionDenied unless ``by`` is the operator,
+        InvalidArgument naming the key and the value (nothing changed)."""
+        return HubSettings.from_json(self._native.set_setting(key, value, by))
+
+    def update_settings(
+        self, patch: dict[str, Any] | str, by: str = "operator"
+    ) -> HubSettings:
+        """Applies the given keys (camelCase, as ``HubSettings.to_json()`` writes them) over
+        the stored settings; raises as :meth:`set_setting`."""
+        text = patch if isinstance(patch, str) else json.dumps(patch)
+        return HubSettings.from_json(self._native.update_settings(text, by))
+
+    def settings_history(self, after_seq: int = 0, limit: int = 1000) -> list[SettingsChange]:
+        """Who changed which setting when, oldest first (changes after ``after_seq``)."""
+        return [
+            SettingsChange(
+                seq=row["seq"],
+                at=from_ms(row["at"]),
+                by=row["by"],
+                key=row["key"],
+                old=row["old"],
+                new=row["new"],
+            )
+            for row in json.loads(self._native.settings_history(after_seq, limit))
+        ]
 
     @staticmethod
     def latest_schema_version() -> int:

@@ -794,7 +794,63 @@ class Reputation(_Json):
 
 
 @dataclass(frozen=True)
+class HubSettings(_Json):
+    """The hub's stored settings (``Hub.settings()``): money and routing for the whole hub,
+    applied by every process that opens it. Amounts are decimal texts in ``currency``
+    ("0.100000"), durations ms; see include/sihlicon/settings.hpp for each one's range."""
+
+    charge_jobs: bool
+    require_worker_signatures: bool
+    currency: str
+    default_price: str
+    prices: dict[str, str]
+    protocol_fee_ppm: int
+    operator_fee_ppm: int
+    work_pool_ppm: int
+    demand_min_ppm: int
+    demand_max_ppm: int
+    demand_full_queue_depth: int
+    epoch_duration_ms: int
+    preference_window_ms: int
+    submissions_per_hour: int
+    aging_interval_ms: int
+    heartbeat_interval_ms: int
+    missed_heartbeats: int
+    default_upload_bytes_per_hour: int
+    default_total_bytes: int | None
+    raw_json: str = _raw()
+
+    @staticmethod
+    def from_json(text: str) -> HubSettings:
+        """From the JSON of ``to_json()`` (camelCase keys, the one codec of every edge)."""
+        values = json.loads(text)
+        snake = {
+            "".join("_" + c.lower() if c.isupper() else c for c in key): value
+            for key, value in values.items()
+        }
+        return HubSettings(**snake, raw_json=text)
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """One row of the settings' audit trail: ``by`` changed ``key`` from ``old`` to ``new``
+    (JSON values) at ``at``."""
+
+    seq: int
+    at: datetime
+    by: str
+    key: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
 class SchedulerOptions:
+    """This process's scheduler options (lease_duration_ms, claim_scan_limit). The other
+    fields are hub settings: given to ``Hub(...)`` they are the initial settings of a hub that
+    open creates (ignored for an existing hub); ``Scheduler.options()`` reports the stored ones,
+    and ``Scheduler.set_options`` refuses to change them (use ``Hub.set_setting``)."""
+
     lease_duration_ms: int = 60_000
     heartbeat_interval_ms: int = 30_000
     missed_heartbeats: int = 3
@@ -805,6 +861,11 @@ class SchedulerOptions:
 
 @dataclass(frozen=True)
 class SettlementOptions:
+    """Given to ``Hub(...)``: every field but operator_key is a hub setting, written as the
+    initial settings of a hub that open creates and ignored for an existing hub (change those
+    with ``Hub.set_setting``/``update_settings``). ``Settlement.options()`` reports the stored
+    settings."""
+
     charge_jobs: bool = False
     # requireWorkerSignatures: refuse completions without a valid worker signature
     require_worker_signatures: bool = False

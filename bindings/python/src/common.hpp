@@ -145,11 +145,16 @@ class InputBuffer {
 // A read-only memoryview over `bytes`, which it owns: no copy is made.
 py::memoryview owned_bytes(std::vector<std::uint8_t> bytes);
 
-// Options from the dicts of the Python layer's SchedulerOptions / SettlementOptions.
-void apply_scheduler_options(SchedulerOptions& options, const py::dict& values);
-py::dict scheduler_options_to_py(const SchedulerOptions& options);
-void apply_settlement_options(SettlementOptions& options, const py::dict& values);
-py::dict settlement_options_to_py(const SettlementOptions& options);
+// Options from the dicts of the Python layer's SchedulerOptions / SettlementOptions. Their
+// hub-wide fields are hub settings (include/sihlicon/settings.hpp): they go to `settings` (the
+// initial settings of a new hub), or, with `settings_fixed`, must equal it (Scheduler.set_options
+// changes only this process's options; a hub setting changes through Hub.set_setting).
+void apply_scheduler_options(SchedulerOptions& options, HubSettings& settings,
+                             const py::dict& values, bool settings_fixed);
+py::dict scheduler_options_to_py(const SchedulerOptions& options, const HubSettings& settings);
+void apply_settlement_options(SettlementOptions& options, HubSettings& settings,
+                              const py::dict& values);
+py::dict settlement_options_to_py(const HubSettings& settings);
 
 // ---- the parts of the module, each defined in its own file -------------------------------
 

@@ -88,8 +88,11 @@ HubOptions hub_options(bool create_if_missing, std::int64_t busy_timeout_ms,
     options.reader_connections = reader_connections;
     options.commit_interval = std::chrono::milliseconds(commit_interval_ms);
     options.clock = clock;
-    apply_scheduler_options(options.scheduler, scheduler);
-    apply_settlement_options(options.settlement, settlement);
+    // The hub-wide fields are the initial settings of a hub this open creates.
+    HubSettings initial;
+    apply_scheduler_options(options.scheduler, initial, scheduler, false);
+    apply_settlement_options(options.settlement, initial, settlement);
+    options.initial_settings = initial;
     return options;
 }
 
@@ -183,6 +186,44 @@ PYBIND11_MODULE(_core, module) {
                  return with_hub(ServiceRef{handle},
                                  [](Hub& hub) { return hub.clock().now().ms(); });
              })
+        // ---- settings: the one JSON codec of HubSettings ----
+        .def("settings",
+             [](const std::shared_ptr<HubHandle>& handle) {
+                 return with_hub(ServiceRef{handle},
+                                 [](Hub& hub) { return hub.settings().to_json(); });
+             })
+        .def(
+            "set_setting",
+            [](const std::shared_ptr<HubHandle>& handle, const std::string& key,
+               const std::string& value, const std::string& by) {
+                return with_hub(ServiceRef{handle}, [&](Hub& hub) {
+                    return hub.set_setting(key, value, by).to_json();
+                });
+            },
+            py::arg("key"), py::arg("value"), py::arg("by"))
+        .def(
+            "update_settings",
+            [](const std::shared_ptr<HubHandle>& handle, const std::string& patch_json,
+               const std::string& by) {
+                return with_hub(ServiceRef{handle}, [&](Hub& hub) {
+                    return hub.patch_settings(patch_json, by).to_json();
+                });
+            },
+            py::arg("patch_json"), py::arg("by"))
+        .def(
+            "settings_history",
+            [](const std::shared_ptr<HubHandle>& handle, std::int64_t after_seq,
+               std::int64_t limit) {
+                return with_hub(ServiceRef{handle}, [&](Hub& hub) {
+                    std::string text = "[";
+                    for (const auto& change : hub.settings_history(after_seq, limit)) {
+                        text += text.size() > 1 ? "," : "";
+                        text += change.to_json();
+                    }
+                    return text + "]";
+                });
+            },
+            py::arg("after_seq"), py::arg("limit"))
         .def_static("latest_schema_version", &Hub::latest_schema_version);
 
     bind_scheduler(module);

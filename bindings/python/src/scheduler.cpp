@@ -7,20 +7,34 @@
 
 namespace sihlicon::python {
 
-void apply_scheduler_options(SchedulerOptions& options, const py::dict& values) {
+void apply_scheduler_options(SchedulerOptions& options, HubSettings& settings,
+                             const py::dict& values, bool settings_fixed) {
+    const auto hub_wide = [&](const std::string& name, std::int64_t& field, std::int64_t number) {
+        if (settings_fixed && field != number) {
+            throw Error::invalid(name, std::to_string(number),
+                                 "is a hub setting: change it with Hub.set_setting");
+        }
+        field = number;
+    };
+    const auto hub_wide_ms = [&](const std::string& name, std::chrono::milliseconds& field,
+                                 std::int64_t number) {
+        auto count = static_cast<std::int64_t>(field.count());
+        hub_wide(name, count, number);
+        field = std::chrono::milliseconds(count);
+    };
     for (const auto& [key, value] : values) {
         const auto name = key.cast<std::string>();
         const auto number = value.cast<std::int64_t>();
         if (name == "lease_duration_ms") {
             options.lease_duration = std::chrono::milliseconds(number);
         } else if (name == "heartbeat_interval_ms") {
-            options.heartbeat_interval = std::chrono::milliseconds(number);
+            hub_wide_ms(name, settings.heartbeat_interval, number);
         } else if (name == "missed_heartbeats") {
-            options.missed_heartbeats = number;
+            hub_wide(name, settings.missed_heartbeats, number);
         } else if (name == "aging_interval_ms") {
-            options.aging_interval = std::chrono::milliseconds(number);
+            hub_wide_ms(name, settings.aging_interval, number);
         } else if (name == "submissions_per_hour") {
-            options.submissions_per_hour = number;
+            hub_wide(name, settings.submissions_per_hour, number);
         } else if (name == "claim_scan_limit") {
             options.claim_scan_limit = number;
         } else {
@@ -29,13 +43,13 @@ void apply_scheduler_options(SchedulerOptions& options, const py::dict& values) 
     }
 }
 
-py::dict scheduler_options_to_py(const SchedulerOptions& options) {
+py::dict scheduler_options_to_py(const SchedulerOptions& options, const HubSettings& settings) {
     py::dict d;
     d["lease_duration_ms"] = options.lease_duration.count();
-    d["heartbeat_interval_ms"] = options.heartbeat_interval.count();
-    d["missed_heartbeats"] = options.missed_heartbeats;
-    d["aging_interval_ms"] = options.aging_interval.count();
-    d["submissions_per_hour"] = options.submissions_per_hour;
+    d["heartbeat_interval_ms"] = settings.heartbeat_interval.count();
+    d["missed_heartbeats"] = settings.missed_heartbeats;
+    d["aging_interval_ms"] = settings.aging_interval.count();
+    d["submissions_per_hour"] = settings.submissions_per_hour;
     d["claim_scan_limit"] = options.claim_scan_limit;
     return d;
 }
@@ -74,13 +88,17 @@ void bind_scheduler(py::module_& module) {
         .def(py::init([](const std::shared_ptr<HubHandle>& hub) { return Ref{{hub}}; }))
         .def("options",
              [](const Ref& s) {
-                 return scheduler_options_to_py(
-                     with_hub(s, [](Hub& hub) { return scheduler(hub).options(); }));
+                 const auto [options, settings] = with_hub(s, [](Hub& hub) {
+                     return std::make_pair(scheduler(hub).options(), hub.settings());
+                 });
+                 return scheduler_options_to_py(options, settings);
              })
         .def("set_options",
              [](const Ref& s, const py::dict& values) {
-                 auto options = with_hub(s, [](Hub& hub) { return scheduler(hub).options(); });
-                 apply_scheduler_options(options, values);
+                 auto [options, settings] = with_hub(s, [](Hub& hub) {
+                     return std::make_pair(scheduler(hub).options(), hub.settings());
+                 });
+                 apply_scheduler_options(options, settings, values, true);
                  with_hub(s, [&](Hub& hub) { scheduler(hub).set_options(options); });
              })
         // ---- hubs ----

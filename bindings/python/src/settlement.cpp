@@ -7,36 +7,43 @@
 
 namespace sihlicon::python {
 
-void apply_settlement_options(SettlementOptions& options, const py::dict& values) {
+void apply_settlement_options(SettlementOptions& options, HubSettings& settings,
+                              const py::dict& values) {
+    // The currency first: the prices are in it, whatever the dict's order.
+    if (values.contains("currency")) {
+        settings.currency = Currency::of(values["currency"].cast<std::string>());
+        settings.default_price = Money(settings.default_price.minor_units(), settings.currency);
+    }
     for (const auto& [key, value] : values) {
         const auto name = key.cast<std::string>();
         if (name == "charge_jobs") {
-            options.charge_jobs = value.cast<bool>();
+            settings.charge_jobs = value.cast<bool>();
         } else if (name == "require_worker_signatures") {
-            options.require_worker_signatures = value.cast<bool>();
+            settings.require_worker_signatures = value.cast<bool>();
         } else if (name == "currency") {
-            options.currency = Currency::of(value.cast<std::string>());
+            continue;
         } else if (name == "default_price") {
-            options.default_price = make_money(value.cast<std::int64_t>(), options.currency.code());
+            settings.default_price =
+                make_money(value.cast<std::int64_t>(), settings.currency.code());
         } else if (name == "prices") {
-            options.prices.clear();
+            settings.prices.clear();
             for (const auto& [type, price] : value.cast<std::map<std::string, std::int64_t>>()) {
-                options.prices.emplace(type, make_money(price, options.currency.code()));
+                settings.prices.emplace(type, make_money(price, settings.currency.code()));
             }
         } else if (name == "protocol_fee_ppm") {
-            options.protocol_fee_ppm = value.cast<std::int64_t>();
+            settings.protocol_fee_ppm = value.cast<std::int64_t>();
         } else if (name == "operator_fee_ppm") {
-            options.operator_fee_ppm = value.cast<std::int64_t>();
+            settings.operator_fee_ppm = value.cast<std::int64_t>();
         } else if (name == "work_pool_ppm") {
-            options.work_pool_ppm = value.cast<std::int64_t>();
+            settings.work_pool_ppm = value.cast<std::int64_t>();
         } else if (name == "demand_min_ppm") {
-            options.demand_min_ppm = value.cast<std::int64_t>();
+            settings.demand_min_ppm = value.cast<std::int64_t>();
         } else if (name == "demand_max_ppm") {
-            options.demand_max_ppm = value.cast<std::int64_t>();
+            settings.demand_max_ppm = value.cast<std::int64_t>();
         } else if (name == "demand_full_queue_depth") {
-            options.demand_full_queue_depth = value.cast<std::int64_t>();
+            settings.demand_full_queue_depth = value.cast<std::int64_t>();
         } else if (name == "epoch_duration_ms") {
-            options.epoch_duration_ms = value.cast<std::int64_t>();
+            settings.epoch_duration_ms = value.cast<std::int64_t>();
         } else if (name == "operator_key") {
             if (!value.is_none()) {
                 options.signer = std::make_shared<crypto::LocalKeySigner>(
@@ -48,7 +55,7 @@ void apply_settlement_options(SettlementOptions& options, const py::dict& values
     }
 }
 
-py::dict settlement_options_to_py(const SettlementOptions& options) {
+py::dict settlement_options_to_py(const HubSettings& options) {
     py::dict d;
     d["charge_jobs"] = options.charge_jobs;
     d["require_worker_signatures"] = options.require_worker_signatures;
@@ -102,7 +109,7 @@ void bind_settlement(py::module_& module) {
         .def("options",
              [](const Ref& s) {
                  return settlement_options_to_py(
-                     with_hub(s, [](Hub& hub) { return settlement(hub).options(); }));
+                     with_hub(s, [](Hub& hub) { return hub.settings(); }));
              })
         .def("operator_address",
              [](const Ref& s) {

@@ -152,7 +152,7 @@ def test_request_bodies_are_read_as_strictly_as_the_library_reads_json(
 
 def test_the_seeds_compute_limit_answers_429(server: tuple[Client, sihlicon.Hub, Any]) -> None:
     client, hub, _ = server
-    hub.scheduler.set_options(sihlicon.SchedulerOptions(submissions_per_hour=10))
+    hub.set_setting("submissionsPerHour", "10")
     statuses = [client.json("POST", "/api/compute", job_request(f"j{i}"))[0] for i in range(11)]
     assert statuses == [200] * 10 + [429]
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -253,12 +254,18 @@ def test_a_raising_listener_does_not_stop_the_change(
 def test_options_are_read_and_replaced(hub: sihlicon.Hub) -> None:
     options = hub.scheduler.options()
     assert options.submissions_per_hour == 0
-    hub.scheduler.set_options(sihlicon.SchedulerOptions(submissions_per_hour=2))
+    hub.scheduler.set_options(dataclasses.replace(options, lease_duration_ms=120_000))
+    assert hub.scheduler.options().lease_duration_ms == 120_000
+    # The rate limit is a hub setting: not a process option.
+    with pytest.raises(sihlicon.InvalidArgument) as refused:
+        hub.scheduler.set_options(dataclasses.replace(options, submissions_per_hour=2))
+    assert refused.value.field == "submissions_per_hour"
+    hub.set_setting("submissionsPerHour", "2")
     assert hub.scheduler.options().submissions_per_hour == 2
 
 
 def test_the_seed_rate_limit_is_quota_exceeded(site: sihlicon.Hub) -> None:
-    site.scheduler.set_options(sihlicon.SchedulerOptions(submissions_per_hour=1))
+    site.set_setting("submissionsPerHour", "1")
     site.scheduler.submit(job_request(), owner="dave")
     with pytest.raises(sihlicon.QuotaExceeded):
         site.scheduler.submit(job_request(), owner="dave")

@@ -264,7 +264,7 @@ def test_demand_options_out_of_order_are_refused_at_open(
     options = sihlicon.SettlementOptions(demand_min_ppm=2_000_000, demand_max_ppm=1_000_000)
     with pytest.raises(sihlicon.InvalidArgument) as refused:
         open_hub(tmp_path / "refused", clock, settlement=options)
-    assert refused.value.field == "demand_max_ppm" and "1000000" in str(refused.value)
+    assert refused.value.field == "demandMaxPpm" and "1000000" in str(refused.value)
 
 
 def test_the_operator_key_is_generated_or_imported_into_the_key_file(
