@@ -406,9 +406,7 @@ TEST_CASE("Expect: 100-continue gets 100 Continue once admitted, and 413 at once
 
 TEST_CASE("a quota refusal of the library is 429 with Retry-After") {
     ServerFixture f;
-    auto scheduler_options = f.hub.scheduler().options();
-    scheduler_options.submissions_per_hour = 1;
-    f.hub.scheduler().set_options(scheduler_options);
+    f.hub.set_setting("submissionsPerHour", "1", kOperatorPrincipal);
     CHECK(f.call("POST", "/api/compute", f.ann, kSpec).status == 200);
     const auto refused = f.call("POST", "/api/compute", f.ann, kSpec);
     check_error(refused, 429);
