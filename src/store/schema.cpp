@@ -52,6 +52,7 @@ constexpr std::array kMigrations{
     Migration{12, "integer_energy_and_heat_totals",
               Joined<heat::kIntegerEnergy, scheduler::kIntegerJobEnergy>::value},
     Migration{13, "settlement_uptime_spans", settlement::market::kUptimeSpans},
+    Migration{14, "scheduler_routing_turns_and_executors", scheduler::kRoutingTurnsAndExecutors},
 };
 
 constexpr std::array kCountedTables{
