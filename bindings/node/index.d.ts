@@ -90,6 +90,7 @@ export interface WorkerRecord {
   hubId: string;
   status: 'online' | 'busy' | 'offline' | 'draining';
   labels: Record<string, string>;
+  executors: Array<'native' | 'container'>;
   [key: string]: unknown;
 }
 
@@ -497,6 +498,9 @@ export interface WorkerSpec {
   memory: string;
   gpus?: Array<{ model: string; vram: string }>;
   labels?: Record<string, string>;
+  /** The executors it has: "native", "container" (a container runtime). Absent: ["native"].
+   *  A job goes only to a worker with the executor it needs. */
+  executors?: Array<'native' | 'container'>;
 }
 
 export interface Completion {

@@ -150,9 +150,17 @@ struct SIHLICON_API WorkerSpec {
     std::int64_t memory_bytes = 0;
     std::vector<GpuSpec> gpus;
     std::map<std::string, std::string> labels;
+    // The executors the worker has, each at most once: "native" (it runs a job's command as a
+    // process) and "container" (it has a container runtime). A job whose
+    // workloadConfig.containerImage is "native" goes only to a worker with "native", any other
+    // image only to one with "container"; a job no worker can run waits queued, and explain()
+    // says why ("worker has no container runtime"). Default, and what a registration without
+    // the field means: ["native"]. Any other name is refused naming "executors[i]".
+    std::vector<std::string> executors{"native"};
 
     // Reads {workerId?, hubId, cpu ("4" or "4000m"), memory ("16Gi"), gpus: [{model, vram
-    // ("80Gi")}], labels: {}}. Throws Error::invalid naming a bad or unknown field.
+    // ("80Gi")}], labels: {}, executors?: ["native", "container"]}. Throws Error::invalid
+    // naming a bad or unknown field.
     static WorkerSpec from_json(std::string_view json);
 };
 

@@ -37,7 +37,8 @@ std::vector<HubRecord> hubs_wanting_heat(store::Transaction& tx, const HubRecord
 void add_workers(store::Transaction& tx, Competition& competition, std::size_t index, Timestamp now,
                  std::chrono::milliseconds offline_after, const WorkerRecord* claimant) {
     auto rows = tx.prepare(
-        fmt::format("SELECT {}, round_robin_turn FROM workers WHERE hub_id = ? AND status NOT IN "
+        fmt::format("SELECT {}, COALESCE((SELECT round_robin_turn FROM worker_routing r WHERE "
+                    "r.worker_id = workers.id), 0) FROM workers WHERE hub_id = ? AND status NOT IN "
                     "('offline', 'draining') AND last_heartbeat_at >= ? ORDER BY id",
                     kWorkerColumns));
     rows.bind_all(competition.hubs[index].spec.id, (now - offline_after).ms());
@@ -45,7 +46,7 @@ void add_workers(store::Transaction& tx, Competition& competition, std::size_t i
         Contender contender;
         contender.worker = read_worker(rows);
         contender.hub = index;
-        contender.turn = rows.column_int64(15);
+        contender.turn = rows.column_int64(16);
         if (claimant && contender.worker.spec.id == claimant->spec.id) {
             // The claiming worker as the claim holds it (with what it took so far), first.
             contender.worker = *claimant;

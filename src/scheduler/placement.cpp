@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sihlicon::scheduler {
 
 namespace {
@@ -53,7 +55,21 @@ void check_resources(const JobNeeds& job, const WorkerRecord& worker,
     }
 }
 
+void check_executor(const JobNeeds& job, const WorkerRecord& worker,
+                    std::vector<std::string>& problems) {
+    const auto& executors = worker.spec.executors;
+    if (std::find(executors.begin(), executors.end(), executor_needed(job)) != executors.end()) {
+        return;
+    }
+    problems.push_back(job.needs_container ? "worker has no container runtime"
+                                           : "worker does not run native jobs");
+}
+
 }  // namespace
+
+std::string_view executor_needed(const JobNeeds& job) {
+    return job.needs_container ? "container" : "native";
+}
 
 std::optional<Energy> expected_heat(const JobNeeds& job, const HubSpec& hub) {
     if (!job.estimated_energy) {
@@ -118,6 +134,7 @@ std::vector<std::string> placement_problems(const JobNeeds& job, const WorkerRec
     problems.insert(problems.end(), at_hub.begin(), at_hub.end());
     check_labels(job, worker, problems);
     check_resources(job, worker, problems);
+    check_executor(job, worker, problems);
     return problems;
 }
 

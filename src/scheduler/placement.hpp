@@ -8,7 +8,8 @@
 //  2. J is pinned to H or to no hub, and H is in J's region constraint, if any;
 //  3. W carries every label J requires;
 //  4. J fits W's free CPU and memory, and, if J needs a GPU, W has a free GPU with at least
-//     J's VRAM;
+//     J's VRAM; W has the executor J needs: "native" for a containerImage of "native",
+//     "container" (a container runtime) for any other image;
 //  5. H's grid signal allows it: curtail dispatches nothing, throttle only jobs of at least
 //     H's throttle_min_priority;
 //  6. J's budgeted power fits H's remaining power budget (budget - power of running jobs);
@@ -68,7 +69,12 @@ struct JobNeeds {
     std::optional<Timestamp> deadline;
     // estimatedComputeKwh; read for claims only on a heat-demand-first hub.
     std::optional<Energy> estimated_energy;
+    // Its containerImage is not "native": it needs a worker with the "container" executor.
+    bool needs_container = false;
 };
+
+// The executor a job needs: "container" or "native".
+std::string_view executor_needed(const JobNeeds& job);
 
 // The heat `job` is expected to give `hub`: its estimated energy x the hub's heat recovery.
 // None when the job has no estimate.

@@ -111,6 +111,7 @@ void validate_worker(const WorkerSpec& spec) {
         }
         require_plain_text("labels." + key, value);
     }
+    scheduler::check_executors(spec.executors);
 }
 
 std::string random_token() {
@@ -458,6 +459,12 @@ WorkerRecord Scheduler::register_worker(const WorkerSpec& requested) {
                       boost::json::serialize(scheduler::to_json_object(spec.labels)),
                       moves.now.ms(), moves.now.ms())
             .run();
+        moves.tx
+            .prepare(
+                "INSERT INTO worker_routing (worker_id, executors) VALUES (?, ?) "
+                "ON CONFLICT (worker_id) DO UPDATE SET executors = excluded.executors")
+            .bind_all(spec.id, boost::json::serialize(json::string_array(spec.executors)))
+            .run();
         return scheduler::load_worker(moves.tx, spec.id);
     });
 }
@@ -693,7 +700,8 @@ std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_vie
                                          std::int64_t limit, bool with_estimate = false) {
     static constexpr std::string_view kSelect =
         "SELECT id, hub_id, region, required_labels, cpu_millicores, memory_bytes, gpu, "
-        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline, {} FROM jobs "
+        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline, "
+        "json_extract(spec, '$.workloadConfig.containerImage') <> 'native', {} FROM jobs "
         "WHERE status = 'queued' AND queue_hub = ? ORDER BY sort_key LIMIT ?";
     static const std::string plain_sql = fmt::format(kSelect, "NULL");
     // The stored spec writes the estimate as exact kWh text with at most six decimals, so
@@ -723,8 +731,9 @@ std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_vie
         if (!rows.is_null(11)) {
             needs.deadline = Timestamp::from_ms(rows.column_int64(11));
         }
-        if (!rows.is_null(12)) {
-            needs.estimated_energy = Energy::milliwatt_hours(rows.column_int64(12));
+        needs.needs_container = rows.column_int64(12) != 0;
+        if (!rows.is_null(13)) {
+            needs.estimated_energy = Energy::milliwatt_hours(rows.column_int64(13));
         }
         result.push_back(std::move(candidate));
     }
@@ -932,8 +941,10 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
         tx.prepare("UPDATE hubs SET round_robin_turn = max(round_robin_turn, ?) WHERE id = ?")
             .bind_all(competition.turn, hub.spec.id)
             .run();
-        tx.prepare("UPDATE workers SET round_robin_turn = ? WHERE id = ?")
-            .bind_all(turn, worker.spec.id)
+        tx.prepare(
+              "INSERT INTO worker_routing (worker_id, round_robin_turn) VALUES (?, ?) "
+              "ON CONFLICT (worker_id) DO UPDATE SET round_robin_turn = excluded.round_robin_turn")
+            .bind_all(worker.spec.id, turn)
             .run();
     }
     // The stored status stays 'online': busy is read from running_jobs (see schema.hpp).

@@ -284,53 +284,20 @@ PRAGMA defer_foreign_keys = OFF;
 )sql";
 
 // Schema migration 14: routing among competing workers (placement.hpp) and the executors a
-// worker has.
-// - round_robin_turn: the hub turn at which the worker last took a job on a round-robin hub
-//   (the hub's counter is hubs.round_robin_turn, there since migration 2).
+// worker has, in a table beside workers (one row per worker that registered since, or took a
+// round-robin turn), so that the workers table and its hot path are untouched:
 // - executors: the JSON array of the executors the worker registered ("native", "container");
-//   workers registered before it read as ["native"] until they register again.
-// The table is rebuilt as migration 12 rebuilds jobs (jobs refer to it: foreign keys are
-// deferred while it is refilled, then proved and undeferred), so that running it again (on a
-// hub whose migration history was cut back) works; that resets both columns to their defaults.
+//   a worker without a row (registered before this migration) reads as ["native"] until it
+//   registers again (kWorkerColumns reads it with that default).
+// - round_robin_turn: the hub turn at which the worker last took a job on a round-robin hub
+//   (the hub's counter is hubs.round_robin_turn, there since migration 2); 0: never.
+// Safe to run again.
 inline constexpr std::string_view kRoutingTurnsAndExecutors = R"sql(
-PRAGMA defer_foreign_keys = ON;
-CREATE TABLE workers_routing_copy AS SELECT * FROM workers;
-DROP TABLE workers;
-CREATE TABLE workers (
-    id                  TEXT PRIMARY KEY,
-    hub_id              TEXT NOT NULL REFERENCES hubs (id),
-    cpu_millicores      INTEGER NOT NULL,
-    memory_bytes        INTEGER NOT NULL,
-    gpus                TEXT NOT NULL,
-    labels              TEXT NOT NULL,
-    status              TEXT NOT NULL,
-    used_cpu_millicores INTEGER NOT NULL DEFAULT 0,
-    used_memory_bytes   INTEGER NOT NULL DEFAULT 0,
-    gpus_in_use         INTEGER NOT NULL DEFAULT 0,
-    running_jobs        INTEGER NOT NULL DEFAULT 0,
-    jobs_started        INTEGER NOT NULL DEFAULT 0,
-    utilisation_ppm     INTEGER NOT NULL DEFAULT 0,
-    power_draw_w        INTEGER NOT NULL DEFAULT 0,
-    last_heartbeat_at   INTEGER NOT NULL,
-    registered_at       INTEGER NOT NULL,
-    executors           TEXT NOT NULL DEFAULT '["native"]',
-    round_robin_turn    INTEGER NOT NULL DEFAULT 0
-);
-INSERT INTO workers (id, hub_id, cpu_millicores, memory_bytes, gpus, labels, status,
-    used_cpu_millicores, used_memory_bytes, gpus_in_use, running_jobs, jobs_started,
-    utilisation_ppm, power_draw_w, last_heartbeat_at, registered_at)
-    SELECT id, hub_id, cpu_millicores, memory_bytes, gpus, labels, status,
-    used_cpu_millicores, used_memory_bytes, gpus_in_use, running_jobs, jobs_started,
-    utilisation_ppm, power_draw_w, last_heartbeat_at, registered_at
-    FROM workers_routing_copy;
-DROP TABLE workers_routing_copy;
-CREATE INDEX workers_by_hub ON workers (hub_id);
-CREATE INDEX workers_alive ON workers (last_heartbeat_at) WHERE status <> 'offline';
-CREATE TABLE workers_routing_orphans (count INTEGER NOT NULL CHECK (count = 0));
-INSERT INTO workers_routing_orphans (count)
-    SELECT COUNT(*) FROM pragma_foreign_key_check('jobs');
-DROP TABLE workers_routing_orphans;
-PRAGMA defer_foreign_keys = OFF;
+CREATE TABLE IF NOT EXISTS worker_routing (
+    worker_id        TEXT PRIMARY KEY REFERENCES workers (id),
+    executors        TEXT NOT NULL DEFAULT '["native"]',
+    round_robin_turn INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 )sql";
 
 }  // namespace sihlicon::scheduler

@@ -133,6 +133,7 @@ TEST_CASE("a job's price follows the queue and the workers' load, recorded on it
     worker.hub_id = "zurich";
     worker.cpu_millicores = 2'000;  // two of the fixture's jobs fill it
     worker.memory_bytes = 64LL << 30;
+    worker.executors = {"native", "container"};
     f.scheduler().register_worker(worker);
     f.settlement().top_up("alice", usd("10"), "tx-1");
 
