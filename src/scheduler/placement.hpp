@@ -45,7 +45,8 @@
 //    and the hub without demand takes what they cannot. Within a hub, ranks_before.
 // Cost: one indexed read of the hub's workers (workers_by_hub) per claim, and for each job
 // looked at one placement check per contender; hubs have few workers (tens), so this is small
-// beside the job rows the claim reads. Reputation is read only when a hub has several workers.
+// beside the job rows the claim reads. A claim reads no reputation (the claimant wins ties on
+// the policy's measure, so reputation never decides whether it takes a job); explain() does.
 #pragma once
 
 #include <sihlicon/scheduler.hpp>

@@ -838,7 +838,11 @@ std::vector<ClaimedJob> Scheduler::Impl::claim(Moves& moves, std::string_view wo
     auto competition = scheduler::load_competition(
         tx, hub, &worker, moves.now,
         moves.options.heartbeat_interval * moves.options.missed_heartbeats,
-        settlement_hooks.reputation_ppm);
+        // No reputation: the claiming worker wins every tie on the policy's measure, so
+        // reputation never decides whether it takes a job (it would only pick which of equally
+        // placed contenders one is booked to; ids do that here). explain() reads it, to name
+        // the worker a held-back one gives way to. A claim costs no settlement read per worker.
+        {});
     // Look at a small window of the queue first; widen it to the scan limit only when the
     // jobs at the head do not fit this worker (or go to its contenders). Bin packing compares
     // the whole window. A claim for more jobs than the scan limit may look at as many as it
