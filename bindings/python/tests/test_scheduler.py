@@ -288,14 +288,15 @@ def test_a_worker_registers_its_executors_and_gets_only_jobs_it_can_run(
 ) -> None:
     s = hub.scheduler
     s.register_hub(hub_spec())
-    plain = s.register_worker({"workerId": "plain", "hubId": "pool", "cpu": "8"})
+    plain = s.register_worker({"workerId": "plain", "hubId": "pool", "cpu": "8", "memory": "8Gi"})
     assert plain.executors == ["native"]
     job = s.submit(job_request(), owner="alice")  # a container image
     assert s.claim("plain", 10) == []
     assert any("worker has no container runtime" in reason
                for line in s.explain(job.id) for reason in line.reasons)
     docker = s.register_worker(
-        {"workerId": "docker", "hubId": "pool", "cpu": "8", "executors": ["native", "container"]}
+        {"workerId": "docker", "hubId": "pool", "cpu": "8", "memory": "8Gi",
+         "executors": ["native", "container"]}
     )
     assert docker.executors == ["native", "container"]
     assert '"executors":["native","container"]' in docker.to_json()
