@@ -32,9 +32,9 @@
 //    reputation, then the smaller id (ranks_before): of two idle workers, the first to ask for
 //    10 of 10 queued jobs gets 5, the other the other 5.
 //  - round-robin: the worker whose last turn (a counter stored in the hub row, each worker's
-//    last one in its row) is the oldest, then ranks_before: workers asking in turn alternate. A
-//    worker that cannot run a job, or is not online, is not in the running for it, so it never
-//    blocks the queue.
+//    last one in worker_routing) is the oldest, then ranks_before: workers asking in turn
+//    alternate. A worker that cannot run a job, or is not online, is not in the running for it, so
+//    it never blocks the queue.
 //  - bin-packing: the worker where the job leaves the least free capacity (leftover_ppm), so
 //    roomier workers stay free for large jobs; then ranks_before.
 //  - gpu-match: a job without a GPU goes to a worker without GPUs when one can take it, and a
