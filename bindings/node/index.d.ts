@@ -92,6 +92,7 @@ export interface WorkerRecord {
   labels: Record<string, string>;
   /** The last heartbeat's stats of the registered GPUs, in order (vramUsed in bytes). */
   gpuStats: GpuStats[];
+  executors: Array<'native' | 'container'>;
   [key: string]: unknown;
 }
 
@@ -505,6 +506,9 @@ export interface WorkerSpec {
   memory: string;
   gpus?: Array<{ model: string; vram: string }>;
   labels?: Record<string, string>;
+  /** The executors it has: "native", "container" (a container runtime). Absent: ["native"].
+   *  A job goes only to a worker with the executor it needs. */
+  executors?: Array<'native' | 'container'>;
 }
 
 export interface Completion {

@@ -253,7 +253,8 @@ SIH_API sih_status sih_scheduler_set_grid_state(sih_hub* hub, const char* hub_id
 SIH_API sih_status sih_scheduler_set_heat_demand(sih_hub* hub, const char* hub_id, int64_t watts,
                                                  int64_t valid_until_ms, char** out_json);
 
-/* Fails: SIH_NOT_FOUND (unknown hub). */
+/* `spec_json`: WorkerSpec::from_json's fields, "executors" (["native", "container"]; absent:
+   ["native"]) included. Fails: SIH_NOT_FOUND (unknown hub), SIH_INVALID_ARGUMENT. */
 SIH_API sih_status sih_scheduler_register_worker(sih_hub* hub, const char* spec_json,
                                                  char** out_json);
 /* Fails: SIH_NOT_FOUND. Records no GPU stats (see sih_scheduler_heartbeat_json). */

@@ -23,7 +23,7 @@ try {
     scheduler.registerHub({ hubId: 'zurich-1', name: 'Zurich Sihlquai', site: 'sihlquai', region: 'CH',
       heatRecoveryPpm: 900_000, powerCapacityW: 20_000 });
   }
-  scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', cpu: '8', memory: '16Gi' });
+  scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', executors: ['native', 'container'], cpu: '8', memory: '16Gi' });
 
   // The seed's SDK shape, as a Next.js API route would use it.
   const client = new SihliconClient({ hub, user: 'ann' });

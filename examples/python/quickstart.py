@@ -36,6 +36,7 @@ def ensure_site(scheduler: sihlicon.Scheduler) -> None:
             "cpu": "16",
             "memory": "64Gi",
             "gpus": [{"model": "NVIDIA A100", "vram": "80Gi"}],
+            "executors": ["native", "container"],  # it has a container runtime
         }
     )
 

@@ -48,10 +48,25 @@ enum class JobType { ocr, ai_inference, time_series, video_processing, scientifi
 enum class JobStatus { pending, queued, running, completed, failed, cancelled };
 enum class GridSignal { surplus, normal, throttle, curtail };
 enum class WorkerStatus { online, busy, offline, draining };
-// heat_demand_first: while the hub has unmet heat demand (HeatLedger::unmet_heat_demand_w) it
-// offers the jobs with the largest estimatedComputeKwh first (no estimate counts as 0), then
-// by effective priority; while it has none and another hub wants heat, it leaves jobs pinned to
-// no hub to that hub.
+// A hub's routing policy decides which of the workers competing for the same jobs is handed
+// each one, when they claim (see src/scheduler/placement.hpp for the rules). A claim takes a job
+// only when the policy hands it to the claiming worker rather than to another online worker of
+// the hub (heartbeat fresh, not draining) that can run it now; the claiming worker wins a tie on
+// the policy's measure, so a lone worker, or one no other worker can stand in for, is never held
+// back. explain() names the worker a held-back one gives way to.
+//   least_loaded: the worker running the fewest jobs (then the better reputation, then the
+//     smaller id): of two idle workers, the first to ask for 10 of 10 queued jobs gets 5.
+//   round_robin: the worker whose last turn is the oldest; turns are stored in the hub, so every
+//     process agrees. A worker that cannot run a job, or is not online, is passed over for it.
+//   bin_packing: the worker where the job leaves the least free CPU and memory, keeping roomy
+//     workers free for large jobs.
+//   gpu_match: a job without a GPU goes to a worker without GPUs when one can take it; a GPU
+//     worker is offered GPU jobs first.
+//   heat_demand_first: while the hub has unmet heat demand (HeatLedger::unmet_heat_demand_w) it
+//     offers the jobs with the largest estimatedComputeKwh first (no estimate counts as 0), then
+//     by effective priority; while it has none and another hub wants heat, that hub's workers
+//     are handed the jobs pinned to no hub first (the largest first), and this hub's workers
+//     take what they cannot.
 enum class RoutingPolicy { least_loaded, round_robin, gpu_match, bin_packing, heat_demand_first };
 
 SIHLICON_API std::string_view to_string(JobType value) noexcept;        // "ai-inference"
@@ -135,9 +150,17 @@ struct SIHLICON_API WorkerSpec {
     std::int64_t memory_bytes = 0;
     std::vector<GpuSpec> gpus;
     std::map<std::string, std::string> labels;
+    // The executors the worker has, each at most once: "native" (it runs a job's command as a
+    // process) and "container" (it has a container runtime). A job whose
+    // workloadConfig.containerImage is "native" goes only to a worker with "native", any other
+    // image only to one with "container"; a job no worker can run waits queued, and explain()
+    // says why ("worker has no container runtime"). Default, and what a registration without
+    // the field means: ["native"]. Any other name is refused naming "executors[i]".
+    std::vector<std::string> executors{"native"};
 
     // Reads {workerId?, hubId, cpu ("4" or "4000m"), memory ("16Gi"), gpus: [{model, vram
-    // ("80Gi")}], labels: {}}. Throws Error::invalid naming a bad or unknown field.
+    // ("80Gi")}], labels: {}, executors?: ["native", "container"]}. Throws Error::invalid
+    // naming a bad or unknown field.
     static WorkerSpec from_json(std::string_view json);
 };
 
@@ -462,9 +485,10 @@ class SIHLICON_API Scheduler {
     // Submits many jobs in one transaction: all are accepted or none.
     std::vector<JobRecord> submit_many(const std::vector<JobSpec>& specs);
 
-    // Leases up to `max` jobs the worker can run now (see the file comment of
-    // src/scheduler/placement.hpp for every rule). Returns fewer (or none) when nothing else
-    // fits. Throws not_found for an unknown worker, conflict for an offline one.
+    // Leases up to `max` jobs the worker can run now and the hub's routing policy hands it
+    // (RoutingPolicy; see the file comment of src/scheduler/placement.hpp for every rule).
+    // Returns fewer (or none) when nothing else fits or the policy hands the rest to other
+    // workers. Throws not_found for an unknown worker, conflict for an offline one.
     std::vector<ClaimedJob> claim(std::string_view worker_id, std::int64_t max = 1);
     // Extends a lease by the lease duration. Throws conflict for a stale or foreign token.
     Lease renew(std::string_view job_id, std::string_view token);
@@ -495,7 +519,8 @@ class SIHLICON_API Scheduler {
     std::vector<JobEvent> events(std::string_view job_id) const;
     QueueStats queue_stats(std::string_view hub_id) const;
     // For each hub and each of its workers, whether the job could be placed there now, and
-    // why not.
+    // why not (a worker the routing policy holds back is not eligible, with a reason such as
+    // "least-loaded: worker-b (0 running) takes the next job").
     std::vector<Placement> explain(std::string_view job_id) const;
 
     // ---- events ----

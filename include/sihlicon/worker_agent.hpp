@@ -289,8 +289,9 @@ struct AgentOptions {
     std::chrono::milliseconds poll_interval{1000};  // how often idle slots ask for work
     // Energy: RAPL under `rapl.root` when readable, else the hub's power model.
     RaplOptions rapl;
-    // Native jobs (containerImage "native"). false: none runs here; each fails, not retried,
-    // with the reason (`agent run --no-native`).
+    // Native jobs (containerImage "native"). false: none runs here: the worker registers
+    // without the "native" executor (WorkerSpec::executors), so the scheduler hands it none;
+    // one that reaches it anyway fails, not retried, with the reason (`agent run --no-native`).
     bool native_jobs = true;
     // Not empty: a native job's command[0] must be one of these programs (`agent run
     // --allow-command CMD`). An entry is a name, looked up on kNativeJobPath, or an absolute
@@ -360,7 +361,9 @@ class SIHLICON_API WorkerAgent {
     WorkerAgent(const WorkerAgent&) = delete;
     WorkerAgent& operator=(const WorkerAgent&) = delete;
 
-    // Registers (or re-registers) the worker with its hardware and labels, online, and starts
+    // Registers (or re-registers) the worker with its hardware, labels and the executors it
+    // really has (WorkerSpec::executors: "native" unless native_jobs is false, "container" when
+    // a container executor was given or find_container_runtime found one), online, and starts
     // heartbeats, lease renewal and claiming. Throws what register_worker throws (not_found
     // for an unknown hub) and conflict if already started.
     WorkerRecord start();

@@ -723,6 +723,14 @@ WorkerRecord WorkerAgent::start() {
         executors += (executors.empty() ? "" : ",") + impl.container_executor->name();
     }
     spec.labels["executors"] = executors.empty() ? "none" : executors;
+    // What the scheduler places by: a container job never comes to an agent without a runtime.
+    spec.executors.clear();
+    if (impl.options.native_jobs) {
+        spec.executors.emplace_back("native");
+    }
+    if (impl.container_executor) {
+        spec.executors.emplace_back("container");
+    }
     auto record = impl.hub.scheduler().register_worker(spec);
     std::filesystem::create_directories(impl.work_root);
     if (impl.native_problem) {

@@ -8,6 +8,7 @@
 #include <sihlicon/scheduler.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/json.hpp>
 
 #include <cstdlib>
@@ -27,11 +28,14 @@ std::string hub_line(const HubRecord& hub) {
 }
 
 std::string worker_line(const WorkerRecord& worker) {
-    auto line = fmt::format("{}  hub {}  {}  cpu {}/{}m  memory {}/{} bytes  gpus {}  jobs {}",
-                            worker.spec.id, worker.spec.hub_id, to_string(worker.status),
-                            worker.used_cpu_millicores, worker.spec.cpu_millicores,
-                            worker.used_memory_bytes, worker.spec.memory_bytes,
-                            worker.spec.gpus.size(), worker.running_jobs);
+    auto line = fmt::format(
+        "{}  hub {}  {}  cpu {}/{}m  memory {}/{} bytes  gpus {}  executors {}  jobs {}",
+        worker.spec.id, worker.spec.hub_id, to_string(worker.status), worker.used_cpu_millicores,
+        worker.spec.cpu_millicores, worker.used_memory_bytes, worker.spec.memory_bytes,
+        worker.spec.gpus.size(),
+        worker.spec.executors.empty() ? "none"
+                                      : fmt::format("{}", fmt::join(worker.spec.executors, ",")),
+        worker.running_jobs);
     // The last heartbeat's GPU stats (never more than the GPUs registered).
     for (std::size_t i = 0; i < worker.gpu_stats.size() && i < worker.spec.gpus.size(); ++i) {
         line +=
@@ -142,9 +146,24 @@ int hub_heat_demand(const Context& context) {
 
 int worker_register(const Context& context) {
     po::options_description options;
-    options.add_options()("spec", po::value<std::string>(), "worker spec JSON, @FILE or -");
+    options.add_options()("spec", po::value<std::string>(), "worker spec JSON, @FILE or -")(
+        "executors", po::value<std::string>(),
+        "the executors it has, comma-separated: native,container (instead of the spec's)");
     const auto values = parse_arguments(context, options, {"spec"});
-    const auto spec = WorkerSpec::from_json(read_json_argument(values["spec"].as<std::string>()));
+    auto spec = WorkerSpec::from_json(read_json_argument(values["spec"].as<std::string>()));
+    if (values.count("executors")) {
+        // Each name is checked by the scheduler (register_worker), naming executors[i].
+        spec.executors.clear();
+        const auto text = values["executors"].as<std::string>();
+        for (std::size_t start = 0;;) {
+            const auto comma = text.find(',', start);
+            spec.executors.push_back(text.substr(start, comma - start));
+            if (comma == std::string::npos) {
+                break;
+            }
+            start = comma + 1;
+        }
+    }
     const auto record = open_hub(context).scheduler().register_worker(spec);
     print_record(context, record.to_json(), worker_line(record));
     return EXIT_SUCCESS;
@@ -420,8 +439,9 @@ void add_scheduler_commands(std::vector<Command>& commands) {
     commands.push_back({"hub show", "show one hub", hub_show});
     commands.push_back({"hub grid", "set a hub's grid signal: HUB SIGNAL [--budget W]", hub_grid});
     commands.push_back({"hub heat-demand", "set a hub's heat demand: HUB WATTS", hub_heat_demand});
-    commands.push_back(
-        {"worker register", "register a worker from its spec JSON", worker_register});
+    commands.push_back({"worker register",
+                        "register a worker from its spec JSON [--executors native,container]",
+                        worker_register});
     commands.push_back({"worker heartbeat", "record a worker's heartbeat", worker_heartbeat});
     commands.push_back({"worker drain", "stop giving a worker new jobs", [](const Context& c) {
                             return worker_set_status(c, WorkerStatus::draining);

@@ -351,5 +351,18 @@ std::int64_t budgeted_power_w(const Resources& resources, const HubSpec& hub) {
                        {resources.cpu_millicores, resources.gpu ? 1 : 0});
 }
 
+void check_executors(const std::vector<std::string>& executors) {
+    for (std::size_t i = 0; i < executors.size(); ++i) {
+        const auto field = fmt::format("executors[{}]", i);
+        if (executors[i] != "native" && executors[i] != "container") {
+            throw Error::invalid(field, executors[i], "must be \"native\" or \"container\"");
+        }
+        const auto before = executors.begin() + static_cast<std::ptrdiff_t>(i);
+        if (std::find(executors.begin(), before, executors[i]) != before) {
+            throw Error::invalid(field, executors[i], "is named twice");
+        }
+    }
+}
+
 }  // namespace scheduler
 }  // namespace sihlicon

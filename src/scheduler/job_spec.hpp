@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sihlicon::scheduler {
 
@@ -30,6 +31,10 @@ void validate(const JobSpec& spec, Timestamp now);
 
 // The spec as the canonical JSON the jobs table stores; JobSpec::from_json reads it back.
 std::string to_stored_json(const JobSpec& spec);
+
+// Checks a worker's executors (WorkerSpec::executors): each "native" or "container", at most
+// once. Throws Error::invalid naming "executors[i]" and the name.
+void check_executors(const std::vector<std::string>& executors);
 
 // A job's power budget on a hub: cores x watts_per_core + gpu x watts_per_gpu, rounded up.
 std::int64_t budgeted_power_w(const Resources& resources, const HubSpec& hub);

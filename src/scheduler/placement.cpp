@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sihlicon::scheduler {
 
 namespace {
@@ -53,7 +55,21 @@ void check_resources(const JobNeeds& job, const WorkerRecord& worker,
     }
 }
 
+void check_executor(const JobNeeds& job, const WorkerRecord& worker,
+                    std::vector<std::string>& problems) {
+    const auto& executors = worker.spec.executors;
+    if (std::find(executors.begin(), executors.end(), executor_needed(job)) != executors.end()) {
+        return;
+    }
+    problems.push_back(job.needs_container ? "worker has no container runtime"
+                                           : "worker does not run native jobs");
+}
+
 }  // namespace
+
+std::string_view executor_needed(const JobNeeds& job) {
+    return job.needs_container ? "container" : "native";
+}
 
 std::optional<Energy> expected_heat(const JobNeeds& job, const HubSpec& hub) {
     if (!job.estimated_energy) {
@@ -118,17 +134,27 @@ std::vector<std::string> placement_problems(const JobNeeds& job, const WorkerRec
     problems.insert(problems.end(), at_hub.begin(), at_hub.end());
     check_labels(job, worker, problems);
     check_resources(job, worker, problems);
+    check_executor(job, worker, problems);
     return problems;
 }
 
+namespace {
+
+bool ranks_before(const WorkerRecord& a, std::int64_t a_reputation, const WorkerRecord& b,
+                  std::int64_t b_reputation) {
+    if (a.running_jobs != b.running_jobs) {
+        return a.running_jobs < b.running_jobs;
+    }
+    if (a_reputation != b_reputation) {
+        return a_reputation > b_reputation;
+    }
+    return a.spec.id < b.spec.id;
+}
+
+}  // namespace
+
 bool ranks_before(const RankedWorker& a, const RankedWorker& b) {
-    if (a.worker.running_jobs != b.worker.running_jobs) {
-        return a.worker.running_jobs < b.worker.running_jobs;
-    }
-    if (a.reputation_ppm != b.reputation_ppm) {
-        return a.reputation_ppm > b.reputation_ppm;
-    }
-    return a.worker.spec.id < b.worker.spec.id;
+    return ranks_before(a.worker, a.reputation_ppm, b.worker, b.reputation_ppm);
 }
 
 std::int64_t leftover_ppm(const JobNeeds& job, const WorkerRecord& worker) {
@@ -143,6 +169,118 @@ std::int64_t leftover_ppm(const JobNeeds& job, const WorkerRecord& worker) {
         worker.spec.memory_bytes - worker.used_memory_bytes - job.resources.memory_bytes;
     return share(cpu_left, worker.spec.cpu_millicores) +
            share(memory_left, worker.spec.memory_bytes);
+}
+
+int policy_compare(const Competition& competition, const JobNeeds& job, const Contender& a,
+                   const Contender& b) {
+    auto compare = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
+    switch (competition.policy) {
+        case RoutingPolicy::round_robin:
+            return compare(a.turn, b.turn);
+        case RoutingPolicy::bin_packing:
+            return compare(leftover_ppm(job, a.worker), leftover_ppm(job, b.worker));
+        case RoutingPolicy::gpu_match: {
+            const bool a_gpus = !a.worker.spec.gpus.empty();
+            const bool b_gpus = !b.worker.spec.gpus.empty();
+            if (!job.resources.gpu && a_gpus != b_gpus) {
+                return a_gpus ? 1 : -1;
+            }
+            break;
+        }
+        case RoutingPolicy::heat_demand_first: {
+            const bool a_heat = competition.wants_heat.at(a.hub);
+            const bool b_heat = competition.wants_heat.at(b.hub);
+            if (a_heat != b_heat) {
+                return a_heat ? -1 : 1;
+            }
+            break;
+        }
+        case RoutingPolicy::least_loaded:
+            break;
+    }
+    return compare(a.worker.running_jobs, b.worker.running_jobs);
+}
+
+std::optional<std::size_t> taker_of(const Competition& competition, const JobNeeds& job,
+                                    Timestamp now, std::chrono::milliseconds slack,
+                                    std::optional<std::size_t> claimant) {
+    auto can_run = [&](const Contender& contender) {
+        return placement_problems(job, contender.worker, competition.hubs.at(contender.hub), now,
+                                  slack)
+            .empty();
+    };
+    auto before = [&](const Contender& a, const Contender& b) {
+        const auto order = policy_compare(competition, job, a, b);
+        return order != 0 ? order < 0
+                          : ranks_before(a.worker, a.reputation_ppm, b.worker, b.reputation_ppm);
+    };
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < competition.contenders.size(); ++i) {
+        const auto& contender = competition.contenders[i];
+        if ((!best || before(contender, competition.contenders[*best])) && can_run(contender)) {
+            best = i;
+        }
+    }
+    if (best && claimant && *best != *claimant) {
+        // The worker asking wins a tie on the policy's own measure: holding it back then would
+        // leave the job waiting for a worker no better placed.
+        const auto& asking = competition.contenders.at(*claimant);
+        if (policy_compare(competition, job, competition.contenders[*best], asking) == 0 &&
+            can_run(asking)) {
+            return claimant;
+        }
+    }
+    return best;
+}
+
+void book(Competition& competition, std::size_t contender, const JobNeeds& job) {
+    auto& booked = competition.contenders.at(contender);
+    auto& worker = booked.worker;
+    if (job.resources.gpu) {
+        if (const auto gpu = free_gpu(worker, job.resources.gpu_vram_bytes)) {
+            worker.gpus_in_use |= std::uint64_t{1} << *gpu;
+        }
+    }
+    worker.used_cpu_millicores += job.resources.cpu_millicores;
+    worker.used_memory_bytes += job.resources.memory_bytes;
+    worker.running_jobs += 1;
+    if (worker.status == WorkerStatus::online) {
+        worker.status = WorkerStatus::busy;
+    }
+    auto& hub = competition.hubs.at(booked.hub);
+    hub.running_power_w += budgeted_power_w(job.resources, hub.spec);
+    if (competition.policy == RoutingPolicy::round_robin) {
+        booked.turn = ++competition.turn;
+    }
+}
+
+std::string held_back_reason(const Competition& competition, std::size_t taker,
+                             const JobNeeds& job) {
+    const auto& other = competition.contenders.at(taker);
+    const auto& id = other.worker.spec.id;
+    const auto policy = to_string(competition.policy);
+    switch (competition.policy) {
+        case RoutingPolicy::round_robin:
+            return fmt::format("{}: it is {}'s turn", policy, id);
+        case RoutingPolicy::bin_packing:
+            return fmt::format("{}: the job fits {} tighter ({} ppm left)", policy, id,
+                               leftover_ppm(job, other.worker));
+        case RoutingPolicy::gpu_match:
+            if (!job.resources.gpu && other.worker.spec.gpus.empty()) {
+                return fmt::format("{}: {} has no GPU and takes jobs without one", policy, id);
+            }
+            break;
+        case RoutingPolicy::heat_demand_first:
+            if (competition.wants_heat.at(other.hub)) {
+                return fmt::format("{}: {} on hub {}, which wants heat, takes the job", policy, id,
+                                   competition.hubs.at(other.hub).spec.id);
+            }
+            break;
+        case RoutingPolicy::least_loaded:
+            break;
+    }
+    return fmt::format("{}: {} ({} running) takes the next job", policy, id,
+                       other.worker.running_jobs);
 }
 
 }  // namespace sihlicon::scheduler

@@ -27,7 +27,9 @@ const std::string_view kWorkerColumns =
     "id, hub_id, cpu_millicores, memory_bytes, gpus, labels, status, used_cpu_millicores, "
     "used_memory_bytes, gpus_in_use, running_jobs, utilisation_ppm, power_draw_w, "
     "last_heartbeat_at, registered_at, "
-    "(SELECT stats FROM worker_gpu_stats WHERE worker_id = workers.id)";
+    "(SELECT stats FROM worker_gpu_stats WHERE worker_id = workers.id), "
+    "COALESCE((SELECT executors FROM worker_routing r WHERE r.worker_id = workers.id), "
+    "'[\"native\"]')";
 
 namespace {
 constexpr std::string_view kJobColumnList =
@@ -218,6 +220,7 @@ WorkerRecord read_worker(const store::Statement& row) {
     worker.last_heartbeat_at = Timestamp::from_ms(row.column_int64(13));
     worker.registered_at = Timestamp::from_ms(row.column_int64(14));
     worker.gpu_stats = gpu_stats_from_json(row.column_optional_text(15).value_or(""));
+    worker.spec.executors = strings_from_json(row.column_text(16));
     return worker;
 }
 
@@ -302,6 +305,7 @@ JobNeeds needs_of(const JobRecord& job) {
     needs.timeout_ms = job.spec.workload.timeout_seconds * 1000;
     needs.deadline = job.spec.deadline;
     needs.estimated_energy = job.spec.estimated_energy;
+    needs.needs_container = job.spec.workload.container_image != "native";
     return needs;
 }
 
@@ -379,6 +383,7 @@ std::string WorkerRecord::to_json() const {
         {"memoryBytes", spec.memory_bytes},
         {"gpus", gpus},
         {"labels", to_json_object(spec.labels)},
+        {"executors", json::string_array(spec.executors)},
         {"status", to_string(status)},
         {"usedCpuMillicores", used_cpu_millicores},
         {"usedMemoryBytes", used_memory_bytes},

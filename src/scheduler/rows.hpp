@@ -10,6 +10,8 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +47,22 @@ WorkerRecord load_worker(store::Transaction& tx, std::string_view worker_id,
 JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_view field = "jobId");
 
 JobNeeds needs_of(const JobRecord& job);
+
+// A worker's reputation score (settlement's hook; may be empty: all 0).
+using ReputationScore =
+    std::function<std::int64_t(store::Transaction& tx, std::string_view worker_id, Timestamp now,
+                               std::chrono::milliseconds offline_after)>;
+
+// The workers competing for the jobs of `hub` (placement.hpp, "Routing among competing
+// workers"): its workers that are online or busy with a heartbeat within `offline_after` of
+// `now`, and on a heat-demand-first hub without unmet heat demand, the workers of the other hubs
+// that want heat. `claimant`, when given, is contenders[0] as passed (with what it holds now).
+// Reputation is read (competition.contenders.size() queries) only when there are several.
+// Cost: one read of workers_by_hub per hub taking part.
+Competition load_competition(store::Transaction& tx, const HubRecord& hub,
+                             const WorkerRecord* claimant, Timestamp now,
+                             std::chrono::milliseconds offline_after,
+                             const ReputationScore& reputation);
 
 // The stored form of a worker's GPUs, [{"model", "vramBytes"}], which read_worker reads
 // back; also HardwareInfo::to_json's "gpus".

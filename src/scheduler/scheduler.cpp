@@ -27,6 +27,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <tuple>
 
 namespace sihlicon {
@@ -110,6 +111,7 @@ void validate_worker(const WorkerSpec& spec) {
         }
         require_plain_text("labels." + key, value);
     }
+    scheduler::check_executors(spec.executors);
 }
 
 std::string random_token() {
@@ -272,9 +274,12 @@ struct Scheduler::Impl {
     JobRecord insert_job(Moves& moves, const JobSpec& spec);
     void check_rate_limit(Moves& moves, const std::string& owner, std::int64_t adding);
     std::vector<ClaimedJob> claim(Moves& moves, std::string_view worker_id, std::int64_t max);
+    // Leases the candidates the claiming worker (competition.contenders[0]) may run and its
+    // hub's policy hands it, up to `max` claimed in all; books the others the policy hands a
+    // contender to that contender (and into `handed_on`).
     void lease_candidates(Moves& moves, const std::vector<scheduler::Candidate>& candidates,
-                          WorkerRecord& worker, HubRecord& hub, std::int64_t max,
-                          std::vector<ClaimedJob>& claimed);
+                          scheduler::Competition& competition, std::set<std::string>& handed_on,
+                          std::int64_t max, std::vector<ClaimedJob>& claimed);
     JobRecord complete(Moves& moves, std::string_view job_id, std::string_view token,
                        const JobCompletion& completion, const std::string& digest,
                        detail::JobHeatBatch& heat_batch);
@@ -454,6 +459,12 @@ WorkerRecord Scheduler::register_worker(const WorkerSpec& requested) {
         // Stats of the GPUs registered before are not stats of these.
         moves.tx.prepare("DELETE FROM worker_gpu_stats WHERE worker_id = ?")
             .bind_all(spec.id)
+            .run();
+        moves.tx
+            .prepare(
+                "INSERT INTO worker_routing (worker_id, executors) VALUES (?, ?) "
+                "ON CONFLICT (worker_id) DO UPDATE SET executors = excluded.executors")
+            .bind_all(spec.id, boost::json::serialize(json::string_array(spec.executors)))
             .run();
         return scheduler::load_worker(moves.tx, spec.id);
     });
@@ -723,7 +734,8 @@ std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_vie
                                          std::int64_t limit, bool with_estimate = false) {
     static constexpr std::string_view kSelect =
         "SELECT id, hub_id, region, required_labels, cpu_millicores, memory_bytes, gpu, "
-        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline, {} FROM jobs "
+        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline, "
+        "json_extract(spec, '$.workloadConfig.containerImage') <> 'native', {} FROM jobs "
         "WHERE status = 'queued' AND queue_hub = ? ORDER BY sort_key LIMIT ?";
     static const std::string plain_sql = fmt::format(kSelect, "NULL");
     // The stored spec writes the estimate as exact kWh text with at most six decimals, so
@@ -753,28 +765,13 @@ std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_vie
         if (!rows.is_null(11)) {
             needs.deadline = Timestamp::from_ms(rows.column_int64(11));
         }
-        if (!rows.is_null(12)) {
-            needs.estimated_energy = Energy::milliwatt_hours(rows.column_int64(12));
+        needs.needs_container = rows.column_int64(12) != 0;
+        if (!rows.is_null(13)) {
+            needs.estimated_energy = Energy::milliwatt_hours(rows.column_int64(13));
         }
         result.push_back(std::move(candidate));
     }
     return result;
-}
-
-// Whether another hub wants heat (this one does not), so unpinned work should go there.
-// The unmet demand of each hub comes from the heat ledger.
-bool heat_wanted_elsewhere(store::Transaction& tx, const HubRecord& hub, Timestamp now) {
-    auto others = tx.prepare(
-        "SELECT h.id FROM hubs h WHERE h.id <> ? AND h.grid_signal <> 'curtail' AND EXISTS "
-        "(SELECT 1 FROM workers w WHERE w.hub_id = h.id AND w.status IN ('online', 'busy'))");
-    others.bind_all(hub.spec.id);
-    std::vector<std::string> candidates;
-    while (others.step()) {
-        candidates.push_back(others.column_text(0));
-    }
-    return std::any_of(candidates.begin(), candidates.end(), [&](const std::string& other) {
-        return detail::unmet_heat_demand_w(tx, other, now) > 0;
-    });
 }
 
 // Orders the candidates as the hub's routing policy wants them offered to this worker.
@@ -835,20 +832,21 @@ void order_for_policy(std::vector<Candidate>& candidates, const HubRecord& hub,
 }
 
 // The queued jobs this worker may be offered, pinned to its hub or to none, in the order of
-// the hub's routing policy: at most `window` of each kind.
-std::vector<Candidate> gather_candidates(store::Transaction& tx, const HubRecord& hub,
-                                         const WorkerRecord& worker, std::int64_t window,
-                                         Timestamp now) {
-    const bool heat_first = hub.spec.routing_policy == RoutingPolicy::heat_demand_first;
-    const bool wants_heat = heat_first && detail::unmet_heat_demand_w(tx, hub.spec.id, now) > 0;
-    auto candidates = queued_candidates(tx, hub.spec.id, window, wants_heat);
-    auto unpinned = queued_candidates(tx, "", window, wants_heat);
-    if (!unpinned.empty() && heat_first && !wants_heat && heat_wanted_elsewhere(tx, hub, now)) {
-        unpinned.clear();
-    }
+// the hub's routing policy: at most `window` of each kind. On a heat-demand-first hub, while
+// any hub of the competition wants heat, the largest estimatedComputeKwh come first, so the
+// hubs that want heat are handed the big jobs.
+std::vector<Candidate> gather_candidates(store::Transaction& tx,
+                                         const scheduler::Competition& competition,
+                                         std::int64_t window) {
+    const auto& hub = competition.hubs.front();
+    const bool heat_order = hub.spec.routing_policy == RoutingPolicy::heat_demand_first &&
+                            std::find(competition.wants_heat.begin(), competition.wants_heat.end(),
+                                      true) != competition.wants_heat.end();
+    auto candidates = queued_candidates(tx, hub.spec.id, window, heat_order);
+    auto unpinned = queued_candidates(tx, "", window, heat_order);
     candidates.insert(candidates.end(), std::make_move_iterator(unpinned.begin()),
                       std::make_move_iterator(unpinned.end()));
-    order_for_policy(candidates, hub, worker, wants_heat);
+    order_for_policy(candidates, hub, competition.contenders.front().worker, heat_order);
     return candidates;
 }
 
@@ -871,21 +869,28 @@ std::vector<ClaimedJob> Scheduler::Impl::claim(Moves& moves, std::string_view wo
     if (hub.signal_at(moves.now) == GridSignal::curtail) {
         return {};
     }
-    if (hub.spec.routing_policy == RoutingPolicy::round_robin) {
-        max = 1;  // one job per turn, so workers asking together alternate
-    }
+    auto competition = scheduler::load_competition(
+        tx, hub, &worker, moves.now,
+        moves.options.heartbeat_interval * moves.options.missed_heartbeats,
+        // No reputation: the claiming worker wins every tie on the policy's measure, so
+        // reputation never decides whether it takes a job (it would only pick which of equally
+        // placed contenders one is booked to; ids do that here). explain() reads it, to name
+        // the worker a held-back one gives way to. A claim costs no settlement read per worker.
+        {});
     // Look at a small window of the queue first; widen it to the scan limit only when the
-    // jobs at the head do not fit this worker. Bin packing compares the whole window. A claim
-    // for more jobs than the scan limit may look at as many as it asks for.
+    // jobs at the head do not fit this worker (or go to its contenders). Bin packing compares
+    // the whole window. A claim for more jobs than the scan limit may look at as many as it
+    // asks for.
     const auto scan_limit = std::max(moves.options.claim_scan_limit, max);
     std::int64_t window = hub.spec.routing_policy == RoutingPolicy::bin_packing
                               ? scan_limit
                               : std::min(scan_limit, 2 * max + 6);
     std::vector<ClaimedJob> claimed;
+    std::set<std::string> handed_on;  // jobs the policy gives a contender in this claim
     for (;;) {
-        auto candidates = gather_candidates(tx, hub, worker, window, moves.now);
+        auto candidates = gather_candidates(tx, competition, window);
         const auto examined = static_cast<std::int64_t>(candidates.size());
-        lease_candidates(moves, candidates, worker, hub, max, claimed);
+        lease_candidates(moves, candidates, competition, handed_on, max, claimed);
         if (static_cast<std::int64_t>(claimed.size()) >= max || window >= scan_limit ||
             examined < window) {
             return claimed;
@@ -896,9 +901,13 @@ std::vector<ClaimedJob> Scheduler::Impl::claim(Moves& moves, std::string_view wo
 
 void Scheduler::Impl::lease_candidates(Moves& moves,
                                        const std::vector<scheduler::Candidate>& candidates,
-                                       WorkerRecord& worker, HubRecord& hub, std::int64_t max,
+                                       scheduler::Competition& competition,
+                                       std::set<std::string>& handed_on, std::int64_t max,
                                        std::vector<ClaimedJob>& claimed) {
     auto& tx = moves.tx;
+    // The claiming worker and its hub, as the leases of this claim leave them.
+    auto& worker = competition.contenders.front().worker;
+    auto& hub = competition.hubs.front();
     // What the leases of this call take from the worker and the hub, stored once at the end.
     struct Taken {
         std::int64_t cpu_millicores = 0;
@@ -912,10 +921,21 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
             break;
         }
         const auto& needs = candidate.needs;
-        if (!scheduler::placement_problems(needs, worker, hub, moves.now,
+        if (handed_on.contains(needs.id) ||
+            !scheduler::placement_problems(needs, worker, hub, moves.now,
                                            moves.options.lease_duration)
                  .empty()) {
             continue;
+        }
+        if (competition.contenders.size() > 1) {
+            const auto taker =
+                scheduler::taker_of(competition, needs, moves.now, moves.options.lease_duration, 0);
+            if (taker && *taker != 0) {
+                // The policy gives it to a contender: booked to it, left queued for it.
+                scheduler::book(competition, *taker, needs);
+                handed_on.insert(needs.id);
+                continue;
+            }
         }
         // The GPU to lease, -1 for none (stored as NULL). Not a std::optional: binding one here
         // makes GCC 12 at -O2 warn that its value "may be used uninitialized", falsely.
@@ -944,11 +964,7 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
         taken.gpu_mask |= gpu_mask;
         taken.jobs += 1;
         taken.power_w += power;
-        worker.used_cpu_millicores += needs.resources.cpu_millicores;
-        worker.used_memory_bytes += needs.resources.memory_bytes;
-        worker.gpus_in_use |= static_cast<std::uint64_t>(gpu_mask);
-        worker.running_jobs += 1;
-        hub.running_power_w += power;
+        scheduler::book(competition, 0, needs);
         moves.record(needs.id, needs.hub_id, JobStatus::queued, JobStatus::running, worker.spec.id,
                      "claimed");
         auto job = scheduler::load_job(tx, needs.id).record;
@@ -957,6 +973,17 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
     }
     if (taken.jobs == 0) {
         return;
+    }
+    if (competition.policy == RoutingPolicy::round_robin) {
+        const auto turn = competition.contenders.front().turn;
+        tx.prepare("UPDATE hubs SET round_robin_turn = max(round_robin_turn, ?) WHERE id = ?")
+            .bind_all(competition.turn, hub.spec.id)
+            .run();
+        tx.prepare(
+              "INSERT INTO worker_routing (worker_id, round_robin_turn) VALUES (?, ?) "
+              "ON CONFLICT (worker_id) DO UPDATE SET round_robin_turn = excluded.round_robin_turn")
+            .bind_all(worker.spec.id, turn)
+            .run();
     }
     // The stored status stays 'online': busy is read from running_jobs (see schema.hpp).
     worker.status = WorkerStatus::busy;
@@ -1449,20 +1476,42 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
             workers.bind_all(hub.spec.id);
             std::vector<scheduler::RankedWorker> ranked;
             const auto& reputation = impl_->settlement_hooks.reputation_ppm;
+            const auto offline_after = options.heartbeat_interval * options.missed_heartbeats;
             while (workers.step()) {
                 auto worker = scheduler::read_worker(workers);
                 const auto score =
-                    reputation ? reputation(tx, worker.spec.id, now,
-                                            options.heartbeat_interval * options.missed_heartbeats)
-                               : 0;
+                    reputation ? reputation(tx, worker.spec.id, now, offline_after) : 0;
                 ranked.push_back({std::move(worker), score});
             }
             std::sort(ranked.begin(), ranked.end(), scheduler::ranks_before);
+            // A worker that could take the job is held back when the hub's routing policy would
+            // hand it to another worker were this one to ask now (as claim() decides).
+            std::optional<scheduler::Competition> competition;
+            if (job.status == JobStatus::queued && hub_line.eligible) {
+                competition =
+                    scheduler::load_competition(tx, hub, nullptr, now, offline_after, reputation);
+            }
             for (const auto& [worker, score] : ranked) {
                 Placement line{
                     hub.spec.id, worker.spec.id, false,
                     scheduler::placement_problems(needs, worker, hub, now, options.lease_duration),
                     heat};
+                if (line.reasons.empty() && competition && competition->contenders.size() > 1) {
+                    const auto& contenders = competition->contenders;
+                    const auto self = std::find_if(
+                        contenders.begin(), contenders.end(),
+                        [&](const auto& c) { return c.worker.spec.id == worker.spec.id; });
+                    const auto taker = scheduler::taker_of(
+                        *competition, needs, now, options.lease_duration,
+                        self == contenders.end()
+                            ? std::nullopt
+                            : std::optional<std::size_t>(
+                                  static_cast<std::size_t>(self - contenders.begin())));
+                    if (taker && contenders[*taker].worker.spec.id != worker.spec.id) {
+                        line.reasons.push_back(
+                            scheduler::held_back_reason(*competition, *taker, needs));
+                    }
+                }
                 line.eligible = line.reasons.empty();
                 lines.push_back(std::move(line));
             }

@@ -283,13 +283,30 @@ DROP TABLE jobs_energy_orphans;
 PRAGMA defer_foreign_keys = OFF;
 )sql";
 
-// Schema migration 17: each worker's last heartbeat's GPU stats, a JSON array
+// Schema migration 14: each worker's last heartbeat's GPU stats, a JSON array
 // [{"utilisationPpm", "vramUsed"}] in registration order (rows.hpp gpu_stats_to_json); no row:
 // none. A table of its own, so that the migration can run again on a hub that has it.
 inline constexpr std::string_view kWorkerGpuStats = R"sql(
 CREATE TABLE IF NOT EXISTS worker_gpu_stats (
     worker_id TEXT PRIMARY KEY REFERENCES workers (id),
     stats     TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// Schema migration 17: routing among competing workers (placement.hpp) and the executors a
+// worker has, in a table beside workers (one row per worker that registered since, or took a
+// round-robin turn), so that the workers table and its hot path are untouched:
+// - executors: the JSON array of the executors the worker registered ("native", "container");
+//   a worker without a row (registered before this migration) reads as ["native"] until it
+//   registers again (kWorkerColumns reads it with that default).
+// - round_robin_turn: the hub turn at which the worker last took a job on a round-robin hub
+//   (the hub's counter is hubs.round_robin_turn, there since migration 2); 0: never.
+// Safe to run again.
+inline constexpr std::string_view kRoutingTurnsAndExecutors = R"sql(
+CREATE TABLE IF NOT EXISTS worker_routing (
+    worker_id        TEXT PRIMARY KEY REFERENCES workers (id),
+    executors        TEXT NOT NULL DEFAULT '["native"]',
+    round_robin_turn INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 )sql";
 

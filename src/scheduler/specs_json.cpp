@@ -3,6 +3,7 @@
 // Hub and worker specs from JSON, and leases and placements to JSON, for the CLI, the C ABI
 // and the bindings.
 #include "core/json.hpp"
+#include "scheduler/job_spec.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/scheduler.hpp>
@@ -59,6 +60,22 @@ WorkerSpec WorkerSpec::from_json(std::string_view json) {
     }
     spec.labels = reader.optional_string_map("labels", 64, 256)
                       .value_or(std::map<std::string, std::string>{});
+    if (const auto* executors = reader.optional_value("executors")) {
+        if (!executors->is_array()) {
+            throw Error::invalid("executors", boost::json::serialize(*executors),
+                                 "must be an array");
+        }
+        spec.executors.clear();
+        const auto& array = executors->get_array();
+        for (std::size_t i = 0; i < array.size(); ++i) {
+            const auto field = "executors[" + std::to_string(i) + "]";
+            if (!array[i].is_string()) {
+                throw Error::invalid(field, boost::json::serialize(array[i]), "must be a string");
+            }
+            spec.executors.emplace_back(array[i].get_string());
+        }
+        scheduler::check_executors(spec.executors);
+    }
     reader.finish();
     return spec;
 }

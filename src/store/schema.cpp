@@ -75,6 +75,7 @@ constexpr std::array kMigrations{
     Migration{14, "scheduler_worker_gpu_stats", scheduler::kWorkerGpuStats},
     Migration{15, "api_tokens", auth::kSchema},
     Migration{16, "hub_settings", kHubSettings},
+    Migration{17, "scheduler_routing_turns_and_executors", scheduler::kRoutingTurnsAndExecutors},
 };
 
 constexpr std::array kCountedTables{

@@ -9,6 +9,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -174,21 +175,28 @@ TEST_CASE("a job whose input left the content store after it was queued fails wi
     CHECK_FALSE(std::filesystem::exists(marker));
 }
 
-TEST_CASE("a container job fails with a clear reason where no container runtime exists") {
+TEST_CASE("an agent without a container runtime registers native only and gets no container job") {
+    // Before, the agent was handed the job and failed it; now the job waits for a worker that
+    // can run it, and explain says why this one cannot.
     AgentFixture fixture;
     auto spec = AgentFixture::job("ocr");
     spec.workload.command = {"tesseract", "/input/page.png", "/output/page"};
     const auto job = fixture.scheduler().submit(spec);
     WorkerAgent agent(fixture.hub, fixture.agent_options());
-    agent.start();
-    const auto done = fixture.wait_final(agent, job.id);
-    CHECK(done.status == JobStatus::failed);
-    CHECK(done.attempts == 1);
-    REQUIRE(done.error_message.has_value());
-    CHECK(done.error_message->find("'tesseract/tesseract:latest' needs a container runtime") !=
-          std::string::npos);
-    CHECK(done.error_message->find("no container runtime (podman or docker) on PATH") !=
-          std::string::npos);
+    CHECK(agent.start().spec.executors == std::vector<std::string>{"native"});
+    for (int round = 0; round < 3; ++round) {
+        agent.wait_idle(std::chrono::seconds(5));
+        fixture.clock->advance(std::chrono::seconds(1));
+    }
+    const auto waiting = fixture.scheduler().job(job.id);
+    CHECK(waiting.status == JobStatus::queued);
+    CHECK(waiting.attempts == 0);
+    const auto lines = fixture.scheduler().explain(job.id);
+    CHECK(std::any_of(lines.begin(), lines.end(), [](const Placement& line) {
+        return line.worker_id == "bee-01" && !line.eligible &&
+               std::find(line.reasons.begin(), line.reasons.end(),
+                         "worker has no container runtime") != line.reasons.end();
+    }));
 }
 
 TEST_CASE("a container job runs through the runtime found on PATH, with its folders mounted") {
@@ -216,7 +224,9 @@ TEST_CASE("a container job runs through the runtime found on PATH, with its fold
     auto options = fixture.agent_options();
     options.container_search_path = bin.string();
     WorkerAgent agent(fixture.hub, options);
-    CHECK(agent.start().spec.labels.at("executors") == "process,docker");
+    const auto registered = agent.start();
+    CHECK(registered.spec.labels.at("executors") == "process,docker");
+    CHECK(registered.spec.executors == std::vector<std::string>{"native", "container"});
     const auto done = fixture.wait_final(agent, job.id);
     REQUIRE(done.status == JobStatus::completed);
     const auto metrics = metrics_of(fixture.hub, job.id);

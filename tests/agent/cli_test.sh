@@ -85,9 +85,11 @@ check "the refusal names LD_PRELOAD" grep -q 'LD_PRELOAD' <<<"$out"
 job=$(native_job off '["true"]')
 out=$("$sihlicon" agent run --worker-id bee-off --poll-ms 20 --once --no-native 2>&1); rc=$?
 check "agent run --no-native exits 0" test "$rc" -eq 0
-check "--no-native refuses the native job" grep -q "runs no native jobs" <<<"$out"
+out=$("$sihlicon" worker list)
+check "--no-native registers no native executor" grep -q 'bee-off .*executors none' <<<"$out"
 out=$("$sihlicon" --json job show "$job")
-check "the refused job failed for good" grep -q '"status":"failed"' <<<"$out"
+check "the native job is not handed to it: it waits queued" grep -q '"status":"queued"' <<<"$out"
+"$sihlicon" job cancel "$job" --by ann >/dev/null
 
 job=$(native_job shell '["sh","-c","true"]')
 allowed=$(native_job version '["sha256sum","--version"]')

@@ -265,18 +265,20 @@ TEST_CASE("a container image that a runtime would read as an option is refused")
     CHECK(container.run(request, {}).outcome == ExecutionOutcome::refused);
 }
 
-TEST_CASE("an agent with native jobs turned off fails each one with the reason, not retried") {
+TEST_CASE("an agent with native jobs turned off registers no native executor and gets none") {
+    // Before, it was handed native jobs and failed each; now they wait for a worker with the
+    // "native" executor.
     AgentFixture fixture;
     auto spec = AgentFixture::shell_job("native", "true");
     spec.max_attempts = 3;
     auto options = fixture.agent_options();
     options.native_jobs = false;
     const auto ran = run_job(fixture, spec, options);
-    CHECK(ran.record.status == JobStatus::failed);
-    CHECK(ran.record.attempts == 1);
-    REQUIRE(ran.record.error_message.has_value());
-    CHECK(contains(*ran.record.error_message, "worker bee-01 runs no native jobs"));
-    CHECK(fixture.scheduler().worker("bee-01").spec.labels.at("executors") == "none");
+    CHECK(ran.record.status == JobStatus::queued);
+    CHECK(ran.record.attempts == 0);
+    const auto worker = fixture.scheduler().worker("bee-01");
+    CHECK(worker.spec.labels.at("executors") == "none");
+    CHECK(worker.spec.executors.empty());
 }
 
 TEST_CASE("an allow-list lets native jobs run only the programs it names") {

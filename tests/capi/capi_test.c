@@ -78,7 +78,8 @@ static const char* kHubSpec =
     "{\"hubId\":\"hub-zurich\",\"name\":\"Zurich pool\",\"site\":\"zh-1\","
     "\"region\":\"CH\",\"heatRecoveryPpm\":900000,\"powerCapacityW\":20000}";
 static const char* kWorkerSpec =
-    "{\"workerId\":\"worker-1\",\"hubId\":\"hub-zurich\",\"cpu\":\"8\",\"memory\":\"16Gi\"}";
+    "{\"workerId\":\"worker-1\",\"hubId\":\"hub-zurich\",\"cpu\":\"8\",\"memory\":\"16Gi\","
+    "\"executors\":[\"native\",\"container\"]}";
 
 /* Opens a hub on a manual clock with charging on. */
 static sih_hub* open_hub(sih_clock** out_clock) {
@@ -302,6 +303,18 @@ static void test_scheduler_hubs_and_workers(void) {
     FAILS(sih_scheduler_register_worker(hub, "{\"hubId\":\"hub-zurich\",\"cpu\":\"0\"}", NULL),
           SIH_INVALID_ARGUMENT);
     CHECK(error_names("cpu"));
+    /* Executors pass through the spec JSON and show in the record; no field means native. */
+    OK(sih_scheduler_worker(hub, "worker-1", &json));
+    CHECK(has(&json, "\"executors\":[\"native\",\"container\"]"));
+    OK(sih_scheduler_register_worker(
+        hub, "{\"workerId\":\"worker-2\",\"hubId\":\"hub-zurich\",\"cpu\":\"1\"}", &json));
+    CHECK(has(&json, "\"executors\":[\"native\"]"));
+    FAILS(sih_scheduler_register_worker(
+              hub, "{\"hubId\":\"hub-zurich\",\"cpu\":\"1\",\"executors\":[\"native\",\"vm\"]}",
+              NULL),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("executors[1]"));
+    OK(sih_scheduler_set_worker_status(hub, "worker-2", "offline", NULL));
 
     OK(sih_scheduler_options(hub, &json));
     CHECK(has(&json, "\"claimScanLimit\":256"));
@@ -1449,7 +1462,8 @@ static void test_worker_signatures_and_eip191(void) {
     OK(sih_scheduler_register_hub(hub, kHubSpec, NULL));
     OK(sih_scheduler_register_worker(hub,
                                      "{\"workerId\":\"worker-1\",\"hubId\":\"hub-zurich\","
-                                     "\"cpu\":\"8\",\"memory\":\"16Gi\",\"labels\":{\"address\":"
+                                     "\"cpu\":\"8\",\"memory\":\"16Gi\",\"executors\":[\"native\","
+                                     "\"container\"],\"labels\":{\"address\":"
                                      "\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"}}",
                                      NULL));
     char* job_id = NULL;
@@ -2050,7 +2064,8 @@ static void test_worker_agent_native_job_rules(void) {
     sih_free(ok_id);
     sih_free(refused_id);
 
-    /* Native jobs off. */
+    /* Native jobs off: the agent registers no native executor, so it is handed no native job;
+       the job waits queued (it was handed out and failed before executors were placed by). */
     options.allowed_commands = NULL;
     options.allowed_command_count = 0;
     options.native_jobs = 0;
@@ -2058,11 +2073,18 @@ static void test_worker_agent_native_job_rules(void) {
     char* job_id = NULL;
     OK(sih_scheduler_submit(hub, kJob, "alice", &job_id));
     OK(sih_agent_new(hub, &options, &agent));
-    OK(sih_agent_start(agent, NULL));
-    json = wait_for_job(hub, job_id, "\"status\":\"failed\"");
-    CHECK(json != NULL && strstr(json, "runs no native jobs") != NULL);
-    sih_free(json);
+    OK(sih_agent_start(agent, &json));
+    CHECK(has(&json, "\"executors\":[]"));
+    int idle = 0;
+    for (int i = 0; i < 3; ++i) {
+        OK(sih_agent_wait_idle(agent, 5000, &idle));
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    OK(sih_scheduler_job(hub, job_id, &json));
+    CHECK(has(&json, "\"status\":\"queued\""));
     sih_agent_destroy(&agent);
+    OK(sih_scheduler_cancel(hub, job_id, "alice", "no native worker", NULL));
     sih_free(job_id);
 
     /* No bubblewrap: refused, unless the operator opts out of the sandbox. */

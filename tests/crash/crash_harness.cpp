@@ -135,6 +135,7 @@ void prepare(Hub& hub) {
         worker.hub_id = std::string(kHubId);
         worker.cpu_millicores = 2000;
         worker.memory_bytes = 8LL << 30;
+        worker.executors = {"native", "container"};
         ignore_existing([&] { scheduler.register_worker(worker); });
     }
 }

@@ -17,9 +17,16 @@ out=$("$sihlicon" hub register '{"hubId":"zurich","name":"again","site":"x","reg
 check "registering a hub twice is a conflict" test "$rc" -eq 1
 check "the conflict is named" grep -q 'conflict' <<<"$out"
 
-out=$("$sihlicon" --json worker register '{"workerId":"bee-01","hubId":"zurich","cpu":"8","memory":"32Gi","gpus":[{"model":"A100","vram":"80Gi"}]}')
+out=$("$sihlicon" --json worker register '{"workerId":"bee-01","hubId":"zurich","cpu":"8","memory":"32Gi","gpus":[{"model":"A100","vram":"80Gi"}]}' --executors native,container)
 check "worker register prints the worker" grep -q '"workerId":"bee-01"' <<<"$out"
 check "worker memory is parsed exactly" grep -q '"memoryBytes":34359738368' <<<"$out"
+check "worker register takes --executors" grep -q '"executors":\["native","container"\]' <<<"$out"
+out=$("$sihlicon" worker register '{"workerId":"bee-x","hubId":"zurich","cpu":"1"}' --executors native,vm 2>&1); rc=$?
+check "an unknown executor is refused" test "$rc" -eq 1
+check "the refusal names executors[1]" grep -q 'executors\[1\]' <<<"$out"
+out=$("$sihlicon" worker list)
+check "worker list shows the executors" grep -q 'bee-01 .*executors native,container' <<<"$out"
+check "the refused worker was not registered" bash -c '! grep -q bee-x' <<<"$out"
 
 # GPU stats in heartbeats, shown by worker list; VRAM above the GPU's is refused, named.
 out=$("$sihlicon" --json worker heartbeat --worker bee-01 --utilisation 500000 --gpus '[{"utilisationPpm":750000,"vramUsed":1073741824}]')

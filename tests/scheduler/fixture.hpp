@@ -73,6 +73,7 @@ struct SchedulerFixture {
         spec.memory_bytes = memory;
         spec.gpus = std::move(gpus);
         spec.labels = std::move(labels);
+        spec.executors = {"native", "container"};  // the fixture's jobs are container jobs
         return scheduler().register_worker(spec);
     }
 

@@ -607,16 +607,18 @@ TEST_CASE("a batch of completions frees every worker's and hub's resources and r
     SchedulerFixture fixture;
     fixture.add_hub("zurich");
     fixture.add_hub("basel");
-    fixture.add_worker("bee-01", "zurich", 4000, 8LL << 30, {{"A100", 80LL << 30}});
-    fixture.add_worker("bee-02", "zurich");
-    fixture.add_worker("bee-03", "basel", 4000, 8LL << 30,
-                       {{"T4", 16LL << 30}, {"T4", 16LL << 30}});
     std::vector<std::pair<Lease, JobCompletion>> batch;
     std::map<std::string, std::int64_t> electrical_by_hub;
     std::int64_t mwh = 1'000'000;
     for (const auto& [worker, hub, gpus] :
          {std::tuple{"bee-01", "zurich", 1}, std::tuple{"bee-02", "zurich", 0},
           std::tuple{"bee-03", "basel", 2}}) {
+        // Each worker registers just before it claims, so a claim takes all three jobs (an idle
+        // worker of the same hub would get its share under least-loaded).
+        fixture.add_worker(worker, hub, 4000, 8LL << 30,
+                           std::vector<GpuSpec>(static_cast<std::size_t>(gpus),
+                                                GpuSpec{gpus == 1 ? "A100" : "T4",
+                                                        gpus == 1 ? 80LL << 30 : 16LL << 30}));
         for (int i = 0; i < 3; ++i) {
             auto spec = SchedulerFixture::job(fmt::format("{}-{}", worker, i));
             spec.hub_id = hub;

@@ -77,6 +77,7 @@ struct SettlementFixture {
         spec.cpu_millicores = 64'000;
         spec.memory_bytes = 256LL << 30;
         spec.labels = std::move(labels);
+        spec.executors = {"native", "container"};
         scheduler().register_worker(spec);
     }
 

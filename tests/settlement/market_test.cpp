@@ -134,6 +134,7 @@ TEST_CASE("a job's price follows the queue and the workers' load, recorded on it
     worker.hub_id = "zurich";
     worker.cpu_millicores = 2'000;  // two of the fixture's jobs fill it
     worker.memory_bytes = 64LL << 30;
+    worker.executors = {"native", "container"};
     f.scheduler().register_worker(worker);
     f.settlement().top_up("alice", usd("10"), "tx-1");
 
@@ -398,7 +399,6 @@ TEST_CASE("a batch of completions counts each job's attempt on its own worker") 
     SettlementFixture f;
     f.add_site();
     f.add_worker("bee-01");
-    f.add_worker("bee-02");
     f.settlement().top_up("alice", usd("10"), "tx-1");
     auto quick = SettlementFixture::job();
     quick.workload.timeout_seconds = 60;
@@ -406,6 +406,8 @@ TEST_CASE("a batch of completions counts each job's attempt on its own worker") 
     f.scheduler().submit(SettlementFixture::job());  // on time
     const auto first = f.scheduler().claim("bee-01", 2);
     REQUIRE(first.size() == 2);
+    // Registered only now: an idle bee-02 would have taken one of the two (least-loaded).
+    f.add_worker("bee-02");
     f.scheduler().submit(SettlementFixture::job());
     const auto second = f.scheduler().claim("bee-02", 1);
     REQUIRE(second.size() == 1);

@@ -57,6 +57,7 @@ class Run {
             spec.hub_id = kHubs[i % kHubs.size()];
             spec.cpu_millicores = 3'000;
             spec.memory_bytes = 64LL << 30;
+            spec.executors = {"native", "container"};
             f_.scheduler().register_worker(spec);
         }
     }

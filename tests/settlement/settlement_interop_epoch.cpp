@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
         worker.hub_id = "zurich";
         worker.cpu_millicores = 64'000;
         worker.memory_bytes = 64LL << 30;
+        worker.executors = {"native", "container"};
         hub.scheduler().register_worker(worker);
     }
     hub.settlement().top_up("client-\"quoted\"-é", Money::parse("100", Currency::of("USD")),

@@ -186,7 +186,7 @@ test('a native job runs sandboxed: it cannot read the operator key', async (t) =
     (error) => error.code === 'invalid_argument' && /LD_PRELOAD/.test(error.message));
 });
 
-test('native jobs off, off the allow-list or without bwrap fail with the reason', async (t) => {
+test('native jobs off get no native job; off the allow-list or without bwrap they fail with the reason', async (t) => {
   const { hub, directory } = await openHub(t);
   const run = async (options, command) => {
     const submitted = hub.scheduler.submit({ ...nativeJob(command), maxAttempts: 3 }, 'ann');
@@ -197,11 +197,19 @@ test('native jobs off, off the allow-list or without bwrap fail with the reason'
     await agent.stop();
     return done;
   };
-  let done = await run({ nativeJobs: false }, ['true']);
-  assert.equal(done.status, 'failed');
-  assert.equal(done.attempts, 1);
-  assert.match(done.errorMessage, /runs no native jobs/);
-  done = await run({ allowedCommands: ['true'] }, ['sh', '-c', 'true']);
+  // Native jobs off: the agent registers no native executor and is handed no native job (it
+  // used to be handed it and fail it); the job waits queued.
+  const off = hub.scheduler.submit({ ...nativeJob(['true']), maxAttempts: 3 }, 'ann');
+  const offAgent = hub.workerAgent({ workerId: 'agent-off', hubId: 'zurich-1', hardware: HARDWARE,
+    pollIntervalMs: 20, nativeJobs: false });
+  assert.deepEqual((await offAgent.start()).executors, []);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await offAgent.stop();
+  const waiting = hub.scheduler.job(off.jobId);
+  assert.equal(waiting.status, 'queued');
+  assert.equal(waiting.attempts, 0);
+  hub.scheduler.cancel(off.jobId, 'ann');
+  let done = await run({ allowedCommands: ['true'] }, ['sh', '-c', 'true']);
   assert.match(done.errorMessage, /'sh' is not a program worker agent-r allows \(allowed: true\)/);
   assert.equal((await run({ allowedCommands: ['true'] }, ['true'])).status, 'completed');
   done = await run({ bwrapProgram: '/nonexistent/bwrap' }, ['true']);

@@ -28,7 +28,7 @@ async function openHub(t, options = {}) {
     hubId: 'zurich-1', name: 'Zurich 1', site: 'sihlquai', region: 'CH',
     heatRecoveryPpm: 900000, powerCapacityW: 20000,
   });
-  hub.scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', cpu: '8', memory: '16Gi' });
+  hub.scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', executors: ['native', 'container'], cpu: '8', memory: '16Gi' });
   t.after(async () => {
     await hub.close();
     fs.rmSync(directory, { recursive: true, force: true });

@@ -22,7 +22,7 @@ async function openHub(t) {
     fs.rmSync(directory, { recursive: true, force: true });
   });
   hub.scheduler.registerHub({ hubId: 'zurich-1', name: 'Zurich', site: 's', region: 'CH', heatRecoveryPpm: 900000, powerCapacityW: 20000 });
-  hub.scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', cpu: '4', memory: '8Gi' });
+  hub.scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', executors: ['native', 'container'], cpu: '4', memory: '8Gi' });
   return hub;
 }
 
@@ -113,7 +113,7 @@ test('with requireWorkerSignatures a completion needs the worker\'s EIP-191 sign
   });
   assert.equal(hub.settlement.options().requireWorkerSignatures, true);
   hub.scheduler.registerHub({ hubId: 'zurich-1', name: 'Zurich', site: 's', region: 'CH', heatRecoveryPpm: 900000, powerCapacityW: 20000 });
-  hub.scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', cpu: '4', memory: '8Gi',
+  hub.scheduler.registerWorker({ workerId: 'worker-1', hubId: 'zurich-1', executors: ['native', 'container'], cpu: '4', memory: '8Gi',
     labels: { address: wallet.address } });
   const submitted = hub.scheduler.submit({ jobType: 'ocr', jobName: 'a', workloadConfig: { containerImage: 'x/y:z' } }, 'ann');
   const [claimed] = hub.scheduler.claim('worker-1');

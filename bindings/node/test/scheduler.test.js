@@ -33,7 +33,7 @@ test('hubs: register, update, read, list, grid state and heat demand', async (t)
 test('workers: register, heartbeat, status, read and list', async (t) => {
   const { hub, clock } = await openHub(t);
   const s = hub.scheduler;
-  const gpu = s.registerWorker({ hubId: 'zurich-1', cpu: '16', memory: '64Gi',
+  const gpu = s.registerWorker({ hubId: 'zurich-1', executors: ['native', 'container'], cpu: '16', memory: '64Gi',
     gpus: [{ model: 'A100', vram: '80Gi' }], labels: { arch: 'x86_64' } });
   assert.match(gpu.workerId, /^worker-/);
   assert.equal(gpu.cpuMillicores, 16000);
@@ -48,10 +48,15 @@ test('workers: register, heartbeat, status, read and list', async (t) => {
   assert.equal(s.workers().length, 2);
   assert.equal(s.workers('zurich-1').length, 2);
   assert.equal(s.workers('elsewhere').length, 0);
-  await rejects(assert, () => s.registerWorker({ hubId: 'zurich-1', cpu: '0', memory: '1Gi' }),
+  await rejects(assert, () => s.registerWorker({ hubId: 'zurich-1', executors: ['native', 'container'], cpu: '0', memory: '1Gi' }),
     'invalid_argument', 'cpu');
   await rejects(assert, () => s.registerWorker({ hubId: 'nowhere', cpu: '1', memory: '1Gi' }), 'not_found');
   await rejects(assert, () => s.heartbeat('worker-none', {}), 'not_found');
+  // Executors pass through and show in the record; none given means native only.
+  assert.deepEqual(gpu.executors, ['native', 'container']);
+  assert.deepEqual(s.registerWorker({ workerId: 'plain', hubId: 'zurich-1', cpu: '1' }).executors, ['native']);
+  await rejects(assert, () => s.registerWorker({ hubId: 'zurich-1', cpu: '1', executors: ['native', 'vm'] }),
+    'invalid_argument', 'executors[1]');
 });
 
 test('heartbeats carry GPU stats, checked against the registered GPUs', async (t) => {

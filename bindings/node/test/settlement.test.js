@@ -316,7 +316,7 @@ test('a market transaction with a bad field writes nothing', async (t) => {
 test('reputation counts a worker\'s ended attempts and sums them per hub', async (t) => {
   const { hub } = await openHub(t);
   const s = hub.scheduler;
-  s.registerWorker({ workerId: 'worker-2', hubId: 'zurich-1', cpu: '8', memory: '16Gi' });
+  s.registerWorker({ workerId: 'worker-2', hubId: 'zurich-1', executors: ['native', 'container'], cpu: '8', memory: '16Gi' });
   for (let i = 0; i < 2; i++) {
     const submitted = s.submit(job(), 'ann');
     const [claimed] = s.claim('worker-1');

@@ -239,6 +239,9 @@ class WorkerRecord(_Json):
     memory_bytes: int
     gpus: list[tuple[str, int]]  # (model, VRAM bytes)
     labels: dict[str, str]
+    # "native" and/or "container": the jobs the scheduler may hand the worker
+    # (WorkerSpec::executors; a registration without the field means ["native"]).
+    executors: list[str]
     status: WorkerStatus
     used_cpu_millicores: int
     used_memory_bytes: int

@@ -104,7 +104,9 @@ class Scheduler:
 
     def register_worker(self, spec: JsonObject | str) -> WorkerRecord:
         """Registers (or re-registers) a worker: {workerId?, hubId, cpu, memory, gpus?,
-        labels?}. Raises NotFound (unknown hub), InvalidArgument."""
+        labels?, executors?} (executors: "native" and/or "container"; absent: ["native"]; a
+        job goes only to a worker with the executor it needs). Raises NotFound (unknown hub),
+        InvalidArgument (naming e.g. "executors[1]")."""
         return build(WorkerRecord, self._native.register_worker(_json_text(spec)))
 
     def heartbeat(

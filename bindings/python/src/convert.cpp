@@ -97,6 +97,7 @@ py::dict to_py(const WorkerRecord& value) {
     }
     d["gpus"] = gpus;
     d["labels"] = spec.labels;
+    d["executors"] = spec.executors;
     d["status"] = name(to_string(value.status));
     d["used_cpu_millicores"] = value.used_cpu_millicores;
     d["used_memory_bytes"] = value.used_memory_bytes;

@@ -65,7 +65,8 @@ def site(hub: sihlicon.Hub) -> sihlicon.Hub:
     """The hub with a site "pool" and a worker "bee-01" (64 cores, 256 GiB)."""
     hub.scheduler.register_hub(hub_spec())
     hub.scheduler.register_worker(
-        {"workerId": "bee-01", "hubId": "pool", "cpu": "64", "memory": "256Gi"}
+        {"workerId": "bee-01", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "64", "memory": "256Gi"}
     )
     return hub
 

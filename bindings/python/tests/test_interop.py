@@ -28,7 +28,8 @@ def test_an_epoch_signature_is_verified_by_eth_account(
     with open_hub(tmp_path / "h", clock) as hub:
         hub.scheduler.register_hub(hub_spec())
         hub.scheduler.register_worker(
-            {"workerId": "bee-01", "hubId": "pool", "cpu": "4", "memory": "8Gi",
+            {"workerId": "bee-01", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "4", "memory": "8Gi",
              "labels": {"address": worker_key.address}}
         )
         job = hub.scheduler.submit(job_request(), owner="alice")
@@ -150,7 +151,8 @@ def test_require_worker_signatures_refuses_an_unsigned_completion(
         assert hub.settlement.options().require_worker_signatures
         hub.scheduler.register_hub(hub_spec())
         hub.scheduler.register_worker(
-            {"workerId": "bee-01", "hubId": "pool", "cpu": "4", "memory": "8Gi",
+            {"workerId": "bee-01", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "4", "memory": "8Gi",
              "labels": {"address": worker_key.address}}
         )
         job = hub.scheduler.submit(job_request(), owner="alice")

@@ -54,7 +54,8 @@ class Client:
 def server(tmp_path: Path, clock: sihlicon.ManualClock) -> Iterator[tuple[Client, sihlicon.Hub, Any]]:
     with sihlicon.Hub(tmp_path / "hub", clock=clock, durability=sihlicon.Durability.PROCESS_CRASH) as hub:
         hub.scheduler.register_hub(hub_spec())
-        hub.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool", "cpu": "64",
+        hub.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "64",
                                        "memory": "256Gi"})
         httpd = rest_server.make_server(hub, SESSIONS, {"olga"})
         assert httpd.server_address[0] == "127.0.0.1"

@@ -51,6 +51,7 @@ def test_workers_register_beat_drain_and_list(hub: sihlicon.Hub, clock: sihlicon
     )
     assert worker.cpu_millicores == 8_000 and worker.memory_bytes == 32 << 30
     assert worker.gpus == [("A100", 80 << 30)] and worker.labels == {"zone": "a"}
+    assert worker.executors == ["native"]  # no executors field: native jobs only
     assert worker.status is WorkerStatus.ONLINE
     clock.advance(1_000)
     beat = s.heartbeat("gpu-01", utilisation_ppm=500_000, power_draw_w=300)
@@ -308,3 +309,26 @@ def test_submit_refuses_a_job_spec_over_one_mib_naming_job_spec(hub: sihlicon.Hu
     assert s.jobs() == []
     fits = text + " " * ((1 << 20) - len(text))
     assert s.submit(fits, owner="ann").owner == "ann"
+
+
+def test_a_worker_registers_its_executors_and_gets_only_jobs_it_can_run(
+    hub: sihlicon.Hub,
+) -> None:
+    s = hub.scheduler
+    s.register_hub(hub_spec())
+    plain = s.register_worker({"workerId": "plain", "hubId": "pool", "cpu": "8", "memory": "8Gi"})
+    assert plain.executors == ["native"]
+    job = s.submit(job_request(), owner="alice")  # a container image
+    assert s.claim("plain", 10) == []
+    assert any("worker has no container runtime" in reason
+               for line in s.explain(job.id) for reason in line.reasons)
+    docker = s.register_worker(
+        {"workerId": "docker", "hubId": "pool", "cpu": "8", "memory": "8Gi",
+         "executors": ["native", "container"]}
+    )
+    assert docker.executors == ["native", "container"]
+    assert '"executors":["native","container"]' in docker.to_json()
+    assert [c.job.id for c in s.claim("docker", 10)] == [job.id]
+    with pytest.raises(sihlicon.InvalidArgument) as refused:
+        s.register_worker({"hubId": "pool", "cpu": "1", "executors": ["native", "vm"]})
+    assert refused.value.field == "executors[1]"

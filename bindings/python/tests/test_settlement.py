@@ -40,7 +40,8 @@ def charged(tmp_path: Path, clock: sihlicon.ManualClock) -> sihlicon.Hub:
         ),
     )
     hub.scheduler.register_hub(hub_spec())
-    hub.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool", "cpu": "64",
+    hub.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "64",
                                    "memory": "256Gi"})
     return hub
 
@@ -133,7 +134,8 @@ def test_a_receipt_self_signed_by_a_fresh_key_is_never_valid(
     forger = open_hub(tmp_path / "forger", clock,
                       settlement=sihlicon.SettlementOptions(charge_jobs=True))
     forger.scheduler.register_hub(hub_spec())
-    forger.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool", "cpu": "64",
+    forger.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "64",
                                       "memory": "256Gi"})
     forger.settlement.top_up("alice", usd("1"), "tx-1")
     job = run_job(forger)
@@ -236,7 +238,8 @@ def test_a_charged_jobs_price_follows_the_demand_for_its_queue(
     )
     with open_hub(tmp_path / "demand", clock, settlement=options) as hub:
         hub.scheduler.register_hub(hub_spec())
-        hub.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool", "cpu": "64",
+        hub.scheduler.register_worker({"workerId": "bee-01", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "64",
                                        "memory": "256Gi"})
         s = hub.settlement
         assert s.options().demand_max_ppm == 2_000_000
@@ -420,7 +423,8 @@ def test_reputation_counts_a_workers_ended_attempts_and_sums_them_per_hub(
     site: sihlicon.Hub,
 ) -> None:
     site.scheduler.register_worker(
-        {"workerId": "bee-02", "hubId": "pool", "cpu": "64", "memory": "256Gi"}
+        {"workerId": "bee-02", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "64", "memory": "256Gi"}
     )
     run_job(site, worker="bee-01")
     run_job(site, worker="bee-01")

@@ -21,7 +21,8 @@ from sihlicon import JobStatus
 def test_threads_submit_claim_and_complete_every_job_exactly_once(site: sihlicon.Hub) -> None:
     for i in range(2, 5):
         site.scheduler.register_worker(
-            {"workerId": f"bee-0{i}", "hubId": "pool", "cpu": "64", "memory": "256Gi"}
+            {"workerId": f"bee-0{i}", "hubId": "pool",
+             "executors": ["native", "container"], "cpu": "64", "memory": "256Gi"}
         )
     events: list[sihlicon.JobEvent] = []
     lock = threading.Lock()

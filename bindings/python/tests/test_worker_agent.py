@@ -145,15 +145,20 @@ def test_a_job_env_that_sets_ld_preload_is_refused(hub: sihlicon.Hub) -> None:
         hub.scheduler.submit(request, owner="alice")
 
 
-def test_native_jobs_off_or_off_the_allow_list_fail_with_the_reason(
+def test_native_jobs_off_get_no_native_job_and_off_the_allow_list_fail_with_the_reason(
     hub: sihlicon.Hub, tmp_path: Path
 ) -> None:
     hub.scheduler.register_hub(hub_spec())
     job = hub.scheduler.submit(native_request("off", "true", maxAttempts=3), owner="alice")
-    with agent(hub, tmp_path, native_jobs=False):
-        done = wait_final(hub, job.id)
-    assert done.status == sihlicon.JobStatus.FAILED and done.attempts == 1
-    assert done.error_message is not None and "runs no native jobs" in done.error_message
+    # Native jobs off: the agent registers no native executor and is handed no native job
+    # (it used to be handed it and fail it); the job waits queued.
+    with agent(hub, tmp_path, native_jobs=False) as running:
+        time.sleep(0.3)
+        running.wait_idle(5000)
+        assert hub.scheduler.worker("bee-py").executors == []
+    waiting = hub.scheduler.job(job.id)
+    assert waiting.status == sihlicon.JobStatus.QUEUED and waiting.attempts == 0
+    hub.scheduler.cancel(job.id, by="alice")
 
     shell = hub.scheduler.submit(native_request("shell", "sh", "-c", "true"), owner="alice")
     allowed = hub.scheduler.submit(native_request("allowed", "true"), owner="alice")
