@@ -52,6 +52,8 @@ constexpr std::array kMigrations{
     Migration{12, "integer_energy_and_heat_totals",
               Joined<heat::kIntegerEnergy, scheduler::kIntegerJobEnergy>::value},
     Migration{13, "settlement_uptime_spans", settlement::market::kUptimeSpans},
+    // Migration 16 of issue 26 (14 and 15 are other branches'): renumbered at merge.
+    Migration{14, "scheduler_preferred_hubs", scheduler::kPreferredHubs},
 };
 
 constexpr std::array kCountedTables{
