@@ -370,7 +370,9 @@ struct JobFilter {
 struct SIHLICON_API QueueStats {
     std::string hub_id;
     std::map<JobStatus, std::int64_t> by_status;  // every state, 0 when none
-    std::optional<Timestamp> oldest_waiting;      // created_at of the oldest pending/queued job
+    // created_at of the oldest job pending for the hub or queued in its queue (a preferred job
+    // whose preference ended waits in the queue of hub "").
+    std::optional<Timestamp> oldest_waiting;
 
     std::string to_json() const;
 };
