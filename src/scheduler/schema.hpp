@@ -294,6 +294,8 @@ PRAGMA defer_foreign_keys = OFF;
 //   the check that nothing is due is one index probe, and no other job writes an entry there.
 // - run_hub_id: the hub of the worker that holds or held the job's current or last attempt
 //   (set at claim, kept when the job ends, cleared as worker_id is when it is queued again).
+//   Jobs stored before this migration take their worker's hub as it is now (a worker that
+//   moved hubs since is not known to have).
 //   jobs_by_run_hub lists a hub's jobs in id order beside jobs_by_hub; jobs_ended_on_hub lists
 //   the failed and cancelled jobs that ran on a hub (job_states lists them by the hub they
 //   name), and no other job enters it.
