@@ -118,6 +118,15 @@ export interface JobRecord {
   priority: number;
   attempts: number;
   waitReason: string;
+  /** The hub the job prefers (or is pinned to); null: any hub. */
+  hubId: string | null;
+  /** constraints.pinHub: the job runs on this hub only. */
+  pinHub: string | null;
+  /** A queued job preferring a hub: when any hub may take it. */
+  preferUntil: string | null;
+  /** The worker holding the running attempt, or that held the last one, and its hub. */
+  workerId: string | null;
+  runHubId: string | null;
   createdAt: string;
   updatedAt: string;
   [key: string]: unknown;
@@ -480,7 +489,8 @@ export interface JobRequest {
   maxAttempts?: number;
   backoffMs?: number;
   deadline?: string;
-  constraints?: { labels?: Record<string, string>; region?: string };
+  /** hubId prefers a hub for the hub's preference window; pinHub pins the job to it. */
+  constraints?: { labels?: Record<string, string>; region?: string; pinHub?: string };
   dependsOn?: string[];
   [key: string]: unknown;
 }
@@ -842,7 +852,8 @@ export declare class Scheduler {
    * `after`. Jobs come in id order (submission order), except queued jobs listed by status,
    * which come in the order claims take them (highest aged priority first, then oldest).
    */
-  /** `workerId`: jobs whose running or last attempt was leased to that worker; `deadLetter`:
+  /** `hubId`: jobs preferring or pinned to that hub and jobs run on it, each once; `workerId`:
+   * jobs whose running or last attempt was leased to that worker; `deadLetter`:
    * only dead-lettered jobs (true) or only the others (false). */
   jobs(filter?: {
     hubId?: string; status?: JobStatus; owner?: string; workerId?: string; deadLetter?: boolean;

@@ -361,7 +361,8 @@ SIH_API sih_status sih_scheduler_requeue(sih_hub* hub, const char* job_id, const
 SIH_API sih_status sih_scheduler_tick(sih_hub* hub, int64_t* out_changed);
 
 SIH_API sih_status sih_scheduler_job(sih_hub* hub, const char* job_id, char** out_json);
-/* `filter_json`: {"hubId", "status", "owner", "workerId" (jobs whose running or last attempt
+/* `filter_json`: {"hubId" (jobs preferring or pinned to that hub, and jobs run on it, each
+ * once), "status", "owner", "workerId" (jobs whose running or last attempt
  * was leased to that worker), "deadLetter" (true: only dead-lettered jobs; false: only the
  * others), "limit" (1..1000, default 50), "after"}, all optional; NULL: {}. Returns an array of job
  * records in id order, continuing after the job whose id is "after"; queued jobs listed by status

@@ -5,6 +5,8 @@ but the standard library's ThreadingHTTPServer:
 
     POST   /api/compute                       submit a job           -> {success, jobId}
     GET    /api/compute?hubId=&status=&limit= list jobs              -> {success, jobs}
+           (the hub's jobs: those preferring it (hubId) or pinned to it (constraints.pinHub),
+           and those that ran on it (runHubId); the caller's own only)
     GET    /api/compute/{jobId}               job status             -> {success, job}
     DELETE /api/compute/{jobId}               cancel                 -> {success, message}
     POST   /api/storage                       multipart upload       -> {success, manifest}

@@ -257,7 +257,18 @@ struct SIHLICON_API JobSpec {
     std::optional<Energy> estimated_energy;
     std::int64_t priority = 0;  // higher runs first; ages by one point per aging interval
     std::optional<Timestamp> scheduled_at;
-    std::optional<std::string> hub_id;  // run on this hub only; none: any hub
+    // hubId: the hub the job prefers (the seed's "prefer specific hub"); none: any hub. A
+    // preferred job is offered only to its hub's workers while it waits there, from when it is
+    // queued until the hub setting preferenceWindowMs (HubSettings::preference_window) has
+    // passed; then (the hub had no
+    // eligible worker, was curtailed or over budget) any hub's worker may take it, with a job
+    // event saying so. Each time it is queued again (a retry, a requeue) it gets a fresh
+    // window. Must name a registered hub (not_found, "hubId").
+    std::optional<std::string> hub_id;
+    // constraints.pinHub: the job runs on this hub only, however long it waits; it must name
+    // a registered hub (not_found, "constraints.pinHub"). With no hubId, submit() sets hub_id
+    // to it; a different hubId is refused (invalid_argument naming "constraints.pinHub").
+    std::optional<std::string> pin_hub;
     // Beyond the seed.
     std::string owner;  // the client; rate limits and listings are per owner
     std::optional<std::string> idempotency_key;
@@ -282,11 +293,10 @@ struct SIHLICON_API JobSpec {
     static constexpr std::size_t kMaxArrayJsonBytes = 64u << 20;
 
     // Parses the seed's POST /api/compute body (and the fields beyond it: idempotencyKey,
-    // maxAttempts, backoffMs, deadline, constraints{labels, region}, dependsOn; owner only if
-    // `owner` is empty). Every field is validated; the first bad one throws
-    // Error::invalid naming it ("workloadConfig.resources.memory"). A `json` longer than
-    // kMaxJsonBytes is refused unparsed with Error::invalid naming "jobSpec", its size and the
-    // limit.
+    // maxAttempts, backoffMs, deadline, constraints{labels, region, pinHub}, dependsOn; owner only
+    // if `owner` is empty). Every field is validated; the first bad one throws Error::invalid
+    // naming it ("workloadConfig.resources.memory"). A `json` longer than kMaxJsonBytes is refused
+    // unparsed with Error::invalid naming "jobSpec", its size and the limit.
     static JobSpec from_json(std::string_view json, std::string_view owner = {});
     // Parses a JSON array of such bodies (for Scheduler::submit_many). Refuses a text longer
     // than kMaxArrayJsonBytes unparsed (field "specs"), then each element as from_json does,
@@ -313,7 +323,12 @@ struct SIHLICON_API JobRecord {
     std::optional<Timestamp> ready_at;
     std::int64_t attempts = 0;
     bool dead_letter = false;
+    // The worker holding the running attempt, or that held the last one (kept when the job
+    // ends; none again once a retry or requeue puts it back in the queue), and its hub.
     std::optional<std::string> worker_id;
+    std::optional<std::string> run_hub_id;
+    // For a queued job with a preferred hub: when the preference ends and any hub may take it.
+    std::optional<Timestamp> prefer_until;
     std::optional<Timestamp> lease_expires_at;
     std::int64_t power_w = 0;  // budgeted while running
     std::vector<std::string> output_refs;
@@ -328,7 +343,8 @@ struct SIHLICON_API JobRecord {
     std::optional<Timestamp> finished_at;
 
     // The seed's job shape (jobId, status, outputDataRefs, actualComputeKwh,
-    // heatGeneratedKwh, errorMessage) and the rest of the record in camelCase.
+    // heatGeneratedKwh, errorMessage) and the rest of the record in camelCase ("hubId",
+    // "pinHub", "preferUntil", "workerId", "runHubId", ...).
     std::string to_json() const;
 };
 
@@ -374,8 +390,12 @@ struct SIHLICON_API JobEvent {
 // claims take them: highest aged priority first (see JobSpec::priority), then oldest.
 // Each state is read from an index of its own, so a page costs about the same however long
 // the hub's history is (running jobs, which are at most what the workers hold, are sorted).
+// With hub_id, the jobs of that hub are those that prefer it or are pinned to it (JobSpec::hub_id)
+// and those whose running or last attempt ran on it (JobRecord::run_hub_id), each listed once;
+// queued jobs whose preference ended are found by scanning the queue of jobs pinned to no hub,
+// which is bounded by what waits, not by the history.
 struct JobFilter {
-    std::optional<std::string> hub_id;  // jobs pinned to this hub
+    std::optional<std::string> hub_id;  // jobs preferring, pinned to or run on this hub
     std::optional<JobStatus> status;
     std::optional<std::string> owner;
     // Jobs whose running or last attempt was leased to this worker (a job put back in the
@@ -389,14 +409,16 @@ struct JobFilter {
     std::string after;
 };
 
-// The jobs pinned to one hub (or, for hub id "", to none) by state. The counts are kept by
-// every transition, so reading them costs the same however many jobs the hub has run; finding
-// the oldest waiting job reads the index of queued jobs (a scan of that hub's queue, entries
-// only) and of pending ones.
+// The jobs that name one hub (preferred or pinned; for hub id "", none) by state. The counts are
+// kept by every transition, so reading them costs the same however many jobs the hub has run;
+// finding the oldest waiting job reads the index of queued jobs (a scan of that hub's queue,
+// entries only) and of pending ones.
 struct SIHLICON_API QueueStats {
     std::string hub_id;
     std::map<JobStatus, std::int64_t> by_status;  // every state, 0 when none
-    std::optional<Timestamp> oldest_waiting;      // created_at of the oldest pending/queued job
+    // created_at of the oldest job pending for the hub or queued in its queue (a preferred job
+    // whose preference ended waits in the queue of hub "").
+    std::optional<Timestamp> oldest_waiting;
 
     std::string to_json() const;
 };
@@ -520,7 +542,10 @@ class SIHLICON_API Scheduler {
     QueueStats queue_stats(std::string_view hub_id) const;
     // For each hub and each of its workers, whether the job could be placed there now, and
     // why not (a worker the routing policy holds back is not eligible, with a reason such as
-    // "least-loaded: worker-b (0 running) takes the next job").
+    // "least-loaded: worker-b (0 running) takes the next job"). A job with a hub says on every
+    // other hub's lines which applies: "job is pinned to hub H", or "preferred hub H until
+    // <time>, then any hub" (for a job not yet queued, "preferred hub H for <window> ms once
+    // queued, then any hub").
     std::vector<Placement> explain(std::string_view job_id) const;
 
     // ---- events ----

@@ -52,8 +52,19 @@ std::string job_line(const JobRecord& job) {
     if (!job.wait_reason.empty()) {
         line += "  waits for " + job.wait_reason;
     }
+    if (job.spec.pin_hub) {
+        line += "  pinned to hub " + *job.spec.pin_hub;
+    } else if (job.spec.hub_id) {
+        line += "  prefers hub " + *job.spec.hub_id;
+        if (job.prefer_until) {
+            line += " until " + to_iso8601(*job.prefer_until);
+        }
+    }
     if (job.worker_id) {
         line += "  worker " + *job.worker_id;
+    }
+    if (job.run_hub_id) {
+        line += "  ran on hub " + *job.run_hub_id;
     }
     if (job.heat_generated) {
         line += "  heat " + job.heat_generated->to_kwh_string() + " kWh";
@@ -220,7 +231,10 @@ int job_submit(const Context& context) {
     po::options_description options;
     options.add_options()("request", po::value<std::string>(),
                           "the POST /api/compute body: JSON, @FILE or -")(
-        "owner", po::value<std::string>(), "the client submitting (default: $USER)");
+        "owner", po::value<std::string>(), "the client submitting (default: $USER)")(
+        "hub-id", po::value<std::string>(), "the hub the job prefers (the body's hubId)")(
+        "pin-hub", po::value<std::string>(),
+        "the hub the job runs on only (the body's constraints.pinHub)");
     const auto values = parse_arguments(context, options, {"request"});
     std::string owner;
     if (values.count("owner")) {
@@ -228,8 +242,17 @@ int job_submit(const Context& context) {
     } else if (const char* user = std::getenv("USER")) {
         owner = user;
     }
-    const auto record = open_hub(context).scheduler().submit_json(
-        read_json_argument(values["request"].as<std::string>()), owner);
+    if (owner.empty()) {
+        throw Error::invalid("owner", owner, "is required");
+    }
+    auto spec = JobSpec::from_json(read_json_argument(values["request"].as<std::string>()), owner);
+    if (values.count("hub-id")) {
+        spec.hub_id = values["hub-id"].as<std::string>();
+    }
+    if (values.count("pin-hub")) {
+        spec.pin_hub = values["pin-hub"].as<std::string>();
+    }
+    const auto record = open_hub(context).scheduler().submit(spec);
     print_record(context, record.to_json(), job_line(record));
     return EXIT_SUCCESS;
 }
@@ -245,7 +268,8 @@ int job_show(const Context& context) {
 
 int job_list(const Context& context) {
     po::options_description options;
-    options.add_options()("hub-id", po::value<std::string>(), "hub id")(
+    options.add_options()("hub-id", po::value<std::string>(),
+                          "jobs preferring, pinned to or run on this hub")(
         "status", po::value<std::string>(), "job status")("owner", po::value<std::string>(),
                                                           "owner")(
         "limit", po::value<std::int64_t>()->default_value(50), "page size")(
@@ -453,7 +477,8 @@ void add_scheduler_commands(std::vector<Command>& commands) {
         {"worker offline", "take a worker offline, releasing its jobs",
          [](const Context& c) { return worker_set_status(c, WorkerStatus::offline); }});
     commands.push_back({"worker list", "list workers [--hub-id HUB]", worker_list});
-    commands.push_back({"job submit", "submit a POST /api/compute body", job_submit});
+    commands.push_back(
+        {"job submit", "submit a POST /api/compute body [--hub-id] [--pin-hub]", job_submit});
     commands.push_back({"job show", "show one job", job_show});
     commands.push_back(
         {"job list", "list jobs [--hub-id] [--status] [--owner] [--limit]", job_list});

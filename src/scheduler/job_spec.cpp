@@ -152,6 +152,9 @@ JobSpec normalized(JobSpec spec) {
         spec.input_refs[i] =
             normalize_input_ref(spec.input_refs[i], "inputDataRefs[" + std::to_string(i) + "]");
     }
+    if (spec.pin_hub && !spec.hub_id) {
+        spec.hub_id = spec.pin_hub;
+    }
     return spec;
 }
 
@@ -187,6 +190,7 @@ JobSpec stored_spec_from_json(std::string_view text, std::string_view owner) {
         spec.required_labels = inner.optional_string_map("labels", 64, 256)
                                    .value_or(std::map<std::string, std::string>{});
         spec.region = inner.optional_string("region", 64);
+        spec.pin_hub = inner.optional_string("pinHub", 64);
         inner.finish();
     }
     spec.depends_on =
@@ -267,6 +271,17 @@ void validate(const JobSpec& spec, Timestamp now) {
         throw Error::invalid("priority", std::to_string(spec.priority),
                              "must be between -1000 and 1000");
     }
+    // The pin first: a pinned job's hub_id is its pin_hub (normalized()).
+    if (spec.pin_hub) {
+        require_length("constraints.pinHub", *spec.pin_hub, 1, 64);
+        require_plain_text("constraints.pinHub", *spec.pin_hub);
+        if (spec.hub_id && *spec.hub_id != *spec.pin_hub) {
+            throw Error::invalid("constraints.pinHub", *spec.pin_hub,
+                                 fmt::format("differs from hubId '{}': a job is pinned to the "
+                                             "hub it names",
+                                             *spec.hub_id));
+        }
+    }
     if (spec.hub_id) {
         require_length("hubId", *spec.hub_id, 1, 64);
         require_plain_text("hubId", *spec.hub_id);
@@ -313,6 +328,9 @@ std::string to_stored_json(const JobSpec& spec) {
     constraints.field("labels", spec.required_labels);
     if (spec.region) {
         constraints.field("region", *spec.region);
+    }
+    if (spec.pin_hub) {
+        constraints.field("pinHub", *spec.pin_hub);
     }
     json::ObjectWriter object;
     object.field("jobType", to_string(spec.type))

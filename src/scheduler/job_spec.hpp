@@ -20,7 +20,8 @@ JobSpec stored_spec_from_json(std::string_view text, std::string_view owner = {}
 // Error::invalid(field, text, problem) naming the whole text as given when it is none of these.
 std::string normalize_input_ref(std::string_view text, std::string_view field);
 
-// The spec with every input reference in its CIDv1 form (normalize_input_ref); the form
+// The spec with every input reference in its CIDv1 form (normalize_input_ref) and a pinned
+// job's hub_id set to its pin_hub when it names none; the form
 // submit() validates, stores and compares idempotency keys against.
 JobSpec normalized(JobSpec spec);
 

@@ -95,7 +95,17 @@ std::vector<std::string> hub_problems(const JobNeeds& job, const HubRecord& hub,
                                       std::chrono::milliseconds slack) {
     std::vector<std::string> problems;
     if (job.hub_id && *job.hub_id != hub.spec.id) {
-        problems.push_back(fmt::format("job is pinned to hub {}", *job.hub_id));
+        if (job.pinned) {
+            problems.push_back(fmt::format("job is pinned to hub {}", *job.hub_id));
+        } else if (job.prefer_until) {
+            problems.push_back(fmt::format("job has preferred hub {} until {}, then any hub",
+                                           *job.hub_id, to_iso8601(*job.prefer_until)));
+        } else {
+            problems.push_back(
+                fmt::format("job has preferred hub {} for {} ms once queued, "
+                            "then any hub",
+                            *job.hub_id, job.preference_window.count()));
+        }
     }
     if (job.region && *job.region != hub.spec.region) {
         problems.push_back(

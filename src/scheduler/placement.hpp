@@ -5,7 +5,8 @@
 //
 // A queued job J may be leased to worker W on hub H at time `now` when all of these hold:
 //  1. W is online or busy (not draining, not offline);
-//  2. J is pinned to H or to no hub, and H is in J's region constraint, if any;
+//  2. J waits in H's queue (pinned to H, or preferring H while its preference lasts) or in
+//     the queue of jobs pinned to no hub, and H is in J's region constraint, if any;
 //  3. W carries every label J requires;
 //  4. J fits W's free CPU and memory, and, if J needs a GPU, W has a free GPU with at least
 //     J's VRAM; W has the executor J needs: "native" for a containerImage of "native",
@@ -60,7 +61,13 @@ namespace sihlicon::scheduler {
 
 struct JobNeeds {
     std::string id;
+    // The hub whose queue holds the job (rule 2); none: any hub's.
     std::optional<std::string> hub_id;
+    // For explain()'s words: whether hub_id is a pin, and when a preference ends (none for a
+    // preferred job not queued yet).
+    bool pinned = true;
+    std::optional<Timestamp> prefer_until;
+    std::chrono::milliseconds preference_window{0};
     std::optional<std::string> region;
     std::map<std::string, std::string> labels;
     Resources resources;
@@ -84,6 +91,7 @@ std::optional<Energy> expected_heat(const JobNeeds& job, const HubSpec& hub);
 // A queued job considered by claim(), with its bin-packing score.
 struct Candidate {
     JobNeeds needs;
+    std::optional<std::string> named_hub;  // the hub the job prefers or is pinned to
     std::int64_t leftover = 0;
 };
 

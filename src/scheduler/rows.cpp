@@ -36,7 +36,7 @@ constexpr std::string_view kJobColumnList =
     "id, spec, status, wait_reason, ready_at, attempts, dead_letter, worker_id, "
     "lease_expires_at, power_w, output_refs, actual_mwh, energy_source, heat_mwh, result_hash, "
     "error_message, created_at, updated_at, started_at, finished_at, lease_token, gpu_index, "
-    "completion_digest, metrics, attempt_started_at";
+    "completion_digest, metrics, attempt_started_at, run_hub_id, prefer_until, jobs.queue_hub";
 constexpr int column_count(std::string_view list) {
     return 1 + static_cast<int>(std::count(list.begin(), list.end(), ','));
 }
@@ -256,6 +256,9 @@ JobRow read_job(const store::Statement& row) {
     result.completion_digest = row.column_optional_text(22);
     result.metrics_json = row.column_optional_text(23).value_or("{}");
     result.attempt_started_at = optional_time(row, 24);
+    job.run_hub_id = row.column_optional_text(25);
+    job.prefer_until = optional_time(row, 26);
+    result.queue_hub = row.column_text(27);
     return result;
 }
 
@@ -294,10 +297,17 @@ JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_vie
     return read_job(row);
 }
 
-JobNeeds needs_of(const JobRecord& job) {
+JobNeeds needs_of(const JobRow& row) {
+    const JobRecord& job = row.record;
     JobNeeds needs;
     needs.id = job.id;
-    needs.hub_id = job.spec.hub_id;
+    // A preferred job whose preference ended waits in the queue of jobs pinned to no hub.
+    if (job.spec.hub_id && (job.spec.pin_hub || job.status != JobStatus::queued ||
+                            row.queue_hub == *job.spec.hub_id)) {
+        needs.hub_id = job.spec.hub_id;
+        needs.pinned = job.spec.pin_hub.has_value();
+        needs.prefer_until = job.prefer_until;
+    }
     needs.region = job.spec.region;
     needs.labels = job.spec.required_labels;
     needs.resources = job.spec.workload.resources;
@@ -411,6 +421,8 @@ std::string JobRecord::to_json() const {
         .field("jobName", spec.name)
         .field("owner", spec.owner)
         .field("hubId", spec.hub_id)
+        .field("pinHub", spec.pin_hub)
+        .field("preferUntil", time_or_null(prefer_until))
         .field("priority", spec.priority)
         .field("waitReason", wait_reason)
         .field("readyAt", time_or_null(ready_at))
@@ -418,6 +430,7 @@ std::string JobRecord::to_json() const {
         .field("maxAttempts", spec.max_attempts)
         .field("deadLetter", dead_letter)
         .field("workerId", worker_id)
+        .field("runHubId", run_hub_id)
         .field("leaseExpiresAt", time_or_null(lease_expires_at))
         .field("energySource",
                energy_source ? std::optional<std::string>(to_string(*energy_source)) : std::nullopt)

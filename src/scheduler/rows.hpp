@@ -23,7 +23,7 @@ extern const std::string_view kHubColumns;
 extern const std::string_view kWorkerColumns;
 extern const std::string_view kJobColumns;
 // How many columns kJobColumns names: a query may select more after them.
-inline constexpr int kJobColumnCount = 25;
+inline constexpr int kJobColumnCount = 28;
 
 HubRecord read_hub(const store::Statement& row);
 WorkerRecord read_worker(const store::Statement& row);
@@ -36,6 +36,7 @@ struct JobRow {
     std::optional<std::string> completion_digest;
     std::string metrics_json;
     std::optional<Timestamp> attempt_started_at;  // of the current or last attempt
+    std::string queue_hub;  // the queue the job waits in: its hub's, or "" (any hub)
 };
 JobRow read_job(const store::Statement& row);
 
@@ -46,7 +47,8 @@ WorkerRecord load_worker(store::Transaction& tx, std::string_view worker_id,
                          std::string_view field = "workerId");
 JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_view field = "jobId");
 
-JobNeeds needs_of(const JobRecord& job);
+// What placement needs of a stored job: its hub while it is pinned or preferred there.
+JobNeeds needs_of(const JobRow& row);
 
 // A worker's reputation score (settlement's hook; may be empty: all 0).
 using ReputationScore =

@@ -608,6 +608,9 @@ JobRecord Scheduler::Impl::insert_job(Moves& moves, const JobSpec& spec) {
             return scheduler::load_job(tx, earlier.column_text(0)).record;
         }
     }
+    if (spec.pin_hub) {
+        scheduler::load_hub(tx, *spec.pin_hub, "constraints.pinHub");
+    }
     if (spec.hub_id) {
         const auto hub = scheduler::load_hub(tx, *spec.hub_id);
         auto depth = tx.prepare("SELECT queue_depth FROM hubs WHERE id = ?");
@@ -654,6 +657,9 @@ JobRecord Scheduler::Impl::insert_job(Moves& moves, const JobSpec& spec) {
         job.wait_reason = "inputs";
         job.ready_at = moves.now + moves.options.input_recheck_interval;
     }
+    if (job.status == JobStatus::queued && spec.hub_id && !spec.pin_hub) {
+        job.prefer_until = Timestamp::from_ms(moves.prefer_until_ms());
+    }
     const auto& resources = spec.workload.resources;
     const auto sort_key = moves.now.ms() - spec.priority * moves.options.aging_interval.count();
     auto ms_of = [](const std::optional<Timestamp>& at) -> std::optional<std::int64_t> {
@@ -663,8 +669,9 @@ JobRecord Scheduler::Impl::insert_job(Moves& moves, const JobSpec& spec) {
           "INSERT INTO jobs (id, owner, idempotency_key, spec, hub_id, queue_hub, "
           "cpu_millicores, memory_bytes, gpu, gpu_vram_bytes, region, required_labels, priority, "
           "sort_key, timeout_ms, scheduled_at, deadline, status, wait_reason, ready_at, "
-          "max_attempts, backoff_ms, error_message, created_at, updated_at, finished_at) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          "max_attempts, backoff_ms, error_message, created_at, updated_at, finished_at, "
+          "pinned, prefer_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(
             job.id, spec.owner, spec.idempotency_key, stored, spec.hub_id, spec.hub_id.value_or(""),
             resources.cpu_millicores, resources.memory_bytes, resources.gpu ? 1 : 0,
@@ -674,7 +681,8 @@ JobRecord Scheduler::Impl::insert_job(Moves& moves, const JobSpec& spec) {
             ms_of(spec.deadline), to_string(job.status),
             job.wait_reason.empty() ? std::nullopt : std::optional<std::string>(job.wait_reason),
             ms_of(job.ready_at), spec.max_attempts, spec.backoff_ms, job.error_message,
-            moves.now.ms(), moves.now.ms(), ms_of(job.finished_at))
+            moves.now.ms(), moves.now.ms(), ms_of(job.finished_at), spec.pin_hub ? 1 : 0,
+            ms_of(job.prefer_until))
         .run();
     for (const auto& dependency : spec.depends_on) {
         tx.prepare(
@@ -733,8 +741,8 @@ namespace {
 std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_view queue_hub,
                                          std::int64_t limit, bool with_estimate = false) {
     static constexpr std::string_view kSelect =
-        "SELECT id, hub_id, region, required_labels, cpu_millicores, memory_bytes, gpu, "
-        "gpu_vram_bytes, priority, sort_key, timeout_ms, deadline, "
+        "SELECT id, NULLIF(queue_hub, ''), region, required_labels, cpu_millicores, "
+        "memory_bytes, gpu, gpu_vram_bytes, priority, sort_key, timeout_ms, deadline, hub_id, "
         "json_extract(spec, '$.workloadConfig.containerImage') <> 'native', {} FROM jobs "
         "WHERE status = 'queued' AND queue_hub = ? ORDER BY sort_key LIMIT ?";
     static const std::string plain_sql = fmt::format(kSelect, "NULL");
@@ -765,9 +773,10 @@ std::vector<Candidate> queued_candidates(store::Transaction& tx, std::string_vie
         if (!rows.is_null(11)) {
             needs.deadline = Timestamp::from_ms(rows.column_int64(11));
         }
-        needs.needs_container = rows.column_int64(12) != 0;
-        if (!rows.is_null(13)) {
-            needs.estimated_energy = Energy::milliwatt_hours(rows.column_int64(13));
+        candidate.named_hub = rows.column_optional_text(12);
+        needs.needs_container = rows.column_int64(13) != 0;
+        if (!rows.is_null(14)) {
+            needs.estimated_energy = Energy::milliwatt_hours(rows.column_int64(14));
         }
         result.push_back(std::move(candidate));
     }
@@ -949,11 +958,12 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
         const auto leased =
             tx.prepare(
                   "UPDATE jobs SET status = 'running', wait_reason = NULL, ready_at = NULL, "
-                  "attempts = attempts + 1, worker_id = ?, lease_token = ?, lease_expires_at = ?, "
-                  "power_w = ?, gpu_index = NULLIF(?, -1), started_at = COALESCE(started_at, ?), "
-                  "attempt_started_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'")
-                .bind_all(worker.spec.id, lease.token, lease.expires_at.ms(), power, gpu_index,
-                          moves.now.ms(), moves.now.ms(), moves.now.ms(), needs.id)
+                  "prefer_until = NULL, attempts = attempts + 1, worker_id = ?, run_hub_id = ?, "
+                  "lease_token = ?, lease_expires_at = ?, power_w = ?, gpu_index = NULLIF(?, -1), "
+                  "started_at = COALESCE(started_at, ?), attempt_started_at = ?, updated_at = ? "
+                  "WHERE id = ? AND status = 'queued'")
+                .bind_all(worker.spec.id, hub.spec.id, lease.token, lease.expires_at.ms(), power,
+                          gpu_index, moves.now.ms(), moves.now.ms(), moves.now.ms(), needs.id)
                 .run();
         if (leased != 1) {
             continue;
@@ -965,8 +975,8 @@ void Scheduler::Impl::lease_candidates(Moves& moves,
         taken.jobs += 1;
         taken.power_w += power;
         scheduler::book(competition, 0, needs);
-        moves.record(needs.id, needs.hub_id, JobStatus::queued, JobStatus::running, worker.spec.id,
-                     "claimed");
+        moves.record(needs.id, candidate.named_hub, JobStatus::queued, JobStatus::running,
+                     worker.spec.id, "claimed");
         auto job = scheduler::load_job(tx, needs.id).record;
         lease.attempt = job.attempts;
         claimed.push_back({std::move(lease), std::move(job)});
@@ -1191,7 +1201,8 @@ JobRecord Scheduler::requeue(std::string_view job_id, std::string_view by,
         moves.tx
             .prepare(
                 "UPDATE jobs SET attempts = 0, dead_letter = 0, worker_id = NULL, "
-                "lease_token = NULL, lease_expires_at = NULL, power_w = 0, gpu_index = NULL, "
+                "run_hub_id = NULL, lease_token = NULL, lease_expires_at = NULL, power_w = 0, "
+                "gpu_index = NULL, "
                 "error_message = NULL, finished_at = NULL, updated_at = ? WHERE id = ?")
             .bind_all(moves.now.ms(), job_id)
             .run();
@@ -1224,7 +1235,8 @@ std::optional<std::int64_t> dead_letter_of(const JobFilter& filter) {
                               : std::nullopt;
 }
 
-// The queue hubs a listing visits: the filter's hub, or every hub and "" (jobs pinned to none).
+// The hubs whose job_states a listing visits: the filter's hub, or every hub and "" (jobs
+// naming none).
 std::vector<std::string> queue_hubs_of(store::Transaction& tx, const JobFilter& filter) {
     if (filter.hub_id) {
         return {*filter.hub_id};
@@ -1237,32 +1249,56 @@ std::vector<std::string> queue_hubs_of(store::Transaction& tx, const JobFilter& 
     return hubs;
 }
 
-// Completed jobs, or jobs in any state: in id order from the primary key, or from jobs_by_hub
-// for one hub. Completed jobs are most of any history, so the walk finds them densely.
-std::vector<JobRecord> jobs_in_id_order(store::Transaction& tx, const JobFilter& filter,
-                                        std::optional<std::string_view> status) {
-    static const std::string all_sql = fmt::format(
-        "SELECT {} FROM jobs WHERE (? IS NULL OR status = ?) AND (? IS NULL OR owner = ?) AND "
-        "{} AND id > ? ORDER BY id LIMIT ?",
-        scheduler::kJobColumns, kWorkerAndDeadLetter);
-    static const std::string hub_sql = fmt::format(
-        "SELECT {} FROM jobs INDEXED BY jobs_by_hub WHERE hub_id = ? AND (? IS NULL OR "
-        "status = ?) AND (? IS NULL OR owner = ?) AND {} AND id > ? ORDER BY id LIMIT ?",
-        scheduler::kJobColumns, kWorkerAndDeadLetter);
-    auto rows = tx.prepare(filter.hub_id ? hub_sql : all_sql);
-    const auto dead_letter = dead_letter_of(filter);
-    if (filter.hub_id) {
-        rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.worker_id,
-                      filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
-    } else {
-        rows.bind_all(status, status, filter.owner, filter.owner, filter.worker_id,
-                      filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
-    }
-    std::vector<JobRecord> result;
-    while (rows.step()) {
-        result.push_back(scheduler::read_job(rows).record);
+// The jobs of two listings merged in id order, each once, at most `limit`: a hub's jobs are
+// those naming it and those run on it, and a job may be both.
+std::vector<JobRecord> merged_by_id(std::vector<JobRecord> result, std::int64_t limit) {
+    std::sort(result.begin(), result.end(),
+              [](const JobRecord& a, const JobRecord& b) { return a.id < b.id; });
+    result.erase(std::unique(result.begin(), result.end(),
+                             [](const JobRecord& a, const JobRecord& b) { return a.id == b.id; }),
+                 result.end());
+    if (result.size() > static_cast<std::size_t>(limit)) {
+        result.resize(static_cast<std::size_t>(limit));
     }
     return result;
+}
+
+// Completed jobs, or jobs in any state: in id order from the primary key, or for one hub from
+// jobs_by_hub (the jobs naming it) and jobs_by_run_hub (the jobs run on it), merged. Completed
+// jobs are most of any history, so the walk finds them densely.
+std::vector<JobRecord> jobs_in_id_order(store::Transaction& tx, const JobFilter& filter,
+                                        std::optional<std::string_view> status) {
+    static constexpr std::string_view kSelect =
+        "SELECT {} FROM jobs {} (? IS NULL OR status = ?) AND (? IS NULL OR owner = ?) AND {} "
+        "AND id > ? ORDER BY id LIMIT ?";
+    static const std::string all_sql =
+        fmt::format(kSelect, scheduler::kJobColumns, "WHERE", kWorkerAndDeadLetter);
+    static const std::string named_sql =
+        fmt::format(kSelect, scheduler::kJobColumns, "INDEXED BY jobs_by_hub WHERE hub_id = ? AND",
+                    kWorkerAndDeadLetter);
+    static const std::string run_sql =
+        fmt::format(kSelect, scheduler::kJobColumns,
+                    "INDEXED BY jobs_by_run_hub WHERE run_hub_id = ? AND", kWorkerAndDeadLetter);
+    const auto dead_letter = dead_letter_of(filter);
+    std::vector<JobRecord> result;
+    if (!filter.hub_id) {
+        auto rows = tx.prepare(all_sql);
+        rows.bind_all(status, status, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
+        while (rows.step()) {
+            result.push_back(scheduler::read_job(rows).record);
+        }
+        return result;
+    }
+    for (const auto* sql : {&named_sql, &run_sql}) {
+        auto rows = tx.prepare(*sql);
+        rows.bind_all(*filter.hub_id, status, status, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
+        while (rows.step()) {
+            result.push_back(scheduler::read_job(rows).record);
+        }
+    }
+    return merged_by_id(std::move(result), filter.limit);
 }
 
 // Running jobs, from jobs_leases: all of them are read and sorted, which is bounded by what
@@ -1270,12 +1306,14 @@ std::vector<JobRecord> jobs_in_id_order(store::Transaction& tx, const JobFilter&
 std::vector<JobRecord> running_jobs(store::Transaction& tx, const JobFilter& filter) {
     static const std::string sql = fmt::format(
         "SELECT {} FROM jobs INDEXED BY jobs_leases WHERE status = 'running' AND (? IS NULL OR "
-        "hub_id = ?) AND (? IS NULL OR owner = ?) AND {} AND id > ? ORDER BY id LIMIT ?",
+        "hub_id = ? OR run_hub_id = ?) AND (? IS NULL OR owner = ?) AND {} AND id > ? ORDER BY "
+        "id LIMIT ?",
         scheduler::kJobColumns, kWorkerAndDeadLetter);
     auto rows = tx.prepare(sql);
     const auto dead_letter = dead_letter_of(filter);
-    rows.bind_all(filter.hub_id, filter.hub_id, filter.owner, filter.owner, filter.worker_id,
-                  filter.worker_id, dead_letter, dead_letter, filter.after, filter.limit);
+    rows.bind_all(filter.hub_id, filter.hub_id, filter.hub_id, filter.owner, filter.owner,
+                  filter.worker_id, filter.worker_id, dead_letter, dead_letter, filter.after,
+                  filter.limit);
     std::vector<JobRecord> result;
     while (rows.step()) {
         result.push_back(scheduler::read_job(rows).record);
@@ -1283,10 +1321,16 @@ std::vector<JobRecord> running_jobs(store::Transaction& tx, const JobFilter& fil
     return result;
 }
 
-// Pending, failed or cancelled jobs, in id order from job_states: the first `limit` of each
-// queue hub, merged.
+// Pending, failed or cancelled jobs, in id order from job_states (which lists them by the hub
+// they name): the first `limit` of each hub, merged; for one hub, also the failed or cancelled
+// jobs run on it (jobs_ended_on_hub; a pending job has run nowhere, see run_hub_id).
 std::vector<JobRecord> jobs_in_state(store::Transaction& tx, const JobFilter& filter,
                                      std::string_view status) {
+    static const std::string ended_sql = fmt::format(
+        "SELECT {} FROM jobs INDEXED BY jobs_ended_on_hub WHERE run_hub_id = ? AND status = ? "
+        "AND status IN ('failed', 'cancelled') AND id > ? AND (? IS NULL OR owner = ?) AND {} "
+        "ORDER BY id LIMIT ?",
+        scheduler::kJobColumns, kWorkerAndDeadLetter);
     static const std::string sql = fmt::format(
         "SELECT {} FROM job_states s JOIN jobs ON jobs.id = s.job_id WHERE s.queue_hub = ? AND "
         "s.state = ? AND s.job_id > ? AND (? IS NULL OR jobs.owner = ?) AND {} ORDER BY "
@@ -1302,16 +1346,21 @@ std::vector<JobRecord> jobs_in_state(store::Transaction& tx, const JobFilter& fi
             result.push_back(scheduler::read_job(rows).record);
         }
     }
-    std::sort(result.begin(), result.end(),
-              [](const JobRecord& a, const JobRecord& b) { return a.id < b.id; });
-    if (result.size() > static_cast<std::size_t>(filter.limit)) {
-        result.resize(static_cast<std::size_t>(filter.limit));
+    if (filter.hub_id && status != to_string(JobStatus::pending)) {
+        auto rows = tx.prepare(ended_sql);
+        rows.bind_all(*filter.hub_id, status, filter.after, filter.owner, filter.owner,
+                      filter.worker_id, filter.worker_id, dead_letter, dead_letter, filter.limit);
+        while (rows.step()) {
+            result.push_back(scheduler::read_job(rows).record);
+        }
     }
-    return result;
+    return merged_by_id(std::move(result), filter.limit);
 }
 
 // Queued jobs in the order claims take them (jobs_ready: sort key, then age, then insertion),
-// continuing after the job named by `after`: the first `limit` of each queue hub, merged.
+// continuing after the job named by `after`: the first `limit` of each queue hub, merged. For
+// one hub: its queue, and the jobs preferring it whose preference ended (they wait in the
+// queue of jobs pinned to no hub, which is scanned for them).
 std::vector<JobRecord> queued_jobs(store::Transaction& tx, const JobFilter& filter) {
     using Place = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
     Place cursor{std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::min(),
@@ -1328,15 +1377,20 @@ std::vector<JobRecord> queued_jobs(store::Transaction& tx, const JobFilter& filt
     static const std::string sql = fmt::format(
         "SELECT {}, sort_key, created_at, rowid FROM jobs INDEXED BY jobs_ready WHERE queue_hub "
         "= ? AND status = 'queued' AND (sort_key, created_at, rowid) > (?, ?, ?) AND (? IS NULL "
-        "OR owner = ?) AND {} ORDER BY sort_key, created_at, rowid LIMIT ?",
+        "OR hub_id = ?) AND (? IS NULL OR owner = ?) AND {} ORDER BY sort_key, created_at, "
+        "rowid LIMIT ?",
         scheduler::kJobColumns, kWorkerAndDeadLetter);
     std::vector<std::pair<Place, JobRecord>> found;
     const auto dead_letter = dead_letter_of(filter);
-    for (const auto& queue_hub : queue_hubs_of(tx, filter)) {
+    auto queues = queue_hubs_of(tx, filter);
+    if (filter.hub_id) {
+        queues.emplace_back();
+    }
+    for (const auto& queue_hub : queues) {
         auto rows = tx.prepare(sql);
         rows.bind_all(queue_hub, std::get<0>(cursor), std::get<1>(cursor), std::get<2>(cursor),
-                      filter.owner, filter.owner, filter.worker_id, filter.worker_id, dead_letter,
-                      dead_letter, filter.limit);
+                      filter.hub_id, filter.hub_id, filter.owner, filter.owner, filter.worker_id,
+                      filter.worker_id, dead_letter, dead_letter, filter.limit);
         while (rows.step()) {
             constexpr int at = scheduler::kJobColumnCount;  // the place follows the job
             Place place{rows.column_int64(at), rows.column_int64(at + 1),
@@ -1450,7 +1504,8 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
     const auto now = impl_->core.now();
     return impl_->core.database->read([&](store::Transaction& tx) {
         const auto options = scheduler::Rules::of(process_options, *impl_->core.settings(tx));
-        const auto job = scheduler::load_job(tx, job_id).record;
+        const auto row = scheduler::load_job(tx, job_id);
+        const auto& job = row.record;
         std::vector<Placement> lines;
         if (job.status != JobStatus::queued) {
             Placement line;
@@ -1460,7 +1515,8 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
                     : fmt::format("job is {}", to_string(job.status)));
             lines.push_back(std::move(line));
         }
-        const auto needs = scheduler::needs_of(job);
+        auto needs = scheduler::needs_of(row);
+        needs.preference_window = scheduler::preference_window(options);
         auto hubs =
             tx.prepare(fmt::format("SELECT {} FROM hubs ORDER BY id", scheduler::kHubColumns));
         while (hubs.step()) {

@@ -310,4 +310,40 @@ CREATE TABLE IF NOT EXISTS worker_routing (
 ) WITHOUT ROWID;
 )sql";
 
+// Schema migration 18:
+// a job's hubId is a preference; pinning is constraints.pinHub.
+// - pinned: 1 when the job runs on its hub (hub_id) only. Jobs stored before this migration
+//   named their hub as a pin, so they stay pinned, and their stored spec says so
+//   (constraints.pinHub).
+// - prefer_until: while a preferred (unpinned) job is queued in its hub's queue (queue_hub =
+//   hub_id), when the preference ends; then expire_and_promote moves it to the queue of jobs
+//   pinned to no hub. jobs_preference holds those jobs only (queued, with a preference), so
+//   the check that nothing is due is one index probe, and no other job writes an entry there.
+// - run_hub_id: the hub of the worker that holds or held the job's current or last attempt
+//   (set at claim, kept when the job ends, cleared as worker_id is when it is queued again).
+//   Jobs stored before this migration take their worker's hub as it is now (a worker that
+//   moved hubs since is not known to have).
+//   jobs_by_run_hub lists a hub's jobs in id order beside jobs_by_hub; jobs_ended_on_hub lists
+//   the failed and cancelled jobs that ran on a hub (job_states lists them by the hub they
+//   name), and no other job enters it.
+// job_counts, job_states and hubs.queue_depth stay keyed by the hub a job names (hub_id, ""
+// for none): a preferred job whose preference ended is still counted for its hub.
+// Safe to run again only on a hub without these columns (ALTER TABLE ADD COLUMN).
+inline constexpr std::string_view kPreferredHubs = R"sql(
+ALTER TABLE jobs ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN prefer_until INTEGER;
+ALTER TABLE jobs ADD COLUMN run_hub_id TEXT;
+UPDATE jobs SET pinned = 1,
+    spec = json_set(spec, '$.constraints', json_set(COALESCE(json_extract(spec, '$.constraints'),
+        '{}'), '$.pinHub', hub_id))
+    WHERE hub_id IS NOT NULL;
+UPDATE jobs SET run_hub_id = (SELECT w.hub_id FROM workers w WHERE w.id = jobs.worker_id)
+    WHERE worker_id IS NOT NULL;
+CREATE INDEX jobs_preference ON jobs (prefer_until)
+    WHERE status = 'queued' AND prefer_until IS NOT NULL;
+CREATE INDEX jobs_by_run_hub ON jobs (run_hub_id, id) WHERE run_hub_id IS NOT NULL;
+CREATE INDEX jobs_ended_on_hub ON jobs (run_hub_id, status, id)
+    WHERE run_hub_id IS NOT NULL AND status IN ('failed', 'cancelled');
+)sql";
+
 }  // namespace sihlicon::scheduler

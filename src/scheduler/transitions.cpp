@@ -43,6 +43,10 @@ std::vector<std::string> ids_of(store::Statement& rows) {
 
 }  // namespace
 
+std::chrono::milliseconds preference_window(const Rules& options) {
+    return options.preference_window;
+}
+
 void Moves::record(std::string_view job_id, const std::optional<std::string>& hub_id,
                    std::optional<JobStatus> from, JobStatus to, std::string_view actor,
                    std::string_view reason) {
@@ -74,7 +78,7 @@ void Moves::record(std::string_view job_id, const std::optional<std::string>& hu
     if (has_state_list(to)) {
         tx.prepare(
               "INSERT INTO job_states (queue_hub, state, job_id, job_created_at) "
-              "SELECT queue_hub, status, id, created_at FROM jobs WHERE id = ?")
+              "SELECT COALESCE(hub_id, ''), status, id, created_at FROM jobs WHERE id = ?")
             .bind_all(job_id)
             .run();
     }
@@ -181,14 +185,16 @@ void Moves::end_attempt(std::string_view job_id, std::string_view actor, std::st
     if (retryable && attempts < max_attempts) {
         const auto delay = backoff_after(backoff_ms, attempts);
         const bool wait = delay > 0;
-        tx.prepare(
-              "UPDATE jobs SET status = ?, wait_reason = ?, ready_at = ?, worker_id = NULL, "
-              "lease_token = NULL, lease_expires_at = NULL, power_w = 0, gpu_index = NULL, "
-              "error_message = ?, updated_at = ? WHERE id = ?")
-            .bind_all(wait ? "pending" : "queued",
-                      wait ? std::optional<std::string_view>("backoff") : std::nullopt,
+        static const std::string retry_sql = fmt::format(
+            "UPDATE jobs SET status = ?, wait_reason = ?, ready_at = ?, worker_id = NULL, "
+            "run_hub_id = NULL, lease_token = NULL, lease_expires_at = NULL, power_w = 0, "
+            "gpu_index = NULL, error_message = ?, updated_at = ?, {} WHERE id = ?",
+            kBackInItsQueue);
+        const char* status = wait ? "pending" : "queued";
+        tx.prepare(retry_sql)
+            .bind_all(status, wait ? std::optional<std::string_view>("backoff") : std::nullopt,
                       wait ? std::optional<std::int64_t>(now.ms() + delay) : std::nullopt, reason,
-                      now.ms(), job_id)
+                      now.ms(), status, prefer_until_ms(), job_id)
             .run();
         record(job_id, hub_id, JobStatus::running, wait ? JobStatus::pending : JobStatus::queued,
                actor,
@@ -238,10 +244,13 @@ JobStatus Moves::make_ready_or_wait(std::string_view job_id,
         wait_reason = "inputs";
         ready_at = now.ms() + options.input_recheck_interval.count();
     }
-    tx.prepare(
-          "UPDATE jobs SET status = ?, wait_reason = ?, ready_at = ?, updated_at = ? "
-          "WHERE id = ?")
-        .bind_all(to_string(to), wait_reason, ready_at, now.ms(), job_id)
+    static const std::string wait_sql = fmt::format(
+        "UPDATE jobs SET status = ?, wait_reason = ?, ready_at = ?, updated_at = ?, {} "
+        "WHERE id = ?",
+        kBackInItsQueue);
+    tx.prepare(wait_sql)
+        .bind_all(to_string(to), wait_reason, ready_at, now.ms(), to_string(to), prefer_until_ms(),
+                  job_id)
         .run();
     if (from != to) {
         record(job_id, hub_id, from, to, actor,
@@ -333,7 +342,9 @@ std::int64_t Moves::expire_and_promote() {
             "SELECT EXISTS (SELECT 1 FROM workers WHERE status <> 'offline' "
             "AND last_heartbeat_at < ?1) "
             "OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND lease_expires_at <= ?2) "
-            "OR EXISTS (SELECT 1 FROM jobs WHERE status = 'pending' AND ready_at <= ?2)");
+            "OR EXISTS (SELECT 1 FROM jobs WHERE status = 'pending' AND ready_at <= ?2) "
+            "OR EXISTS (SELECT 1 FROM jobs WHERE status = 'queued' AND prefer_until IS NOT NULL "
+            "AND prefer_until <= ?2)");
         any.bind_all(silent_since, now.ms());
         if (!any.step() || any.column_int64(0) == 0) {
             return 0;
@@ -371,6 +382,26 @@ std::int64_t Moves::expire_and_promote() {
             .bind_all(job_id, now.ms())
             .run();
         make_ready_or_wait(job_id, hub_id, JobStatus::pending, "scheduler", "due");
+        ++changed;
+    }
+    // Preferred jobs whose hub did not take them in time: any hub's workers may now. Their
+    // counts stay with the hub they name (schema.hpp, migration 16).
+    auto elapsed = tx.prepare(
+        "SELECT id, hub_id FROM jobs INDEXED BY jobs_preference WHERE status = 'queued' AND "
+        "prefer_until IS NOT NULL AND prefer_until <= ?");
+    elapsed.bind_all(now.ms());
+    std::vector<std::pair<std::string, std::optional<std::string>>> moved;
+    while (elapsed.step()) {
+        moved.emplace_back(elapsed.column_text(0), elapsed.column_optional_text(1));
+    }
+    for (const auto& [job_id, hub_id] : moved) {
+        tx.prepare(
+              "UPDATE jobs SET queue_hub = '', prefer_until = NULL, updated_at = ? WHERE id = ?")
+            .bind_all(now.ms(), job_id)
+            .run();
+        record(
+            job_id, hub_id, JobStatus::queued, JobStatus::queued, "scheduler",
+            fmt::format("preference for hub {} elapsed; any hub may run it", hub_id.value_or("")));
         ++changed;
     }
     return changed;

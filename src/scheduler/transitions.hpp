@@ -22,6 +22,19 @@
 
 namespace sihlicon::scheduler {
 
+// How long a queued job waits for the hub it prefers before any hub may take it. The one
+// place the preference window is read (JobSpec::hub_id).
+struct Rules;
+std::chrono::milliseconds preference_window(const Rules& options);
+
+// The SET clause that puts a job back in its hub's queue as it waits again (after a retry, a
+// requeue, its dependencies or its scheduled time): queue_hub is its hub's again, and a
+// preferred job that becomes queued gets a fresh preference window. It takes two parameters:
+// the status the job enters, then Moves::prefer_until_ms().
+inline constexpr std::string_view kBackInItsQueue =
+    "queue_hub = COALESCE(hub_id, ''), prefer_until = CASE WHEN ? = 'queued' AND hub_id IS NOT "
+    "NULL AND pinned = 0 THEN ? END";
+
 // What one write produced that must be announced once it commits.
 struct Changes {
     std::vector<JobEvent> events;
@@ -123,8 +136,12 @@ struct Moves {
     // The jobs running on `worker_id`, read from the lease index (running jobs only).
     std::vector<std::string> running_jobs_of(std::string_view worker_id);
 
-    // Time-driven moves: silent workers go offline, expired leases end, due jobs are queued.
-    // Returns how many jobs changed.
+    // When a preferred job entering the queue now stops waiting for its hub.
+    std::int64_t prefer_until_ms() const { return now.ms() + preference_window(options).count(); }
+
+    // Time-driven moves: silent workers go offline, expired leases end, due jobs are queued,
+    // queued jobs whose preference for a hub ended move to the queue of jobs pinned to no hub
+    // (with the event "preference for hub H elapsed"). Returns how many jobs changed.
     std::int64_t expire_and_promote();
 };
 

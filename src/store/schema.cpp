@@ -76,6 +76,7 @@ constexpr std::array kMigrations{
     Migration{15, "api_tokens", auth::kSchema},
     Migration{16, "hub_settings", kHubSettings},
     Migration{17, "scheduler_routing_turns_and_executors", scheduler::kRoutingTurnsAndExecutors},
+    Migration{18, "scheduler_preferred_hubs", scheduler::kPreferredHubs},
 };
 
 constexpr std::array kCountedTables{

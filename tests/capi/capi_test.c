@@ -523,6 +523,26 @@ static void test_scheduler_job_lifecycle(void) {
     CHECK(has(&json, "[]"));
     FAILS(sih_scheduler_jobs(hub, "{\"deadLetter\":\"yes\"}", &json), SIH_INVALID_ARGUMENT);
     CHECK(error_names("deadLetter"));
+    /* A hub's listing holds the jobs that ran on it, unpinned ones too; the record says where. */
+    OK(sih_scheduler_jobs(hub, "{\"hubId\":\"hub-zurich\",\"status\":\"completed\"}", &json));
+    CHECK(has(&json, job_id));
+    OK(sih_scheduler_job(hub, job_id, &json));
+    CHECK(has(&json, "\"runHubId\":\"hub-zurich\""));
+    /* constraints.pinHub pins a job; it must name a registered hub and agree with hubId. */
+    FAILS(sih_scheduler_submit_json(hub,
+                                    "{\"jobType\":\"ocr\",\"jobName\":\"p\",\"workloadConfig\":"
+                                    "{\"containerImage\":\"i\"},\"constraints\":{\"pinHub\":"
+                                    "\"nowhere\"}}",
+                                    "alice", &json),
+          SIH_NOT_FOUND);
+    CHECK(error_names("constraints.pinHub"));
+    FAILS(sih_scheduler_submit_json(hub,
+                                    "{\"jobType\":\"ocr\",\"jobName\":\"p\",\"workloadConfig\":"
+                                    "{\"containerImage\":\"i\"},\"hubId\":\"hub-zurich\","
+                                    "\"constraints\":{\"pinHub\":\"elsewhere\"}}",
+                                    "alice", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("constraints.pinHub"));
     CHECK(events_seen >= 3);
 
     /* JSON forms: submit, claim, complete; many; fail, cancel, requeue. */

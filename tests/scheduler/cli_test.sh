@@ -79,7 +79,12 @@ check "complete records the heat" grep -q '"heatGeneratedKwh":2.25,' <<<"$out"
 out=$("$sihlicon" job events "$job")
 check "the event log shows the three transitions" test "$(wc -l <<<"$out")" -eq 3
 out=$("$sihlicon" --json job list --hub-id zurich)
-check "job list --hub-id is empty for unpinned jobs" test "$out" = "[]"
+check "job list --hub-id lists the unpinned job that ran on the hub" grep -q "$job" <<<"$out"
+check "the record names the hub that ran it" grep -q '"runHubId":"zurich"' <<<"$out"
+out=$("$sihlicon" job list --hub-id zurich)
+check "job list shows the hub that ran it" grep -q 'ran on hub zurich' <<<"$out"
+out=$("$sihlicon" --json job list --hub-id basel 2>&1)
+check "job list --hub-id of a hub with no jobs is empty" test "$out" = "[]"
 out=$("$sihlicon" --json job list --owner ann)
 check "job list --owner finds the job" grep -q "$job" <<<"$out"
 out=$("$sihlicon" --json job list --worker-id bee-01)
@@ -106,5 +111,19 @@ out=$("$sihlicon" --json job stats)
 check "job stats counts completed jobs" grep -q '"completed":1' <<<"$out"
 out=$("$sihlicon" --json worker drain bee-01)
 check "worker drain" grep -q '"status":"draining"' <<<"$out"
+
+# hubId prefers a hub, --pin-hub (constraints.pinHub) pins a job to it.
+out=$("$sihlicon" --json job submit '{"jobType":"ocr","jobName":"pinned","workloadConfig":{"containerImage":"i"}}' --owner ann --pin-hub zurich)
+check "job submit --pin-hub pins the job" grep -q '"hubId":"zurich","pinHub":"zurich","preferUntil":null' <<<"$out"
+out=$("$sihlicon" --json job submit '{"jobType":"ocr","jobName":"preferred","workloadConfig":{"containerImage":"i"}}' --owner ann --hub-id zurich)
+check "job submit --hub-id prefers the hub for a window" grep -q '"hubId":"zurich","pinHub":null,"preferUntil":"' <<<"$out"
+out=$("$sihlicon" job submit '{"jobType":"ocr","jobName":"both","workloadConfig":{"containerImage":"i"}}' --owner ann --hub-id zurich --pin-hub basel 2>&1); rc=$?
+check "--hub-id and a different --pin-hub exit 1" test "$rc" -eq 1
+check "the pin is named" grep -q 'constraints.pinHub' <<<"$out"
+out=$("$sihlicon" job submit '{"jobType":"ocr","jobName":"lost","workloadConfig":{"containerImage":"i"}}' --owner ann --pin-hub basel 2>&1); rc=$?
+check "an unknown --pin-hub exits 1" test "$rc" -eq 1
+check "the unknown hub is named" grep -q "not_found: no hub 'basel'" <<<"$out"
+out=$("$sihlicon" --json job list --hub-id zurich --status queued)
+check "job list --hub-id lists the jobs pinned to and preferring the hub" test "$(grep -o '"jobId"' <<<"$out" | wc -l)" -eq 2
 
 finish "scheduler cli"

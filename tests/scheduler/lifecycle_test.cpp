@@ -413,7 +413,7 @@ TEST_CASE("queued jobs are listed in the order claims take them, page after page
     fixture.add_worker("bee", "zurich");
     auto pinned = [](std::string name, std::int64_t priority) {
         auto spec = SchedulerFixture::job(std::move(name), priority);
-        spec.hub_id = "zurich";
+        spec.pin_hub = "zurich";
         return spec;
     };
     fixture.scheduler().submit(pinned("low", 0));

@@ -64,11 +64,28 @@ void check_invariants(Hub& hub, std::int64_t submitted) {
     CHECK(scalar(hub,
                  "SELECT COUNT(*) FROM jobs j WHERE j.status <> (SELECT e.to_status FROM "
                  "job_events e WHERE e.job_id = j.id ORDER BY e.sequence DESC LIMIT 1)") == 0);
-    // The kept counts of each (queue hub, state) equal the jobs there.
+    // The kept counts of each (named hub, state) equal the jobs there.
     CHECK(scalar(hub,
-                 "SELECT COUNT(*) FROM (SELECT queue_hub, status, COUNT(*) AS n FROM jobs GROUP "
-                 "BY queue_hub, status) j FULL JOIN (SELECT * FROM job_counts WHERE count <> 0) "
-                 "c USING (queue_hub, status) WHERE j.n IS NOT c.count") == 0);
+                 "SELECT COUNT(*) FROM (SELECT COALESCE(hub_id, '') AS queue_hub, status, "
+                 "COUNT(*) AS n FROM jobs GROUP BY 1, status) j FULL JOIN (SELECT * FROM "
+                 "job_counts WHERE count <> 0) c USING (queue_hub, status) WHERE j.n IS NOT "
+                 "c.count") == 0);
+    // A pinned job never leaves its hub's queue nor runs elsewhere; a preferred job waits in
+    // its hub's queue with a preference end, or in the shared queue after it; the hub that runs
+    // a job is its worker's.
+    CHECK(scalar(hub,
+                 "SELECT COUNT(*) FROM jobs WHERE pinned = 1 AND (queue_hub <> hub_id OR "
+                 "run_hub_id <> hub_id OR prefer_until IS NOT NULL)") == 0);
+    CHECK(scalar(hub,
+                 "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND pinned = 0 AND hub_id IS "
+                 "NOT NULL AND (queue_hub = hub_id) <> (prefer_until IS NOT NULL)") == 0);
+    CHECK(scalar(hub,
+                 "SELECT COUNT(*) FROM jobs j JOIN workers w ON w.id = j.worker_id WHERE "
+                 "j.status = 'running' AND j.run_hub_id IS NOT w.hub_id") == 0);
+    // A preferred job runs on another hub only once its preference elapsed.
+    CHECK(scalar(hub,
+                 "SELECT COUNT(*) FROM jobs j WHERE j.status = 'running' AND j.pinned = 0 AND "
+                 "j.run_hub_id <> j.hub_id AND j.queue_hub <> ''") == 0);
 }
 
 // The ids of the jobs in `status`, as SQL finds them: for queued jobs in the order claims
@@ -76,10 +93,11 @@ void check_invariants(Hub& hub, std::int64_t submitted) {
 std::vector<std::string> ids_in(Hub& hub, JobStatus status, const std::string& hub_id) {
     return HubAccess::database(hub).read([&](store::Transaction& tx) {
         auto rows = tx.prepare(
-            "SELECT id FROM jobs WHERE status = ? AND (? = '' OR hub_id = ?) ORDER BY CASE WHEN "
+            "SELECT id FROM jobs WHERE status = ?1 AND (?2 = '' OR hub_id = ?2 OR run_hub_id = ?2) "
+            "ORDER BY CASE WHEN "
             "status = 'queued' THEN sort_key END, CASE WHEN status = 'queued' THEN created_at "
             "END, CASE WHEN status = 'queued' THEN rowid END, id");
-        rows.bind_all(to_string(status), hub_id, hub_id);
+        rows.bind_all(to_string(status), hub_id);
         std::vector<std::string> ids;
         while (rows.step()) {
             ids.push_back(rows.column_text(0));
@@ -127,8 +145,9 @@ void check_listings(Hub& hub, const std::vector<std::string>& hubs) {
             for (int s = 0; s < 6; ++s) {
                 counts[static_cast<JobStatus>(s)] = 0;
             }
-            auto rows =
-                tx.prepare("SELECT status, COUNT(*) FROM jobs WHERE queue_hub = ? GROUP BY status");
+            auto rows = tx.prepare(
+                "SELECT status, COUNT(*) FROM jobs WHERE COALESCE(hub_id, '') = ? "
+                "GROUP BY status");
             rows.bind_all(hub_id);
             while (rows.step()) {
                 counts[parse_job_status(rows.column_text(0))] = rows.column_int64(1);
@@ -190,7 +209,9 @@ TEST_CASE("random operation sequences keep every scheduler invariant") {
                     spec.backoff_ms = static_cast<std::int64_t>(pick(3)) * 1000;
                     spec.max_attempts = 1 + static_cast<std::int64_t>(pick(3));
                     if (chance(40)) {
-                        spec.hub_id = hubs[pick(hubs.size())];
+                        // Half prefer the hub, half are pinned to it.
+                        const auto& named = hubs[pick(hubs.size())];
+                        (chance(50) ? spec.hub_id : spec.pin_hub) = named;
                     }
                     if (!jobs.empty() && chance(15)) {
                         spec.depends_on = {jobs[pick(jobs.size())]};
@@ -269,6 +290,10 @@ TEST_CASE("random operation sequences keep every scheduler invariant") {
                 check_listings(fixture.hub, hubs);
             }
         }
+        // The sequences did move preferred jobs on, and ran some of them elsewhere.
+        CHECK(scalar(fixture.hub,
+                     "SELECT COUNT(*) FROM job_events WHERE reason LIKE 'preference for hub %'") >
+              0);
         MESSAGE("seed " << seed << ": " << jobs.size() << " jobs, " << completed.size()
                         << " completed, " << refused_stale << " stale tokens refused");
     }

@@ -104,6 +104,11 @@ TEST_CASE("a hub made before migration 13 keeps each worker's uptime total") {
              {"DROP TABLE settlement_uptime",
               "INSERT INTO settlement_reputation (worker_id, uptime_ms) "
               "VALUES ('bee-01', 100000)",
+              // What the migrations after 13 added goes too, so that they can run again.
+              "DROP INDEX jobs_preference", "DROP INDEX jobs_by_run_hub",
+              "DROP INDEX jobs_ended_on_hub", "ALTER TABLE jobs DROP COLUMN pinned",
+              "ALTER TABLE jobs DROP COLUMN prefer_until",
+              "ALTER TABLE jobs DROP COLUMN run_hub_id",
               "DELETE FROM schema_migrations WHERE version >= 13", "PRAGMA user_version = 12"}) {
             tx.prepare(sql).run();
         }

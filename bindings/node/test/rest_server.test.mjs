@@ -53,6 +53,27 @@ const ocr = {
   estimatedComputeKwh: 0.5, priority: 10,
 };
 
+test('compute: hubId prefers a hub; GET /api/compute?hubId= lists the jobs preferring and run on it', async (t) => {
+  const { hub, clock, call } = await serve(t);
+  hub.scheduler.registerHub({ hubId: 'lake', name: 'Lake', site: 'l', region: 'CH' });  // no worker
+  hub.scheduler.registerWorker({ workerId: 'bee-01', hubId: 'zurich-1', cpu: '8', memory: '16Gi' });
+  const { body } = await call('POST', '/api/compute', { json: { ...ocr, hubId: 'lake' } });
+  assert.deepEqual(hub.scheduler.claim('bee-01'), []);
+  clock.advanceMs(60_000);
+  assert.equal(hub.scheduler.claim('bee-01')[0].job.jobId, body.jobId);
+  for (const where of ['lake', 'zurich-1']) {
+    const listed = await call('GET', `/api/compute?hubId=${where}`);
+    assert.deepEqual(listed.body.jobs.map((j) => j.jobId), [body.jobId], where);
+    assert.equal(listed.body.jobs[0].runHubId, 'zurich-1');
+  }
+  const pinned = await call('POST', '/api/compute', { json: { ...ocr, hubId: 'lake', constraints: { pinHub: 'lake' } } });
+  assert.equal(pinned.status, 200);
+  assert.equal((await call('GET', `/api/compute/${pinned.body.jobId}`)).body.job.pinHub, 'lake');
+  const unknown = await call('POST', '/api/compute', { json: { ...ocr, hubId: undefined, constraints: { pinHub: 'nowhere' } } });
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.body.details.field, 'constraints.pinHub');
+});
+
 test('compute: submit, status, list and cancel with the seed\'s shapes', async (t) => {
   const { call } = await serve(t);
   const submitted = await call('POST', '/api/compute', { json: ocr });

@@ -135,6 +135,30 @@ test('jobs lists by the worker that ran a job and by dead letter', async (t) => 
   await rejects(assert, () => s.jobs({ deadLetter: 'yes' }), 'invalid_argument', 'deadLetter');
 });
 
+test('hubId prefers a hub for a window, constraints.pinHub pins; a hub lists what ran on it', async (t) => {
+  const { hub, clock } = await openHub(t);
+  const s = hub.scheduler;
+  s.registerHub({ hubId: 'lake', name: 'Lake', site: 'lake', region: 'CH' });  // no worker
+  const preferred = s.submit(job({ hubId: 'lake' }), 'ann');
+  const pinned = s.submit(job({ constraints: { pinHub: 'lake' } }), 'ann');
+  assert.equal(preferred.pinHub, null);
+  assert.equal(preferred.preferUntil, new Date(START + 60_000).toISOString());
+  assert.equal(pinned.hubId, 'lake');
+  assert.equal(pinned.pinHub, 'lake');
+  assert.deepEqual(s.claim('worker-1', 10), []);
+  clock.advanceMs(60_000);
+  assert.deepEqual(s.claim('worker-1', 10).map((c) => c.job.jobId), [preferred.jobId]);
+  const ran = s.job(preferred.jobId);
+  assert.equal(ran.runHubId, 'zurich-1');
+  assert.equal(ran.workerId, 'worker-1');
+  assert.deepEqual(s.jobs({ hubId: 'lake' }).map((j) => j.jobId), [preferred.jobId, pinned.jobId]);
+  assert.deepEqual(s.jobs({ hubId: 'zurich-1' }).map((j) => j.jobId), [preferred.jobId]);
+  await rejects(assert, () => s.submit(job({ hubId: 'zurich-1', constraints: { pinHub: 'lake' } }), 'ann'),
+    'invalid_argument', 'constraints.pinHub');
+  await rejects(assert, () => s.submit(job({ constraints: { pinHub: 'nowhere' } }), 'ann'),
+    'not_found', 'constraints.pinHub');
+});
+
 test('submitMany and completeMany are all or none', async (t) => {
   const { hub } = await openHub(t, { hub: { scheduler: { submissionsPerHour: 0 } } });
   const s = hub.scheduler;

@@ -273,7 +273,8 @@ class JobRecord(_Json):
     estimated_energy_mwh: int | None
     priority: int
     scheduled_at: datetime | None
-    hub_id: str | None
+    hub_id: str | None  # the hub the job prefers (or is pinned to)
+    pin_hub: str | None  # constraints.pinHub: the job runs on this hub only
     owner: str
     idempotency_key: str | None
     max_attempts: int
@@ -284,7 +285,9 @@ class JobRecord(_Json):
     ready_at: datetime | None
     attempts: int
     dead_letter: bool
-    worker_id: str | None
+    worker_id: str | None  # holds the running attempt, or held the last one
+    run_hub_id: str | None  # that worker's hub
+    prefer_until: datetime | None  # a queued job preferring a hub: when any hub may take it
     lease_expires_at: datetime | None
     power_w: int
     output_refs: list[str]

@@ -238,6 +238,7 @@ class Scheduler:
 
         Jobs come in id order (submission order), except queued jobs listed by status, which
         come in the order claims take them (highest aged priority first, then oldest).
+        ``hub_id``: jobs preferring or pinned to that hub, and jobs run on it (each once);
         ``worker_id``: jobs whose running or last attempt was leased to that worker;
         ``dead_letter``: only dead-lettered jobs (True) or only the others (False).
         """

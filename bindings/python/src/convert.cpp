@@ -135,6 +135,7 @@ py::dict to_py(const JobRecord& value) {
     d["priority"] = spec.priority;
     d["scheduled_at"] = to_py(spec.scheduled_at);
     d["hub_id"] = spec.hub_id;
+    d["pin_hub"] = spec.pin_hub;
     d["owner"] = spec.owner;
     d["idempotency_key"] = spec.idempotency_key;
     d["max_attempts"] = spec.max_attempts;
@@ -146,6 +147,8 @@ py::dict to_py(const JobRecord& value) {
     d["attempts"] = value.attempts;
     d["dead_letter"] = value.dead_letter;
     d["worker_id"] = value.worker_id;
+    d["run_hub_id"] = value.run_hub_id;
+    d["prefer_until"] = to_py(value.prefer_until);
     d["lease_expires_at"] = to_py(value.lease_expires_at);
     d["power_w"] = value.power_w;
     d["output_refs"] = value.output_refs;

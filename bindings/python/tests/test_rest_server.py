@@ -89,6 +89,30 @@ def test_requests_without_a_valid_session_are_401(server: tuple[Client, sihlicon
     assert client.call("GET", "/api/heat/stats?hubId=pool", token="forged")[0] == 401
 
 
+def test_compute_hub_id_prefers_a_hub_and_lists_the_jobs_preferring_and_run_on_it(
+    server: tuple[Client, sihlicon.Hub, Any], clock: sihlicon.ManualClock
+) -> None:
+    client, hub, _ = server
+    hub.scheduler.register_hub(hub_spec("lake"))  # no worker
+    job_id = client.json("POST", "/api/compute", job_request("page", hubId="lake"))[2]["jobId"]
+    assert hub.scheduler.claim("bee-01") == []
+    clock.advance(timedelta(seconds=60))
+    assert hub.scheduler.claim("bee-01")[0].job.id == job_id
+    for where in ("lake", "pool"):
+        jobs = client.call("GET", f"/api/compute?hubId={where}")[2]["jobs"]
+        assert [j["jobId"] for j in jobs] == [job_id]
+        assert jobs[0]["runHubId"] == "pool" and jobs[0]["hubId"] == "lake"
+    status, _, body = client.json(
+        "POST", "/api/compute", job_request("pinned", constraints={"pinHub": "lake"})
+    )
+    assert status == 200
+    assert client.call("GET", f"/api/compute/{body['jobId']}")[2]["job"]["pinHub"] == "lake"
+    status, _, body = client.json(
+        "POST", "/api/compute", job_request("lost", constraints={"pinHub": "nowhere"})
+    )
+    assert status == 404 and body["details"]["field"] == "constraints.pinHub"
+
+
 def test_compute_jobs_are_submitted_read_listed_and_cancelled(server: tuple[Client, sihlicon.Hub, Any]) -> None:
     client, hub, _ = server
     status, headers, body = client.json("POST", "/api/compute", job_request("page", hubId="pool"))

@@ -332,3 +332,29 @@ def test_a_worker_registers_its_executors_and_gets_only_jobs_it_can_run(
     with pytest.raises(sihlicon.InvalidArgument) as refused:
         s.register_worker({"hubId": "pool", "cpu": "1", "executors": ["native", "vm"]})
     assert refused.value.field == "executors[1]"
+
+
+def test_hub_id_prefers_a_hub_for_a_window_and_pin_hub_pins(
+    site: sihlicon.Hub, clock: sihlicon.ManualClock
+) -> None:
+    s = site.scheduler
+    s.register_hub(hub_spec("lake"))  # no worker
+    preferred = s.submit(job_request("preferred", hubId="lake"), owner="alice")
+    pinned = s.submit(job_request("pinned", constraints={"pinHub": "lake"}), owner="alice")
+    assert preferred.hub_id == "lake" and preferred.pin_hub is None
+    assert preferred.prefer_until == START + timedelta(seconds=60)
+    assert pinned.hub_id == "lake" and pinned.pin_hub == "lake" and pinned.prefer_until is None
+    assert s.claim("bee-01", 10) == []
+    clock.advance(timedelta(seconds=60))
+    claimed = s.claim("bee-01", 10)
+    assert [c.job.id for c in claimed] == [preferred.id]  # the pinned job never leaves lake
+    ran = s.job(preferred.id)
+    assert ran.run_hub_id == "pool" and ran.worker_id == "bee-01"
+    assert json.loads(ran.raw_json)["runHubId"] == "pool"
+    # Listed under the hub it prefers and the hub that runs it.
+    assert [j.id for j in s.jobs(hub_id="lake")] == [preferred.id, pinned.id]
+    assert [j.id for j in s.jobs(hub_id="pool")] == [preferred.id]
+    with pytest.raises(sihlicon.InvalidArgument, match="constraints.pinHub"):
+        s.submit(job_request(hubId="pool", constraints={"pinHub": "lake"}), owner="alice")
+    with pytest.raises(sihlicon.NotFound):
+        s.submit(job_request(constraints={"pinHub": "nowhere"}), owner="alice")
