@@ -46,7 +46,7 @@ void add_workers(store::Transaction& tx, Competition& competition, std::size_t i
         Contender contender;
         contender.worker = read_worker(rows);
         contender.hub = index;
-        contender.turn = rows.column_int64(16);
+        contender.turn = rows.column_int64(kWorkerColumnCount);
         if (claimant && contender.worker.spec.id == claimant->spec.id) {
             // The claiming worker as the claim holds it (with what it took so far), first.
             contender.worker = *claimant;

@@ -23,6 +23,7 @@ const std::string_view kHubColumns =
     "power_budget_w, grid_valid_until, heat_demand_w, heat_demand_valid_until, running_power_w, "
     "created_at, updated_at";
 
+// 17 columns: kWorkerColumnCount (rows.hpp) must follow any change.
 const std::string_view kWorkerColumns =
     "id, hub_id, cpu_millicores, memory_bytes, gpus, labels, status, used_cpu_millicores, "
     "used_memory_bytes, gpus_in_use, running_jobs, utilisation_ppm, power_draw_w, "

@@ -22,6 +22,8 @@ namespace sihlicon::scheduler {
 extern const std::string_view kHubColumns;
 extern const std::string_view kWorkerColumns;
 extern const std::string_view kJobColumns;
+// How many columns kWorkerColumns names: a query may select more after them.
+inline constexpr int kWorkerColumnCount = 17;
 // How many columns kJobColumns names: a query may select more after them.
 inline constexpr int kJobColumnCount = 28;
 

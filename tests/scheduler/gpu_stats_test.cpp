@@ -4,6 +4,7 @@
 // against the GPUs the worker registered, stored with the worker and shown in its record.
 #include "scheduler/fixture.hpp"
 #include "support/errors.hpp"
+#include "support/schema_rewind.hpp"
 
 #include "core/json.hpp"
 
@@ -148,6 +149,7 @@ TEST_CASE("a hub made before the GPU stats migration reopens, its workers withou
             return row.column_int64(0);
         }();
         tx.prepare("DROP TABLE worker_gpu_stats").run();
+        drop_unrepeatable_migrations(tx);
         tx.prepare("DELETE FROM schema_migrations WHERE version >= ?").bind_all(version).run();
         tx.prepare(fmt::format("PRAGMA user_version = {}", version - 1)).run();
     });

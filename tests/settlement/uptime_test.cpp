@@ -2,6 +2,7 @@
 // Uptime, one figure for reputation and for the readiness pool: time online from heartbeats,
 // gaps past the missed-heartbeat limit not counted.
 #include "settlement/fixture.hpp"
+#include "support/schema_rewind.hpp"
 
 #include <doctest/doctest.h>
 
@@ -100,15 +101,11 @@ TEST_CASE("a hub made before migration 13 keeps each worker's uptime total") {
     f.scheduler().set_worker_status("bee-01", WorkerStatus::offline);
     // Back to schema 12, where uptime was one running total per worker, then reopened.
     f.database().write([](store::Transaction& tx) {
+        testing::drop_unrepeatable_migrations(tx);
         for (const char* sql :
              {"DROP TABLE settlement_uptime",
               "INSERT INTO settlement_reputation (worker_id, uptime_ms) "
               "VALUES ('bee-01', 100000)",
-              // What the migrations after 13 added goes too, so that they can run again.
-              "DROP INDEX jobs_preference", "DROP INDEX jobs_by_run_hub",
-              "DROP INDEX jobs_ended_on_hub", "ALTER TABLE jobs DROP COLUMN pinned",
-              "ALTER TABLE jobs DROP COLUMN prefer_until",
-              "ALTER TABLE jobs DROP COLUMN run_hub_id",
               "DELETE FROM schema_migrations WHERE version >= 13", "PRAGMA user_version = 12"}) {
             tx.prepare(sql).run();
         }
