@@ -56,7 +56,8 @@ const ocr = {
 test('compute: hubId prefers a hub; GET /api/compute?hubId= lists the jobs preferring and run on it', async (t) => {
   const { hub, clock, call } = await serve(t);
   hub.scheduler.registerHub({ hubId: 'lake', name: 'Lake', site: 'l', region: 'CH' });  // no worker
-  hub.scheduler.registerWorker({ workerId: 'bee-01', hubId: 'zurich-1', cpu: '8', memory: '16Gi' });
+  hub.scheduler.registerWorker({ workerId: 'bee-01', hubId: 'zurich-1', cpu: '8', memory: '16Gi',
+    executors: ['native', 'container'] });
   const { body } = await call('POST', '/api/compute', { json: { ...ocr, hubId: 'lake' } });
   assert.deepEqual(hub.scheduler.claim('bee-01'), []);
   clock.advanceMs(60_000);
