@@ -14,6 +14,7 @@ packages=(
   python3 python3-venv python3-dev  # the Python package: pip builds it in a venv (test.sh)
   redis-server  # benchmarks/node: the BullMQ reference runs on a local Redis
   bubblewrap  # the sandbox of the worker agent's native jobs
+  openssl curl  # the server's tests: a TLS certificate made by the test, requests to `serve`
 )
 # Node.js and npm run the interoperability tests against peer implementations (SPECS.md).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
