@@ -33,6 +33,10 @@ JobCompletion scheduler::completion_from(json::ObjectReader& reader) {
             throw Error::invalid(reader.path_of("energyKwh"), kwh->to_kwh_string(),
                                  "may not be given with energyMwh");
         }
+        if (kwh->mwh() < 0) {
+            throw Error::invalid(reader.path_of("energyKwh"), kwh->to_kwh_string(),
+                                 "must not be negative");
+        }
         mwh = kwh->mwh();
     }
     if (mwh) {

@@ -66,15 +66,16 @@ Response claim(const Request& request) {
     return {200, success_with("claims", json::join_array(claims)), {}};
 }
 
-// For a worker token: the job's attempt must be its bound worker's. A job id it does not
-// know is the scheduler's not_found, as for any caller of renew/complete/fail.
+// For a worker token: the job's attempt, when one is held, must be its bound worker's. A job
+// id it does not know is the scheduler's not_found, and a job no worker holds (queued again
+// for a retry) leaves the stale token to the scheduler's conflict, as for any caller.
 void require_own_lease(const Request& request) {
     const auto& identity = *request.identity;
     if (identity.role != Role::worker) {
         return;
     }
     const auto job = request.hub->scheduler().job(request.param("jobId"));
-    if (job.worker_id != identity.worker_id) {
+    if (job.worker_id && *job.worker_id != identity.worker_id) {
         throw Error(ErrorCode::permission_denied, "the lease belongs to another worker", "jobId");
     }
 }

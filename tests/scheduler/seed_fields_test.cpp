@@ -275,6 +275,8 @@ TEST_CASE(
           }).field() == "energyKwh");
     CHECK(error_from([] { JobCompletion::from_json(R"({"energyMwh":-1})"); }).field() ==
           "energyMwh");
+    CHECK(error_from([] { JobCompletion::from_json(R"({"energyKwh":"-0.5"})"); }).field() ==
+          "energyKwh");
     CHECK(error_from([] { JobCompletion::from_json(R"({"energySource":"guessed"})"); }).field() ==
           "energySource");
     CHECK(error_from([] { JobCompletion::from_json(R"({"metrics":[1]})"); }).field() == "metrics");
