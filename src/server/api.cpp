@@ -245,10 +245,11 @@ void RouteTable::add(Route route) {
     routes_.push_back(std::move(route));
 }
 
-RouteTable::Match RouteTable::match(std::string_view path) const {
-    Match found;
+std::vector<std::pair<const Route*, RouteTable::Params>> RouteTable::match(
+    std::string_view path) const {
+    std::vector<std::pair<const Route*, Params>> found;
     for (const auto& route : routes_) {
-        std::map<std::string, std::string, std::less<>> params;
+        Params params;
         std::string_view rest = path;
         std::string_view pattern = route.pattern;
         bool matches = true;
@@ -272,8 +273,7 @@ RouteTable::Match RouteTable::match(std::string_view path) const {
             }
         }
         if (matches && rest.empty()) {
-            found.routes.push_back(&route);
-            found.params = std::move(params);
+            found.emplace_back(&route, std::move(params));
         }
     }
     return found;
@@ -306,10 +306,10 @@ Admission Api::admit(std::string_view method, std::string_view target,
     const auto path = path_of(target);
     Admission admission;
     admission.method = std::string(method);
-    auto match = routes_.match(path);
-    const bool is_public = !match.routes.empty() &&
-                           std::all_of(match.routes.begin(), match.routes.end(),
-                                       [](const Route* route) { return route->public_route; });
+    auto matches = routes_.match(path);
+    const bool is_public = !matches.empty() &&
+                           std::all_of(matches.begin(), matches.end(),
+                                       [](const auto& match) { return match.first->public_route; });
     if (!is_public) {
         const auto presented = presented_token(authorization, cookie);
         if (!presented.any) {
@@ -335,19 +335,20 @@ Admission Api::admit(std::string_view method, std::string_view target,
             return admission;
         }
     }
-    if (match.routes.empty()) {
+    if (matches.empty()) {
         admission.refusal = error_response(404, fmt::format("no route {}", printable(path, 200)));
         return admission;
     }
-    for (const auto* route : match.routes) {
-        if (route->method == method) {
+    for (auto& [route, params] : matches) {
+        if (route->method == method && admission.route == nullptr) {
             admission.route = route;
+            admission.params = std::move(params);
         }
     }
     if (admission.route == nullptr) {
         std::string allow;
-        for (const auto* route : match.routes) {
-            allow += (allow.empty() ? "" : ", ") + route->method;
+        for (const auto& match : matches) {
+            allow += (allow.empty() ? "" : ", ") + match.first->method;
         }
         auto refusal = error_response(
             405,
@@ -357,7 +358,6 @@ Admission Api::admit(std::string_view method, std::string_view target,
         admission.refusal = std::move(refusal);
         return admission;
     }
-    admission.params = std::move(match.params);
     if (admission.route->public_route) {
         return admission;
     }

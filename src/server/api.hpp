@@ -64,12 +64,10 @@ struct Route {
 class RouteTable {
   public:
     void add(Route route);
-    // The routes whose pattern matches `path` (any method), with the path's parameters.
-    struct Match {
-        std::vector<const Route*> routes;
-        std::map<std::string, std::string, std::less<>> params;
-    };
-    Match match(std::string_view path) const;
+    using Params = std::map<std::string, std::string, std::less<>>;
+    // The routes whose pattern matches `path` (any method), in the order they were added,
+    // each with the path's parameters under that route's pattern.
+    std::vector<std::pair<const Route*, Params>> match(std::string_view path) const;
 
   private:
     std::vector<Route> routes_;
