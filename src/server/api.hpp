@@ -60,7 +60,9 @@ struct Route {
 
 // The server's endpoints. Each group of endpoints registers its routes in its own file
 // (compute_routes.cpp, workers_routes.cpp, ...) through a function called by Api's
-// constructor.
+// constructor; the table is not changed once the Api is made. A route whose pattern has a
+// {workerId} segment admits a worker token only for its bound worker (403 otherwise), checked
+// once in Api::admit for every such route.
 class RouteTable {
   public:
     void add(Route route);
