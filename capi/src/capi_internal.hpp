@@ -160,4 +160,8 @@ namespace sihlicon::capi {
 // An energy in kWh under `key`: an exact decimal string ("1.5") or a JSON number.
 std::optional<Energy> optional_kwh(json::ObjectReader& reader, std::string_view key);
 
+// The completion fields of an object whose other keys the caller reads: the core's codec
+// (JobCompletion::from_json's fields, src/scheduler/job_spec.hpp), never one of the C ABI's.
+JobCompletion completion_from(json::ObjectReader& reader);
+
 }  // namespace sihlicon::capi

@@ -2,6 +2,7 @@
 //
 // The ABI's common part: version, status names, the thread's last error, memory, clocks.
 #include "capi_internal.hpp"
+#include "scheduler/job_spec.hpp"
 
 #include <sihlicon/version.hpp>
 
@@ -83,14 +84,11 @@ Money money(const char* amount, const Currency& currency, std::string_view field
 }
 
 std::optional<Energy> optional_kwh(json::ObjectReader& reader, std::string_view key) {
-    const auto* value = reader.optional_value(key);
-    if (value == nullptr) {
-        return std::nullopt;
-    }
-    if (value->is_string()) {
-        return Energy::parse_kwh(value->get_string(), reader.path_of(key));
-    }
-    return Energy::milliwatt_hours(*reader.optional_decimal(key, 6));
+    return sihlicon::scheduler::optional_kwh(reader, key);
+}
+
+JobCompletion completion_from(json::ObjectReader& reader) {
+    return sihlicon::scheduler::completion_from(reader);
 }
 
 char* copy_string(std::string_view value) {

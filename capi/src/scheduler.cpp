@@ -66,42 +66,6 @@ JobCompletion typed_completion(const sih_completion* given) {
     return completion;
 }
 
-// {"outputDataRefs", "energyMwh" | "energyKwh", "energySource", "resultHash", "metrics",
-// "proofOfExecution", "workerSignature"} read from an object whose other keys the caller
-// already asked for.
-JobCompletion completion_from(json::ObjectReader& reader) {
-    JobCompletion completion;
-    completion.output_refs =
-        reader.optional_string_array("outputDataRefs", 10'000).value_or(std::vector<std::string>{});
-    auto mwh = reader.optional_int64("energyMwh", 0, INT64_MAX);
-    if (auto kwh = optional_kwh(reader, "energyKwh")) {
-        if (mwh) {
-            throw Error::invalid(reader.path_of("energyKwh"), kwh->to_kwh_string(),
-                                 "may not be given with energyMwh");
-        }
-        mwh = kwh->mwh();
-    }
-    if (mwh) {
-        completion.energy = Energy::milliwatt_hours(*mwh);
-    }
-    if (auto source = reader.optional_string("energySource", 32)) {
-        completion.energy_source = parse_energy_source(*source, reader.path_of("energySource"));
-    } else if (!mwh) {
-        completion.energy_source = EnergySource::modelled;
-    }
-    completion.result_hash = reader.optional_string("resultHash", 256);
-    if (const auto* metrics = reader.optional_value("metrics")) {
-        if (!metrics->is_object()) {
-            throw Error::invalid(reader.path_of("metrics"), json::serialize(*metrics),
-                                 "must be a JSON object");
-        }
-        completion.metrics_json = json::serialize(*metrics);
-    }
-    completion.proof_of_execution = reader.optional_string("proofOfExecution", 256);
-    completion.worker_signature = reader.optional_string("workerSignature", 256);
-    return completion;
-}
-
 std::string claimed_json(const std::vector<ClaimedJob>& claimed) {
     return json::join_array(claimed, [](const ClaimedJob& item) { return item.to_json(); });
 }

@@ -357,7 +357,7 @@ struct SIHLICON_API ClaimedJob {
     std::string to_json() const;
 };
 
-struct JobCompletion {
+struct SIHLICON_API JobCompletion {
     std::vector<std::string> output_refs;  // CIDs
     // The electricity the job used, as the worker measured it. None: the scheduler models it
     // from the hub's power model (watts per core and GPU) and the attempt's run time, and
@@ -371,6 +371,14 @@ struct JobCompletion {
     // they are checked by the settlement service; a wrong one refuses the completion.
     std::optional<std::string> proof_of_execution;
     std::optional<std::string> worker_signature;
+
+    // Reads {"outputDataRefs"?: [CID], "energyMwh"? (integer) | "energyKwh"? (exact decimal
+    // string or number; not both), "energySource"? ("measured", "modelled", "estimated"),
+    // "resultHash"?, "metrics"? (a JSON object), "proofOfExecution"?, "workerSignature"?}.
+    // Without an energy and an energySource the source is "modelled" (the scheduler models
+    // the figure). The one codec of a completion for the server and the C ABI. Throws
+    // Error::invalid naming a bad or unknown field.
+    static JobCompletion from_json(std::string_view json);
 };
 
 struct SIHLICON_API JobEvent {

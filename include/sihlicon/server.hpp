@@ -15,6 +15,27 @@
 //   GET  /api/compute/{jobId}         client, operator -> {"success", "job": JobRecord}; a
 //                                     client's request for someone else's job is 404, worded
 //                                     as for a job that does not exist
+// The workers API (seed-swarmos-backend.md), worker and operator tokens only (a client token is
+// 403). A worker token acts only as the worker it is bound to: a {workerId} in the path or the
+// registration's workerId naming another worker is 403, and so is a renewal, completion or
+// failure of a job whose running attempt is another worker's ("the lease belongs to another
+// worker"). An operator token acts for any worker. Bodies are decoded by the core's codecs
+// (unknown fields refused, 400 naming the field); a stale or foreign lease token is 409.
+//   POST /api/v1/workers/register      WorkerSpec::from_json (workerId filled from a worker
+//                                     token when absent) -> {"success", "worker": WorkerRecord}
+//   POST /api/v1/workers/{workerId}/heartbeat
+//                                     Heartbeat::from_json -> {"success", "worker"}
+//   POST /api/v1/workers/{workerId}/claim
+//                                     {"max"?: N (default 1)} -> {"success", "claims":
+//                                     [ClaimedJob: {"lease" (with its token), "job"}]}
+//   POST /api/v1/jobs/{jobId}/renew    {"token"} -> {"success", "lease": Lease}
+//   POST /api/v1/jobs/{jobId}/complete {"token", and JobCompletion::from_json's fields}
+//                                     -> {"success", "job": JobRecord}
+//   POST /api/v1/jobs/{jobId}/fail     {"token", "error", "retryable"? (default true)}
+//                                     -> {"success", "job": JobRecord}
+// Path parameters ({jobId}, {workerId}) are 1..128 bytes of [A-Za-z0-9._-]; any other path is
+// 404 (401 first when no live token is shown). The endpoints are one table in
+// src/server/api.hpp (RouteTable), each group registered from its own file.
 // Every error is {"error": message, "details": {...}} (never HTML, never a stack trace):
 // 400 malformed HTTP or an invalid field, 401 no or no live token, 402 insufficient funds,
 // 403 a role the endpoint does not allow (or the core's refusal), 404 no such route or object,

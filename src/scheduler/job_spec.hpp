@@ -5,11 +5,23 @@
 
 #include <sihlicon/scheduler.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+namespace sihlicon::json {
+class ObjectReader;
+}
+
 namespace sihlicon::scheduler {
+
+// An energy in kWh under `key`: an exact decimal string ("1.5") or a JSON number.
+std::optional<Energy> optional_kwh(json::ObjectReader& reader, std::string_view key);
+
+// The fields of JobCompletion::from_json read from an object whose other keys the caller reads
+// (the server's {"token", ...}, the C ABI's {"jobId", "token", ...}); the caller calls finish().
+JobCompletion completion_from(json::ObjectReader& reader);
 
 // JobSpec::from_json without its size limit: for the specs the jobs table holds, which the
 // hub stored itself (their canonical form may differ in length from what was submitted).

@@ -8,7 +8,65 @@
 #include <sihlicon/error.hpp>
 #include <sihlicon/scheduler.hpp>
 
+#include <cstdint>
+
 namespace sihlicon {
+
+std::optional<Energy> scheduler::optional_kwh(json::ObjectReader& reader, std::string_view key) {
+    const auto* value = reader.optional_value(key);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    if (value->is_string()) {
+        return Energy::parse_kwh(value->get_string(), reader.path_of(key));
+    }
+    return Energy::milliwatt_hours(*reader.optional_decimal(key, 6));
+}
+
+JobCompletion scheduler::completion_from(json::ObjectReader& reader) {
+    JobCompletion completion;
+    completion.output_refs =
+        reader.optional_string_array("outputDataRefs", 10'000).value_or(std::vector<std::string>{});
+    auto mwh = reader.optional_int64("energyMwh", 0, INT64_MAX);
+    if (auto kwh = optional_kwh(reader, "energyKwh")) {
+        if (mwh) {
+            throw Error::invalid(reader.path_of("energyKwh"), kwh->to_kwh_string(),
+                                 "may not be given with energyMwh");
+        }
+        if (kwh->mwh() < 0) {
+            throw Error::invalid(reader.path_of("energyKwh"), kwh->to_kwh_string(),
+                                 "must not be negative");
+        }
+        mwh = kwh->mwh();
+    }
+    if (mwh) {
+        completion.energy = Energy::milliwatt_hours(*mwh);
+    }
+    if (auto source = reader.optional_string("energySource", 32)) {
+        completion.energy_source = parse_energy_source(*source, reader.path_of("energySource"));
+    } else if (!mwh) {
+        completion.energy_source = EnergySource::modelled;
+    }
+    completion.result_hash = reader.optional_string("resultHash", 256);
+    if (const auto* metrics = reader.optional_value("metrics")) {
+        if (!metrics->is_object()) {
+            throw Error::invalid(reader.path_of("metrics"), json::serialize(*metrics),
+                                 "must be a JSON object");
+        }
+        completion.metrics_json = json::serialize(*metrics);
+    }
+    completion.proof_of_execution = reader.optional_string("proofOfExecution", 256);
+    completion.worker_signature = reader.optional_string("workerSignature", 256);
+    return completion;
+}
+
+JobCompletion JobCompletion::from_json(std::string_view json) {
+    const auto value = json::parse(json);
+    json::ObjectReader reader(value, "");
+    auto completion = scheduler::completion_from(reader);
+    reader.finish();
+    return completion;
+}
 
 HubSpec HubSpec::from_json(std::string_view json) {
     const auto value = json::parse(json);

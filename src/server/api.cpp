@@ -44,19 +44,8 @@ constexpr std::string_view kSessionCookie = "sihlhack_session";
 // How long a client is told to wait after a quota refusal whose message names no time.
 constexpr std::string_view kDefaultRetryAfterSeconds = "60";
 
-enum Route : int { well_known = 1, compute = 2, compute_job = 3 };
-
-// Which roles each route admits.
-bool allows(Route route, Role role) {
-    switch (route) {
-        case well_known:
-            return true;
-        case compute:
-        case compute_job:
-            return role == Role::client || role == Role::hub_operator;
-    }
-    return false;
-}
+// The longest {param} path segment.
+constexpr std::size_t kMaxParamBytes = 128;
 
 std::string_view path_of(std::string_view target) {
     return target.substr(0, target.find('?'));
@@ -157,7 +146,8 @@ std::string percent_decoded(std::string_view field, std::string_view text) {
     return out;
 }
 
-// The query's parameters, each named at most once and each one of `allowed`.
+}  // namespace
+
 std::map<std::string, std::string> query_of(std::string_view target,
                                             std::initializer_list<std::string_view> allowed) {
     std::map<std::string, std::string> parameters;
@@ -201,8 +191,6 @@ std::string success_with(std::string_view name, std::string_view json) {
     return fmt::format(R"({{"success":true,"{}":{}}})", name, json);
 }
 
-}  // namespace
-
 Response error_response(int status, std::string_view message, std::string_view details_json) {
     std::string body = R"({"error":)" + boost::json::serialize(boost::json::string(message));
     if (!details_json.empty()) {
@@ -245,27 +233,84 @@ Response response_for(const Error& error) {
     return response;
 }
 
-Api::Api(Hub& hub) : hub_(&hub), tokens_(hub), instance_id_(hub.info().instance_id) {}
+const std::string& Request::param(std::string_view name) const {
+    const auto it = params->find(name);
+    if (it == params->end()) {
+        throw Error(ErrorCode::internal, fmt::format("the route has no parameter {}", name));
+    }
+    return it->second;
+}
+
+void RouteTable::add(Route route) {
+    routes_.push_back(std::move(route));
+}
+
+std::vector<std::pair<const Route*, RouteTable::Params>> RouteTable::match(
+    std::string_view path) const {
+    std::vector<std::pair<const Route*, Params>> found;
+    for (const auto& route : routes_) {
+        Params params;
+        std::string_view rest = path;
+        std::string_view pattern = route.pattern;
+        bool matches = true;
+        while (matches && !pattern.empty()) {
+            if (rest.empty() || rest.front() != '/' || pattern.front() != '/') {
+                matches = false;
+                break;
+            }
+            pattern.remove_prefix(1);
+            rest.remove_prefix(1);
+            const auto segment = pattern.substr(0, pattern.find('/'));
+            const auto given = rest.substr(0, rest.find('/'));
+            pattern.remove_prefix(segment.size());
+            rest.remove_prefix(given.size());
+            if (segment.size() > 2 && segment.front() == '{' && segment.back() == '}') {
+                matches = !given.empty() && given.size() <= kMaxParamBytes &&
+                          std::all_of(given.begin(), given.end(), is_job_id_character);
+                params.emplace(segment.substr(1, segment.size() - 2), given);
+            } else {
+                matches = segment == given;
+            }
+        }
+        if (matches && rest.empty()) {
+            found.emplace_back(&route, std::move(params));
+        }
+    }
+    return found;
+}
+
+void add_well_known_routes(RouteTable& table, Hub& hub) {
+    table.add({"GET",
+               "/.well-known/sihlicon.json",
+               true,
+               {},
+               [instance_id = hub.info().instance_id](const Request& request) {
+                   query_of(request.target, {});
+                   const boost::json::object document{
+                       {"instanceId", instance_id},
+                       {"libraryVersion", library_version()},
+                       {"signer", request.hub->settlement().operator_address().to_string()},
+                   };
+                   return Response{200, boost::json::serialize(document), {}};
+               }});
+}
+
+Api::Api(Hub& hub) : hub_(&hub), tokens_(hub) {
+    add_well_known_routes(routes_, hub);
+    add_compute_routes(routes_, hub);
+    add_workers_routes(routes_, hub);
+}
 
 Admission Api::admit(std::string_view method, std::string_view target,
                      std::string_view authorization, std::string_view cookie) const {
     const auto path = path_of(target);
     Admission admission;
     admission.method = std::string(method);
-    std::vector<std::string_view> methods;
-    if (path == "/.well-known/sihlicon.json") {
-        admission.route = well_known;
-        methods = {"GET"};
-    } else if (path == "/api/compute") {
-        admission.route = compute;
-        methods = {"GET", "POST"};
-    } else if (path.starts_with("/api/compute/") && path.size() > 13 && path.size() <= 13 + 128 &&
-               std::all_of(path.begin() + 13, path.end(), is_job_id_character)) {
-        admission.route = compute_job;
-        admission.path_parameter = std::string(path.substr(13));
-        methods = {"GET"};
-    }
-    if (admission.route != well_known) {
+    auto matches = routes_.match(path);
+    const bool is_public = !matches.empty() &&
+                           std::all_of(matches.begin(), matches.end(),
+                                       [](const auto& match) { return match.first->public_route; });
+    if (!is_public) {
         const auto presented = presented_token(authorization, cookie);
         if (!presented.any) {
             auto refusal = error_response(401,
@@ -290,14 +335,20 @@ Admission Api::admit(std::string_view method, std::string_view target,
             return admission;
         }
     }
-    if (admission.route == 0) {
+    if (matches.empty()) {
         admission.refusal = error_response(404, fmt::format("no route {}", printable(path, 200)));
         return admission;
     }
-    if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+    for (auto& [route, params] : matches) {
+        if (route->method == method && admission.route == nullptr) {
+            admission.route = route;
+            admission.params = std::move(params);
+        }
+    }
+    if (admission.route == nullptr) {
         std::string allow;
-        for (const auto name : methods) {
-            allow += (allow.empty() ? "" : ", ") + std::string(name);
+        for (const auto& match : matches) {
+            allow += (allow.empty() ? "" : ", ") + match.first->method;
         }
         auto refusal = error_response(
             405,
@@ -307,11 +358,25 @@ Admission Api::admit(std::string_view method, std::string_view target,
         admission.refusal = std::move(refusal);
         return admission;
     }
-    if (admission.identity &&
-        !allows(static_cast<Route>(admission.route), admission.identity->role)) {
+    if (admission.route->public_route) {
+        return admission;
+    }
+    const auto& identity = *admission.identity;
+    const auto& roles = admission.route->roles;
+    if (std::find(roles.begin(), roles.end(), identity.role) == roles.end()) {
         admission.refusal = error_response(
-            403, fmt::format("a token of role {} may not call {} {}",
-                             to_string(admission.identity->role), method, printable(path, 200)));
+            403, fmt::format("a token of role {} may not call {} {}", to_string(identity.role),
+                             method, printable(path, 200)));
+        return admission;
+    }
+    // The one check that a worker token acts only as its own worker, for every route with a
+    // {workerId} segment.
+    if (const auto it = admission.params.find("workerId"); it != admission.params.end() &&
+                                                           identity.role == Role::worker &&
+                                                           it->second != identity.worker_id) {
+        admission.refusal =
+            error_response(403, fmt::format("this worker token acts only for worker '{}', not '{}'",
+                                            identity.worker_id, it->second));
     }
     return admission;
 }
@@ -319,82 +384,22 @@ Admission Api::admit(std::string_view method, std::string_view target,
 Response Api::handle(const Admission& admission, std::string_view target,
                      std::string_view body) const {
     try {
-        return run(admission, target, body);
+        if (admission.route == nullptr) {
+            return error_response(404, "no route");
+        }
+        Request request;
+        request.identity = admission.identity ? &*admission.identity : nullptr;
+        request.params = &admission.params;
+        request.target = target;
+        request.body = body;
+        request.hub = hub_;
+        return admission.route->handler(request);
     } catch (const Error& error) {
         return response_for(error);
     } catch (const std::bad_alloc&) {
         return error_response(503, "the server is out of memory");
     } catch (...) {
         return error_response(500, "internal server error");
-    }
-}
-
-Response Api::run(const Admission& admission, std::string_view target,
-                  std::string_view body) const {
-    auto& scheduler = hub_->scheduler();
-    switch (admission.route) {
-        case well_known: {
-            query_of(target, {});
-            const boost::json::object document{
-                {"instanceId", instance_id_},
-                {"libraryVersion", library_version()},
-                {"signer", hub_->settlement().operator_address().to_string()},
-            };
-            return {200, boost::json::serialize(document), {}};
-        }
-        case compute: {
-            const auto& identity = *admission.identity;
-            if (admission.method == "GET") {
-                // No `after` (paging from a job id): a client's page must not reveal whether
-                // another owner's job id exists.
-                const auto query = query_of(target, {"hubId", "status", "limit"});
-                JobFilter filter;
-                if (identity.role != Role::hub_operator) {
-                    filter.owner = identity.principal;  // a client lists only its own jobs
-                }
-                if (const auto it = query.find("hubId"); it != query.end()) {
-                    filter.hub_id = it->second;
-                }
-                if (const auto it = query.find("status"); it != query.end()) {
-                    filter.status = parse_job_status(it->second, "status");
-                }
-                if (const auto it = query.find("limit"); it != query.end()) {
-                    filter.limit = integer_parameter("limit", it->second);
-                }
-                return {200, success_with("jobs", json::join_array(scheduler.jobs(filter))), {}};
-            }
-            query_of(target, {});
-            const auto job = scheduler.submit_json(body, identity.principal);
-            return {
-                200,
-                boost::json::serialize(boost::json::object{{"success", true}, {"jobId", job.id}}),
-                {}};
-        }
-        case compute_job: {
-            query_of(target, {});
-            const auto& identity = *admission.identity;
-            const auto not_found = [&] {
-                return Error(ErrorCode::not_found,
-                             fmt::format("no job '{}'", admission.path_parameter), "jobId");
-            };
-            std::optional<JobRecord> job;
-            try {
-                job = scheduler.job(admission.path_parameter);
-            } catch (const Error& error) {
-                if (error.code() == ErrorCode::not_found ||
-                    error.code() == ErrorCode::invalid_argument) {
-                    throw not_found();
-                }
-                throw;
-            }
-            // Someone else's job is answered as one that does not exist: no existence oracle.
-            if (identity.role != Role::hub_operator && job->spec.owner != identity.principal) {
-                throw not_found();
-            }
-            return {200, success_with("job", job->to_json()), {}};
-        }
-        default:
-            return error_response(404, "no route");
     }
 }
 

@@ -3,14 +3,19 @@
 // The server's endpoints (include/sihlicon/server.hpp), without any HTTP machinery: the
 // connection code (server.cpp) hands over what it has read and writes back what it gets.
 // Two steps per request, so that nothing of a refused request's body is ever read:
-//   admit(): after the header — authentication, route, method, role;
-//   handle(): after the body — the endpoint itself, over the hub's public API.
+//   admit(): after the header — authentication, route (the RouteTable), method, role, and
+//            that a worker token names only its own worker in a {workerId} path segment;
+//   handle(): after the body — the route's handler, over the hub's public API.
 // Not installed.
 #pragma once
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/tokens.hpp>
 
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,12 +34,58 @@ struct Response {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A request as a route's handler sees it, once admitted and its body read.
+struct Request {
+    const Identity* identity = nullptr;  // null for the routes that need no token
+    // The {name} segments of the route's pattern, by name (each 1..128 bytes of
+    // [A-Za-z0-9._-], checked when the path was matched).
+    const std::map<std::string, std::string, std::less<>>* params = nullptr;
+    std::string_view target;  // path and query, for query_of()
+    std::string_view body;
+    Hub* hub = nullptr;
+
+    // The path parameter `name` (a name of the route's pattern).
+    const std::string& param(std::string_view name) const;
+};
+
+// One endpoint: the method, the path pattern ("/api/v1/workers/{workerId}/heartbeat"), who
+// may call it and what answers it. The one place an endpoint is declared.
+struct Route {
+    std::string method;                               // "GET", "POST", ...
+    std::string pattern;                              // literal segments and {param} segments
+    bool public_route = false;                        // true: no token needed (roles then unused)
+    std::vector<Role> roles;                          // the roles admitted
+    std::function<Response(const Request&)> handler;  // may throw sihlicon::Error
+};
+
+// The server's endpoints. Each group of endpoints registers its routes in its own file
+// (compute_routes.cpp, workers_routes.cpp, ...) through a function called by Api's
+// constructor; the table is not changed once the Api is made. A route whose pattern has a
+// {workerId} segment admits a worker token only for its bound worker (403 otherwise), checked
+// once in Api::admit for every such route.
+class RouteTable {
+  public:
+    void add(Route route);
+    using Params = std::map<std::string, std::string, std::less<>>;
+    // The routes whose pattern matches `path` (any method), in the order they were added,
+    // each with the path's parameters under that route's pattern.
+    std::vector<std::pair<const Route*, Params>> match(std::string_view path) const;
+
+  private:
+    std::vector<Route> routes_;
+};
+
+// The groups of endpoints (each in its own file), over `hub`.
+void add_well_known_routes(RouteTable& table, Hub& hub);  // api.cpp
+void add_compute_routes(RouteTable& table, Hub& hub);     // compute_routes.cpp
+void add_workers_routes(RouteTable& table, Hub& hub);     // workers_routes.cpp
+
 // What admit() found out about a request, for handle() and the access log.
 struct Admission {
     std::optional<Identity> identity;  // nullopt for the endpoints that need no token
-    int route = 0;                     // which endpoint (api.cpp's table)
-    std::string path_parameter;        // the {jobId} of /api/compute/{jobId}
-    std::string method;                // "GET", "POST", ...
+    const Route* route = nullptr;      // the endpoint (null when refused for no route)
+    std::map<std::string, std::string, std::less<>> params;  // the pattern's {param}s
+    std::string method;                                      // "GET", "POST", ...
     // Set when the request is refused before its body (401, 403, 404, 405).
     std::optional<Response> refusal;
 };
@@ -48,6 +99,16 @@ Response error_response(int status, std::string_view message, std::string_view d
 // 500 "internal server error" (their messages may name files and are not the client's).
 // quota_exceeded (429) carries Retry-After.
 Response response_for(const Error& error);
+
+// Helpers for the routes' handlers.
+// The query's parameters, each named at most once and each one of `allowed` (else
+// Error::invalid naming it).
+std::map<std::string, std::string> query_of(std::string_view target,
+                                            std::initializer_list<std::string_view> allowed);
+// A query parameter as an integer, or Error::invalid naming `field`.
+std::int64_t integer_parameter(std::string_view field, const std::string& text);
+// {"success": true, name: json}.
+std::string success_with(std::string_view name, std::string_view json);
 
 class Api {
   public:
@@ -63,10 +124,9 @@ class Api {
                     std::string_view body) const;
 
   private:
-    Response run(const Admission& admission, std::string_view target, std::string_view body) const;
     Hub* hub_;
     ApiTokens tokens_;
-    std::string instance_id_;
+    RouteTable routes_;
 };
 
 }  // namespace sihlicon::server

@@ -569,6 +569,10 @@ static void test_scheduler_job_lifecycle(void) {
     FAILS(sih_scheduler_complete_json(hub, claimed_id, token, "{\"energyMwh\":1,\"energyKwh\":1}",
                                       &json),
           SIH_INVALID_ARGUMENT);
+    /* The core's codec (JobCompletion::from_json): a negative kWh is refused naming it. */
+    FAILS(sih_scheduler_complete_json(hub, claimed_id, token, "{\"energyKwh\":\"-0.5\"}", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(strcmp(sih_last_error_field(), "energyKwh") == 0);
     OK(sih_scheduler_complete_json(hub, claimed_id, token,
                                    "{\"energyKwh\":\"0.5\",\"outputDataRefs\":[]}", &json));
     CHECK(has(&json, "\"actualComputeKwh\":0.5"));

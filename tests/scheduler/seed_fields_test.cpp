@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Job fields as the seed's users write them: inputDataRefs in every IPFS form, and
-// estimatedComputeKwh.
+// Job fields as the seed's users write them: inputDataRefs in every IPFS form,
+// estimatedComputeKwh, and a worker's completion (JobCompletion::from_json).
 #include "scheduler/fixture.hpp"
 #include "scheduler/job_spec.hpp"
+#include "support/errors.hpp"
 
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
@@ -246,4 +247,41 @@ TEST_CASE("job listings filter by the worker that ran a job and by dead letter, 
     CHECK(names(queued_by_ann).empty());
     queued_by_ann.worker_id.reset();
     CHECK(names(queued_by_ann) == std::vector<std::string>{"still-queued"});
+}
+
+TEST_CASE(
+    "JobCompletion::from_json reads the seed's completion, modelled when it names no energy") {
+    const auto full = JobCompletion::from_json(
+        R"({"outputDataRefs":["bafy-out"],"energyKwh":"1.5","energySource":"estimated",)"
+        R"("resultHash":"ab12","metrics":{"frames":3},"proofOfExecution":"0xproof",)"
+        R"("workerSignature":"0xsig"})");
+    CHECK(full.output_refs == std::vector<std::string>{"bafy-out"});
+    REQUIRE(full.energy);
+    CHECK(full.energy->mwh() == 1'500'000);
+    CHECK(full.energy_source == EnergySource::estimated);
+    CHECK(full.result_hash == "ab12");
+    CHECK(boost::json::parse(full.metrics_json) == boost::json::parse(R"({"frames":3})"));
+    CHECK(full.proof_of_execution == "0xproof");
+    CHECK(full.worker_signature == "0xsig");
+
+    CHECK(JobCompletion::from_json(R"({"energyMwh":7})").energy_source == EnergySource::measured);
+    const auto bare = JobCompletion::from_json("{}");
+    CHECK_FALSE(bare.energy);
+    CHECK(bare.energy_source == EnergySource::modelled);
+
+    using sihlicon::testing::error_from;
+    CHECK(error_from([] {
+              JobCompletion::from_json(R"({"energyMwh":1,"energyKwh":"1"})");
+          }).field() == "energyKwh");
+    CHECK(error_from([] { JobCompletion::from_json(R"({"energyMwh":-1})"); }).field() ==
+          "energyMwh");
+    CHECK(error_from([] { JobCompletion::from_json(R"({"energyKwh":"-0.5"})"); }).field() ==
+          "energyKwh");
+    CHECK(error_from([] { JobCompletion::from_json(R"({"energySource":"guessed"})"); }).field() ==
+          "energySource");
+    CHECK(error_from([] { JobCompletion::from_json(R"({"metrics":[1]})"); }).field() == "metrics");
+    CHECK(error_from([] { JobCompletion::from_json(R"({"outputDataRefs":"x"})"); }).field() ==
+          "outputDataRefs");
+    CHECK(error_from([] { JobCompletion::from_json(R"({"token":"t"})"); }).field() == "token");
+    CHECK(error_from([] { JobCompletion::from_json("[]"); }).code() == ErrorCode::invalid_argument);
 }

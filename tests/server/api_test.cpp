@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The server's one table from library errors to HTTP statuses (src/server/api.cpp).
+// The server's one table from library errors to HTTP statuses, and its route table
+// (src/server/api.cpp).
 #include "server/api.hpp"
 
 #include <doctest/doctest.h>
@@ -63,4 +64,38 @@ TEST_CASE("a quota refusal is 429 with Retry-After from the library's message") 
     CHECK(header_of(response, "Retry-After") == "1234");
     response = response_for(Error(ErrorCode::quota_exceeded, "hub 'pool' has 5 jobs waiting"));
     CHECK(header_of(response, "Retry-After") == "60");
+}
+
+TEST_CASE(
+    "the route table matches literal and {param} segments, each route with its own parameters") {
+    using sihlicon::server::Request;
+    using sihlicon::server::Response;
+    using sihlicon::server::RouteTable;
+    RouteTable table;
+    const auto answer = [](const Request&) { return Response{}; };
+    table.add({"POST", "/api/v1/workers/{workerId}/heartbeat", false, {}, answer});
+    table.add({"GET", "/api/v1/workers/{workerId}/heartbeat", false, {}, answer});
+    table.add({"GET", "/api/v1/workers/register", false, {}, answer});
+    table.add({"POST", "/api/v1/{kind}/register", false, {}, answer});
+
+    auto found = table.match("/api/v1/workers/bee-01.a_b/heartbeat");
+    REQUIRE(found.size() == 2);
+    CHECK(found[0].first->method == "POST");
+    CHECK(found[1].first->method == "GET");
+    CHECK(found[0].second.at("workerId") == "bee-01.a_b");
+
+    found = table.match("/api/v1/workers/register");
+    REQUIRE(found.size() == 2);
+    CHECK(found[0].second.empty());
+    CHECK(found[1].second.at("kind") == "workers");
+
+    for (const auto* path : {"/api/v1/workers//heartbeat", "/api/v1/workers/a%2Fb/heartbeat",
+                             "/api/v1/workers/a b/heartbeat", "/api/v1/workers/bee/heartbeat/",
+                             "/api/v1/workers/bee", "/api/v1/workers/bee/heartbeat/x",
+                             "api/v1/workers/register", "//api/v1/workers/register", ""}) {
+        CAPTURE(path);
+        CHECK(table.match(path).empty());
+    }
+    CHECK(table.match("/api/v1/workers/" + std::string(128, 'a') + "/heartbeat").size() == 2);
+    CHECK(table.match("/api/v1/workers/" + std::string(129, 'a') + "/heartbeat").empty());
 }
