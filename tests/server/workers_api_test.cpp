@@ -86,7 +86,8 @@ std::string error_of(const HttpResponse& response, int status) {
 // The field a 400 names.
 std::string field_of(const HttpResponse& response) {
     CHECK(response.status == 400);
-    const auto& field = json_of(response).at("details").as_object().at("field");
+    const auto body = json_of(response);  // kept: `field` refers into it
+    const auto& field = body.at("details").as_object().at("field");
     return field.is_string() ? std::string(field.as_string()) : std::string();
 }
 
