@@ -1556,7 +1556,7 @@ std::vector<Placement> Scheduler::explain(std::string_view job_id) const {
                     const auto& contenders = competition->contenders;
                     const auto self = std::find_if(
                         contenders.begin(), contenders.end(),
-                        [&](const auto& c) { return c.worker.spec.id == worker.spec.id; });
+                        [&id = worker.spec.id](const auto& c) { return c.worker.spec.id == id; });
                     const auto taker = scheduler::taker_of(
                         *competition, needs, now, options.lease_duration,
                         self == contenders.end()
