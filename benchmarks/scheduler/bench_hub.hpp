@@ -54,6 +54,7 @@ inline WorkerSpec big_worker(const std::string& id) {
     spec.hub_id = "bench";
     spec.cpu_millicores = 1'000'000'000;
     spec.memory_bytes = 1LL << 50;
+    spec.executors = {"native", "container"};  // the benchmark's jobs name a container image
     return spec;
 }
 
