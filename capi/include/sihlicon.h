@@ -6,7 +6,8 @@
  * - Every fallible function returns sih_status: SIH_OK (0) or a code mirroring the C++
  *   sihlicon::ErrorCode. On failure sih_last_error() describes it (naming the field and the
  *   value at fault) and nothing was changed; out-parameters are left untouched.
- * - Objects are opaque handles (sih_hub, sih_clock, sih_agent, sih_receipt_verifier). Their
+ * - Objects are opaque handles (sih_hub, sih_clock, sih_agent, sih_server,
+ *   sih_receipt_verifier). Their
  *   destroy functions take T**, accept NULL and a pointer to NULL, and set the handle to NULL.
  * - Out-parameters come last and are named out_*. Unless a function says otherwise, an out_*
  *   may be NULL when the caller does not want that result.
@@ -198,7 +199,8 @@ SIH_API sih_status sih_hub_options_init(sih_hub_options* options, uint32_t versi
  * SIH_CONFLICT (written by a newer sihlicon), SIH_IO, SIH_BUSY. */
 SIH_API sih_status sih_hub_open(const char* directory, const sih_hub_options* options,
                                 sih_hub** out_hub);
-/* Closes the hub (stopping its worker agents first). REQUIRES: no other thread uses it. */
+/* Closes the hub (stopping its worker agents and its servers first). REQUIRES: no other
+ * thread uses it. */
 SIH_API void sih_hub_close(sih_hub** hub);
 /* The hub's identity, schema version and record counts as JSON (HubInfo::to_json). */
 SIH_API sih_status sih_hub_info(sih_hub* hub, char** out_json);
@@ -875,6 +877,40 @@ SIH_API void sih_agent_destroy(sih_agent** agent);
 
 /* The machine as the agent detects it: {"cpuCores", "memoryBytes", "gpus": [...]}. */
 SIH_API sih_status sih_detect_hardware(char** out_json);
+
+/* ---- the hub on the network (sihlicon/server.hpp) -------------------------------------- */
+
+/* An HTTP/1.1 server (HTTPS with a certificate) over one hub: the endpoints, tokens, limits
+ * and timeouts of sihlicon::Server (include/sihlicon/server.hpp documents them). */
+typedef struct sih_server sih_server;
+
+/* Receives one access log line per answered request (NUL-terminated, without a newline;
+ * `TIME PEER "METHOD TARGET" STATUS BYTES MSms PRINCIPAL`, never a token). Called from the
+ * server's threads, possibly from several at once; it must not stop or free the server. */
+typedef void (*sih_access_log_fn)(void* payload, const char* line);
+
+/* Starts serving `hub`. `options_json`: NULL for the defaults, or an object of any of
+ * {"address" (an IP literal, default "127.0.0.1"), "port" (0..65535, default 0: a free one,
+ * see sih_server_port), "tlsCertificate", "tlsPrivateKey" (PEM files, both or neither),
+ * "maxConnections" (default 512), "headerLimit" (bytes, default 16384, at least 1024),
+ * "bodyLimit" (bytes, default 1 MiB), "readTimeoutMs", "writeTimeoutMs" (default 30000),
+ * "idleTimeoutMs" (default 60000), "threads" (1..1024, default 2)} (ServerOptions::from_json,
+ * the codec Python and Node use too). `access_log` may be NULL (no log). The hub must stay
+ * open while the server runs: sih_hub_close stops the hub's servers first (a server stopped
+ * so answers SIH_CONFLICT until freed). On success *out_server must be released with
+ * sih_server_free(). Fails: SIH_INVALID_ARGUMENT (an unknown key, a wrong type or a value
+ * out of range, named; a TLS file OpenSSL refuses), SIH_IO (the address cannot be bound). */
+SIH_API sih_status sih_server_start(sih_hub* hub, const char* options_json,
+                                    sih_access_log_fn access_log, void* access_log_payload,
+                                    sih_server** out_server);
+/* The port listened on (the one chosen when 0 was asked for). Fails: SIH_CONFLICT (stopped,
+ * or its hub closed). */
+SIH_API sih_status sih_server_port(const sih_server* server, int* out_port);
+/* Stops accepting, lets the requests in flight finish (at most readTimeoutMs +
+ * writeTimeoutMs), closes every connection and joins the server's threads. Idempotent. */
+SIH_API sih_status sih_server_stop(sih_server* server);
+/* Stops the server if it runs and releases it (also after its hub was closed). */
+SIH_API void sih_server_free(sih_server** server);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <sihlicon/error.hpp>
 #include <sihlicon/hub.hpp>
 #include <sihlicon/money.hpp>
+#include <sihlicon/server.hpp>
 #include <sihlicon/time.hpp>
 #include <sihlicon/worker_agent.hpp>
 
@@ -27,11 +28,12 @@
 #include <string_view>
 #include <vector>
 
-// What a hub and the agents created on it share, so that closing the hub stops its agents
-// first, and an agent destroyed after its hub was closed does not touch the hub.
+// What a hub and the agents and servers created on it share, so that closing the hub stops
+// its agents and servers first, and one destroyed after its hub was closed does not touch it.
 struct sih_hub_agents {
     std::mutex mutex;
     std::set<sih_agent*> live;
+    std::set<sih_server*> servers;
     bool closed = false;
 };
 
@@ -47,6 +49,11 @@ struct sih_clock {
 struct sih_agent {
     std::shared_ptr<sih_hub_agents> agents;
     std::unique_ptr<sihlicon::WorkerAgent> agent;  // null once stopped by sih_hub_close
+};
+
+struct sih_server {
+    std::shared_ptr<sih_hub_agents> agents;
+    std::unique_ptr<sihlicon::Server> server;  // null once stopped (or by sih_hub_close)
 };
 
 struct sih_receipt_verifier {

@@ -95,12 +95,16 @@ void sih_hub_close(sih_hub** hub) {
         return;
     }
     {
-        // Stop the agents first: they use the hub from their own threads.
+        // Stop the agents and servers first: they use the hub from their own threads.
         std::lock_guard lock((*hub)->agents->mutex);
         for (auto* agent : (*hub)->agents->live) {
             agent->agent.reset();
         }
         (*hub)->agents->live.clear();
+        for (auto* server : (*hub)->agents->servers) {
+            server->server.reset();
+        }
+        (*hub)->agents->servers.clear();
         (*hub)->agents->closed = true;
     }
     delete *hub;

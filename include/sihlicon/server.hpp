@@ -83,7 +83,7 @@ namespace sihlicon {
 
 class Hub;
 
-struct ServerOptions {
+struct SIHLICON_API ServerOptions {
     // The address to listen on (an IPv4 or IPv6 literal) and the port; port 0 picks a free one,
     // which Server::port() returns after start().
     std::string address = "127.0.0.1";
@@ -106,6 +106,16 @@ struct ServerOptions {
     // Receives one access log line (without a newline) per request; null: no log. Called from
     // the server's threads, possibly from several at once.
     std::function<void(std::string_view line)> access_log;
+
+    // The options as JSON, the one codec of the C ABI, Python and Node: an object of any of
+    // {"address", "port", "tlsCertificate", "tlsPrivateKey", "maxConnections", "headerLimit",
+    // "bodyLimit", "readTimeoutMs", "writeTimeoutMs", "idleTimeoutMs", "threads"} over the
+    // defaults above (null or absent: the default). Read strictly: an unknown key, a wrong type,
+    // a repeated name or a number outside its type's range (port 0..65535, durations 0..1 year,
+    // threads 0..1024, sizes non-negative) is Error::invalid naming the key and the value. The
+    // other checks (an address that is not an IP literal, one TLS file without the other,
+    // limits below their minimum) are the Server constructor's. access_log is not JSON.
+    static ServerOptions from_json(std::string_view json);
 };
 
 class SIHLICON_API Server {

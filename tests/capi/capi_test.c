@@ -9,10 +9,13 @@
 
 #include <sihlicon.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2188,6 +2191,149 @@ static void test_hub_settings(void) {
     close_hub(&hub, &clock);
 }
 
+/* ---- the hub on the network ------------------------------------------------------------- */
+
+typedef struct {
+    pthread_mutex_t mutex;
+    int lines;
+    char last[512];
+} access_log_state;
+
+static void record_access(void* payload, const char* line) {
+    access_log_state* state = (access_log_state*)payload;
+    pthread_mutex_lock(&state->mutex);
+    ++state->lines;
+    snprintf(state->last, sizeof state->last, "%s", line);
+    pthread_mutex_unlock(&state->mutex);
+}
+
+/* Sends `request` to 127.0.0.1:port over a plain socket and reads the whole answer into
+ * `answer` (the server closes after "Connection: close"). Returns -1 if no connection. */
+static int http_exchange(int port, const char* request, char* answer, size_t capacity) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr*)&address, sizeof address) != 0) {
+        close(fd);
+        return -1;
+    }
+    size_t length = strlen(request);
+    if (send(fd, request, length, 0) != (ssize_t)length) {
+        close(fd);
+        return -1;
+    }
+    size_t used = 0;
+    for (;;) {
+        ssize_t got = recv(fd, answer + used, capacity - 1 - used, 0);
+        if (got <= 0) {
+            break;
+        }
+        used += (size_t)got;
+        if (used == capacity - 1) {
+            break;
+        }
+    }
+    answer[used] = '\0';
+    close(fd);
+    return (int)used;
+}
+
+static const char* kWellKnownRequest =
+    "GET /.well-known/sihlicon.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+static void test_server_from_c(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    access_log_state log;
+    memset(&log, 0, sizeof log);
+    pthread_mutex_init(&log.mutex, NULL);
+
+    sih_server* server = NULL;
+    OK(sih_server_start(hub, "{\"address\":\"127.0.0.1\",\"port\":0,\"threads\":1}", record_access,
+                        &log, &server));
+    CHECK(server != NULL);
+    int port = 0;
+    OK(sih_server_port(server, &port));
+    CHECK(port > 0 && port <= 65535);
+    char answer[4096];
+    CHECK(http_exchange(port, kWellKnownRequest, answer, sizeof answer) > 0);
+    CHECK(strncmp(answer, "HTTP/1.1 200", 12) == 0);
+    CHECK(strstr(answer, "\"instanceId\"") != NULL);
+    CHECK(strstr(answer, "\"signer\":\"0x") != NULL);
+    /* A request without a token for an endpoint that needs one: the contract's error JSON. */
+    CHECK(http_exchange(port,
+                        "GET /api/compute?hubId=hub-zurich HTTP/1.1\r\nHost: localhost\r\n"
+                        "Connection: close\r\n\r\n",
+                        answer, sizeof answer) > 0);
+    CHECK(strncmp(answer, "HTTP/1.1 401", 12) == 0);
+    CHECK(strstr(answer, "\"error\"") != NULL);
+
+    /* Stopping joins the server's threads: every access log line has been written. */
+    OK(sih_server_stop(server));
+    OK(sih_server_stop(server)); /* idempotent */
+    pthread_mutex_lock(&log.mutex);
+    CHECK(log.lines == 2);
+    CHECK(strstr(log.last, "\"GET /api/compute?hubId=hub-zurich\" 401") != NULL);
+    pthread_mutex_unlock(&log.mutex);
+    CHECK(http_exchange(port, kWellKnownRequest, answer, sizeof answer) < 0);
+    FAILS(sih_server_port(server, &port), SIH_CONFLICT);
+    sih_server_free(&server);
+    CHECK(server == NULL);
+    sih_server_free(&server); /* NULL is accepted */
+    sih_server_free(NULL);
+
+    /* Bad options name the key and start nothing; out_server is untouched. */
+    FAILS(sih_server_start(hub, "{\"listen\":\"0.0.0.0:80\"}", NULL, NULL, &server),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("listen"));
+    FAILS(sih_server_start(hub, "{\"port\":70000}", NULL, NULL, &server), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("port"));
+    FAILS(sih_server_start(hub, "{\"address\":\"localhost\"}", NULL, NULL, &server),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("address"));
+    FAILS(sih_server_start(hub, "{\"tlsCertificate\":\"/nonexistent/cert.pem\"}", NULL, NULL,
+                           &server),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("tlsPrivateKey"));
+    FAILS(sih_server_start(hub,
+                           "{\"tlsCertificate\":\"/nonexistent/c.pem\","
+                           "\"tlsPrivateKey\":\"/nonexistent/k.pem\"}",
+                           NULL, NULL, &server),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("tlsCertificate"));
+    FAILS(sih_server_start(hub, "{\"threads\":0}", NULL, NULL, &server), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("threads"));
+    FAILS(sih_server_start(hub, "{\"port\":1,\"port\":2}", NULL, NULL, &server),
+          SIH_INVALID_ARGUMENT);
+    FAILS(sih_server_start(hub, "not json", NULL, NULL, &server), SIH_INVALID_ARGUMENT);
+    FAILS(sih_server_start(NULL, NULL, NULL, NULL, &server), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("hub"));
+    FAILS(sih_server_start(hub, NULL, NULL, NULL, NULL), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("out_server"));
+    CHECK(server == NULL);
+    FAILS(sih_server_port(NULL, &port), SIH_INVALID_ARGUMENT);
+    FAILS(sih_server_stop(NULL), SIH_INVALID_ARGUMENT);
+
+    /* Closing the hub stops its servers first; the handle is still freed afterwards. */
+    OK(sih_server_start(hub, NULL, NULL, NULL, &server));
+    OK(sih_server_port(server, &port));
+    CHECK(http_exchange(port, kWellKnownRequest, answer, sizeof answer) > 0);
+    CHECK(strncmp(answer, "HTTP/1.1 200", 12) == 0);
+    close_hub(&hub, &clock);
+    CHECK(http_exchange(port, kWellKnownRequest, answer, sizeof answer) < 0);
+    FAILS(sih_server_port(server, &port), SIH_CONFLICT);
+    OK(sih_server_stop(server));
+    sih_server_free(&server);
+    CHECK(server == NULL);
+    pthread_mutex_destroy(&log.mutex);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -2218,6 +2364,7 @@ static const test_case tests[] = {
     {"every_hub_function_refuses_null", test_every_hub_function_refuses_null},
     {"worker_signatures_and_eip191", test_worker_signatures_and_eip191},
     {"hub_settings", test_hub_settings},
+    {"server_from_c", test_server_from_c},
 };
 
 int main(int argc, char** argv) {

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// ServerOptions::from_json (include/sihlicon/server.hpp): the server's options as JSON, the
+// codec the C ABI, Python and Node share. Only the decoding lives here; the Server
+// constructor checks what the options mean (an IP literal, both TLS files, the minimums).
+#include "core/json.hpp"
+
+#include <sihlicon/error.hpp>
+#include <sihlicon/server.hpp>
+
+#include <cstdint>
+
+namespace sihlicon {
+
+ServerOptions ServerOptions::from_json(std::string_view text) {
+    const auto value = json::parse(text, "options");
+    json::ObjectReader reader(value, "");
+    ServerOptions options;
+    constexpr std::int64_t kYearMs = 365LL * 24 * 3600 * 1000;
+    constexpr std::int64_t kMax = INT64_MAX;
+    const auto duration = [&](std::string_view key, std::chrono::milliseconds current) {
+        return std::chrono::milliseconds(
+            reader.optional_int64(key, 0, kYearMs).value_or(current.count()));
+    };
+    if (auto address = reader.optional_string("address", 64)) {
+        options.address = *address;
+    }
+    options.port =
+        static_cast<std::uint16_t>(reader.optional_int64("port", 0, 65535).value_or(options.port));
+    if (auto certificate = reader.optional_string("tlsCertificate", 4096)) {
+        options.tls_certificate = *certificate;
+    }
+    if (auto key = reader.optional_string("tlsPrivateKey", 4096)) {
+        options.tls_private_key = *key;
+    }
+    options.max_connections =
+        static_cast<std::size_t>(reader.optional_int64("maxConnections", 0, kMax)
+                                     .value_or(static_cast<std::int64_t>(options.max_connections)));
+    options.header_limit =
+        static_cast<std::size_t>(reader.optional_int64("headerLimit", 0, kMax)
+                                     .value_or(static_cast<std::int64_t>(options.header_limit)));
+    options.body_limit =
+        static_cast<std::uint64_t>(reader.optional_int64("bodyLimit", 0, kMax)
+                                       .value_or(static_cast<std::int64_t>(options.body_limit)));
+    options.read_timeout = duration("readTimeoutMs", options.read_timeout);
+    options.write_timeout = duration("writeTimeoutMs", options.write_timeout);
+    options.idle_timeout = duration("idleTimeoutMs", options.idle_timeout);
+    options.threads =
+        static_cast<int>(reader.optional_int64("threads", 0, 1024).value_or(options.threads));
+    reader.finish();
+    return options;
+}
+
+}  // namespace sihlicon
