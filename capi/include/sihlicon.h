@@ -909,7 +909,9 @@ SIH_API sih_status sih_server_port(const sih_server* server, int* out_port);
 /* Stops accepting, lets the requests in flight finish (at most readTimeoutMs +
  * writeTimeoutMs), closes every connection and joins the server's threads. Idempotent. */
 SIH_API sih_status sih_server_stop(sih_server* server);
-/* Stops the server if it runs and releases it (also after its hub was closed). */
+/* Stops the server if it runs and releases it (also after its hub was closed). sih_server_port
+ * and sih_server_stop may be called from any thread; sih_server_free when no other thread uses
+ * the server. */
 SIH_API void sih_server_free(sih_server** server);
 
 #ifdef __cplusplus

@@ -11,15 +11,6 @@ namespace sihlicon::capi {
 
 namespace {
 
-// The running server, unless it was stopped or its hub closed.
-Server& running(const sih_server* server) {
-    const auto& given = required(server, "server");
-    if (!given.server) {
-        throw Error(ErrorCode::conflict, "the server was stopped or its hub closed");
-    }
-    return *given.server;
-}
-
 // Takes the server out of its handle (under the hub's lock, which sih_hub_close holds while
 // it stops servers), so that it is stopped and destroyed once, outside the lock.
 std::unique_ptr<Server> take(sih_server& server) {
@@ -59,8 +50,15 @@ sih_status sih_server_start(sih_hub* hub, const char* options_json, sih_access_l
 }
 
 sih_status sih_server_port(const sih_server* server, int* out_port) {
-    return capi::guard(
-        [&] { capi::give(out_port, static_cast<int>(capi::running(server).port())); });
+    return capi::guard([&] {
+        const auto& given = capi::required(server, "server");
+        // Under the hub's lock: sih_server_stop and sih_hub_close take the server out under it.
+        std::lock_guard lock(given.agents->mutex);
+        if (!given.server) {
+            throw Error(ErrorCode::conflict, "the server was stopped or its hub closed");
+        }
+        capi::give(out_port, static_cast<int>(given.server->port()));
+    });
 }
 
 sih_status sih_server_stop(sih_server* server) {
