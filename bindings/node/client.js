@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // SihliconClient: the seed's TypeScript SDK shape (seed-api-contracts.md, "SDK Examples") over
-// an embedded hub instead of HTTP, for a Next.js API route or any server that links the addon:
+// an embedded hub, for a Next.js API route or any server that links the addon (given
+// {apiUrl, sessionToken} instead, it is the same shape over HTTP: http_client.js):
 //
 //   const client = new SihliconClient({ hub, user: 'ann' });
 //   const job = await client.compute.submit({ jobType: 'ocr', jobName: '…',
@@ -15,6 +16,7 @@
 'use strict';
 
 const { ErrorCode, SihliconError } = require('./errors.js');
+const { SihliconHttpClient } = require('./http_client.js');
 
 function required(value, field) {
   if (typeof value !== 'string' || value === '') {
@@ -133,7 +135,15 @@ class Heat {
 }
 
 class SihliconClient {
-  constructor({ hub, user }) {
+  // {hub, user}: in-process over an open Hub (this file). {apiUrl, sessionToken, ca?,
+  // timeoutMs?}: over HTTP against a hub's server; returns a SihliconHttpClient
+  // (http_client.js), which has the same compute, storage and heat groups.
+  constructor(options) {
+    if (options !== null && typeof options === 'object' && options.apiUrl !== undefined) {
+      // eslint-disable-next-line no-constructor-return
+      return new SihliconHttpClient(options);
+    }
+    const { hub, user } = options ?? {};
     if (hub === null || typeof hub !== 'object' || typeof hub.scheduler !== 'object') {
       throw new TypeError('hub: an open sihlicon Hub is required (await Hub.open(directory))');
     }
@@ -147,4 +157,4 @@ class SihliconClient {
   }
 }
 
-module.exports = { SihliconClient };
+module.exports = { SihliconClient, SihliconHttpClient };

@@ -36,6 +36,13 @@ export declare class SihliconError extends Error {
    * objects spell it, when the error is about one.
    */
   readonly field?: string;
+  /** Set by SihliconHttpClient for a request the server refused: the HTTP status. */
+  readonly status?: number;
+  /** The contract's `error` (the message) and `details` ({code, field} for the library's errors). */
+  readonly error?: string;
+  readonly details?: unknown;
+  /** Seconds from Retry-After on a 429. */
+  readonly retryAfter?: number;
 }
 
 // ---- records ------------------------------------------------------------------------------
@@ -682,6 +689,19 @@ export declare class Hub {
   isClosed(): boolean;
   /** A worker agent for this machine on this hub, not yet started (see WorkerAgent). */
   workerAgent(options: AgentOptions): WorkerAgent;
+  /** The native half of `new Server(hub, options)` (server.js); use Server. */
+  _server(optionsJson: string, accessLog?: (line: string) => void): unknown;
+  /**
+   * A new API token (include/sihlicon/tokens.hpp) for `principal` with `role`; a worker token
+   * needs `workerId`. Only `by` "operator" (the default) may. The secret is shown only here:
+   * send it as `Authorization: Bearer <secret>` (SihliconClient's sessionToken).
+   */
+  createToken(principal: string, role: TokenRole,
+    options?: { workerId?: string; by?: string }): { secret: string; record: TokenRecord };
+  /** Every token, revoked ones included, in creation order (never secrets). */
+  listTokens(options?: { by?: string }): TokenRecord[];
+  /** Revokes a token: it authenticates nobody from now on. */
+  revokeToken(tokenId: string, options?: { by?: string }): TokenRecord;
   /** The stored hub settings, as every process that opens the hub applies them. */
   settings(): HubSettings;
   /**
@@ -1026,8 +1046,8 @@ export declare function eip191Verify(message: string | Uint8Array, signature: st
 
 // ---- the SDK-shaped client ----------------------------------------------------------------
 
-export declare class SihliconClient {
-  constructor(options: { hub: Hub; user: string });
+/** SihliconClient's in-process form: `new SihliconClient({ hub, user })`. */
+export interface SihliconClient {
   readonly hub: Hub;
   readonly user: string;
   readonly compute: {
@@ -1050,6 +1070,123 @@ export declare class SihliconClient {
   };
 }
 
+export interface HttpClientOptions {
+  /** The contract's base URL: "https://host:port/api". */
+  apiUrl: string;
+  /** An API token (hub.createToken, `sihlicon token create`), sent as a Bearer token. */
+  sessionToken: string;
+  /** PEM certificates to trust for HTTPS (e.g. a self-signed server's). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** The longest wait for an answer, ms (default 60000). */
+  timeoutMs?: number;
+}
+
+/**
+ * The seed SDK's shape over HTTP (keep-alive), against a hub's server: each method resolves to
+ * the contract's payload with its camelCase keys and rejects with a SihliconError carrying
+ * status, error and details.
+ */
+export declare class SihliconHttpClient {
+  constructor(options: HttpClientOptions);
+  readonly apiUrl: string;
+  readonly compute: {
+    /** POST /api/compute → {success, jobId}. */
+    submit(request: JobRequest): Promise<{ success: true; jobId: string }>;
+    /** GET /api/compute/{jobId}. */
+    get(jobId: string): Promise<JobRecord>;
+    /** GET /api/compute?hubId=&status=&limit= (a client's own jobs only). */
+    list(query?: { hubId?: string; status?: JobStatus; limit?: number }): Promise<JobRecord[]>;
+    /** DELETE /api/compute/{jobId}. */
+    cancel(jobId: string): Promise<{ success: true; message: string }>;
+  };
+  readonly storage: {
+    /** POST /api/storage (multipart): a path on disk (streamed), bytes or a Blob. */
+    upload(file: string | URL | Uint8Array | ArrayBuffer | Blob, metadata?: PutOptions): Promise<Manifest>;
+    /** GET /api/storage?contentId=. */
+    getManifest(contentId: string): Promise<Manifest>;
+    /** DELETE /api/storage?contentId=. */
+    delete(contentId: string): Promise<{ success: true; message: string }>;
+  };
+  readonly heat: {
+    getCredits(query: { hubId: string; start?: Instant; end?: Instant }): Promise<HeatCredit>;
+    getCredits(hubId: string, period?: { start?: Instant; end?: Instant }): Promise<HeatCredit>;
+    getStats(query: { hubId: string } | string): Promise<HeatStats>;
+    /** POST /api/heat/settle (operator). */
+    settle(request: { hubId: string; periodStart: Instant; periodEnd: Instant }):
+      Promise<{ success: true; settledCreditChf: number }>;
+  };
+  /** Closes the keep-alive connections (a later request opens a new one). */
+  close(): void;
+}
+
+export declare const SihliconClient: {
+  new (options: { hub: Hub; user: string }): SihliconClient;
+  new (options: HttpClientOptions): SihliconHttpClient;
+  readonly prototype: SihliconClient;
+};
+
+// ---- the hub on the network ------------------------------------------------------------------
+
+export type TokenRole = 'client' | 'worker' | 'operator';
+
+/** An API token as the hub stores it (never its secret). */
+export interface TokenRecord {
+  id: string;
+  principal: string;
+  role: TokenRole;
+  /** The worker a worker token acts as; null for other roles. */
+  workerId: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/**
+ * The options of Server: the library's codec (ServerOptions::from_json); absent keys take the
+ * defaults. An unknown key or a value out of its type's range throws at construction (naming
+ * it); the other checks reject start().
+ */
+export interface ServerOptions {
+  /** An IPv4 or IPv6 literal (default "127.0.0.1"). */
+  address?: string;
+  /** 0 (default): a free port, see start() and port. */
+  port?: number;
+  /** PEM files of the certificate chain and its key: HTTPS (both or neither). */
+  tlsCertificate?: string;
+  tlsPrivateKey?: string;
+  /** Connections served at once (default 512). */
+  maxConnections?: number;
+  /** Request line plus headers, bytes (default 16384, at least 1024). */
+  headerLimit?: number;
+  /** Request body, bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Timeouts in ms: reading a request (30000), writing an answer (30000), idle (60000). */
+  readTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Threads serving connections (default 2, 1..1024). */
+  threads?: number;
+  /** One line per request: `TIME PEER "METHOD TARGET" STATUS BYTES MSms PRINCIPAL`. */
+  accessLog?: (line: string) => void;
+}
+
+/**
+ * The hub on the network (include/sihlicon/server.hpp): HTTP/1.1, HTTPS with a certificate.
+ * A started server keeps the hub open and the process alive until stop() or hub.close(),
+ * which stops the hub's servers first.
+ */
+export declare class Server {
+  constructor(hub: Hub, options?: ServerOptions);
+  /** Listens and serves; resolves to the port. Rejects for a bad option, a busy address. */
+  start(): Promise<number>;
+  /** The port listened on; 0 when not running. */
+  readonly port: number;
+  readonly running: boolean;
+  /** "http(s)://ADDRESS:PORT". */
+  readonly url: string;
+  /** Lets the requests in flight finish, then closes everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
 declare const sihlicon: {
   Hub: typeof Hub;
   ManualClock: typeof ManualClock;
@@ -1058,6 +1195,7 @@ declare const sihlicon: {
   HeatLedger: typeof HeatLedger;
   Settlement: typeof Settlement;
   WorkerAgent: typeof WorkerAgent;
+  Server: typeof Server;
   verifyReceipt: typeof verifyReceipt;
   computeCid: typeof computeCid;
   proofOfExecution: typeof proofOfExecution;
@@ -1067,5 +1205,6 @@ declare const sihlicon: {
   ErrorCode: typeof ErrorCode;
   SihliconError: typeof SihliconError;
   SihliconClient: typeof SihliconClient;
+  SihliconHttpClient: typeof SihliconHttpClient;
 };
 export default sihlicon;

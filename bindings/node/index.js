@@ -13,7 +13,8 @@ const { ErrorCode, SihliconError } = require('./errors.js');
 
 native._setErrorClass(SihliconError);
 
-const { SihliconClient } = require('./client.js');
+const { SihliconClient, SihliconHttpClient } = require('./client.js');
+const { Server } = require('./server.js');
 
 module.exports = {
   Hub: native.Hub,
@@ -23,6 +24,7 @@ module.exports = {
   HeatLedger: native.HeatLedger,
   Settlement: native.Settlement,
   WorkerAgent: native.WorkerAgent,
+  Server,
   verifyReceipt: native.verifyReceipt,
   parseJson: native.parseJson,
   computeCid: native.computeCid,
@@ -33,4 +35,5 @@ module.exports = {
   ErrorCode,
   SihliconError,
   SihliconClient,
+  SihliconHttpClient,
 };

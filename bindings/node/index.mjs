@@ -13,6 +13,7 @@ export const {
   HeatLedger,
   Settlement,
   WorkerAgent,
+  Server,
   verifyReceipt,
   parseJson,
   computeCid,
@@ -23,5 +24,6 @@ export const {
   ErrorCode,
   SihliconError,
   SihliconClient,
+  SihliconHttpClient,
 } = sihlicon;
 export default sihlicon;

@@ -116,6 +116,10 @@ class HubObject : public Handle<HubObject> {
                   async_entry<&HubObject::close>(env, "close"),
                   entry<&HubObject::is_closed>(env, "isClosed"),
                   entry<&HubObject::worker_agent>(env, "workerAgent"),
+                  entry<&HubObject::server>(env, "_server"),
+                  entry<&HubObject::create_token>(env, "createToken"),
+                  entry<&HubObject::list_tokens>(env, "listTokens"),
+                  entry<&HubObject::revoke_token>(env, "revokeToken"),
                   entry<&HubObject::settings>(env, "settings"),
                   entry<&HubObject::set_setting>(env, "setSetting"),
                   entry<&HubObject::update_settings>(env, "updateSettings"),
@@ -252,6 +256,22 @@ class HubObject : public Handle<HubObject> {
         return make_worker_agent(info.Env(), handle_, options(info[0], "options"));
     }
 
+    // _server(optionsJson, accessLog) → a Server for this hub, not yet started (server.js).
+    Napi::Value server(const Napi::CallbackInfo& info) {
+        HubHandle::Pin pin(handle_);  // refuses a closed hub
+        return make_server(info.Env(), handle_, info[0], info[1]);
+    }
+
+    Napi::Value create_token(const Napi::CallbackInfo& info) {
+        return node::create_token(info, handle_);
+    }
+    Napi::Value list_tokens(const Napi::CallbackInfo& info) {
+        return node::list_tokens(info, handle_);
+    }
+    Napi::Value revoke_token(const Napi::CallbackInfo& info) {
+        return node::revoke_token(info, handle_);
+    }
+
     Napi::Value is_closed(const Napi::CallbackInfo& info) {
         return Napi::Boolean::New(info.Env(), handle_->closed());
     }
@@ -383,6 +403,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     data->settlement_class = Napi::Persistent(settlement);
     auto worker_agent = define_worker_agent(env);
     data->worker_agent_class = Napi::Persistent(worker_agent);
+    data->server_class = Napi::Persistent(define_server(env));
 
     exports.Set("Hub", hub);
     exports.Set("ManualClock", clock);

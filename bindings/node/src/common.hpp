@@ -90,6 +90,7 @@ struct AddonData {
     Napi::FunctionReference settlement_class;
     Napi::FunctionReference manual_clock_class;
     Napi::FunctionReference worker_agent_class;
+    Napi::FunctionReference server_class;
 };
 
 AddonData& addon(Napi::Env env);
@@ -393,6 +394,7 @@ Napi::Function define_content_store(Napi::Env env);
 Napi::Function define_heat_ledger(Napi::Env env);
 Napi::Function define_settlement(Napi::Env env);
 Napi::Function define_worker_agent(Napi::Env env);
+Napi::Function define_server(Napi::Env env);
 
 // The service handles of an open hub.
 Napi::Object make_scheduler(Napi::Env env, const std::shared_ptr<HubHandle>& handle);
@@ -402,5 +404,15 @@ Napi::Object make_settlement(Napi::Env env, const std::shared_ptr<HubHandle>& ha
 // hub.workerAgent(options): a stopped WorkerAgent (throws Error::invalid for a bad option).
 Napi::Object make_worker_agent(Napi::Env env, const std::shared_ptr<HubHandle>& handle,
                                const Napi::Object& options);
+
+// hub._server(optionsJson, accessLog): a Server, not yet started (server.js wraps it; throws
+// Error::invalid for options ServerOptions::from_json refuses).
+Napi::Object make_server(Napi::Env env, const std::shared_ptr<HubHandle>& handle,
+                         const Napi::Value& options_json, const Napi::Value& access_log);
+// hub.createToken(principal, role, {workerId?, by?}) -> {secret, record};
+// hub.listTokens({by?}) -> [record]; hub.revokeToken(tokenId, {by?}) -> record.
+Napi::Value create_token(const Napi::CallbackInfo& info, const std::shared_ptr<HubHandle>& handle);
+Napi::Value list_tokens(const Napi::CallbackInfo& info, const std::shared_ptr<HubHandle>& handle);
+Napi::Value revoke_token(const Napi::CallbackInfo& info, const std::shared_ptr<HubHandle>& handle);
 
 }  // namespace sihlicon::node

@@ -32,7 +32,7 @@ function declaredMembers(name) {
 }
 
 for (const name of ['Hub', 'ManualClock', 'Scheduler', 'ContentStore', 'HeatLedger', 'Settlement',
-  'WorkerAgent']) {
+  'WorkerAgent', 'Server']) {
   test(`index.d.ts declares exactly the methods of ${name}`, () => {
     const cls = sihlicon[name];
     assert.equal(typeof cls, 'function', `sihlicon.${name} is exported`);

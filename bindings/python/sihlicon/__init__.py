@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""sihlicon: an embeddable engine for compute-as-heat hubs, in-process.
+"""sihlicon: an embeddable engine for compute-as-heat hubs, in-process (and on the network:
+:class:`Server` serves a hub over HTTP, :class:`Client` is the REST API's client).
 
 Open a :class:`Hub` (a directory: an SQLite database and a blob folder) and use its services:
 :attr:`Hub.scheduler`, :attr:`Hub.content_store`, :attr:`Hub.heat_ledger`,
@@ -19,6 +20,7 @@ from ._agent import (
     Executor,
     WorkerAgent,
 )
+from ._client import Client
 from ._content import OPERATOR_PRINCIPAL, ContentReader, ContentStore
 from ._enums import (
     AccessLevel,
@@ -114,6 +116,7 @@ from ._records import (
 )
 from ._power import MeteredEnergy, MeterSample, PowerMeter, RaplDomain, model_watts
 from ._scheduler import Scheduler
+from ._server import ApiTokens, IssuedToken, Server, TokenRecord
 from ._settlement import ReceiptVerifier, Settlement, verify_receipt
 from ._util import (
     compute_cid,
@@ -132,6 +135,7 @@ __all__ = [
     "NATIVE_IMAGE", "AgentStatus", "ExecutionOutcome", "ExecutionRequest", "ExecutionResult",
     "Executor", "WorkerAgent",
     "OPERATOR_PRINCIPAL",
+    "ApiTokens", "Client", "IssuedToken", "Server", "TokenRecord",
     "AccessLevel", "Account", "AccountEntry", "AccountKind", "AccountRef", "Busy", "ClaimedJob",
     "Conflict", "ContentReader", "ContentStore", "CreditRate", "Durability", "EnergySource",
     "EpochBundle", "EpochJob", "EpochRecord", "EpochStatus", "Error", "ErrorCode", "GridSignal",

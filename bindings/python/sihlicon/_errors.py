@@ -34,6 +34,12 @@ class Error(Exception):
     (``"workloadConfig.resources.memory"``) or is empty; ``message`` names field and value."""
 
     code: ClassVar[ErrorCode] = ErrorCode.INTERNAL
+    #: Set by :class:`sihlicon.Client` for a request a server refused: the HTTP status, the
+    #: contract's ``details`` (``{"code", "field"}`` for the library's errors) and, on 429,
+    #: the ``Retry-After`` seconds. None for in-process errors.
+    status: int | None = None
+    details: object = None
+    retry_after: int | None = None
 
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)

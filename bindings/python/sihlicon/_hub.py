@@ -114,9 +114,11 @@ class Hub:
         """Waits for calls in progress, then closes the database. Closing twice does nothing;
         any later call raises :class:`sihlicon.Conflict`, and the listeners are dropped. Raises
         Conflict when called from inside one of the hub's own callbacks (it would wait for
-        itself). Worker agents of this hub are stopped first."""
+        itself). Worker agents and servers of this hub are stopped first."""
         from ._agent import stop_agents
+        from ._server import stop_servers
 
+        stop_servers(self._native)
         stop_agents(self._native)
         self._native.close()
 

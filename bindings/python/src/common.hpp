@@ -165,5 +165,6 @@ void bind_heat_ledger(py::module_& module);
 void bind_settlement(py::module_& module);
 void bind_power_meter(py::module_& module);
 void bind_worker_agent(py::module_& module);
+void bind_server(py::module_& module);
 
 }  // namespace sihlicon::python

@@ -232,6 +232,7 @@ PYBIND11_MODULE(_core, module) {
     bind_settlement(module);
     bind_power_meter(module);
     bind_worker_agent(module);
+    bind_server(module);
 
     // ---- no hub needed ----
     module.def(
