@@ -174,7 +174,14 @@ class _Transport:
         with self._lock:
             try:
                 self._drop_if_closed_by_peer()
-                self._connection.request(method, self._prefix + route, body=data, headers=headers)
+                try:
+                    self._connection.request(
+                        method, self._prefix + route, body=data, headers=headers
+                    )
+                except (BrokenPipeError, ConnectionResetError):
+                    # The server may have answered (413, 401) and closed before reading the
+                    # whole body: its answer is what the caller needs, read below.
+                    pass
                 response = self._connection.getresponse()
                 text = response.read()
             except (OSError, http.client.HTTPException) as error:

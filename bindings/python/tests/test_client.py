@@ -198,3 +198,14 @@ def test_client_over_https_trusts_the_certificate_it_is_given(
         with sihlicon.Client(f"{server.url}/api", token) as untrusting:
             with pytest.raises(sihlicon.IoError):
                 untrusting.compute.list(hub_id="pool")
+
+
+def test_a_body_the_server_refuses_unread_is_its_413_not_a_broken_pipe(served: Served) -> None:
+    # The server answers 413 from the Content-Length and closes without reading the 8 MiB.
+    with pytest.raises(sihlicon.InvalidArgument) as error:
+        served.clients["ann"].compute.submit(
+            job_request(hubId="pool", workloadConfig={
+                "containerImage": "a:b", "env": {"A": "x" * (8 << 20)}}))
+    assert error.value.status == 413
+    # The client goes on over a new connection.
+    assert served.clients["ann"].compute.list(hub_id="pool") == []
