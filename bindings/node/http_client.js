@@ -11,7 +11,9 @@
 //   const credit = await client.heat.getCredits({ hubId: 'pool' });
 //
 // Requests go through node:http / node:https with a keep-alive agent (close() ends its idle
-// connections) and carry `Authorization: Bearer <sessionToken>`. Each method resolves to the
+// connections) and carry `Authorization: Bearer <sessionToken>`. A body over 64 KiB is sent
+// with `Expect: 100-continue`, once the server admitted it (after 1 s from a server that
+// ignores Expect), so a refusal before the body (401, 413) is its answer, not a broken pipe. Each method resolves to the
 // contract's payload: the named record where the contract names one (job, jobs, manifest,
 // credit, stats), the whole response body otherwise (submit: {success, jobId}; cancel and
 // delete: {success, message}; settle: {success, settledCreditChf}). A refused request rejects
@@ -131,30 +133,43 @@ class Transport {
     this.#timeoutMs = timeoutMs;
   }
 
-  // Sends a request and resolves to the parsed JSON body of a 2xx answer. `body`: undefined,
-  // a JSON value, or {stream: () => Readable|Buffer, length, contentType} (sent as it is).
+  // Sends a request and resolves to the parsed JSON body of a 2xx answer. `json`: a JSON
+  // value for the body; `raw`: {contentType, length, parts()} where parts() yields the body's
+  // Buffers (an async generator, so a file is read as it is sent).
   request(method, route, { json, raw } = {}) {
     return new Promise((resolve, reject) => {
       const headers = { authorization: `Bearer ${this.#token}`, accept: 'application/json' };
-      let payload = null;
+      let body = null;
       if (json !== undefined) {
-        payload = Buffer.from(JSON.stringify(json));
+        const payload = Buffer.from(JSON.stringify(json));
         headers['content-type'] = 'application/json';
         headers['content-length'] = payload.length;
+        body = { parts: () => slices(payload) };
       } else if (raw !== undefined) {
         headers['content-type'] = raw.contentType;
         headers['content-length'] = raw.length;
+        body = raw;
       }
+      // A body larger than a socket's buffers is sent only after the server admitted it
+      // (Expect: 100-continue): a refusal (401, 413) then arrives instead of a broken pipe.
+      const expectContinue = body !== null && headers['content-length'] > 1 << 16;
+      if (expectContinue) headers.expect = '100-continue';
+      let answered = false;  // a response arrived: it settles the Promise, not a write error
       const request = this.#module.request(`${this.#base}${route}`, {
         method, headers, agent: this.#agent, timeout: this.#timeoutMs,
       }, (response) => {
+        answered = true;
         const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('error', (error) => reject(ioError(error)));
-        response.on('end', () => {
+        let ended = false;
+        const settle = () => {
           const text = Buffer.concat(chunks).toString('utf8');
           if (response.statusCode < 200 || response.statusCode > 299) {
             reject(httpError(response.statusCode, response.headers, text));
+            return;
+          }
+          if (!ended) {
+            reject(new SihliconError(`the server's answer to ${method} ${route} was cut off`,
+              ErrorCode.IO));
             return;
           }
           try {
@@ -163,23 +178,80 @@ class Transport {
             reject(new SihliconError(`the server's answer to ${method} ${route} is not JSON`,
               ErrorCode.IO));
           }
+        };
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('error', () => {});  // 'close' follows and settles with what arrived
+        response.on('end', () => {
+          ended = true;
+          settle();
+        });
+        response.on('close', () => {
+          if (!ended) settle();
         });
       });
       request.on('timeout', () => request.destroy(new Error(`no answer in ${this.#timeoutMs} ms`)));
-      request.on('error', (error) => reject(ioError(error)));
-      if (payload !== null) {
-        request.end(payload);
-      } else if (raw !== undefined) {
-        raw.pipeTo(request, (error) => request.destroy(error));
-      } else {
+      request.on('error', (error) => {
+        // A server that refuses a body (413, 401) answers and closes before reading it; the
+        // write then fails, but the answer is what counts.
+        if (!answered) reject(ioError(error));
+      });
+      if (body === null) {
         request.end();
+        return;
       }
+      const start = () => {
+        send(request, body.parts(), () => answered).catch((error) => request.destroy(error));
+      };
+      if (!expectContinue) {
+        start();
+        return;
+      }
+      // The body goes once the server says 100 Continue (or, from a server that ignores
+      // Expect, after a second); a refusal instead of it means the body is never sent.
+      let started = false;
+      const go = () => {
+        clearTimeout(timer);
+        if (started || answered || request.destroyed) return;
+        started = true;
+        start();
+      };
+      const timer = setTimeout(go, 1000);
+      request.on('continue', go);
+      request.on('close', () => clearTimeout(timer));
+      request.flushHeaders();
     });
   }
 
   close() {
     this.#agent.destroy();
   }
+}
+
+// The Buffer in slices, so that writing it yields to the event loop (and to a response).
+function* slices(payload) {
+  for (let offset = 0; offset < payload.length; offset += 1 << 16) {
+    yield payload.subarray(offset, Math.min(payload.length, offset + (1 << 16)));
+  }
+}
+
+// Writes the parts with backpressure, stopping once the server has answered (a refusal
+// before the body) or the request is gone, then ends the request.
+async function send(request, parts, answered) {
+  for await (const part of parts) {
+    if (answered() || request.destroyed) return;
+    if (!request.write(part)) {
+      await new Promise((resolve) => {
+        const done = () => {
+          request.off('drain', done);
+          request.off('close', done);
+          resolve();
+        };
+        request.on('drain', done);
+        request.on('close', done);
+      });
+    }
+  }
+  if (!answered() && !request.destroyed) request.end();
 }
 
 function ioError(error) {
@@ -243,7 +315,7 @@ async function multipart(file, metadata) {
     const bytes = file instanceof ArrayBuffer ? Buffer.from(file)
       : Buffer.from(file.buffer, file.byteOffset, file.byteLength);
     length = bytes.length;
-    source = () => bytes;
+    source = () => [bytes];
   } else {
     throw new SihliconError('file: a path, a Buffer, a TypedArray or a Blob is required',
       ErrorCode.INVALID_ARGUMENT, 'file');
@@ -259,17 +331,18 @@ async function multipart(file, metadata) {
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,
     length: head.length + length + tail.length,
-    pipeTo(request, fail) {
-      request.write(head);
-      const body = source();
-      if (Buffer.isBuffer(body)) {
-        request.write(body);
-        request.end(tail);
-        return;
+    async* parts() {
+      yield head;
+      let sent = 0;
+      for await (const chunk of source()) {
+        sent += chunk.length;
+        yield chunk;
       }
-      body.on('error', fail);
-      body.on('end', () => request.end(tail));
-      body.pipe(request, { end: false });
+      if (sent !== length) {
+        throw new SihliconError(`file: its size changed while it was sent (${length} -> ${sent})`,
+          ErrorCode.IO, 'file');
+      }
+      yield tail;
     },
   };
 }
