@@ -229,3 +229,18 @@ test('a body the server refuses before reading it is its 413, not a broken pipe'
     workloadConfig: { containerImage: 'a:b', env } }));
   assert.equal((await clients.ann.compute.get(jobId)).owner, 'ann');
 });
+
+test('a connection the server closed while idle is not used again', async (t) => {
+  const { hub } = await openHub(t);
+  const server = new Server(hub, { idleTimeoutMs: 100 });
+  await server.start();
+  t.after(() => server.stop());
+  const client = new SihliconClient({ apiUrl: `${server.url}/api`,
+    sessionToken: hub.createToken('ann', 'client').secret });
+  t.after(() => client.close());
+  for (let i = 0; i < 3; i += 1) {
+    await client.compute.list({ hubId: 'zurich-1' });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal((await client.compute.submit(job({ hubId: 'zurich-1' }))).success, true);
+  }
+});

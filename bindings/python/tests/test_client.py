@@ -7,6 +7,7 @@ import http.client
 import shutil
 import ssl
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -79,9 +80,21 @@ def test_compute_over_http_submits_gets_and_lists_as_the_token_principal(served:
     refused(error, 404, "jobId")
     assert bob.compute.list(hub_id="pool") == []
     assert operator.compute.get(job_id)["owner"] == "ann"
-    # One keep-alive connection for many requests, also after the server closed it.
+    # One keep-alive connection for many requests.
     for _ in range(5):
         assert ann.compute.get(job_id)["jobId"] == job_id
+
+
+def test_a_connection_the_server_closed_while_idle_is_reopened(site: sihlicon.Hub) -> None:
+    token = sihlicon.ApiTokens(site).create("ann", "client").secret
+    with sihlicon.Server(site, idle_timeout_ms=100) as server, sihlicon.Client(
+        f"{server.url}/api", token
+    ) as client:
+        for _ in range(3):
+            client.compute.list(hub_id="pool")
+            time.sleep(0.4)  # the server closes the kept-alive connection meanwhile
+            # A POST is never retried, so it must go over a new connection from the start.
+            assert client.compute.submit(job_request(hubId="pool"))["success"] is True
 
 
 def test_http_errors_are_the_binding_exceptions_with_status_error_and_details(
