@@ -8,6 +8,7 @@
 # `in_peers` to "ip netns exec NS" (empty: this namespace).
 set -uo pipefail
 sihlicon=$(realpath "$1")
+figures_out=${2:-}  # where the figures are copied when the test passes (optional)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(mktemp -d /tmp/sihlicon-day.XXXXXX)  # removed on exit
 work=$root  # this day's folder (under root)
@@ -168,6 +169,11 @@ stop_all() {
   kill -TERM "$server_pid"
   wait "$server_pid"; rc=$?
   [ "$rc" -eq 0 ] || fail "serve exited $rc on SIGTERM"
+}
+
+# keep_figures: copies $root/figures.txt to the test's second argument, when given.
+keep_figures() {
+  [ -z "$figures_out" ] || cp "$root/figures.txt" "$figures_out" || fail "cannot write $figures_out"
 }
 
 # audit LABEL FIGURES [--seal]: day_check.py over the acks and (python workers) their logs.

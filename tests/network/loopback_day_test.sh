@@ -10,7 +10,7 @@
 # Afterwards (day_check.py): every job a client holds a jobId for completed exactly once, none
 # is lost and none was made twice, and the ledger balances; the epoch seals with every job and
 # its receipts verify. Prints the timeline and the figures.
-# Usage: loopback_day_test.sh SIHLICON (needs python3, openssl)
+# Usage: loopback_day_test.sh SIHLICON [FIGURES_FILE] (needs python3, openssl)
 # shellcheck source=day_lib.sh
 source "$(dirname "$0")/day_lib.sh"
 
@@ -76,7 +76,9 @@ for j in $orphans; do
     sed -n 's/.*"attempts":\([0-9]*\).*/\1/p')
   [ "${attempts:-0}" -ge 2 ] || fail "$j, held by the killed worker, ran $attempts attempt(s)"
 done
-cut=$(cat "$work"/w?.log "$work"/c?.acks | grep -c '^unreachable')
-echo "requests the workers and clients repeated after a connection failure: $cut"
-audit loopback "$work/figures.txt" --seal
+echo "requests the workers and clients repeated after a connection failure, by error:"
+cat "$work"/w?.log "$work"/c?.acks | awk '$1 == "unreachable" { sub(/:$/, "", $3); n[$3]++ } END {
+  for (e in n) printf "  %s %d\n", e, n[e] }'
+audit loopback "$root/figures.txt" --seal
+keep_figures
 echo "loopback day: passed in $((SECONDS - started)) s"

@@ -11,7 +11,7 @@
 # per second from the first submission to the last completion, p50 and p99 of the submissions'
 # round trips, the proxy's counts) are printed and written to the test's output.
 # Exits 77 (skipped) when network namespaces cannot be made (not root, no CAP_SYS_ADMIN).
-# Usage: netns_day_test.sh SIHLICON (needs iproute2, python3, openssl)
+# Usage: netns_day_test.sh SIHLICON [FIGURES_FILE] (needs iproute2, python3, openssl)
 # shellcheck source=day_lib.sh
 source "$(dirname "$0")/day_lib.sh"
 
@@ -78,4 +78,5 @@ for rtt in 0 5 20; do
 done
 echo "== figures"
 cat "$root/figures.txt"
+keep_figures
 echo "netns days: passed in $((SECONDS - started)) s"
