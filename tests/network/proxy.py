@@ -116,17 +116,21 @@ async def serve(args, client_reader, client_writer, rng):
     waiter = asyncio.ensure_future(broken.wait())
     # Ends when both directions have written their end of stream, or at a reset.
     done_writing = asyncio.gather(tasks[1], tasks[3])
-    await asyncio.wait([waiter, done_writing], return_when=asyncio.FIRST_COMPLETED)
-    if broken.is_set():
-        reset(client_writer)
-        reset(server_writer)
-    else:
-        client_writer.close()
-        server_writer.close()
-    for task in tasks + [waiter]:
-        task.cancel()
-    done_writing.cancel()
-    await asyncio.gather(*tasks, waiter, done_writing, return_exceptions=True)
+    try:
+        await asyncio.wait([waiter, done_writing], return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # the proxy is stopping
+        broken.set()
+    finally:
+        if broken.is_set():
+            reset(client_writer)
+            reset(server_writer)
+        else:
+            client_writer.close()
+            server_writer.close()
+        for task in tasks + [waiter]:
+            task.cancel()
+        done_writing.cancel()
+        await asyncio.gather(*tasks, waiter, done_writing, return_exceptions=True)
 
 
 async def main():
