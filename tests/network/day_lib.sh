@@ -48,6 +48,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# nap SECONDS: sleeps in a way a signal interrupts at once (the trap runs, then cleanup).
+nap() {
+  sleep "$1" &
+  pids+=("$!")
+  wait "$!"
+}
+
 fail() {
   echo "FAILED: $*"
   for f in "$work"/*.log "$work"/*.err; do

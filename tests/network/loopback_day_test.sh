@@ -41,11 +41,11 @@ wait "${worker_of[w1]}" 2>/dev/null
 # The jobs w1 held, less one whose completion was accepted as it died.
 orphans=$(for j in $held; do grep -q "^completed $j " "$work/w1.log" || echo "$j"; done)
 echo "t+$((SECONDS - day))s: kill -9 worker w1 holding $(echo "$orphans" | wc -w) running job(s)"
-sleep 2
+nap 2
 start_worker w1 "$url"
 
 # 2. kill -9 of the server while the clients and workers are sending requests to it.
-sleep $((10 - (SECONDS - day) > 0 ? 10 - (SECONDS - day) : 0))
+nap $((10 - (SECONDS - day) > 0 ? 10 - (SECONDS - day) : 0))
 lines=$(wc -l <"$work/server.log")
 sleep 0.3
 [ "$(wc -l <"$work/server.log")" -gt "$lines" ] || fail "no requests in flight before the kill"
@@ -57,10 +57,10 @@ start_server "127.0.0.1:$port"
 echo "t+$((SECONDS - day))s: server restarted on port $port"
 
 # 3. the server stopped for 30 s.
-sleep 5
+nap 5
 kill -STOP "$server_pid"
 echo "t+$((SECONDS - day))s: server stopped (SIGSTOP) for 30 s"
-sleep 30
+nap 30
 kill -CONT "$server_pid"
 echo "t+$((SECONDS - day))s: server continued (SIGCONT)"
 
