@@ -17,6 +17,7 @@ in_server=""
 in_peers=""
 pids=()        # every process started, stopped on exit
 declare -A worker_of=()  # worker id -> its process
+renew_after=20  # seconds (day_worker.py --renew-after)
 server_pid=""
 cleanup_hooks=()
 
@@ -117,7 +118,8 @@ start_server() {
   fail "serve did not listen"
 }
 
-# start_worker ID URL: one remote worker with 4 slots (worker_of[ID] is its process).
+# start_worker ID URL: one remote worker with 4 slots (worker_of[ID] is its process); the
+# Python worker renews the lease of each job every $renew_after seconds it runs.
 start_worker() {
   local id="$1" url="$2"
   if [ "$worker_impl" = agent ]; then
@@ -126,7 +128,7 @@ start_worker() {
   else
     $in_peers python3 "$here/day_worker.py" --server "$url" --token-file "$work/$id.token" \
       --worker-id "$id" --hub-id plant --cafile "$work/cert.pem" --slots 4 \
-      --log "$work/$id.log" 2>>"$work/$id.err" &
+      --renew-after "$renew_after" --log "$work/$id.log" 2>>"$work/$id.err" &
   fi
   worker_of[$id]=$!
   pids+=("$!")

@@ -2,13 +2,14 @@
 """A remote worker over the workers API (standard library only), for the day tests.
 
     day_worker.py --server URL --token-file F --worker-id W --hub-id H [--cafile PEM]
-                  [--slots N] [--log FILE]
+                  [--slots N] [--log FILE] [--renew-after SECONDS]
 
 Registers, then loops: claims up to its free slots in one request, runs each job's command as a
 process (only `sleep SECONDS`, at most 10 s, see run_seconds: anything else is failed as not
-retryable), renews
-the leases of jobs running longer than 20 s, heartbeats every 5 s, and completes each finished
-job with its measured energy (run time x 50 W, in whole mWh, at least 1) and a result hash.
+retryable), renews the lease of each job every --renew-after seconds it runs (default 20; a
+renewal refused as stale kills the job's process and drops the attempt), heartbeats every 5 s,
+and completes each finished job with its measured energy (run time x 50 W, in whole mWh, at
+least 1) and a result hash.
 Every request that cannot reach the server (refused, reset, timed out) is repeated with
 exponential backoff and full jitter (day_http.Backoff), on a new connection: a completion is
 repeated with the same lease token and payload, which the scheduler accepts once and answers
@@ -17,7 +18,7 @@ handed out again): the attempt is dropped. A claim refused because the worker is
 offline registers it again. SIGTERM: claims no more, finishes and completes what runs, exits 0.
 
 The log (one line per event, flushed): `claimed JOB ATTEMPT`, `completed JOB ATTEMPT MWH`,
-`stale JOB ATTEMPT STATUS`, `failed JOB ATTEMPT`, `unreachable WHAT ERROR`.
+`renewed JOB ATTEMPT`, `stale JOB ATTEMPT STATUS`, `failed JOB ATTEMPT`, `unreachable WHAT ERROR`.
 """
 import argparse
 import hashlib
@@ -30,7 +31,6 @@ import time
 from day_http import Backoff, Link, Unreachable
 
 WATTS = 50
-RENEW_AFTER_S = 20.0
 HEARTBEAT_S = 5.0
 
 
@@ -65,6 +65,7 @@ class Worker:
         self.id = args.worker_id
         self.hub_id = args.hub_id
         self.slots = args.slots
+        self.renew_after = args.renew_after
         self.log_file = open(args.log, "a", encoding="ascii") if args.log else sys.stdout
         self.stopping = False
         self.running = {}  # job id -> {"token", "attempt", "process", "started", "renewed"}
@@ -166,13 +167,22 @@ class Worker:
 
     def renew(self):
         now = time.monotonic()
-        for job_id, entry in self.running.items():
-            if now - entry["renewed"] < RENEW_AFTER_S:
+        for job_id, entry in list(self.running.items()):
+            if now - entry["renewed"] < self.renew_after:
                 continue
             result = self.call("renew", "POST", f"/api/v1/jobs/{job_id}/renew",
                                {"token": entry["token"]})
-            if result is not None:
+            if result is None:
+                return
+            status, _ = result
+            if status == 200:
                 entry["renewed"] = now
+                self.log(f"renewed {job_id} {entry['attempt']}")
+            else:  # the lease went stale: the job is someone else's now
+                entry["process"].kill()
+                entry["process"].wait()
+                del self.running[job_id]
+                self.log(f"stale {job_id} {entry['attempt']} {status}")
 
     def heartbeat(self):
         now = time.monotonic()
@@ -211,6 +221,8 @@ def main():
     parser.add_argument("--cafile")
     parser.add_argument("--slots", type=int, default=4)
     parser.add_argument("--log")
+    parser.add_argument("--renew-after", type=float, default=20.0,
+                        help="renew the lease of a job running this many seconds, and again")
     worker = Worker(parser.parse_args())
 
     def stop(_signum, _frame):

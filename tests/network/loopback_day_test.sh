@@ -15,6 +15,7 @@
 source "$(dirname "$0")/day_lib.sh"
 
 started=$SECONDS
+renew_after=0.2  # the jobs run 20..300 ms: a third of them renew their lease once
 make_hub 1000
 make_cert 127.0.0.1
 start_server 127.0.0.1:0
@@ -76,6 +77,8 @@ for j in $orphans; do
     sed -n 's/.*"attempts":\([0-9]*\).*/\1/p')
   [ "${attempts:-0}" -ge 2 ] || fail "$j, held by the killed worker, ran $attempts attempt(s)"
 done
+echo "leases renewed: $(cat "$work"/w?.log | grep -c '^renewed'), renewals refused as stale:" \
+  "$(cat "$work"/w?.log | grep -c '^stale .* 409$')"
 echo "requests the workers and clients repeated after a connection failure, by error:"
 cat "$work"/w?.log "$work"/c?.acks | awk '$1 == "unreachable" { sub(/:$/, "", $3); n[$3]++ } END {
   for (e in n) printf "  %s %d\n", e, n[e] }'
