@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A client of the day tests (standard library only): submits jobs on POST /api/compute.
+
+    day_client.py --server URL --token-file F --name C --jobs N --rate R --out FILE
+                  [--cafile PEM] [--give-up SECONDS]
+
+Submits N short jobs (`sleep` 20..300 ms, named `day-C-IIII-<ms>ms`), at about R a second
+(exponential gaps), each with the idempotency key `C-IIII`. A request that cannot reach the
+server (refused, reset, timed out) or is answered 5xx is repeated with the same key, with
+exponential backoff and full jitter, so a submission whose answer was lost is not doubled; a 429
+waits for Retry-After. A job counts as acknowledged when the client holds its jobId: the line
+`ack KEY JOBID MS` (MS: the answered request's round trip) goes to FILE, flushed. Any other
+answer stops the client with exit code 1, and so does not being acknowledged within
+--give-up seconds.
+"""
+import argparse
+import random
+import sys
+import time
+
+from day_http import Backoff, Link, Unreachable
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--token-file", required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--jobs", type=int, required=True)
+    parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--cafile")
+    parser.add_argument("--give-up", type=float, default=120.0)
+    args = parser.parse_args()
+    with open(args.token_file, encoding="ascii") as f:
+        link = Link(args.server, f.read().strip(), cafile=args.cafile)
+    out = open(args.out, "a", encoding="ascii")
+    rng = random.Random(args.name)
+    backoff = Backoff()
+    for i in range(args.jobs):
+        time.sleep(rng.expovariate(args.rate))
+        ms = rng.randint(20, 300)
+        key = f"{args.name}-{i:04d}"
+        body = {"jobType": "custom", "jobName": f"day-{key}-{ms}ms", "idempotencyKey": key,
+                "workloadConfig": {"containerImage": "native",
+                                   "command": ["sleep", f"{ms / 1000:.3f}"]}}
+        first = time.monotonic()
+        while True:
+            if time.monotonic() - first > args.give_up:
+                sys.exit(f"{key}: not acknowledged within {args.give_up} s")
+            started = time.monotonic()
+            try:
+                status, answer = link.call("POST", "/api/compute", body)
+            except Unreachable as error:
+                out.write(f"unreachable {key} {error}\n".replace("\n", " ").rstrip() + "\n")
+                backoff.wait()
+                continue
+            elapsed_ms = (time.monotonic() - started) * 1000
+            if status == 200 and answer.get("success") and answer.get("jobId"):
+                backoff.reset()
+                out.write(f"ack {key} {answer['jobId']} {elapsed_ms:.2f}\n")
+                out.flush()
+                break
+            if status >= 500:
+                backoff.wait()
+                continue
+            if status == 429:
+                time.sleep(float(answer.get("details", {}).get("retryAfter", 1)))
+                continue
+            sys.exit(f"{key}: refused {status} {answer}")
+    out.write("done\n")
+    out.close()
+
+
+if __name__ == "__main__":
+    main()
