@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// One remote agent loop of lifecycle.mjs (a child process with an IPC channel): registers its
+// worker over HTTP, then, on "go", claims batches (POST /api/v1/workers/{id}/claim {"max": B})
+// and completes each job (POST /api/v1/jobs/{id}/complete) over one keep-alive connection
+// until "stop". Reports {completed} after each batch and, at the end, {done, claims: histogram
+// of the claim requests' latencies in ms}.
+//   node agent.mjs SERVER_URL WORKER_ID BATCH   (its worker token in SIHLICON_TOKEN)
+import { benchWorkerSpec } from '../node/specs.mjs';
+import { Histogram, connect } from './http.mjs';
+
+const [serverUrl, workerId, batchText] = process.argv.slice(2);
+const batch = Number(batchText);
+const api = connect(serverUrl, process.env.SIHLICON_TOKEN);
+const latencies = new Histogram();
+let stopping = false;
+
+async function run() {
+  let completed = 0;
+  let emptyClaims = 0;
+  while (!stopping) {
+    const started = performance.now();
+    const { claims } = await api.post(`/api/v1/workers/${workerId}/claim`, { max: batch });
+    latencies.add(performance.now() - started);
+    if (claims.length === 0) {
+      emptyClaims += 1;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      continue;
+    }
+    for (const { lease } of claims) {
+      await api.post(`/api/v1/jobs/${lease.jobId}/complete`, { token: lease.token, energyMwh: 1 });
+    }
+    completed += claims.length;
+    process.send({ completed: claims.length });
+  }
+  process.send({ done: true, completed, emptyClaims, claims: latencies.counts });
+  api.close();
+  process.disconnect();
+}
+
+process.on('message', (message) => {
+  if (message === 'go') {
+    run().catch((error) => {
+      console.error(`agent ${workerId}: ${error.message}`);
+      process.exit(1);
+    });
+  } else if (message === 'stop') {
+    stopping = true;
+  }
+});
+
+await api.post('/api/v1/workers/register', benchWorkerSpec(workerId));
+process.send({ ready: true });
