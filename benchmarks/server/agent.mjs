@@ -18,6 +18,7 @@ let stopping = false;
 async function run() {
   let completed = 0;
   let emptyClaims = 0;
+  const cpuStart = process.cpuUsage();
   while (!stopping) {
     const started = performance.now();
     const { claims } = await api.post(`/api/v1/workers/${workerId}/claim`, { max: batch });
@@ -33,7 +34,11 @@ async function run() {
     completed += claims.length;
     process.send({ completed: claims.length });
   }
-  process.send({ done: true, completed, emptyClaims, claims: latencies.counts });
+  const cpu = process.cpuUsage(cpuStart);
+  process.send({
+    done: true, completed, emptyClaims, claims: latencies.counts,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  });
   api.close();
   process.disconnect();
 }

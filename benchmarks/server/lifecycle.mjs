@@ -91,6 +91,12 @@ function cli(hubDir, ...args) {
   return execFileSync(values.cli, ['--hub', hubDir, '--json', ...args], { encoding: 'utf8' });
 }
 
+// The CPU seconds (user + system) a process has used so far.
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks (USER_HZ 100)
+}
+
 function rssKib(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]);
@@ -167,6 +173,7 @@ async function remoteLifecycle(folder) {
     let finished;
     const allDone = new Promise((resolve) => { finished = resolve; });
     const rss = [rssKib(server.pid)];
+    const serverCpu = cpuSeconds(server.pid);
     let lastMinute = 0;
     const started = performance.now();
     let ended = 0;
@@ -198,12 +205,17 @@ async function remoteLifecycle(folder) {
     await allDone;
     clearInterval(sampler);
     rss.push(rssKib(server.pid));
+    const serverCpuUsed = cpuSeconds(server.pid) - serverCpu;
 
     const latencies = new Histogram();
     const reports = agents.map((agent) => nextMessage(agent, (m) => m.done));
     const clientDone = client ? nextMessage(client, (m) => m.done) : null;
     for (const child of children) child.send('stop');
-    for (const report of await Promise.all(reports)) latencies.merge(report.claims);
+    let agentsCpu = 0;
+    for (const report of await Promise.all(reports)) {
+      latencies.merge(report.claims);
+      agentsCpu += report.cpuSeconds;
+    }
     if (clientDone) await clientDone;
     await Promise.all(children.map((child) => new Promise((resolve) => {
       if (child.connected) child.disconnect();
@@ -211,7 +223,7 @@ async function remoteLifecycle(folder) {
       else child.once('exit', resolve);
     })));
     return {
-      completed, elapsed: ended - started, rss, latencies,
+      completed, elapsed: ended - started, rss, latencies, serverCpuUsed, agentsCpu,
       async verify() {
         // After the server stopped: every job the agents completed is completed in hub.db.
         const stats = JSON.parse(cli(hubDir, 'job', 'stats'));
@@ -276,6 +288,8 @@ try {
   const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
   console.log(`server RSS, every second  first ${mib(remote.rss[0])}, max ${mib(Math.max(...remote.rss))}, ` +
     `last ${mib(remote.rss.at(-1))} (${remote.rss.length} samples)`);
+  console.log(`CPU in the timed part      server ${remote.serverCpuUsed.toFixed(1)} s, agents ${remote.agentsCpu.toFixed(1)} s ` +
+    `(of ${(remote.elapsed / 1000).toFixed(1)} s wall on ${os.cpus().length} CPUs; load average ${os.loadavg()[0].toFixed(1)})`);
   console.log(`hub after the run         ${JSON.stringify(stats.byStatus ?? stats)}`);
 } finally {
   if (redis) await redis.stop();
