@@ -3,7 +3,7 @@
 // One remote agent loop of lifecycle.mjs (a child process with an IPC channel): registers its
 // worker over HTTP, then, on "go", claims batches (POST /api/v1/workers/{id}/claim {"max": B})
 // and completes each job (POST /api/v1/jobs/{id}/complete) over one keep-alive connection
-// until "stop". Reports {completed} after each batch and, at the end, {done, claims: histogram
+// until "stop", with a heartbeat every 10 s. Reports {completed} after each batch and, at the end, {done, claims: histogram
 // of the claim requests' latencies in ms}.
 //   node agent.mjs SERVER_URL WORKER_ID BATCH   (its worker token in SIHLICON_TOKEN)
 import { benchWorkerSpec } from '../node/specs.mjs';
@@ -14,12 +14,20 @@ const batch = Number(batchText);
 const api = connect(serverUrl, process.env.SIHLICON_TOKEN);
 const latencies = new Histogram();
 let stopping = false;
+const HEARTBEAT_MS = 10_000;
 
 async function run() {
   let completed = 0;
   let emptyClaims = 0;
   const cpuStart = process.cpuUsage();
+  let lastBeat = performance.now();
   while (!stopping) {
+    // A worker silent for missedHeartbeats x heartbeatIntervalMs (the hub's settings, 3 x 30 s
+    // by default) goes offline and loses its leases, as a real agent's would.
+    if (performance.now() - lastBeat >= HEARTBEAT_MS) {
+      await api.post(`/api/v1/workers/${workerId}/heartbeat`, {});
+      lastBeat = performance.now();
+    }
     const started = performance.now();
     const { claims } = await api.post(`/api/v1/workers/${workerId}/claim`, { max: batch });
     latencies.add(performance.now() - started);

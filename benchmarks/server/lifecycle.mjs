@@ -33,7 +33,7 @@
 //   npm install --prefix bindings/node && npm install --prefix benchmarks/node
 //   node benchmarks/server/lifecycle.mjs [--cli build/release/sihlicon] [--jobs N] [--batch B]
 //        [--agents A] [--submit before|client] [--minutes N] [--threads T]
-//        [--commit-interval MS] [--redis-fsync always|everysec] [--keep]
+//        [--commit-interval MS] [--redis-fsync always|everysec] [--keep] [--remote-only]
 //
 // Targets (issue 27): remote at least 2x BullMQ and at least 0.5x in-process.
 import { execFileSync, fork, spawn } from 'node:child_process';
@@ -61,17 +61,20 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '8' },
     submit: { type: 'string', default: 'before' },
     minutes: { type: 'string', default: '0' },
-    threads: { type: 'string', default: '2' },
+    threads: { type: 'string' },
     backlog: { type: 'string', default: '5000' },
     'commit-interval': { type: 'string', default: '10' },
     'redis-fsync': { type: 'string', default: 'always' },
     keep: { type: 'boolean', default: false },
+    'remote-only': { type: 'boolean', default: false },
   },
 });
 const JOBS = positiveInteger('jobs', values.jobs);
 const BATCH = positiveInteger('batch', values.batch);
 const AGENTS = positiveInteger('agents', values.agents);
-const THREADS = positiveInteger('threads', values.threads);
+// The server's threads: one per agent unless told (a request's handler holds its thread while
+// the hub commits, and the hub's group commit batches the completions whose threads wait).
+const THREADS = values.threads === undefined ? AGENTS : positiveInteger('threads', values.threads);
 const BACKLOG = positiveInteger('backlog', values.backlog);
 const COMMIT_INTERVAL = positiveInteger('commit-interval', values['commit-interval']);
 const MINUTES = values.minutes === '0' ? 0 : positiveInteger('minutes', values.minutes);
@@ -170,13 +173,19 @@ async function remoteLifecycle(folder) {
 
     const target = MINUTES ? Infinity : JOBS;
     let completed = 0;
+    let ended = 0;
     let finished;
-    const allDone = new Promise((resolve) => { finished = resolve; });
+    let failed;
+    const allDone = new Promise((resolve, reject) => { finished = resolve; failed = reject; });
+    for (const child of children) {
+      child.once('exit', (code) => {
+        if (code !== 0 && !ended) failed(new Error(`${child.spawnargs.slice(1, 3).join(' ')} exited (${code})`));
+      });
+    }
     const rss = [rssKib(server.pid)];
     const serverCpu = cpuSeconds(server.pid);
     let lastMinute = 0;
     const started = performance.now();
-    let ended = 0;
     const sampler = setInterval(() => {
       rss.push(rssKib(server.pid));
       const minute = Math.floor((performance.now() - started) / 60_000);
@@ -202,8 +211,11 @@ async function remoteLifecycle(folder) {
     }
     if (client) client.send({ allow: Math.min(target, BACKLOG) });
     for (const child of children) child.send('go');
-    await allDone;
-    clearInterval(sampler);
+    try {
+      await allDone;
+    } finally {
+      clearInterval(sampler);
+    }
     rss.push(rssKib(server.pid));
     const serverCpuUsed = cpuSeconds(server.pid) - serverCpu;
 
@@ -258,6 +270,13 @@ try {
   const exitCode = await remote.stopServer();
   const stats = await remote.verify();
 
+  if (values['remote-only']) {
+    console.log(`remote (HTTP) ${format(rate(remote.completed, remote.elapsed))} jobs/s; claim p50 ` +
+      `${remote.latencies.quantile(0.5).toFixed(2)} ms, p99 ${remote.latencies.quantile(0.99).toFixed(2)} ms; ` +
+      `CPU server ${remote.serverCpuUsed.toFixed(1)} s, agents ${remote.agentsCpu.toFixed(1)} s; ` +
+      `load ${os.loadavg()[0].toFixed(1)}; ${JSON.stringify(stats.byStatus)}`);
+    process.exit(0);
+  }
   const inProcess = await sihliconBatched(path.join(folder, 'in-process'), JOBS, BATCH, {});
   const inProcessLog = await sihliconBatched(path.join(folder, 'in-process-log'), JOBS, BATCH,
     { commitIntervalMs: COMMIT_INTERVAL });
