@@ -9,8 +9,12 @@
 // submissionsPerHour 0`, `hub register`, one worker token per agent and a client token, all
 // with the CLI), served by `sihlicon serve` (a Release build; --cli PATH). AGENTS agent
 // processes (agent.mjs, default 8), each with its own worker token and one HTTP keep-alive
-// connection, register their worker, then claim batches (POST /api/v1/workers/{id}/claim
-// {"max": B}) and complete each job claimed (POST /api/v1/jobs/{id}/complete).
+// connection (HTTP/1.1 written by http.mjs), register their worker, then claim batches
+// (POST /api/v1/workers/{id}/claim {"max": B}) and complete each job claimed (POST
+// /api/v1/jobs/{id}/complete), with a heartbeat every 10 s. The server runs --threads T
+// threads, default one per agent: a request's handler holds its thread while the hub commits,
+// and the hub's group commit puts the completions of all waiting threads in one fsync (with
+// serve's default of 2 threads, at most 2).
 //   --submit before (default): the JOBS jobs are submitted before the clock starts, through
 //       the addon on the hub's folder while no server runs; the timed part is claim and
 //       complete only, so it is compared with the in-process run's claim+complete time.
@@ -19,7 +23,9 @@
 //       compared with the in-process run's whole time.
 // The rate is jobs completed per second of the timed part. Also printed: the claim requests'
 // p50/p99 latency over HTTP (the agents' view, empty claims included) and the server's RSS
-// sampled every second (first, max, last).
+// sampled every second (first, max, last), and the CPU seconds the server and the agents used
+// in the timed part (they share the machine's CPUs). --remote-only skips the in-process and
+// BullMQ runs (for comparing two builds of the server: --cli).
 //   --minutes N: instead of JOBS, the remote lifecycle runs N minutes with the client
 //       submitting (at most BACKLOG jobs ahead of completions) and the RSS is printed each
 //       minute: the flat-memory check (N = 10). The in-process and BullMQ runs then take JOBS.
@@ -35,7 +41,8 @@
 //        [--agents A] [--submit before|client] [--minutes N] [--threads T]
 //        [--commit-interval MS] [--redis-fsync always|everysec] [--keep] [--remote-only]
 //
-// Targets (issue 27): remote at least 2x BullMQ and at least 0.5x in-process.
+// Targets (issue 27): remote at least 2x BullMQ and at least 0.5x in-process. Not part of any
+// test command or CI job: keep it runnable. README.md has measured figures.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -158,6 +165,10 @@ async function remoteLifecycle(folder) {
   const server = spawn(values.cli, ['--hub', hubDir, 'serve', '--listen', `127.0.0.1:${port}`,
     '--threads', String(THREADS)], { stdio: ['ignore', 'ignore', 'inherit'] });
   const serverExited = new Promise((resolve) => server.once('exit', resolve));
+  // Never left behind, whatever ends this process.
+  process.once('exit', () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  });
   const children = [];
   try {
     await waitForPort(port, server);
@@ -202,7 +213,7 @@ async function remoteLifecycle(folder) {
       agent.on('message', (message) => {
         if (!message.completed || message.done) return;
         completed += message.completed;
-        if (client) client.send({ allow: Math.min(target, completed + BACKLOG) });
+        if (client && client.connected && !ended) client.send({ allow: Math.min(target, completed + BACKLOG) });
         if (completed >= target && !ended) {
           ended = performance.now();
           finished();
@@ -291,7 +302,7 @@ try {
   console.log('');
   console.log(`remote (HTTP)             ${format(remoteRate).padStart(8)} jobs/s  ` +
     `(${format(remote.completed)} jobs in ${(remote.elapsed / 1000).toFixed(2)} s; server exit ${exitCode})`);
-  console.log(`in-process, ${part.padEnd(14)}${format(inProcessRate).padStart(8)} jobs/s  ` +
+  console.log(`${`in-process, ${part}`.padEnd(26)}${format(inProcessRate).padStart(8)} jobs/s  ` +
     `(batches of ${BATCH}; whole lifecycle ${format(rate(JOBS, inProcess.elapsed))} jobs/s)`);
   console.log(`  with write log ${String(COMMIT_INTERVAL).padStart(3)} ms ${format(inProcessLogRate).padStart(8)} jobs/s  ` +
     `(whole lifecycle ${format(rate(JOBS, inProcessLog.elapsed))} jobs/s)`);
