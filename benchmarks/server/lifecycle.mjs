@@ -298,7 +298,7 @@ try {
   const inProcessMs = (run) => (SUBMIT === 'before' ? run.claimCompleteMs : run.elapsed);
   const inProcessRate = rate(JOBS, inProcessMs(inProcess));
   const inProcessLogRate = rate(JOBS, inProcessMs(inProcessLog));
-  const part = SUBMIT === 'before' ? 'claim+complete' : 'whole lifecycle';
+  const part = SUBMIT === 'before' ? 'claim+complete' : 'whole';
   console.log('');
   console.log(`remote (HTTP)             ${format(remoteRate).padStart(8)} jobs/s  ` +
     `(${format(remote.completed)} jobs in ${(remote.elapsed / 1000).toFixed(2)} s; server exit ${exitCode})`);
