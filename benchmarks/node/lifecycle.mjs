@@ -4,7 +4,8 @@
 // The no-op job lifecycle (submit -> claim -> complete) through the sihlicon addon, and in the
 // same run the same lifecycle with BullMQ on a local redis-server, which this program starts
 // (127.0.0.1, a free port, its own temporary folder) and stops. Prints both throughputs and
-// their ratio (issue #10's target: sihlicon at least 5x BullMQ, while durable on disk).
+// their ratio (issue #10's target: sihlicon at least 5x BullMQ, while durable on disk). The
+// code of both lifecycles is in common.mjs, shared with ../server/lifecycle.mjs.
 //
 // Two shapes, each measured for both:
 //   (a) one call per step: submit one job, claim it, complete it, and again. sihlicon:
