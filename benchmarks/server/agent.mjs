@@ -5,13 +5,18 @@
 // and completes each job (POST /api/v1/jobs/{id}/complete) over one keep-alive connection
 // until "stop", with a heartbeat every 10 s. Reports {completed} after each batch and, at the end, {done, claims: histogram
 // of the claim requests' latencies in ms}.
-//   node agent.mjs SERVER_URL WORKER_ID BATCH   (its worker token in SIHLICON_TOKEN)
+//   node agent.mjs SERVER_URL WORKER_ID BATCH [CONNECTIONS]   (its worker token in
+//   SIHLICON_TOKEN)
 import { benchWorkerSpec } from '../node/specs.mjs';
 import { Histogram, connect } from './http.mjs';
 
-const [serverUrl, workerId, batchText] = process.argv.slice(2);
+const [serverUrl, workerId, batchText, connectionsText = '1'] = process.argv.slice(2);
 const batch = Number(batchText);
-const api = connect(serverUrl, process.env.SIHLICON_TOKEN);
+// Completions go out over this many connections at once (an agent running several jobs at a
+// time completes them independently); claims and heartbeats over the first.
+const connections = Array.from({ length: Number(connectionsText) },
+  () => connect(serverUrl, process.env.SIHLICON_TOKEN));
+const api = connections[0];
 const latencies = new Histogram();
 let stopping = false;
 const HEARTBEAT_MS = 10_000;
@@ -36,9 +41,13 @@ async function run() {
       await new Promise((resolve) => setTimeout(resolve, 2));
       continue;
     }
-    for (const { lease } of claims) {
-      await api.post(`/api/v1/jobs/${lease.jobId}/complete`, { token: lease.token, energyMwh: 1 });
-    }
+    let next = 0;
+    await Promise.all(connections.map(async (connection) => {
+      while (next < claims.length) {
+        const { lease } = claims[next++];
+        await connection.post(`/api/v1/jobs/${lease.jobId}/complete`, { token: lease.token, energyMwh: 1 });
+      }
+    }));
     completed += claims.length;
     process.send({ completed: claims.length });
   }
@@ -47,7 +56,7 @@ async function run() {
     done: true, completed, emptyClaims, claims: latencies.counts,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   });
-  api.close();
+  for (const connection of connections) connection.close();
   process.disconnect();
 }
 

@@ -11,10 +11,12 @@
 // processes (agent.mjs, default 8), each with its own worker token and one HTTP keep-alive
 // connection (HTTP/1.1 written by http.mjs), register their worker, then claim batches
 // (POST /api/v1/workers/{id}/claim {"max": B}) and complete each job claimed (POST
-// /api/v1/jobs/{id}/complete), with a heartbeat every 10 s. The server runs --threads T
-// threads, default one per agent: a request's handler holds its thread while the hub commits,
-// and the hub's group commit puts the completions of all waiting threads in one fsync (with
-// serve's default of 2 threads, at most 2).
+// /api/v1/jobs/{id}/complete), with a heartbeat every 10 s. --connections C (default 1): each
+// agent completes the jobs of a batch over C keep-alive connections at once, as an agent
+// running several jobs at a time would. The server runs --threads T threads, default one per
+// agent connection: a request's handler holds its thread while the hub commits, and the hub's
+// group commit puts the completions of all waiting threads in one fsync (with serve's default
+// of 2 threads, at most 2).
 //   --submit before (default): the JOBS jobs are submitted before the clock starts, through
 //       the addon on the hub's folder while no server runs; the timed part is claim and
 //       complete only, so it is compared with the in-process run's claim+complete time.
@@ -38,7 +40,7 @@
 //   cmake --preset release && cmake --build build/release --target sihlicon_cli
 //   npm install --prefix bindings/node && npm install --prefix benchmarks/node
 //   node benchmarks/server/lifecycle.mjs [--cli build/release/sihlicon] [--jobs N] [--batch B]
-//        [--agents A] [--submit before|client] [--minutes N] [--threads T]
+//        [--agents A] [--connections C] [--submit before|client] [--minutes N] [--threads T]
 //        [--commit-interval MS] [--redis-fsync always|everysec] [--keep] [--remote-only]
 //
 // Targets (issue 27): remote at least 2x BullMQ and at least 0.5x in-process. Not part of any
@@ -66,6 +68,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '20000' },
     batch: { type: 'string', default: '100' },
     agents: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '1' },
     submit: { type: 'string', default: 'before' },
     minutes: { type: 'string', default: '0' },
     threads: { type: 'string' },
@@ -79,9 +82,10 @@ const { values } = parseArgs({
 const JOBS = positiveInteger('jobs', values.jobs);
 const BATCH = positiveInteger('batch', values.batch);
 const AGENTS = positiveInteger('agents', values.agents);
-// The server's threads: one per agent unless told (a request's handler holds its thread while
+// The server's threads: one per agent connection unless told (a request's handler holds its thread while
 // the hub commits, and the hub's group commit batches the completions whose threads wait).
-const THREADS = values.threads === undefined ? AGENTS : positiveInteger('threads', values.threads);
+const CONNECTIONS = positiveInteger('connections', values.connections);
+const THREADS = values.threads === undefined ? AGENTS * CONNECTIONS : positiveInteger('threads', values.threads);
 const BACKLOG = positiveInteger('backlog', values.backlog);
 const COMMIT_INTERVAL = positiveInteger('commit-interval', values['commit-interval']);
 const MINUTES = values.minutes === '0' ? 0 : positiveInteger('minutes', values.minutes);
@@ -174,7 +178,7 @@ async function remoteLifecycle(folder) {
     await waitForPort(port, server);
     const url = `http://127.0.0.1:${port}`;
     const agents = workerTokens.map((token, i) => fork(path.join(here, 'agent.mjs'),
-      [url, `agent-${i}`, String(BATCH)], { env: { ...process.env, SIHLICON_TOKEN: token } }));
+      [url, `agent-${i}`, String(BATCH), String(CONNECTIONS)], { env: { ...process.env, SIHLICON_TOKEN: token } }));
     children.push(...agents);
     const client = SUBMIT === 'client'
       ? fork(path.join(here, 'client.mjs'), [url, '4'], { env: { ...process.env, SIHLICON_TOKEN: clientToken } })
@@ -271,7 +275,7 @@ const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'sihlicon-server-bench-'));
 let redis;
 try {
   const shape = MINUTES ? `${MINUTES} minutes` : `${format(JOBS)} jobs`;
-  console.log(`no-op lifecycle over HTTP: ${shape}, ${AGENTS} agents claiming batches of ${BATCH}, ` +
+  console.log(`no-op lifecycle over HTTP: ${shape}, ${AGENTS} agents (${CONNECTIONS} connection${CONNECTIONS > 1 ? 's' : ''} each) claiming batches of ${BATCH}, ` +
     `jobs submitted ${SUBMIT === 'before' ? 'before the clock starts (timed: claim + complete)' : 'by a client process over HTTP (timed: submit + claim + complete)'}; ` +
     `server ${values.cli} --threads ${THREADS}; node ${process.version}, ${os.cpus().length} CPUs, folder ${folder}`);
   console.log(`durability power_loss (the hub's default, every commit fsynced), no write log; ` +
