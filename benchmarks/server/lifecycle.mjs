@@ -290,41 +290,41 @@ try {
       `${remote.latencies.quantile(0.5).toFixed(2)} ms, p99 ${remote.latencies.quantile(0.99).toFixed(2)} ms; ` +
       `CPU server ${remote.serverCpuUsed.toFixed(1)} s, agents ${remote.agentsCpu.toFixed(1)} s; ` +
       `load ${os.loadavg()[0].toFixed(1)}; ${JSON.stringify(stats.byStatus)}`);
-    process.exit(0);
-  }
-  const inProcess = await sihliconBatched(path.join(folder, 'in-process'), JOBS, BATCH, {});
-  const inProcessLog = await sihliconBatched(path.join(folder, 'in-process-log'), JOBS, BATCH,
-    { commitIntervalMs: COMMIT_INTERVAL });
-  redis = await startRedis(folder, values['redis-fsync']);
-  const bull = rate(JOBS, await bullBatched(redis.connection, 'batched', JOBS, BATCH));
+  } else {
+    const inProcess = await sihliconBatched(path.join(folder, 'in-process'), JOBS, BATCH, {});
+    const inProcessLog = await sihliconBatched(path.join(folder, 'in-process-log'), JOBS, BATCH,
+      { commitIntervalMs: COMMIT_INTERVAL });
+    redis = await startRedis(folder, values['redis-fsync']);
+    const bull = rate(JOBS, await bullBatched(redis.connection, 'batched', JOBS, BATCH));
 
-  const remoteRate = rate(remote.completed, remote.elapsed);
-  const inProcessMs = (run) => (SUBMIT === 'before' ? run.claimCompleteMs : run.elapsed);
-  const inProcessRate = rate(JOBS, inProcessMs(inProcess));
-  const inProcessLogRate = rate(JOBS, inProcessMs(inProcessLog));
-  const part = SUBMIT === 'before' ? 'claim+complete' : 'whole';
-  console.log('');
-  console.log(`remote (HTTP)             ${format(remoteRate).padStart(8)} jobs/s  ` +
-    `(${format(remote.completed)} jobs in ${(remote.elapsed / 1000).toFixed(2)} s; server exit ${exitCode})`);
-  console.log(`${`in-process, ${part}`.padEnd(26)}${format(inProcessRate).padStart(8)} jobs/s  ` +
-    `(batches of ${BATCH}; whole lifecycle ${format(rate(JOBS, inProcess.elapsed))} jobs/s)`);
-  console.log(`  with write log ${String(COMMIT_INTERVAL).padStart(3)} ms ${format(inProcessLogRate).padStart(8)} jobs/s  ` +
-    `(whole lifecycle ${format(rate(JOBS, inProcessLog.elapsed))} jobs/s)`);
-  console.log(`BullMQ (redis-server)     ${format(bull).padStart(8)} jobs/s  (addBulk + Worker concurrency ${BATCH})`);
-  console.log('');
-  const toBull = remoteRate / bull;
-  const toInProcess = remoteRate / inProcessRate;
-  console.log(`remote / BullMQ           ${toBull.toFixed(2)}x  (target >= 2: ${toBull >= 2 ? 'met' : 'NOT met'})`);
-  console.log(`remote / in-process       ${toInProcess.toFixed(2)}x  (target >= 0.5: ${toInProcess >= 0.5 ? 'met' : 'NOT met'}; ` +
-    `against the write-log run ${(remoteRate / inProcessLogRate).toFixed(2)}x)`);
-  console.log(`claim latency over HTTP   p50 ${remote.latencies.quantile(0.5).toFixed(2)} ms, ` +
-    `p99 ${remote.latencies.quantile(0.99).toFixed(2)} ms (${format(remote.latencies.total)} claims, batches of ${BATCH})`);
-  const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
-  console.log(`server RSS, every second  first ${mib(remote.rss[0])}, max ${mib(Math.max(...remote.rss))}, ` +
-    `last ${mib(remote.rss.at(-1))} (${remote.rss.length} samples)`);
-  console.log(`CPU in the timed part      server ${remote.serverCpuUsed.toFixed(1)} s, agents ${remote.agentsCpu.toFixed(1)} s ` +
-    `(of ${(remote.elapsed / 1000).toFixed(1)} s wall on ${os.cpus().length} CPUs; load average ${os.loadavg()[0].toFixed(1)})`);
-  console.log(`hub after the run         ${JSON.stringify(stats.byStatus ?? stats)}`);
+    const remoteRate = rate(remote.completed, remote.elapsed);
+    const inProcessMs = (run) => (SUBMIT === 'before' ? run.claimCompleteMs : run.elapsed);
+    const inProcessRate = rate(JOBS, inProcessMs(inProcess));
+    const inProcessLogRate = rate(JOBS, inProcessMs(inProcessLog));
+    const part = SUBMIT === 'before' ? 'claim+complete' : 'whole';
+    console.log('');
+    console.log(`remote (HTTP)             ${format(remoteRate).padStart(8)} jobs/s  ` +
+      `(${format(remote.completed)} jobs in ${(remote.elapsed / 1000).toFixed(2)} s; server exit ${exitCode})`);
+    console.log(`${`in-process, ${part}`.padEnd(26)}${format(inProcessRate).padStart(8)} jobs/s  ` +
+      `(batches of ${BATCH}; whole lifecycle ${format(rate(JOBS, inProcess.elapsed))} jobs/s)`);
+    console.log(`  with write log ${String(COMMIT_INTERVAL).padStart(3)} ms ${format(inProcessLogRate).padStart(8)} jobs/s  ` +
+      `(whole lifecycle ${format(rate(JOBS, inProcessLog.elapsed))} jobs/s)`);
+    console.log(`BullMQ (redis-server)     ${format(bull).padStart(8)} jobs/s  (addBulk + Worker concurrency ${BATCH})`);
+    console.log('');
+    const toBull = remoteRate / bull;
+    const toInProcess = remoteRate / inProcessRate;
+    console.log(`remote / BullMQ           ${toBull.toFixed(2)}x  (target >= 2: ${toBull >= 2 ? 'met' : 'NOT met'})`);
+    console.log(`remote / in-process       ${toInProcess.toFixed(2)}x  (target >= 0.5: ${toInProcess >= 0.5 ? 'met' : 'NOT met'}; ` +
+      `against the write-log run ${(remoteRate / inProcessLogRate).toFixed(2)}x)`);
+    console.log(`claim latency over HTTP   p50 ${remote.latencies.quantile(0.5).toFixed(2)} ms, ` +
+      `p99 ${remote.latencies.quantile(0.99).toFixed(2)} ms (${format(remote.latencies.total)} claims, batches of ${BATCH})`);
+    const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
+    console.log(`server RSS, every second  first ${mib(remote.rss[0])}, max ${mib(Math.max(...remote.rss))}, ` +
+      `last ${mib(remote.rss.at(-1))} (${remote.rss.length} samples)`);
+    console.log(`CPU in the timed part      server ${remote.serverCpuUsed.toFixed(1)} s, agents ${remote.agentsCpu.toFixed(1)} s ` +
+      `(of ${(remote.elapsed / 1000).toFixed(1)} s wall on ${os.cpus().length} CPUs; load average ${os.loadavg()[0].toFixed(1)})`);
+    console.log(`hub after the run         ${JSON.stringify(stats.byStatus ?? stats)}`);
+  }
 } finally {
   if (redis) await redis.stop();
   if (values.keep) console.log(`kept ${folder}`);
