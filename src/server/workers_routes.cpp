@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The workers API of seed-swarmos-backend.md (server/api.hpp's route table; server.hpp lists
-// the endpoints): register, heartbeat, claim, renew, complete, fail, over the Scheduler.
+// the endpoints): register, heartbeat, claim, renew, complete, fail and a worker's status,
+// over the Scheduler; a leased job's inputs and outputs, over hub_link.hpp's lease-checked
+// content functions (what a remote WorkerAgent needs).
 //
 // Who may act: worker and operator tokens. A worker token acts only as its bound worker: a
 // {workerId} in the path is checked by Api::admit (one place for every such route); register
 // checks the body's workerId; renew, complete and fail check the job's record (the lease
-// token proves the attempt, the record says whose attempt it is).
+// token proves the attempt, the record says whose attempt it is); inputs and outputs are
+// checked by the core (require_job_lease: the header's token is the job's live lease, held by
+// the token's worker).
 #include "server/api.hpp"
 
 #include "core/json.hpp"
