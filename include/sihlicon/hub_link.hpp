@@ -75,7 +75,8 @@ class SIHLICON_API HubLink {
     // The clock the agent's records (energy samples) take: the local hub's, else the system's.
     virtual std::shared_ptr<const Clock> clock() const = 0;
 
-    // Scheduler::register_worker, and the terms above.
+    // Scheduler::register_worker, and the terms above. A remote link's WorkerRecord (here and
+    // from heartbeat and set_worker_status) carries the worker's id, hub and status only.
     virtual LinkTerms register_worker(const WorkerSpec& spec) = 0;
     virtual WorkerRecord heartbeat(std::string_view worker_id, const Heartbeat& beat) = 0;
     // Scheduler::claim: each claim's job carries at least its id, attempts, worker and spec.
@@ -142,6 +143,12 @@ struct RemoteHubOptions {
 // until their leases expire, then they run elsewhere); complete is answered with the job again
 // when it was already accepted with the same token and completion; fail after a lost answer
 // finds the token stale (409), which means it was recorded.
+//
+// Sizes: an output is sent as one request body, so the server's body_limit (ServerOptions,
+// 1 MiB by default) bounds it; an input's CAR is held in memory (max_response_bytes).
+//
+// Stopping: WorkerAgent::stop() marks the worker offline through the link, which retries for
+// up to retry_budget while the server cannot be reached.
 //
 // Inputs: the job's CAR (GET /api/v1/jobs/{jobId}/inputs/{cid}) is read, every block's hash
 // checked against its CID, every block of the file's DAG required (and its declared sizes
