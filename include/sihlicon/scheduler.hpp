@@ -162,6 +162,9 @@ struct SIHLICON_API WorkerSpec {
     // ("80Gi")}], labels: {}, executors?: ["native", "container"]}. Throws Error::invalid
     // naming a bad or unknown field.
     static WorkerSpec from_json(std::string_view json);
+    // The spec in that form (cpu in millicores "4000m", memory and vram in bytes), which
+    // from_json reads back to an equal spec: what a remote agent registers with.
+    std::string to_json() const;
 };
 
 // One GPU's state as a heartbeat reports it (SwarmOS's hardware stats).
@@ -185,6 +188,8 @@ struct SIHLICON_API Heartbeat {
     // codec of a heartbeat for the CLI, the C ABI and the bindings; ranges are checked by
     // Scheduler::heartbeat. Throws Error::invalid naming a bad or unknown field.
     static Heartbeat from_json(std::string_view json);
+    // The heartbeat in that form, which from_json reads back to an equal heartbeat.
+    std::string to_json() const;
 };
 
 struct SIHLICON_API WorkerRecord {
@@ -379,6 +384,9 @@ struct SIHLICON_API JobCompletion {
     // the figure). The one codec of a completion for the server and the C ABI. Throws
     // Error::invalid naming a bad or unknown field.
     static JobCompletion from_json(std::string_view json);
+    // The completion in that form (energyMwh; energySource always; metrics as an object),
+    // which from_json reads back to an equal completion: what a remote agent sends.
+    std::string to_json() const;
 };
 
 struct SIHLICON_API JobEvent {
@@ -522,6 +530,11 @@ class SIHLICON_API Scheduler {
     std::vector<ClaimedJob> claim(std::string_view worker_id, std::int64_t max = 1);
     // Extends a lease by the lease duration. Throws conflict for a stale or foreign token.
     Lease renew(std::string_view job_id, std::string_view token);
+    // The job whose live lease `token` is, changing nothing: the job is running, `token` is its
+    // current lease token and the lease has not expired. Throws not_found for an unknown job,
+    // conflict (field "token") otherwise. For what acts under a lease without ending it (a
+    // remote worker reading its job's inputs: hub_link.hpp's require_job_lease).
+    JobRecord check_lease(std::string_view job_id, std::string_view token) const;
     // Completes the attempt. Throws conflict for a stale or foreign token (nothing changes);
     // repeating an accepted completion with the same token and payload returns the job.
     JobRecord complete(std::string_view job_id, std::string_view token,

@@ -22,17 +22,39 @@
 // worker"). An operator token acts for any worker. Bodies are decoded by the core's codecs
 // (unknown fields refused, 400 naming the field); a stale or foreign lease token is 409.
 //   POST /api/v1/workers/register      WorkerSpec::from_json (workerId filled from a worker
-//                                     token when absent) -> {"success", "worker": WorkerRecord}
+//                                     token when absent) -> {"success", "worker": WorkerRecord,
+//                                     "terms": LinkTerms::to_json (heartbeatIntervalMs,
+//                                     leaseDurationMs, wattsPerCore, wattsPerGpu)}
 //   POST /api/v1/workers/{workerId}/heartbeat
 //                                     Heartbeat::from_json -> {"success", "worker"}
 //   POST /api/v1/workers/{workerId}/claim
 //                                     {"max"?: N (default 1)} -> {"success", "claims":
-//                                     [ClaimedJob: {"lease" (with its token), "job"}]}
+//                                     [ClaimedJob: {"lease" (with its token), "job", "spec":
+//                                     the job's spec as the hub stores it (JobSpec::from_json
+//                                     reads it): what a remote agent runs}]}
 //   POST /api/v1/jobs/{jobId}/renew    {"token"} -> {"success", "lease": Lease}
 //   POST /api/v1/jobs/{jobId}/complete {"token", and JobCompletion::from_json's fields}
 //                                     -> {"success", "job": JobRecord}
 //   POST /api/v1/jobs/{jobId}/fail     {"token", "error", "retryable"? (default true)}
 //                                     -> {"success", "job": JobRecord}
+//   POST /api/v1/workers/{workerId}/status
+//                                     {"status": "online" | "draining" | "offline"} ->
+//                                     {"success", "worker"} (Scheduler::set_worker_status;
+//                                     offline releases the worker's leases)
+// A leased job's content (hub_link.hpp: export_job_input, store_job_output, checked in the
+// core): the attempt's lease token goes in the request header Sihlicon-Lease-Token, never in
+// the URL (URLs go to the access log); missing 400, not the job's live lease 409, another
+// worker's lease 403, a job that does not exist 404.
+//   GET  /api/v1/jobs/{jobId}/inputs/{cid}
+//                                     -> the input's DAG as a CAR v1 (Content-Type
+//                                     application/vnd.ipld.car; Sihlicon-File-Name: its
+//                                     manifest's file name when that is printable ASCII),
+//                                     exported as the job's owner; a CID that is not one of the
+//                                     job's inputDataRefs is 404 as content that does not exist
+//   POST /api/v1/jobs/{jobId}/outputs?fileName=NAME
+//                                     the file's bytes as the body -> {"success", "manifest":
+//                                     Manifest}, stored as the job's owner (its quota) named
+//                                     NAME (percent-decoded); bodies up to body_limit
 // Path parameters ({jobId}, {workerId}) are 1..128 bytes of [A-Za-z0-9._-]; any other path is
 // 404 (401 first when no live token is shown). The endpoints are one table in
 // src/server/api.hpp (RouteTable), each group registered from its own file.

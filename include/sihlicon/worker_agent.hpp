@@ -14,8 +14,14 @@
 // runs in a container (ContainerExecutor) when docker or podman is usable here, and fails with
 // a clear reason, not retried, when neither is.
 //
-// A job's private working folder holds `input/` (its inputDataRefs, fetched from the content
-// store) and `output/` (every regular file the job leaves there becomes an output CID, in
+// The hub: a Hub open in this process, or a `sihlicon serve` elsewhere; the agent asks it
+// everything through one HubLink (include/sihlicon/hub_link.hpp). A remote link verifies each
+// input's blocks against their CIDs; an input that does not verify, or that cannot be fetched
+// for a reason that may pass (the hub out of reach: Error io, busy), fails the attempt
+// retryably, so it goes to a retry; an input that is missing or unreadable fails it for good.
+//
+// A job's private working folder holds `input/` (its inputDataRefs, fetched through the
+// link) and `output/` (every regular file the job leaves there becomes an output CID, in
 // path order). The child sees SIHLICON_JOB_ID, SIHLICON_ATTEMPT, SIHLICON_INPUT_DIR,
 // SIHLICON_OUTPUT_DIR and SIHLICON_INPUTS (the input paths, one per line), plus its own `env`;
 // a container sees the folders at /input and /output. Its stdout and stderr are stored in the
@@ -64,6 +70,7 @@
 namespace sihlicon {
 
 class Hub;
+class HubLink;
 
 // The containerImage of a job that runs as a plain process on the worker.
 inline constexpr std::string_view kNativeImage = "native";
@@ -283,7 +290,8 @@ struct AgentOptions {
     // $XDG_RUNTIME_DIR, else the temp folder, removed when the agent is destroyed.
     std::filesystem::path work_root;
     // Pacing, in real time. Zero heartbeat / renewal intervals mean: the hub setting
-    // heartbeatIntervalMs when the agent is made; a third of the scheduler's lease duration.
+    // heartbeatIntervalMs when the agent starts; a third of the lease duration the hub
+    // announces then (LinkTerms).
     std::chrono::milliseconds heartbeat_interval{0};
     std::chrono::milliseconds renew_interval{0};
     std::chrono::milliseconds poll_interval{1000};  // how often idle slots ask for work
@@ -351,17 +359,26 @@ struct SIHLICON_API AgentStatus {
 
 class SIHLICON_API WorkerAgent {
   public:
-    // Prepares an agent for `hub` (which must outlive it). Detects the hardware and the
-    // executors, checks the sandbox and creates the work folder; registers nothing yet. Throws
-    // Error::invalid for bad options (slots < 1, negative intervals, a work_root inside the
-    // hub folder, an allowed command that is no program).
+    // Prepares an agent for `hub` (which must outlive it): the agent of a local hub, through
+    // make_local_hub_link(hub). Detects the hardware and the executors, checks the sandbox and
+    // creates the work folder; registers nothing yet. Throws Error::invalid for bad options
+    // (slots < 1, negative intervals, a work_root inside the hub folder, an allowed command
+    // that is no program).
     WorkerAgent(Hub& hub, AgentOptions options);
+    // The same agent over any HubLink (include/sihlicon/hub_link.hpp): a remote hub through
+    // make_remote_hub_link (`agent run --server`), whose calls may fail for a while (the agent
+    // keeps renewing its leases and retrying; a link's Error(io) is a failed call like any
+    // other). Nothing is asked of the hub before start(). Throws Error::invalid("link") for a
+    // null link, and as above.
+    WorkerAgent(std::shared_ptr<HubLink> link, AgentOptions options);
     // Stops the agent (as stop() with no grace) if it still runs.
     ~WorkerAgent();
     WorkerAgent(const WorkerAgent&) = delete;
     WorkerAgent& operator=(const WorkerAgent&) = delete;
 
-    // Registers (or re-registers) the worker with its hardware, labels and the executors it
+    // Registers (or re-registers) the worker through its link (LinkTerms: the hub's power
+    // model, heartbeat interval and lease duration, which pace the agent until its next start)
+    // with its hardware, labels and the executors it
     // really has (WorkerSpec::executors: "native" unless native_jobs is false, "container" when
     // a container executor was given or find_container_runtime found one), online, and starts
     // heartbeats, lease renewal and claiming. Throws what register_worker throws (not_found

@@ -88,8 +88,7 @@ fs::path prepare_work_root(const fs::path& requested, const fs::path& hub_direct
         root = pattern;
         created = true;
     }
-    const auto hub = normal_absolute(hub_directory);
-    if (within(normal_absolute(root), hub)) {
+    if (!hub_directory.empty() && within(normal_absolute(root), normal_absolute(hub_directory))) {
         if (created) {
             std::error_code ignored;
             fs::remove_all(root, ignored);
@@ -97,7 +96,7 @@ fs::path prepare_work_root(const fs::path& requested, const fs::path& hub_direct
         throw Error::invalid("work_root", root.string(),
                              fmt::format("is inside the hub folder {}: a job's folder must not be "
                                          "where hub.db and operator.key live",
-                                         hub.string()));
+                                         normal_absolute(hub_directory).string()));
     }
     return root;
 }

@@ -24,7 +24,8 @@ std::filesystem::path resolve_native_program(std::string_view command);
 
 // The agent's work folder: `requested` made absolute, or a new private folder (then `created`
 // is set) under $XDG_RUNTIME_DIR or the temp folder. Throws Error::invalid("work_root", ...)
-// when it is the hub folder or inside it.
+// when it is the hub folder or inside it (an empty `hub_directory`: a remote hub, no such
+// folder here).
 std::filesystem::path prepare_work_root(const std::filesystem::path& requested,
                                         const std::filesystem::path& hub_directory, bool& created);
 

@@ -4,6 +4,7 @@
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/hub.hpp>
+#include <sihlicon/hub_link.hpp>
 #include <sihlicon/settlement.hpp>
 #include <sihlicon/worker_agent.hpp>
 
@@ -106,7 +107,7 @@ struct Slot {
 };
 
 struct WorkerAgent::Impl {
-    Hub& hub;
+    std::shared_ptr<HubLink> link;
     AgentOptions options;
     HardwareInfo hardware;
     std::string worker_id;
@@ -142,7 +143,8 @@ struct WorkerAgent::Impl {
     std::optional<CpuTimes> last_cpu;
     std::optional<MeterSample> last_sample;
 
-    Impl(Hub& hub_, AgentOptions options_) : hub(hub_), options(std::move(options_)) {}
+    Impl(std::shared_ptr<HubLink> link_, AgentOptions options_)
+        : link(std::move(link_)), options(std::move(options_)) {}
     ~Impl() {
         if (owns_work_root) {
             std::error_code ignored;
@@ -202,7 +204,7 @@ struct WorkerAgent::Impl {
         }
         try {
             try {
-                hub.scheduler().heartbeat(worker_id, beat);
+                link->heartbeat(worker_id, beat);
             } catch (const Error& error) {
                 // GPU stats that do not fit the registered GPUs must not cost the heartbeat.
                 if (error.code() != ErrorCode::invalid_argument || beat.gpus.empty()) {
@@ -210,7 +212,7 @@ struct WorkerAgent::Impl {
                 }
                 event(fmt::format("GPU stats left out of a heartbeat: {}", error.what()));
                 beat.gpus.clear();
-                hub.scheduler().heartbeat(worker_id, beat);
+                link->heartbeat(worker_id, beat);
             }
         } catch (const Error& error) {
             event(fmt::format("heartbeat failed: {}", error.what()));
@@ -258,7 +260,7 @@ struct WorkerAgent::Impl {
         }
         for (auto& [slot, lease] : due) {
             try {
-                hub.scheduler().renew(lease.job_id, lease.token);
+                link->renew(lease.job_id, lease.token);
                 std::lock_guard lock(mutex);
                 slot->renewed = SteadyClock::now();
             } catch (const Error& error) {
@@ -305,7 +307,7 @@ struct WorkerAgent::Impl {
         std::vector<ClaimedJob> claimed;
         if (free > 0) {
             try {
-                claimed = hub.scheduler().claim(worker_id, free);
+                claimed = link->claim(worker_id, free);
             } catch (const Error& error) {
                 event(fmt::format("claim failed: {}", error.what()));
                 if (error.code() == ErrorCode::conflict) {
@@ -345,8 +347,8 @@ struct WorkerAgent::Impl {
             const auto& lease = slot.claimed.lease;
             event(fmt::format("job {}: agent error: {}", lease.job_id, error.what()));
             try {
-                hub.scheduler().fail(lease.job_id, lease.token,
-                                     fmt::format("agent error: {}", error.what()), true);
+                link->fail(lease.job_id, lease.token, fmt::format("agent error: {}", error.what()),
+                           true);
             } catch (const std::exception&) {
                 // The lease was lost meanwhile: the scheduler already moved the job on.
             }
@@ -376,43 +378,44 @@ struct WorkerAgent::Impl {
         return container_executor;
     }
 
-    // Fetches the inputs into input/. Returns the error text of the first that cannot be.
-    std::optional<std::string> materialise_inputs(const JobRecord& job,
-                                                  const std::filesystem::path& folder,
-                                                  std::vector<std::filesystem::path>& paths) {
-        auto& store = hub.content_store();
-        for (const auto& cid : job.spec.input_refs) {
+    // Fetches the inputs into input/ through the link (a file named as its manifest names it
+    // when that is a plain name not yet taken, else its CID). Returns the error of the first
+    // that cannot be fetched, and whether the attempt may be retried (an input that does not
+    // verify, or a hub out of reach: yes; content that is missing or unreadable: no).
+    std::optional<std::pair<std::string, bool>> materialise_inputs(
+        const ClaimedJob& claimed, const std::filesystem::path& folder,
+        std::vector<std::filesystem::path>& paths) {
+        for (const auto& cid : claimed.job.spec.input_refs) {
+            const auto fetching = folder / (".fetch-" + cid);
             try {
-                const auto manifest = store.stat(cid, job.spec.owner);
+                const auto lent = link->fetch_input(claimed, cid, fetching);
                 std::string name = cid;
-                if (manifest.file_name && plain_file_name(*manifest.file_name) &&
-                    !std::filesystem::exists(folder / *manifest.file_name)) {
-                    name = *manifest.file_name;
+                if (lent && plain_file_name(*lent) && !std::filesystem::exists(folder / *lent)) {
+                    name = *lent;
                 }
                 const auto path = folder / name;
-                std::ofstream file(path, std::ios::binary);
-                store.get(cid, job.spec.owner, [&](std::span<const std::uint8_t> bytes) {
-                    file.write(reinterpret_cast<const char*>(bytes.data()),
-                               static_cast<std::streamsize>(bytes.size()));
-                });
-                file.close();
-                if (!file) {
-                    return fmt::format("input {}: cannot write {}", cid, path.string());
-                }
+                std::filesystem::rename(fetching, path);
                 paths.push_back(path);
             } catch (const Error& error) {
-                return fmt::format("input {} cannot be fetched from the content store: {}: {}", cid,
-                                   to_string(error.code()), error.what());
+                std::error_code ignored;
+                std::filesystem::remove(fetching, ignored);
+                const bool retryable = error.code() == ErrorCode::integrity ||
+                                       error.code() == ErrorCode::io ||
+                                       error.code() == ErrorCode::busy;
+                return std::pair{fmt::format("input {} cannot be fetched from the content store: "
+                                             "{}: {}",
+                                             cid, to_string(error.code()), error.what()),
+                                 retryable};
+            } catch (const std::filesystem::filesystem_error& error) {
+                return std::pair{fmt::format("input {}: {}", cid, error.what()), true};
             }
         }
         return std::nullopt;
     }
 
-    Manifest store_file(const std::filesystem::path& path, const JobRecord& job,
+    Manifest store_file(const Slot& slot, const std::filesystem::path& path,
                         const std::string& name) {
-        PutOptions put;
-        put.file_name = name;
-        return hub.content_store().put_file(path, job.spec.owner, put);
+        return link->store_output(slot.claimed, path, name);
     }
 
     void run_attempt(Slot& slot) {
@@ -455,8 +458,8 @@ struct WorkerAgent::Impl {
             std::lock_guard lock(mutex);
             slot.executor_name = executor->name();
         }
-        if (auto missing = materialise_inputs(job, request.input_dir, request.inputs)) {
-            report_failure(slot, *missing, false);
+        if (auto missing = materialise_inputs(slot.claimed, request.input_dir, request.inputs)) {
+            report_failure(slot, missing->first, missing->second);
             return;
         }
 
@@ -509,8 +512,8 @@ struct WorkerAgent::Impl {
         if (result.term_signal) {
             metrics["signal"] = *result.term_signal;
         }
-        const auto out = store_file(request.stdout_file, job, "stdout.txt");
-        const auto err = store_file(request.stderr_file, job, "stderr.txt");
+        const auto out = store_file(slot, request.stdout_file, "stdout.txt");
+        const auto err = store_file(slot, request.stderr_file, "stderr.txt");
         metrics["stdout"] = out.content_id;
         metrics["stderr"] = err.content_id;
 
@@ -527,7 +530,7 @@ struct WorkerAgent::Impl {
         JobCompletion done;
         boost::json::object outputs;
         for (const auto& [relative, path] : output_files(request.output_dir)) {
-            const auto manifest = store_file(path, job, path.filename().string());
+            const auto manifest = store_file(slot, path, path.filename().string());
             done.output_refs.push_back(manifest.content_id);
             outputs[relative] = manifest.content_id;
         }
@@ -553,7 +556,7 @@ struct WorkerAgent::Impl {
         }
         done.metrics_json = boost::json::serialize(metrics);
         try {
-            const auto record = hub.scheduler().complete(lease.job_id, lease.token, done);
+            const auto record = link->complete(lease.job_id, lease.token, done);
             {
                 std::lock_guard lock(mutex);
                 ++completed;
@@ -595,7 +598,7 @@ struct WorkerAgent::Impl {
             message.resize(kMaxErrorText);
         }
         try {
-            const auto record = hub.scheduler().fail(lease.job_id, lease.token, message, retryable);
+            const auto record = link->fail(lease.job_id, lease.token, message, retryable);
             {
                 std::lock_guard lock(mutex);
                 ++failed;
@@ -614,9 +617,8 @@ struct WorkerAgent::Impl {
     void hand_back_attempt(Slot& slot) {
         const auto& lease = slot.claimed.lease;
         try {
-            hub.scheduler().fail(lease.job_id, lease.token,
-                                 fmt::format("handed back by worker {}: draining", worker_id),
-                                 true);
+            link->fail(lease.job_id, lease.token,
+                       fmt::format("handed back by worker {}: draining", worker_id), true);
             std::lock_guard lock(mutex);
             ++handed_back;
         } catch (const Error& error) {
@@ -636,7 +638,13 @@ struct WorkerAgent::Impl {
 };
 
 WorkerAgent::WorkerAgent(Hub& hub, AgentOptions options)
-    : impl_(std::make_unique<Impl>(hub, std::move(options))) {
+    : WorkerAgent(std::shared_ptr<HubLink>(make_local_hub_link(hub)), std::move(options)) {}
+
+WorkerAgent::WorkerAgent(std::shared_ptr<HubLink> link, AgentOptions options) {
+    if (!link) {
+        throw Error::invalid("link", "null", "an agent needs a hub link");
+    }
+    impl_ = std::make_unique<Impl>(std::move(link), std::move(options));
     auto& impl = *impl_;
     const auto& opts = impl.options;
     if (opts.slots < 1) {
@@ -656,14 +664,9 @@ WorkerAgent::WorkerAgent(Hub& hub, AgentOptions options)
     impl.policy = agent::job_policy(opts);
     // Absolute: the job's command runs with its own folder as the working directory, so a
     // relative path (a work folder given as "work") would not resolve from inside it.
-    impl.work_root = agent::prepare_work_root(opts.work_root, hub.directory(), impl.owns_work_root);
-    const auto scheduler_options = hub.scheduler().options();
-    // The hub's setting when the agent starts (a later change applies at its next start).
-    impl.heartbeat_interval = opts.heartbeat_interval.count() > 0
-                                  ? opts.heartbeat_interval
-                                  : hub.settings().heartbeat_interval;
-    impl.renew_interval = opts.renew_interval.count() > 0 ? opts.renew_interval
-                                                          : scheduler_options.lease_duration / 3;
+    impl.work_root = agent::prepare_work_root(
+        opts.work_root, impl.link->hub_directory().value_or(std::filesystem::path{}),
+        impl.owns_work_root);
     if (opts.process_executor) {
         impl.process_executor = opts.process_executor;
     } else {
@@ -683,8 +686,7 @@ WorkerAgent::WorkerAgent(Hub& hub, AgentOptions options)
     }
     if (RaplPowerMeter::available(opts.rapl)) {
         try {
-            impl.rapl = std::make_unique<RaplPowerMeter>(
-                std::shared_ptr<const Clock>(&hub.clock(), [](const Clock*) {}), opts.rapl);
+            impl.rapl = std::make_unique<RaplPowerMeter>(impl.link->clock(), opts.rapl);
         } catch (const Error&) {
             impl.rapl.reset();
         }
@@ -705,8 +707,6 @@ WorkerRecord WorkerAgent::start() {
                         "state");
         }
     }
-    const auto site = impl.hub.scheduler().hub(impl.options.hub_id);
-    impl.model = PowerModel{site.spec.watts_per_core, site.spec.watts_per_gpu};
     WorkerSpec spec;
     spec.id = impl.worker_id;
     spec.hub_id = impl.options.hub_id;
@@ -731,7 +731,15 @@ WorkerRecord WorkerAgent::start() {
     if (impl.container_executor) {
         spec.executors.emplace_back("container");
     }
-    auto record = impl.hub.scheduler().register_worker(spec);
+    const auto terms = impl.link->register_worker(spec);
+    impl.model = terms.power_model;
+    // The hub's terms when the agent starts (a later change applies at its next start).
+    impl.heartbeat_interval = impl.options.heartbeat_interval.count() > 0
+                                  ? impl.options.heartbeat_interval
+                                  : terms.heartbeat_interval;
+    impl.renew_interval = impl.options.renew_interval.count() > 0
+                              ? impl.options.renew_interval
+                              : std::max(milliseconds{1}, terms.lease_duration / 3);
     std::filesystem::create_directories(impl.work_root);
     if (impl.native_problem) {
         impl.event(fmt::format("agent {}: native jobs will be refused: {}", impl.worker_id,
@@ -745,7 +753,7 @@ WorkerRecord WorkerAgent::start() {
     impl.set_state(AgentState::running);
     impl.send_heartbeat();
     impl.control = std::jthread([&impl](std::stop_token stop) { impl.control_loop(stop); });
-    return record;
+    return terms.worker;
 }
 
 std::int64_t WorkerAgent::drain(std::chrono::milliseconds grace) {
@@ -758,7 +766,7 @@ std::int64_t WorkerAgent::drain(std::chrono::milliseconds grace) {
     }
     impl.set_state(AgentState::draining);
     try {
-        impl.hub.scheduler().set_worker_status(impl.worker_id, WorkerStatus::draining);
+        impl.link->set_worker_status(impl.worker_id, WorkerStatus::draining);
     } catch (const Error& error) {
         impl.event(fmt::format("cannot mark {} draining: {}", impl.worker_id, error.what()));
     }
@@ -794,7 +802,7 @@ void WorkerAgent::stop(std::chrono::milliseconds grace) noexcept {
             impl.control.join();
         }
         impl.reap();
-        impl.hub.scheduler().set_worker_status(impl.worker_id, WorkerStatus::offline);
+        impl.link->set_worker_status(impl.worker_id, WorkerStatus::offline);
     } catch (const std::exception& error) {
         impl.event(fmt::format("stopping {}: {}", impl.worker_id, error.what()));
     }

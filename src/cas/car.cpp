@@ -97,27 +97,6 @@ class SourceReader {
     bool ended_ = false;
 };
 
-// The length of the CID at the start of a section.
-std::size_t cid_length(std::span<const std::uint8_t> section) {
-    if (section.size() >= 34 && section[0] == 0x12 && section[1] == 0x20) {
-        return 34;
-    }
-    std::size_t position = 0;
-    for (int field = 0; field < 4; ++field) {  // version, codec, hash code, digest length
-        const auto value = cid::read_varint(section, position);
-        if (!value) {
-            malformed("a section starts with a malformed CID");
-        }
-        if (field == 3) {
-            if (*value > section.size() - position) {
-                malformed("a section's CID is truncated");
-            }
-            return position + static_cast<std::size_t>(*value);
-        }
-    }
-    return position;
-}
-
 // What an import learnt of one block of the CAR: its shape for the size check, or why it
 // cannot belong to a file DAG (a dag-pb block that is not a UnixFS file node, which refuses
 // the import only if a root reaches it).
@@ -141,7 +120,12 @@ CarIndex read_sections(SourceReader& reader, BlobBackend::Batch& batch) {
         }
         section.resize(static_cast<std::size_t>(size));
         reader.read(section);
-        const std::size_t length = cid_length(section);
+        std::size_t length = 0;
+        try {
+            length = cas::car_section_cid_length(section);
+        } catch (const Error& error) {
+            malformed(error.what());
+        }
         Cid cid;
         try {
             cid = Cid::from_bytes(std::span(section).first(length), "block").to_v1();

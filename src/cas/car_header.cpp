@@ -222,4 +222,27 @@ std::vector<Cid> parse_car_header(std::span<const std::uint8_t> header) {
     return std::move(*roots);
 }
 
+std::size_t car_section_cid_length(std::span<const std::uint8_t> section) {
+    const auto malformed = [](std::string_view problem) {
+        return Error::invalid("car", "", problem);
+    };
+    if (section.size() >= 34 && section[0] == 0x12 && section[1] == 0x20) {
+        return 34;
+    }
+    std::size_t position = 0;
+    for (int field = 0; field < 4; ++field) {  // version, codec, hash code, digest length
+        const auto value = cid::read_varint(section, position);
+        if (!value) {
+            throw malformed("a section starts with a malformed CID");
+        }
+        if (field == 3) {
+            if (*value > section.size() - position) {
+                throw malformed("a section's CID is truncated");
+            }
+            return position + static_cast<std::size_t>(*value);
+        }
+    }
+    return position;
+}
+
 }  // namespace sihlicon::cas

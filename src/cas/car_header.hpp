@@ -29,4 +29,9 @@ std::vector<std::uint8_t> encode_car_header(std::span<const Cid> roots);
 // trailing bytes.
 std::vector<Cid> parse_car_header(std::span<const std::uint8_t> header);
 
+// The length of the binary CID at the start of a CAR section (a CIDv0's 34 bytes, or a
+// CIDv1's version, codec, hash code, digest length and digest). Throws Error(invalid_argument),
+// field "car", for a malformed or truncated CID.
+std::size_t car_section_cid_length(std::span<const std::uint8_t> section);
+
 }  // namespace sihlicon::cas

@@ -4,10 +4,21 @@
 // and plain event lines otherwise, until SIGINT or SIGTERM (or, with --once, until no work is
 // left). Native jobs run sandboxed (bubblewrap) unless --unsandboxed-native; --no-native and
 // --allow-command CMD restrict what this machine runs (see AgentOptions).
+//
+// The hub: `--hub DIR` (a hub folder on this machine), or `--server URL` (a `sihlicon serve`
+// elsewhere, through make_remote_hub_link) with an API token: --token-file F (the file's
+// first line; keeps the token out of the process list and shell history), else --token T
+// (visible to other users through the process list: for tests), else the environment
+// variable SIHLICON_TOKEN. --ca-file F trusts F's certificates for an https server (a
+// self-signed test certificate). With --server, --hub and $SIHLICON_HUB are not used,
+// --hub-id is required, and a worker token
+// acts only for its own worker: give that worker's id with --worker-id.
 #include "cli/command.hpp"
 
 #include <sihlicon/crypto.hpp>
 #include <sihlicon/error.hpp>
+#include <sihlicon/hub.hpp>
+#include <sihlicon/hub_link.hpp>
 #include <sihlicon/text.hpp>
 #include <sihlicon/worker_agent.hpp>
 
@@ -19,6 +30,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -70,6 +83,33 @@ std::string site_of(Hub& hub, const po::variables_map& values) {
     return sites.front().spec.id;
 }
 
+// The token of --server: --token-file, else --token (not both), else $SIHLICON_TOKEN.
+std::string token_of(const po::variables_map& values) {
+    const char* environment = std::getenv("SIHLICON_TOKEN");
+    if (values.count("token-file") && values.count("token")) {
+        throw UsageError{"give the token with --token-file or --token, not both"};
+    }
+    if (values.count("token-file")) {
+        const auto path = values["token-file"].as<std::string>();
+        std::ifstream file(path);
+        std::string line;
+        if (!file || !std::getline(file, line)) {
+            throw UsageError{fmt::format("cannot read a token from {}", path)};
+        }
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+            line.pop_back();
+        }
+        return line;
+    }
+    if (values.count("token")) {
+        return values["token"].as<std::string>();
+    }
+    if (environment != nullptr && *environment != '\0') {
+        return environment;
+    }
+    throw UsageError{"--server needs a token: --token-file F, $SIHLICON_TOKEN or --token T"};
+}
+
 int agent_run(const Context& context) {
     po::options_description options("agent run");
     options.add_options()("hub-id", po::value<std::string>(), "the site (hub id) of this machine")(
@@ -91,15 +131,42 @@ int agent_run(const Context& context) {
         "completion is signed with it, as hubs with requireWorkerSignatures ask")(
         "drain-seconds", po::value<std::int64_t>()->default_value(30),
         "on a stop: how long running jobs may finish before they are handed back")(
-        "once", "stop as soon as no job is left to run");
+        "once", "stop as soon as no job is left to run")(
+        "server", po::value<std::string>(),
+        "a remote hub: http(s)://HOST:PORT of a `sihlicon serve` (instead of --hub DIR)")(
+        "token-file", po::value<std::string>(), "--server: a file whose first line is the token")(
+        "token", po::value<std::string>(),
+        "--server: the API token (else $SIHLICON_TOKEN; visible in the process list)")(
+        "ca-file", po::value<std::string>(), "--server: PEM certificates to trust for https");
     const auto values = parse_arguments(context, options, {});
     if (values["poll-ms"].as<std::int64_t>() < 1 ||
         values["drain-seconds"].as<std::int64_t>() < 0) {
         throw UsageError{"--poll-ms must be at least 1 and --drain-seconds not negative"};
     }
-    auto hub = open_hub(context);
+    const bool remote = values.count("server") > 0;
+    if (!remote &&
+        (values.count("token") || values.count("token-file") || values.count("ca-file"))) {
+        throw UsageError{"--token, --token-file and --ca-file go with --server"};
+    }
+    if (remote && !values.count("hub-id")) {
+        throw UsageError{"--server needs --hub-id (the site of this machine)"};
+    }
+    std::optional<Hub> hub;
+    std::shared_ptr<HubLink> link;
+    if (remote) {
+        RemoteHubOptions remote_options;
+        remote_options.url = values["server"].as<std::string>();
+        remote_options.token = token_of(values);
+        if (values.count("ca-file")) {
+            remote_options.ca_file = values["ca-file"].as<std::string>();
+        }
+        link = make_remote_hub_link(std::move(remote_options));
+    } else {
+        hub.emplace(open_hub(context));
+        link = make_local_hub_link(*hub);
+    }
     AgentOptions agent_options;
-    agent_options.hub_id = site_of(hub, values);
+    agent_options.hub_id = remote ? values["hub-id"].as<std::string>() : site_of(*hub, values);
     if (values.count("worker-id")) {
         agent_options.worker_id = values["worker-id"].as<std::string>();
     }
@@ -131,7 +198,7 @@ int agent_run(const Context& context) {
         std::cout << (terminal ? "\r\033[K" : "") << printable(line) << std::endl;
     };
     install_stop_handlers();
-    WorkerAgent agent(hub, agent_options);
+    WorkerAgent agent(link, agent_options);
     agent.start();
     const bool once = values.count("once") > 0;
     while (g_stop_signal.load() == 0) {
@@ -163,7 +230,8 @@ int agent_run(const Context& context) {
 void add_agent_commands(std::vector<Command>& commands) {
     commands.push_back({"agent run",
                         "run this machine's worker agent in the foreground (--slots N, --once, "
-                        "--no-native, --allow-command CMD, --worker-key-file F)",
+                        "--no-native, --allow-command CMD, --worker-key-file F; a remote hub: "
+                        "--server URL --token-file F [--ca-file F])",
                         agent_run});
 }
 

@@ -1044,6 +1044,20 @@ Lease Scheduler::renew(std::string_view job_id, std::string_view token) {
     });
 }
 
+JobRecord Scheduler::check_lease(std::string_view job_id, std::string_view token) const {
+    const auto now = impl_->core.now();
+    return impl_->core.database->read([&](store::Transaction& tx) {
+        auto row = scheduler::load_job(tx, job_id, "jobId");
+        Impl::require_lease(lease_state_of(row), job_id, token);
+        if (!row.record.lease_expires_at || *row.record.lease_expires_at <= now) {
+            throw Error(ErrorCode::conflict,
+                        fmt::format("job {}: the lease of this token has expired", job_id),
+                        "token");
+        }
+        return std::move(row.record);
+    });
+}
+
 // ---- ending attempts ----------------------------------------------------------------------
 
 JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::string_view token,

@@ -68,6 +68,25 @@ JobCompletion JobCompletion::from_json(std::string_view json) {
     return completion;
 }
 
+std::string JobCompletion::to_json() const {
+    boost::json::object object{{"outputDataRefs", json::string_array(output_refs)},
+                               {"energySource", to_string(energy_source)},
+                               {"metrics", json::parse(metrics_json)}};
+    if (energy) {
+        object["energyMwh"] = energy->mwh();
+    }
+    if (result_hash) {
+        object["resultHash"] = *result_hash;
+    }
+    if (proof_of_execution) {
+        object["proofOfExecution"] = *proof_of_execution;
+    }
+    if (worker_signature) {
+        object["workerSignature"] = *worker_signature;
+    }
+    return json::serialize(object);
+}
+
 HubSpec HubSpec::from_json(std::string_view json) {
     const auto value = json::parse(json);
     json::ObjectReader reader(value, "");
@@ -165,6 +184,39 @@ Heartbeat Heartbeat::from_json(std::string_view json) {
     }
     reader.finish();
     return beat;
+}
+
+std::string WorkerSpec::to_json() const {
+    boost::json::array gpu_array;
+    for (const auto& gpu : gpus) {
+        gpu_array.push_back(
+            boost::json::object{{"model", gpu.model}, {"vram", std::to_string(gpu.vram_bytes)}});
+    }
+    boost::json::object labels_object;
+    for (const auto& [name, value] : labels) {
+        labels_object[name] = value;
+    }
+    boost::json::object object{{"hubId", hub_id},
+                               {"cpu", std::to_string(cpu_millicores) + "m"},
+                               {"memory", std::to_string(memory_bytes)},
+                               {"gpus", std::move(gpu_array)},
+                               {"labels", std::move(labels_object)},
+                               {"executors", json::string_array(executors)}};
+    if (!id.empty()) {
+        object["workerId"] = id;
+    }
+    return json::serialize(object);
+}
+
+std::string Heartbeat::to_json() const {
+    boost::json::array gpu_array;
+    for (const auto& gpu : gpus) {
+        gpu_array.push_back(boost::json::object{{"utilisationPpm", gpu.utilisation_ppm},
+                                                {"vramUsed", gpu.vram_used_bytes}});
+    }
+    return json::serialize(boost::json::object{{"utilisationPpm", utilisation_ppm},
+                                               {"powerDrawW", power_draw_w},
+                                               {"gpus", std::move(gpu_array)}});
 }
 
 std::string Lease::to_json() const {

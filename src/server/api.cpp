@@ -392,6 +392,7 @@ Response Api::handle(const Admission& admission, std::string_view target,
         request.params = &admission.params;
         request.target = target;
         request.body = body;
+        request.lease_token = admission.lease_token;
         request.hub = hub_;
         return admission.route->handler(request);
     } catch (const Error& error) {

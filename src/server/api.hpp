@@ -42,6 +42,8 @@ struct Request {
     const std::map<std::string, std::string, std::less<>>* params = nullptr;
     std::string_view target;  // path and query, for query_of()
     std::string_view body;
+    // The Sihlicon-Lease-Token header (hub_link.hpp's kLeaseTokenHeader); empty when absent.
+    std::string_view lease_token;
     Hub* hub = nullptr;
 
     // The path parameter `name` (a name of the route's pattern).
@@ -86,6 +88,7 @@ struct Admission {
     const Route* route = nullptr;      // the endpoint (null when refused for no route)
     std::map<std::string, std::string, std::less<>> params;  // the pattern's {param}s
     std::string method;                                      // "GET", "POST", ...
+    std::string lease_token;  // the Sihlicon-Lease-Token header, set by the connection
     // Set when the request is refused before its body (401, 403, 404, 405).
     std::optional<Response> refusal;
 };

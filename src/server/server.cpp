@@ -203,6 +203,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         }
         admission_ = server_.api.admit(method_, target_, request[http::field::authorization],
                                        request[http::field::cookie]);
+        admission_.lease_token = std::string(request["Sihlicon-Lease-Token"]);
         if (admission_.refusal) {
             return respond(std::move(*admission_.refusal),
                            parser_->is_done() && request.keep_alive());

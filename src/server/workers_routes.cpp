@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The workers API of seed-swarmos-backend.md (server/api.hpp's route table; server.hpp lists
-// the endpoints): register, heartbeat, claim, renew, complete, fail, over the Scheduler.
+// the endpoints): register, heartbeat, claim, renew, complete, fail and a worker's status,
+// over the Scheduler; a leased job's inputs and outputs, over hub_link.hpp's lease-checked
+// content functions (what a remote WorkerAgent needs).
 //
 // Who may act: worker and operator tokens. A worker token acts only as its bound worker: a
 // {workerId} in the path is checked by Api::admit (one place for every such route); register
 // checks the body's workerId; renew, complete and fail check the job's record (the lease
-// token proves the attempt, the record says whose attempt it is).
+// token proves the attempt, the record says whose attempt it is); inputs and outputs are
+// checked by the core (require_job_lease: the header's token is the job's live lease, held by
+// the token's worker).
 #include "server/api.hpp"
 
 #include "core/json.hpp"
 #include "scheduler/job_spec.hpp"
+
+#include <sihlicon/hub_link.hpp>
 
 #include <sihlicon/hub.hpp>
 #include <sihlicon/scheduler.hpp>
@@ -19,7 +25,9 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <span>
 
 namespace sihlicon::server {
 
@@ -44,8 +52,12 @@ Response register_worker(const Request& request) {
                         "workerId");
         }
     }
-    const auto worker = request.hub->scheduler().register_worker(spec);
-    return {200, success_with("worker", worker.to_json()), {}};
+    // The terms the agent paces itself by are the local link's (one rule for both links).
+    const auto terms = make_local_hub_link(*request.hub)->register_worker(spec);
+    return {200,
+            fmt::format(R"({{"success":true,"worker":{},"terms":{}}})", terms.worker.to_json(),
+                        terms.to_json()),
+            {}};
 }
 
 Response heartbeat(const Request& request) {
@@ -63,7 +75,17 @@ Response claim(const Request& request) {
     const auto max = reader.optional_int64("max", INT64_MIN, INT64_MAX).value_or(1);
     reader.finish();
     const auto claims = request.hub->scheduler().claim(request.param("workerId"), max);
-    return {200, success_with("claims", json::join_array(claims)), {}};
+    // Each claim with its job's spec (the stored form JobSpec::from_json reads): what a remote
+    // agent runs.
+    std::vector<std::string> items;
+    items.reserve(claims.size());
+    for (const auto& claimed : claims) {
+        auto text = claimed.to_json();
+        text.pop_back();
+        text += R"(,"spec":)" + scheduler::to_stored_json(claimed.job.spec) + "}";
+        items.push_back(std::move(text));
+    }
+    return {200, success_with("claims", "[" + fmt::format("{}", fmt::join(items, ",")) + "]"), {}};
 }
 
 // For a worker token: the job's attempt, when one is held, must be its bound worker's. A job
@@ -118,6 +140,67 @@ Response fail(const Request& request) {
     return {200, success_with("job", job.to_json()), {}};
 }
 
+Response set_status(const Request& request) {
+    query_of(request.target, {});
+    const auto value = json::parse(request.body);
+    json::ObjectReader reader(value, "");
+    const auto text = reader.required_string("status", 32);
+    reader.finish();
+    // busy is refused by the scheduler (it sets it, not a worker).
+    const auto status = parse_worker_status(text, "status");
+    const auto worker =
+        request.hub->scheduler().set_worker_status(request.param("workerId"), status);
+    return {200, success_with("worker", worker.to_json()), {}};
+}
+
+// Who acts on a leased job's content: the lease token of the header, and the worker a worker
+// token is bound to (the core checks both: require_job_lease).
+JobContentAccess content_access(const Request& request) {
+    if (request.lease_token.empty() || request.lease_token.size() > kMaxLeaseTokenBytes) {
+        throw Error::invalid(kLeaseTokenHeader, "", "is required (the attempt's lease token)");
+    }
+    JobContentAccess access;
+    access.job_id = request.param("jobId");
+    access.lease_token = std::string(request.lease_token);
+    if (request.identity->role == Role::worker) {
+        access.acting_worker = request.identity->worker_id;
+    }
+    return access;
+}
+
+// A file name as a header value: only printable ASCII is sent (else none).
+bool header_safe(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+Response input(const Request& request) {
+    query_of(request.target, {});
+    std::string car;
+    const auto manifest =
+        export_job_input(*request.hub, content_access(request), request.param("cid"),
+                         [&](std::span<const std::uint8_t> bytes) {
+                             car.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+                         });
+    Response response{200, std::move(car), {{"Content-Type", "application/vnd.ipld.car"}}};
+    if (manifest.file_name && header_safe(*manifest.file_name)) {
+        response.headers.emplace_back("Sihlicon-File-Name", *manifest.file_name);
+    }
+    return response;
+}
+
+Response output(const Request& request) {
+    const auto query = query_of(request.target, {"fileName"});
+    const auto name = query.find("fileName");
+    if (name == query.end()) {
+        throw Error::invalid("fileName", "", "is required");
+    }
+    const auto& body = request.body;
+    const auto manifest = store_job_output(
+        *request.hub, content_access(request),
+        std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), name->second);
+    return {200, success_with("manifest", manifest.to_json()), {}};
+}
+
 }  // namespace
 
 void add_workers_routes(RouteTable& table, Hub& /*hub*/) {
@@ -128,6 +211,10 @@ void add_workers_routes(RouteTable& table, Hub& /*hub*/) {
     table.add({"POST", "/api/v1/jobs/{jobId}/renew", false, kWorkersAndOperators, renew});
     table.add({"POST", "/api/v1/jobs/{jobId}/complete", false, kWorkersAndOperators, complete});
     table.add({"POST", "/api/v1/jobs/{jobId}/fail", false, kWorkersAndOperators, fail});
+    table.add(
+        {"POST", "/api/v1/workers/{workerId}/status", false, kWorkersAndOperators, set_status});
+    table.add({"GET", "/api/v1/jobs/{jobId}/inputs/{cid}", false, kWorkersAndOperators, input});
+    table.add({"POST", "/api/v1/jobs/{jobId}/outputs", false, kWorkersAndOperators, output});
 }
 
 }  // namespace sihlicon::server

@@ -114,4 +114,33 @@ check "the error names work_root" grep -q 'work_root.*inside the hub folder' <<<
 out=$("$sihlicon" agent run --slots 0 2>&1); rc=$?
 check "agent run --slots 0 exits 1" test "$rc" -eq 1
 check "the error names slots" grep -q 'slots' <<<"$out"
+
+# --server: the same agent against `sihlicon serve`, its worker token read from a file.
+wtoken=$(json_field token "$("$sihlicon" --json token create bee-remote --role worker --worker-id bee-remote)")
+printf '%s\n' "$wtoken" >"$work/worker.token"
+chmod 600 "$work/worker.token"
+"$sihlicon" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
+server=$!
+for _ in $(seq 400); do
+  grep -q '^listening on' "$work/serve.out" && break
+  sleep 0.05
+done
+port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+remote=$(json_field jobId "$("$sihlicon" --json job submit "@$work/job.json" --owner ann)")
+out=$(env -u SIHLICON_HUB "$sihlicon" agent run --server "http://127.0.0.1:$port" \
+  --token-file "$work/worker.token" --hub-id pool --worker-id bee-remote --poll-ms 20 --once 2>&1); rc=$?
+check "agent run --server exits 0" test "$rc" -eq 0
+check "the remote agent completes the job" grep -q "job $remote attempt 1 completed" <<<"$out"
+out=$("$sihlicon" --json job show "$remote")
+check "the remote job's output is the sha256sum line" grep -q "$sum_cid" <<<"$out"
+out=$(env -u SIHLICON_HUB "$sihlicon" agent run --server "http://127.0.0.1:$port" \
+  --hub-id pool --once 2>&1); rc=$?
+check "--server without a token is a usage error" test "$rc" -eq 2
+out=$(env -u SIHLICON_HUB "$sihlicon" agent run --server "http://127.0.0.1:$port" \
+  --token-file "$work/worker.token" --hub-id pool --worker-id bee-other --once 2>&1); rc=$?
+check "a worker token for another worker is refused" test "$rc" -ne 0
+check "the refusal says so" grep -q "registers only worker 'bee-remote'" <<<"$out"
+check "the token never shows" test "$(grep -c "${wtoken#sih_}" <<<"$out")" -eq 0
+kill -TERM "$server"
+wait "$server"
 finish "agent cli"
