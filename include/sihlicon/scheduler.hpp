@@ -539,7 +539,11 @@ class SIHLICON_API Scheduler {
     // repeating an accepted completion with the same token and payload returns the job.
     JobRecord complete(std::string_view job_id, std::string_view token,
                        const JobCompletion& completion);
-    // Completes many attempts in one transaction; all or none.
+    // Completes many attempts in one transaction; all or none. A lease whose worker_id is set
+    // (a claim's lease is) is also checked against the job's running attempt: another worker's
+    // attempt throws permission_denied ("the lease belongs to another worker"; nothing
+    // changes), so a caller acting for one worker (the server's batch completion) cannot end
+    // another's. A lease with an empty worker_id is checked by its token only.
     std::vector<JobRecord> complete_many(
         const std::vector<std::pair<Lease, JobCompletion>>& completions);
     // Fails the attempt: retried after back-off while attempts remain and `retryable`, else

@@ -285,6 +285,10 @@ struct Scheduler::Impl {
                        detail::JobHeatBatch& heat_batch);
     LeaseState require_lease(Moves& moves, std::string_view job_id, std::string_view token);
     // The same check of a state already read.
+    // A lease that names its worker: the job's running attempt, if any, must be that worker's
+    // (permission_denied "the lease belongs to another worker" otherwise). A job no worker
+    // holds leaves a stale token to require_lease's conflict.
+    void require_lease_holder(Moves& moves, const Lease& lease);
     static LeaseState require_lease(LeaseState state, std::string_view job_id,
                                     std::string_view token);
 };
@@ -1021,6 +1025,13 @@ LeaseState Scheduler::Impl::require_lease(Moves& moves, std::string_view job_id,
     return require_lease(lease_state(moves.tx, job_id), job_id, token);
 }
 
+void Scheduler::Impl::require_lease_holder(Moves& moves, const Lease& lease) {
+    const auto state = lease_state(moves.tx, lease.job_id);
+    if (state.status == JobStatus::running && state.worker_id != lease.worker_id) {
+        throw Error(ErrorCode::permission_denied, "the lease belongs to another worker", "jobId");
+    }
+}
+
 LeaseState Scheduler::Impl::require_lease(LeaseState state, std::string_view job_id,
                                           std::string_view token) {
     if (state.status != JobStatus::running || state.token != token) {
@@ -1151,6 +1162,9 @@ std::vector<JobRecord> Scheduler::complete_many(
         std::vector<JobRecord> jobs;
         for (std::size_t i = 0; i < completions.size(); ++i) {
             const auto& [lease, completion] = completions[i];
+            if (!lease.worker_id.empty()) {
+                impl_->require_lease_holder(moves, lease);
+            }
             jobs.push_back(
                 impl_->complete(moves, lease.job_id, lease.token, completion, digests[i], heat));
         }

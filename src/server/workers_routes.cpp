@@ -125,6 +125,43 @@ Response complete(const Request& request) {
     return {200, success_with("job", job.to_json()), {}};
 }
 
+// The most completions one batch request may carry (the body limit bounds it too).
+constexpr std::size_t kMaxBatchCompletions = 1000;
+
+// Completes many of the worker's attempts in one transaction (Scheduler::complete_many): each
+// lease names the path's worker, so the core refuses another worker's attempt (403); a stale
+// token anywhere refuses the whole batch (409, nothing changes) and the worker may then
+// complete the others one by one. Resending an accepted batch returns the same jobs.
+Response complete_batch(const Request& request) {
+    query_of(request.target, {});
+    const auto value = json::parse(request.body);
+    json::ObjectReader reader(value, "");
+    const auto* list = reader.optional_value("completions");
+    reader.finish();
+    if (list == nullptr || !list->is_array()) {
+        throw Error::invalid("completions", "", "is required: an array of completions");
+    }
+    const auto& items = list->as_array();
+    if (items.empty() || items.size() > kMaxBatchCompletions) {
+        throw Error::invalid("completions", std::to_string(items.size()),
+                             fmt::format("must hold 1 to {} completions", kMaxBatchCompletions));
+    }
+    std::vector<std::pair<Lease, JobCompletion>> completions;
+    completions.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        json::ObjectReader item(items[i], fmt::format("completions[{}]", i));
+        Lease lease;
+        lease.job_id = item.required_string("jobId", kMaxLeaseTokenBytes);
+        lease.token = item.required_string("token", kMaxLeaseTokenBytes);
+        lease.worker_id = request.param("workerId");
+        auto completion = scheduler::completion_from(item);
+        item.finish();
+        completions.emplace_back(std::move(lease), std::move(completion));
+    }
+    const auto jobs = request.hub->scheduler().complete_many(completions);
+    return {200, success_with("jobs", json::join_array(jobs)), {}};
+}
+
 Response fail(const Request& request) {
     query_of(request.target, {});
     const auto value = json::parse(request.body);
@@ -211,6 +248,8 @@ void add_workers_routes(RouteTable& table, Hub& /*hub*/) {
     table.add({"POST", "/api/v1/jobs/{jobId}/renew", false, kWorkersAndOperators, renew});
     table.add({"POST", "/api/v1/jobs/{jobId}/complete", false, kWorkersAndOperators, complete});
     table.add({"POST", "/api/v1/jobs/{jobId}/fail", false, kWorkersAndOperators, fail});
+    table.add({"POST", "/api/v1/workers/{workerId}/complete", false, kWorkersAndOperators,
+               complete_batch});
     table.add(
         {"POST", "/api/v1/workers/{workerId}/status", false, kWorkersAndOperators, set_status});
     table.add({"GET", "/api/v1/jobs/{jobId}/inputs/{cid}", false, kWorkersAndOperators, input});
