@@ -292,9 +292,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         if (const auto length = parser_->content_length(); length && *length > limit) {
             return respond(too_large(limit), false);
         }
-        if (parser_->is_done()) {  // no body
+        if (parser_->is_done()) {  // no body (a streaming route gets an empty spool file)
+            std::shared_ptr<server::SpoolFile> empty;
+            if (streaming) {
+                try {
+                    empty = server::SpoolFile::create(server_.options.spool_directory);
+                } catch (const Error& error) {
+                    return respond(server::response_for(error), false);
+                }
+            }
             return respond(server_.api.handle(admission_, target_,
-                                              request[http::field::content_type], {}, nullptr),
+                                              request[http::field::content_type], {}, empty.get()),
                            request.keep_alive());
         }
         const bool expects_continue = beast::iequals(request[http::field::expect], "100-continue");

@@ -38,6 +38,7 @@ boost::json::object json_of(const HttpResponse& response) {
 
 // A 400 naming `field` in its details.
 void check_refused(const HttpResponse& response, std::string_view field) {
+    CAPTURE(response.body);
     CHECK(response.status == 400);
     const auto body = json_of(response);
     CHECK(body.at("details").at("field").as_string() == field);
@@ -183,6 +184,9 @@ TEST_CASE("malformed multipart uploads are 400 naming the field and store nothin
             "body");
         check_refused(f.send(upload_request(f.ann, form_part("file", "one", "a"))), "body");
     }
+    SUBCASE("an empty body") {
+        check_refused(f.send(upload_request(f.ann, "")), "body");
+    }
     SUBCASE("a part without a name") {
         check_refused(
             f.send(upload_request(f.ann, "--" + std::string(sihlicon::testing::kBoundary) +
@@ -269,4 +273,18 @@ TEST_CASE("an upload over the owner's quota is 429 with Retry-After and stores n
     CHECK(refused.status == 429);
     CHECK_FALSE(refused.header("retry-after").empty());
     CHECK(f.hub.content_store().list("ann").empty());
+}
+
+TEST_CASE("the upload limit and the spool folder are checked before anything listens") {
+    sihlicon::testing::TempDir dir;
+    auto hub = sihlicon::Hub::open(dir.path());
+    ServerOptions zero;
+    zero.upload_limit = 0;
+    CHECK(error_from([&] { sihlicon::Server server(hub, zero); }).field() == "uploadLimit");
+    ServerOptions missing;
+    missing.spool_directory = dir / "no-such-folder";
+    CHECK(error_from([&] { sihlicon::Server server(hub, missing); }).field() == "spoolDirectory");
+    ServerOptions a_file;
+    a_file.spool_directory = dir / "hub.db";
+    CHECK(error_from([&] { sihlicon::Server server(hub, a_file); }).field() == "spoolDirectory");
 }
