@@ -65,7 +65,10 @@
 // Order of checks for each request: the header is read (at most header_limit bytes), the
 // token is authenticated, the route and role are checked, the declared body size is checked
 // against body_limit (upload_limit for a streaming route), and only then is the body read
-// (chunked bodies are accepted and limited as they arrive).
+// (chunked bodies are accepted and limited as they arrive). A request with a body refused
+// before the body is read is answered at once and its connection closed, so a client that
+// announces a huge body never gets to send it. So do 400, 413 and 503 answers; the others keep
+// the connection open when the client asks for keep-alive.
 //
 // Streamed bodies: the body of a streaming route (POST /api/storage) is never held in memory.
 // It is written, as it arrives, to an unlinked file in spool_directory (O_TMPFILE, or a file
@@ -74,10 +77,7 @@
 // must bring at least 64 KiB per read_timeout (its deadline moves on with each 64 KiB), so a
 // large upload is not held to one read_timeout while a trickling client still is. A large
 // response (content a handler produces, e.g. a CAR) is spooled the same way and sent in
-// chunks with its Content-Length, write_timeout applying to each chunk. A request with a body refused before the body is read is answered
-// at once and its connection closed, so a client that announces a huge body never gets to send
-// it. So do 400, 413 and 503 answers; the others keep the connection open when the client
-// asks for keep-alive.
+// chunks with its Content-Length, write_timeout applying to each chunk.
 //
 // Connections: HTTP/1.1 keep-alive; at most max_connections at once (each one beyond gets
 // 503 and is closed); each waits at most idle_timeout for the first byte of its next request,
