@@ -4,6 +4,7 @@
 // Boost.Beast and Asio. The only file of the library that includes Beast; what a request
 // means is decided by server/api.hpp.
 #include "server/api.hpp"
+#include "server/spool_body.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/hub.hpp>
@@ -52,77 +53,6 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // moves on each time they have arrived (a whole 4 GiB upload is not held to one read_timeout,
 // a client trickling bytes still is).
 constexpr std::uint64_t kProgressBytes = 64 * 1024;
-// The most read from a spool file at once when sending it.
-constexpr std::size_t kSendChunk = 64 * 1024;
-
-// A Beast body held in a spool file (server/spool.hpp): a request body is appended to it as it
-// arrives; a response body is sent from it in chunks.
-struct SpoolBody {
-    using value_type = std::shared_ptr<const server::SpoolFile>;
-
-    static std::uint64_t size(const value_type& body) { return body ? body->size() : 0; }
-
-    class reader {
-      public:
-        template <bool isRequest, class Fields>
-        reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
-        void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
-        template <class ConstBufferSequence>
-        std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
-            std::size_t count = 0;
-            try {
-                // The session made the file; only it appends (const for the response's sake).
-                auto& file = const_cast<server::SpoolFile&>(*body_);
-                for (const auto buffer : beast::buffers_range_ref(buffers)) {
-                    file.append({static_cast<const std::uint8_t*>(buffer.data()), buffer.size()});
-                    count += buffer.size();
-                }
-                ec = {};
-            } catch (...) {
-                ec = make_error_code(beast::errc::io_error);
-            }
-            return count;
-        }
-        void finish(beast::error_code& ec) { ec = {}; }
-
-      private:
-        value_type& body_;
-    };
-
-    class writer {
-      public:
-        using const_buffers_type = net::const_buffer;
-        template <bool isRequest, class Fields>
-        writer(const http::header<isRequest, Fields>&, const value_type& body)
-            : body_(body), chunk_(kSendChunk) {}
-        void init(beast::error_code& ec) { ec = {}; }
-        boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
-            const auto total = size(body_);
-            if (offset_ >= total) {
-                ec = {};
-                return boost::none;
-            }
-            std::size_t got = 0;
-            try {
-                got = body_->read_at(offset_, chunk_);
-            } catch (...) {
-                got = 0;
-            }
-            if (got == 0) {  // unreadable, or shorter than its Content-Length
-                ec = make_error_code(beast::errc::io_error);
-                return boost::none;
-            }
-            ec = {};
-            offset_ += got;
-            return {{net::const_buffer(chunk_.data(), got), offset_ < total}};
-        }
-
-      private:
-        const value_type& body_;
-        std::vector<std::uint8_t> chunk_;
-        std::uint64_t offset_ = 0;
-    };
-};
 
 // What every connection of a server shares.
 class SessionBase {
@@ -301,9 +231,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                     return respond(server::response_for(error), false);
                 }
             }
-            return respond(server_.api.handle(admission_, target_,
-                                              request[http::field::content_type], {}, empty.get()),
-                           request.keep_alive());
+            auto response = server_.api.handle(admission_, target_,
+                                               request[http::field::content_type], {}, empty.get());
+            empty.reset();  // gone before the answer is sent
+            return respond(std::move(response), request.keep_alive());
         }
         const bool expects_continue = beast::iequals(request[http::field::expect], "100-continue");
         // The header parser gives way to one that reads the body the route wants (`request`
@@ -371,17 +302,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
     void on_spooled(beast::error_code ec) {
         if (ec == http::error::body_limit) {
-            spool_.reset();
+            drop_spool();
             return respond(too_large(server_.options.upload_limit), false);
         }
         if (ec == beast::errc::io_error) {  // the spool file could not be written
-            spool_.reset();
+            drop_spool();
             return respond(
                 server::error_response(503, "the server has no room for the request body now"),
                 false);
         }
         if (ec) {
-            spool_.reset();  // closed, timed out or malformed: no handler, and the file goes
+            drop_spool();  // closed, timed out or malformed: no handler, and the file goes
             return refuse_unreadable(ec);
         }
         if (!spool_parser_->is_done()) {
@@ -395,9 +326,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         auto response = server_.api.handle(admission_, target_, request[http::field::content_type],
                                            {}, spool_.get());
         const bool keep_alive = request.keep_alive();
-        spool_.reset();
-        request.body().reset();
+        drop_spool();  // gone before the answer is sent
         respond(std::move(response), keep_alive);
+    }
+
+    // Closes the spool file of the body being read (the parser holds it too).
+    void drop_spool() {
+        spool_.reset();
+        spool_parser_.reset();
     }
 
     server::Response too_large(std::uint64_t limit) const {
@@ -549,12 +485,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // from parser_ once the route is known).
     std::optional<http::request_parser<http::empty_body>> parser_;
     std::optional<http::request_parser<http::string_body>> string_parser_;
-    std::optional<http::request_parser<SpoolBody>> spool_parser_;
+    std::optional<http::request_parser<server::SpoolBody>> spool_parser_;
     std::shared_ptr<server::SpoolFile> spool_;  // a streaming body being read
     std::uint64_t progress_mark_ = 0;
     http::response<http::string_body> response_;
-    std::optional<http::response<SpoolBody>> file_response_;
-    std::optional<http::response_serializer<SpoolBody>> file_serializer_;
+    std::optional<http::response<server::SpoolBody>> file_response_;
+    std::optional<http::response_serializer<server::SpoolBody>> file_serializer_;
     std::uint64_t response_bytes_ = 0;
     server::Admission admission_;
     std::string method_;
