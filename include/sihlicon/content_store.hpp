@@ -143,6 +143,15 @@ struct SIHLICON_API PutOptions {
     // "declaredSize". put_bytes and put_file fill it in when it is not given. At most
     // INT64_MAX.
     std::optional<std::uint64_t> declared_size;
+
+    // Decodes the seed's upload metadata (the "metadata" part of POST /api/storage):
+    // {"fileName"?, "mimeType"?, "storageTier"?, "accessLevel"?, "minReplicas"?,
+    // "sourceHubId"?, "metadata"? (a JSON object), "allowedRegions"? (strings)}; absent fields
+    // keep the defaults above, unixfs and declared_size are never read from JSON. Strict: the
+    // text must be one JSON object (json::parse's rules), an unknown field is refused naming
+    // it. Throws Error::invalid naming the field. Ranges and lengths are checked by the put
+    // that receives the options, as for options built in code.
+    static PutOptions from_json(std::string_view json);
 };
 
 // The seed's manifest plus what the store keeps about it.

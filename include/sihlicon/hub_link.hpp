@@ -179,10 +179,12 @@ SIHLICON_API JobRecord require_job_lease(Hub& hub, const JobContentAccess& acces
 SIHLICON_API Manifest export_job_input(Hub& hub, const JobContentAccess& access,
                                        std::string_view cid, const ContentStore::ByteSink& sink);
 
-// Stores `bytes` as content of the leased job's owner named `file_name` (PutOptions), after
-// require_job_lease: a worker writes into an owner's quota only while holding their job.
+// Stores the `size` bytes `source` yields as content of the leased job's owner named
+// `file_name` (PutOptions, with declared_size = size, so the owner's quota is checked before
+// a byte is read), after require_job_lease: a worker writes into an owner's quota only while
+// holding their job. The source is read as it streams (ContentStore::put_stream).
 SIHLICON_API Manifest store_job_output(Hub& hub, const JobContentAccess& access,
-                                       std::span<const std::uint8_t> bytes,
-                                       std::string_view file_name);
+                                       const ContentStore::ByteSource& source,
+                                       std::uint64_t size, std::string_view file_name);
 
 }  // namespace sihlicon

@@ -15,6 +15,24 @@
 //   GET  /api/compute/{jobId}         client, operator -> {"success", "job": JobRecord}; a
 //                                     client's request for someone else's job is 404, worded
 //                                     as for a job that does not exist
+// The storage endpoints (seed-api-contracts.md "Storage Services API"), client and operator
+// tokens, acting as the token's principal under the content store's rules:
+//   POST   /api/storage               multipart/form-data: a "file" part (required, once) and a
+//                                     "metadata" part (optional, PutOptions::from_json: unknown
+//                                     fields 400 naming them); no other part. The body streams
+//                                     (below); the file part goes to ContentStore::put_stream
+//                                     with its exact length as declaredSize, owned by the
+//                                     token's principal; fileName defaults to the part's
+//                                     filename -> {"success", "manifest": Manifest}. A
+//                                     malformed body (no delimiter of the Content-Type's
+//                                     boundary, a part without a name, cut off before its
+//                                     closing boundary) is 400 naming "body" (or
+//                                     "Content-Type"), storing nothing; the owner's upload
+//                                     quota is 429 with Retry-After
+//   GET    /api/storage?contentId=    -> {"success", "manifest"} (ContentStore::stat); content
+//                                     the principal may not read is 404 worded as absent
+//   DELETE /api/storage?contentId=    -> {"success", "message": "Content deleted"}
+//                                     (ContentStore::remove: only an owner removes)
 // The workers API (seed-swarmos-backend.md), worker and operator tokens only (a client token is
 // 403). A worker token acts only as the worker it is bound to: a {workerId} in the path or the
 // registration's workerId naming another worker is 403, and so is a renewal, completion or
@@ -68,11 +86,20 @@
 //
 // Order of checks for each request: the header is read (at most header_limit bytes), the
 // token is authenticated, the route and role are checked, the declared body size is checked
-// against body_limit, and only then is the body read (chunked bodies are accepted and
-// limited as they arrive). A request with a body refused before the body is read is answered
-// at once and its connection closed, so a client that announces a huge body never gets to send
-// it. So do 400, 413 and 503 answers; the others keep the connection open when the client
-// asks for keep-alive.
+// against body_limit (upload_limit for a streaming route), and only then is the body read
+// (chunked bodies are accepted and limited as they arrive). A request with a body refused
+// before the body is read is answered at once and its connection closed, so a client that
+// announces a huge body never gets to send it. So do 400, 413 and 503 answers; the others keep
+// the connection open when the client asks for keep-alive.
+//
+// Streamed bodies: the body of a streaming route (POST /api/storage) is never held in memory.
+// It is written, as it arrives, to an unlinked file in spool_directory (O_TMPFILE, or a file
+// removed as soon as it is made), which the handler reads and which vanishes with the request;
+// a client that disconnects or stalls mid-body runs no handler and leaves no file. Such a body
+// must bring at least 64 KiB per read_timeout (its deadline moves on with each 64 KiB), so a
+// large upload is not held to one read_timeout while a trickling client still is. A large
+// response (content a handler produces, e.g. a CAR) is spooled the same way and sent in
+// chunks with its Content-Length, write_timeout applying to each chunk.
 //
 // Connections: HTTP/1.1 keep-alive; at most max_connections at once (each one beyond gets
 // 503 and is closed); each waits at most idle_timeout for the first byte of its next request,
@@ -104,6 +131,14 @@
 namespace sihlicon {
 
 class Hub;
+class Server;
+
+namespace server {
+class Api;
+// The server's endpoints (src/server/api.hpp, not installed): tests reach them through this to
+// add routes of their own before start().
+Api& api_of(Server& server);
+}  // namespace server
 
 struct SIHLICON_API ServerOptions {
     // The address to listen on (an IPv4 or IPv6 literal) and the port; port 0 picks a free one,
@@ -119,6 +154,12 @@ struct SIHLICON_API ServerOptions {
     std::size_t header_limit = 16 * 1024;
     // The longest request body (bytes): a job spec's limit (JobSpec::kMaxJsonBytes).
     std::uint64_t body_limit = 1u << 20;
+    // The longest streamed request body (bytes, at least 1): the uploads of POST /api/storage
+    // (the owner's upload quota is the content store's, checked as well).
+    std::uint64_t upload_limit = std::uint64_t{4} << 30;
+    // Where streamed bodies are spooled, as unlinked files that vanish with their request
+    // (empty: the system temp folder). Must be an existing folder.
+    std::filesystem::path spool_directory;
     // See the file comment. Each at least 1 ms.
     std::chrono::milliseconds read_timeout{30'000};
     std::chrono::milliseconds write_timeout{30'000};
@@ -131,9 +172,10 @@ struct SIHLICON_API ServerOptions {
 
     // The options as JSON, the one codec of the C ABI, Python and Node: an object of any of
     // {"address", "port", "tlsCertificate", "tlsPrivateKey", "maxConnections", "headerLimit",
-    // "bodyLimit", "readTimeoutMs", "writeTimeoutMs", "idleTimeoutMs", "threads"} over the
-    // defaults above (null or absent: the default). Read strictly: an unknown key, a wrong type,
-    // a repeated name or a number outside its type's range (port 0..65535, durations 0..1 year,
+    // "bodyLimit", "uploadLimit", "spoolDirectory", "readTimeoutMs", "writeTimeoutMs",
+    // "idleTimeoutMs", "threads"} over the defaults above (null or absent: the default). Read
+    // strictly: an unknown key, a wrong type,
+    // a repeated name or a number outside its type's range (port 0..65535, durations 0..1 day,
     // threads 0..1024, sizes non-negative) is Error::invalid naming the key and the value. The
     // other checks (an address that is not an IP literal, one TLS file without the other,
     // limits below their minimum) are the Server constructor's. access_log is not JSON.
@@ -162,6 +204,7 @@ class SIHLICON_API Server {
     void stop();
 
   private:
+    friend server::Api& server::api_of(Server& server);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -5,6 +5,9 @@
 #include "core/json.hpp"
 
 #include <sihlicon/content_store.hpp>
+#include <sihlicon/error.hpp>
+
+#include <limits>
 
 namespace sihlicon {
 
@@ -41,6 +44,41 @@ std::string ScrubReport::to_json() const {
     }
     return json::serialize(boost::json::object{
         {"blocksChecked", blocks_checked}, {"bytesChecked", bytes_checked}, {"problems", list}});
+}
+
+PutOptions PutOptions::from_json(std::string_view text) {
+    const auto value = json::parse(text, "metadata");
+    if (!value.is_object()) {
+        throw Error::invalid("metadata", std::string(text.substr(0, 64)), "must be a JSON object");
+    }
+    json::ObjectReader reader(value, "");
+    PutOptions options;
+    // Lengths and ranges are checked by the put itself (one rule, in content_store.cpp); the
+    // bounds here only keep each value readable.
+    options.file_name = reader.optional_string("fileName", 4096);
+    options.mime_type = reader.optional_string("mimeType", 4096);
+    if (auto tier = reader.optional_string("storageTier", 64)) {
+        options.storage_tier = parse_storage_tier(*tier, "storageTier");
+    }
+    if (auto level = reader.optional_string("accessLevel", 64)) {
+        options.access_level = parse_access_level(*level, "accessLevel");
+    }
+    if (auto replicas = reader.optional_int64("minReplicas", std::numeric_limits<int>::min(),
+                                              std::numeric_limits<int>::max())) {
+        options.min_replicas = static_cast<int>(*replicas);
+    }
+    options.source_hub_id = reader.optional_string("sourceHubId", 4096);
+    if (const auto* metadata = reader.optional_value("metadata")) {
+        if (!metadata->is_object()) {
+            throw Error::invalid("metadata", json::serialize(*metadata), "must be a JSON object");
+        }
+        options.metadata_json = json::serialize(*metadata);
+    }
+    if (auto regions = reader.optional_string_array("allowedRegions", 256, 64)) {
+        options.allowed_regions = std::move(*regions);
+    }
+    reader.finish();
+    return options;
 }
 
 std::string Quota::to_json() const {

@@ -16,11 +16,12 @@ ServerOptions ServerOptions::from_json(std::string_view text) {
     const auto value = json::parse(text, "options");
     json::ObjectReader reader(value, "");
     ServerOptions options;
-    constexpr std::int64_t kYearMs = 365LL * 24 * 3600 * 1000;
+    // Decoded within int64; the Server constructor checks each option's own range.
+    constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
     constexpr std::int64_t kMax = INT64_MAX;
     const auto duration = [&](std::string_view key, std::chrono::milliseconds current) {
         return std::chrono::milliseconds(
-            reader.optional_int64(key, 0, kYearMs).value_or(current.count()));
+            reader.optional_int64(key, 0, kDayMs).value_or(current.count()));
     };
     if (auto address = reader.optional_string("address", 64)) {
         options.address = *address;
@@ -42,6 +43,12 @@ ServerOptions ServerOptions::from_json(std::string_view text) {
     options.body_limit =
         static_cast<std::uint64_t>(reader.optional_int64("bodyLimit", 0, kMax)
                                        .value_or(static_cast<std::int64_t>(options.body_limit)));
+    options.upload_limit =
+        static_cast<std::uint64_t>(reader.optional_int64("uploadLimit", 0, kMax)
+                                       .value_or(static_cast<std::int64_t>(options.upload_limit)));
+    if (auto spool = reader.optional_string("spoolDirectory", 4096)) {
+        options.spool_directory = *spool;
+    }
     options.read_timeout = duration("readTimeoutMs", options.read_timeout);
     options.write_timeout = duration("writeTimeoutMs", options.write_timeout);
     options.idle_timeout = duration("idleTimeoutMs", options.idle_timeout);

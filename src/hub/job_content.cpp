@@ -45,11 +45,13 @@ Manifest export_job_input(Hub& hub, const JobContentAccess& access, std::string_
 }
 
 Manifest store_job_output(Hub& hub, const JobContentAccess& access,
-                          std::span<const std::uint8_t> bytes, std::string_view file_name) {
+                          const ContentStore::ByteSource& source, std::uint64_t size,
+                          std::string_view file_name) {
     const auto job = require_job_lease(hub, access);
     PutOptions options;
     options.file_name = std::string(file_name);
-    return hub.content_store().put_bytes(bytes, job.spec.owner, options);
+    options.declared_size = size;
+    return hub.content_store().put_stream(source, job.spec.owner, options);
 }
 
 }  // namespace sihlicon

@@ -241,6 +241,22 @@ const std::string& Request::param(std::string_view name) const {
     return it->second;
 }
 
+std::uint64_t Request::body_size() const {
+    return spooled != nullptr ? spooled->size() : body.size();
+}
+
+ContentStore::ByteSource Request::body_source() const {
+    if (spooled != nullptr) {
+        return spooled->source(0, spooled->size());
+    }
+    return [rest = body](std::span<std::uint8_t> buffer) mutable {
+        const auto count = std::min(buffer.size(), rest.size());
+        std::copy_n(rest.data(), count, reinterpret_cast<char*>(buffer.data()));
+        rest.remove_prefix(count);
+        return count;
+    };
+}
+
 void RouteTable::add(Route route) {
     routes_.push_back(std::move(route));
 }
@@ -295,10 +311,12 @@ void add_well_known_routes(RouteTable& table, Hub& hub) {
                }});
 }
 
-Api::Api(Hub& hub) : hub_(&hub), tokens_(hub) {
+Api::Api(Hub& hub, std::filesystem::path spool_directory)
+    : hub_(&hub), spool_directory_(std::move(spool_directory)), tokens_(hub) {
     add_well_known_routes(routes_, hub);
     add_compute_routes(routes_, hub);
     add_workers_routes(routes_, hub);
+    add_storage_routes(routes_, hub);
 }
 
 Admission Api::admit(std::string_view method, std::string_view target,
@@ -382,7 +400,8 @@ Admission Api::admit(std::string_view method, std::string_view target,
 }
 
 Response Api::handle(const Admission& admission, std::string_view target,
-                     std::string_view body) const {
+                     std::string_view content_type, std::string_view body,
+                     const SpoolFile* spooled) const {
     try {
         if (admission.route == nullptr) {
             return error_response(404, "no route");
@@ -391,10 +410,23 @@ Response Api::handle(const Admission& admission, std::string_view target,
         request.identity = admission.identity ? &*admission.identity : nullptr;
         request.params = &admission.params;
         request.target = target;
+        request.content_type = content_type;
         request.body = body;
         request.lease_token = admission.lease_token;
+        request.spooled = spooled;
         request.hub = hub_;
-        return admission.route->handler(request);
+        request.spool_directory = spool_directory_;
+        auto response = admission.route->handler(request);
+        if (response.producer) {
+            if (response.status == 200) {
+                auto file = SpoolFile::create(spool_directory_);
+                response.producer(
+                    [&file](std::span<const std::uint8_t> bytes) { file->append(bytes); });
+                response.file = std::move(file);
+            }
+            response.producer = nullptr;
+        }
+        return response;
     } catch (const Error& error) {
         return response_for(error);
     } catch (const std::bad_alloc&) {

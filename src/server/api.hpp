@@ -9,13 +9,18 @@
 // Not installed.
 #pragma once
 
+#include "server/spool.hpp"
+
+#include <sihlicon/content_store.hpp>
 #include <sihlicon/error.hpp>
 #include <sihlicon/tokens.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,8 +35,17 @@ namespace sihlicon::server {
 
 struct Response {
     int status = 200;
-    std::string body;  // JSON
+    std::string body;  // JSON, or what content_type says
     std::vector<std::pair<std::string, std::string>> headers;
+    // A body too large for memory, sent (with its Content-Length) from this file instead of
+    // `body`: a spool file, or SpoolFile::open() of an existing file.
+    std::shared_ptr<const SpoolFile> file = nullptr;
+    // Or a body produced by this callback, which writes it to the sink in order (e.g.
+    // ContentStore::export_car). Api::handle runs it at once and spools what it writes to an
+    // unlinked file (then `file`), so a producer that throws answers with its error instead
+    // and the connection is never held by a slow producer. Ignored for a status other than 200.
+    std::function<void(const ContentStore::ByteSink& sink)> producer = nullptr;
+    std::string content_type = "application/json";
 };
 
 // A request as a route's handler sees it, once admitted and its body read.
@@ -40,14 +54,27 @@ struct Request {
     // The {name} segments of the route's pattern, by name (each 1..128 bytes of
     // [A-Za-z0-9._-], checked when the path was matched).
     const std::map<std::string, std::string, std::less<>>* params = nullptr;
-    std::string_view target;  // path and query, for query_of()
+    std::string_view target;        // path and query, for query_of()
+    std::string_view content_type;  // the Content-Type header, empty when absent
+    // The body of a route without streaming_body (at most ServerOptions::body_limit bytes).
     std::string_view body;
     // The Sihlicon-Lease-Token header (hub_link.hpp's kLeaseTokenHeader); empty when absent.
     std::string_view lease_token;
+    // The body of a streaming_body route (at most ServerOptions::upload_limit bytes), spooled
+    // to an unlinked file as it arrived; null for the other routes.
+    const SpoolFile* spooled = nullptr;
     Hub* hub = nullptr;
+    // Where a handler spools a large response it makes itself (SpoolFile::create):
+    // ServerOptions::spool_directory.
+    std::filesystem::path spool_directory;
 
     // The path parameter `name` (a name of the route's pattern).
     const std::string& param(std::string_view name) const;
+    // The body's exact size in bytes, whichever way it came.
+    std::uint64_t body_size() const;
+    // A reader of the whole body from its first byte (for ContentStore::put_stream with
+    // declared_size = body_size()), whichever way it came; valid while the request is.
+    ContentStore::ByteSource body_source() const;
 };
 
 // One endpoint: the method, the path pattern ("/api/v1/workers/{workerId}/heartbeat"), who
@@ -58,6 +85,11 @@ struct Route {
     bool public_route = false;                        // true: no token needed (roles then unused)
     std::vector<Role> roles;                          // the roles admitted
     std::function<Response(const Request&)> handler;  // may throw sihlicon::Error
+    // true: the body is never held in memory. The server spools it to an unlinked file as it
+    // arrives (Content-Length or chunked, at most ServerOptions::upload_limit bytes, 413
+    // otherwise) and the handler reads it through Request::spooled / body_source(). A body
+    // that does not arrive whole runs no handler and leaves no file.
+    bool streaming_body = false;
 };
 
 // The server's endpoints. Each group of endpoints registers its routes in its own file
@@ -81,6 +113,7 @@ class RouteTable {
 void add_well_known_routes(RouteTable& table, Hub& hub);  // api.cpp
 void add_compute_routes(RouteTable& table, Hub& hub);     // compute_routes.cpp
 void add_workers_routes(RouteTable& table, Hub& hub);     // workers_routes.cpp
+void add_storage_routes(RouteTable& table, Hub& hub);     // storage_routes.cpp
 
 // What admit() found out about a request, for handle() and the access log.
 struct Admission {
@@ -115,19 +148,28 @@ std::string success_with(std::string_view name, std::string_view json);
 
 class Api {
   public:
-    explicit Api(Hub& hub);
+    // Response producers spool to `spool_directory` (empty: the system temp folder).
+    explicit Api(Hub& hub, std::filesystem::path spool_directory = {});
 
     // Decides whether a request may proceed to its body. `authorization` and `cookie` are the
     // header values (empty when absent). The admission's refusal is set when it may not.
     Admission admit(std::string_view method, std::string_view target,
                     std::string_view authorization, std::string_view cookie) const;
 
-    // Runs an admitted request. Never throws: every failure is a Response.
+    // Adds an endpoint; only before the server starts (tests add routes of their own through
+    // server::api_of, include/sihlicon/server.hpp).
+    void add_route(Route route) { routes_.add(std::move(route)); }
+
+    // Runs an admitted request: `body` for a route without streaming_body, `spooled` for one
+    // with it. Runs a response's producer (see Response). Never throws: every failure is a
+    // Response.
     Response handle(const Admission& admission, std::string_view target,
-                    std::string_view body) const;
+                    std::string_view content_type, std::string_view body,
+                    const SpoolFile* spooled = nullptr) const;
 
   private:
     Hub* hub_;
+    std::filesystem::path spool_directory_;
     ApiTokens tokens_;
     RouteTable routes_;
 };

@@ -4,6 +4,7 @@
 // Boost.Beast and Asio. The only file of the library that includes Beast; what a request
 // means is decided by server/api.hpp.
 #include "server/api.hpp"
+#include "server/spool_body.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/hub.hpp>
@@ -48,6 +49,10 @@ constexpr auto kDiscardTime = std::chrono::milliseconds(500);
 // The most read at once while waiting for a request's first bytes.
 constexpr std::size_t kFirstRead = 4096;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// A streamed request body must bring at least this many bytes per read_timeout: its deadline
+// moves on each time they have arrived (a whole 4 GiB upload is not held to one read_timeout,
+// a client trickling bytes still is).
+constexpr std::uint64_t kProgressBytes = 64 * 1024;
 
 // What every connection of a server shares.
 class SessionBase {
@@ -80,7 +85,8 @@ struct ServerCore {
     std::mutex stop_mutex;  // one stop() at a time; a second waits for the first
     bool stopped = false;   // guarded by stop_mutex
 
-    ServerCore(Hub& h, ServerOptions o) : hub(h), options(std::move(o)), api(h) {}
+    ServerCore(Hub& h, ServerOptions o)
+        : hub(h), options(std::move(o)), api(h, options.spool_directory) {}
 
     void accept();
     void log(std::string_view line) const {
@@ -160,6 +166,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         method_ = "-";
         target_ = "-";
         parser_.emplace();
+        string_parser_.reset();
+        spool_parser_.reset();
+        file_response_.reset();
+        response_ = {};
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
         // The body's limit is set once the request is admitted (admit() comes first).
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -208,16 +218,44 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
             return respond(std::move(*admission_.refusal),
                            parser_->is_done() && request.keep_alive());
         }
-        if (const auto length = parser_->content_length();
-            length && *length > server_.options.body_limit) {
-            return respond(too_large(), false);
+        const bool streaming = admission_.route->streaming_body;
+        const auto limit = streaming ? server_.options.upload_limit : server_.options.body_limit;
+        if (const auto length = parser_->content_length(); length && *length > limit) {
+            return respond(too_large(limit), false);
         }
-        parser_->body_limit(server_.options.body_limit);
-        if (parser_->is_done()) {
-            return on_body({});
+        if (parser_->is_done()) {  // no body (a streaming route gets an empty spool file)
+            std::shared_ptr<server::SpoolFile> empty;
+            if (streaming) {
+                try {
+                    empty = server::SpoolFile::create(server_.options.spool_directory);
+                } catch (const Error& error) {
+                    return respond(server::response_for(error), false);
+                }
+            }
+            auto response = server_.api.handle(admission_, target_,
+                                               request[http::field::content_type], {}, empty.get());
+            empty.reset();  // gone before the answer is sent
+            return respond(std::move(response), request.keep_alive());
+        }
+        const bool expects_continue = beast::iequals(request[http::field::expect], "100-continue");
+        // The header parser gives way to one that reads the body the route wants (`request`
+        // is gone with it).
+        if (streaming) {
+            try {
+                spool_ = server::SpoolFile::create(server_.options.spool_directory);
+            } catch (const Error& error) {
+                return respond(server::response_for(error), false);
+            }
+            spool_parser_.emplace(std::move(*parser_));
+            spool_parser_->get().body() = spool_;
+            spool_parser_->body_limit(limit);
+            progress_mark_ = 0;
+        } else {
+            string_parser_.emplace(std::move(*parser_));
+            string_parser_->body_limit(limit);
         }
         beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
-        if (beast::iequals(request[http::field::expect], "100-continue")) {
+        if (expects_continue) {
             net::async_write(
                 stream_, net::buffer(kContinue.data(), kContinue.size()),
                 [self = this->shared_from_this()](beast::error_code error, std::size_t) {
@@ -232,7 +270,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
 
     void read_body() {
-        http::async_read(stream_, buffer_, *parser_,
+        if (spool_parser_) {
+            return read_spooled();
+        }
+        http::async_read(stream_, buffer_, *string_parser_,
                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                              self->on_body(ec);
                          });
@@ -240,20 +281,65 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
     void on_body(beast::error_code ec) {
         if (ec == http::error::body_limit) {
-            return respond(too_large(), false);
+            return respond(too_large(server_.options.body_limit), false);
         }
         if (ec) {
             return refuse_unreadable(ec);
         }
-        auto& request = parser_->get();
-        auto response = server_.api.handle(admission_, target_, request.body());
+        auto& request = string_parser_->get();
+        auto response = server_.api.handle(admission_, target_, request[http::field::content_type],
+                                           request.body());
         respond(std::move(response), request.keep_alive());
     }
 
-    server::Response too_large() const {
+    // A streaming body: read piece by piece into the spool file, its deadline moved on by
+    // every kProgressBytes that arrive.
+    void read_spooled() {
+        http::async_read_some(stream_, buffer_, *spool_parser_,
+                              [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                                  self->on_spooled(ec);
+                              });
+    }
+
+    void on_spooled(beast::error_code ec) {
+        if (ec == http::error::body_limit) {
+            drop_spool();
+            return respond(too_large(server_.options.upload_limit), false);
+        }
+        if (ec == beast::errc::io_error) {  // the spool file could not be written
+            drop_spool();
+            return respond(
+                server::error_response(503, "the server has no room for the request body now"),
+                false);
+        }
+        if (ec) {
+            drop_spool();  // closed, timed out or malformed: no handler, and the file goes
+            return refuse_unreadable(ec);
+        }
+        if (!spool_parser_->is_done()) {
+            if (spool_->size() - progress_mark_ >= kProgressBytes) {
+                progress_mark_ = spool_->size();
+                beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+            }
+            return read_spooled();
+        }
+        auto& request = spool_parser_->get();
+        auto response = server_.api.handle(admission_, target_, request[http::field::content_type],
+                                           {}, spool_.get());
+        const bool keep_alive = request.keep_alive();
+        drop_spool();  // gone before the answer is sent
+        respond(std::move(response), keep_alive);
+    }
+
+    // Closes the spool file of the body being read (the parser holds it too).
+    void drop_spool() {
+        spool_.reset();
+        spool_parser_.reset();
+    }
+
+    server::Response too_large(std::uint64_t limit) const {
         return server::error_response(
-            413, fmt::format("the request body exceeds the server's limit of {} bytes",
-                             server_.options.body_limit));
+            413, fmt::format("the request body exceeds the server's limit of {} bytes", limit));
     }
 
     // A request that could not be read: malformed (400), a header over its limit (413), or
@@ -275,32 +361,66 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         close_now();
     }
 
+    template <class Body>
+    void fill(http::response<Body>& response, const server::Response& answer, bool keep_alive) {
+        response.version(11);
+        response.result(static_cast<unsigned>(answer.status));
+        response.set(http::field::content_type, answer.content_type);
+        response.set(http::field::cache_control, "no-store");
+        for (const auto& [name, value] : answer.headers) {
+            response.set(name, value);
+        }
+        response.keep_alive(keep_alive);
+    }
+
     void respond(server::Response answer, bool keep_alive) {
         keep_alive = keep_alive && !server_.stopping;
-        response_ = {};
-        response_.version(11);
-        response_.result(static_cast<unsigned>(answer.status));
-        response_.set(http::field::content_type, "application/json");
-        response_.set(http::field::cache_control, "no-store");
-        for (const auto& [name, value] : answer.headers) {
-            response_.set(name, value);
-        }
-        response_.body() = std::move(answer.body);
-        response_.keep_alive(keep_alive);
-        response_.prepare_payload();
         status_ = answer.status;
+        const auto after_write = [self = this->shared_from_this(), keep_alive](beast::error_code ec,
+                                                                               std::size_t) {
+            self->log();
+            self->file_response_.reset();  // the response's spool file goes now
+            if (ec) {
+                return self->close_now();
+            }
+            if (!keep_alive) {
+                return self->close_gracefully();
+            }
+            self->read_header();
+        };
+        if (answer.file) {
+            // A body from a file, sent in chunks with its Content-Length. write_timeout
+            // applies to each chunk's write, as to a whole small response.
+            file_response_.emplace();
+            fill(*file_response_, answer, keep_alive);
+            response_bytes_ = answer.file->size();
+            file_response_->body() = std::move(answer.file);
+            file_response_->prepare_payload();
+            file_serializer_.emplace(*file_response_);
+            beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+            return write_file(after_write);
+        }
+        response_ = {};
+        fill(response_, answer, keep_alive);
+        response_bytes_ = answer.body.size();
+        response_.body() = std::move(answer.body);
+        response_.prepare_payload();
         beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
-        http::async_write(
-            stream_, response_,
-            [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-                self->log();
-                if (ec) {
-                    return self->close_now();
+        http::async_write(stream_, response_, after_write);
+    }
+
+    template <class Done>
+    void write_file(Done done) {
+        http::async_write_some(
+            stream_, *file_serializer_,
+            [self = this->shared_from_this(), done](beast::error_code ec, std::size_t bytes) {
+                if (ec || self->file_serializer_->is_done()) {
+                    self->file_serializer_.reset();
+                    return done(ec, bytes);
                 }
-                if (!keep_alive) {
-                    return self->close_gracefully();
-                }
-                self->read_header();
+                beast::get_lowest_layer(self->stream_)
+                    .expires_after(self->server_.options.write_timeout);
+                self->write_file(done);
             });
     }
 
@@ -314,10 +434,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
             std::chrono::system_clock::now());
         const auto principal =
             admission_.identity ? admission_.identity->principal : std::string("-");
-        server_.log(fmt::format(
-            "{} {} \"{} {}\" {} {} {}ms {}", to_iso8601(Timestamp::from_time_point(now)), peer_,
-            printable(method_, 32), printable(target_, 2048), status_, response_.body().size(),
-            elapsed.count(), printable(principal, 256)));
+        server_.log(fmt::format("{} {} \"{} {}\" {} {} {}ms {}",
+                                to_iso8601(Timestamp::from_time_point(now)), peer_,
+                                printable(method_, 32), printable(target_, 2048), status_,
+                                response_bytes_, elapsed.count(), printable(principal, 256)));
         admission_ = {};
     }
 
@@ -362,8 +482,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     std::uint64_t id_;
     std::string peer_;
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
+    // The header is read with parser_; the body with string_parser_ or spool_parser_ (made
+    // from parser_ once the route is known).
+    std::optional<http::request_parser<http::empty_body>> parser_;
+    std::optional<http::request_parser<http::string_body>> string_parser_;
+    std::optional<http::request_parser<server::SpoolBody>> spool_parser_;
+    std::shared_ptr<server::SpoolFile> spool_;  // a streaming body being read
+    std::uint64_t progress_mark_ = 0;
     http::response<http::string_body> response_;
+    std::optional<http::response<server::SpoolBody>> file_response_;
+    std::optional<http::response_serializer<server::SpoolBody>> file_serializer_;
+    std::uint64_t response_bytes_ = 0;
     server::Admission admission_;
     std::string method_;
     std::string target_;
@@ -412,6 +541,10 @@ struct Server::Impl : ServerCore {
     using ServerCore::ServerCore;
 };
 
+server::Api& server::api_of(Server& server) {
+    return server.impl_->api;
+}
+
 Server::Server(Hub& hub, ServerOptions options) {
     beast::error_code ec;
     net::ip::make_address(options.address, ec);
@@ -433,9 +566,18 @@ Server::Server(Hub& hub, ServerOptions options) {
     for (const auto& [field, value] : {std::pair{"readTimeout", options.read_timeout},
                                        std::pair{"writeTimeout", options.write_timeout},
                                        std::pair{"idleTimeout", options.idle_timeout}}) {
-        if (value.count() < 1) {
-            throw Error::invalid(field, std::to_string(value.count()), "must be at least 1 ms");
+        // At most a day: a deadline is now + the timeout, which must not overflow the clock.
+        if (value.count() < 1 || value > std::chrono::hours(24)) {
+            throw Error::invalid(field, std::to_string(value.count()), "must be 1 ms to 1 day");
         }
+    }
+    if (options.upload_limit < 1) {
+        throw Error::invalid("uploadLimit", "0", "must be at least 1 byte");
+    }
+    std::error_code folder_error;
+    if (!options.spool_directory.empty() &&
+        !std::filesystem::is_directory(options.spool_directory, folder_error)) {
+        throw Error::invalid("spoolDirectory", options.spool_directory.string(), "is not a folder");
     }
     if (options.threads < 1 || options.threads > 1024) {
         throw Error::invalid("threads", std::to_string(options.threads), "must be 1 to 1024");

@@ -12,6 +12,7 @@
 // checked by the core (require_job_lease: the header's token is the job's live lease, held by
 // the token's worker).
 #include "server/api.hpp"
+#include "server/spool.hpp"
 
 #include "core/json.hpp"
 #include "scheduler/job_spec.hpp"
@@ -212,13 +213,14 @@ bool header_safe(std::string_view text) {
 
 Response input(const Request& request) {
     query_of(request.target, {});
-    std::string car;
+    // The CAR goes to a spool file as it is exported (never whole in memory); the manifest
+    // (its file name) is known only after the lease check inside export_job_input.
+    auto car = SpoolFile::create(request.spool_directory);
     const auto manifest =
         export_job_input(*request.hub, content_access(request), request.param("cid"),
-                         [&](std::span<const std::uint8_t> bytes) {
-                             car.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-                         });
-    Response response{200, std::move(car), {{"Content-Type", "application/vnd.ipld.car"}}};
+                         [&](std::span<const std::uint8_t> bytes) { car->append(bytes); });
+    Response response{200, {}, {{"Content-Type", "application/vnd.ipld.car"}}};
+    response.file = std::move(car);
     if (manifest.file_name && header_safe(*manifest.file_name)) {
         response.headers.emplace_back("Sihlicon-File-Name", *manifest.file_name);
     }
@@ -231,10 +233,9 @@ Response output(const Request& request) {
     if (name == query.end()) {
         throw Error::invalid("fileName", "", "is required");
     }
-    const auto& body = request.body;
-    const auto manifest = store_job_output(
-        *request.hub, content_access(request),
-        std::span(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), name->second);
+    // The body streams (the route's streaming_body): spooled as it arrived, read from there.
+    const auto manifest = store_job_output(*request.hub, content_access(request),
+                                           request.body_source(), request.body_size(), name->second);
     return {200, success_with("manifest", manifest.to_json()), {}};
 }
 
@@ -253,7 +254,8 @@ void add_workers_routes(RouteTable& table, Hub& /*hub*/) {
     table.add(
         {"POST", "/api/v1/workers/{workerId}/status", false, kWorkersAndOperators, set_status});
     table.add({"GET", "/api/v1/jobs/{jobId}/inputs/{cid}", false, kWorkersAndOperators, input});
-    table.add({"POST", "/api/v1/jobs/{jobId}/outputs", false, kWorkersAndOperators, output});
+    table.add({"POST", "/api/v1/jobs/{jobId}/outputs", false, kWorkersAndOperators, output,
+               /*streaming_body=*/true});
 }
 
 }  // namespace sihlicon::server

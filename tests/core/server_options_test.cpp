@@ -69,3 +69,12 @@ TEST_CASE(
     CHECK(refusal_of("[]").code() == ErrorCode::invalid_argument);
     CHECK(refusal_of("{").code() == ErrorCode::invalid_argument);
 }
+
+TEST_CASE("server options from JSON carry the upload limit and the spool folder") {
+    const auto options =
+        ServerOptions::from_json(R"({"uploadLimit":1048576,"spoolDirectory":"/var/tmp"})");
+    CHECK(options.upload_limit == 1048576u);
+    CHECK(options.spool_directory == "/var/tmp");
+    CHECK(refusal_of(R"({"uploadLimit":-1})").field() == "uploadLimit");
+    CHECK(refusal_of(R"({"readTimeoutMs":86400001})").field() == "readTimeoutMs");
+}

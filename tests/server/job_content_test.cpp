@@ -17,6 +17,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -110,8 +111,17 @@ std::string export_of(Hub& hub, const JobContentAccess& access, const std::strin
     return car;
 }
 
-std::span<const std::uint8_t> bytes_of(const std::string& text) {
-    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+// store_job_output of `text`, read through a ByteSource as the server's spooled body is.
+Manifest store_text(Hub& hub, const JobContentAccess& access, const std::string& text,
+                    std::string_view file_name) {
+    std::size_t offset = 0;
+    const ContentStore::ByteSource source = [&](std::span<std::uint8_t> buffer) {
+        const auto n = std::min(buffer.size(), text.size() - offset);
+        std::copy_n(text.data() + offset, n, buffer.data());
+        offset += n;
+        return n;
+    };
+    return store_job_output(hub, access, source, text.size(), file_name);
 }
 
 }  // namespace
@@ -120,7 +130,7 @@ TEST_CASE("a job's content is reached only under its live lease, by the worker h
     ContentFixture f;
     // The worker holding the lease reads an input (as the job's owner) and stores an output.
     CHECK_FALSE(export_of(f.hub, f.access(), f.input_cid).empty());
-    const auto stored = store_job_output(f.hub, f.access(), bytes_of("result"), "out.txt");
+    const auto stored = store_text(f.hub, f.access(), "result", "out.txt");
     CHECK(stored.owner == kOwner);
     CHECK(stored.file_name == "out.txt");
     // An operator (no acting worker) may too.
@@ -132,13 +142,13 @@ TEST_CASE("a job's content is reached only under its live lease, by the worker h
     // Another worker, even with the token: refused.
     CHECK(code_of([&] { export_of(f.hub, f.access("worker-b"), f.input_cid); }) ==
           ErrorCode::permission_denied);
-    CHECK(code_of([&] { store_job_output(f.hub, f.access("worker-b"), bytes_of("x"), "x.txt"); }) ==
+    CHECK(code_of([&] { store_text(f.hub, f.access("worker-b"), "x", "x.txt"); }) ==
           ErrorCode::permission_denied);
     // A token that is not the job's: conflict; an unknown job: not_found.
     auto stale = f.access();
     stale.lease_token = "lease-not-this-one";
     CHECK(code_of([&] { export_of(f.hub, stale, f.input_cid); }) == ErrorCode::conflict);
-    CHECK(code_of([&] { store_job_output(f.hub, stale, bytes_of("x"), "x.txt"); }) ==
+    CHECK(code_of([&] { store_text(f.hub, stale, "x", "x.txt"); }) ==
           ErrorCode::conflict);
     auto unknown = f.access();
     unknown.job_id = "job-unknown";
@@ -147,7 +157,7 @@ TEST_CASE("a job's content is reached only under its live lease, by the worker h
     // An expired lease (not yet reaped by a tick) no longer reaches anything.
     f.clock->advance(f.hub.scheduler().options().lease_duration + 1ms);
     CHECK(code_of([&] { export_of(f.hub, f.access(), f.input_cid); }) == ErrorCode::conflict);
-    CHECK(code_of([&] { store_job_output(f.hub, f.access(), bytes_of("late"), "late.txt"); }) ==
+    CHECK(code_of([&] { store_text(f.hub, f.access(), "late", "late.txt"); }) ==
           ErrorCode::conflict);
 }
 
@@ -155,7 +165,7 @@ TEST_CASE("an ended attempt's token reads no input and writes no output") {
     ContentFixture f;
     f.hub.scheduler().fail(f.claimed.lease.job_id, f.claimed.lease.token, "boom", true);
     CHECK(code_of([&] { export_of(f.hub, f.access(), f.input_cid); }) == ErrorCode::conflict);
-    CHECK(code_of([&] { store_job_output(f.hub, f.access(), bytes_of("x"), "x.txt"); }) ==
+    CHECK(code_of([&] { store_text(f.hub, f.access(), "x", "x.txt"); }) ==
           ErrorCode::conflict);
 }
 

@@ -549,6 +549,9 @@ TEST_CASE("server options are checked before anything listens") {
     refused([](ServerOptions& o) { o.max_connections = 0; }, "maxConnections");
     refused([](ServerOptions& o) { o.header_limit = 10; }, "headerLimit");
     refused([](ServerOptions& o) { o.idle_timeout = 0ms; }, "idleTimeout");
+    // A timeout whose deadline (now + timeout) could overflow the clock.
+    refused([](ServerOptions& o) { o.read_timeout = std::chrono::milliseconds::max(); },
+            "readTimeout");
     refused([](ServerOptions& o) { o.threads = 0; }, "threads");
 
     Server first(hub, {});
