@@ -314,3 +314,61 @@ TEST_CASE("a workers route answers another method with 405 and Allow: POST") {
     CHECK(response->status == 405);
     CHECK(response->header("allow") == "POST");
 }
+
+TEST_CASE(
+    "a batch completion ends the worker's attempts in one transaction; another worker's attempt "
+    "or a stale token refuses the whole batch") {
+    WorkersFixture f;
+    REQUIRE(f.post("/api/v1/workers/register", f.bee, kWorkerA).status == 200);
+    REQUIRE(f.post("/api/v1/workers/register", f.wasp, kWorkerB).status == 200);
+    for (int i = 0; i < 3; ++i) {
+        f.submit();
+    }
+    auto response = f.post("/api/v1/workers/worker-a/claim", f.bee, R"({"max":2})");
+    REQUIRE(response.status == 200);
+    const auto mine = json_of(response).at("claims").as_array();
+    REQUIRE(mine.size() == 2);
+    response = f.post("/api/v1/workers/worker-b/claim", f.wasp, R"({"max":1})");
+    REQUIRE(response.status == 200);
+    const auto theirs = json_of(response).at("claims").as_array();
+    REQUIRE(theirs.size() == 1);
+    const auto first = job_id_of(mine[0]);
+    const auto second = job_id_of(mine[1]);
+    const auto third = job_id_of(theirs[0]);
+
+    const auto item = [](const boost::json::value& claim) {
+        return R"({"jobId":")" + job_id_of(claim) + R"(","token":")" + lease_token(claim) +
+               R"(","energyKwh":0.5})";
+    };
+    // worker-b's attempt in worker-a's batch: the core refuses it, and nothing of the batch
+    // happens, even with that attempt's own token.
+    CHECK(error_of(f.post("/api/v1/workers/worker-a/complete", f.bee,
+                          R"({"completions":[)" + item(mine[0]) + "," + item(theirs[0]) + "]}"),
+                   403) == "the lease belongs to another worker");
+    // A stale token anywhere: 409 and nothing changes.
+    CHECK(f.post("/api/v1/workers/worker-a/complete", f.bee,
+                 R"({"completions":[)" + item(mine[0]) +
+                     R"(,{"jobId":")" + second + R"(","token":"stale"}]})")
+              .status == 409);
+    CHECK(f.hub.scheduler().job(first).status == JobStatus::running);
+    CHECK(f.hub.scheduler().job(second).status == JobStatus::running);
+    // Malformed batches name the field.
+    CHECK(field_of(f.post("/api/v1/workers/worker-a/complete", f.bee, "{}")) == "completions");
+    CHECK(field_of(f.post("/api/v1/workers/worker-a/complete", f.bee, R"({"completions":[]})")) ==
+          "completions");
+    CHECK(field_of(f.post("/api/v1/workers/worker-a/complete", f.bee,
+                          R"({"completions":[{"jobId":"x","token":"y","colour":1}]})")) ==
+          "completions[0].colour");
+    // The worker's own batch completes both; sending it again returns the same jobs.
+    const auto batch = R"({"completions":[)" + item(mine[0]) + "," + item(mine[1]) + "]}";
+    for (int round = 0; round < 2; ++round) {
+        response = f.post("/api/v1/workers/worker-a/complete", f.bee, batch);
+        REQUIRE(response.status == 200);
+        const auto jobs = json_of(response).at("jobs").as_array();
+        REQUIRE(jobs.size() == 2);
+        CHECK(jobs[0].at("status").as_string() == "completed");
+    }
+    CHECK(f.hub.scheduler().job(first).status == JobStatus::completed);
+    CHECK(f.hub.scheduler().job(second).status == JobStatus::completed);
+    CHECK(f.hub.scheduler().job(third).status == JobStatus::running);
+}
