@@ -5,12 +5,15 @@
 // and completes each job (POST /api/v1/jobs/{id}/complete) over one keep-alive connection
 // until "stop", with a heartbeat every 10 s. Reports {completed} after each batch and, at the end, {done, claims: histogram
 // of the claim requests' latencies in ms}.
-//   node agent.mjs SERVER_URL WORKER_ID BATCH [CONNECTIONS]   (its worker token in
+// With COMPLETE "batch" (lifecycle.mjs's default) a claimed batch is completed in one request
+// (POST /api/v1/workers/{id}/complete: one transaction), with "each" one request per job.
+//   node agent.mjs SERVER_URL WORKER_ID BATCH [CONNECTIONS] [COMPLETE]   (its worker token in
 //   SIHLICON_TOKEN)
 import { benchWorkerSpec } from '../node/specs.mjs';
 import { Histogram, connect } from './http.mjs';
 
-const [serverUrl, workerId, batchText, connectionsText = '1'] = process.argv.slice(2);
+const [serverUrl, workerId, batchText, connectionsText = '1', complete = 'each'] =
+  process.argv.slice(2);
 const batch = Number(batchText);
 // Completions go out over this many connections at once (an agent running several jobs at a
 // time completes them independently); claims and heartbeats over the first.
@@ -39,6 +42,14 @@ async function run() {
     if (claims.length === 0) {
       emptyClaims += 1;
       await new Promise((resolve) => setTimeout(resolve, 2));
+      continue;
+    }
+    if (complete === 'batch') {
+      await api.post(`/api/v1/workers/${workerId}/complete`, {
+        completions: claims.map(({ lease }) => ({ jobId: lease.jobId, token: lease.token, energyMwh: 1 })),
+      });
+      completed += claims.length;
+      process.send({ completed: claims.length });
       continue;
     }
     let next = 0;

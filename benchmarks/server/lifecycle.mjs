@@ -40,7 +40,7 @@
 //   cmake --preset release && cmake --build build/release --target sihlicon_cli
 //   npm install --prefix bindings/node && npm install --prefix benchmarks/node
 //   node benchmarks/server/lifecycle.mjs [--cli build/release/sihlicon] [--jobs N] [--batch B]
-//        [--agents A] [--connections C] [--submit before|client] [--minutes N] [--threads T]
+//        [--agents A] [--connections C] [--complete batch|each] [--submit before|client] [--minutes N] [--threads T]
 //        [--commit-interval MS] [--redis-fsync always|everysec] [--keep] [--remote-only]
 //
 // Targets (issue 27): remote at least 2x BullMQ and at least 0.5x in-process. Not part of any
@@ -69,6 +69,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '100' },
     agents: { type: 'string', default: '8' },
     connections: { type: 'string', default: '1' },
+    complete: { type: 'string', default: 'batch' },
     submit: { type: 'string', default: 'before' },
     minutes: { type: 'string', default: '0' },
     threads: { type: 'string' },
@@ -90,6 +91,13 @@ const BACKLOG = positiveInteger('backlog', values.backlog);
 const COMMIT_INTERVAL = positiveInteger('commit-interval', values['commit-interval']);
 const MINUTES = values.minutes === '0' ? 0 : positiveInteger('minutes', values.minutes);
 const SUBMIT = MINUTES ? 'client' : values.submit;
+// How agents complete a claimed batch: one request per job (POST /api/v1/jobs/{id}/complete),
+// or the whole batch in one request and one transaction (POST /api/v1/workers/{id}/complete).
+const COMPLETE = values.complete;
+if (!['batch', 'each'].includes(COMPLETE)) {
+  console.error('--complete must be batch or each');
+  process.exit(2);
+}
 if (!['before', 'client'].includes(SUBMIT)) {
   console.error('--submit must be before or client');
   process.exit(2);
@@ -178,7 +186,7 @@ async function remoteLifecycle(folder) {
     await waitForPort(port, server);
     const url = `http://127.0.0.1:${port}`;
     const agents = workerTokens.map((token, i) => fork(path.join(here, 'agent.mjs'),
-      [url, `agent-${i}`, String(BATCH), String(CONNECTIONS)], { env: { ...process.env, SIHLICON_TOKEN: token } }));
+      [url, `agent-${i}`, String(BATCH), String(CONNECTIONS), COMPLETE], { env: { ...process.env, SIHLICON_TOKEN: token } }));
     children.push(...agents);
     const client = SUBMIT === 'client'
       ? fork(path.join(here, 'client.mjs'), [url, '4'], { env: { ...process.env, SIHLICON_TOKEN: clientToken } })

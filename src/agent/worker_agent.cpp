@@ -331,6 +331,8 @@ struct WorkerAgent::Impl {
                 }
             }
             Slot* raw = slot.get();
+            event(fmt::format("job {} attempt {} claimed", raw->claimed.lease.job_id,
+                              raw->claimed.lease.attempt));
             running.push_back(std::move(slot));
             raw->thread = std::thread([this, raw] { run_slot(*raw); });
         }

@@ -123,8 +123,9 @@ start_server() {
 start_worker() {
   local id="$1" url="$2"
   if [ "$worker_impl" = agent ]; then
-    SSL_CERT_FILE="$work/cert.pem" $in_peers "$sihlicon" agent run --server "$url" \
-      --token-file "$work/$id.token" --slots 4 >>"$work/$id.log" 2>&1 &
+    $in_peers "$sihlicon" agent run --server "$url" --token-file "$work/$id.token" \
+      --ca-file "$work/cert.pem" --worker-id "$id" --hub-id plant --slots 4 \
+      --allow-command sleep >>"$work/$id.log" 2>&1 &
   else
     $in_peers python3 "$here/day_worker.py" --server "$url" --token-file "$work/$id.token" \
       --worker-id "$id" --hub-id plant --cafile "$work/cert.pem" --slots 4 \

@@ -31,7 +31,10 @@ day=$SECONDS
 # 1. kill -9 of w1 once it holds a job it has not completed.
 held=""
 for _ in $(seq 400); do
-  held=$(awk '$1 == "claimed" { held[$2] = 1 } $1 == "completed" || $1 == "stale" || $1 == "failed" {
+  # day_worker.py logs "claimed JOB", "completed JOB ..."; the agent "job JOB attempt N claimed",
+  # "job JOB attempt N completed ...", "... failed ...", "... handed back".
+  held=$(awk '$1 == "job" { $1 = $5; $2 = $2 } $1 == "claimed" { held[$2] = 1 }
+      $1 == "completed" || $1 == "stale" || $1 == "failed" || $1 == "handed" {
       delete held[$2] } END { for (j in held) print j }' "$work/w1.log" 2>/dev/null)
   [ -n "$held" ] && [ $((SECONDS - day)) -ge 3 ] && break
   sleep 0.05
@@ -40,7 +43,9 @@ done
 kill -9 "${worker_of[w1]}"
 wait "${worker_of[w1]}" 2>/dev/null
 # The jobs w1 held, less one whose completion was accepted as it died.
-orphans=$(for j in $held; do grep -q "^completed $j " "$work/w1.log" || echo "$j"; done)
+orphans=$(for j in $held; do
+  grep -Eq "^(completed $j |job $j attempt [0-9]+ completed )" "$work/w1.log" || echo "$j"
+done)
 echo "t+$((SECONDS - day))s: kill -9 worker w1 holding $(echo "$orphans" | wc -w) running job(s)"
 nap 2
 start_worker w1 "$url"
