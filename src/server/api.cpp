@@ -299,6 +299,7 @@ Api::Api(Hub& hub) : hub_(&hub), tokens_(hub) {
     add_well_known_routes(routes_, hub);
     add_compute_routes(routes_, hub);
     add_workers_routes(routes_, hub);
+    add_heat_routes(routes_, hub);
 }
 
 Admission Api::admit(std::string_view method, std::string_view target,
