@@ -300,6 +300,7 @@ Api::Api(Hub& hub) : hub_(&hub), tokens_(hub) {
     add_compute_routes(routes_, hub);
     add_workers_routes(routes_, hub);
     add_heat_routes(routes_, hub);
+    add_settlement_routes(routes_, hub);
 }
 
 Admission Api::admit(std::string_view method, std::string_view target,

@@ -80,6 +80,7 @@ void add_well_known_routes(RouteTable& table, Hub& hub);  // api.cpp
 void add_compute_routes(RouteTable& table, Hub& hub);     // compute_routes.cpp
 void add_workers_routes(RouteTable& table, Hub& hub);     // workers_routes.cpp
 void add_heat_routes(RouteTable& table, Hub& hub);        // heat_routes.cpp
+void add_settlement_routes(RouteTable& table, Hub& hub);  // settlement_routes.cpp
 
 // What admit() found out about a request, for handle() and the access log.
 struct Admission {
