@@ -75,6 +75,9 @@ class RouteTable {
     // each with the path's parameters under that route's pattern.
     std::vector<std::pair<const Route*, Params>> match(std::string_view path) const;
 
+    // Every route, in the order added.
+    const std::vector<Route>& routes() const noexcept { return routes_; }
+
   private:
     std::vector<Route> routes_;
 };
@@ -152,6 +155,9 @@ class Api {
     // header values (empty when absent). The admission's refusal is set when it may not.
     Admission admit(std::string_view method, std::string_view target,
                     std::string_view authorization, std::string_view cookie) const;
+
+    // The endpoints (for the role table walk of the tests).
+    const RouteTable& routes() const noexcept { return routes_; }
 
     // Runs an admitted request. Never throws: every failure is a Response.
     Response handle(const Admission& admission, std::string_view target,
