@@ -622,6 +622,8 @@ export interface HubSettings {
   /** How long a job waits for its preferred hub, 0 .. 1 day. */
   preferenceWindowMs: number;
   submissionsPerHour: number;
+  /** Requests per hour of one client token to the hub's server; 0: unlimited. */
+  apiRequestsPerHour: number;
   agingIntervalMs: number;
   heartbeatIntervalMs: number;
   missedHeartbeats: number;

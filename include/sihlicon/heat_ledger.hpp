@@ -161,6 +161,22 @@ struct SIHLICON_API HeatStats {
     std::string to_json() const;
 };
 
+// A period of one hub to settle: the body of the seed's `POST /api/heat/settle`.
+struct SIHLICON_API HeatPeriod {
+    std::string hub_id;
+    Timestamp period_start;
+    Timestamp period_end;
+
+    // The longest hub id read (bytes); the ledger's own checks decide the rest.
+    static constexpr std::size_t kMaxHubIdBytes = 256;
+
+    // Decodes {"hubId", "periodStart", "periodEnd"} (ISO 8601, as parse_iso8601 reads them),
+    // all three required, no other member. Throws Error::invalid naming the field (a missing
+    // or mistyped member, an unknown one, a malformed instant, or a body that is not a strict
+    // JSON object); whether the period may be settled is HeatLedger::settle's to check.
+    static HeatPeriod from_json(std::string_view json);
+};
+
 // A settled period.
 struct SIHLICON_API HeatSettlement {
     std::string hub_id;

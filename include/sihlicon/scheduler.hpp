@@ -550,19 +550,30 @@ class SIHLICON_API Scheduler {
     // final. Throws conflict for a stale or foreign token.
     JobRecord fail(std::string_view job_id, std::string_view token, std::string_view error,
                    bool retryable = true);
-    // Cancels a job that has not ended; its dependents fail. Throws conflict for a job that
-    // already ended, not_found for an unknown one.
+    // Cancels a job that has not ended; its dependents fail. `by` is the acting principal: the
+    // job's owner or the hub operator (kOperatorPrincipal, principal.hpp); for anyone else the
+    // job is not_found, worded exactly as a job that does not exist (no existence oracle).
+    // Throws conflict for a job that already ended, not_found for an unknown one.
     JobRecord cancel(std::string_view job_id, std::string_view by, std::string_view reason = {});
-    // Puts a running or failed job back in the queue with a fresh attempt budget (an
-    // operator's action). Throws conflict from any other state.
+    // Puts a running or failed job back in the queue with a fresh attempt budget: the hub
+    // operator's action (`by` must be kOperatorPrincipal, else permission_denied naming "by").
+    // Throws conflict from any other state.
     JobRecord requeue(std::string_view job_id, std::string_view by, std::string_view reason = {});
 
     // Expires leases and silent workers, and promotes due jobs. Returns how many jobs changed.
     std::int64_t tick();
 
     // ---- queries ----
+    // The host's unchecked reads (the hub's own process, the local CLI): any job.
     JobRecord job(std::string_view job_id) const;  // throws not_found
     std::vector<JobRecord> jobs(const JobFilter& filter) const;
+    // The same reads for an acting principal (what every remote edge calls): the operator
+    // (kOperatorPrincipal) sees every job; anyone else only the jobs it owns. Someone else's
+    // job throws not_found worded exactly as a job that does not exist ("no job 'ID'", field
+    // "jobId"). A listing of anyone but the operator is filtered to its own jobs; a filter
+    // naming another owner throws permission_denied naming "owner".
+    JobRecord job(std::string_view job_id, std::string_view principal) const;
+    std::vector<JobRecord> jobs(const JobFilter& filter, std::string_view principal) const;
     std::vector<JobEvent> events(std::string_view job_id) const;
     QueueStats queue_stats(std::string_view hub_id) const;
     // For each hub and each of its workers, whether the job could be placed there now, and

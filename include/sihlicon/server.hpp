@@ -15,6 +15,42 @@
 //   GET  /api/compute/{jobId}         client, operator -> {"success", "job": JobRecord}; a
 //                                     client's request for someone else's job is 404, worded
 //                                     as for a job that does not exist
+//   DELETE /api/compute/{jobId}       client, operator: cancels -> {"success", "message": "Job
+//                                     cancelled"}; someone else's job 404 as above, ended 409
+// Who sees or cancels a job is the scheduler's rule (Scheduler::job/jobs/cancel with the
+// acting principal: Identity::acting_principal(), the operator principal for operator tokens).
+// The Heat Services API (seed-api-contracts.md):
+//   GET  /api/heat/credits?hubId=&start=&end=
+//                                     client, operator -> {"success", "credit": HeatCredit}
+//   GET  /api/heat/stats?hubId=  (or ?site= / ?region=, exactly one of the three)
+//                                     client, operator -> {"success", "stats": HeatStats, or
+//                                     HeatGroupStats summed over the group's hubs}
+//   POST /api/heat/settle             operator: HeatPeriod::from_json -> {"success",
+//                                     "settledCreditChf", "currency", "settlement"}
+// The clients and epochs API (seed-swarmos-backend.md); a client reads only its own account
+// (Settlement::account/history with the acting principal: another client's is 404, worded as
+// an account never used) and only its own jobs' receipts:
+//   GET  /api/v1/clients/{clientId}   client, operator -> {"success", "account": Account}
+//   GET  /api/v1/clients/{clientId}/balance
+//                                     -> {"success", "clientId", "currency", "balance",
+//                                     "available"}
+//   GET  /api/v1/clients/{clientId}/history?limit=
+//                                     -> {"success", "history": [AccountEntry]}
+//   POST /api/v1/clients/{clientId}/topup
+//                                     operator: TopUpRequest::from_json -> {"success",
+//                                     "transfer": Transfer}
+//   GET  /api/v1/epochs, /api/v1/epochs/current, /api/v1/epochs/{epochId},
+//        /api/v1/epochs/{epochId}/jobs, /api/v1/epochs/{epochId}/payouts
+//                                     every role (epochs are the hub's public audit data)
+//                                     -> {"success", "epochs" | "epoch" | "jobs" (leaves) |
+//                                     "payouts"}
+//   GET  /api/v1/jobs/{jobId}/receipt client (own job), operator -> {"success", "receipt"}
+//                                     (Settlement::receipt; 409 until its epoch is sealed)
+// Rate limit: every response to a client token carries X-RateLimit-Limit, -Remaining and
+// -Reset (Unix seconds: the end of the current hour of the hub's clock); beyond the hub
+// setting apiRequestsPerHour (settings.hpp; 0 = unlimited) it is 429 with Retry-After. Worker
+// and operator tokens are not limited. The counters live in this Server's process (each
+// server process of a hub counts on its own) and start again each hour.
 // The storage endpoints (seed-api-contracts.md "Storage Services API"), client and operator
 // tokens, acting as the token's principal under the content store's rules:
 //   POST   /api/storage               multipart/form-data: a "file" part (required, once) and a
@@ -72,17 +108,24 @@
 //   POST /api/v1/jobs/{jobId}/outputs?fileName=NAME
 //                                     the file's bytes as the body -> {"success", "manifest":
 //                                     Manifest}, stored as the job's owner (its quota) named
-//                                     NAME (percent-decoded); bodies up to body_limit
-// Path parameters ({jobId}, {workerId}) are 1..128 bytes of [A-Za-z0-9._-]; any other path is
-// 404 (401 first when no live token is shown). The endpoints are one table in
+//                                     NAME (percent-decoded); the body streams (below)
+//   POST /api/v1/workers/{workerId}/complete
+//                                     {"completions": [{"jobId", "token", and
+//                                     JobCompletion::from_json's fields}], 1..1000} -> {"success",
+//                                     "jobs": [JobRecord]}: one transaction
+//                                     (Scheduler::complete_many, which refuses another worker's
+//                                     attempt, 403); a stale token anywhere is 409 and nothing
+//                                     of the batch happens
+// Path parameters ({jobId}, {workerId}, {clientId}, {epochId}) are 1..128 bytes of [A-Za-z0-9._-];
+// any other path is 404 (401 first when no live token is shown). The endpoints are one table in
 // src/server/api.hpp (RouteTable), each group registered from its own file.
 // Every error is {"error": message, "details": {...}} (never HTML, never a stack trace):
 // 400 malformed HTTP or an invalid field, 401 no or no live token, 402 insufficient funds,
 // 403 a role the endpoint does not allow (or the core's refusal), 404 no such route or object,
 // 405 a method the route lacks, 409 a conflict,
-// 413 a header or body over its limit, 429 a quota (with Retry-After), 500 a fault of the hub
-// (its details are not sent), 503 too many connections or the hub busy. The statuses of the
-// library's errors come from one table (ErrorCode -> status) in src/server/api.cpp.
+// 413 a header or body over its limit, 429 a quota or the rate limit (with Retry-After), 500 a
+// fault of the hub (its details are not sent), 503 too many connections or the hub busy. The
+// statuses of the library's errors come from one table (ErrorCode -> status) in src/server/api.cpp.
 //
 // Order of checks for each request: the header is read (at most header_limit bytes), the
 // token is authenticated, the route and role are checked, the declared body size is checked

@@ -77,6 +77,10 @@ struct SIHLICON_API HubSettings {
     // submissionsPerHour: jobs one owner may submit per hour, 0 (unlimited)..1,000,000,000.
     // Default 10 (the seed).
     std::int64_t submissions_per_hour = 10;
+    // apiRequestsPerHour: requests one client token's principal may make to the hub's server
+    // (include/sihlicon/server.hpp) per hour of the hub's clock, 0 (unlimited)..1,000,000,000.
+    // Default 1000 (the seed). Worker and operator tokens are not limited.
+    std::int64_t api_requests_per_hour = 1000;
     // agingIntervalMs: waiting this long adds 1 to a job's priority, 1 ms..365 days.
     // Default 60 s.
     std::chrono::milliseconds aging_interval{60'000};
@@ -99,8 +103,8 @@ struct SIHLICON_API HubSettings {
     // Every key, in the order above: {"chargeJobs", "requireWorkerSignatures", "currency",
     // "defaultPrice", "prices", "protocolFeePpm", "operatorFeePpm", "workPoolPpm",
     // "demandMinPpm", "demandMaxPpm", "demandFullQueueDepth", "epochDurationMs",
-    // "preferenceWindowMs", "submissionsPerHour", "agingIntervalMs", "heartbeatIntervalMs",
-    // "missedHeartbeats", "defaultUploadBytesPerHour", "defaultTotalBytes"}.
+    // "preferenceWindowMs", "submissionsPerHour", "apiRequestsPerHour", "agingIntervalMs",
+    // "heartbeatIntervalMs", "missedHeartbeats", "defaultUploadBytesPerHour", "defaultTotalBytes"}.
     std::string to_json() const;
 
     // Reads a JSON object of any of those keys (read strictly: an unknown key, a wrong type or

@@ -148,6 +148,23 @@ struct SIHLICON_API Account {
     std::string to_json() const;
 };
 
+// The body of a client top-up (`POST /api/v1/clients/{clientId}/topup`): {"amount": exact
+// decimal text in major units of the hub's currency (Money::parse: "25.00"; a JSON number is
+// refused, so no amount is ever rounded through a double), "externalReference": the deposit's
+// reference (e.g. an L1 transaction hash), the top-up's idempotency key}. Both required, no
+// other member.
+struct SIHLICON_API TopUpRequest {
+    Money amount{0, Currency::of("USD")};
+    std::string external_reference;
+
+    // The longest reference read (bytes); Settlement::top_up checks the rest.
+    static constexpr std::size_t kMaxReferenceBytes = 256;
+
+    // Throws Error::invalid naming the field (missing, mistyped or unknown member, an amount
+    // Money::parse refuses in `currency`, a body that is not a strict JSON object).
+    static TopUpRequest from_json(std::string_view json, Currency currency);
+};
+
 struct TransferRequest {
     std::string id;  // idempotency key, [A-Za-z0-9._:@/-]{1,200}
     AccountRef debit;
@@ -554,6 +571,13 @@ class SIHLICON_API Settlement {
     std::vector<Account> accounts(std::optional<AccountKind> kind = std::nullopt) const;
     // Newest first, at most `limit` (1..10,000).
     std::vector<AccountEntry> history(const AccountRef& ref, std::int64_t limit = 100) const;
+    // The same reads for an acting principal (what every remote edge calls): the operator
+    // (kOperatorPrincipal, principal.hpp) reads any account; anyone else only its own client
+    // account (kind client, owner the principal). Any other account throws not_found worded
+    // exactly as an account never used ("no account 'ID'", field "account"): no oracle.
+    Account account(const AccountRef& ref, std::string_view principal) const;
+    std::vector<AccountEntry> history(const AccountRef& ref, std::int64_t limit,
+                                      std::string_view principal) const;
     Transfer transfer_by_id(std::string_view id) const;  // throws not_found
     // Total deposits and withdrawals ever, per currency code. Throws Error(invalid_argument)
     // naming the currency if a total lies outside int64 (each amount fits; their sum may not).

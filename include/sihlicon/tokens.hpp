@@ -45,6 +45,11 @@ struct SIHLICON_API Identity {
     std::string principal;
     Role role = Role::client;
     std::string worker_id;  // the bound worker for role worker; empty otherwise
+
+    // The principal the core's per-principal checks are given for this identity: the hub
+    // operator (kOperatorPrincipal) for a token of role operator, whoever it was issued to
+    // (it administers the hub), else the token's principal.
+    std::string_view acting_principal() const noexcept;
 };
 
 // A token as the hub stores it: never its secret.

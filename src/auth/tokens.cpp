@@ -187,6 +187,10 @@ TokenRecord ApiTokens::revoke(std::string_view by, std::string_view token_id) {
     });
 }
 
+std::string_view Identity::acting_principal() const noexcept {
+    return role == Role::hub_operator ? kOperatorPrincipal : std::string_view(principal);
+}
+
 std::optional<Identity> ApiTokens::authenticate(std::string_view bearer) const {
     if (bearer.size() != kSecretLength) {
         return std::nullopt;  // the length of a secret is public; nothing else is read

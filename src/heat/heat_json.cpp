@@ -162,6 +162,17 @@ std::string HeatStats::to_json() const {
     return object.finish();
 }
 
+HeatPeriod HeatPeriod::from_json(std::string_view text) {
+    const auto value = json::parse(text);
+    json::ObjectReader reader(value, "");
+    HeatPeriod period;
+    period.hub_id = reader.required_string("hubId", kMaxHubIdBytes);
+    period.period_start = parse_iso8601(reader.required_string("periodStart", 64), "periodStart");
+    period.period_end = parse_iso8601(reader.required_string("periodEnd", 64), "periodEnd");
+    reader.finish();
+    return period;
+}
+
 std::string HeatSettlement::to_json() const {
     JsonObject object;
     object.string("hubId", hub_id)

@@ -79,6 +79,7 @@ constexpr Key kKeys[] = {
     {"epochDurationMs", Kind::duration},
     {"preferenceWindowMs", Kind::duration},
     {"submissionsPerHour", Kind::integer},
+    {"apiRequestsPerHour", Kind::integer},
     {"agingIntervalMs", Kind::duration},
     {"heartbeatIntervalMs", Kind::duration},
     {"missedHeartbeats", Kind::integer},
@@ -169,6 +170,7 @@ void HubSettings::validate() const {
     check_range("epochDurationMs", epoch_duration_ms, 1, 3650 * kDayMs);
     check_range("preferenceWindowMs", preference_window.count(), 0, kDayMs);
     check_range("submissionsPerHour", submissions_per_hour, 0, 1'000'000'000);
+    check_range("apiRequestsPerHour", api_requests_per_hour, 0, 1'000'000'000);
     check_range("agingIntervalMs", aging_interval.count(), 1, 365 * kDayMs);
     check_range("heartbeatIntervalMs", heartbeat_interval.count(), 1, kDayMs);
     check_range("missedHeartbeats", missed_heartbeats, 1, 1000);
@@ -214,6 +216,7 @@ std::string HubSettings::to_json() const {
         .field("epochDurationMs", epoch_duration_ms)
         .field("preferenceWindowMs", static_cast<std::int64_t>(preference_window.count()))
         .field("submissionsPerHour", submissions_per_hour)
+        .field("apiRequestsPerHour", api_requests_per_hour)
         .field("agingIntervalMs", static_cast<std::int64_t>(aging_interval.count()))
         .field("heartbeatIntervalMs", static_cast<std::int64_t>(heartbeat_interval.count()))
         .field("missedHeartbeats", missed_heartbeats)
@@ -280,6 +283,7 @@ HubSettings HubSettings::from_json(std::string_view text, const HubSettings& bas
     next.epoch_duration_ms = integer("epochDurationMs", next.epoch_duration_ms);
     next.preference_window = duration("preferenceWindowMs", next.preference_window);
     next.submissions_per_hour = integer("submissionsPerHour", next.submissions_per_hour);
+    next.api_requests_per_hour = integer("apiRequestsPerHour", next.api_requests_per_hour);
     next.aging_interval = duration("agingIntervalMs", next.aging_interval);
     next.heartbeat_interval = duration("heartbeatIntervalMs", next.heartbeat_interval);
     next.missed_heartbeats = integer("missedHeartbeats", next.missed_heartbeats);

@@ -14,6 +14,7 @@
 #include <sihlicon/cid.hpp>
 #include <sihlicon/crypto.hpp>
 #include <sihlicon/error.hpp>
+#include <sihlicon/principal.hpp>
 #include <sihlicon/scheduler.hpp>
 #include <sihlicon/text.hpp>
 
@@ -1184,10 +1185,28 @@ JobRecord Scheduler::fail(std::string_view job_id, std::string_view token, std::
     });
 }
 
+namespace {
+
+// Whether `principal` may see and act on `job`: its owner, or the hub operator.
+bool may_see(const JobRecord& job, std::string_view principal) {
+    return principal == kOperatorPrincipal || job.spec.owner == principal;
+}
+
+// Someone else's job, answered exactly as a job that does not exist (load_job's error): no
+// existence oracle.
+Error absent_job(std::string_view job_id) {
+    return Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), "jobId");
+}
+
+}  // namespace
+
 JobRecord Scheduler::cancel(std::string_view job_id, std::string_view by, std::string_view reason) {
     check_name("by", by, 256);
     return impl_->write([&](Moves& moves) {
         const auto row = scheduler::load_job(moves.tx, job_id);
+        if (!may_see(row.record, by)) {
+            throw absent_job(job_id);
+        }
         const auto from = row.record.status;
         if (from == JobStatus::completed || from == JobStatus::failed ||
             from == JobStatus::cancelled) {
@@ -1214,6 +1233,10 @@ JobRecord Scheduler::cancel(std::string_view job_id, std::string_view by, std::s
 JobRecord Scheduler::requeue(std::string_view job_id, std::string_view by,
                              std::string_view reason) {
     check_name("by", by, 256);
+    if (by != kOperatorPrincipal) {
+        throw Error(ErrorCode::permission_denied,
+                    fmt::format("only the hub operator requeues a job, not '{}'", by), "by");
+    }
     return impl_->write([&](Moves& moves) {
         const auto row = scheduler::load_job(moves.tx, job_id);
         const auto from = row.record.status;
@@ -1249,6 +1272,14 @@ std::int64_t Scheduler::tick() {
 JobRecord Scheduler::job(std::string_view job_id) const {
     return impl_->core.database->read(
         [&](store::Transaction& tx) { return scheduler::load_job(tx, job_id).record; });
+}
+
+JobRecord Scheduler::job(std::string_view job_id, std::string_view principal) const {
+    auto record = job(job_id);
+    if (!may_see(record, principal)) {
+        throw absent_job(job_id);
+    }
+    return record;
 }
 
 namespace {
@@ -1439,6 +1470,21 @@ std::vector<JobRecord> queued_jobs(store::Transaction& tx, const JobFilter& filt
 }
 
 }  // namespace
+
+std::vector<JobRecord> Scheduler::jobs(const JobFilter& filter, std::string_view principal) const {
+    if (principal == kOperatorPrincipal) {
+        return jobs(filter);
+    }
+    if (filter.owner && *filter.owner != principal) {
+        throw Error(ErrorCode::permission_denied,
+                    fmt::format("'{}' lists only its own jobs, not those of '{}'",
+                                printable(principal, 64), printable(*filter.owner, 64)),
+                    "owner");
+    }
+    auto own = filter;
+    own.owner = std::string(principal);
+    return jobs(own);
+}
 
 std::vector<JobRecord> Scheduler::jobs(const JobFilter& filter) const {
     check_range("limit", filter.limit, 1, kMaxListLimit);

@@ -8,6 +8,7 @@
 #include <sihlicon/hub.hpp>
 #include <sihlicon/principal.hpp>
 #include <sihlicon/scheduler.hpp>
+#include <sihlicon/settings.hpp>
 #include <sihlicon/settlement.hpp>
 #include <sihlicon/text.hpp>
 #include <sihlicon/version.hpp>
@@ -233,6 +234,31 @@ Response response_for(const Error& error) {
     return response;
 }
 
+RateLimiter::Decision RateLimiter::count(std::string_view principal, std::int64_t now_ms,
+                                         std::int64_t limit) {
+    const auto window = now_ms >= 0 ? now_ms / kWindowMs : (now_ms - kWindowMs + 1) / kWindowMs;
+    const std::lock_guard lock(mutex_);
+    if (window != window_) {
+        window_ = window;
+        counts_.clear();  // every counter belongs to the window that ended
+    }
+    auto it = counts_.find(principal);
+    if (it == counts_.end()) {
+        it = counts_.emplace(std::string(principal), 0).first;
+    }
+    Decision decision;
+    decision.limit = limit;
+    const auto end_ms = (window + 1) * kWindowMs;
+    decision.reset_seconds = end_ms / 1000;
+    decision.retry_after = std::max<std::int64_t>(1, (end_ms - now_ms + 999) / 1000);
+    decision.allowed = it->second < limit;
+    if (decision.allowed) {
+        ++it->second;
+    }
+    decision.remaining = limit - it->second;
+    return decision;
+}
+
 const std::string& Request::param(std::string_view name) const {
     const auto it = params->find(name);
     if (it == params->end()) {
@@ -311,12 +337,52 @@ void add_well_known_routes(RouteTable& table, Hub& hub) {
                }});
 }
 
+namespace {
+
+Response with_rate_headers(const Admission& admission, Response response) {
+    for (const auto& header : admission.rate_headers) {
+        response.headers.push_back(header);
+    }
+    return response;
+}
+
+}  // namespace
+
 Api::Api(Hub& hub, std::filesystem::path spool_directory)
     : hub_(&hub), spool_directory_(std::move(spool_directory)), tokens_(hub) {
     add_well_known_routes(routes_, hub);
     add_compute_routes(routes_, hub);
     add_workers_routes(routes_, hub);
     add_storage_routes(routes_, hub);
+    add_heat_routes(routes_, hub);
+    add_settlement_routes(routes_, hub);
+}
+
+std::optional<Response> Api::count_request(Admission& admission) const {
+    const auto limit = hub_->settings().api_requests_per_hour;
+    if (limit == 0) {
+        return std::nullopt;  // unlimited
+    }
+    const auto decision =
+        limiter_->count(admission.identity->principal, hub_->clock().now().ms(), limit);
+    admission.rate_headers = {
+        {"X-RateLimit-Limit", std::to_string(decision.limit)},
+        {"X-RateLimit-Remaining", std::to_string(decision.remaining)},
+        {"X-RateLimit-Reset", std::to_string(decision.reset_seconds)},
+    };
+    if (decision.allowed) {
+        return std::nullopt;
+    }
+    auto refusal =
+        error_response(429,
+                       fmt::format("rate limit exceeded: {} requests per hour; retry in {} s",
+                                   decision.limit, decision.retry_after),
+                       boost::json::serialize(boost::json::object{
+                           {"code", "quota_exceeded"}, {"field", "apiRequestsPerHour"}}));
+    refusal.headers.emplace_back("Retry-After", std::to_string(decision.retry_after));
+    refusal.headers.insert(refusal.headers.end(), admission.rate_headers.begin(),
+                           admission.rate_headers.end());
+    return refusal;
 }
 
 Admission Api::admit(std::string_view method, std::string_view target,
@@ -352,10 +418,28 @@ Admission Api::admit(std::string_view method, std::string_view target,
             admission.refusal = std::move(refusal);
             return admission;
         }
+        if (admission.identity->role == Role::client) {
+            try {
+                if (auto refusal = count_request(admission)) {
+                    admission.refusal = std::move(refusal);
+                    return admission;
+                }
+            } catch (const Error& error) {
+                admission.refusal = response_for(error);
+                return admission;
+            }
+        }
     }
-    if (matches.empty()) {
-        admission.refusal = error_response(404, fmt::format("no route {}", printable(path, 200)));
+    // Every answer to a counted request carries its rate limit headers.
+    const auto refuse = [&admission](Response response) {
+        for (const auto& header : admission.rate_headers) {
+            response.headers.push_back(header);
+        }
+        admission.refusal = std::move(response);
         return admission;
+    };
+    if (matches.empty()) {
+        return refuse(error_response(404, fmt::format("no route {}", printable(path, 200))));
     }
     for (auto& [route, params] : matches) {
         if (route->method == method && admission.route == nullptr) {
@@ -373,8 +457,7 @@ Admission Api::admit(std::string_view method, std::string_view target,
             fmt::format("{} is not allowed on {}", printable(method, 20), printable(path, 200)),
             boost::json::serialize(boost::json::object{{"allow", allow}}));
         refusal.headers.emplace_back("Allow", allow);
-        admission.refusal = std::move(refusal);
-        return admission;
+        return refuse(std::move(refusal));
     }
     if (admission.route->public_route) {
         return admission;
@@ -382,10 +465,9 @@ Admission Api::admit(std::string_view method, std::string_view target,
     const auto& identity = *admission.identity;
     const auto& roles = admission.route->roles;
     if (std::find(roles.begin(), roles.end(), identity.role) == roles.end()) {
-        admission.refusal = error_response(
+        return refuse(error_response(
             403, fmt::format("a token of role {} may not call {} {}", to_string(identity.role),
-                             method, printable(path, 200)));
-        return admission;
+                             method, printable(path, 200))));
     }
     // The one check that a worker token acts only as its own worker, for every route with a
     // {workerId} segment.
@@ -426,13 +508,13 @@ Response Api::handle(const Admission& admission, std::string_view target,
             }
             response.producer = nullptr;
         }
-        return response;
+        return with_rate_headers(admission, std::move(response));
     } catch (const Error& error) {
-        return response_for(error);
+        return with_rate_headers(admission, response_for(error));
     } catch (const std::bad_alloc&) {
         return error_response(503, "the server is out of memory");
     } catch (...) {
-        return error_response(500, "internal server error");
+        return with_rate_headers(admission, error_response(500, "internal server error"));
     }
 }
 

@@ -3,7 +3,9 @@
 // The server's endpoints (include/sihlicon/server.hpp), without any HTTP machinery: the
 // connection code (server.cpp) hands over what it has read and writes back what it gets.
 // Two steps per request, so that nothing of a refused request's body is ever read:
-//   admit(): after the header — authentication, route (the RouteTable), method, role, and
+//   admit(): after the header — authentication, the rate limit of client tokens (the hub
+//            setting apiRequestsPerHour; worker and operator tokens are not limited: agents
+//            claim all day, operators administer), route (the RouteTable), method, role, and
 //            that a worker token names only its own worker in a {workerId} path segment;
 //   handle(): after the body — the route's handler, over the hub's public API.
 // Not installed.
@@ -21,6 +23,7 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,6 +108,9 @@ class RouteTable {
     // each with the path's parameters under that route's pattern.
     std::vector<std::pair<const Route*, Params>> match(std::string_view path) const;
 
+    // Every route, in the order added.
+    const std::vector<Route>& routes() const noexcept { return routes_; }
+
   private:
     std::vector<Route> routes_;
 };
@@ -114,6 +120,33 @@ void add_well_known_routes(RouteTable& table, Hub& hub);  // api.cpp
 void add_compute_routes(RouteTable& table, Hub& hub);     // compute_routes.cpp
 void add_workers_routes(RouteTable& table, Hub& hub);     // workers_routes.cpp
 void add_storage_routes(RouteTable& table, Hub& hub);     // storage_routes.cpp
+void add_heat_routes(RouteTable& table, Hub& hub);        // heat_routes.cpp
+void add_settlement_routes(RouteTable& table, Hub& hub);  // settlement_routes.cpp
+
+// The contract's rate limit: requests per principal per hour, counted in this process (a
+// hub served by several server processes limits each one separately). Windows are the whole
+// hours of the hub's clock (Hub::clock): every count starts again at the top of the hour.
+// Thread-safe. Holds one counter per principal seen in the current hour.
+class RateLimiter {
+  public:
+    struct Decision {
+        bool allowed = true;
+        std::int64_t limit = 0;
+        std::int64_t remaining = 0;      // after this request
+        std::int64_t reset_seconds = 0;  // Unix seconds when the window ends
+        std::int64_t retry_after = 0;    // seconds until then (at least 1)
+    };
+    static constexpr std::int64_t kWindowMs = 3'600'000;
+
+    // Counts one request of `principal` at `now_ms` against `limit` per hour (at least 1); a
+    // refused request is not counted.
+    Decision count(std::string_view principal, std::int64_t now_ms, std::int64_t limit);
+
+  private:
+    std::mutex mutex_;
+    std::int64_t window_ = INT64_MIN;
+    std::map<std::string, std::int64_t, std::less<>> counts_;
+};
 
 // What admit() found out about a request, for handle() and the access log.
 struct Admission {
@@ -122,8 +155,11 @@ struct Admission {
     std::map<std::string, std::string, std::less<>> params;  // the pattern's {param}s
     std::string method;                                      // "GET", "POST", ...
     std::string lease_token;  // the Sihlicon-Lease-Token header, set by the connection
-    // Set when the request is refused before its body (401, 403, 404, 405).
+    // Set when the request is refused before its body (401, 403, 404, 405, 429).
     std::optional<Response> refusal;
+    // X-RateLimit-Limit/Remaining/Reset for a client token's request (on its refusal too),
+    // added to its response by handle().
+    std::vector<std::pair<std::string, std::string>> rate_headers;
 };
 
 // The contract's error body {"error": message, "details": details} (details omitted when
@@ -160,6 +196,9 @@ class Api {
     // server::api_of, include/sihlicon/server.hpp).
     void add_route(Route route) { routes_.add(std::move(route)); }
 
+    // The endpoints (for the role table walk of the tests).
+    const RouteTable& routes() const noexcept { return routes_; }
+
     // Runs an admitted request: `body` for a route without streaming_body, `spooled` for one
     // with it. Runs a response's producer (see Response). Never throws: every failure is a
     // Response.
@@ -168,10 +207,15 @@ class Api {
                     const SpoolFile* spooled = nullptr) const;
 
   private:
+    // The rate limit of a client token's request: sets admission.rate_headers; the 429
+    // refusal when over the limit.
+    std::optional<Response> count_request(Admission& admission) const;
+
     Hub* hub_;
     std::filesystem::path spool_directory_;
     ApiTokens tokens_;
     RouteTable routes_;
+    std::unique_ptr<RateLimiter> limiter_ = std::make_unique<RateLimiter>();
 };
 
 }  // namespace sihlicon::server

@@ -819,6 +819,7 @@ class HubSettings(_Json):
     epoch_duration_ms: int
     preference_window_ms: int
     submissions_per_hour: int
+    api_requests_per_hour: int
     aging_interval_ms: int
     heartbeat_interval_ms: int
     missed_heartbeats: int
