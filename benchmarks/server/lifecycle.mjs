@@ -6,7 +6,7 @@
 // batch shape of ../node/lifecycle.mjs, whose code this shares: ../node/common.mjs).
 //
 // Remote: a fresh hub in a temporary folder (`sihlicon init`, `settings set
-// submissionsPerHour 0`, `hub register`, one worker token per agent and a client token, all
+// submissionsPerHour 0` and `apiRequestsPerHour 0`, `hub register`, one worker token per agent and a client token, all
 // with the CLI), served by `sihlicon serve` (a Release build; --cli PATH). AGENTS agent
 // processes (agent.mjs, default 8), each with its own worker token and one HTTP keep-alive
 // connection (HTTP/1.1 written by http.mjs), register their worker, then claim batches
@@ -159,6 +159,8 @@ async function remoteLifecycle(folder) {
   const hubDir = path.join(folder, 'hub');
   cli(hubDir, 'init');
   cli(hubDir, 'settings', 'set', 'submissionsPerHour', '0');
+  // The client that submits over HTTP must not meet the contract's 1000 requests per hour.
+  if (SUBMIT === 'client') cli(hubDir, 'settings', 'set', 'apiRequestsPerHour', '0');
   cli(hubDir, 'hub', 'register', JSON.stringify(benchHubSpec));
   const workerTokens = Array.from({ length: AGENTS }, (_, i) =>
     JSON.parse(cli(hubDir, 'token', 'create', `agent-${i}`, '--role', 'worker',

@@ -188,6 +188,10 @@ def main():
     parser.add_argument("--label", default="day")
     parser.add_argument("--figures")
     parser.add_argument("--seal", action="store_true")
+    # Every job names this input CID; with --copied, each job copied its input to its output,
+    # so its completion names the same CID as its one output (the real agent ran it).
+    parser.add_argument("--input-cid")
+    parser.add_argument("--copied", action="store_true")
     args = parser.parse_args()
 
     acks, latencies = read_acks(args.acks)
@@ -200,6 +204,13 @@ def main():
     for job_id, job in jobs.items():
         check(job["status"] == "completed" and not job["deadLetter"],
               f"{job_id}: ended {job['status']}")
+    for job_id, job in jobs.items():
+        if args.input_cid:
+            check(job.get("inputDataRefs") == [args.input_cid],
+                  f"{job_id}: inputs {job.get('inputDataRefs')}, not [{args.input_cid}]")
+        if args.copied:
+            check(job.get("outputDataRefs") == [args.input_cid],
+                  f"{job_id}: outputs {job.get('outputDataRefs')}, not its input copied")
     check_events(args, jobs)
     if args.worker_logs:
         check_worker_logs(args.worker_logs, jobs)

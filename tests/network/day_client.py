@@ -31,12 +31,16 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--cafile")
     parser.add_argument("--give-up", type=float, default=120.0)
+    # A file uploaded once (POST /api/storage, multipart) whose CID every job names as its
+    # input: the remote agents fetch it as a CAR and verify it block by block before each job.
+    parser.add_argument("--input-file")
     args = parser.parse_args()
     with open(args.token_file, encoding="ascii") as f:
         link = Link(args.server, f.read().strip(), cafile=args.cafile)
     out = open(args.out, "a", encoding="ascii")
     rng = random.Random(args.name)
     backoff = Backoff()
+    inputs = [upload(link, args.input_file, backoff, args.give_up)] if args.input_file else []
     for i in range(args.jobs):
         time.sleep(rng.expovariate(args.rate))
         ms = rng.randint(20, 300)
@@ -44,6 +48,13 @@ def main():
         body = {"jobType": "custom", "jobName": f"day-{key}-{ms}ms", "idempotencyKey": key,
                 "workloadConfig": {"containerImage": "native",
                                    "command": ["sleep", f"{ms / 1000:.3f}"]}}
+        if inputs:
+            # The job copies its input to its output: the completion then names the input's
+            # CID as its output, which proves the bytes went there and back intact.
+            body["inputDataRefs"] = inputs
+            body["workloadConfig"]["command"] = [
+                "sh", "-c",
+                f'sleep {ms / 1000:.3f} && cp "$SIHLICON_INPUT_DIR"/* "$SIHLICON_OUTPUT_DIR"/']
         first = time.monotonic()
         while True:
             if time.monotonic() - first > args.give_up:
@@ -70,6 +81,29 @@ def main():
             sys.exit(f"{key}: refused {status} {answer}")
     out.write("done\n")
     out.close()
+
+
+def upload(link, path, backoff, give_up):
+    """Stores the file through the contract's multipart upload; returns its CID."""
+    with open(path, "rb") as f:
+        data = f.read()
+    boundary = "day-input-boundary-7f3a"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"input.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    first = time.monotonic()
+    while time.monotonic() - first < give_up:
+        try:
+            status, answer = link.call("POST", "/api/storage", raw_body=body,
+                                       content_type=f"multipart/form-data; boundary={boundary}")
+        except Unreachable:
+            backoff.wait()
+            continue
+        if status == 200:
+            backoff.reset()
+            return answer["manifest"]["contentId"]
+        sys.exit(f"upload of {path} refused: {status} {answer}")
+    sys.exit(f"upload of {path} not acknowledged within {give_up} s")
 
 
 if __name__ == "__main__":

@@ -43,11 +43,13 @@ class Link:
             self.connection.close()
             self.connection = None
 
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
+    def call(self, method, path, body=None, raw_body=None, content_type=None):
+        """`body` is sent as JSON; `raw_body` (bytes) as is, with `content_type`."""
+        data = raw_body if raw_body is not None else (
+            None if body is None else json.dumps(body).encode())
         headers = {"Authorization": "Bearer " + self.token}
         if data is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type or "application/json"
         try:
             if self.connection is None:
                 self.connection = self._connect()

@@ -21,11 +21,12 @@ renew_after=20  # seconds (day_worker.py --renew-after)
 server_pid=""
 cleanup_hooks=()
 
-# The one switch between the workers: "python" (day_worker.py, over the workers API of this
-# version) or "agent" (`sihlicon agent run --server URL --token-file F`, once it exists; it is
-# given the test's CA through SSL_CERT_FILE, runs the jobs' `sleep` commands natively, and its
-# log is not audited line by line as day_worker.py's is).
-worker_impl=${SIHLICON_DAY_WORKER:-python}
+# The one switch between the workers: "agent" (the default: the real remote agent, `sihlicon
+# agent run --server URL --token-file F --ca-file CERT`, running the jobs' `sleep` commands
+# natively in its sandbox; its log is not audited line by line) or "python" (day_worker.py, a
+# minimal worker over the workers API whose log day_check.py audits line by line).
+worker_impl=${SIHLICON_DAY_WORKER:-agent}
+day_input=""  # a file every job names as its input (set by a test before its clients start)
 
 cleanup() {
   local pid
@@ -125,7 +126,7 @@ start_worker() {
   if [ "$worker_impl" = agent ]; then
     $in_peers "$sihlicon" agent run --server "$url" --token-file "$work/$id.token" \
       --ca-file "$work/cert.pem" --worker-id "$id" --hub-id plant --slots 4 \
-      --allow-command sleep >>"$work/$id.log" 2>&1 &
+      --allow-command sleep --allow-command sh >>"$work/$id.log" 2>&1 &
   else
     $in_peers python3 "$here/day_worker.py" --server "$url" --token-file "$work/$id.token" \
       --worker-id "$id" --hub-id plant --cafile "$work/cert.pem" --slots 4 \
@@ -139,7 +140,7 @@ start_worker() {
 start_client() {
   $in_peers python3 "$here/day_client.py" --server "$2" --token-file "$work/$1.token" \
     --name "$1" --jobs "$3" --rate "$4" --cafile "$work/cert.pem" --out "$work/$1.acks" \
-    2>>"$work/$1.err" &
+    ${day_input:+--input-file "$day_input"} 2>>"$work/$1.err" &
   client_pid=$!
   pids+=("$client_pid")
 }
@@ -190,6 +191,12 @@ keep_figures() {
 audit() {
   local logs=()
   [ "$worker_impl" = python ] && logs=(--worker-logs "$work"/w?.log)
+  # With an input file every job names its CID; the real agent fetched and verified it, ran
+  # the job (which copies it to its output) and uploaded the output: the same CID.
+  if [ -n "$day_input" ]; then
+    logs+=(--input-cid "$("$sihlicon" cid "$day_input" | awk '{print $1}')")
+    [ "$worker_impl" = agent ] && logs+=(--copied)
+  fi
   python3 "$here/day_check.py" --sihlicon "$sihlicon" --hub "$hub" --topup 1000 \
     --acks "$work"/c*.acks "${logs[@]}" --label "$1" --figures "$2" "${@:3}" ||
     fail "the audit of $1"

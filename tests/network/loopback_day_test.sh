@@ -22,6 +22,10 @@ start_server 127.0.0.1:0
 url="https://127.0.0.1:$port"
 echo "serving on $url (TLS)"
 for id in w1 w2 w3 w4; do start_worker "$id" "$url"; done
+# Every job names one input of three UnixFS blocks (600 KiB), uploaded by each client: the
+# agents fetch it as a CAR and verify it block by block before each job starts.
+day_input="$work/input.bin"
+head -c 614400 /dev/urandom >"$day_input"
 start_client c1 "$url" 150 5
 c1=$client_pid
 start_client c2 "$url" 150 5
