@@ -184,7 +184,7 @@ SIHLICON_API Manifest export_job_input(Hub& hub, const JobContentAccess& access,
 // a byte is read), after require_job_lease: a worker writes into an owner's quota only while
 // holding their job. The source is read as it streams (ContentStore::put_stream).
 SIHLICON_API Manifest store_job_output(Hub& hub, const JobContentAccess& access,
-                                       const ContentStore::ByteSource& source,
-                                       std::uint64_t size, std::string_view file_name);
+                                       const ContentStore::ByteSource& source, std::uint64_t size,
+                                       std::string_view file_name);
 
 }  // namespace sihlicon

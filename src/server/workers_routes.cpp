@@ -237,8 +237,9 @@ Response output(const Request& request) {
         throw Error::invalid("fileName", "", "is required");
     }
     // The body streams (the route's streaming_body): spooled as it arrived, read from there.
-    const auto manifest = store_job_output(*request.hub, content_access(request),
-                                           request.body_source(), request.body_size(), name->second);
+    const auto manifest =
+        store_job_output(*request.hub, content_access(request), request.body_source(),
+                         request.body_size(), name->second);
     return {200, success_with("manifest", manifest.to_json()), {}};
 }
 

@@ -148,8 +148,7 @@ TEST_CASE("a job's content is reached only under its live lease, by the worker h
     auto stale = f.access();
     stale.lease_token = "lease-not-this-one";
     CHECK(code_of([&] { export_of(f.hub, stale, f.input_cid); }) == ErrorCode::conflict);
-    CHECK(code_of([&] { store_text(f.hub, stale, "x", "x.txt"); }) ==
-          ErrorCode::conflict);
+    CHECK(code_of([&] { store_text(f.hub, stale, "x", "x.txt"); }) == ErrorCode::conflict);
     auto unknown = f.access();
     unknown.job_id = "job-unknown";
     CHECK(code_of([&] { export_of(f.hub, unknown, f.input_cid); }) == ErrorCode::not_found);
@@ -165,8 +164,7 @@ TEST_CASE("an ended attempt's token reads no input and writes no output") {
     ContentFixture f;
     f.hub.scheduler().fail(f.claimed.lease.job_id, f.claimed.lease.token, "boom", true);
     CHECK(code_of([&] { export_of(f.hub, f.access(), f.input_cid); }) == ErrorCode::conflict);
-    CHECK(code_of([&] { store_text(f.hub, f.access(), "x", "x.txt"); }) ==
-          ErrorCode::conflict);
+    CHECK(code_of([&] { store_text(f.hub, f.access(), "x", "x.txt"); }) == ErrorCode::conflict);
 }
 
 TEST_CASE(

@@ -347,8 +347,8 @@ TEST_CASE(
                    403) == "the lease belongs to another worker");
     // A stale token anywhere: 409 and nothing changes.
     CHECK(f.post("/api/v1/workers/worker-a/complete", f.bee,
-                 R"({"completions":[)" + item(mine[0]) +
-                     R"(,{"jobId":")" + second + R"(","token":"stale"}]})")
+                 R"({"completions":[)" + item(mine[0]) + R"(,{"jobId":")" + second +
+                     R"(","token":"stale"}]})")
               .status == 409);
     CHECK(f.hub.scheduler().job(first).status == JobStatus::running);
     CHECK(f.hub.scheduler().job(second).status == JobStatus::running);
