@@ -122,4 +122,19 @@ inline void reset_peak_rss() {
     clear << "5";
 }
 
+// Whether the process's RSS says what the code holds: not under AddressSanitizer (its
+// quarantine keeps freed memory from being reused, by design: hundreds of MiB) nor
+// ThreadSanitizer (shadow memory). There the memory bounds are not checked; everything else is.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kRssIsMeasurable = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kRssIsMeasurable = false;
+#else
+inline constexpr bool kRssIsMeasurable = true;
+#endif
+#else
+inline constexpr bool kRssIsMeasurable = true;
+#endif
+
 }  // namespace sihlicon::testing

@@ -36,6 +36,7 @@ using sihlicon::testing::form_end;
 using sihlicon::testing::form_part;
 using sihlicon::testing::HttpClient;
 using sihlicon::testing::kBoundary;
+using sihlicon::testing::kRssIsMeasurable;
 using sihlicon::testing::request;
 using sihlicon::testing::reset_peak_rss;
 using sihlicon::testing::status_kib;
@@ -222,7 +223,9 @@ TEST_CASE(
         const auto after = status_kib("VmHWM");
         REQUIRE(response.status == 200);
         MESSAGE("peak RSS grew by " << (after - before) / 1024 << " MiB");
-        CHECK(after - before < 64 * 1024);
+        if (kRssIsMeasurable) {
+            CHECK(after - before < 64 * 1024);
+        }
         const auto manifest = boost::json::parse(response.body).at("manifest").as_object();
         CHECK(manifest.at("fileSizeBytes").as_int64() == static_cast<std::int64_t>(kLarge));
         const std::string cid(manifest.at("contentId").as_string());
@@ -338,7 +341,9 @@ TEST_CASE(
     CHECK(same);
     CHECK(large.next_status == 200);  // the connection is kept alive after it
     MESSAGE("peak RSS grew by " << (after - before) / 1024 << " MiB");
-    CHECK(after - before < 64 * 1024);
+    if (kRssIsMeasurable) {
+        CHECK(after - before < 64 * 1024);
+    }
     CHECK(f.spool_files() == 0);
 
     const auto failed = f.send(request("GET", "/test/fails", f.ann));
