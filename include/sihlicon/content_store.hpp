@@ -410,11 +410,11 @@ class SIHLICON_API ContentStore {
     // The header must be canonical DAG-CBOR with exactly the keys roots and version (1), no
     // root named twice. Blocks no root reaches are not kept. Memory: a few hundred bytes per
     // distinct block of the CAR (its links), never the blocks themselves.
-    // Throws Error with invalid_argument (malformed CAR or header, a block that does not match
-    // its CID, a missing block, a non-file DAG, a DAG deeper than 256 levels or a file beyond
-    // int64), integrity (a declared size that is not the real one), quota_exceeded (the real
-    // sizes of all roots together), and as put_stream does. Nothing is kept on a throw: no
-    // manifest, and no block this call alone wrote.
+    // Throws Error with invalid_argument (malformed CAR or header, a missing block, a non-file
+    // DAG, a DAG deeper than 256 levels or a file beyond int64), integrity (a block whose bytes
+    // do not hash to its CID, field "block"; a declared size that is not the real one),
+    // quota_exceeded (the real sizes of all roots together), and as put_stream does. Nothing is
+    // kept on a throw: no manifest, and no block this call alone wrote.
     std::vector<Manifest> import_car(const ByteSource& source, std::string_view owner,
                                      const PutOptions& options = {});
 

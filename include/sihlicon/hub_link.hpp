@@ -130,7 +130,7 @@ struct RemoteHubOptions {
     std::chrono::milliseconds retry_initial{200};
     std::chrono::milliseconds retry_max{5'000};
     std::chrono::milliseconds retry_budget{60'000};
-    // The largest response body read (an input's CAR is read whole into memory).
+    // The largest response body read (an input's CAR, streamed).
     std::uint64_t max_response_bytes = 1ull << 30;
 };
 
@@ -144,16 +144,16 @@ struct RemoteHubOptions {
 // when it was already accepted with the same token and completion; fail after a lost answer
 // finds the token stale (409), which means it was recorded.
 //
-// Sizes: an output is sent as one request body, so the server's body_limit (ServerOptions,
-// 1 MiB by default) bounds it; an input's CAR is held in memory (max_response_bytes).
+// Sizes: an output streams from its file (upload_limit bounds it; a retry resends the file);
+// an input's CAR streams from the socket, never whole in memory (max_response_bytes).
 //
 // Stopping: WorkerAgent::stop() marks the worker offline through the link, which retries for
 // up to retry_budget while the server cannot be reached.
 //
-// Inputs: the job's CAR (GET /api/v1/jobs/{jobId}/inputs/{cid}) is read, every block's hash
-// checked against its CID, every block of the file's DAG required (and its declared sizes
-// checked), and the file rebuilt from the DAG; anything else is Error(integrity) and nothing
-// is left at `destination`.
+// Inputs: the job's CAR (GET /api/v1/jobs/{jobId}/inputs/{cid}) is read as it streams, every
+// block's hash checked against its CID as it arrives, every block of the file's DAG required
+// (and its declared sizes checked), and the file rebuilt from the DAG, whatever the order of
+// the CAR's blocks; anything else is Error(integrity) and nothing is left at `destination`.
 SIHLICON_API std::unique_ptr<HubLink> make_remote_hub_link(RemoteHubOptions options);
 
 // ---- lease-checked content, for the server's routes --------------------------------------

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The HubLink of a `sihlicon serve` over HTTP(S) (include/sihlicon/hub_link.hpp): the workers
-// API of server.hpp through agent/http_client.hpp, inputs verified through agent/car_input.hpp.
+// API of server.hpp through net/http_client.hpp, inputs verified through agent/car_input.hpp.
 #include "agent/car_input.hpp"
-#include "agent/http_client.hpp"
 #include "core/json.hpp"
+#include "net/http_client.hpp"
 #include "scheduler/job_spec.hpp"
 
 #include <sihlicon/error.hpp>
@@ -15,8 +15,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 
 namespace sihlicon {
 
@@ -293,37 +291,40 @@ class RemoteHubLink final : public HubLink {
     std::optional<std::string> fetch_input(const ClaimedJob& claimed, std::string_view cid,
                                            const std::filesystem::path& destination) override {
         const auto root = Cid::parse_any_version(cid, "cid");
-        const auto result = send(
-            "GET",
-            fmt::format("/api/v1/jobs/{}/inputs/{}", segment(claimed.lease.job_id, "jobId"),
-                        segment(cid, "cid")),
-            {}, {{std::string(kLeaseTokenHeader), claimed.lease.token}}, options_.retry_budget);
-        if (result.status != 200) {
-            throw error_of(result, fmt::format("input {}", cid));
+        auto response =
+            open("GET",
+                 fmt::format("/api/v1/jobs/{}/inputs/{}", segment(claimed.lease.job_id, "jobId"),
+                             segment(cid, "cid")),
+                 {{std::string(kLeaseTokenHeader), claimed.lease.token}}, options_.retry_budget,
+                 nullptr);
+        if (response.status() != 200) {
+            throw error_of(answer_of(response), fmt::format("input {}", cid));
         }
-        agent::write_verified_car_file(
-            std::span(reinterpret_cast<const std::uint8_t*>(result.body.data()),
-                      result.body.size()),
-            root, destination);
-        auto name = result.header("sihlicon-file-name");
+        // The CAR is verified block by block as it arrives, never held whole.
+        const ContentStore::ByteSource source = [&](std::span<std::uint8_t> buffer) {
+            return response.read(buffer);
+        };
+        agent::write_verified_car_file(source, root, destination);
+        auto name = response.header("sihlicon-file-name");
         return name.empty() ? std::nullopt : std::optional<std::string>(std::move(name));
     }
 
     Manifest store_output(const ClaimedJob& claimed, const std::filesystem::path& path,
                           std::string_view file_name) override {
-        std::ifstream file(path, std::ios::binary);
-        if (!file) {
-            throw Error(ErrorCode::io, fmt::format("cannot read {}", path.string()), "output");
-        }
-        const std::string bytes(std::istreambuf_iterator<char>(file), {});
-        const auto answer =
-            call("POST",
+        // Sent from the file as it is read (Content-Length: its size); a retry reads it again.
+        const auto body = net::file_body(path);
+        auto response =
+            open("POST",
                  fmt::format("/api/v1/jobs/{}/outputs?fileName={}",
                              segment(claimed.lease.job_id, "jobId"), percent_encoded(file_name)),
-                 bytes,
                  {{std::string(kLeaseTokenHeader), claimed.lease.token},
                   {"Content-Type", "application/octet-stream"}},
-                 options_.retry_budget, "output");
+                 options_.retry_budget, &body);
+        const auto result = answer_of(response);
+        if (result.status < 200 || result.status > 299) {
+            throw error_of(result, "output");
+        }
+        const auto answer = object_of(result.body, "output");
         const auto& manifest = object_at(answer, "manifest", "output");
         Manifest stored;
         stored.content_id = text_of(manifest, "contentId", "output");
@@ -369,6 +370,22 @@ class RemoteHubLink final : public HubLink {
             headers.emplace_back("Content-Type", "application/json");
         }
         return client_.request(method, target, body, headers, budget);
+    }
+
+    net::HttpResponse open(std::string_view method, const std::string& target,
+                           std::vector<std::pair<std::string, std::string>> headers,
+                           milliseconds budget, const net::HttpBody* body) {
+        headers.emplace_back("Authorization", "Bearer " + options_.token);
+        return client_.open(method, target, headers, budget, body);
+    }
+
+    // The whole (small) answer of a response: status, headers and body.
+    static net::HttpResult answer_of(net::HttpResponse& response) {
+        net::HttpResult result;
+        result.status = response.status();
+        result.headers = response.headers();
+        result.body = response.read_all();
+        return result;
     }
 
     boost::json::object call(std::string_view method, const std::string& target,

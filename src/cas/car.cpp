@@ -5,6 +5,7 @@
 // bytes and block bytes. Import grants a manifest only for what the CAR proves: every block of
 // a root's DAG, with sizes that add up (possession; see import_car in content_store.hpp).
 #include "cas/car_header.hpp"
+#include "cas/car_reader.hpp"
 #include "cas/cas_internal.hpp"
 #include "cid/encoding.hpp"
 #include "cid/file_dag.hpp"
@@ -14,7 +15,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -23,79 +23,6 @@
 namespace sihlicon {
 
 namespace {
-
-constexpr std::uint64_t kMaxHeader = 1 << 20;
-constexpr std::uint64_t kMaxSection = 8 * 1024 * 1024;
-
-[[noreturn]] void malformed(std::string_view problem) {
-    throw Error::invalid("car", "", problem);
-}
-
-// Pulls exact byte counts out of a ByteSource.
-class SourceReader {
-  public:
-    explicit SourceReader(const ContentStore::ByteSource& source) : source_(source) {}
-
-    // Returns false at a clean end of the stream (no byte available).
-    bool at_end() {
-        fill();
-        return start_ == buffer_.size();
-    }
-
-    std::uint8_t byte() {
-        fill();
-        if (start_ == buffer_.size()) {
-            malformed("the stream ends in the middle of a section");
-        }
-        return buffer_[start_++];
-    }
-
-    // A minimal unsigned varint of at most 9 bytes, as multiformats requires.
-    std::uint64_t varint() {
-        std::uint64_t value = 0;
-        for (int index = 0; index < 9; ++index) {
-            const std::uint8_t next = byte();
-            value |= static_cast<std::uint64_t>(next & 0x7f) << (7 * index);
-            if ((next & 0x80) == 0) {
-                if (next == 0 && index > 0) {
-                    malformed("a varint is not in its shortest form");
-                }
-                return value;
-            }
-        }
-        malformed("a varint is longer than 9 bytes");
-    }
-
-    void read(std::span<std::uint8_t> out) {
-        while (!out.empty()) {
-            fill();
-            if (start_ == buffer_.size()) {
-                malformed("the stream ends in the middle of a section");
-            }
-            const std::size_t take = std::min(out.size(), buffer_.size() - start_);
-            std::memcpy(out.data(), buffer_.data() + start_, take);
-            start_ += take;
-            out = out.subspan(take);
-        }
-    }
-
-  private:
-    void fill() {
-        if (start_ < buffer_.size() || ended_) {
-            return;
-        }
-        buffer_.resize(1 << 16);
-        const std::size_t got = source_(buffer_);
-        buffer_.resize(got);
-        start_ = 0;
-        ended_ = got == 0;
-    }
-
-    const ContentStore::ByteSource& source_;
-    std::vector<std::uint8_t> buffer_;
-    std::size_t start_ = 0;
-    bool ended_ = false;
-};
 
 // What an import learnt of one block of the CAR: its shape for the size check, or why it
 // cannot belong to a file DAG (a dag-pb block that is not a UnixFS file node, which refuses
@@ -108,36 +35,12 @@ struct CarBlock {
 // The CAR's blocks by CIDv1. Memory: one entry per distinct block (its links, not its bytes).
 using CarIndex = std::map<Cid, CarBlock>;
 
-// Reads the sections after the header: verifies each block against its CID, stages it in
-// `batch` (as CIDv1, the name every record of the store uses) and describes it in the index.
-CarIndex read_sections(SourceReader& reader, BlobBackend::Batch& batch) {
+// Reads the blocks after the header (each verified against its CID by the reader), stages each
+// in `batch` and describes it in the index.
+CarIndex read_sections(cas::CarReader& reader, BlobBackend::Batch& batch) {
     CarIndex index;
-    std::vector<std::uint8_t> section;
-    while (!reader.at_end()) {
-        const std::uint64_t size = reader.varint();
-        if (size == 0 || size > kMaxSection) {
-            malformed(fmt::format("a section length of {} is out of range", size));
-        }
-        section.resize(static_cast<std::size_t>(size));
-        reader.read(section);
-        std::size_t length = 0;
-        try {
-            length = cas::car_section_cid_length(section);
-        } catch (const Error& error) {
-            malformed(error.what());
-        }
-        Cid cid;
-        try {
-            cid = Cid::from_bytes(std::span(section).first(length), "block").to_v1();
-        } catch (const Error& error) {
-            malformed(error.what());
-        }
-        const auto block = std::span<const std::uint8_t>(section).subspan(length);
-        try {
-            cas::verify_block(cid, block);
-        } catch (const Error&) {
-            malformed(fmt::format("block {} does not hash to its CID", cid.to_string()));
-        }
+    while (const auto next = reader.next()) {
+        const auto& [cid, block] = *next;
         batch.add(cid, block);
         if (index.contains(cid)) {
             continue;
@@ -237,14 +140,8 @@ std::vector<Manifest> ContentStore::import_car(const ByteSource& source, std::st
         cas::check_source_hub(tx, options.source_hub_id);  // before any byte is read
     });
     const StorageTier tier = options.storage_tier;
-    SourceReader reader(source);
-    const std::uint64_t header_size = reader.varint();
-    if (header_size == 0 || header_size > kMaxHeader) {
-        malformed(fmt::format("the header length {} is out of range", header_size));
-    }
-    std::vector<std::uint8_t> header(static_cast<std::size_t>(header_size));
-    reader.read(header);
-    const auto roots = cas::parse_car_header(header);
+    cas::CarReader reader(source);
+    const auto roots = reader.read_header();
 
     std::vector<Cid> written;
     std::vector<ContentStore::Impl::Recorded> recorded;

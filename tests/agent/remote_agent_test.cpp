@@ -7,6 +7,7 @@
 // on the same port loses no job and completes none twice. The verifying CAR reader on its own.
 #include "agent/car_input.hpp"
 #include "agent/fixture.hpp"
+#include "server/storage_support.hpp"
 
 #include <doctest/doctest.h>
 #include <sihlicon/hub_link.hpp>
@@ -149,6 +150,61 @@ TEST_CASE("a remote agent over TLS verifies the server's certificate against its
     CHECK(fixture.fetch(done.output_refs[1]) == "57\n");
 }
 
+TEST_CASE(
+    "a remote agent streams a 256 MiB input and output: its memory stays flat, the bytes and "
+    "CIDs survive") {
+    RemoteFixture fixture;
+    constexpr std::uint64_t kSize = std::uint64_t{256} << 20;
+    Quota quota;
+    quota.upload_bytes_per_hour = std::int64_t{1} << 31;  // the input and its copy
+    fixture.hub.content_store().set_quota("client-a", quota);
+    // A pattern that is not one repeated block (so the DAG has 1024 distinct leaves).
+    std::uint64_t produced = 0;
+    const auto input = fixture.hub.content_store().put_stream(
+        [&](std::span<std::uint8_t> buffer) {
+            const std::size_t take =
+                static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), kSize - produced));
+            for (std::size_t i = 0; i < take; ++i) {
+                const std::uint64_t at = produced + i;
+                buffer[i] = static_cast<std::uint8_t>((at * 2654435761u) >> 13 ^ (at >> 18));
+            }
+            produced += take;
+            return take;
+        },
+        "client-a",
+        [] {
+            PutOptions options;
+            options.file_name = "big.bin";
+            return options;
+        }());
+    const auto job = fixture.scheduler().submit(fixture.copy_job("big", input.content_id));
+
+    reset_peak_rss();
+    const auto before = status_kib("VmHWM");
+    WorkerAgent agent(fixture.link(), fixture.agent_options());
+    agent.start();
+    const auto done = fixture.wait_final(agent, job.id);
+    const auto after = status_kib("VmHWM");
+    agent.stop();
+    INFO(done.error_message.value_or(""));
+    REQUIRE(done.status == JobStatus::completed);
+    REQUIRE(done.output_refs.size() == 2);
+    // The copy went up whole: the same bytes have the same CID.
+    CHECK(done.output_refs[0] == input.content_id);
+    CHECK(fixture.hub.content_store().stat(done.output_refs[0], "client-a").file_size_bytes ==
+          static_cast<std::int64_t>(kSize));
+    CHECK(fixture.fetch(done.output_refs[1]) == std::to_string(kSize) + "\n");
+    // The input's scratch blocks are gone with the work folder.
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(fixture.work.path())) {
+        CHECK(entry.path().string().find(".blocks") == std::string::npos);
+    }
+    MESSAGE("peak RSS grew by " << (after - before) / 1024 << " MiB (server and agent)");
+    if (kRssIsMeasurable) {
+        // The old link held the CAR (256 MiB) and the output (256 MiB, twice) in memory.
+        CHECK(after - before < 64 * 1024);
+    }
+}
+
 TEST_CASE("an input whose block does not hash to its CID fails the attempt and is retried") {
     RemoteFixture fixture;
     const auto page = fixture.store(kPage, "page-17.txt");
@@ -228,6 +284,38 @@ TEST_CASE(
     }
     const std::vector<std::uint8_t> truncated(
         car.begin(), car.begin() + static_cast<std::ptrdiff_t>(last_section));
+    // The blocks in reverse order (the root last, as ipfs-car writes them): the same file.
+    {
+        std::vector<std::size_t> starts;
+        std::size_t at = 0;
+        while (at < car.size()) {
+            starts.push_back(at);
+            std::uint64_t length = 0;
+            int shift = 0;
+            while (true) {
+                const auto byte = car[at++];
+                length |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+                shift += 7;
+                if ((byte & 0x80) == 0) {
+                    break;
+                }
+            }
+            at += static_cast<std::size_t>(length);
+        }
+        starts.push_back(car.size());
+        std::vector<std::uint8_t> reversed(car.begin(),
+                                           car.begin() + static_cast<std::ptrdiff_t>(starts[1]));
+        for (std::size_t i = starts.size() - 2; i >= 1; --i) {
+            reversed.insert(reversed.end(), car.begin() + static_cast<std::ptrdiff_t>(starts[i]),
+                            car.begin() + static_cast<std::ptrdiff_t>(starts[i + 1]));
+        }
+        REQUIRE(reversed.size() == car.size());
+        REQUIRE(reversed != car);
+        agent::write_verified_car_file(reversed, root, out);
+        CHECK(read_all(out) == text);
+        std::filesystem::remove(out);
+        CHECK_FALSE(std::filesystem::exists(out.string() + ".blocks"));
+    }
     CHECK_THROWS_WITH_AS(agent::write_verified_car_file(truncated, root, out),
                          doctest::Contains("incomplete"), Error);
     // Another root than the one asked for.

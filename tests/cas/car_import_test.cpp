@@ -412,3 +412,24 @@ TEST_CASE("a read checks every node it visits against the size its parent declar
     CHECK(error_of([&] { f.store().get_bytes(root.first.to_string(), "alice", 50, 10); }) ==
           ErrorCode::integrity);
 }
+
+TEST_CASE(
+    "a CAR block whose bytes do not hash to its CID is refused with integrity naming it, and "
+    "leaves no block") {
+    CarFixture f;
+    const auto data = random_bytes(3 * 262'144 + 5, 41);
+    const auto dag = dag_of(data);
+    auto forged = dag.blocks;
+    forged[1].second[7] ^= 0x01;
+    const auto before = f.block_files();
+    try {
+        f.import(car_of({dag.root}, forged), "mallory");
+        FAIL("a forged block was accepted");
+    } catch (const Error& error) {
+        CHECK(error.code() == ErrorCode::integrity);
+        CHECK(error.field() == "block");
+        CHECK(std::string(error.what()).find(forged[1].first.to_string()) != std::string::npos);
+    }
+    CHECK(f.store().list("mallory").empty());
+    CHECK(f.block_files() == before);
+}

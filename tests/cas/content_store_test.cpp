@@ -473,12 +473,12 @@ TEST_CASE("a CAR export imports into another hub as the same content") {
     CHECK(manifests[0].content_id == id);
     CHECK(manifests[0].file_size_bytes == static_cast<std::int64_t>(data.size()));
     CHECK(other.store().get_bytes(id, "bob") == data);
-    // A damaged block is refused on import and leaves nothing behind.
+    // A damaged block is refused on import (integrity: it does not hash to its CID) and
+    // leaves nothing behind.
     StoreFixture third;
     car[car.size() - 10] ^= 1;
     offset = 0;
-    CHECK(error_of([&] { third.store().import_car(source, "bob"); }) ==
-          ErrorCode::invalid_argument);
+    CHECK(error_of([&] { third.store().import_car(source, "bob"); }) == ErrorCode::integrity);
     CHECK(third.store().list("bob").empty());
     CHECK(third.blocks().empty());
 }
