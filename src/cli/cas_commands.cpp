@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The content store's commands: `cid` (no hub needed), put, get, stat, ls, rm,
-// ref set|get|ls|rm, tier, community add|rm|ls, quota, scrub, gc, car export|import.
+// ref set|get|ls|rm, tier, community add|rm|ls, quota, scrub, gc, car export|import, and
+// fetch (fetch_command.cpp).
 #include "cli/command.hpp"
 
 #include <sihlicon/cid.hpp>
@@ -547,6 +548,8 @@ int command_quota(const Context& context) {
 
 }  // namespace
 
+int command_fetch(const Context& context);  // fetch_command.cpp
+
 void add_cas_commands(std::vector<Command>& commands) {
     commands.push_back({"cid", "print the IPFS CIDv1 of files (no hub needed)", command_cid});
     commands.push_back({"put", "store a file in the content store", command_put});
@@ -572,6 +575,8 @@ void add_cas_commands(std::vector<Command>& commands) {
     commands.push_back(
         {"car export", "write a content's DAG as a CAR v1 file", command_car_export});
     commands.push_back({"car import", "store the DAGs of a CAR v1 file", command_car_import});
+    commands.push_back(
+        {"fetch", "fetch a CID from gateways: CID --from URL [--from URL2]", command_fetch});
 }
 
 }  // namespace sihlicon::cli
