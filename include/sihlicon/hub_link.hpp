@@ -121,7 +121,7 @@ struct RemoteHubOptions {
     // certificate); empty: the system's. The server's certificate is always verified, and
     // its name (or IP address) must match the URL's host.
     std::filesystem::path ca_file;
-    // Each attempt of a request: connecting (with TLS handshake), then the whole exchange.
+    // Each attempt: connecting (with TLS handshake), then each step of the exchange (a chunk).
     std::chrono::milliseconds connect_timeout{5'000};
     std::chrono::milliseconds request_timeout{30'000};
     // Retries after a connection error, a timeout or a 503, with exponential back-off from

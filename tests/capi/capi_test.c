@@ -856,6 +856,10 @@ static void test_content_store(void) {
     reader_state garbage = {"not a car file", 14, 0, 0, 0};
     FAILS(sih_cas_import_car(hub, read_chunks, &garbage, "dave", NULL, &json),
           SIH_INVALID_ARGUMENT);
+    /* A block whose bytes do not hash to its CID: integrity. */
+    car.bytes[car.size - 1] = (char)(car.bytes[car.size - 1] ^ 1);
+    reader_state forged = {car.bytes, car.size, 0, 0, 0};
+    FAILS(sih_cas_import_car(hub, read_chunks, &forged, "erin", NULL, &json), SIH_INTEGRITY);
 
     /* Replicas over the hubs table. */
     OK(sih_scheduler_register_hub(hub,

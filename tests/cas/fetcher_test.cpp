@@ -250,8 +250,8 @@ TEST_CASE("a CAR whose root is not the CID asked for is refused with integrity, 
 }
 
 TEST_CASE(
-    "the fetcher's limits: too many blocks or bytes pass the gateway over; bad options "
-    "are refused before anything is sent") {
+    "the fetcher's limits (too many blocks or bytes) pass a gateway over and bad options are "
+    "refused before anything is sent") {
     FetchFixture f;
     auto few = f.options({f.url()});
     few.max_blocks = 2;  // the big file has four
