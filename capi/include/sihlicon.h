@@ -894,8 +894,10 @@ typedef void (*sih_access_log_fn)(void* payload, const char* line);
  * see sih_server_port), "tlsCertificate", "tlsPrivateKey" (PEM files, both or neither),
  * "maxConnections" (default 512), "headerLimit" (bytes, default 16384, at least 1024),
  * "bodyLimit" (bytes, default 1 MiB), "readTimeoutMs", "writeTimeoutMs" (default 30000),
- * "idleTimeoutMs" (default 60000), "threads" (1..1024, default 2)} (ServerOptions::from_json,
- * the codec Python and Node use too). `access_log` may be NULL (no log). The hub must stay
+ * "idleTimeoutMs" (default 60000), "threads" (1..1024, default 2), "maintenanceIntervalMs"
+ * (0: none, else 1..86400000, default 60000: the server seals epochs when due and expires
+ * pending transfers, server.hpp "Maintenance")} (ServerOptions::from_json, the codec Python
+ * and Node use too). `access_log` may be NULL (no log). The hub must stay
  * open while the server runs: sih_hub_close stops the hub's servers first (a server stopped
  * so answers SIH_CONFLICT until freed). On success *out_server must be released with
  * sih_server_free(). Fails: SIH_INVALID_ARGUMENT (an unknown key, a wrong type or a value
