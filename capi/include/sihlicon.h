@@ -231,6 +231,19 @@ SIH_API sih_status sih_hub_set_setting(sih_hub* hub, const char* key, const char
 SIH_API sih_status sih_hub_settings_history(sih_hub* hub, int64_t after_seq, int64_t limit,
                                             char** out_json);
 
+/* Peers (include/sihlicon/peers.hpp): the other hubs this hub knows, each with its server's
+ * URL (http:// or https://, a host, an optional port and path; no user information, query or
+ * fragment) and the API token this hub presents to it. `by` must be "operator". A peer's JSON
+ * is {"hubId", "url", "addedAt"}: never its token. sih_peer_add fails: SIH_PERMISSION_DENIED,
+ * SIH_INVALID_ARGUMENT (a bad "hubId", "url" or "token", named; the token is never shown),
+ * SIH_CONFLICT (already a peer). sih_peer_remove fails: SIH_NOT_FOUND (not a peer). */
+SIH_API sih_status sih_peer_add(sih_hub* hub, const char* by, const char* hub_id, const char* url,
+                                const char* token, char** out_json);
+/* A JSON array of the peers, by hub id. */
+SIH_API sih_status sih_peer_list(sih_hub* hub, const char* by, char** out_json);
+SIH_API sih_status sih_peer_remove(sih_hub* hub, const char* by, const char* hub_id,
+                                   char** out_json);
+
 /* ---- scheduler ---------------------------------------------------------------------------
  * Records are the JSON of the C++ HubRecord / WorkerRecord / JobRecord / JobEvent /
  * QueueStats::to_json(); inputs are the seed's request bodies (HubSpec, WorkerSpec and

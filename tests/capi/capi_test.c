@@ -2370,6 +2370,42 @@ static void test_server_maintenance_from_c(void) {
     pthread_mutex_destroy(&log.mutex);
 }
 
+/* Peers: the operator's, listed without their tokens, URLs checked. */
+static void test_peers(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    const char* secret = "peer-token-3c9d81";
+    OK(sih_peer_add(hub, "operator", "hub-basel", "https://basel.example:8443", secret, &json));
+    CHECK(has(&json, "\"hubId\":\"hub-basel\",\"url\":\"https://basel.example:8443\""));
+    OK(sih_peer_list(hub, "operator", &json));
+    CHECK(json != NULL && strstr(json, secret) == NULL);
+    CHECK(has(&json, "[{\"hubId\":\"hub-basel\""));
+    FAILS(sih_peer_add(hub, "operator", "hub-x", "https://u:p@x.example", "t", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("url"));
+    FAILS(sih_peer_add(hub, "operator", "hub-x", "https://x.example/?q=1", "t", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("url"));
+    FAILS(sih_peer_add(hub, "operator", "hub-x", "https://x.example", "zq8 words", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("token"));
+    CHECK(strstr(sih_last_error(), "zq8") == NULL);
+    FAILS(sih_peer_add(hub, "alice", "hub-x", "https://x.example", "t", &json),
+          SIH_PERMISSION_DENIED);
+    FAILS(sih_peer_list(hub, "alice", &json), SIH_PERMISSION_DENIED);
+    FAILS(sih_peer_remove(hub, "alice", "hub-basel", &json), SIH_PERMISSION_DENIED);
+    FAILS(sih_peer_add(NULL, "operator", "hub-x", "https://x.example", "t", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(json == NULL);
+    OK(sih_peer_remove(hub, "operator", "hub-basel", &json));
+    CHECK(has(&json, "\"hubId\":\"hub-basel\""));
+    FAILS(sih_peer_remove(hub, "operator", "hub-basel", &json), SIH_NOT_FOUND);
+    OK(sih_peer_list(hub, "operator", &json));
+    CHECK(has(&json, "[]"));
+    close_hub(&hub, &clock);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -2402,6 +2438,7 @@ static const test_case tests[] = {
     {"hub_settings", test_hub_settings},
     {"server_from_c", test_server_from_c},
     {"server_maintenance_from_c", test_server_maintenance_from_c},
+    {"peers", test_peers},
 };
 
 int main(int argc, char** argv) {
