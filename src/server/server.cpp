@@ -92,11 +92,7 @@ struct ServerCore {
         : hub(h),
           options(std::move(o)),
           api(h, options.spool_directory),
-          maintenance(h, [this](std::string_view line) {
-              if (options.access_log) {
-                  log(line);
-              }
-          }) {}
+          maintenance(h, options.access_log) {}
 
     void accept();
     void log(std::string_view line) const {
