@@ -231,6 +231,19 @@ SIH_API sih_status sih_hub_set_setting(sih_hub* hub, const char* key, const char
 SIH_API sih_status sih_hub_settings_history(sih_hub* hub, int64_t after_seq, int64_t limit,
                                             char** out_json);
 
+/* Peers (include/sihlicon/peers.hpp): the other hubs this hub knows, each with its server's
+ * URL (http:// or https://, a host, an optional port and path; no user information, query or
+ * fragment) and the API token this hub presents to it. `by` must be "operator". A peer's JSON
+ * is {"hubId", "url", "addedAt"}: never its token. sih_peer_add fails: SIH_PERMISSION_DENIED,
+ * SIH_INVALID_ARGUMENT (a bad "hubId", "url" or "token", named; the token is never shown),
+ * SIH_CONFLICT (already a peer). sih_peer_remove fails: SIH_NOT_FOUND (not a peer). */
+SIH_API sih_status sih_peer_add(sih_hub* hub, const char* by, const char* hub_id, const char* url,
+                                const char* token, char** out_json);
+/* A JSON array of the peers, by hub id. */
+SIH_API sih_status sih_peer_list(sih_hub* hub, const char* by, char** out_json);
+SIH_API sih_status sih_peer_remove(sih_hub* hub, const char* by, const char* hub_id,
+                                   char** out_json);
+
 /* ---- scheduler ---------------------------------------------------------------------------
  * Records are the JSON of the C++ HubRecord / WorkerRecord / JobRecord / JobEvent /
  * QueueStats::to_json(); inputs are the seed's request bodies (HubSpec, WorkerSpec and
@@ -894,8 +907,10 @@ typedef void (*sih_access_log_fn)(void* payload, const char* line);
  * see sih_server_port), "tlsCertificate", "tlsPrivateKey" (PEM files, both or neither),
  * "maxConnections" (default 512), "headerLimit" (bytes, default 16384, at least 1024),
  * "bodyLimit" (bytes, default 1 MiB), "readTimeoutMs", "writeTimeoutMs" (default 30000),
- * "idleTimeoutMs" (default 60000), "threads" (1..1024, default 2)} (ServerOptions::from_json,
- * the codec Python and Node use too). `access_log` may be NULL (no log). The hub must stay
+ * "idleTimeoutMs" (default 60000), "threads" (1..1024, default 2), "maintenanceIntervalMs"
+ * (0: none, else 1..86400000, default 60000: the server seals epochs when due and expires
+ * pending transfers, server.hpp "Maintenance")} (ServerOptions::from_json, the codec Python
+ * and Node use too). `access_log` may be NULL (no log). The hub must stay
  * open while the server runs: sih_hub_close stops the hub's servers first (a server stopped
  * so answers SIH_CONFLICT until freed). On success *out_server must be released with
  * sih_server_free(). Fails: SIH_INVALID_ARGUMENT (an unknown key, a wrong type or a value

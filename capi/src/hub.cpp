@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Hubs: options, open, close, info; the service options read from JSON.
+// Hubs: options, open, close, info; the service options read from JSON; the hub's peers.
 #include "capi_internal.hpp"
+
+#include <sihlicon/peers.hpp>
 
 #include <cstddef>
 #include <cstring>
@@ -149,6 +151,38 @@ sih_status sih_hub_settings_history(sih_hub* hub, int64_t after_seq, int64_t lim
     return capi::guard([&] {
         const auto changes = capi::required(hub, "hub").hub.settings_history(after_seq, limit);
         capi::give(out_json, json::join_array(changes));
+    });
+}
+
+sih_status sih_peer_add(sih_hub* hub, const char* by, const char* hub_id, const char* url,
+                        const char* token, char** out_json) {
+    return capi::guard([&] {
+        auto& target = capi::required(hub, "hub").hub;
+        const auto principal = capi::text(by, "by");
+        const auto id = capi::text(hub_id, "hub_id");
+        const auto address = capi::text(url, "url");
+        const auto secret = capi::text(token, "token");
+        capi::required(out_json, "out_json");
+        capi::give(out_json, Peers(target).add(principal, id, address, secret).to_json());
+    });
+}
+
+sih_status sih_peer_list(sih_hub* hub, const char* by, char** out_json) {
+    return capi::guard([&] {
+        auto& target = capi::required(hub, "hub").hub;
+        const auto principal = capi::text(by, "by");
+        capi::required(out_json, "out_json");
+        capi::give(out_json, json::join_array(Peers(target).list(principal)));
+    });
+}
+
+sih_status sih_peer_remove(sih_hub* hub, const char* by, const char* hub_id, char** out_json) {
+    return capi::guard([&] {
+        auto& target = capi::required(hub, "hub").hub;
+        const auto principal = capi::text(by, "by");
+        const auto id = capi::text(hub_id, "hub_id");
+        capi::required(out_json, "out_json");
+        capi::give(out_json, Peers(target).remove(principal, id).to_json());
     });
 }
 

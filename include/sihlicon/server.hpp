@@ -155,6 +155,20 @@
 // (TIME in ISO 8601, BYTES of the response body, PRINCIPAL "-" when no live token was shown),
 // with method and target made printable (text.hpp), never the token.
 //
+// Maintenance: a started server also runs the hub's periodic tasks on a thread of its own,
+// at start() and then every maintenance_interval (0: never), on the hub's clock: it seals the
+// epoch when it is due (Settlement::seal_due_epoch: the active epoch older than the hub setting
+// epochDurationMs, 24 h by default; the seal posts the epoch's payouts in its transaction)
+// and expires the pending transfers whose timeout passed (Settlement::expire_pending). Whether
+// a task is due is the core's decision in its own transactions, so several server processes on
+// one hub seal each epoch once. Each thing done, and each failure, is one line on access_log:
+//   TIME maintenance sealed EPOCH jobs=N revenue=R distributed=D currency=C root=HEX
+//   TIME maintenance expired N pending transfers
+//   TIME maintenance TASK failed (ERROR_CODE): MESSAGE; retried at the next tick
+// A failing task never stops the server or the other tasks; the next tick tries again. Heat
+// periods are settled only when asked (POST /api/heat/settle): no hub setting makes one due.
+// stop() ends the maintenance first: at once between ticks, else after the tick in progress.
+//
 // Thread safety: start(), stop() and port() may be called from any thread; the Hub must
 // outlive the Server.
 #pragma once
@@ -209,15 +223,18 @@ struct SIHLICON_API ServerOptions {
     std::chrono::milliseconds idle_timeout{60'000};
     // Threads serving connections (at least 1).
     int threads = 2;
-    // Receives one access log line (without a newline) per request; null: no log. Called from
-    // the server's threads, possibly from several at once.
+    // How often the server's maintenance runs (see "Maintenance" in the file comment): 1 ms to
+    // 1 day, or 0 for none (an embedder that seals epochs itself). Default 60 s.
+    std::chrono::milliseconds maintenance_interval{60'000};
+    // Receives one access log line (without a newline) per request, and the maintenance's
+    // lines; null: no log. Called from the server's threads, possibly from several at once.
     std::function<void(std::string_view line)> access_log;
 
     // The options as JSON, the one codec of the C ABI, Python and Node: an object of any of
     // {"address", "port", "tlsCertificate", "tlsPrivateKey", "maxConnections", "headerLimit",
     // "bodyLimit", "uploadLimit", "spoolDirectory", "readTimeoutMs", "writeTimeoutMs",
-    // "idleTimeoutMs", "threads"} over the defaults above (null or absent: the default). Read
-    // strictly: an unknown key, a wrong type,
+    // "idleTimeoutMs", "threads", "maintenanceIntervalMs"} over the defaults above (null or
+    // absent: the default). Read strictly: an unknown key, a wrong type,
     // a repeated name or a number outside its type's range (port 0..65535, durations 0..1 day,
     // threads 0..1024, sizes non-negative) is Error::invalid naming the key and the value. The
     // other checks (an address that is not an IP literal, one TLS file without the other,
@@ -228,16 +245,16 @@ struct SIHLICON_API ServerOptions {
 class SIHLICON_API Server {
   public:
     // Checks the options; throws Error::invalid naming the first bad one ("address",
-    // "tlsCertificate", "maxConnections", ...). Does not listen yet.
+    // "tlsCertificate", "maxConnections", "maintenanceIntervalMs", ...). Does not listen yet.
     Server(Hub& hub, ServerOptions options);
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
     // Stops the server (as stop() does).
     ~Server();
 
-    // Listens and starts serving. Throws Error(io) when the address cannot be bound,
-    // Error::invalid naming "tlsCertificate" or "tlsPrivateKey" for a file OpenSSL refuses,
-    // Error(conflict) when already started.
+    // Listens, starts serving and starts the maintenance (file comment). Throws Error(io) when the
+    // address cannot be bound, Error::invalid naming "tlsCertificate" or "tlsPrivateKey" for a file
+    // OpenSSL refuses, Error(conflict) when already started.
     void start();
     // The port listened on (the one chosen when options.port was 0); 0 before start().
     std::uint16_t port() const;

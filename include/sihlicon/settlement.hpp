@@ -620,7 +620,10 @@ class SIHLICON_API Settlement {
     // transaction. Returns the finalized epoch.
     EpochRecord seal_epoch();
     // Seals the active epoch if it is older than the hub setting epochDurationMs (or finishes an
-    // interrupted seal). Returns it, or none.
+    // interrupted seal). Returns it, or none. The check and the seal's beginning are one
+    // transaction, so processes that call this at once (two servers' maintenance on one hub,
+    // server.hpp) seal each due epoch once: the others get none, or the same epoch when they
+    // find its seal still in progress (finishing it changes nothing more).
     std::optional<EpochRecord> seal_due_epoch();
     EpochRecord epoch(std::string_view epoch_id) const;  // throws not_found
     std::vector<EpochRecord> epochs() const;             // oldest first

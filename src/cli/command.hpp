@@ -71,5 +71,6 @@ void add_settlement_commands(std::vector<Command>& commands);
 void add_token_commands(std::vector<Command>& commands);
 void add_serve_commands(std::vector<Command>& commands);
 void add_settings_commands(std::vector<Command>& commands);
+void add_peer_commands(std::vector<Command>& commands);
 
 }  // namespace sihlicon::cli

@@ -3,7 +3,9 @@
 // `sihlicon serve`: the hub on the network (server.hpp) until SIGINT or SIGTERM, then the
 // requests in flight are drained and the tool exits 0. It prints "listening on HOST:PORT"
 // (the port chosen when 0 was asked for) and then one access log line per request on
-// standard output.
+// standard output, and one line per maintenance action ("TIME maintenance sealed ..."): the
+// server seals epochs when due (--maintenance-interval-ms, 0: never), so an operator runs
+// this one process.
 #include "cli/command.hpp"
 
 #include <sihlicon/error.hpp>
@@ -12,7 +14,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -54,7 +58,9 @@ int serve(const Context& context) {
         "tls-key", po::value<std::string>(), "PEM private key of the certificate")(
         "threads", po::value<int>()->default_value(2), "threads serving connections")(
         "max-connections", po::value<std::size_t>()->default_value(512),
-        "connections served at once");
+        "connections served at once")(
+        "maintenance-interval-ms", po::value<std::int64_t>()->default_value(60'000),
+        "how often to seal a due epoch and expire pending transfers (0: never)");
     const auto values = parse_arguments(context, options, {});
     ServerOptions server_options;
     std::tie(server_options.address, server_options.port) =
@@ -67,6 +73,8 @@ int serve(const Context& context) {
     }
     server_options.threads = values["threads"].as<int>();
     server_options.max_connections = values["max-connections"].as<std::size_t>();
+    server_options.maintenance_interval =
+        std::chrono::milliseconds(values["maintenance-interval-ms"].as<std::int64_t>());
     std::mutex output;
     server_options.access_log = [&output](std::string_view line) {
         std::lock_guard lock(output);

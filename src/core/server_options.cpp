@@ -54,6 +54,7 @@ ServerOptions ServerOptions::from_json(std::string_view text) {
     options.idle_timeout = duration("idleTimeoutMs", options.idle_timeout);
     options.threads =
         static_cast<int>(reader.optional_int64("threads", 0, 1024).value_or(options.threads));
+    options.maintenance_interval = duration("maintenanceIntervalMs", options.maintenance_interval);
     reader.finish();
     return options;
 }

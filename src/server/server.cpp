@@ -4,6 +4,7 @@
 // Boost.Beast and Asio. The only file of the library that includes Beast; what a request
 // means is decided by server/api.hpp.
 #include "server/api.hpp"
+#include "server/maintenance.hpp"
 #include "server/spool_body.hpp"
 
 #include <sihlicon/error.hpp>
@@ -85,8 +86,13 @@ struct ServerCore {
     std::mutex stop_mutex;  // one stop() at a time; a second waits for the first
     bool stopped = false;   // guarded by stop_mutex
 
+    server::Maintenance maintenance;  // the periodic tasks (maintenance.hpp)
+
     ServerCore(Hub& h, ServerOptions o)
-        : hub(h), options(std::move(o)), api(h, options.spool_directory) {}
+        : hub(h),
+          options(std::move(o)),
+          api(h, options.spool_directory),
+          maintenance(h, options.access_log) {}
 
     void accept();
     void log(std::string_view line) const {
@@ -582,6 +588,12 @@ Server::Server(Hub& hub, ServerOptions options) {
     if (options.threads < 1 || options.threads > 1024) {
         throw Error::invalid("threads", std::to_string(options.threads), "must be 1 to 1024");
     }
+    if (options.maintenance_interval.count() < 0 ||
+        options.maintenance_interval > std::chrono::hours(24)) {
+        throw Error::invalid("maintenanceIntervalMs",
+                             std::to_string(options.maintenance_interval.count()),
+                             "must be 0 (none) or 1 ms to 1 day");
+    }
     impl_ = std::make_unique<Impl>(hub, std::move(options));
 }
 
@@ -639,6 +651,9 @@ void Server::start() {
     for (int i = 0; i < options.threads; ++i) {
         impl.threads.emplace_back([&impl] { impl.serve(); });
     }
+    if (options.maintenance_interval.count() > 0) {
+        impl.maintenance.start(options.maintenance_interval);
+    }
 }
 
 std::uint16_t Server::port() const {
@@ -653,6 +668,7 @@ void Server::stop() {
     }
     impl.stopped = true;
     impl.stopping = true;
+    impl.maintenance.stop();
     if (impl.acceptor) {
         net::post(impl.acceptor->get_executor(), [&impl] {
             beast::error_code ignored;

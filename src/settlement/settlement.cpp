@@ -714,13 +714,24 @@ EpochRecord Settlement::seal_epoch() {
 
 std::optional<EpochRecord> Settlement::seal_due_epoch() {
     auto& core = impl_->core;
-    const auto due = core.database->read([&](store::Transaction& tx) {
-        return settlement::seal_is_due(tx, core.now(), impl_->settings(tx)->epoch_duration_ms);
+    const auto signer = impl_->current_signer();
+    // Whether a seal is due and its beginning are one write transaction: two processes that
+    // both ask find it due one at a time, and the second then finds the next epoch just opened
+    // (not due) or the first one's seal still `sealing` (which it finishes, idempotently). A
+    // check in its own transaction let the second seal the epoch the first had just opened.
+    std::shared_ptr<const HubSettings> settings;
+    const auto number = core.database->write([&](store::Transaction& tx) {
+        settings = impl_->settings(tx);
+        const auto now = core.now();
+        return settlement::seal_is_due(tx, now, settings->epoch_duration_ms)
+                   ? std::optional(settlement::begin_seal(tx, settings->currency, now))
+                   : std::nullopt;
     });
-    if (!due) {
+    if (!number) {
         return std::nullopt;
     }
-    return seal_epoch();
+    return settlement::finish_seal(core, impl_->content_store, *signer, *settings,
+                                   Impl::offline_after(*settings), *number, impl_->seal_fault);
 }
 
 EpochRecord Settlement::epoch(std::string_view epoch_id) const {

@@ -4,6 +4,7 @@
 #include "auth/schema.hpp"
 #include "cas/schema.hpp"
 #include "heat/schema.hpp"
+#include "hub/peers_schema.hpp"
 #include "scheduler/schema.hpp"
 #include "settlement/market_schema.hpp"
 #include "settlement/schema.hpp"
@@ -77,6 +78,10 @@ constexpr std::array kMigrations{
     Migration{16, "hub_settings", kHubSettings},
     Migration{17, "scheduler_routing_turns_and_executors", scheduler::kRoutingTurnsAndExecutors},
     Migration{18, "scheduler_preferred_hubs", scheduler::kPreferredHubs},
+    // 19 and 20 belong to other branches (sign, events); ";" stands in for them until merged.
+    Migration{19, "unused", ";"},
+    Migration{20, "unused", ";"},
+    Migration{21, "hub_peers", hub::kPeersSchema},
 };
 
 constexpr std::array kCountedTables{

@@ -2338,6 +2338,78 @@ static void test_server_from_c(void) {
     pthread_mutex_destroy(&log.mutex);
 }
 
+/* The server's maintenance seals a due epoch on the hub's clock and logs it. */
+static void test_server_maintenance_from_c(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    access_log_state log;
+    memset(&log, 0, sizeof log);
+    pthread_mutex_init(&log.mutex, NULL);
+    char* json = NULL;
+    OK(sih_settlement_current_epoch(hub, &json));
+    CHECK(has(&json, "\"epoch_id\":\"epoch-000001\""));
+
+    sih_server* server = NULL;
+    FAILS(sih_server_start(hub, "{\"maintenanceIntervalMs\":-1}", NULL, NULL, &server),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("maintenanceIntervalMs"));
+    OK(sih_server_start(hub, "{\"maintenanceIntervalMs\":5}", record_access, &log, &server));
+    OK(sih_clock_advance(clock, 24LL * 3600 * 1000));
+    int sealed = 0;
+    for (int i = 0; i < 2000 && !sealed; ++i) {
+        OK(sih_settlement_epoch(hub, "epoch-000001", &json));
+        sealed = json != NULL && strstr(json, "\"status\":\"finalized\"") != NULL;
+        sih_free(json);
+        json = NULL;
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    CHECK(sealed);
+    OK(sih_server_stop(server));
+    pthread_mutex_lock(&log.mutex);
+    CHECK(strstr(log.last, "maintenance sealed epoch-000001") != NULL);
+    pthread_mutex_unlock(&log.mutex);
+    sih_server_free(&server);
+    close_hub(&hub, &clock);
+    pthread_mutex_destroy(&log.mutex);
+}
+
+/* Peers: the operator's, listed without their tokens, URLs checked. */
+static void test_peers(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    const char* secret = "peer-token-3c9d81";
+    OK(sih_peer_add(hub, "operator", "hub-basel", "https://basel.example:8443", secret, &json));
+    CHECK(has(&json, "\"hubId\":\"hub-basel\",\"url\":\"https://basel.example:8443\""));
+    OK(sih_peer_list(hub, "operator", &json));
+    CHECK(json != NULL && strstr(json, secret) == NULL);
+    CHECK(has(&json, "[{\"hubId\":\"hub-basel\""));
+    FAILS(sih_peer_add(hub, "operator", "hub-x", "https://u:p@x.example", "t", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("url"));
+    FAILS(sih_peer_add(hub, "operator", "hub-x", "https://x.example/?q=1", "t", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("url"));
+    FAILS(sih_peer_add(hub, "operator", "hub-x", "https://x.example", "zq8 words", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(error_names("token"));
+    CHECK(strstr(sih_last_error(), "zq8") == NULL);
+    FAILS(sih_peer_add(hub, "alice", "hub-x", "https://x.example", "t", &json),
+          SIH_PERMISSION_DENIED);
+    FAILS(sih_peer_list(hub, "alice", &json), SIH_PERMISSION_DENIED);
+    FAILS(sih_peer_remove(hub, "alice", "hub-basel", &json), SIH_PERMISSION_DENIED);
+    FAILS(sih_peer_add(NULL, "operator", "hub-x", "https://x.example", "t", &json),
+          SIH_INVALID_ARGUMENT);
+    CHECK(json == NULL);
+    OK(sih_peer_remove(hub, "operator", "hub-basel", &json));
+    CHECK(has(&json, "\"hubId\":\"hub-basel\""));
+    FAILS(sih_peer_remove(hub, "operator", "hub-basel", &json), SIH_NOT_FOUND);
+    OK(sih_peer_list(hub, "operator", &json));
+    CHECK(has(&json, "[]"));
+    close_hub(&hub, &clock);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -2369,6 +2441,8 @@ static const test_case tests[] = {
     {"worker_signatures_and_eip191", test_worker_signatures_and_eip191},
     {"hub_settings", test_hub_settings},
     {"server_from_c", test_server_from_c},
+    {"server_maintenance_from_c", test_server_maintenance_from_c},
+    {"peers", test_peers},
 };
 
 int main(int argc, char** argv) {

@@ -39,4 +39,24 @@ check "one log line per request" test "$(grep -c '" [0-9][0-9][0-9] ' "$work/out
 check "the log names the principal" grep -q '"POST /api/compute" 200 .* ann$' "$work/out"
 check "the log never holds the token" test "$(grep -c "${token#sih_}" "$work/out")" -eq 0
 
+# The one process an operator runs: the server seals the epoch when it is due.
+"$sihlicon" --hub "$hub" settings set epochDurationMs 300ms >/dev/null
+"$sihlicon" --hub "$hub" epoch current >/dev/null
+"$sihlicon" --hub "$hub" serve --listen 127.0.0.1:0 --maintenance-interval-ms 20 \
+  >"$work/out2" 2>"$work/err2" &
+server=$!
+for _ in $(seq 400); do
+  grep -q 'maintenance sealed epoch-000001' "$work/out2" && break
+  sleep 0.05
+done
+check "serve seals the epoch when it is due" grep -q ' maintenance sealed epoch-000001 jobs=0 ' "$work/out2"
+kill -TERM "$server"
+wait "$server"
+check "SIGTERM stops the maintenance and exits 0" test $? -eq 0
+out=$("$sihlicon" --hub "$hub" --json epoch show epoch-000001)
+check "the sealed epoch is finalized" grep -q '"status":"finalized"' <<<"$out"
+"$sihlicon" --hub "$hub" serve --listen 127.0.0.1:0 --maintenance-interval-ms=-1 >/dev/null 2>"$work/err3"
+check "a negative maintenance interval is refused" test $? -eq 1
+check "the refusal names it" grep -q maintenanceIntervalMs "$work/err3"
+
 finish serve.cli
