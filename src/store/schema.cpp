@@ -77,6 +77,7 @@ constexpr std::array kMigrations{
     Migration{16, "hub_settings", kHubSettings},
     Migration{17, "scheduler_routing_turns_and_executors", scheduler::kRoutingTurnsAndExecutors},
     Migration{18, "scheduler_preferred_hubs", scheduler::kPreferredHubs},
+    Migration{19, "api_addresses", auth::kAddresses},
 };
 
 constexpr std::array kCountedTables{
