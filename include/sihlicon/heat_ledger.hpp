@@ -286,6 +286,12 @@ class SIHLICON_API HeatLedger {
     // implicit CHF default included, unless effective_from is the epoch).
     CreditRate set_credit_rate(std::string_view hub_id, const Money& per_kwh,
                                Timestamp effective_from);
+    // The same acting as `by` (what every remote edge calls): throws permission_denied (field
+    // "by", nothing stored) unless `by` is the hub operator (kOperatorPrincipal). The form
+    // above, without a principal, is the in-process host's and acts as the operator: whoever
+    // holds the Hub object (and so its files) administers the hub.
+    CreditRate set_credit_rate(std::string_view by, std::string_view hub_id, const Money& per_kwh,
+                               Timestamp effective_from);
 
     // The hub's rate segments in time order, starting with the implicit default when no rate
     // starts at the epoch. Throws Error(not_found) for an unknown hub.
@@ -311,6 +317,12 @@ class SIHLICON_API HeatLedger {
     // ended); Error(not_found) for an unknown hub; Error(conflict) if the period overlaps a
     // settled period without being equal to it. Nothing is stored on a throw.
     HeatSettlement settle(std::string_view hub_id, Timestamp period_start, Timestamp period_end);
+    // The same acting as `by` (what every remote edge calls, e.g. POST /api/heat/settle):
+    // throws permission_denied (field "by", nothing stored) unless `by` is the hub operator
+    // (kOperatorPrincipal), before anything else is checked. The form above, without a
+    // principal, is the in-process host's and acts as the operator.
+    HeatSettlement settle(std::string_view by, std::string_view hub_id, Timestamp period_start,
+                          Timestamp period_end);
 
     // The hub's settled periods in time order. Throws Error(not_found) for an unknown hub.
     std::vector<HeatSettlement> settlements(std::string_view hub_id) const;

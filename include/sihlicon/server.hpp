@@ -4,7 +4,12 @@
 // thin edge over the public API that holds no rule of its own. `sihlicon serve` runs one.
 //
 // Requests authenticate with an API token (tokens.hpp) sent as `Authorization: Bearer <token>`
-// or as the seed's session cookie `sihlhack_session=<token>`. The endpoints of this version:
+// or as the seed's session cookie `sihlhack_session=<token>`, or instead are signed EIP-191 by
+// an address registered for a principal (request_signing.hpp: Sihlicon-Address,
+// -Timestamp, -Content-SHA256 and -Signature headers; the signature is checked with the header,
+// the body's digest once the body has arrived and before the route runs; any failure is 401
+// with details {"reason", "field"}). Either way the request acts as the same principal and
+// role as a token of that grant would. The endpoints of this version:
 //   GET  /.well-known/sihlicon.json   no token: {"instanceId", "libraryVersion", "signer"}
 //                                     (the settlement signer's EIP-55 address)
 //   POST /api/compute                 client, operator: submits the seed's body for the

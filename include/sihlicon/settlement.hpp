@@ -532,6 +532,12 @@ class SIHLICON_API Settlement {
     // key until they reopen it.
     crypto::Address generate_operator_key(bool replace_signer = false);
     crypto::Address import_operator_key(const crypto::PrivateKey& key, bool replace_signer = false);
+    // The same acting as `by` (signer rotation is the operator's): throws permission_denied
+    // (field "by"; the key stays) unless `by` is kOperatorPrincipal. `replace_signer` has no
+    // default here, so a principal is never taken for it.
+    crypto::Address generate_operator_key(std::string_view by, bool replace_signer);
+    crypto::Address import_operator_key(std::string_view by, const crypto::PrivateKey& key,
+                                        bool replace_signer);
 
     // ---- journal ----
     // Creates a transfer (see the file comment). Throws invalid_argument (a bad field, or a
@@ -566,6 +572,22 @@ class SIHLICON_API Settlement {
     Transfer withdraw(AccountKind kind, std::string_view owner, const Money& amount,
                       std::string_view id, std::string_view external_reference = {});
 
+    // top_up and withdraw acting as `by` (what every remote edge calls, e.g. POST
+    // /api/v1/clients/{clientId}/topup): money moves in and out of the hub only by its
+    // operator. Throw permission_denied (field "by", nothing written) unless `by` is
+    // kOperatorPrincipal, before anything else is checked; then as the forms above.
+    // The forms above, without a principal, are the in-process host's and act as the operator
+    // (whoever holds the Hub object, and so its files, administers the hub). transfer,
+    // post_pending, void_pending and expire_pending are the in-process host's journal only:
+    // no remote edge exposes them.
+    Transfer top_up(std::string_view by, std::string_view client, const Money& amount,
+                    std::string_view external_reference);
+    Transfer top_up(std::string_view by, const AccountRef& account, const Money& amount,
+                    std::string_view external_reference);
+    Transfer withdraw(std::string_view by, AccountKind kind, std::string_view owner,
+                      const Money& amount, std::string_view id,
+                      std::string_view external_reference = {});
+
     // Throws not_found if the account was never used.
     Account account(const AccountRef& ref) const;
     std::vector<Account> accounts(std::optional<AccountKind> kind = std::nullopt) const;
@@ -598,6 +620,12 @@ class SIHLICON_API Settlement {
     // Cancels a pending transaction: voids its reservation. Cancelling a cancelled one returns
     // it (`exists` true). Throws not_found, conflict (settled).
     MarketTransaction cancel_market_transaction(std::string_view id);
+    // The three above acting as `by`: throw permission_denied (field "by", nothing written)
+    // unless `by` is kOperatorPrincipal (the hub's money moves only by its operator). The forms
+    // without a principal are the in-process host's and act as the operator.
+    MarketTransaction create_market_transaction(std::string_view by, const MarketRequest& request);
+    MarketTransaction settle_market_transaction(std::string_view by, std::string_view id);
+    MarketTransaction cancel_market_transaction(std::string_view by, std::string_view id);
     MarketTransaction market_transaction(std::string_view id) const;  // throws not_found
     // Throws invalid_argument for a limit outside 1..10,000.
     std::vector<MarketTransaction> market_transactions(const MarketFilter& filter = {}) const;
@@ -625,6 +653,11 @@ class SIHLICON_API Settlement {
     // server.hpp) seal each due epoch once: the others get none, or the same epoch when they
     // find its seal still in progress (finishing it changes nothing more).
     std::optional<EpochRecord> seal_due_epoch();
+    // The two above acting as `by` (what every remote edge calls): throw permission_denied
+    // (field "by", nothing sealed) unless `by` is kOperatorPrincipal. The forms without a
+    // principal are the in-process host's and act as the operator.
+    EpochRecord seal_epoch(std::string_view by);
+    std::optional<EpochRecord> seal_due_epoch(std::string_view by);
     EpochRecord epoch(std::string_view epoch_id) const;  // throws not_found
     std::vector<EpochRecord> epochs() const;             // oldest first
     std::vector<EpochJob> epoch_jobs(std::string_view epoch_id) const;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // API tokens (include/sihlicon/tokens.hpp) over the api_tokens table (auth/schema.hpp).
+#include "auth/grant.hpp"
 #include "hub/hub_internal.hpp"
 
 #include <sihlicon/crypto.hpp>
@@ -111,9 +112,7 @@ std::string TokenRecord::to_json() const {
 
 ApiTokens::ApiTokens(const Hub& hub) : hub_(&hub) {}
 
-IssuedToken ApiTokens::create(std::string_view by, std::string_view principal, Role role,
-                              std::string_view worker_id) {
-    require_operator(by, "create");
+void auth::check_grant(std::string_view principal, Role role, std::string_view worker_id) {
     check_name("principal", principal);
     if (principal == kOperatorPrincipal && role != Role::hub_operator) {
         throw Error::invalid("principal", principal,
@@ -128,6 +127,12 @@ IssuedToken ApiTokens::create(std::string_view by, std::string_view principal, R
             "workerId", worker_id,
             fmt::format("binds a worker, which a token of role {} cannot have", to_string(role)));
     }
+}
+
+IssuedToken ApiTokens::create(std::string_view by, std::string_view principal, Role role,
+                              std::string_view worker_id) {
+    require_operator(by, "create");
+    auth::check_grant(principal, role, worker_id);
 
     std::array<std::uint8_t, kSecretBytes> random{};
     if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {

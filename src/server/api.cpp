@@ -5,6 +5,7 @@
 
 #include "core/json.hpp"
 
+#include <sihlicon/crypto.hpp>
 #include <sihlicon/hub.hpp>
 #include <sihlicon/principal.hpp>
 #include <sihlicon/scheduler.hpp>
@@ -339,6 +340,37 @@ void add_well_known_routes(RouteTable& table, Hub& hub) {
 
 namespace {
 
+Response signature_refusal(std::string_view message, std::string_view reason,
+                           std::string_view field) {
+    auto refusal =
+        error_response(401, message,
+                       boost::json::serialize(boost::json::object{
+                           {"code", "unauthenticated"}, {"reason", reason}, {"field", field}}));
+    refusal.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return refusal;
+}
+
+// A signed request's body against the digest it signed: the 401 when they differ.
+std::optional<Response> check_body_digest(std::string_view expected, std::string_view body,
+                                          const SpoolFile* spooled) {
+    crypto::Sha256 hash;
+    if (spooled != nullptr) {
+        auto source = spooled->source(0, spooled->size());
+        std::vector<std::uint8_t> buffer(1 << 16);
+        while (const auto count = source(buffer)) {
+            hash.update(std::span<const std::uint8_t>(buffer.data(), count));
+        }
+    } else {
+        hash.update(body);
+    }
+    if (crypto::to_hex(hash.finish()) == expected) {
+        return std::nullopt;
+    }
+    return signature_refusal(
+        fmt::format("the body's SHA-256 is not the {} the request signed", kContentSha256Header),
+        "body_digest_mismatch", kContentSha256Header);
+}
+
 Response with_rate_headers(const Admission& admission, Response response) {
     for (const auto& header : admission.rate_headers) {
         response.headers.push_back(header);
@@ -349,7 +381,10 @@ Response with_rate_headers(const Admission& admission, Response response) {
 }  // namespace
 
 Api::Api(Hub& hub, std::filesystem::path spool_directory)
-    : hub_(&hub), spool_directory_(std::move(spool_directory)), tokens_(hub) {
+    : hub_(&hub),
+      spool_directory_(std::move(spool_directory)),
+      tokens_(hub),
+      verifier_(std::make_unique<RequestVerifier>(hub)) {
     add_well_known_routes(routes_, hub);
     add_compute_routes(routes_, hub);
     add_workers_routes(routes_, hub);
@@ -385,8 +420,30 @@ std::optional<Response> Api::count_request(Admission& admission) const {
     return refusal;
 }
 
+std::optional<Response> Api::admit_signed(Admission& admission, std::string_view method,
+                                          std::string_view target, const SignedHeaders& headers,
+                                          bool token_presented) const {
+    if (token_presented) {
+        return signature_refusal(
+            "send either an API token or a signature (Sihlicon-Signature), not both", "ambiguous",
+            "Authorization");
+    }
+    try {
+        auto check = verifier_->check(method, target, headers);
+        if (!check.identity) {
+            return signature_refusal(check.reason, check.code, check.field);
+        }
+        admission.identity = std::move(check.identity);
+        admission.body_sha256 = std::move(check.content_sha256);
+        return std::nullopt;
+    } catch (const Error& error) {
+        return response_for(error);
+    }
+}
+
 Admission Api::admit(std::string_view method, std::string_view target,
-                     std::string_view authorization, std::string_view cookie) const {
+                     std::string_view authorization, std::string_view cookie,
+                     const SignedHeaders& signed_headers) const {
     const auto path = path_of(target);
     Admission admission;
     admission.method = std::string(method);
@@ -396,7 +453,13 @@ Admission Api::admit(std::string_view method, std::string_view target,
                                        [](const auto& match) { return match.first->public_route; });
     if (!is_public) {
         const auto presented = presented_token(authorization, cookie);
-        if (!presented.any) {
+        if (signed_headers.any()) {
+            if (auto refusal =
+                    admit_signed(admission, method, target, signed_headers, presented.any)) {
+                admission.refusal = std::move(refusal);
+                return admission;
+            }
+        } else if (!presented.any) {
             auto refusal = error_response(401,
                                           "authentication required: send an API token as "
                                           "'Authorization: Bearer <token>'");
@@ -405,7 +468,7 @@ Admission Api::admit(std::string_view method, std::string_view target,
             return admission;
         }
         try {
-            if (!presented.token.empty()) {
+            if (!admission.identity && !presented.token.empty()) {
                 admission.identity = tokens_.authenticate(presented.token);
             }
         } catch (const Error& error) {
@@ -487,6 +550,11 @@ Response Api::handle(const Admission& admission, std::string_view target,
     try {
         if (admission.route == nullptr) {
             return error_response(404, "no route");
+        }
+        if (!admission.body_sha256.empty()) {
+            if (auto refusal = check_body_digest(admission.body_sha256, body, spooled)) {
+                return with_rate_headers(admission, std::move(*refusal));
+            }
         }
         Request request;
         request.identity = admission.identity ? &*admission.identity : nullptr;

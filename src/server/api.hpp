@@ -15,6 +15,7 @@
 
 #include <sihlicon/content_store.hpp>
 #include <sihlicon/error.hpp>
+#include <sihlicon/request_signing.hpp>
 #include <sihlicon/tokens.hpp>
 
 #include <cstdint>
@@ -155,6 +156,9 @@ struct Admission {
     std::map<std::string, std::string, std::less<>> params;  // the pattern's {param}s
     std::string method;                                      // "GET", "POST", ...
     std::string lease_token;  // the Sihlicon-Lease-Token header, set by the connection
+    // A signed request (request_signing.hpp): the SHA-256 its body must have (lowercase hex),
+    // checked by handle() before the route runs; empty for a token's request.
+    std::string body_sha256;
     // Set when the request is refused before its body (401, 403, 404, 405, 429).
     std::optional<Response> refusal;
     // X-RateLimit-Limit/Remaining/Reset for a client token's request (on its refusal too),
@@ -188,9 +192,12 @@ class Api {
     explicit Api(Hub& hub, std::filesystem::path spool_directory = {});
 
     // Decides whether a request may proceed to its body. `authorization` and `cookie` are the
-    // header values (empty when absent). The admission's refusal is set when it may not.
+    // header values (empty when absent), `signed_headers` those of a signed request
+    // (request_signing.hpp: a request authenticates by a token or by a signature, never both).
+    // The admission's refusal is set when it may not.
     Admission admit(std::string_view method, std::string_view target,
-                    std::string_view authorization, std::string_view cookie) const;
+                    std::string_view authorization, std::string_view cookie,
+                    const SignedHeaders& signed_headers = {}) const;
 
     // Adds an endpoint; only before the server starts (tests add routes of their own through
     // server::api_of, include/sihlicon/server.hpp).
@@ -200,7 +207,8 @@ class Api {
     const RouteTable& routes() const noexcept { return routes_; }
 
     // Runs an admitted request: `body` for a route without streaming_body, `spooled` for one
-    // with it. Runs a response's producer (see Response). Never throws: every failure is a
+    // with it. A signed request whose body's SHA-256 is not the one it signed is refused 401
+    // and runs nothing. Runs a response's producer (see Response). Never throws: every failure is a
     // Response.
     Response handle(const Admission& admission, std::string_view target,
                     std::string_view content_type, std::string_view body,
@@ -210,10 +218,16 @@ class Api {
     // The rate limit of a client token's request: sets admission.rate_headers; the 429
     // refusal when over the limit.
     std::optional<Response> count_request(Admission& admission) const;
+    // A signed request's headers: sets the admission's identity and body digest, or returns
+    // the 401 (also when a token was presented as well).
+    std::optional<Response> admit_signed(Admission& admission, std::string_view method,
+                                         std::string_view target, const SignedHeaders& headers,
+                                         bool token_presented) const;
 
     Hub* hub_;
     std::filesystem::path spool_directory_;
     ApiTokens tokens_;
+    std::unique_ptr<RequestVerifier> verifier_;
     RouteTable routes_;
     std::unique_ptr<RateLimiter> limiter_ = std::make_unique<RateLimiter>();
 };

@@ -74,7 +74,8 @@ Response settle(const Request& request) {
     query_of(request.target, {});
     const auto period = HeatPeriod::from_json(request.body);
     const auto settled =
-        request.hub->heat_ledger().settle(period.hub_id, period.period_start, period.period_end);
+        request.hub->heat_ledger().settle(request.identity->acting_principal(), period.hub_id,
+                                          period.period_start, period.period_end);
     const boost::json::object answer{
         {"success", true},
         {"settledCreditChf", settled.credit.minor_units()},

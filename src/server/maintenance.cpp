@@ -5,6 +5,7 @@
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/hub.hpp>
+#include <sihlicon/principal.hpp>
 #include <sihlicon/time.hpp>
 
 #include <fmt/format.h>
@@ -59,7 +60,7 @@ MaintenanceTick Maintenance::tick() {
     };
     auto& settlement = hub_.settlement();
     attempt("seal", [&] {
-        result.sealed = settlement.seal_due_epoch();
+        result.sealed = settlement.seal_due_epoch(kOperatorPrincipal);
         if (result.sealed) {
             const auto& epoch = *result.sealed;
             log(fmt::format("sealed {} jobs={} revenue={} distributed={} currency={} root={}",

@@ -217,8 +217,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
             response.headers.emplace_back("Retry-After", "1");
             return respond(std::move(response), false);
         }
+        const SignedHeaders signed_headers{request[kAddressHeader], request[kTimestampHeader],
+                                           request[kContentSha256Header], request[kSignatureHeader],
+                                           request[http::field::host]};
         admission_ = server_.api.admit(method_, target_, request[http::field::authorization],
-                                       request[http::field::cookie]);
+                                       request[http::field::cookie], signed_headers);
         admission_.lease_token = std::string(request["Sihlicon-Lease-Token"]);
         if (admission_.refusal) {
             return respond(std::move(*admission_.refusal),

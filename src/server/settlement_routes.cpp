@@ -71,8 +71,8 @@ Response top_up(const Request& request) {
     query_of(request.target, {});
     const auto account = client_account(request);
     const auto body = TopUpRequest::from_json(request.body, account.currency);
-    const auto transfer =
-        request.hub->settlement().top_up(account, body.amount, body.external_reference);
+    const auto transfer = request.hub->settlement().top_up(
+        request.identity->acting_principal(), account, body.amount, body.external_reference);
     return {200, success_with("transfer", transfer.to_json()), {}};
 }
 

@@ -78,8 +78,8 @@ constexpr std::array kMigrations{
     Migration{16, "hub_settings", kHubSettings},
     Migration{17, "scheduler_routing_turns_and_executors", scheduler::kRoutingTurnsAndExecutors},
     Migration{18, "scheduler_preferred_hubs", scheduler::kPreferredHubs},
-    // 19 and 20 belong to other branches (sign, events); ";" stands in for them until merged.
-    Migration{19, "unused", ";"},
+    Migration{19, "api_addresses", auth::kAddresses},
+    // 20 belongs to another branch (events); ";" stands in for it until merged.
     Migration{20, "unused", ";"},
     Migration{21, "hub_peers", hub::kPeersSchema},
 };
