@@ -168,8 +168,10 @@ struct JobContentAccess {
 
 // The job's live lease: it is running, `access.lease_token` is its current token, its lease
 // has not expired and (for a worker) it is held by `access.acting_worker`. Returns the job.
-// Throws not_found (no such job), conflict (field "token": not running, another token or an
-// expired lease), permission_denied (another worker's lease, field "jobId").
+// Scheduler::check_lease: for an acting worker, a job it does not hold under the token (absent,
+// another worker's, ended) is one conflict (field "token"), never not_found or
+// permission_denied (no existence oracle); for an operator (no acting worker) an unknown job
+// is not_found. An expired lease is a conflict.
 SIHLICON_API JobRecord require_job_lease(Hub& hub, const JobContentAccess& access);
 
 // Writes the DAG of input `cid` of the leased job as a CAR v1 (ContentStore::export_car, as

@@ -528,28 +528,41 @@ class SIHLICON_API Scheduler {
     // Returns fewer (or none) when nothing else fits or the policy hands the rest to other
     // workers. Throws not_found for an unknown worker, conflict for an offline one.
     std::vector<ClaimedJob> claim(std::string_view worker_id, std::int64_t max = 1);
-    // Extends a lease by the lease duration. Throws conflict for a stale or foreign token.
-    Lease renew(std::string_view job_id, std::string_view token);
+    // Lease checks (renew, check_lease, complete, complete_many, fail). `token` proves the
+    // attempt. `acting_worker` is the worker a caller acts for (a remote worker's token: the
+    // server passes the token's bound worker); empty for the host and the hub operator, who act
+    // by the token alone. For an acting worker every job it does not hold under `token` (no such
+    // job, another worker's attempt even with that attempt's token, an ended or requeued job, a
+    // stale token) gets the same conflict, field "token" ("worker 'W' holds no lease on job 'J'
+    // under this token"): a worker learns nothing of jobs that are not its own (no existence
+    // oracle). Without one, an unknown job is not_found and a stale token a conflict naming the
+    // job's status. Nothing changes on a refusal.
+    //
+    // Extends a lease by the lease duration.
+    Lease renew(std::string_view job_id, std::string_view token,
+                std::string_view acting_worker = {});
     // The job whose live lease `token` is, changing nothing: the job is running, `token` is its
-    // current lease token and the lease has not expired. Throws not_found for an unknown job,
-    // conflict (field "token") otherwise. For what acts under a lease without ending it (a
+    // current lease token (held by `acting_worker` when set) and the lease has not expired
+    // (conflict, field "token", otherwise). For what acts under a lease without ending it (a
     // remote worker reading its job's inputs: hub_link.hpp's require_job_lease).
-    JobRecord check_lease(std::string_view job_id, std::string_view token) const;
-    // Completes the attempt. Throws conflict for a stale or foreign token (nothing changes);
-    // repeating an accepted completion with the same token and payload returns the job.
+    JobRecord check_lease(std::string_view job_id, std::string_view token,
+                          std::string_view acting_worker = {}) const;
+    // Completes the attempt (nothing changes on a refusal); repeating an accepted completion
+    // with the same token and payload (and the same acting worker) returns the job. One read of
+    // the job's row per completion.
     JobRecord complete(std::string_view job_id, std::string_view token,
-                       const JobCompletion& completion);
-    // Completes many attempts in one transaction; all or none. A lease whose worker_id is set
-    // (a claim's lease is) is also checked against the job's running attempt: another worker's
-    // attempt throws permission_denied ("the lease belongs to another worker"; nothing
-    // changes), so a caller acting for one worker (the server's batch completion) cannot end
-    // another's. A lease with an empty worker_id is checked by its token only.
+                       const JobCompletion& completion, std::string_view acting_worker = {});
+    // Completes many attempts in one transaction; all or none. Each lease's worker_id is its
+    // acting worker (a claim's lease names it; the server's batch completion sets the path's
+    // worker): as for complete, a lease that worker does not hold, whether the job is absent,
+    // another worker's or ended, refuses the whole batch with the same conflict. A lease with
+    // an empty worker_id is checked by its token only. One read of each job's row.
     std::vector<JobRecord> complete_many(
         const std::vector<std::pair<Lease, JobCompletion>>& completions);
     // Fails the attempt: retried after back-off while attempts remain and `retryable`, else
-    // final. Throws conflict for a stale or foreign token.
+    // final.
     JobRecord fail(std::string_view job_id, std::string_view token, std::string_view error,
-                   bool retryable = true);
+                   bool retryable = true, std::string_view acting_worker = {});
     // Cancels a job that has not ended; its dependents fail. `by` is the acting principal: the
     // job's owner or the hub operator (kOperatorPrincipal, principal.hpp); for anyone else the
     // job is not_found, worded exactly as a job that does not exist (no existence oracle).

@@ -76,10 +76,14 @@
 //                                     (ContentStore::remove: only an owner removes)
 // The workers API (seed-swarmos-backend.md), worker and operator tokens only (a client token is
 // 403). A worker token acts only as the worker it is bound to: a {workerId} in the path or the
-// registration's workerId naming another worker is 403, and so is a renewal, completion or
-// failure of a job whose running attempt is another worker's ("the lease belongs to another
-// worker"). An operator token acts for any worker. Bodies are decoded by the core's codecs
-// (unknown fields refused, 400 naming the field); a stale or foreign lease token is 409.
+// registration's workerId naming another worker is 403. A renewal, completion or failure
+// acts for the token's worker (Scheduler's acting_worker, checked in the core): a job that
+// worker does not hold under the lease token, whether it does not exist, is another worker's
+// attempt (even with that attempt's token), has ended or has a newer attempt, is one 409
+// ("worker 'W' holds no lease on job 'J' under this token", field "token"), so a worker token
+// learns nothing of other jobs. An operator token acts for any worker, by the lease token
+// alone (an unknown job 404, a stale token 409). Bodies are decoded by the core's codecs
+// (unknown fields refused, 400 naming the field).
 //   POST /api/v1/workers/register      WorkerSpec::from_json (workerId filled from a worker
 //                                     token when absent) -> {"success", "worker": WorkerRecord,
 //                                     "terms": LinkTerms::to_json (heartbeatIntervalMs,
@@ -102,8 +106,9 @@
 //                                     offline releases the worker's leases)
 // A leased job's content (hub_link.hpp: export_job_input, store_job_output, checked in the
 // core): the attempt's lease token goes in the request header Sihlicon-Lease-Token, never in
-// the URL (URLs go to the access log); missing 400, not the job's live lease 409, another
-// worker's lease 403, a job that does not exist 404.
+// the URL (URLs go to the access log); missing 400; for a worker token, anything but its own
+// live lease (an absent job, another worker's, an ended or expired one) is one 409; for an
+// operator token a job that does not exist is 404 and anything but the live lease 409.
 //   GET  /api/v1/jobs/{jobId}/inputs/{cid}
 //                                     -> the input's DAG as a CAR v1 (Content-Type
 //                                     application/vnd.ipld.car; Sihlicon-File-Name: its
@@ -118,9 +123,10 @@
 //                                     {"completions": [{"jobId", "token", and
 //                                     JobCompletion::from_json's fields}], 1..1000} -> {"success",
 //                                     "jobs": [JobRecord]}: one transaction
-//                                     (Scheduler::complete_many, which refuses another worker's
-//                                     attempt, 403); a stale token anywhere is 409 and nothing
-//                                     of the batch happens
+//                                     (Scheduler::complete_many, the path's
+//                                     worker acting): a lease it does not hold anywhere (stale,
+//                                     absent, another worker's) is 409 and nothing of the batch
+//                                     happens
 // Path parameters ({jobId}, {workerId}, {clientId}, {epochId}) are 1..128 bytes of [A-Za-z0-9._-];
 // any other path is 404 (401 first when no live token is shown). The endpoints are one table in
 // src/server/api.hpp (RouteTable), each group registered from its own file.

@@ -16,11 +16,8 @@
 namespace sihlicon {
 
 JobRecord require_job_lease(Hub& hub, const JobContentAccess& access) {
-    auto job = hub.scheduler().check_lease(access.job_id, access.lease_token);
-    if (access.acting_worker && job.worker_id != access.acting_worker) {
-        throw Error(ErrorCode::permission_denied, "the lease belongs to another worker", "jobId");
-    }
-    return job;
+    return hub.scheduler().check_lease(access.job_id, access.lease_token,
+                                       access.acting_worker.value_or(""));
 }
 
 Manifest export_job_input(Hub& hub, const JobContentAccess& access, std::string_view cid,

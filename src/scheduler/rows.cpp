@@ -287,15 +287,23 @@ WorkerRecord load_worker(store::Transaction& tx, std::string_view worker_id,
     return read_worker(row);
 }
 
-JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_view field) {
+std::optional<JobRow> find_job(store::Transaction& tx, std::string_view job_id) {
     static const std::string by_id_sql =
         fmt::format("SELECT {} FROM jobs WHERE id = ?", kJobColumns);
     auto row = tx.prepare(by_id_sql);
     row.bind_all(job_id);
     if (!row.step()) {
-        throw Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), std::string(field));
+        return std::nullopt;
     }
     return read_job(row);
+}
+
+JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_view field) {
+    auto row = find_job(tx, job_id);
+    if (!row) {
+        throw Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), std::string(field));
+    }
+    return std::move(*row);
 }
 
 JobNeeds needs_of(const JobRow& row) {

@@ -48,6 +48,8 @@ HubRecord load_hub(store::Transaction& tx, std::string_view hub_id,
 WorkerRecord load_worker(store::Transaction& tx, std::string_view worker_id,
                          std::string_view field = "workerId");
 JobRow load_job(store::Transaction& tx, std::string_view job_id, std::string_view field = "jobId");
+// The same read, empty for a job that does not exist.
+std::optional<JobRow> find_job(store::Transaction& tx, std::string_view job_id);
 
 // What placement needs of a stored job: its hub while it is pinned or preferred there.
 JobNeeds needs_of(const JobRow& row);

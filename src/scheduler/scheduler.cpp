@@ -174,22 +174,23 @@ LeaseState lease_state_of(const scheduler::JobRow& row) {
             job.spec.hub_id, job.attempts,    job.power_w,           started};
 }
 
-LeaseState lease_state(store::Transaction& tx, std::string_view job_id) {
+// Empty for a job that does not exist.
+std::optional<LeaseState> lease_state(store::Transaction& tx, std::string_view job_id) {
     auto row = tx.prepare(
         "SELECT status, lease_token, completion_digest, worker_id, hub_id, attempts, power_w, "
         "attempt_started_at FROM jobs WHERE id = ?");
     row.bind_all(job_id);
     if (!row.step()) {
-        throw Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), "jobId");
+        return std::nullopt;
     }
-    return {parse_job_status(row.column_text(0)),
-            row.column_optional_text(1),
-            row.column_optional_text(2),
-            row.column_optional_text(3).value_or(""),
-            row.column_optional_text(4),
-            row.column_int64(5),
-            row.column_int64(6),
-            row.column_optional_int64(7)};
+    return LeaseState{parse_job_status(row.column_text(0)),
+                      row.column_optional_text(1),
+                      row.column_optional_text(2),
+                      row.column_optional_text(3).value_or(""),
+                      row.column_optional_text(4),
+                      row.column_int64(5),
+                      row.column_int64(6),
+                      row.column_optional_int64(7)};
 }
 
 }  // namespace
@@ -281,17 +282,19 @@ struct Scheduler::Impl {
     void lease_candidates(Moves& moves, const std::vector<scheduler::Candidate>& candidates,
                           scheduler::Competition& competition, std::set<std::string>& handed_on,
                           std::int64_t max, std::vector<ClaimedJob>& claimed);
+    // `acting_worker` as Scheduler::complete's; one read of the job's row.
     JobRecord complete(Moves& moves, std::string_view job_id, std::string_view token,
-                       const JobCompletion& completion, const std::string& digest,
-                       detail::JobHeatBatch& heat_batch);
-    LeaseState require_lease(Moves& moves, std::string_view job_id, std::string_view token);
-    // The same check of a state already read.
-    // A lease that names its worker: the job's running attempt, if any, must be that worker's
-    // (permission_denied "the lease belongs to another worker" otherwise). A job no worker
-    // holds leaves a stale token to require_lease's conflict.
-    void require_lease_holder(Moves& moves, const Lease& lease);
-    static LeaseState require_lease(LeaseState state, std::string_view job_id,
-                                    std::string_view token);
+                       std::string_view acting_worker, const JobCompletion& completion,
+                       const std::string& digest, detail::JobHeatBatch& heat_batch);
+    LeaseState require_lease(Moves& moves, std::string_view job_id, std::string_view token,
+                             std::string_view acting_worker);
+    // The one lease check, of a state already read (empty: no such job): the job is running,
+    // `token` is its current lease token and, when `acting_worker` is set, that worker holds
+    // the attempt. For an acting worker every refusal is the same conflict (not_held), whatever
+    // the job's state or existence; without one, an unknown job is not_found and any other
+    // refusal a conflict naming the job's status (the host and the operator may know it).
+    static LeaseState require_lease(const std::optional<LeaseState>& state, std::string_view job_id,
+                                    std::string_view token, std::string_view acting_worker);
 };
 
 Scheduler::Scheduler(detail::HubCore& core, SchedulerOptions options)
@@ -1022,31 +1025,50 @@ std::vector<ClaimedJob> Scheduler::claim(std::string_view worker_id, std::int64_
 }
 
 LeaseState Scheduler::Impl::require_lease(Moves& moves, std::string_view job_id,
-                                          std::string_view token) {
-    return require_lease(lease_state(moves.tx, job_id), job_id, token);
+                                          std::string_view token, std::string_view acting_worker) {
+    return require_lease(lease_state(moves.tx, job_id), job_id, token, acting_worker);
 }
 
-void Scheduler::Impl::require_lease_holder(Moves& moves, const Lease& lease) {
-    const auto state = lease_state(moves.tx, lease.job_id);
-    if (state.status == JobStatus::running && state.worker_id != lease.worker_id) {
-        throw Error(ErrorCode::permission_denied, "the lease belongs to another worker", "jobId");
+namespace {
+
+// The one answer to a worker about a job it does not hold under this token, whether the job
+// does not exist, is someone else's attempt, has ended or has moved on to another attempt: it
+// tells the worker nothing it did not know (no existence oracle).
+Error lease_not_held(std::string_view job_id, std::string_view acting_worker) {
+    return Error(ErrorCode::conflict,
+                 fmt::format("worker '{}' holds no lease on job '{}' under this token",
+                             printable(acting_worker, 64), printable(job_id, 64)),
+                 "token");
+}
+
+}  // namespace
+
+LeaseState Scheduler::Impl::require_lease(const std::optional<LeaseState>& state,
+                                          std::string_view job_id, std::string_view token,
+                                          std::string_view acting_worker) {
+    if (!acting_worker.empty()) {
+        if (!state || state->status != JobStatus::running || state->token != token ||
+            state->worker_id != acting_worker) {
+            throw lease_not_held(job_id, acting_worker);
+        }
+        return *state;
     }
-}
-
-LeaseState Scheduler::Impl::require_lease(LeaseState state, std::string_view job_id,
-                                          std::string_view token) {
-    if (state.status != JobStatus::running || state.token != token) {
+    if (!state) {
+        throw Error(ErrorCode::not_found, fmt::format("no job '{}'", job_id), "jobId");
+    }
+    if (state->status != JobStatus::running || state->token != token) {
         throw Error(ErrorCode::conflict,
                     fmt::format("job {} is {} and this lease token is not its current one", job_id,
-                                to_string(state.status)),
+                                to_string(state->status)),
                     "token");
     }
-    return state;
+    return *state;
 }
 
-Lease Scheduler::renew(std::string_view job_id, std::string_view token) {
+Lease Scheduler::renew(std::string_view job_id, std::string_view token,
+                       std::string_view acting_worker) {
     return impl_->write([&](Moves& moves) {
-        const auto state = impl_->require_lease(moves, job_id, token);
+        const auto state = impl_->require_lease(moves, job_id, token, acting_worker);
         const auto expires = moves.now + moves.options.lease_duration;
         moves.tx.prepare("UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ?")
             .bind_all(expires.ms(), moves.now.ms(), job_id)
@@ -1056,11 +1078,17 @@ Lease Scheduler::renew(std::string_view job_id, std::string_view token) {
     });
 }
 
-JobRecord Scheduler::check_lease(std::string_view job_id, std::string_view token) const {
+JobRecord Scheduler::check_lease(std::string_view job_id, std::string_view token,
+                                 std::string_view acting_worker) const {
     const auto now = impl_->core.now();
     return impl_->core.database->read([&](store::Transaction& tx) {
-        auto row = scheduler::load_job(tx, job_id, "jobId");
-        Impl::require_lease(lease_state_of(row), job_id, token);
+        auto found = scheduler::find_job(tx, job_id);
+        std::optional<LeaseState> state;
+        if (found) {
+            state = lease_state_of(*found);
+        }
+        Impl::require_lease(state, job_id, token, acting_worker);
+        auto& row = *found;
         if (!row.record.lease_expires_at || *row.record.lease_expires_at <= now) {
             throw Error(ErrorCode::conflict,
                         fmt::format("job {}: the lease of this token has expired", job_id),
@@ -1073,14 +1101,23 @@ JobRecord Scheduler::check_lease(std::string_view job_id, std::string_view token
 // ---- ending attempts ----------------------------------------------------------------------
 
 JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::string_view token,
-                                    const JobCompletion& completion, const std::string& digest,
-                                    detail::JobHeatBatch& heat_batch) {
+                                    std::string_view acting_worker, const JobCompletion& completion,
+                                    const std::string& digest, detail::JobHeatBatch& heat_batch) {
     auto& tx = moves.tx;
-    // The whole row is read once: the completed record is built from it below, and handed to
-    // the settlement hook, instead of being read back.
-    auto row = scheduler::load_job(tx, job_id, "jobId");
+    // The whole row is read once: the lease check (with its holder), the completed record built
+    // below and the settlement hook all use it; nothing reads it back.
+    auto found = scheduler::find_job(tx, job_id);
+    std::optional<LeaseState> read_state;
+    if (found) {
+        read_state = lease_state_of(*found);
+    }
+    if (!found) {
+        require_lease(read_state, job_id, token, acting_worker);  // throws
+    }
+    auto& row = *found;
     JobRecord& job = row.record;
-    if (job.status == JobStatus::completed && row.lease_token == token) {
+    if (job.status == JobStatus::completed && row.lease_token == token &&
+        (acting_worker.empty() || job.worker_id == acting_worker)) {
         if (row.completion_digest == digest) {
             return std::move(job);  // the same completion again
         }
@@ -1088,7 +1125,7 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
                     fmt::format("job {} was already completed with a different result", job_id),
                     "completion");
     }
-    const auto state = require_lease(lease_state_of(row), job_id, token);
+    const auto state = require_lease(read_state, job_id, token, acting_worker);
     if (settlement_hooks.check_completion) {
         settlement_hooks.check_completion(tx, job_id, state.worker_id, completion);
     }
@@ -1137,12 +1174,12 @@ JobRecord Scheduler::Impl::complete(Moves& moves, std::string_view job_id, std::
 }
 
 JobRecord Scheduler::complete(std::string_view job_id, std::string_view token,
-                              const JobCompletion& completion) {
+                              const JobCompletion& completion, std::string_view acting_worker) {
     validate_completion(completion);
     const auto digest = completion_digest(completion);
     return impl_->write([&](Moves& moves) {
         detail::JobHeatBatch heat(moves.tx);
-        auto job = impl_->complete(moves, job_id, token, completion, digest, heat);
+        auto job = impl_->complete(moves, job_id, token, acting_worker, completion, digest, heat);
         heat.finish();
         return job;
     });
@@ -1163,11 +1200,8 @@ std::vector<JobRecord> Scheduler::complete_many(
         std::vector<JobRecord> jobs;
         for (std::size_t i = 0; i < completions.size(); ++i) {
             const auto& [lease, completion] = completions[i];
-            if (!lease.worker_id.empty()) {
-                impl_->require_lease_holder(moves, lease);
-            }
-            jobs.push_back(
-                impl_->complete(moves, lease.job_id, lease.token, completion, digests[i], heat));
+            jobs.push_back(impl_->complete(moves, lease.job_id, lease.token, lease.worker_id,
+                                           completion, digests[i], heat));
         }
         heat.finish();
         moves.store_held_counters();
@@ -1176,10 +1210,10 @@ std::vector<JobRecord> Scheduler::complete_many(
 }
 
 JobRecord Scheduler::fail(std::string_view job_id, std::string_view token, std::string_view error,
-                          bool retryable) {
+                          bool retryable, std::string_view acting_worker) {
     check_text("error", error, 4096);
     return impl_->write([&](Moves& moves) {
-        const auto state = impl_->require_lease(moves, job_id, token);
+        const auto state = impl_->require_lease(moves, job_id, token, acting_worker);
         moves.end_attempt(job_id, state.worker_id, error, retryable);
         return scheduler::load_job(moves.tx, job_id).record;
     });

@@ -7,10 +7,11 @@
 //
 // Who may act: worker and operator tokens. A worker token acts only as its bound worker: a
 // {workerId} in the path is checked by Api::admit (one place for every such route); register
-// checks the body's workerId; renew, complete and fail check the job's record (the lease
-// token proves the attempt, the record says whose attempt it is); inputs and outputs are
-// checked by the core (require_job_lease: the header's token is the job's live lease, held by
-// the token's worker).
+// checks the body's workerId; renew, complete and fail pass the token's worker to the
+// scheduler as the acting worker, which checks the lease and its holder in one read and
+// answers a job the worker does not hold (absent, another's, ended) with one 409; inputs and
+// outputs likewise (require_job_lease: the header's token is the job's live lease, held by the
+// token's worker).
 #include "server/api.hpp"
 #include "server/spool.hpp"
 
@@ -92,18 +93,12 @@ Response claim(const Request& request) {
     return {200, success_with("claims", "[" + fmt::format("{}", fmt::join(items, ",")) + "]"), {}};
 }
 
-// For a worker token: the job's attempt, when one is held, must be its bound worker's. A job
-// id it does not know is the scheduler's not_found, and a job no worker holds (queued again
-// for a retry) leaves the stale token to the scheduler's conflict, as for any caller.
-void require_own_lease(const Request& request) {
+// The worker a lease request acts for (Scheduler's acting_worker): a worker token's bound
+// worker; none for the operator, who acts by the lease token alone.
+std::string_view acting_worker(const Request& request) {
     const auto& identity = *request.identity;
-    if (identity.role != Role::worker) {
-        return;
-    }
-    const auto job = request.hub->scheduler().job(request.param("jobId"));
-    if (job.worker_id && *job.worker_id != identity.worker_id) {
-        throw Error(ErrorCode::permission_denied, "the lease belongs to another worker", "jobId");
-    }
+    return identity.role == Role::worker ? std::string_view(identity.worker_id)
+                                         : std::string_view();
 }
 
 Response renew(const Request& request) {
@@ -112,8 +107,8 @@ Response renew(const Request& request) {
     json::ObjectReader reader(value, "");
     const auto token = reader.required_string("token", kMaxLeaseTokenBytes);
     reader.finish();
-    require_own_lease(request);
-    const auto lease = request.hub->scheduler().renew(request.param("jobId"), token);
+    const auto lease =
+        request.hub->scheduler().renew(request.param("jobId"), token, acting_worker(request));
     return {200, success_with("lease", lease.to_json()), {}};
 }
 
@@ -124,8 +119,8 @@ Response complete(const Request& request) {
     const auto token = reader.required_string("token", kMaxLeaseTokenBytes);
     const auto completion = scheduler::completion_from(reader);
     reader.finish();
-    require_own_lease(request);
-    const auto job = request.hub->scheduler().complete(request.param("jobId"), token, completion);
+    const auto job = request.hub->scheduler().complete(request.param("jobId"), token, completion,
+                                                       acting_worker(request));
     return {200, success_with("job", job.to_json()), {}};
 }
 
@@ -133,9 +128,10 @@ Response complete(const Request& request) {
 constexpr std::size_t kMaxBatchCompletions = 1000;
 
 // Completes many of the worker's attempts in one transaction (Scheduler::complete_many): each
-// lease names the path's worker, so the core refuses another worker's attempt (403); a stale
-// token anywhere refuses the whole batch (409, nothing changes) and the worker may then
-// complete the others one by one. Resending an accepted batch returns the same jobs.
+// lease names the path's worker as its acting worker, so the core refuses a lease that worker
+// does not hold (another worker's attempt, an absent or ended job, a stale token) anywhere in
+// the batch with one 409 and nothing changes; the worker may then complete the others one by
+// one. Resending an accepted batch returns the same jobs.
 Response complete_batch(const Request& request) {
     query_of(request.target, {});
     const auto value = json::parse(request.body);
@@ -176,8 +172,8 @@ Response fail(const Request& request) {
     const auto error = reader.required_string("error", SIZE_MAX);
     const auto retryable = reader.optional_bool("retryable").value_or(true);
     reader.finish();
-    require_own_lease(request);
-    const auto job = request.hub->scheduler().fail(request.param("jobId"), token, error, retryable);
+    const auto job = request.hub->scheduler().fail(request.param("jobId"), token, error, retryable,
+                                                   acting_worker(request));
     return {200, success_with("job", job.to_json()), {}};
 }
 

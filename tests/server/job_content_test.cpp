@@ -139,18 +139,21 @@ TEST_CASE("a job's content is reached only under its live lease, by the worker h
     // Content the owner can read but the job does not name: as if it did not exist.
     CHECK(code_of([&] { export_of(f.hub, f.access(), f.other_cid); }) == ErrorCode::not_found);
     CHECK(code_of([&] { export_of(f.hub, f.access(), "not-a-cid"); }) == ErrorCode::not_found);
-    // Another worker, even with the token: refused.
+    // Another worker, even with the token: refused as a lease it does not hold (conflict).
     CHECK(code_of([&] { export_of(f.hub, f.access("worker-b"), f.input_cid); }) ==
-          ErrorCode::permission_denied);
+          ErrorCode::conflict);
     CHECK(code_of([&] { store_text(f.hub, f.access("worker-b"), "x", "x.txt"); }) ==
-          ErrorCode::permission_denied);
-    // A token that is not the job's: conflict; an unknown job: not_found.
+          ErrorCode::conflict);
+    // A token that is not the job's: conflict; an unknown job: the same conflict for a worker
+    // (no existence oracle), not_found for an operator.
     auto stale = f.access();
     stale.lease_token = "lease-not-this-one";
     CHECK(code_of([&] { export_of(f.hub, stale, f.input_cid); }) == ErrorCode::conflict);
     CHECK(code_of([&] { store_text(f.hub, stale, "x", "x.txt"); }) == ErrorCode::conflict);
     auto unknown = f.access();
     unknown.job_id = "job-unknown";
+    CHECK(code_of([&] { export_of(f.hub, unknown, f.input_cid); }) == ErrorCode::conflict);
+    unknown.acting_worker.reset();
     CHECK(code_of([&] { export_of(f.hub, unknown, f.input_cid); }) == ErrorCode::not_found);
 
     // An expired lease (not yet reaped by a tick) no longer reaches anything.
@@ -220,15 +223,18 @@ TEST_CASE(
     CHECK(f.hub.content_store().stat(cid, kOwner).file_name == "r\xC3\xA9sultat.txt");
     CHECK(send("POST", "/api/v1/jobs/" + job + "/outputs", f.bee, "42\n", lease).status == 400);
 
-    // Another worker's token, on every new route: 403, and nothing changes.
+    // Another worker's token: 403 on its status route; on the job's content routes 409, the
+    // answer to any lease it does not hold (an unknown job too); nothing changes.
     CHECK(
         send("POST", "/api/v1/workers/worker-a/status", f.wasp, R"({"status":"offline"})").status ==
         403);
     CHECK(f.hub.scheduler().worker("worker-a").status != WorkerStatus::offline);
     CHECK(send("GET", "/api/v1/jobs/" + job + "/inputs/" + f.input_cid, f.wasp, {}, lease).status ==
-          403);
+          409);
     CHECK(send("POST", "/api/v1/jobs/" + job + "/outputs?fileName=x.txt", f.wasp, "x", lease)
-              .status == 403);
+              .status == 409);
+    CHECK(send("GET", "/api/v1/jobs/no-such-job/inputs/" + f.input_cid, f.wasp, {}, lease).status ==
+          409);
     CHECK(f.hub.content_store().list(kOwner).size() == 3);  // input, other, résultat
 
     // Registration tells the agent its terms.

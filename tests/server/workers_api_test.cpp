@@ -176,8 +176,9 @@ TEST_CASE("an operator token acts for any worker") {
 }
 
 TEST_CASE(
-    "a worker token cannot register, heartbeat, claim, renew, complete or fail for another "
-    "worker: 403, nothing changes") {
+    "a worker token cannot register, heartbeat or claim for another worker (403), nor renew, "
+    "complete or fail another worker's attempt (409, as any job it does not hold): nothing "
+    "changes") {
     WorkersFixture f;
     REQUIRE(f.post("/api/v1/workers/register", f.wasp, kWorkerB).status == 200);
     const auto held = f.submit();
@@ -195,13 +196,14 @@ TEST_CASE(
     error_of(f.post("/api/v1/workers/worker-b/heartbeat", f.bee, R"({"utilisationPpm":900000})"),
              403);
     error_of(f.post("/api/v1/workers/worker-b/claim", f.bee, R"({"max":1})"), 403);
+    const auto not_held = "worker 'worker-a' holds no lease on job '" + held + "' under this token";
     for (const auto* action : {"renew", "complete"}) {
         CHECK(error_of(f.post("/api/v1/jobs/" + held + "/" + action, f.bee, with_token(token)),
-                       403) == "the lease belongs to another worker");
+                       409) == not_held);
     }
     CHECK(error_of(f.post("/api/v1/jobs/" + held + "/fail", f.bee,
                           with_token(token, R"(,"error":"no")")),
-                   403) == "the lease belongs to another worker");
+                   409) == not_held);
 
     const auto after = f.hub.scheduler().worker("worker-b");
     CHECK(after.utilisation_ppm == before.utilisation_ppm);
@@ -316,8 +318,8 @@ TEST_CASE("a workers route answers another method with 405 and Allow: POST") {
 }
 
 TEST_CASE(
-    "a batch completion ends the worker's attempts in one transaction; another worker's attempt "
-    "or a stale token refuses the whole batch") {
+    "a batch completion ends the worker's attempts in one transaction; another worker's attempt, "
+    "an absent job or a stale token refuses the whole batch with one 409") {
     WorkersFixture f;
     REQUIRE(f.post("/api/v1/workers/register", f.bee, kWorkerA).status == 200);
     REQUIRE(f.post("/api/v1/workers/register", f.wasp, kWorkerB).status == 200);
@@ -340,11 +342,17 @@ TEST_CASE(
         return R"({"jobId":")" + job_id_of(claim) + R"(","token":")" + lease_token(claim) +
                R"(","energyKwh":0.5})";
     };
-    // worker-b's attempt in worker-a's batch: the core refuses it, and nothing of the batch
-    // happens, even with that attempt's own token.
+    // worker-b's attempt in worker-a's batch: the core refuses it as a job worker-a does not
+    // hold, and nothing of the batch happens, even with that attempt's own token.
     CHECK(error_of(f.post("/api/v1/workers/worker-a/complete", f.bee,
                           R"({"completions":[)" + item(mine[0]) + "," + item(theirs[0]) + "]}"),
-                   403) == "the lease belongs to another worker");
+                   409) ==
+          "worker 'worker-a' holds no lease on job '" + third + "' under this token");
+    CHECK(error_of(f.post("/api/v1/workers/worker-a/complete", f.bee,
+                          R"({"completions":[)" + item(mine[0]) +
+                              R"(,{"jobId":"no-such-job","token":"x"}]})"),
+                   409) ==
+          "worker 'worker-a' holds no lease on job 'no-such-job' under this token");
     // A stale token anywhere: 409 and nothing changes.
     CHECK(f.post("/api/v1/workers/worker-a/complete", f.bee,
                  R"({"completions":[)" + item(mine[0]) + R"(,{"jobId":")" + second +
@@ -371,4 +379,50 @@ TEST_CASE(
     CHECK(f.hub.scheduler().job(first).status == JobStatus::completed);
     CHECK(f.hub.scheduler().job(second).status == JobStatus::completed);
     CHECK(f.hub.scheduler().job(third).status == JobStatus::running);
+}
+
+TEST_CASE(
+    "a worker token cannot tell a job that does not exist from another worker's or an ended one "
+    "on renew, complete and fail: one 409 for all; the operator still sees 404") {
+    WorkersFixture f;
+    REQUIRE(f.post("/api/v1/workers/register", f.bee, kWorkerA).status == 200);
+    REQUIRE(f.post("/api/v1/workers/register", f.wasp, kWorkerB).status == 200);
+    f.submit();
+    f.submit();
+    auto response = f.post("/api/v1/workers/worker-a/claim", f.bee, R"({"max":1})");
+    REQUIRE(response.status == 200);
+    const auto ended_claim = json_of(response).at("claims").as_array().at(0);
+    const auto ended = job_id_of(ended_claim);
+    const auto ended_token = lease_token(ended_claim);
+    REQUIRE(f.post("/api/v1/jobs/" + ended + "/complete", f.bee, with_token(ended_token)).status ==
+            200);
+    response = f.post("/api/v1/workers/worker-b/claim", f.wasp, R"({"max":1})");
+    REQUIRE(response.status == 200);
+    const auto theirs = job_id_of(json_of(response).at("claims").as_array().at(0));
+
+    // The answer's body, with the job id (the only thing the caller named) taken out.
+    const auto answer = [&](const std::string& job, const std::string& action,
+                            const std::string& token) {
+        auto reply = f.post("/api/v1/jobs/" + job + "/" + action, f.bee,
+                            with_token(token, action == "fail" ? R"(,"error":"e")" : ""));
+        auto body = reply.body;
+        for (auto at = body.find(job); at != std::string::npos; at = body.find(job)) {
+            body.replace(at, job.size(), "JOB");
+        }
+        return std::to_string(reply.status) + " " + body;
+    };
+    for (const std::string action : {"renew", "complete", "fail"}) {
+        CAPTURE(action);
+        const auto absent = answer("no-such-job", action, ended_token);
+        CHECK(absent.starts_with("409 "));
+        CHECK(answer(theirs, action, ended_token) == absent);
+        CHECK(answer(ended, action, "stale-token") == absent);
+        if (action != "complete") {  // completing again with its token repeats the completion
+            CHECK(answer(ended, action, ended_token) == absent);
+        }
+    }
+    CHECK(f.hub.scheduler().job(theirs).status == JobStatus::running);
+    // The operator, acting by the lease token alone, may know the difference.
+    CHECK(f.post("/api/v1/jobs/no-such-job/renew", f.op, with_token("x")).status == 404);
+    CHECK(f.post("/api/v1/jobs/" + theirs + "/renew", f.op, with_token("x")).status == 409);
 }
