@@ -240,6 +240,36 @@ struct SIHLICON_API Quota {
     std::string to_json() const;
 };
 
+// Which blocks of a DAG a CAR carries, as the IPFS Trustless Gateway asks
+// (https://specs.ipfs.tech/http-gateways/trustless-gateway/): `dag-scope` and `entity-bytes`.
+enum class DagScope { all, entity, block };
+struct SIHLICON_API CarScope {
+    DagScope scope = DagScope::all;
+    // entity-bytes=from:to, byte offsets of the file, both inclusive; negative: counted from
+    // the end (-1 is the last byte); `to` std::nullopt: "*", the end of the file.
+    struct Bytes {
+        std::int64_t from = 0;
+        std::optional<std::int64_t> to;
+    };
+    std::optional<Bytes> entity_bytes;  // implies DagScope::entity
+    bool duplicates = false;            // dups=y: a block is sent each time the walk meets it
+
+    // Decodes the query parameters `dag-scope` ("all", "entity", "block") and `entity-bytes`
+    // ("from:to", integers or "*" for `to`); std::nullopt: absent. Throws Error::invalid
+    // naming the parameter ("dag-scope", "entity-bytes") for anything else, and for
+    // entity-bytes with dag-scope other than entity.
+    static CarScope from_query(std::optional<std::string_view> dag_scope,
+                               std::optional<std::string_view> entity_bytes);
+    // "all", "entity" or "block", then ".from-to" when entity_bytes is set (for an Etag).
+    std::string to_string() const;
+};
+
+// A block a principal may read, as ContentStore::block_info finds it.
+struct SIHLICON_API BlockInfo {
+    std::uint64_t size = 0;  // bytes of the block
+    bool is_public = false;  // in public content: anyone may read it, with or without a token
+};
+
 class SIHLICON_API ContentStore {
   public:
     // Pulls bytes into `buffer`; returns how many it wrote, 0 at the end of the content.
@@ -395,6 +425,31 @@ class SIHLICON_API ContentStore {
     // Returns the number of bytes written.
     std::uint64_t export_car_to_file(std::string_view content_id, std::string_view principal,
                                      const std::filesystem::path& path) const;
+    // The IPFS Trustless Gateway's reads, by the CID of any block of a content's DAG (the
+    // root, an inner dag-pb node, a raw leaf; CIDv0 or CIDv1, Cid::parse_any_version).
+    // Read rule: `principal` may read a block when it belongs to the DAG of content whose
+    // manifest `principal` may read (the rule above: public, own, community); a block of
+    // content it may not read answers exactly as a block the hub does not hold:
+    // Error(not_found) "no content <CID>" (no existence oracle). Every block is verified
+    // against its CID as it is read; a missing or corrupt one throws Error(integrity).
+    BlockInfo block_info(std::string_view cid, std::string_view principal) const;
+    // The block's bytes (verified).
+    std::vector<std::uint8_t> get_block(std::string_view cid, std::string_view principal) const;
+    // Writes a CAR v1 of the DAG under `cid` to `sink`: the header with `cid` (as given) as its
+    // only root, then the blocks in depth-first order, each once (or each time it is met with
+    // scope.duplicates), as `scope` says: all (the whole DAG), entity (for a UnixFS file, the
+    // same as all: every block of the file; for a raw block, the block), block (only the
+    // first). With entity_bytes: the root and only the blocks that hold bytes of the range
+    // [from, to] (resolved against the file's size) and the nodes above them; a range that is
+    // empty after resolution (to before from) sends the root block only. Throws as
+    // block_info does before any byte reaches the sink, Error::invalid("entity-bytes") when
+    // the range starts at or past the end of the file (checked once the root block is read,
+    // before the sink sees a byte), and Error(integrity) for a block missing or corrupt
+    // further down (the sink has then received a truncated CAR: the caller must not pass it
+    // on as complete).
+    void export_car(std::string_view cid, std::string_view principal, const CarScope& scope,
+                    const ByteSink& sink) const;
+
     // Reads a CAR v1 stream, verifies every block against its CID, stores the blocks and
     // records a manifest (with `options`) for each root, which must be a UnixFS file DAG.
     // Returns the manifests, in the header's order. A root `owner` already has a manifest of

@@ -127,6 +127,44 @@
 //                                     worker acting): a lease it does not hold anywhere (stale,
 //                                     absent, another worker's) is 409 and nothing of the batch
 //                                     happens
+// The IPFS Trustless Gateway (https://specs.ipfs.tech/http-gateways/trustless-gateway/) and CAR
+// upload (src/server/gateway_routes.cpp). The gateway admits a request without any token (it
+// then reads as the anonymous principal: public content only); a presented token must be a
+// live client or operator token (else 401 / 403, never taken as no token):
+//   GET|HEAD /ipfs/{cid}[?format=raw|car&dag-scope=all|entity|block&entity-bytes=FROM:TO
+//                        &car-version=1&car-order=dfs|unk&car-dups=n|y]
+//                                     {cid}: any block of a content's DAG (root, inner node,
+//                                     leaf; CIDv0 or CIDv1), readable when the acting principal
+//                                     may read a content whose DAG holds it (ContentStore::
+//                                     block_info); otherwise 404 worded as a CID the hub does
+//                                     not hold. ?format= wins over Accept:
+//                                     application/vnd.ipld.raw -> the block;
+//                                     application/vnd.ipld.car -> a CAR v1 (ContentStore::
+//                                     export_car with a CarScope), Content-Type
+//                                     "application/vnd.ipld.car; version=1; order=dfs; dups=n"
+//                                     (or dups=y when asked), X-Ipfs-Roots. Both carry
+//                                     X-Ipfs-Path, Etag ("<cid>.raw", "<cid>.car.<scope>"),
+//                                     Content-Disposition: attachment, Vary: Accept, and
+//                                     Cache-Control "public, max-age=29030400, immutable" for
+//                                     public content only ("private, no-store" otherwise). No
+//                                     Accept (or only wildcards) and no format: 400; a type or
+//                                     CAR variant not served (CAR version 2, an order other than
+//                                     dfs/unk): 406; a malformed CID or parameter: 400; an
+//                                     entity-bytes range starting past the end: 400. A CAR is
+//                                     produced whole (spooled) before its status is sent, so a
+//                                     block missing or corrupt on the way is 500, never a
+//                                     truncated CAR under 200. HEAD sends the headers only
+//                                     (Content-Length for a raw block; none for a CAR, whose
+//                                     length is known only once produced). The probe CID
+//                                     bafkqaaa (an identity hash) is 400: sihlicon stores only
+//                                     sha2-256 blocks.
+//   POST /api/v1/car[?accessLevel=&storageTier=&minReplicas=]
+//                                     client, operator: the body (Content-Type
+//                                     application/vnd.ipld.car) streams (below) into
+//                                     ContentStore::import_car for the acting principal, under
+//                                     its rules (every block verified, possession, real sizes,
+//                                     quotas) -> {"success", "manifests": [Manifest]}; a corrupt
+//                                     or truncated CAR is 400 and stores nothing; quota 429
 // Path parameters ({jobId}, {workerId}, {clientId}, {epochId}) are 1..128 bytes of [A-Za-z0-9._-];
 // any other path is 404 (401 first when no live token is shown). The endpoints are one table in
 // src/server/api.hpp (RouteTable), each group registered from its own file.
@@ -146,11 +184,11 @@
 // announces a huge body never gets to send it. So do 400, 413 and 503 answers; the others keep
 // the connection open when the client asks for keep-alive.
 //
-// Streamed bodies: the body of a streaming route (POST /api/storage) is never held in memory.
-// It is written, as it arrives, to an unlinked file in spool_directory (O_TMPFILE, or a file
-// removed as soon as it is made), which the handler reads and which vanishes with the request;
-// a client that disconnects or stalls mid-body runs no handler and leaves no file. Such a body
-// must bring at least 64 KiB per read_timeout (its deadline moves on with each 64 KiB), so a
+// Streamed bodies: the body of a streaming route (POST /api/storage, POST /api/v1/car) is never
+// held in memory. It is written, as it arrives, to an unlinked file in spool_directory (O_TMPFILE,
+// or a file removed as soon as it is made), which the handler reads and which vanishes with the
+// request; a client that disconnects or stalls mid-body runs no handler and leaves no file. Such a
+// body must bring at least 64 KiB per read_timeout (its deadline moves on with each 64 KiB), so a
 // large upload is not held to one read_timeout while a trickling client still is. A large
 // response (content a handler produces, e.g. a CAR) is spooled the same way and sent in
 // chunks with its Content-Length, write_timeout applying to each chunk.

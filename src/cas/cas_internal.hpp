@@ -30,6 +30,12 @@ void check_principal(std::string_view principal, std::string_view field);
 // oracle): not_found, "no content <CID>", field contentId.
 Error no_content(std::string_view content_id);
 
+// Who may read a manifest row named m: the SQL twin of can_read, bound to the principal as ?1.
+inline constexpr std::string_view kVisibleTo =
+    "(m.access_level = 'public' OR (?1 <> '' AND (m.owner = ?1 OR (m.access_level = "
+    "'community' AND EXISTS (SELECT 1 FROM cas_community_members a JOIN cas_community_members b "
+    "ON a.community_id = b.community_id WHERE a.principal = m.owner AND b.principal = ?1)))))";
+
 // True if `principal` may read at least one manifest of `content_id` (false when none exists).
 bool readable(store::Transaction& tx, std::string_view content_id, std::string_view principal);
 

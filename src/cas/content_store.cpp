@@ -31,13 +31,6 @@ constexpr std::size_t kMaxMetadataBytes = 64 * 1024;
 constexpr std::size_t kMaxFileName = 255;
 constexpr int kMaxReplicas = 64;
 
-// Who may read a manifest row named m: the SQL twin of cas::can_read, bound to the principal
-// twice (?1).
-constexpr std::string_view kVisibleTo =
-    "(m.access_level = 'public' OR (?1 <> '' AND (m.owner = ?1 OR (m.access_level = "
-    "'community' AND EXISTS (SELECT 1 FROM cas_community_members a JOIN cas_community_members b "
-    "ON a.community_id = b.community_id WHERE a.principal = m.owner AND b.principal = ?1)))))";
-
 void validate_principal(std::string_view principal, std::string_view field) {
     if (principal.empty()) {
         throw Error::invalid(field, principal, "must not be empty");
@@ -520,7 +513,7 @@ std::vector<Manifest> ContentStore::list(std::string_view principal,
         auto row = tx.prepare(
             fmt::format("SELECT {} FROM cas_manifests m WHERE {} AND (?2 IS NULL OR m.owner = ?2) "
                         "ORDER BY m.created_at DESC, m.content_id LIMIT ?3",
-                        cas::kManifestColumns, kVisibleTo));
+                        cas::kManifestColumns, cas::kVisibleTo));
         row.bind(1, principal);
         row.bind(2, owner ? std::optional<std::string>(*owner) : std::nullopt);
         row.bind(3, static_cast<std::int64_t>(limit));

@@ -391,6 +391,7 @@ Api::Api(Hub& hub, std::filesystem::path spool_directory)
     add_storage_routes(routes_, hub);
     add_heat_routes(routes_, hub);
     add_settlement_routes(routes_, hub);
+    add_gateway_routes(routes_, hub);
 }
 
 std::optional<Response> Api::count_request(Admission& admission) const {
@@ -451,7 +452,16 @@ Admission Api::admit(std::string_view method, std::string_view target,
     const bool is_public = !matches.empty() &&
                            std::all_of(matches.begin(), matches.end(),
                                        [](const auto& match) { return match.first->public_route; });
-    if (!is_public) {
+    // Routes that admit a request without a credential (Route::anonymous) check a presented
+    // one (a token or a signature) all the same.
+    const bool anonymous =
+        !matches.empty() &&
+        std::all_of(matches.begin(), matches.end(),
+                    [](const auto& match) {
+                        return match.first->public_route || match.first->anonymous;
+                    }) &&
+        !presented_token(authorization, cookie).any && !signed_headers.any();
+    if (!is_public && !anonymous) {
         const auto presented = presented_token(authorization, cookie);
         if (signed_headers.any()) {
             if (auto refusal =
@@ -522,8 +532,8 @@ Admission Api::admit(std::string_view method, std::string_view target,
         refusal.headers.emplace_back("Allow", allow);
         return refuse(std::move(refusal));
     }
-    if (admission.route->public_route) {
-        return admission;
+    if (admission.route->public_route || !admission.identity) {
+        return admission;  // public, or an anonymous request to a Route::anonymous route
     }
     const auto& identity = *admission.identity;
     const auto& roles = admission.route->roles;
@@ -563,12 +573,13 @@ Response Api::handle(const Admission& admission, std::string_view target,
         request.content_type = content_type;
         request.body = body;
         request.lease_token = admission.lease_token;
+        request.accept = admission.accept;
         request.spooled = spooled;
         request.hub = hub_;
         request.spool_directory = spool_directory_;
         auto response = admission.route->handler(request);
         if (response.producer) {
-            if (response.status == 200) {
+            if (response.status == 200 && admission.method != "HEAD") {
                 auto file = SpoolFile::create(spool_directory_);
                 response.producer(
                     [&file](std::span<const std::uint8_t> bytes) { file->append(bytes); });

@@ -64,6 +64,8 @@ struct Request {
     std::string_view body;
     // The Sihlicon-Lease-Token header (hub_link.hpp's kLeaseTokenHeader); empty when absent.
     std::string_view lease_token;
+    // The Accept header, empty when absent (the IPFS gateway's content negotiation).
+    std::string_view accept;
     // The body of a streaming_body route (at most ServerOptions::upload_limit bytes), spooled
     // to an unlinked file as it arrived; null for the other routes.
     const SpoolFile* spooled = nullptr;
@@ -94,6 +96,11 @@ struct Route {
     // otherwise) and the handler reads it through Request::spooled / body_source(). A body
     // that does not arrive whole runs no handler and leaves no file.
     bool streaming_body = false;
+    // true: a request without any credential is admitted too, with no identity (the IPFS
+    // gateway: public content needs no token). A request that presents a token is checked as
+    // on any route (unknown or revoked 401, a role not in `roles` 403): a bad token is never
+    // taken as no token.
+    bool anonymous = false;
 };
 
 // The server's endpoints. Each group of endpoints registers its routes in its own file
@@ -123,6 +130,7 @@ void add_workers_routes(RouteTable& table, Hub& hub);     // workers_routes.cpp
 void add_storage_routes(RouteTable& table, Hub& hub);     // storage_routes.cpp
 void add_heat_routes(RouteTable& table, Hub& hub);        // heat_routes.cpp
 void add_settlement_routes(RouteTable& table, Hub& hub);  // settlement_routes.cpp
+void add_gateway_routes(RouteTable& table, Hub& hub);     // gateway_routes.cpp
 
 // The contract's rate limit: requests per principal per hour, counted in this process (a
 // hub served by several server processes limits each one separately). Windows are the whole
@@ -159,6 +167,7 @@ struct Admission {
     // A signed request (request_signing.hpp): the SHA-256 its body must have (lowercase hex),
     // checked by handle() before the route runs; empty for a token's request.
     std::string body_sha256;
+    std::string accept;       // the Accept header, set by the connection
     // Set when the request is refused before its body (401, 403, 404, 405, 429).
     std::optional<Response> refusal;
     // X-RateLimit-Limit/Remaining/Reset for a client token's request (on its refusal too),
@@ -208,8 +217,9 @@ class Api {
 
     // Runs an admitted request: `body` for a route without streaming_body, `spooled` for one
     // with it. A signed request whose body's SHA-256 is not the one it signed is refused 401
-    // and runs nothing. Runs a response's producer (see Response). Never throws: every failure is a
-    // Response.
+    // and runs nothing. Runs a response's producer (see Response), except for HEAD. Never
+    // throws: every failure is a Response. A HEAD answer is sent without its body and with only
+    // the Content-Length its handler states in `headers` (server.cpp).
     Response handle(const Admission& admission, std::string_view target,
                     std::string_view content_type, std::string_view body,
                     const SpoolFile* spooled = nullptr) const;

@@ -223,6 +223,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         admission_ = server_.api.admit(method_, target_, request[http::field::authorization],
                                        request[http::field::cookie], signed_headers);
         admission_.lease_token = std::string(request["Sihlicon-Lease-Token"]);
+        admission_.accept = std::string(request[http::field::accept]);
         if (admission_.refusal) {
             return respond(std::move(*admission_.refusal),
                            parser_->is_done() && request.keep_alive());
@@ -397,6 +398,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
             }
             self->read_header();
         };
+        if (method_ == "HEAD") {
+            // No body, and only the Content-Length the handler states (none for a body whose
+            // length is not known without producing it).
+            response_ = {};
+            fill(response_, answer, keep_alive);
+            response_bytes_ = 0;
+            beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+            http::async_write(stream_, response_, after_write);
+            return;
+        }
         if (answer.file) {
             // A body from a file, sent in chunks with its Content-Length. write_timeout
             // applies to each chunk's write, as to a whole small response.

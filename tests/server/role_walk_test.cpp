@@ -17,8 +17,9 @@ using namespace sihlicon::testing;
 
 namespace {
 
-// Who may call an endpoint. kPublic: anyone, no token needed.
-enum Allowed : unsigned { kClient = 1, kWorker = 2, kOperator = 4, kPublic = 8 };
+// Who may call an endpoint. kPublic: anyone, no token needed. kAnonymous: a request without
+// a credential too (Route::anonymous), but a presented token is checked as anywhere else.
+enum Allowed : unsigned { kClient = 1, kWorker = 2, kOperator = 4, kPublic = 8, kAnonymous = 16 };
 
 struct Row {
     std::string_view method;
@@ -59,6 +60,9 @@ constexpr Row kTable[] = {
     {"GET", "/api/v1/epochs/{epochId}/jobs", kClient | kWorker | kOperator},
     {"GET", "/api/v1/epochs/{epochId}/payouts", kClient | kWorker | kOperator},
     {"GET", "/api/v1/jobs/{jobId}/receipt", kClient | kOperator},
+    {"GET", "/ipfs/{cid}", kAnonymous | kClient | kOperator},
+    {"HEAD", "/ipfs/{cid}", kAnonymous | kClient | kOperator},
+    {"POST", "/api/v1/car", kClient | kOperator},
 };
 
 // A path of `pattern` with each {param} filled: the worker token's own worker for
@@ -106,13 +110,15 @@ TEST_CASE("every route answers every kind of caller as the one role table says")
         // A route without a row: add it to kTable and to the README's endpoint table.
         REQUIRE_MESSAGE(row != nullptr, "no row in the role table for " << key);
         CHECK(route.public_route == ((row->allowed & kPublic) != 0));
+        CHECK(route.anonymous == ((row->allowed & kAnonymous) != 0));
         const auto path = path_of(route.pattern);
         const auto expect = [&](unsigned role) {
             return (row->allowed & (role | kPublic)) ? 0 : 403;
         };
-        const int anonymous = (row->allowed & kPublic) ? 0 : 401;
+        const int anonymous = (row->allowed & (kPublic | kAnonymous)) ? 0 : 401;
         CHECK(admitted_as(api, route.method, path, {}) == anonymous);
-        CHECK(admitted_as(api, route.method, path, f.revoked) == anonymous);
+        CHECK(admitted_as(api, route.method, path, f.revoked) ==
+              ((row->allowed & kPublic) ? 0 : 401));
         CHECK(admitted_as(api, route.method, path, f.ann) == expect(kClient));
         CHECK(admitted_as(api, route.method, path, f.bee) == expect(kWorker));
         CHECK(admitted_as(api, route.method, path, f.op) == expect(kOperator));
