@@ -200,15 +200,15 @@ int run(int argc, char** argv) {
     } else if (const char* from_environment = std::getenv("SIHLICON_HUB")) {
         context.hub_directory = from_environment;
     }
-    if (values.count("help")) {
-        std::cout << usage(global);
-        return EXIT_SUCCESS;
-    }
     if (values.count("version")) {
         words.insert(words.begin(), "version");
     }
     std::size_t used = 0;
     const Command* command = find_command(words, used);
+    if (values.count("help")) {
+        std::cout << (command != nullptr && command->help ? command->help() : usage(global));
+        return EXIT_SUCCESS;
+    }
     if (command == nullptr) {
         print_error(context, "usage",
                     words.empty()
