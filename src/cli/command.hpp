@@ -74,5 +74,6 @@ void add_settlement_commands(std::vector<Command>& commands);
 void add_token_commands(std::vector<Command>& commands);
 void add_serve_commands(std::vector<Command>& commands);
 void add_settings_commands(std::vector<Command>& commands);
+void add_audit_commands(std::vector<Command>& commands);
 
 }  // namespace sihlicon::cli

@@ -125,6 +125,7 @@ const std::vector<Command>& commands() {
         sihlicon::cli::add_agent_commands(all);
         sihlicon::cli::add_token_commands(all);
         sihlicon::cli::add_serve_commands(all);
+        sihlicon::cli::add_audit_commands(all);
         return all;
     }();
     return table;
