@@ -541,16 +541,28 @@ export interface Completion {
 }
 
 export interface PutOptions {
-  fileName?: string;
-  mimeType?: string;
+  fileName?: string | null;
+  mimeType?: string | null;
   storageTier?: StorageTier;
   accessLevel?: AccessLevel;
   minReplicas?: number;
-  sourceHubId?: string;
+  sourceHubId?: string | null;
   metadata?: Record<string, unknown> | string;
   allowedRegions?: string[];
   chunkSize?: number;
   maxLinks?: number;
+}
+
+/** The seed's upload metadata as ContentStore.putOptionsFromJson decodes it: every field. */
+export interface DecodedPutOptions {
+  fileName: string | null;
+  mimeType: string | null;
+  storageTier: StorageTier;
+  accessLevel: AccessLevel;
+  minReplicas: number;
+  sourceHubId: string | null;
+  metadata: Record<string, unknown>;
+  allowedRegions: string[];
 }
 
 export interface ManualHeat {
@@ -888,6 +900,14 @@ export declare class Scheduler {
 
 export declare class ContentStore {
   private constructor();
+  /**
+   * The seed's upload metadata (the "metadata" part of POST /api/storage, JSON text or its
+   * bytes) decoded by the library's one codec, PutOptions::from_json: every field, the
+   * library's defaults filled in (absent ones null), ready for put. Throws SihliconError
+   * (invalid_argument) naming the field: an unknown one, a wrong type, text that is not one
+   * strict JSON object. Ranges are checked by the put, as for options built in code.
+   */
+  static putOptionsFromJson(text: string | Bytes): DecodedPutOptions;
   /** Stores the bytes (read in place, not copied) as `owner`'s content. */
   put(data: Bytes, owner: string, options?: PutOptions): Promise<Manifest>;
   putFile(path: string, owner: string, options?: PutOptions): Promise<Manifest>;
@@ -938,6 +958,13 @@ export declare class ContentStore {
 
 export declare class HeatLedger {
   private constructor();
+  /**
+   * The body of POST /api/heat/settle ({hubId, periodStart, periodEnd}, JSON text or its
+   * bytes) decoded by the library's one codec, HeatPeriod::from_json: all three required, no
+   * other member; the instants as ISO 8601 text. Throws SihliconError (invalid_argument)
+   * naming the field.
+   */
+  static periodFromJson(text: string | Bytes): { hubId: string; periodStart: string; periodEnd: string };
   record(heat: ManualHeat): HeatRecord;
   recordMany(heat: ManualHeat[]): HeatRecord[];
   setCreditRate(hubId: string, ratePerKwh: Decimal, currency?: string, effectiveFrom?: Instant): CreditRate;

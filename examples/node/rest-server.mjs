@@ -39,7 +39,7 @@ import { parseArgs } from 'node:util';
 
 // The package (bindings/node, built by `npm install` there); an application depending on
 // `sihlicon` imports it by name.
-import { Hub, SihliconError, parseJson } from '../../bindings/node/index.mjs';
+import { ContentStore, HeatLedger, Hub, SihliconError, parseJson } from '../../bindings/node/index.mjs';
 
 export const API_REQUESTS_PER_HOUR = 1000;
 export const MAX_BODY_BYTES = 110_000_000;  // the seed's 100 MB hourly upload, plus framing
@@ -59,8 +59,6 @@ export const STATUS_OF_ERROR = {
 };
 
 const JOB_PATH = /^\/api\/compute\/([A-Za-z0-9._-]{1,128})$/;
-const UPLOAD_FIELDS = new Set(['fileName', 'mimeType', 'storageTier', 'accessLevel', 'minReplicas',
-  'sourceHubId', 'metadata']);
 
 class ApiError extends Error {
   constructor(status, message, details) {
@@ -201,23 +199,14 @@ class Api {
     if (file === null || typeof file === 'string') {
       throw new ApiError(400, 'file: required', { field: 'file' });
     }
-    let metadata = {};
+    // The metadata part is decoded by the library's codec (PutOptions::from_json): its fields,
+    // defaults and refusals are the library's, as in `sihlicon serve`.
     const text = form.get('metadata');
-    if (typeof text === 'string') metadata = jsonObject(Buffer.from(text), 'metadata');
-    for (const key of Object.keys(metadata)) {
-      if (!UPLOAD_FIELDS.has(key)) throw invalid(`metadata.${key}`, key, 'is not a known field');
-    }
+    const options = ContentStore.putOptionsFromJson(
+      typeof text === 'string' ? text : Buffer.from(text === null ? '{}' : await text.arrayBuffer()));
+    options.fileName ??= file.name || null;
     const data = Buffer.from(await file.arrayBuffer());
-    const manifest = await this.hub.contentStore.put(data, user, {
-      fileName: metadata.fileName ?? (file.name || undefined),
-      mimeType: metadata.mimeType,
-      storageTier: metadata.storageTier,
-      accessLevel: metadata.accessLevel,
-      minReplicas: metadata.minReplicas === undefined ? undefined
-        : integer(metadata.minReplicas, 'metadata.minReplicas'),
-      sourceHubId: metadata.sourceHubId,
-      metadata: metadata.metadata ?? {},
-    });
+    const manifest = await this.hub.contentStore.put(data, user, options);
     return { success: true, manifest };
   }
 
@@ -251,11 +240,9 @@ class Api {
     if (!this.operators.has(user)) {
       throw new ApiError(403, 'only an operator may settle heat credits');
     }
-    const request = jsonObject(body);
-    for (const key of ['hubId', 'periodStart', 'periodEnd']) {
-      if (typeof request[key] !== 'string') throw invalid(key, String(request[key]), 'is required as a string');
-    }
-    const settlement = this.hub.heatLedger.settle(request.hubId, request.periodStart, request.periodEnd);
+    // The body is decoded by the library's codec (HeatPeriod::from_json).
+    const period = HeatLedger.periodFromJson(body);
+    const settlement = this.hub.heatLedger.settle(period.hubId, period.periodStart, period.periodEnd);
     return {
       success: true,
       settledCreditChf: settlement.settledCreditChf,

@@ -170,25 +170,12 @@ class Api:
         if "file" not in parts:
             raise ApiError(HTTPStatus.BAD_REQUEST, "file: required", {"field": "file"})
         data, file_name = parts["file"]
-        metadata: dict[str, Any] = {}
-        if "metadata" in parts:
-            metadata = json_object(parts["metadata"][0], "metadata")
-        allowed = {"fileName", "mimeType", "storageTier", "accessLevel", "minReplicas",
-                   "sourceHubId", "metadata"}
-        for key in metadata:
-            if key not in allowed:
-                invalid(f"metadata.{key}", key, "is not a known field")
-        manifest = self.hub.content_store.put(
-            data,
-            owner=user,
-            file_name=metadata.get("fileName", file_name),
-            mime_type=metadata.get("mimeType"),
-            storage_tier=metadata.get("storageTier", sihlicon.StorageTier.HOT),
-            access_level=metadata.get("accessLevel", sihlicon.AccessLevel.PRIVATE),
-            min_replicas=integer(metadata.get("minReplicas", 3), "metadata.minReplicas"),
-            source_hub_id=metadata.get("sourceHubId"),
-            metadata=metadata.get("metadata") or {},
-        )
+        # The metadata part is decoded by the library's codec (PutOptions::from_json): its
+        # fields, defaults and refusals are the library's, as in `sihlicon serve`.
+        options = sihlicon.put_options_from_json(parts["metadata"][0] if "metadata" in parts else b"{}")
+        if options["file_name"] is None:
+            options["file_name"] = file_name
+        manifest = self.hub.content_store.put(data, owner=user, **options)
         return '{"success":true,"manifest":' + manifest.to_json() + "}"
 
     def get_manifest(self, user: str, body: bytes, query: dict[str, str]) -> str:
@@ -225,15 +212,8 @@ class Api:
     def heat_settle(self, user: str, body: bytes, query: dict[str, str]) -> str:
         if user not in self.operators:
             raise ApiError(HTTPStatus.FORBIDDEN, "only an operator may settle heat credits")
-        request = json_object(body)
-        for key in ("hubId", "periodStart", "periodEnd"):
-            if not isinstance(request.get(key), str):
-                invalid(key, str(request.get(key)), "is required as a string")
-        settled = self.hub.heat_ledger.settle(
-            request["hubId"],
-            sihlicon.parse_iso8601(request["periodStart"], "periodStart"),
-            sihlicon.parse_iso8601(request["periodEnd"], "periodEnd"),
-        )
+        # The body is decoded by the library's codec (HeatPeriod::from_json).
+        settled = self.hub.heat_ledger.settle(*sihlicon.HeatPeriod.from_json(body))
         return json.dumps(
             {
                 "success": True,

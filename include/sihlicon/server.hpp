@@ -289,6 +289,18 @@ struct SIHLICON_API ServerOptions {
     // other checks (an address that is not an IP literal, one TLS file without the other,
     // limits below their minimum) are the Server constructor's. access_log is not JSON.
     static ServerOptions from_json(std::string_view json);
+    // The same over `base`: the keys given replace base's, the others keep base's values (a
+    // patch; `sihlicon serve --options FILE` over the tool's defaults). access_log is base's.
+    static ServerOptions from_json(std::string_view json, const ServerOptions& base);
+
+    // One key set from its text, the CLI form (`sihlicon serve --threads 4`): the keys of
+    // from_json; integers in decimal ("port", "maxConnections", "threads"); sizes
+    // ("headerLimit", "bodyLimit", "uploadLimit") as integer bytes or with a unit ("64KiB",
+    // "512MiB", "4GiB", "1TiB"); durations (the keys ending in Ms) as integer ms or with a
+    // unit ("500ms", "30s", "5m", "2h", "1d"); the other keys as the text itself. Decoded by
+    // from_json over *this, so with the same ranges. Throws Error::invalid naming the key and
+    // the value as written (an unknown key: field "key").
+    ServerOptions with(std::string_view key, std::string_view value_text) const;
 };
 
 class SIHLICON_API Server {

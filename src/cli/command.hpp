@@ -31,6 +31,9 @@ struct Command {
     std::string_view name;     // a word ("init") or two ("job submit")
     std::string_view summary;  // one line for --help
     std::function<int(const Context&)> run;
+    // `sihlicon NAME --help`: the command's own help (its options and an example); empty: the
+    // tool's --help.
+    std::function<std::string()> help = {};
 };
 
 // Opens the hub named by --hub. `create` allows creating it; otherwise a missing hub is
@@ -72,5 +75,6 @@ void add_token_commands(std::vector<Command>& commands);
 void add_serve_commands(std::vector<Command>& commands);
 void add_settings_commands(std::vector<Command>& commands);
 void add_peer_commands(std::vector<Command>& commands);
+void add_audit_commands(std::vector<Command>& commands);
 
 }  // namespace sihlicon::cli

@@ -126,6 +126,7 @@ const std::vector<Command>& commands() {
         sihlicon::cli::add_token_commands(all);
         sihlicon::cli::add_serve_commands(all);
         sihlicon::cli::add_peer_commands(all);
+        sihlicon::cli::add_audit_commands(all);
         return all;
     }();
     return table;
@@ -201,15 +202,15 @@ int run(int argc, char** argv) {
     } else if (const char* from_environment = std::getenv("SIHLICON_HUB")) {
         context.hub_directory = from_environment;
     }
-    if (values.count("help")) {
-        std::cout << usage(global);
-        return EXIT_SUCCESS;
-    }
     if (values.count("version")) {
         words.insert(words.begin(), "version");
     }
     std::size_t used = 0;
     const Command* command = find_command(words, used);
+    if (values.count("help")) {
+        std::cout << (command != nullptr && command->help ? command->help() : usage(global));
+        return EXIT_SUCCESS;
+    }
     if (command == nullptr) {
         print_error(context, "usage",
                     words.empty()

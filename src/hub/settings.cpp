@@ -2,6 +2,7 @@
 //
 // HubSettings: the one codec (to_json / from_json / with) and the one validation.
 #include "core/json.hpp"
+#include "core/text_units.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/scheduler.hpp>
@@ -26,36 +27,8 @@ void check_range(std::string_view key, std::int64_t value, std::int64_t min, std
     }
 }
 
-// An integer written in decimal, nothing else.
-std::optional<std::int64_t> parse_integer(std::string_view text) {
-    std::int64_t value = 0;
-    const auto* end = text.data() + text.size();
-    const auto [at, error] = std::from_chars(text.data(), end, value);
-    if (text.empty() || error != std::errc() || at != end) {
-        return std::nullopt;
-    }
-    return value;
-}
-
-// "60000", "500ms", "60s", "5m", "2h", "1d" as ms.
-std::int64_t parse_duration_ms(std::string_view key, std::string_view text) {
-    static constexpr std::pair<std::string_view, std::int64_t> kUnits[] = {
-        {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", kDayMs}};
-    for (const auto& [unit, scale] : kUnits) {
-        if (text.size() > unit.size() && text.ends_with(unit)) {
-            const auto number = parse_integer(text.substr(0, text.size() - unit.size()));
-            if (number && *number >= 0 && *number <= INT64_MAX / scale) {
-                return *number * scale;
-            }
-            break;
-        }
-    }
-    if (const auto number = parse_integer(text)) {
-        return *number;
-    }
-    throw Error::invalid(key, std::string(text),
-                         "must be a duration: integer ms, or with a unit (500ms, 60s, 5m, 2h, 1d)");
-}
+using text_units::parse_duration_ms;
+using text_units::parse_integer;
 
 enum class Kind { boolean, integer, duration, money, text, prices, optional_integer };
 

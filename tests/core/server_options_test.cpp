@@ -78,3 +78,52 @@ TEST_CASE("server options from JSON carry the upload limit and the spool folder"
     CHECK(refusal_of(R"({"uploadLimit":-1})").field() == "uploadLimit");
     CHECK(refusal_of(R"({"readTimeoutMs":86400001})").field() == "readTimeoutMs");
 }
+
+TEST_CASE("server options from JSON over a base keep the base's values for the keys not given") {
+    ServerOptions base;
+    base.port = 8080;
+    base.threads = 6;
+    const auto options = ServerOptions::from_json(R"({"threads":3,"uploadLimit":10})", base);
+    CHECK(options.port == 8080);
+    CHECK(options.threads == 3);
+    CHECK(options.upload_limit == 10u);
+    CHECK(options.read_timeout == base.read_timeout);
+}
+
+TEST_CASE(
+    "server options take one key from its text, the command-line form, with the JSON ranges") {
+    const ServerOptions base;
+    CHECK(base.with("threads", "4").threads == 4);
+    CHECK(base.with("port", "8443").port == 8443);
+    CHECK(base.with("uploadLimit", "8GiB").upload_limit == (std::uint64_t{8} << 30));
+    CHECK(base.with("headerLimit", "64KiB").header_limit == 65536u);
+    CHECK(base.with("bodyLimit", "2048").body_limit == 2048u);
+    CHECK(base.with("idleTimeoutMs", "2m").idle_timeout.count() == 120'000);
+    CHECK(base.with("readTimeoutMs", "1500").read_timeout.count() == 1500);
+    CHECK(base.with("spoolDirectory", "/var/spool").spool_directory == "/var/spool");
+    CHECK(base.with("tlsCertificate", "c.pem").tls_certificate == std::filesystem::path("c.pem"));
+    // Every other key keeps its value.
+    CHECK(base.with("threads", "4").port == base.port);
+
+    const auto refusal = [&](std::string_view key, std::string_view text) {
+        try {
+            (void)base.with(key, text);
+        } catch (const Error& error) {
+            return error;
+        }
+        FAIL("accepted: " << key << " = " << text);
+        return Error(ErrorCode::internal, "unreachable");
+    };
+    CHECK(refusal("threads", "5000").field() == "threads");
+    CHECK(std::string(refusal("threads", "5000").what()).find("5000") != std::string::npos);
+    CHECK(refusal("threads", "four").field() == "threads");
+    CHECK(refusal("threads", "4.5").field() == "threads");
+    CHECK(refusal("port", "70000").field() == "port");
+    CHECK(refusal("readTimeoutMs", "2d").field() == "readTimeoutMs");
+    CHECK(std::string(refusal("readTimeoutMs", "2d").what()).find("'2d'") != std::string::npos);
+    CHECK(refusal("idleTimeoutMs", "soon").field() == "idleTimeoutMs");
+    CHECK(refusal("uploadLimit", "-1").field() == "uploadLimit");
+    CHECK(refusal("uploadLimit", "99999999TiB").field() == "uploadLimit");
+    CHECK(refusal("uploadLimit", "4GB").field() == "uploadLimit");
+    CHECK(refusal("listen", "0.0.0.0:80").field() == "key");
+}

@@ -172,4 +172,26 @@ fi
 
 "$cli" --hub "$hub" --json epoch seal | grep -q '"signer":"0x5ce9454909639D2D17A3F753ce7d93fa0b9aB12E"' \
     || fail "epoch seal signs with the imported key"
+# The ledger audit: clean after all of the above (two sealed epochs), exit 0 with JSON; a
+# balance written into hub.db behind the journal's back is exit 1 naming the account.
+"$cli" --hub "$hub" --json ledger audit > "$work/audit.json" || fail "ledger audit of a clean ledger"
+grep -q '"ok":true' "$work/audit.json" || fail "ledger audit --json says ok"
+grep -q '"problems":\[\]' "$work/audit.json" || fail "ledger audit lists no problem"
+"$cli" --hub "$hub" ledger audit | grep -q '^ledger ok: ' || fail "ledger audit's summary line"
+python3 - "$hub/hub.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE settlement_accounts SET balance = balance + 5 WHERE kind = 'client' AND owner = 'alice'")
+db.commit()
+PY
+alice=$("$cli" --hub "$hub" --json account alice | sed -n 's/.*"account":"\([^"]*\)".*/\1/p')
+[ -n "$alice" ] || fail "account alice names its account id"
+if "$cli" --hub "$hub" --json ledger audit > "$work/audit.json"; then
+    fail "ledger audit of a tampered ledger exits 0"
+fi
+grep -q '"ok":false' "$work/audit.json" || fail "ledger audit --json says not ok"
+grep -q "\"check\":\"balance\",\"subject\":\"$alice\"" "$work/audit.json" \
+    || fail "ledger audit names the tampered account"
+"$cli" --hub "$hub" ledger audit | grep -q "^balance $alice: balance " \
+    || fail "ledger audit's line names the tampered account"
 echo "settlement.cli: passed"

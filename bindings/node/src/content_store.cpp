@@ -6,6 +6,7 @@
 // the library produced (CAR import and export likewise). Manifest queries and the small
 // writes are synchronous.
 #include "common.hpp"
+#include "core/json.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -13,30 +14,28 @@
 namespace sihlicon::node {
 namespace {
 
-// The seed's upload metadata: {fileName, mimeType, storageTier, accessLevel, minReplicas,
-// sourceHubId, metadata, allowedRegions, chunkSize, maxLinks}, all optional.
+// The seed's upload metadata, decoded by the one codec (PutOptions::from_json: its fields,
+// defaults and refusals, an unknown field included), plus this binding's chunkSize and
+// maxLinks. An object's other members go to the codec as JSON (undefined ones are absent); a
+// string is the metadata's JSON text itself.
 PutOptions put_options(Napi::Env env, const Napi::Value& value) {
+    if (value.IsString()) {
+        return PutOptions::from_json(value.As<Napi::String>().Utf8Value());
+    }
     const auto given = options(value, "options");
-    PutOptions result;
-    result.file_name = optional_text(given.Get("fileName"), "fileName");
-    result.mime_type = optional_text(given.Get("mimeType"), "mimeType");
-    if (auto tier = optional_text(given.Get("storageTier"), "storageTier")) {
-        result.storage_tier = parse_storage_tier(*tier);
-    }
-    if (auto level = optional_text(given.Get("accessLevel"), "accessLevel")) {
-        result.access_level = parse_access_level(*level);
-    }
-    if (auto replicas = optional_integer(given.Get("minReplicas"), "minReplicas")) {
-        if (*replicas < 0 || *replicas > 64) {
-            throw Error::invalid("minReplicas", std::to_string(*replicas), "must be 0 .. 64");
+    auto seed = Napi::Object::New(env);
+    const auto names = given.GetPropertyNames();
+    for (std::uint32_t i = 0; i < names.Length(); ++i) {
+        const auto name = names.Get(i).ToString().Utf8Value();
+        if (name == "metadata" && given.Get(name).IsString()) {
+            // The metadata object given as its JSON text: read strictly, as the core reads it.
+            const auto text = given.Get(name).As<Napi::String>().Utf8Value();
+            seed.Set(name, parse_json(env, json::serialize(json::parse(text, "metadata"))));
+        } else if (name != "chunkSize" && name != "maxLinks") {
+            seed.Set(name, given.Get(name));
         }
-        result.min_replicas = static_cast<int>(*replicas);
     }
-    result.source_hub_id = optional_text(given.Get("sourceHubId"), "sourceHubId");
-    if (!is_absent(given.Get("metadata"))) {
-        result.metadata_json = json_text(env, given.Get("metadata"), "metadata");
-    }
-    result.allowed_regions = text_list(given.Get("allowedRegions"), "allowedRegions");
+    PutOptions result = PutOptions::from_json(stringify(env, seed));
     if (auto size = optional_integer(given.Get("chunkSize"), "chunkSize")) {
         result.unixfs.chunk_size = static_cast<std::size_t>(std::max<std::int64_t>(*size, 0));
     }
@@ -45,6 +44,35 @@ PutOptions put_options(Napi::Env env, const Napi::Value& value) {
     }
     result.unixfs.validate();
     return result;
+}
+
+// ContentStore.putOptionsFromJson(text): the seed's upload metadata decoded by the core, as
+// the options object put takes (every field, the core's defaults filled in).
+Napi::Value put_options_from_json(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+        std::string storage;
+        const auto raw = bytes(info[0], "text", storage);  // a string or a Buffer, unconverted
+        const auto options = PutOptions::from_json(
+            std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+        auto object = Napi::Object::New(env);
+        const auto optional = [&](const std::optional<std::string>& value) -> Napi::Value {
+            return value ? Napi::String::New(env, *value) : env.Null();
+        };
+        object.Set("fileName", optional(options.file_name));
+        object.Set("mimeType", optional(options.mime_type));
+        object.Set("storageTier", std::string(to_string(options.storage_tier)));
+        object.Set("accessLevel", std::string(to_string(options.access_level)));
+        object.Set("minReplicas", Napi::Number::New(env, options.min_replicas));
+        object.Set("sourceHubId", optional(options.source_hub_id));
+        object.Set("metadata", parse_json(env, options.metadata_json));
+        auto regions = Napi::Array::New(env, options.allowed_regions.size());
+        for (std::uint32_t i = 0; i < options.allowed_regions.size(); ++i) {
+            regions.Set(i, options.allowed_regions[i]);
+        }
+        object.Set("allowedRegions", regions);
+        return object;
+    });
 }
 
 Napi::Value manifest(Napi::Env env, Manifest& value) {
@@ -365,7 +393,10 @@ class ContentStoreObject : public Handle<ContentStoreObject> {
 }  // namespace
 
 Napi::Function define_content_store(Napi::Env env) {
-    return ContentStoreObject::define(env);
+    auto cls = ContentStoreObject::define(env);
+    cls.Set("putOptionsFromJson",
+            Napi::Function::New(env, put_options_from_json, "putOptionsFromJson"));
+    return cls;
 }
 
 Napi::Object make_content_store(Napi::Env env, const std::shared_ptr<HubHandle>& handle) {

@@ -149,8 +149,28 @@ class HeatLedgerObject : public Handle<HeatLedgerObject> {
 
 }  // namespace
 
+// HeatLedger.periodFromJson(text): the body of POST /api/heat/settle decoded by the core
+// (HeatPeriod::from_json) -> {hubId, periodStart, periodEnd} (ISO 8601 strings, which settle
+// takes).
+static Napi::Value period_from_json(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guarded(env, [&]() -> Napi::Value {
+        std::string storage;
+        const auto raw = bytes(info[0], "text", storage);  // a string or a Buffer, unconverted
+        const auto period = HeatPeriod::from_json(
+            std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+        auto object = Napi::Object::New(env);
+        object.Set("hubId", period.hub_id);
+        object.Set("periodStart", to_iso8601(period.period_start));
+        object.Set("periodEnd", to_iso8601(period.period_end));
+        return object;
+    });
+}
+
 Napi::Function define_heat_ledger(Napi::Env env) {
-    return HeatLedgerObject::define(env);
+    auto cls = HeatLedgerObject::define(env);
+    cls.Set("periodFromJson", Napi::Function::New(env, period_from_json, "periodFromJson"));
+    return cls;
 }
 
 Napi::Object make_heat_ledger(Napi::Env env, const std::shared_ptr<HubHandle>& handle) {

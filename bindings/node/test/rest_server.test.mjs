@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { Hub, ManualClock } from '../index.mjs';
+import { ContentStore, HeatLedger, Hub, ManualClock, Server, SihliconError } from '../index.mjs';
 import { startServer, API_REQUESTS_PER_HOUR } from '../../../examples/node/rest-server.mjs';
 
 const START = Date.parse('2026-01-05T08:00:00Z');
@@ -180,7 +180,8 @@ test('storage: multipart upload, manifest, access control and delete', async (t)
   const unknown = new FormData();
   unknown.append('file', new Blob(['x']), 'x.txt');
   unknown.append('metadata', JSON.stringify({ colour: 'red' }));
-  assert.equal((await call('POST', '/api/storage', { body: unknown })).body.details.field, 'metadata.colour');
+  // The core's codec names the unknown field (PutOptions::from_json).
+  assert.equal((await call('POST', '/api/storage', { body: unknown })).body.details.field, 'colour');
   assert.equal((await call('POST', '/api/storage', { json: { file: 'x' } })).status, 400);
   assert.equal((await call('GET', '/api/storage?contentId=not-a-cid')).status, 400);
 });
@@ -246,4 +247,78 @@ test('no session signs in as the library\'s operator principal', async (t) => {
     fs.rmSync(directory, { recursive: true, force: true });
   });
   await assert.rejects(() => startServer(hub, { sessions: { tok: 'operator' } }), /operator principal/);
+});
+
+test('every edge refuses upload metadata and settle bodies as the library does', async (t) => {
+  // The example and the library's Server decode with the same core codecs
+  // (PutOptions::from_json, HeatPeriod::from_json): the same refusal for the same body.
+  const { hub, clock, call } = await serve(t);
+  clock.advanceMs(3 * 3_600_000);
+  const ann = hub.createToken('ann', 'client').secret;
+  const olga = hub.createToken('olga', 'operator').secret;
+  const server = new Server(hub, { address: '127.0.0.1', port: 0, threads: 1 });
+  const port = await server.start();
+  t.after(() => server.stop());
+  const library = async (url, body, token, headers = {}) => {
+    const response = await fetch(`http://127.0.0.1:${port}${url}`, {
+      method: 'POST', body, headers: { authorization: `Bearer ${token}`, ...headers },
+    });
+    return { status: response.status, body: await response.json() };
+  };
+  const uploads = ['{"minReplicas":65}', '{"minReplicas":-1}', '{"storageTier":"warm"}',
+    '{"colour":"red"}', '{"fileName":7}', '{"minReplicas":1,"minReplicas":2}'];
+  for (const metadata of uploads) {
+    const form = () => {
+      const f = new FormData();
+      f.append('file', new Blob(['bytes']), 'f.bin');
+      f.append('metadata', metadata);
+      return f;
+    };
+    const mine = await call('POST', '/api/storage', { body: form() });
+    const theirs = await library('/api/storage', form(), ann);
+    assert.equal(mine.status, 400, metadata);
+    assert.equal(theirs.status, 400, metadata);
+    assert.equal(mine.body.error, theirs.body.error, metadata);
+    assert.equal(mine.body.details.field, theirs.body.details.field, metadata);
+    // In process: the binding's put decodes through the same codec.
+    let direct;
+    try {
+      await hub.contentStore.put(Buffer.from('bytes'), 'ann', ContentStore.putOptionsFromJson(metadata));
+    } catch (error) {
+      direct = error;
+    }
+    if (direct === undefined) {
+      try {
+        ContentStore.putOptionsFromJson(metadata);
+      } catch (error) {
+        direct = error;
+      }
+    }
+    assert.ok(direct instanceof SihliconError, metadata);
+    assert.equal(direct.message, mine.body.error, metadata);
+  }
+  await assert.rejects(hub.contentStore.put(Buffer.from('x'), 'ann', { minReplicas: 65 }),
+    (error) => error.field === 'minReplicas');
+  await assert.rejects(hub.contentStore.put(Buffer.from('x'), 'ann', { colour: 'red' }),
+    (error) => error.field === 'colour');
+
+  const end = '2026-01-05T10:00:00Z';
+  const periods = [
+    { hubId: 'zurich-1', periodStart: 'yesterday', periodEnd: end },
+    { hubId: 'zurich-1', periodStart: '2026-01-05T08:00:00Z' },
+    { hubId: 7, periodStart: '2026-01-05T08:00:00Z', periodEnd: end },
+    { hubId: 'zurich-1', periodStart: '2026-01-05T08:00:00Z', periodEnd: end, x: 1 },
+  ];
+  for (const period of periods) {
+    const mine = await call('POST', '/api/heat/settle', { cookie: OPERATOR, json: period });
+    const theirs = await library('/api/heat/settle', JSON.stringify(period), olga,
+      { 'content-type': 'application/json' });
+    assert.equal(mine.status, 400, JSON.stringify(period));
+    assert.equal(theirs.status, 400, JSON.stringify(period));
+    assert.equal(mine.body.error, theirs.body.error);
+    assert.equal(mine.body.details.field, theirs.body.details.field);
+  }
+  assert.deepEqual(HeatLedger.periodFromJson(Buffer.from(
+    '{"hubId":"zurich-1","periodStart":"2026-01-05T08:00:00Z","periodEnd":"2026-01-05T09:00:00Z"}')),
+  { hubId: 'zurich-1', periodStart: '2026-01-05T08:00:00.000Z', periodEnd: '2026-01-05T09:00:00.000Z' });
 });

@@ -21,7 +21,7 @@ from ._agent import (
     WorkerAgent,
 )
 from ._client import Client
-from ._content import OPERATOR_PRINCIPAL, ContentReader, ContentStore
+from ._content import OPERATOR_PRINCIPAL, ContentReader, ContentStore, put_options_from_json
 from ._enums import (
     AccessLevel,
     AccountKind,
@@ -59,7 +59,7 @@ from ._errors import (
     PermissionDenied,
     QuotaExceeded,
 )
-from ._heat import HeatLedger
+from ._heat import HeatLedger, HeatPeriod
 from ._hub import Hub, ManualClock
 from ._records import (
     Account,
@@ -139,7 +139,7 @@ __all__ = [
     "AccessLevel", "Account", "AccountEntry", "AccountKind", "AccountRef", "Busy", "ClaimedJob",
     "Conflict", "ContentReader", "ContentStore", "CreditRate", "Durability", "EnergySource",
     "EpochBundle", "EpochJob", "EpochRecord", "EpochStatus", "Error", "ErrorCode", "GridSignal",
-    "HeatCredit", "HeatGroupSeries", "HeatGroupStats", "HeatKind", "HeatLedger", "HeatRecord",
+    "HeatCredit", "HeatGroupSeries", "HeatGroupStats", "HeatKind", "HeatLedger", "HeatPeriod", "HeatRecord",
     "HeatSeries", "HeatSeriesPoint", "HeatSettlement", "HeatStats", "Hub", "HubInfo", "HubRecord", "HubSettings",
     "Instant", "InsufficientFunds",
     "IntegrityCheck", "IntegrityError", "InternalError", "InvalidArgument", "IoError",
@@ -152,6 +152,6 @@ __all__ = [
     "Scheduler", "SchedulerOptions", "ScrubProblem", "ScrubReport", "SeriesResolution", "Settlement", "SettingsChange", "SettlementOptions",
     "StorageTier", "Transfer", "TransferKind", "TransferRequest", "TransferStatus", "WorkerRecord",
     "WorkerStatus", "compute_cid", "compute_file_cid", "from_ms", "kwh", "model_watts",
-    "eip191_sign", "eip191_verify", "normalize_cid", "parse_iso8601", "parse_kwh", "proof_of_execution", "to_iso8601", "to_ms",
+    "eip191_sign", "eip191_verify", "normalize_cid", "parse_iso8601", "parse_kwh", "proof_of_execution", "put_options_from_json", "to_iso8601", "to_ms",
     "verify_receipt",
 ]  # fmt: skip

@@ -9,12 +9,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
-import weakref
 from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from . import _core
+from . import _core, _lifetime
 from ._records import JobRecord, WorkerRecord, build, duration_ms
 
 if TYPE_CHECKING:
@@ -75,17 +74,6 @@ class AgentStatus:
     energy_source: str | None
     utilisation_ppm: int
     power_draw_w: int
-
-
-_agents_of: weakref.WeakKeyDictionary[Any, weakref.WeakSet[WorkerAgent]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def stop_agents(native_hub: Any) -> None:
-    """Stops every agent of a hub being closed (Hub.close calls it)."""
-    for agent in list(_agents_of.get(native_hub, ())):
-        agent.stop()
 
 
 class WorkerAgent:
@@ -153,7 +141,7 @@ class WorkerAgent:
             unsandboxed_native,
             key,
         )
-        _agents_of.setdefault(hub._native, weakref.WeakSet()).add(self)
+        _lifetime.register(hub._native, self)
 
     def start(self) -> WorkerRecord:
         """Registers (or updates) the worker and starts claiming. Raises Conflict if already

@@ -72,6 +72,26 @@ def _options(
     }
 
 
+def put_options_from_json(text: str | bytes) -> dict[str, Any]:
+    """The seed's upload metadata (the ``metadata`` part of ``POST /api/storage``) decoded by
+    the library's one codec, ``PutOptions::from_json``: the keyword arguments of
+    :meth:`ContentStore.put` (``file_name``, ``mime_type``, ``storage_tier``, ``access_level``,
+    ``min_replicas``, ``source_hub_id``, ``metadata``, ``allowed_regions``), each with the
+    library's default when absent. Raises InvalidArgument naming the field (an unknown one, a
+    wrong type, a text that is not one strict JSON object); ranges are the put's to check."""
+    values = _core.put_options_from_json(text)
+    return {
+        "file_name": values["file_name"],
+        "mime_type": values["mime_type"],
+        "storage_tier": StorageTier(values["storage_tier"]),
+        "access_level": AccessLevel(values["access_level"]),
+        "min_replicas": values["min_replicas"],
+        "source_hub_id": values["source_hub_id"],
+        "metadata": json.loads(values["metadata_json"]),
+        "allowed_regions": list(values["allowed_regions"]),
+    }
+
+
 class ContentReader(io.RawIOBase):
     """A seekable, read-only binary stream over stored content: each read fetches and
     verifies only the blocks it needs. Made by :meth:`ContentStore.open`."""

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
-from datetime import timedelta
+from typing import Literal, NamedTuple
+from datetime import datetime, timedelta
 
 from . import _core
 from ._enums import EnergySource, HeatKind, SeriesResolution, name_of
@@ -24,8 +24,27 @@ from ._records import (
     build,
     build_all,
     duration_ms,
+    from_ms,
     to_ms,
 )
+
+
+class HeatPeriod(NamedTuple):
+    """A period of one hub to settle: the body of the seed's ``POST /api/heat/settle``.
+    ``ledger.settle(*period)`` settles it."""
+
+    hub_id: str
+    period_start: datetime
+    period_end: datetime
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> HeatPeriod:
+        """Decodes ``{"hubId", "periodStart", "periodEnd"}`` (ISO 8601) with the library's one
+        codec, ``HeatPeriod::from_json``: all three required, no other member. Raises
+        InvalidArgument naming the field; whether the period may be settled is
+        :meth:`HeatLedger.settle`'s to check."""
+        hub_id, start, end = _core.heat_period_from_json(text)
+        return cls(hub_id, from_ms(start), from_ms(end))
 
 
 class HeatLedger:

@@ -115,11 +115,9 @@ class Hub:
         any later call raises :class:`sihlicon.Conflict`, and the listeners are dropped. Raises
         Conflict when called from inside one of the hub's own callbacks (it would wait for
         itself). Worker agents and servers of this hub are stopped first."""
-        from ._agent import stop_agents
-        from ._server import stop_servers
+        from ._lifetime import stop_all
 
-        stop_servers(self._native)
-        stop_agents(self._native)
+        stop_all(self._native)
         self._native.close()
 
     @property

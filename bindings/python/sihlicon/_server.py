@@ -6,30 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import _core
+from . import _core, _lifetime
 from ._records import build
 
 if TYPE_CHECKING:
     from ._hub import Hub
 
 OPERATOR = "operator"
-
-_servers_of: weakref.WeakKeyDictionary[Any, weakref.WeakSet[Server]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def stop_servers(native_hub: Any) -> None:
-    """Stops every server of a hub being closed (Hub.close calls it)."""
-    for server in list(_servers_of.get(native_hub, ())):
-        server.stop()
-
 
 class Server:
     """Serves ``hub`` over HTTP/1.1 (HTTPS when ``tls_certificate`` and ``tls_private_key``
@@ -81,7 +69,7 @@ class Server:
         self._address = address
         self._tls = tls_certificate is not None
         self._native = _core.Server(hub._native, json.dumps(options), access_log)
-        _servers_of.setdefault(hub._native, weakref.WeakSet()).add(self)
+        _lifetime.register(hub._native, self)
 
     def start(self) -> None:
         """Listens and serves. Raises InvalidArgument for a bad option or a TLS file OpenSSL

@@ -154,6 +154,24 @@ ContentStore::Progress python_progress(const std::optional<py::function>& progre
 void bind_content_store(py::module_& module) {
     using Ref = ContentStoreRef;
     module.attr("OPERATOR_PRINCIPAL") = std::string(kOperatorPrincipal);
+    // The seed's upload metadata decoded by the core (PutOptions::from_json): the put options
+    // with the core's defaults, by the names put_options reads.
+    module.def("put_options_from_json", [](std::string_view text) {
+        const auto options = PutOptions::from_json(text);
+        py::dict values;
+        values["file_name"] =
+            options.file_name ? py::object(py::str(*options.file_name)) : py::none();
+        values["mime_type"] =
+            options.mime_type ? py::object(py::str(*options.mime_type)) : py::none();
+        values["storage_tier"] = std::string(to_string(options.storage_tier));
+        values["access_level"] = std::string(to_string(options.access_level));
+        values["min_replicas"] = options.min_replicas;
+        values["source_hub_id"] =
+            options.source_hub_id ? py::object(py::str(*options.source_hub_id)) : py::none();
+        values["metadata_json"] = options.metadata_json;
+        values["allowed_regions"] = options.allowed_regions;
+        return values;
+    });
     py::class_<Ref>(module, "ContentStore")
         .def(py::init([](const std::shared_ptr<HubHandle>& hub) { return Ref{{hub}}; }))
         .def("put_bytes",

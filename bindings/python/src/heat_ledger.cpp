@@ -46,6 +46,12 @@ ManualHeat manual_heat(const py::dict& values) {
 }  // namespace
 
 void bind_heat_ledger(py::module_& module) {
+    // The body of POST /api/heat/settle decoded by the core (HeatPeriod::from_json):
+    // (hubId, periodStart ms, periodEnd ms).
+    module.def("heat_period_from_json", [](std::string_view text) {
+        const auto period = HeatPeriod::from_json(text);
+        return py::make_tuple(period.hub_id, period.period_start.ms(), period.period_end.ms());
+    });
     using Ref = HeatLedgerRef;
     py::class_<Ref>(module, "HeatLedger")
         .def(py::init([](const std::shared_ptr<HubHandle>& hub) { return Ref{{hub}}; }))

@@ -212,7 +212,7 @@ def test_storage_uploads_read_and_delete(server: tuple[Client, sihlicon.Hub, Any
     assert status == 400 and answer["details"]["field"] == "file"
     bad, content_type = multipart({"file": (b"x", "x"), "metadata": (b'{"storageTier":"warm"}', None)})
     status, _, answer = client.call("POST", "/api/storage", bad, content_type=content_type)
-    assert status == 400 and answer["details"]["field"] == "storage_tier"
+    assert status == 400 and answer["details"]["field"] == "storageTier"  # the core's codec
     assert client.call("POST", "/api/storage", b"{}")[0] == 400  # not multipart
     unknown_hub, content_type = multipart({"file": (b"x", "x"),
                                            "metadata": (b'{"sourceHubId":"atlantis"}', None)})
@@ -279,3 +279,67 @@ def test_unknown_routes_and_methods(server: tuple[Client, sihlicon.Hub, Any]) ->
 def test_no_session_signs_in_as_the_librarys_operator_principal(hub: sihlicon.Hub) -> None:
     with pytest.raises(ValueError, match="operator principal"):
         rest_server.make_server(hub, {"tok": sihlicon.OPERATOR_PRINCIPAL}, set())
+
+
+def test_every_edge_refuses_upload_metadata_and_settle_bodies_as_the_library_does(
+    server: tuple[Client, sihlicon.Hub, Any], clock: sihlicon.ManualClock
+) -> None:
+    """The example and sihlicon.Server decode with the same core codecs (PutOptions::from_json,
+    HeatPeriod::from_json): the same refusal (status, message, field) for the same body."""
+    example, hub, _ = server
+    tokens = sihlicon.ApiTokens(hub)
+    ann = tokens.create("ann", "client").secret
+    operator = tokens.create("olga", "operator").secret
+    clock.advance(timedelta(hours=3))
+    with sihlicon.Server(hub, "127.0.0.1", 0, threads=1) as library_server:
+        library = f"http://127.0.0.1:{library_server.port}"
+
+        def library_call(path: str, body: bytes, content_type: str, token: str) -> tuple[int, Any]:
+            request = urllib.request.Request(library + path, data=body, method="POST")
+            request.add_header("Authorization", f"Bearer {token}")
+            request.add_header("Content-Type", content_type)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read())
+
+        uploads = [
+            b'{"minReplicas":65}',  # out of the put's range (0..64)
+            b'{"minReplicas":-1}',
+            b'{"storageTier":"warm"}',  # not a tier
+            b'{"colour":"red"}',  # not a field
+            b'{"fileName":7}',  # a wrong type
+            b'{"minReplicas":1,"minReplicas":2}',  # a repeated name
+        ]
+        for metadata in uploads:
+            body, content_type = multipart({"file": (b"bytes", "f.bin"), "metadata": (metadata, None)})
+            status, _, mine = example.call("POST", "/api/storage", body, content_type=content_type)
+            theirs = library_call("/api/storage", body, content_type, ann)
+            assert status == 400 and theirs[0] == 400, metadata
+            assert mine["error"] == theirs[1]["error"], metadata
+            assert mine["details"]["field"] == theirs[1]["details"]["field"], metadata
+            with pytest.raises(sihlicon.InvalidArgument) as direct:
+                hub.content_store.put(b"bytes", owner="ann", **sihlicon.put_options_from_json(metadata))
+            assert str(direct.value) == mine["error"]
+
+        end = "2026-01-01T02:00:00Z"
+        periods = [
+            {"hubId": "pool", "periodStart": "yesterday", "periodEnd": end},
+            {"hubId": "pool", "periodStart": "2026-01-01T00:00:00Z"},
+            {"hubId": 7, "periodStart": "2026-01-01T00:00:00Z", "periodEnd": end},
+            {"hubId": "pool", "periodStart": "2026-01-01T00:00:00Z", "periodEnd": end, "x": 1},
+        ]
+        for period in periods:
+            body = json.dumps(period).encode()
+            status, _, mine = example.call("POST", "/api/heat/settle", body, token="tok-op")
+            theirs = library_call("/api/heat/settle", body, "application/json", operator)
+            assert status == 400 and theirs[0] == 400, period
+            assert mine["error"] == theirs[1]["error"], period
+            assert mine["details"]["field"] == theirs[1]["details"]["field"], period
+        parsed = sihlicon.HeatPeriod.from_json(
+            '{"hubId":"pool","periodStart":"2026-01-01T00:00:00Z","periodEnd":"2026-01-01T02:00:00Z"}'
+        )
+        assert parsed.hub_id == "pool" and sihlicon.to_iso8601(parsed.period_end) == (
+            "2026-01-01T02:00:00.000Z"
+        )

@@ -124,6 +124,34 @@ def test_closing_the_hub_stops_its_running_agent(tmp_path: Path, clock: sihlicon
     assert hub.closed
 
 
+def test_closing_the_hub_stops_its_running_server_and_agent_once_each(
+    tmp_path: Path, clock: sihlicon.ManualClock
+) -> None:
+    from conftest import open_hub
+
+    hub = open_hub(tmp_path / "hub", clock)
+    hub.scheduler.register_hub(hub_spec())
+    server = sihlicon.Server(hub, "127.0.0.1", 0, threads=1)
+    server.start()
+    running = agent(hub, tmp_path)
+    running.start()
+    stops: list[str] = []
+    for name, thing in (("server", server), ("agent", running)):
+        original = thing.stop
+
+        def counted(*args: object, _name: str = name, _stop: object = original) -> None:
+            stops.append(_name)
+            _stop(*args)  # type: ignore[operator]
+
+        thing.stop = counted  # type: ignore[method-assign]
+    assert server.running and running.running
+    hub.close()
+    assert not server.running and not running.running
+    assert sorted(stops) == ["agent", "server"]  # one registry, each stopped once
+    hub.close()  # closing again stops nothing twice
+    assert sorted(stops) == ["agent", "server"]
+
+
 def test_a_native_job_runs_sandboxed_and_cannot_read_the_operator_key(
     hub: sihlicon.Hub, tmp_path: Path
 ) -> None:
