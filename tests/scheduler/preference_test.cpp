@@ -5,6 +5,8 @@
 #include "scheduler/fixture.hpp"
 #include "support/errors.hpp"
 
+#include "support/schema_rewind.hpp"
+
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 #include <sihlicon/principal.hpp>
@@ -324,8 +326,9 @@ TEST_CASE("a hub made before the preferred-hub migration keeps its jobs pinned a
     fixture.scheduler().complete(ran.id, lease.token, fixture.completion());
     fixture.submit("anywhere", std::nullopt);
     // Back to the schema before it (the last migration): jobs named a hub only as a pin.
-    const auto latest = Hub::latest_schema_version();
+    const int latest = 18;  // scheduler_preferred_hubs
     HubAccess::database(fixture.hub).write([&](store::Transaction& tx) {
+        testing::restore_job_events_table(tx);
         for (const char* sql :
              {"DROP INDEX jobs_preference", "DROP INDEX jobs_by_run_hub",
               "DROP INDEX jobs_ended_on_hub",
@@ -338,7 +341,7 @@ TEST_CASE("a hub made before the preferred-hub migration keeps its jobs pinned a
         tx.prepare("PRAGMA user_version = " + std::to_string(latest - 1)).run();
     });
     fixture.hub = fixture.open_hub();
-    CHECK(fixture.hub.info().schema_version == latest);
+    CHECK(fixture.hub.info().schema_version == Hub::latest_schema_version());
     CHECK(fixture.scheduler().job(waiting.id).spec.pin_hub == "near");
     CHECK(fixture.scheduler().job(ran.id).run_hub_id == "far");
     fixture.advance(std::chrono::minutes(10));
