@@ -202,8 +202,9 @@ double lifecycle_rows_floor(int count, int batch) {
         "900, result_hash = NULL, metrics = '{}', completion_digest = ?2, error_message = NULL, "
         "finished_at = ?3, updated_at = ?3 WHERE id = ?1");
     auto* insert_event = prepare(
-        "INSERT INTO job_events (job_id, from_status, to_status, at, actor, reason) "
-        "VALUES (?1, ?2, ?3, ?4, 'scheduler', 'benchmark')");
+        "INSERT INTO hub_events (at, kind, subject, client, worker, payload) SELECT ?4, "
+        "'job.' || ?3, id, owner, worker_id, json_object('from', ?2, 'to', ?3, 'actor', "
+        "'scheduler', 'reason', 'benchmark') FROM jobs WHERE id = ?1");
     auto* insert_heat = prepare(
         "INSERT INTO heat_records (hub_id, kind, job_id, tag, at, credit_at, electrical_mwh, "
         "thermal_mwh, energy_source, heat_recovery_ppm, recorded_at) VALUES ('bench', 'job', ?1, "

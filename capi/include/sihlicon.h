@@ -243,6 +243,21 @@ SIH_API sih_status sih_peer_add(sih_hub* hub, const char* by, const char* hub_id
 SIH_API sih_status sih_peer_list(sih_hub* hub, const char* by, char** out_json);
 SIH_API sih_status sih_peer_remove(sih_hub* hub, const char* by, const char* hub_id,
                                    char** out_json);
+/* The hub's event log (include/sihlicon/events.hpp): a JSON array of HubEvent::to_json()
+ * ({"sequence", "at", "kind", "subject", "client", "worker", "payload"}), oldest first, the
+ * events with sequence > `after` that the reader may see, at most `limit` (1..1000). The
+ * reader is `principal` ("operator": every event; "" : none; any other: the events that
+ * concern it as a client), or, when `worker_id` is neither NULL nor "", that worker (the
+ * events that concern it). Fails: SIH_INVALID_ARGUMENT (NULL principal, negative `after`,
+ * `limit` out of range). */
+SIH_API sih_status sih_hub_events_after(sih_hub* hub, int64_t after, int64_t limit,
+                                        const char* principal, const char* worker_id,
+                                        char** out_json);
+/* sih_hub_events_after, waiting up to `timeout_ms` (0..300000) for the first event the reader
+ * may see, written by this process or another: "[]" when the time is up. */
+SIH_API sih_status sih_hub_wait_for_events(sih_hub* hub, int64_t after, int64_t limit,
+                                           const char* principal, const char* worker_id,
+                                           int64_t timeout_ms, char** out_json);
 
 /* ---- scheduler ---------------------------------------------------------------------------
  * Records are the JSON of the C++ HubRecord / WorkerRecord / JobRecord / JobEvent /

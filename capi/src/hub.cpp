@@ -186,6 +186,26 @@ sih_status sih_peer_remove(sih_hub* hub, const char* by, const char* hub_id, cha
     });
 }
 
+sih_status sih_hub_events_after(sih_hub* hub, int64_t after, int64_t limit, const char* principal,
+                                const char* worker_id, char** out_json) {
+    return sih_hub_wait_for_events(hub, after, limit, principal, worker_id, 0, out_json);
+}
+
+sih_status sih_hub_wait_for_events(sih_hub* hub, int64_t after, int64_t limit,
+                                   const char* principal, const char* worker_id, int64_t timeout_ms,
+                                   char** out_json) {
+    return capi::guard([&] {
+        auto& the_hub = capi::required(hub, "hub").hub;
+        const EventReader reader{std::string(capi::text(principal, "principal")),
+                                 capi::optional_text(worker_id).value_or("")};
+        const auto events = timeout_ms == 0
+                                ? the_hub.events_after(after, limit, reader)
+                                : the_hub.wait_for_events(after, limit, reader,
+                                                          std::chrono::milliseconds(timeout_ms));
+        capi::give(out_json, json::join_array(events));
+    });
+}
+
 int sih_hub_latest_schema_version(void) {
     return Hub::latest_schema_version();
 }

@@ -20,6 +20,7 @@
 
 #include <sihlicon/content_store.hpp>
 #include <sihlicon/durability.hpp>
+#include <sihlicon/events.hpp>
 #include <sihlicon/export.hpp>
 #include <sihlicon/heat_ledger.hpp>
 #include <sihlicon/scheduler.hpp>
@@ -156,6 +157,31 @@ class SIHLICON_API Hub {
     // The audit trail, oldest first: changes with seq > after_seq, at most `limit` (1..10,000).
     std::vector<SettingsChange> settings_history(std::int64_t after_seq = 0,
                                                  std::int64_t limit = 1000) const;
+
+    // ---- events (include/sihlicon/events.hpp) ----
+    // Most events one read returns.
+    static constexpr std::int64_t kMaxEventsPerRead = 1000;
+    // The events with sequence > `after` that `reader` may see (EventReader), oldest first,
+    // at most `limit` (1..kMaxEventsPerRead). Throws Error::invalid naming "after" (negative)
+    // or "limit". A reader other than the operator is served by scanning the log from
+    // `after` (no index per principal: it would cost every transition a second index write);
+    // a follower that keeps up scans only what it has not read yet.
+    std::vector<HubEvent> events_after(std::int64_t after, std::int64_t limit,
+                                       const EventReader& reader) const;
+    // events_after, waiting up to `timeout` (0..kMaxEventWait) for the first event `reader`
+    // may see when there is none yet: returns as soon as one is committed, by this process
+    // or any other that opened the hub, and an empty list when the time is up. While it
+    // waits it reads the log's last sequence number every kEventPollInterval (one index
+    // lookup on a reader connection); it sleeps in between. Throws Error::invalid naming
+    // "timeout" out of range, and what events_after throws.
+    static constexpr std::chrono::milliseconds kMaxEventWait{300'000};
+    static constexpr std::chrono::milliseconds kEventPollInterval{20};
+    std::vector<HubEvent> wait_for_events(std::int64_t after, std::int64_t limit,
+                                          const EventReader& reader,
+                                          std::chrono::milliseconds timeout) const;
+    // The sequence number of the last event in the log (0 for none). For the operator and
+    // tests; a remote reader is not told it (it would show activity it may not see).
+    std::int64_t last_event_sequence() const;
 
     // Reads the hub's identity, schema version and record counts in one consistent snapshot.
     HubInfo info() const;

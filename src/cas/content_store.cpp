@@ -8,6 +8,7 @@
 #include "cas/replace_file.hpp"
 #include "cid/unixfs.hpp"
 #include "core/json.hpp"
+#include "hub/event_log.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/principal.hpp>
@@ -539,6 +540,8 @@ void ContentStore::remove(std::string_view content_id, std::string_view principa
         tx.prepare("DELETE FROM cas_manifests WHERE content_id = ? AND owner = ?")
             .bind_all(id, principal)
             .run();
+        events::append(tx, impl_->core.now(), "content.removed", id, {principal, std::nullopt},
+                       json::serialize(boost::json::object{{"owner", principal}}));
         auto blocks = tx.prepare("SELECT block_cid FROM cas_dag_blocks WHERE root_cid = ?");
         blocks.bind_all(id);
         while (blocks.step()) {

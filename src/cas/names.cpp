@@ -3,11 +3,14 @@
 // ContentStore: named references (name@version → CID) and community memberships, both shown
 // and changed only as the acting principal may.
 #include "cas/cas_internal.hpp"
+#include "core/json.hpp"
+#include "hub/event_log.hpp"
 
 #include <sihlicon/error.hpp>
 #include <sihlicon/principal.hpp>
 
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 
@@ -185,6 +188,10 @@ NamedReference ContentStore::set_reference(std::string_view name, std::string_vi
               "WHERE name = ?1), ?5)")
             .bind_all(name, version, id, principal, now.ms())
             .run();
+        events::append(
+            tx, now, "content.named", name, {principal, std::nullopt},
+            json::serialize(boost::json::object{
+                {"name", name}, {"version", version}, {"contentId", id}, {"owner", principal}}));
         return NamedReference{std::string(name), std::string(version), id, std::string(principal),
                               now};
     });
@@ -239,6 +246,11 @@ void ContentStore::remove_reference(std::string_view name, std::string_view vers
         tx.prepare("DELETE FROM cas_refs WHERE name = ? AND version = ?")
             .bind_all(name, version)
             .run();
+        events::append(tx, impl_->core.now(), "content.unnamed", name, {principal, std::nullopt},
+                       json::serialize(boost::json::object{{"name", name},
+                                                           {"version", version},
+                                                           {"contentId", reference.content_id},
+                                                           {"owner", principal}}));
     });
 }
 

@@ -8,6 +8,7 @@
 #include "cas/pipelined_batch.hpp"
 #include "cid/unixfs.hpp"
 #include "core/json.hpp"
+#include "hub/event_log.hpp"
 
 #include <sihlicon/error.hpp>
 
@@ -266,6 +267,11 @@ ContentStore::Impl::Recorded ContentStore::Impl::record_in(
             .bind_all(owner, now.ms(), size)
             .run();
     }
+    events::append(
+        tx, now, "content.stored", content_id, {owner, std::nullopt},
+        json::serialize(boost::json::object{{"owner", owner},
+                                            {"size", static_cast<std::int64_t>(file_size)},
+                                            {"storageTier", to_string(options.storage_tier)}}));
     place_wanted(tx, content_id, options, now);
     recorded.manifest = *owned();
     return recorded;

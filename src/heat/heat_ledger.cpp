@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "core/json.hpp"
 #include "heat/heat_internal.hpp"
 #include "heat/ledger_rows.hpp"
+#include "hub/event_log.hpp"
 #include "hub/hub_core.hpp"
 
 #include <sihlicon/checked.hpp>
@@ -8,6 +10,7 @@
 #include <sihlicon/heat_ledger.hpp>
 
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <mutex>
@@ -344,6 +347,10 @@ HeatSettlement HeatLedger::Impl::settle(store::Transaction& tx, std::string_view
         .bind_all(hub_id, start.ms(), end.ms(), sum.heat_mwh, settlement.credit.minor_units(),
                   settlement.credit.currency().code(), sum.records, now.ms())
         .run();
+    events::append(tx, now, "heat.settled", hub_id, {},
+                   json::serialize(boost::json::object{{"periodStart", to_iso8601(start)},
+                                                       {"periodEnd", to_iso8601(end)},
+                                                       {"totalHeatMwh", sum.heat_mwh}}));
     detail::SettlementPosting post;
     {
         std::lock_guard lock(posting_mutex);

@@ -2,6 +2,7 @@
 #include "scheduler/transitions.hpp"
 
 #include "cas/cas_internal.hpp"
+#include "hub/event_log.hpp"
 
 #include <boost/json.hpp>
 
@@ -50,15 +51,8 @@ std::chrono::milliseconds preference_window(const Rules& options) {
 void Moves::record(std::string_view job_id, const std::optional<std::string>& hub_id,
                    std::optional<JobStatus> from, JobStatus to, std::string_view actor,
                    std::string_view reason) {
-    auto insert = tx.prepare(
-        "INSERT INTO job_events (job_id, from_status, to_status, at, actor, reason) "
-        "VALUES (?, ?, ?, ?, ?, ?)");
-    std::optional<std::string_view> from_name;
-    if (from) {
-        from_name = to_string(*from);
-    }
-    const auto sequence =
-        insert.bind_all(job_id, from_name, to_string(to), now.ms(), actor, reason).insert();
+    // The hub's event log holds job transitions (events.hpp): one insert, as before.
+    const auto sequence = events::append_job_transition(tx, now, job_id, from, to, actor, reason);
     const int depth_change = (is_waiting(to) ? 1 : 0) - (is_waiting(from) ? 1 : 0);
     if (hub_id && depth_change != 0) {
         tx.prepare("UPDATE hubs SET queue_depth = queue_depth + ? WHERE id = ?")

@@ -392,6 +392,7 @@ Api::Api(Hub& hub, std::filesystem::path spool_directory)
     add_heat_routes(routes_, hub);
     add_settlement_routes(routes_, hub);
     add_gateway_routes(routes_, hub);
+    add_events_routes(routes_, hub);
 }
 
 std::optional<Response> Api::count_request(Admission& admission) const {
@@ -574,6 +575,7 @@ Response Api::handle(const Admission& admission, std::string_view target,
         request.body = body;
         request.lease_token = admission.lease_token;
         request.accept = admission.accept;
+        request.last_event_id = admission.last_event_id;
         request.spooled = spooled;
         request.hub = hub_;
         request.spool_directory = spool_directory_;

@@ -18,6 +18,7 @@
 #include <sihlicon/request_signing.hpp>
 #include <sihlicon/tokens.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -50,6 +51,20 @@ struct Response {
     // and the connection is never held by a slow producer. Ignored for a status other than 200.
     std::function<void(const ContentStore::ByteSink& sink)> producer = nullptr;
     std::string content_type = "application/json";
+    // Or an answer that waits (a long poll, Server-Sent Events) without holding a server
+    // thread: the connection calls `next` on its own executor every `interval` (next must not
+    // block: reads of the hub). With `stream` false, the answer is `status`, `headers` and
+    // the body next() returns once it sets `done`. With `stream` true, the header goes first
+    // and the body is chunked: each non-empty piece next() returns is sent as one chunk,
+    // until next() sets `done`, throws, the client leaves (a write fails) or the server stops.
+    // Nothing times a live response out between its writes (each write has write_timeout);
+    // the live object, and what next() holds, go when it ends.
+    struct Live {
+        std::chrono::milliseconds interval{50};
+        bool stream = false;
+        std::function<std::string(bool& done)> next;
+    };
+    std::shared_ptr<Live> live = nullptr;
 };
 
 // A request as a route's handler sees it, once admitted and its body read.
@@ -64,8 +79,9 @@ struct Request {
     std::string_view body;
     // The Sihlicon-Lease-Token header (hub_link.hpp's kLeaseTokenHeader); empty when absent.
     std::string_view lease_token;
-    // The Accept header, empty when absent (the IPFS gateway's content negotiation).
+    // The Accept and Last-Event-ID headers; empty when absent.
     std::string_view accept;
+    std::string_view last_event_id;
     // The body of a streaming_body route (at most ServerOptions::upload_limit bytes), spooled
     // to an unlinked file as it arrived; null for the other routes.
     const SpoolFile* spooled = nullptr;
@@ -131,6 +147,7 @@ void add_storage_routes(RouteTable& table, Hub& hub);     // storage_routes.cpp
 void add_heat_routes(RouteTable& table, Hub& hub);        // heat_routes.cpp
 void add_settlement_routes(RouteTable& table, Hub& hub);  // settlement_routes.cpp
 void add_gateway_routes(RouteTable& table, Hub& hub);     // gateway_routes.cpp
+void add_events_routes(RouteTable& table, Hub& hub);      // events_routes.cpp
 
 // The contract's rate limit: requests per principal per hour, counted in this process (a
 // hub served by several server processes limits each one separately). Windows are the whole
@@ -168,6 +185,7 @@ struct Admission {
     // checked by handle() before the route runs; empty for a token's request.
     std::string body_sha256;
     std::string accept;       // the Accept header, set by the connection
+    std::string last_event_id;  // the Last-Event-ID header, set by the connection
     // Set when the request is refused before its body (401, 403, 404, 405, 429).
     std::optional<Response> refusal;
     // X-RateLimit-Limit/Remaining/Reset for a client token's request (on its refusal too),

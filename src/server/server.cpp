@@ -224,6 +224,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                                        request[http::field::cookie], signed_headers);
         admission_.lease_token = std::string(request["Sihlicon-Lease-Token"]);
         admission_.accept = std::string(request[http::field::accept]);
+        admission_.last_event_id = std::string(request["Last-Event-ID"]);
         if (admission_.refusal) {
             return respond(std::move(*admission_.refusal),
                            parser_->is_done() && request.keep_alive());
@@ -408,6 +409,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
             http::async_write(stream_, response_, after_write);
             return;
         }
+        if (answer.live) {
+            return start_live(std::move(answer), keep_alive);
+        }
         if (answer.file) {
             // A body from a file, sent in chunks with its Content-Length. write_timeout
             // applies to each chunk's write, as to a whole small response.
@@ -427,6 +431,116 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         response_.prepare_payload();
         beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
         http::async_write(stream_, response_, after_write);
+    }
+
+    // A live response (server::Response::Live): next() is asked every interval on a timer
+    // of this connection's executor.
+    void start_live(server::Response answer, bool keep_alive) {
+        live_ = std::move(answer.live);
+        live_answer_ = std::move(answer);
+        live_keep_alive_ = keep_alive;
+        live_timer_.emplace(stream_.get_executor());
+        if (!live_->stream) {
+            return live_tick();
+        }
+        live_response_.emplace();
+        fill(*live_response_, live_answer_, false);
+        live_response_->chunked(true);
+        live_serializer_.emplace(*live_response_);
+        beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+        http::async_write_header(
+            stream_, *live_serializer_,
+            [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                self->response_bytes_ += bytes;
+                if (ec) {
+                    return self->end_live(false);
+                }
+                beast::get_lowest_layer(self->stream_).expires_never();
+                self->live_tick();
+            });
+    }
+
+    void live_again() {
+        live_timer_->expires_after(live_->interval);
+        live_timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) {
+                return self->end_live(false);
+            }
+            self->live_tick();
+        });
+    }
+
+    void live_tick() {
+        bool done = false;
+        std::string piece;
+        try {
+            piece = live_->next(done);
+        } catch (const Error& error) {
+            if (!live_->stream) {
+                live_.reset();
+                return respond(server::response_for(error), live_keep_alive_);
+            }
+            done = true;
+        } catch (...) {
+            if (!live_->stream) {
+                live_.reset();
+                return respond(server::error_response(500, "internal server error"), false);
+            }
+            done = true;
+        }
+        if (!live_->stream) {
+            if (!done && server_.stopping) {
+                live_.reset();
+                return respond(server::error_response(503, "the server is stopping"), false);
+            }
+            if (!done) {
+                return live_again();
+            }
+            auto answer = std::move(live_answer_);
+            answer.live = nullptr;
+            answer.body = std::move(piece);
+            live_.reset();
+            return respond(std::move(answer), live_keep_alive_);
+        }
+        done = done || server_.stopping;
+        if (piece.empty()) {
+            return done ? end_live(true) : live_again();
+        }
+        live_chunk_ = std::move(piece);
+        beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+        net::async_write(
+            stream_, http::make_chunk(net::buffer(live_chunk_)),
+            [self = this->shared_from_this(), done](beast::error_code ec, std::size_t bytes) {
+                self->response_bytes_ += bytes;
+                if (ec) {
+                    return self->end_live(false);
+                }
+                beast::get_lowest_layer(self->stream_).expires_never();
+                if (done) {
+                    return self->end_live(true);
+                }
+                self->live_again();
+            });
+    }
+
+    // Ends a stream: its last chunk when the connection still works, then the connection.
+    void end_live(bool last_chunk) {
+        live_.reset();
+        live_serializer_.reset();
+        live_response_.reset();
+        if (!last_chunk) {
+            log();
+            return close_now();
+        }
+        beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+        net::async_write(stream_, http::make_chunk_last(),
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->log();
+                             if (ec) {
+                                 return self->close_now();
+                             }
+                             self->close_gracefully();
+                         });
     }
 
     template <class Done>
@@ -513,6 +627,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     std::optional<http::response<server::SpoolBody>> file_response_;
     std::optional<http::response_serializer<server::SpoolBody>> file_serializer_;
     std::uint64_t response_bytes_ = 0;
+    // A live response (start_live).
+    std::shared_ptr<server::Response::Live> live_;
+    server::Response live_answer_;
+    bool live_keep_alive_ = false;
+    std::optional<net::steady_timer> live_timer_;
+    std::optional<http::response<http::empty_body>> live_response_;
+    std::optional<http::response_serializer<http::empty_body>> live_serializer_;
+    std::string live_chunk_;
     server::Admission admission_;
     std::string method_;
     std::string target_;

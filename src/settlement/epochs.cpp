@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "settlement/epochs.hpp"
 
+#include "core/json.hpp"
+#include "hub/event_log.hpp"
+
 #include "settlement/journal.hpp"
 #include "settlement/leaves.hpp"
 #include "settlement/reputation.hpp"
@@ -316,6 +319,11 @@ void commit_seal(store::Transaction& tx, const EpochRecord& epoch, const EpochFi
                       payout.readiness_share.minor_units(), currency.code(), payout.jobs_completed,
                       payout.uptime_ms)
             .run();
+        events::append(
+            tx, now, "payout.made", epoch.id, {std::nullopt, payout.worker_id},
+            json::serialize(boost::json::object{{"workerId", payout.worker_id},
+                                                {"amount", payout.total().to_decimal_string()},
+                                                {"currency", currency.code()}}));
     }
     boost::json::object artifacts;
     for (const auto& [name, cid] : cids) {
@@ -331,6 +339,9 @@ void commit_seal(store::Transaction& tx, const EpochRecord& epoch, const EpochFi
         .bind_all(jobs_count, root, figures.revenue.minor_units(), signer, signature,
                   bundle.summary_json, boost::json::serialize(artifacts), epoch.id)
         .run();
+    events::append(tx, now, "epoch.sealed", epoch.id, {},
+                   json::serialize(boost::json::object{
+                       {"number", epoch.number}, {"jobsCount", jobs_count}, {"merkleRoot", root}}));
 }
 
 }  // namespace

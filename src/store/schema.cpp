@@ -5,6 +5,7 @@
 #include "cas/schema.hpp"
 #include "heat/schema.hpp"
 #include "hub/peers_schema.hpp"
+#include "hub/event_log.hpp"
 #include "scheduler/schema.hpp"
 #include "settlement/market_schema.hpp"
 #include "settlement/schema.hpp"
@@ -79,8 +80,7 @@ constexpr std::array kMigrations{
     Migration{17, "scheduler_routing_turns_and_executors", scheduler::kRoutingTurnsAndExecutors},
     Migration{18, "scheduler_preferred_hubs", scheduler::kPreferredHubs},
     Migration{19, "api_addresses", auth::kAddresses},
-    // 20 belongs to another branch (events); ";" stands in for it until merged.
-    Migration{20, "unused", ";"},
+    Migration{20, "hub_event_log", events::kSchema},
     Migration{21, "hub_peers", hub::kPeersSchema},
 };
 

@@ -1966,6 +1966,8 @@ static void test_every_hub_function_refuses_null(void) {
         sih_hub_update_settings(NULL, "{}", "operator", &json),
         sih_hub_set_setting(NULL, "chargeJobs", "true", "operator", &json),
         sih_hub_settings_history(NULL, 0, 10, &json),
+        sih_hub_events_after(NULL, 0, 10, "operator", NULL, &json),
+        sih_hub_wait_for_events(NULL, 0, 10, "operator", NULL, 0, &json),
         sih_settlement_operator_address(NULL, &json),
         sih_settlement_price_of(NULL, "ocr", &json),
         sih_settlement_charge_of(NULL, "j", &json),
@@ -2192,6 +2194,44 @@ static void test_hub_settings(void) {
     OK(sih_hub_settings(hub, &json));
     CHECK(has(&json, "\"chargeJobs\":true"));
     sih_free(json);
+    close_hub(&hub, &clock);
+}
+
+/* The hub's event log: each reader sees what concerns it, in order. */
+static void test_hub_events(void) {
+    sih_clock* clock = NULL;
+    sih_hub* hub = open_hub(&clock);
+    char* json = NULL;
+    char* ann = NULL;
+    char* bob = NULL;
+    OK(sih_hub_update_settings(hub, "{\"chargeJobs\":false}", "operator", &json));
+    sih_free(json);
+    OK(sih_scheduler_submit(hub, kJob, "ann", &ann));
+    OK(sih_scheduler_submit(hub, kJob, "bob", &bob));
+    OK(sih_hub_events_after(hub, 0, 100, "ann", NULL, &json));
+    CHECK(strstr(json, "\"kind\":\"job.queued\"") != NULL);
+    CHECK(strstr(json, "\"client\":\"ann\"") != NULL);
+    CHECK(strstr(json, "\"client\":\"bob\"") == NULL);
+    sih_free(json);
+    OK(sih_hub_events_after(hub, 0, 100, "operator", "", &json));
+    CHECK(has(&json, "\"client\":\"bob\""));
+    OK(sih_hub_events_after(hub, 0, 100, "", NULL, &json));
+    CHECK(strcmp(json, "[]") == 0);
+    sih_free(json);
+    /* Nothing new for ann: an empty answer once the time is up. */
+    OK(sih_hub_wait_for_events(hub, 1000000, 100, "ann", NULL, 10, &json));
+    CHECK(strcmp(json, "[]") == 0);
+    sih_free(json);
+    json = NULL;
+    FAILS(sih_hub_events_after(hub, -1, 100, "operator", NULL, &json), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("after"));
+    FAILS(sih_hub_events_after(hub, 0, 0, "operator", NULL, &json), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("limit"));
+    FAILS(sih_hub_events_after(hub, 0, 10, NULL, NULL, &json), SIH_INVALID_ARGUMENT);
+    FAILS(sih_hub_wait_for_events(hub, 0, 10, "operator", NULL, -5, &json), SIH_INVALID_ARGUMENT);
+    CHECK(error_names("timeout"));
+    sih_free(ann);
+    sih_free(bob);
     close_hub(&hub, &clock);
 }
 
@@ -2440,6 +2480,7 @@ static const test_case tests[] = {
     {"every_hub_function_refuses_null", test_every_hub_function_refuses_null},
     {"worker_signatures_and_eip191", test_worker_signatures_and_eip191},
     {"hub_settings", test_hub_settings},
+    {"hub_events", test_hub_events},
     {"server_from_c", test_server_from_c},
     {"server_maintenance_from_c", test_server_maintenance_from_c},
     {"peers", test_peers},

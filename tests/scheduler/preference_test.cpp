@@ -5,6 +5,8 @@
 #include "scheduler/fixture.hpp"
 #include "support/errors.hpp"
 
+#include "support/schema_rewind.hpp"
+
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 #include <sihlicon/principal.hpp>
@@ -328,6 +330,7 @@ TEST_CASE("a hub made before the preferred-hub migration keeps its jobs pinned a
     const auto latest = Hub::latest_schema_version();
     constexpr int kPreferredHubs = 18;
     HubAccess::database(fixture.hub).write([&](store::Transaction& tx) {
+        testing::restore_job_events_table(tx);
         for (const char* sql :
              {"DROP INDEX jobs_preference", "DROP INDEX jobs_by_run_hub",
               "DROP INDEX jobs_ended_on_hub",

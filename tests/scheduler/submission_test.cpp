@@ -2,6 +2,8 @@
 #include "scheduler/fixture.hpp"
 #include "scheduler/job_spec.hpp"
 
+#include "support/schema_rewind.hpp"
+
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 
@@ -346,6 +348,7 @@ TEST_CASE(
     REQUIRE(fixture.scheduler().claim("bee", 1).size() == 1);
     // Back to schema 6: jobs_by_hub as migration 2 made it, with the status in its key.
     HubAccess::database(fixture.hub).write([](store::Transaction& tx) {
+        testing::restore_job_events_table(tx);
         for (const char* sql :
              {"DROP INDEX jobs_by_hub", "CREATE INDEX jobs_by_hub ON jobs (hub_id, status, id)",
               "DELETE FROM schema_migrations WHERE version >= 7", "PRAGMA user_version = 6"}) {
@@ -398,6 +401,7 @@ TEST_CASE("a hub made before migration 10 counts its jobs once and lists them by
     // Back to schema 9: jobs_ready without created_at, and lists and counts that are wrong (a
     // second run of migration 10 must list and count afresh, not add).
     HubAccess::database(fixture.hub).write([](store::Transaction& tx) {
+        testing::restore_job_events_table(tx);
         for (const char* sql :
              {"DELETE FROM job_states", "DROP INDEX jobs_ready",
               "CREATE INDEX jobs_ready ON jobs (queue_hub, sort_key) WHERE status = 'queued'",

@@ -59,6 +59,7 @@ constexpr Row kTable[] = {
     {"GET", "/api/v1/epochs/{epochId}", kClient | kWorker | kOperator},
     {"GET", "/api/v1/epochs/{epochId}/jobs", kClient | kWorker | kOperator},
     {"GET", "/api/v1/epochs/{epochId}/payouts", kClient | kWorker | kOperator},
+    {"GET", "/api/v1/events", kClient | kWorker | kOperator},
     {"GET", "/api/v1/jobs/{jobId}/receipt", kClient | kOperator},
     {"GET", "/ipfs/{cid}", kAnonymous | kClient | kOperator},
     {"HEAD", "/ipfs/{cid}", kAnonymous | kClient | kOperator},

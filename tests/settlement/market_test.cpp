@@ -5,6 +5,8 @@
 
 #include "support/errors.hpp"
 
+#include "support/schema_rewind.hpp"
+
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 
@@ -470,6 +472,7 @@ TEST_CASE("the migration computes reputations from the history stored before it"
     // Back to schema 5, as a hub made before migration 6 was, then reopened (migration 7
     // runs again too).
     f.database().write([](store::Transaction& tx) {
+        testing::restore_job_events_table(tx);
         for (const char* sql :
              {"DROP TABLE settlement_reputation", "DROP TABLE settlement_market_transactions",
               "ALTER TABLE settlement_job_charges DROP COLUMN base_price",

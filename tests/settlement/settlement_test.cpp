@@ -4,6 +4,8 @@
 
 #include "support/errors.hpp"
 
+#include "support/schema_rewind.hpp"
+
 #include <doctest/doctest.h>
 #include <sihlicon/error.hpp>
 
@@ -597,6 +599,7 @@ TEST_CASE("a hub made before migration 8 reopens with its epochs' jobs in epoch 
     const auto receipt_before = f.settlement().receipt(sealed_jobs[1]);
     // Back to schema 7: the rowid table and index migration 5 made.
     f.database().write([](store::Transaction& tx) {
+        testing::restore_job_events_table(tx);
         for (const char* sql : {
                  "CREATE TABLE old_epoch_jobs (job_id TEXT PRIMARY KEY, epoch_number INTEGER NOT "
                  "NULL, client TEXT NOT NULL, worker TEXT NOT NULL, job_type TEXT NOT NULL, hub "
