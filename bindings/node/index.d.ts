@@ -716,6 +716,17 @@ export declare class Hub {
   listTokens(options?: { by?: string }): TokenRecord[];
   /** Revokes a token: it authenticates nobody from now on. */
   revokeToken(tokenId: string, options?: { by?: string }): TokenRecord;
+  /**
+   * Adds a peer hub (include/sihlicon/peers.hpp): its server's URL (http:// or https://, a host,
+   * an optional port and path; no user information, query or fragment) and the API token this
+   * hub presents to it. Only the operator (`by`, default 'operator'). Throws SihliconError
+   * naming hubId, url or token (never showing the token); conflict for a hub already a peer.
+   */
+  addPeer(hubId: string, url: string, token: string, options?: { by?: string }): PeerRecord;
+  /** Every peer, by hub id: never a token. */
+  peers(options?: { by?: string }): PeerRecord[];
+  /** Removes a peer and its token; not_found for a hub that is not a peer. */
+  removePeer(hubId: string, options?: { by?: string }): PeerRecord;
   /** The stored hub settings, as every process that opens the hub applies them. */
   settings(): HubSettings;
   /**
@@ -1174,6 +1185,14 @@ export interface TokenRecord {
  * defaults. An unknown key or a value out of its type's range throws at construction (naming
  * it); the other checks reject start().
  */
+/** A peer hub as listed: never the token this hub presents to it. */
+export interface PeerRecord {
+  hubId: string;
+  url: string;
+  /** ISO 8601. */
+  addedAt: string;
+}
+
 export interface ServerOptions {
   /** An IPv4 or IPv6 literal (default "127.0.0.1"). */
   address?: string;
@@ -1194,7 +1213,15 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** Threads serving connections (default 2, 1..1024). */
   threads?: number;
-  /** One line per request: `TIME PEER "METHOD TARGET" STATUS BYTES MSms PRINCIPAL`. */
+  /**
+   * How often the server seals the epoch when it is due and expires pending transfers, on the
+   * hub's clock, in ms (default 60000; 0: never; at most 86400000).
+   */
+  maintenanceIntervalMs?: number;
+  /**
+   * One line per request: `TIME PEER "METHOD TARGET" STATUS BYTES MSms PRINCIPAL`, and one per
+   * maintenance action or failure: `TIME maintenance ...`.
+   */
   accessLog?: (line: string) => void;
 }
 

@@ -10,7 +10,8 @@
 //
 // The options are the library's codec (ServerOptions::from_json): address, port (0: a free
 // one), tlsCertificate and tlsPrivateKey (PEM files: HTTPS), maxConnections, headerLimit,
-// bodyLimit, readTimeoutMs, writeTimeoutMs, idleTimeoutMs, threads; an unknown key or a value
+// bodyLimit, readTimeoutMs, writeTimeoutMs, idleTimeoutMs, threads, maintenanceIntervalMs (how
+// often the server seals a due epoch; 0: never); an unknown key or a value
 // out of its type's range throws SihliconError naming it at construction, the rest (an address
 // that is not an IP literal, one TLS file alone, a limit below its minimum) rejects start().
 // `accessLog(line)` receives one line per request.

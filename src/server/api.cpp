@@ -288,6 +288,17 @@ void RouteTable::add(Route route) {
     routes_.push_back(std::move(route));
 }
 
+void RouteTable::add_or_replace(Route route) {
+    const auto same = std::find_if(routes_.begin(), routes_.end(), [&](const Route& existing) {
+        return existing.method == route.method && existing.pattern == route.pattern;
+    });
+    if (same == routes_.end()) {
+        routes_.push_back(std::move(route));
+    } else {
+        *same = std::move(route);
+    }
+}
+
 std::vector<std::pair<const Route*, RouteTable::Params>> RouteTable::match(
     std::string_view path) const {
     std::vector<std::pair<const Route*, Params>> found;

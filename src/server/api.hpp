@@ -127,6 +127,9 @@ struct Route {
 class RouteTable {
   public:
     void add(Route route);
+    // Adds `route`, replacing the route of the same method and pattern if there is one (a
+    // test standing in for an endpoint, e.g. a gateway that forges a block).
+    void add_or_replace(Route route);
     using Params = std::map<std::string, std::string, std::less<>>;
     // The routes whose pattern matches `path` (any method), in the order they were added,
     // each with the path's parameters under that route's pattern.
@@ -226,9 +229,10 @@ class Api {
                     std::string_view authorization, std::string_view cookie,
                     const SignedHeaders& signed_headers = {}) const;
 
-    // Adds an endpoint; only before the server starts (tests add routes of their own through
-    // server::api_of, include/sihlicon/server.hpp).
-    void add_route(Route route) { routes_.add(std::move(route)); }
+    // Adds an endpoint, replacing one of the same method and pattern; only before the server
+    // starts (tests add routes of their own, or stand in for one, through server::api_of,
+    // include/sihlicon/server.hpp).
+    void add_route(Route route) { routes_.add_or_replace(std::move(route)); }
 
     // The endpoints (for the role table walk of the tests).
     const RouteTable& routes() const noexcept { return routes_; }

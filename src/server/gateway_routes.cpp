@@ -256,8 +256,19 @@ Response car_upload(const Request& request) {
         }
         options.min_replicas = static_cast<int>(value);
     }
-    const auto manifests = request.hub->content_store().import_car(
-        request.body_source(), request.identity->acting_principal(), options);
+    std::vector<Manifest> manifests;
+    try {
+        manifests = request.hub->content_store().import_car(
+            request.body_source(), request.identity->acting_principal(), options);
+    } catch (const Error& error) {
+        // import_car calls a block that does not hash to its CID `integrity` (a fetcher's
+        // gateway lied). Here the sender made the CAR: its bad block is bad input, 400, not
+        // the hub's own data gone wrong (500).
+        if (error.code() != ErrorCode::integrity) {
+            throw;
+        }
+        throw Error(ErrorCode::invalid_argument, error.what(), std::string(error.field()));
+    }
     boost::json::array list;
     for (const auto& manifest : manifests) {
         list.push_back(boost::json::parse(manifest.to_json()));

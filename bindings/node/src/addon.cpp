@@ -12,6 +12,7 @@
 
 #include <sihlicon/cid.hpp>
 #include <sihlicon/crypto.hpp>
+#include <sihlicon/peers.hpp>
 #include <sihlicon/version.hpp>
 
 namespace sihlicon::node {
@@ -112,18 +113,21 @@ class HubObject : public Handle<HubObject> {
 
     static Napi::Function define(Napi::Env env) {
         auto cls = define_class(
-            env, {entry<&HubObject::info>(env, "info"), entry<&HubObject::now_ms>(env, "nowMs"),
-                  async_entry<&HubObject::close>(env, "close"),
-                  entry<&HubObject::is_closed>(env, "isClosed"),
-                  entry<&HubObject::worker_agent>(env, "workerAgent"),
-                  entry<&HubObject::server>(env, "_server"),
-                  entry<&HubObject::create_token>(env, "createToken"),
-                  entry<&HubObject::list_tokens>(env, "listTokens"),
-                  entry<&HubObject::revoke_token>(env, "revokeToken"),
-                  entry<&HubObject::settings>(env, "settings"),
-                  entry<&HubObject::set_setting>(env, "setSetting"),
-                  entry<&HubObject::update_settings>(env, "updateSettings"),
-                  entry<&HubObject::settings_history>(env, "settingsHistory")});
+            env,
+            {entry<&HubObject::info>(env, "info"), entry<&HubObject::now_ms>(env, "nowMs"),
+             async_entry<&HubObject::close>(env, "close"),
+             entry<&HubObject::is_closed>(env, "isClosed"),
+             entry<&HubObject::worker_agent>(env, "workerAgent"),
+             entry<&HubObject::server>(env, "_server"),
+             entry<&HubObject::create_token>(env, "createToken"),
+             entry<&HubObject::list_tokens>(env, "listTokens"),
+             entry<&HubObject::revoke_token>(env, "revokeToken"),
+             entry<&HubObject::settings>(env, "settings"),
+             entry<&HubObject::set_setting>(env, "setSetting"),
+             entry<&HubObject::update_settings>(env, "updateSettings"),
+             entry<&HubObject::settings_history>(env, "settingsHistory"),
+             entry<&HubObject::add_peer>(env, "addPeer"), entry<&HubObject::peers>(env, "peers"),
+             entry<&HubObject::remove_peer>(env, "removePeer")});
         cls.DefineProperty(Napi::PropertyDescriptor::Function(env, cls, "open", open));
         cls.DefineProperty(Napi::PropertyDescriptor::Value(
             "latestSchemaVersion", Napi::Number::New(env, Hub::latest_schema_version())));
@@ -231,6 +235,34 @@ class HubObject : public Handle<HubObject> {
         return records(info.Env(), with_hub(handle_, [&](Hub& hub) {
                            return hub.settings_history(after, limit);
                        }));
+    }
+
+    // ---- peers (peers.hpp): {hubId, url, addedAt}, never a token ----
+    // addPeer(hubId, url, token, {by = 'operator'}?).
+    Napi::Value add_peer(const Napi::CallbackInfo& info) {
+        const auto hub_id = text(info[0], "hubId");
+        const auto url = text(info[1], "url");
+        const auto token = text(info[2], "token");
+        const auto by = optional_text(options(info[3], "options").Get("by"), "by")
+                            .value_or(std::string(kOperatorPrincipal));
+        return record(info.Env(), with_hub(handle_, [&](Hub& hub) {
+                          return Peers(hub).add(by, hub_id, url, token);
+                      }));
+    }
+    // peers({by = 'operator'}?).
+    Napi::Value peers(const Napi::CallbackInfo& info) {
+        const auto by = optional_text(options(info[0], "options").Get("by"), "by")
+                            .value_or(std::string(kOperatorPrincipal));
+        return records(info.Env(),
+                       with_hub(handle_, [&](Hub& hub) { return Peers(hub).list(by); }));
+    }
+    // removePeer(hubId, {by = 'operator'}?).
+    Napi::Value remove_peer(const Napi::CallbackInfo& info) {
+        const auto hub_id = text(info[0], "hubId");
+        const auto by = optional_text(options(info[1], "options").Get("by"), "by")
+                            .value_or(std::string(kOperatorPrincipal));
+        return record(info.Env(),
+                      with_hub(handle_, [&](Hub& hub) { return Peers(hub).remove(by, hub_id); }));
     }
 
     Napi::Value now_ms(const Napi::CallbackInfo& info) {

@@ -212,6 +212,31 @@ class Hub:
             for row in json.loads(self._native.settings_history(after_seq, limit))
         ]
 
+    # ---- peers (include/sihlicon/peers.hpp) ----
+
+    def add_peer(
+        self, hub_id: str, url: str, token: str, by: str = "operator"
+    ) -> dict[str, Any]:
+        """Adds the hub ``hub_id`` whose server is at ``url`` (http:// or https://, a host, an
+        optional port and path; no user information, query or fragment), to which this hub
+        presents the API token ``token``; returns ``{"hubId", "url", "addedAt"}``, never the
+        token. Raises PermissionDenied unless ``by`` is the operator, InvalidArgument naming
+        "hubId", "url" or "token" (the token is never shown), Conflict for a hub already a
+        peer."""
+        result: dict[str, Any] = json.loads(self._native.peer_add(hub_id, url, token, by))
+        return result
+
+    def peers(self, by: str = "operator") -> list[dict[str, Any]]:
+        """Every peer, by hub id, as ``{"hubId", "url", "addedAt"}``: never a token."""
+        result: list[dict[str, Any]] = json.loads(self._native.peer_list(by))
+        return result
+
+    def remove_peer(self, hub_id: str, by: str = "operator") -> dict[str, Any]:
+        """Removes a peer and its token; returns what it was. Raises NotFound for a hub that
+        is not a peer."""
+        result: dict[str, Any] = json.loads(self._native.peer_remove(hub_id, by))
+        return result
+
     @staticmethod
     def latest_schema_version() -> int:
         return _core.Hub.latest_schema_version()

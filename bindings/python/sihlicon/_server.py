@@ -27,7 +27,9 @@ class Server:
     ``port=0`` picks a free port, which :attr:`port` gives once started. The other options are
     the library's defaults when None: ``max_connections`` (512), ``header_limit`` (16 KiB, at
     least 1024), ``body_limit`` (1 MiB), ``read_timeout_ms``/``write_timeout_ms`` (30 s),
-    ``idle_timeout_ms`` (60 s), ``threads`` (2, at most 1024). They are read by the library's
+    ``idle_timeout_ms`` (60 s), ``threads`` (2, at most 1024), ``maintenance_interval_ms`` (60 s;
+    0: none; how often the server seals the epoch when it is due and expires pending
+    transfers, on the hub's clock, logging each to ``access_log``). They are read by the library's
     codec (``ServerOptions::from_json``): a bad one raises :class:`sihlicon.InvalidArgument`
     naming it in camelCase ("readTimeoutMs"), here for a value out of its type's range, at
     :meth:`start` for the rest (an address that is not an IP literal, one TLS file alone).
@@ -51,6 +53,7 @@ class Server:
         write_timeout_ms: int | None = None,
         idle_timeout_ms: int | None = None,
         threads: int | None = None,
+        maintenance_interval_ms: int | None = None,
         access_log: Callable[[str], None] | None = None,
     ) -> None:
         options: dict[str, object] = {
@@ -65,6 +68,7 @@ class Server:
             "writeTimeoutMs": write_timeout_ms,
             "idleTimeoutMs": idle_timeout_ms,
             "threads": threads,
+            "maintenanceIntervalMs": maintenance_interval_ms,
         }
         self._address = address
         self._tls = tls_certificate is not None

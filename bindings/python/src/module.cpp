@@ -9,6 +9,7 @@
 
 #include <sihlicon/cid.hpp>
 #include <sihlicon/crypto.hpp>
+#include <sihlicon/peers.hpp>
 #include <sihlicon/version.hpp>
 
 #include <mutex>
@@ -224,6 +225,37 @@ PYBIND11_MODULE(_core, module) {
                 });
             },
             py::arg("after_seq"), py::arg("limit"))
+        // ---- peers (peers.hpp): JSON records, never a token ----
+        .def(
+            "peer_add",
+            [](const std::shared_ptr<HubHandle>& handle, const std::string& hub_id,
+               const std::string& url, const std::string& token, const std::string& by) {
+                return with_hub(ServiceRef{handle}, [&](Hub& hub) {
+                    return Peers(hub).add(by, hub_id, url, token).to_json();
+                });
+            },
+            py::arg("hub_id"), py::arg("url"), py::arg("token"), py::arg("by"))
+        .def(
+            "peer_list",
+            [](const std::shared_ptr<HubHandle>& handle, const std::string& by) {
+                return with_hub(ServiceRef{handle}, [&](Hub& hub) {
+                    std::string text = "[";
+                    for (const auto& peer : Peers(hub).list(by)) {
+                        text += text.size() > 1 ? "," : "";
+                        text += peer.to_json();
+                    }
+                    return text + "]";
+                });
+            },
+            py::arg("by"))
+        .def(
+            "peer_remove",
+            [](const std::shared_ptr<HubHandle>& handle, const std::string& hub_id,
+               const std::string& by) {
+                return with_hub(ServiceRef{handle},
+                                [&](Hub& hub) { return Peers(hub).remove(by, hub_id).to_json(); });
+            },
+            py::arg("hub_id"), py::arg("by"))
         .def_static("latest_schema_version", &Hub::latest_schema_version);
 
     bind_scheduler(module);
