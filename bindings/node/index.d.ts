@@ -739,6 +739,43 @@ export declare class Hub {
   updateSettings(patch: Partial<HubSettings> | string, by?: string): HubSettings;
   /** The audit trail, oldest first. */
   settingsHistory(options?: { afterSeq?: number; limit?: number }): SettingsChange[];
+  /** The hub's events after `after` that the reader may see (the operator: all; a client:
+   *  its own; `workerId`: that worker's), oldest first, at most `limit` (1..1000). */
+  eventsAfter(options?: EventReadOptions): HubEvent[];
+  /** The same, waiting up to `timeoutMs` (default 1000) for the first one, written by any
+   *  process; [] when the time is up. */
+  waitForEvents(options?: EventReadOptions & { timeoutMs?: number }): Promise<HubEvent[]>;
+  /** The sequence of the last event in the log (0: none). */
+  lastEventSequence(): number;
+  /** Follows the log across processes: each event the reader may see reaches `listener`
+   *  once, in order, after `after` (default: the events to come). */
+  subscribe(listener: (event: HubEvent) => void, options?: EventReadOptions): EventSubscription;
+}
+
+export interface EventReadOptions {
+  after?: number;
+  limit?: number;
+  principal?: string;
+  workerId?: string;
+}
+
+/** One event of the hub's log (include/sihlicon/events.hpp). */
+export interface HubEvent {
+  sequence: number;
+  at: string;
+  kind: string;
+  subject: string;
+  client: string | null;
+  worker: string | null;
+  payload: Record<string, unknown>;
+}
+
+export interface EventSubscription {
+  /** The sequence of the last event delivered. */
+  readonly position: number;
+  /** Stops delivering; settles once the last wait has ended. */
+  stop(): Promise<void>;
+  readonly done: Promise<void>;
 }
 
 /** One attempt of a job, as a JavaScript executor sees it. */

@@ -12,6 +12,7 @@ const native = require(path.join(__dirname, 'build', 'Release', 'sihlicon.node')
 const { ErrorCode, SihliconError } = require('./errors.js');
 
 native._setErrorClass(SihliconError);
+require('./events.js').install(native.Hub);
 
 const { SihliconClient, SihliconHttpClient } = require('./client.js');
 const { Server } = require('./server.js');

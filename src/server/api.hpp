@@ -187,7 +187,7 @@ struct Admission {
     // A signed request (request_signing.hpp): the SHA-256 its body must have (lowercase hex),
     // checked by handle() before the route runs; empty for a token's request.
     std::string body_sha256;
-    std::string accept;       // the Accept header, set by the connection
+    std::string accept;         // the Accept header, set by the connection
     std::string last_event_id;  // the Last-Event-ID header, set by the connection
     // Set when the request is refused before its body (401, 403, 404, 405, 429).
     std::optional<Response> refusal;

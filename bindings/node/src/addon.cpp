@@ -15,6 +15,8 @@
 #include <sihlicon/peers.hpp>
 #include <sihlicon/version.hpp>
 
+#include <tuple>
+
 namespace sihlicon::node {
 namespace {
 
@@ -127,7 +129,10 @@ class HubObject : public Handle<HubObject> {
              entry<&HubObject::update_settings>(env, "updateSettings"),
              entry<&HubObject::settings_history>(env, "settingsHistory"),
              entry<&HubObject::add_peer>(env, "addPeer"), entry<&HubObject::peers>(env, "peers"),
-             entry<&HubObject::remove_peer>(env, "removePeer")});
+             entry<&HubObject::remove_peer>(env, "removePeer"),
+             entry<&HubObject::events_after>(env, "eventsAfter"),
+             async_entry<&HubObject::wait_for_events>(env, "waitForEvents"),
+             entry<&HubObject::last_event_sequence>(env, "lastEventSequence")});
         cls.DefineProperty(Napi::PropertyDescriptor::Function(env, cls, "open", open));
         cls.DefineProperty(Napi::PropertyDescriptor::Value(
             "latestSchemaVersion", Napi::Number::New(env, Hub::latest_schema_version())));
@@ -263,6 +268,45 @@ class HubObject : public Handle<HubObject> {
                             .value_or(std::string(kOperatorPrincipal));
         return record(info.Env(),
                       with_hub(handle_, [&](Hub& hub) { return Peers(hub).remove(by, hub_id); }));
+    }
+
+    // eventsAfter({after = 0, limit = 100, principal = 'operator', workerId?}?) → the hub's
+    // events after `after` that the reader may see (include/sihlicon/events.hpp).
+    Napi::Value events_after(const Napi::CallbackInfo& info) {
+        const auto [after, limit, reader] = event_read(info);
+        return records(info.Env(), with_hub(handle_, [&](Hub& hub) {
+                           return hub.events_after(after, limit, reader);
+                       }));
+    }
+    // waitForEvents({..., timeoutMs = 1000}?) → Promise of the same, once there is one (from
+    // any process) or the time is up (then []). Waits on the thread pool.
+    Napi::Value wait_for_events(const Napi::CallbackInfo& info) {
+        const auto [after, limit, reader] = event_read(info);
+        const auto timeout = std::chrono::milliseconds(
+            optional_integer(options(info[0], "options").Get("timeoutMs"), "timeoutMs")
+                .value_or(1000));
+        return run_on_hub<std::vector<HubEvent>>(
+            info.Env(), handle_,
+            [after = after, limit = limit, reader = reader, timeout](Hub& hub) {
+                return hub.wait_for_events(after, limit, reader, timeout);
+            },
+            [](Napi::Env e, std::vector<HubEvent>& events) { return records(e, events); });
+    }
+
+    // lastEventSequence() → the sequence of the last event in the log (0: none).
+    Napi::Value last_event_sequence(const Napi::CallbackInfo& info) {
+        const auto last = with_hub(handle_, [](Hub& hub) { return hub.last_event_sequence(); });
+        return Napi::Number::New(info.Env(), static_cast<double>(last));
+    }
+
+    static std::tuple<std::int64_t, std::int64_t, EventReader> event_read(
+        const Napi::CallbackInfo& info) {
+        const auto given = options(info[0], "options");
+        return {optional_integer(given.Get("after"), "after").value_or(0),
+                optional_integer(given.Get("limit"), "limit").value_or(100),
+                EventReader{optional_text(given.Get("principal"), "principal")
+                                .value_or(std::string(kOperatorPrincipal)),
+                            optional_text(given.Get("workerId"), "workerId").value_or("")}};
     }
 
     Napi::Value now_ms(const Napi::CallbackInfo& info) {

@@ -237,6 +237,29 @@ class Hub:
         result: dict[str, Any] = json.loads(self._native.peer_remove(hub_id, by))
         return result
 
+    def events_after(
+        self,
+        after: int = 0,
+        limit: int = 100,
+        principal: str = "operator",
+        worker_id: str = "",
+        wait: float = 0.0,
+    ) -> list[dict[str, Any]]:
+        """The hub's events after sequence ``after`` that the reader may see, oldest first, at
+        most ``limit`` (1..1000): the operator every event, a client (``principal``) those
+        concerning it, ``worker_id`` those concerning that worker. With ``wait`` (seconds, at
+        most 300) it waits for the first one, written by this process or another, and gives
+        ``[]`` when the time is up. Each event is a dict: sequence, at, kind, subject, client,
+        worker, payload."""
+        events: list[dict[str, Any]] = json.loads(
+            self._native.events_after(after, limit, principal, worker_id, round(wait * 1000))
+        )
+        return events
+
+    def last_event_sequence(self) -> int:
+        """The sequence of the last event in the hub's log (0: none)."""
+        return self._native.last_event_sequence()
+
     @staticmethod
     def latest_schema_version() -> int:
         return _core.Hub.latest_schema_version()

@@ -256,6 +256,35 @@ PYBIND11_MODULE(_core, module) {
                                 [&](Hub& hub) { return Peers(hub).remove(by, hub_id).to_json(); });
             },
             py::arg("hub_id"), py::arg("by"))
+        .def(
+            "events_after",
+            // The hub's events (include/sihlicon/events.hpp) as a JSON array; waits up to
+            // timeout_ms (0: not at all) for the first one, without the GIL.
+            [](const std::shared_ptr<HubHandle>& handle, std::int64_t after, std::int64_t limit,
+               const std::string& principal, const std::string& worker_id,
+               std::int64_t timeout_ms) {
+                return with_hub(ServiceRef{handle}, [&](Hub& hub) {
+                    const EventReader reader{principal, worker_id};
+                    const auto events =
+                        timeout_ms == 0
+                            ? hub.events_after(after, limit, reader)
+                            : hub.wait_for_events(after, limit, reader,
+                                                  std::chrono::milliseconds(timeout_ms));
+                    std::string text = "[";
+                    for (const auto& event : events) {
+                        text += text.size() > 1 ? "," : "";
+                        text += event.to_json();
+                    }
+                    return text + "]";
+                });
+            },
+            py::arg("after"), py::arg("limit"), py::arg("principal"), py::arg("worker_id"),
+            py::arg("timeout_ms"))
+        .def("last_event_sequence",
+             [](const std::shared_ptr<HubHandle>& handle) {
+                 return with_hub(ServiceRef{handle},
+                                 [](Hub& hub) { return hub.last_event_sequence(); });
+             })
         .def_static("latest_schema_version", &Hub::latest_schema_version);
 
     bind_scheduler(module);
