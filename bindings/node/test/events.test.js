@@ -16,7 +16,7 @@ test('eventsAfter gives each reader the events that concern it, in order', async
   const ann = hub.scheduler.submit(job(), 'ann');
   hub.scheduler.submit(job(), 'bob');
   const mine = hub.eventsAfter({ after: first, principal: 'ann' });
-  assert.deepEqual(mine.map((e) => [e.kind, e.subject, e.client]), [['job.queued', ann.id, 'ann']]);
+  assert.deepEqual(mine.map((e) => [e.kind, e.subject, e.client]), [['job.queued', ann.jobId, 'ann']]);
   const all = hub.eventsAfter({ after: first });
   assert.equal(all.length, 2);
   assert.ok(all[0].sequence < all[1].sequence);
