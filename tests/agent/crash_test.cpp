@@ -77,6 +77,17 @@ TEST_CASE("a job held by an agent killed mid-run returns by lease expiry and com
     pid_t agent_pid = 0;
     REQUIRE(::posix_spawn(&agent_pid, program.c_str(), nullptr, nullptr, argv.data(), environ) ==
             0);
+    // Whatever stops this test early, the child agent dies with it: left running, it would hold
+    // ctest's output pipe open and hang the whole run.
+    struct KillOnExit {
+        pid_t& pid;
+        ~KillOnExit() {
+            if (pid > 0) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+            }
+        }
+    } kill_on_exit{agent_pid};
     pid_t job_pid = 0;
     const bool started = eventually([&] {
         job_pid = AgentFixture::find_process({"sleep", sleep});
@@ -94,6 +105,7 @@ TEST_CASE("a job held by an agent killed mid-run returns by lease expiry and com
     ::kill(agent_pid, SIGKILL);
     int status = 0;
     ::waitpid(agent_pid, &status, 0);
+    agent_pid = 0;  // reaped
     CHECK(WIFSIGNALED(status));
     CHECK(eventually([&] { return process_gone(job_pid); }));  // the job died with its agent
 

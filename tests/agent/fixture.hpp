@@ -10,6 +10,7 @@
 #include <sihlicon/content_store.hpp>
 #include <sihlicon/worker_agent.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -78,10 +79,20 @@ struct AgentFixture : SchedulerFixture {
             if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
                 continue;
             }
-            std::ifstream file(entry.path() / "cmdline", std::ios::binary);
-            const std::string text((std::istreambuf_iterator<char>(file)),
-                                   std::istreambuf_iterator<char>());
-            if (text == wanted) {
+            // A process may end while it is read: its cmdline then fails to read (ESRCH), which
+            // libstdc++'s filebuf throws about. Read it with POSIX calls and skip such a one.
+            const int fd = ::open((entry.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                continue;
+            }
+            std::string text;
+            char buffer[4096];
+            ssize_t got = 0;
+            while ((got = ::read(fd, buffer, sizeof buffer)) > 0) {
+                text.append(buffer, static_cast<std::size_t>(got));
+            }
+            ::close(fd);
+            if (got == 0 && text == wanted) {
                 return static_cast<pid_t>(std::stol(name));
             }
         }
